@@ -1,0 +1,119 @@
+//! The messages between the window and the service: `Command`s go down, `Event`s come up,
+//! and every event wakes the window. Both channels are bounded.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::domain::{CallRequest, ExternalId, JobId, JobState, Registration};
+
+/// Wakes the window (in the app: `egui::Context::request_repaint`).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// What the window asks the service to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Store and register a call (already validated by the window).
+    Register(CallRequest),
+    /// Upload a recording and attach it to the task of a registered call.
+    AttachToTask {
+        /// The recording.
+        path: PathBuf,
+        /// The task.
+        task_id: u64,
+        /// The call's external id.
+        external_id: Option<ExternalId>,
+    },
+    /// Open a link with the system browser.
+    OpenUrl(String),
+    /// Try a job again now.
+    Retry(JobId),
+}
+
+/// What the service tells the window.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A call was stored and is being registered.
+    CallQueued {
+        /// Its registration job.
+        job: JobId,
+        /// Its external id.
+        external_id: ExternalId,
+    },
+    /// Pyrus registered a call.
+    Registered {
+        /// The registration job.
+        job: JobId,
+        /// What Pyrus answered.
+        registration: Registration,
+        /// The task's link.
+        task_url: String,
+    },
+    /// An attempt failed; the job is kept.
+    JobFailed {
+        /// The job.
+        job: JobId,
+        /// Its state now (pending = will retry, failed, needs credentials).
+        state: JobState,
+        /// The error code.
+        code: String,
+        /// What to do.
+        message: String,
+        /// When it will be retried (Unix ms).
+        retry_at_ms: Option<i64>,
+    },
+    /// Upload progress.
+    Progress {
+        /// The job.
+        job: JobId,
+        /// Bytes sent.
+        sent: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// A recording was attached.
+    Attached {
+        /// The job.
+        job: JobId,
+    },
+    /// Something the agent should read (a command could not be carried out).
+    Notice(String),
+}
+
+/// The service's end of the event channel.
+#[derive(Clone)]
+pub struct UiSender {
+    tx: mpsc::Sender<Event>,
+    waker: Waker,
+}
+
+impl std::fmt::Debug for UiSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UiSender").finish_non_exhaustive()
+    }
+}
+
+impl UiSender {
+    /// Sends an event, waiting for room, then wakes the window. False when it is gone.
+    pub async fn send(&self, event: Event) -> bool {
+        let sent = self.tx.send(event).await.is_ok();
+        if sent {
+            (self.waker)();
+        }
+        sent
+    }
+
+    /// Sends an event if there is room (for lossy updates such as progress), then wakes.
+    pub fn offer(&self, event: Event) {
+        if self.tx.try_send(event).is_ok() {
+            (self.waker)();
+        }
+    }
+}
+
+/// Makes the event channel: the service's sender and the window's receiver.
+pub fn event_channel(capacity: usize, waker: Waker) -> (UiSender, mpsc::Receiver<Event>) {
+    let (tx, rx) = mpsc::channel(capacity);
+    (UiSender { tx, waker }, rx)
+}

@@ -1,0 +1,111 @@
+//! Outbox jobs as the rest of the program sees them: kind, state and last outcome.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A job's row id in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct JobId(pub i64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// `integrations/call` for a stored call.
+    Register,
+    /// `files/upload` then `integrations/attachcallrecord`.
+    Attach,
+}
+
+impl JobKind {
+    /// The name stored in the database and shown to the user.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Attach => "attach",
+        }
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for its time (or for the registration it depends on).
+    Pending,
+    /// Being sent by some process now.
+    Running,
+    /// Sent and accepted.
+    Done,
+    /// Refused by Pyrus for a reason retrying cannot fix; kept with the reason.
+    Failed,
+    /// Waiting for working credentials.
+    NeedsCredentials,
+    /// Discarded by the agent.
+    Discarded,
+}
+
+impl JobState {
+    /// The name stored in the database and shown to the user.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::NeedsCredentials => "needs_credentials",
+            Self::Discarded => "discarded",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Running,
+            Self::Done,
+            Self::Failed,
+            Self::NeedsCredentials,
+            Self::Discarded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+/// A job with what the agent needs to judge it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobView {
+    /// Row id.
+    pub id: JobId,
+    /// What it does.
+    pub kind: JobKind,
+    /// Where it stands.
+    pub state: JobState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (Unix milliseconds), for pending jobs.
+    pub next_attempt_ms: Option<i64>,
+    /// The last error's `error_code` (or our own code), if any.
+    pub error_code: Option<String>,
+    /// The last error's message, saying what to do.
+    pub error_message: Option<String>,
+    /// The call's external id.
+    pub external_id: Option<String>,
+    /// The task, once known.
+    pub task_id: Option<u64>,
+    /// The recording's file name, for attach jobs.
+    pub file_name: Option<String>,
+    /// A short masked description (numbers masked).
+    pub summary: String,
+    /// When the job was stored (Unix milliseconds).
+    pub created_ms: i64,
+}

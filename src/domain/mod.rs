@@ -1,0 +1,17 @@
+//! Pure types and rules of a call: phone numbers, mappings, recordings, jobs and secrets.
+//!
+//! Owns validation of everything the agent or a softphone hands us. Knows nothing of the
+//! network, the disk or the window: no I/O, no async.
+
+pub mod call;
+pub mod job;
+pub mod phone;
+pub mod secret;
+
+pub use call::{
+    AUDIO_EXTENSIONS, AttachTarget, CallRequest, ExternalId, InputError, MAX_UPLOAD_BYTES,
+    MAX_VALUE_CHARS, Mapping, Person, Registration, check_recording_name,
+};
+pub use job::{JobId, JobKind, JobState, JobView};
+pub use phone::{PhoneError, PhoneNumber};
+pub use secret::Secret;

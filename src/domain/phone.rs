@@ -1,0 +1,162 @@
+//! Phone numbers: parsed once at the edge, masked whenever they are printed.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a text is not a phone number. Each message says what to type instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    /// Nothing but blanks.
+    #[error("the number is empty: type digits, optionally starting with +")]
+    Empty,
+    /// A character that has no place in a phone number.
+    #[error("the number contains '{0}': use digits, optionally a leading + and spaces, dashes, dots or brackets")]
+    BadCharacter(char),
+    /// A `+` somewhere other than the start.
+    #[error("'+' may only stand at the start of the number")]
+    MisplacedPlus,
+    /// Fewer digits than any real number has.
+    #[error("the number has {digits} digit(s): at least {min} are needed")]
+    TooShort {
+        /// Digits found.
+        digits: usize,
+        /// Digits required.
+        min: usize,
+    },
+    /// More digits than E.164 allows.
+    #[error("the number has {0} digits: at most 15 are allowed (E.164)")]
+    TooLong(usize),
+}
+
+/// A phone number, normalised to an optional leading `+` followed by digits.
+///
+/// `Display` and `Debug` mask all but the last four digits so logs never carry a whole
+/// number; [`PhoneNumber::as_str`] gives the full form for the API and the agent's own screen.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+const MAX_DIGITS: usize = 15;
+const MIN_NUMBER_DIGITS: usize = 3;
+
+impl PhoneNumber {
+    /// Parses a caller or callee number: at least 3 digits.
+    pub fn parse(input: &str) -> Result<Self, PhoneError> {
+        Self::parse_with_min(input, MIN_NUMBER_DIGITS)
+    }
+
+    /// Parses an operator's internal number (extension): at least 1 digit.
+    pub fn parse_extension(input: &str) -> Result<Self, PhoneError> {
+        Self::parse_with_min(input, 1)
+    }
+
+    fn parse_with_min(input: &str, min: usize) -> Result<Self, PhoneError> {
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(PhoneError::Empty);
+        }
+        let mut out = String::with_capacity(text.len());
+        for (i, c) in text.chars().enumerate() {
+            match c {
+                '0'..='9' => out.push(c),
+                '+' if i == 0 => out.push('+'),
+                '+' => return Err(PhoneError::MisplacedPlus),
+                ' ' | '-' | '.' | '(' | ')' | '\u{a0}' => {}
+                other => return Err(PhoneError::BadCharacter(other)),
+            }
+        }
+        let digits = out.trim_start_matches('+').len();
+        if digits < min {
+            return Err(PhoneError::TooShort { digits, min });
+        }
+        if digits > MAX_DIGITS {
+            return Err(PhoneError::TooLong(digits));
+        }
+        Ok(Self(out))
+    }
+
+    /// The full number, for the API request and the agent's own screen.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The masked form used by `Display`: all but the last four digits replaced by `*`.
+    pub fn masked(&self) -> String {
+        let keep = 4;
+        let digits = self.0.trim_start_matches('+').len();
+        let hide = digits.saturating_sub(keep).max(usize::from(digits > 1));
+        let mut seen = 0;
+        self.0
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    seen += 1;
+                    if seen <= hide { '*' } else { c }
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+}
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = PhoneError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse_extension(&value)
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(value: PhoneNumber) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PhoneError, PhoneNumber};
+
+    #[test]
+    fn normalises_separators() {
+        let n = PhoneNumber::parse(" +7 (977) 422-13.38 ").unwrap();
+        assert_eq!(n.as_str(), "+79774221338");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_number() {
+        assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
+        assert_eq!(PhoneNumber::parse("12a4"), Err(PhoneError::BadCharacter('a')));
+        assert_eq!(PhoneNumber::parse("7+7"), Err(PhoneError::MisplacedPlus));
+        assert!(matches!(
+            PhoneNumber::parse("12"),
+            Err(PhoneError::TooShort { digits: 2, min: 3 })
+        ));
+        assert_eq!(
+            PhoneNumber::parse("1234567890123456"),
+            Err(PhoneError::TooLong(16))
+        );
+        assert_eq!(PhoneNumber::parse_extension("7").unwrap().as_str(), "7");
+    }
+
+    #[test]
+    fn display_masks_all_but_the_last_four_digits() {
+        let n = PhoneNumber::parse("+79774221338").unwrap();
+        assert_eq!(n.to_string(), "+*******1338");
+        assert!(!format!("{n:?}").contains("7977"));
+        assert_eq!(PhoneNumber::parse_extension("200").unwrap().to_string(), "*00");
+    }
+}

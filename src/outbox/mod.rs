@@ -1,0 +1,416 @@
+//! The durable outbox: every call and recording is stored before the first network attempt,
+//! sent by whichever pyrus-phone process reaches Pyrus, retried only when retrying can help,
+//! and never dropped silently.
+
+mod backoff;
+pub mod store;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::{
+    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
+    Registration,
+};
+use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
+pub use store::{AttachPayload, CallRow, StoreError, StoredTarget};
+use store::{Claimed, Store, Work};
+
+/// How long a claimed job stays leased to one process without news.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// What the outbox reports while it works.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    /// Upload progress.
+    Progress {
+        /// The job.
+        job: JobId,
+        /// Bytes sent.
+        sent: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// A job attempt ended.
+    Finished(JobReport),
+}
+
+/// How one attempt at a job ended.
+#[derive(Debug, Clone)]
+pub struct JobReport {
+    /// The job.
+    pub job: JobId,
+    /// What it does.
+    pub kind: JobKind,
+    /// Its state now.
+    pub state: JobState,
+    /// The error's code and message, when it failed.
+    pub error: Option<(String, String)>,
+    /// The registration, for a register job that succeeded.
+    pub registration: Option<Registration>,
+    /// When it will be tried again, for a retryable failure (Unix ms).
+    pub retry_at_ms: Option<i64>,
+}
+
+/// Receives [`JobEvent`]s.
+pub type Listener = Arc<dyn Fn(JobEvent) + Send + Sync>;
+
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A new external id for a call whose source gave none: time plus randomness.
+pub fn generate_external_id() -> ExternalId {
+    use rand::Rng as _;
+    let random: u32 = rand::rng().random();
+    let text = format!("pp-{:x}-{random:08x}", now_ms());
+    // Always valid: short and non-empty.
+    ExternalId::parse(&text).unwrap_or_else(|_| unreachable!("generated ids are valid"))
+}
+
+type SharedStore = Arc<Mutex<Store>>;
+
+fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Returns a claimed job to the queue if its attempt is abandoned (the future dropped).
+struct ClaimGuard {
+    store: SharedStore,
+    job: JobId,
+    armed: bool,
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Err(e) = lock(&self.store).release(self.job, now_ms()) {
+                tracing::error!(job = %self.job, error = %e, "cannot release an abandoned job");
+            }
+        }
+    }
+}
+
+/// The outbox over its database.
+pub struct Outbox {
+    store: SharedStore,
+    cancels: Mutex<HashMap<JobId, CancellationToken>>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").finish_non_exhaustive()
+    }
+}
+
+impl Outbox {
+    /// Opens the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            store: Arc::new(Mutex::new(Store::open(path)?)),
+            cancels: Mutex::new(HashMap::new()),
+        })
+    }
+
+    async fn db<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(&mut lock(&store)))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("database task failed: {e}")))?
+    }
+
+    /// Stores a call and its registration job; generates the external id when missing.
+    pub async fn add_call(&self, mut call: CallRequest) -> Result<(JobId, ExternalId), StoreError> {
+        let external = call
+            .external_id
+            .get_or_insert_with(generate_external_id)
+            .clone();
+        let (_, job) = self.db(move |s| s.insert_call(&call, now_ms())).await?;
+        tracing::info!(%job, external_id = %external, "call stored");
+        Ok((job, external))
+    }
+
+    /// Stores an upload-and-attach job. An external id naming a call stored here attaches
+    /// to that call's task, waiting for its registration when needed.
+    pub async fn add_attachment(
+        &self,
+        path: PathBuf,
+        target: AttachTarget,
+        mappings: Vec<Mapping>,
+    ) -> Result<JobId, StoreError> {
+        self.db(move |s| {
+            let target = match &target {
+                AttachTarget::ExternalId(id) => match s.call_by_external_id(id)? {
+                    Some(call) => match call.registration {
+                        Some(reg) => StoredTarget::Direct(AttachTarget::Task {
+                            task_id: reg.task_id,
+                            external_id: Some(id.clone()),
+                        }),
+                        None => StoredTarget::Call(call.id),
+                    },
+                    None => StoredTarget::Direct(target.clone()),
+                },
+                _ => StoredTarget::Direct(target.clone()),
+            };
+            let payload = AttachPayload {
+                path,
+                target,
+                mappings,
+                file_guid: None,
+            };
+            s.insert_attach(&payload, now_ms())
+        })
+        .await
+    }
+
+    /// One job as it stands.
+    pub async fn job(&self, job: JobId) -> Result<JobView, StoreError> {
+        self.db(move |s| s.job(job)).await
+    }
+
+    /// Jobs not yet done or discarded.
+    pub async fn open_jobs(&self) -> Result<Vec<JobView>, StoreError> {
+        self.db(|s| s.open_jobs()).await
+    }
+
+    /// The registration of the call a register job carries, once done.
+    pub async fn registration_of(&self, external: &ExternalId) -> Result<Option<Registration>, StoreError> {
+        let id = external.clone();
+        self.db(move |s| Ok(s.call_by_external_id(&id)?.and_then(|c| c.registration)))
+            .await
+    }
+
+    /// Puts a job back in the queue, due now.
+    pub async fn retry(&self, job: JobId) -> Result<(), StoreError> {
+        self.db(move |s| s.retry(job, now_ms())).await
+    }
+
+    /// Discards a job (kept as discarded, never sent).
+    pub async fn discard(&self, job: JobId) -> Result<(), StoreError> {
+        self.cancel(job);
+        self.db(move |s| s.discard(job, now_ms())).await
+    }
+
+    /// Makes kept work due now; with `credentials_changed`, also work parked for credentials.
+    pub async fn make_due(&self, credentials_changed: bool) -> Result<usize, StoreError> {
+        self.db(move |s| s.make_due(now_ms(), credentials_changed)).await
+    }
+
+    /// When the next job falls due (Unix ms).
+    pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.db(|s| s.next_due_ms()).await
+    }
+
+    /// Cancels a running upload; true when there was one.
+    pub fn cancel(&self, job: JobId) -> bool {
+        let token = self
+            .cancels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job);
+        token.map(|t| t.cancel()).is_some()
+    }
+
+    /// Runs every due job once, oldest first, and reports each outcome. Stops early when
+    /// Pyrus refuses the credentials: nothing else can succeed until they are fixed.
+    pub async fn run_due(
+        &self,
+        client: &PyrusClient,
+        account_id: &str,
+        listener: &Listener,
+    ) -> Result<Vec<JobReport>, StoreError> {
+        let mut reports = Vec::new();
+        loop {
+            let now = now_ms();
+            let Some(claimed) = self.db(move |s| s.claim_due(now, now + millis(LEASE))).await? else {
+                break;
+            };
+            let mut guard = ClaimGuard {
+                store: Arc::clone(&self.store),
+                job: claimed.job,
+                armed: true,
+            };
+            let report = self.run(claimed, client, account_id, listener).await?;
+            guard.armed = false;
+            listener(JobEvent::Finished(report.clone()));
+            let stop = report.state == JobState::NeedsCredentials;
+            reports.push(report);
+            if stop {
+                break;
+            }
+        }
+        Ok(reports)
+    }
+
+    async fn run(
+        &self,
+        claimed: Claimed,
+        client: &PyrusClient,
+        account_id: &str,
+        listener: &Listener,
+    ) -> Result<JobReport, StoreError> {
+        let Claimed { job, attempts, work } = claimed;
+        match work {
+            Work::Register(call) => {
+                tracing::info!(%job, from = %call.request.from, to = %call.request.to, "registering call");
+                match client.register_call(account_id, &call.request).await {
+                    Ok(registration) => {
+                        let reg = registration.clone();
+                        self.db(move |s| s.complete_register(job, call.id, &reg, now_ms()))
+                            .await?;
+                        tracing::info!(%job, task_id = registration.task_id, new = registration.is_new_task, "call registered");
+                        Ok(JobReport {
+                            job,
+                            kind: JobKind::Register,
+                            state: JobState::Done,
+                            error: None,
+                            registration: Some(registration),
+                            retry_at_ms: None,
+                        })
+                    }
+                    Err(e) => self.record_failure(job, JobKind::Register, attempts, &e).await,
+                }
+            }
+            Work::Attach { mut payload, resolved } => {
+                let guid = match payload.file_guid.clone() {
+                    Some(guid) => guid,
+                    None => {
+                        match self.upload(job, &payload.path, client, listener).await {
+                            Ok(guid) => {
+                                payload.file_guid = Some(guid.clone());
+                                let saved = payload.clone();
+                                self.db(move |s| s.save_file_guid(job, &saved, now_ms())).await?;
+                                guid
+                            }
+                            Err(e) => return self.record_failure(job, JobKind::Attach, attempts, &e).await,
+                        }
+                    }
+                };
+                match client
+                    .attach_call_record(account_id, &resolved, &guid, &payload.mappings)
+                    .await
+                {
+                    Ok(()) => {
+                        self.db(move |s| s.complete(job, now_ms())).await?;
+                        tracing::info!(%job, target = %resolved, "recording attached");
+                        Ok(JobReport {
+                            job,
+                            kind: JobKind::Attach,
+                            state: JobState::Done,
+                            error: None,
+                            registration: None,
+                            retry_at_ms: None,
+                        })
+                    }
+                    Err(e) if e.code() == "unrecognized_attachment_id" => {
+                        // The uploaded file expired on the server: upload again next time.
+                        payload.file_guid = None;
+                        let saved = payload.clone();
+                        self.db(move |s| s.save_file_guid(job, &saved, now_ms())).await?;
+                        let err = PyrusError::Network {
+                            reason: "the uploaded file expired; uploading again".to_owned(),
+                        };
+                        self.record_failure(job, JobKind::Attach, attempts, &err).await
+                    }
+                    Err(e) => self.record_failure(job, JobKind::Attach, attempts, &e).await,
+                }
+            }
+        }
+    }
+
+    async fn upload(
+        &self,
+        job: JobId,
+        path: &Path,
+        client: &PyrusClient,
+        listener: &Listener,
+    ) -> Result<String, PyrusError> {
+        let cancel = CancellationToken::new();
+        self.cancels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(job, cancel.clone());
+        let store = Arc::clone(&self.store);
+        let listener = Arc::clone(listener);
+        let last_renewal = AtomicI64::new(now_ms());
+        let progress = Arc::new(move |sent: u64, total: u64| {
+            listener(JobEvent::Progress { job, sent, total });
+            let now = now_ms();
+            if now - last_renewal.load(Ordering::Relaxed) > millis(LEASE) / 4 {
+                last_renewal.store(now, Ordering::Relaxed);
+                if let Err(e) = lock(&store).renew_lease(job, now + millis(LEASE)) {
+                    tracing::warn!(%job, error = %e, "cannot renew the upload's lease");
+                }
+            }
+        });
+        let result = client.upload_file(path, progress, &cancel).await;
+        self.cancels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job);
+        result.map(|file| file.guid)
+    }
+
+    async fn record_failure(
+        &self,
+        job: JobId,
+        kind: JobKind,
+        attempts: u32,
+        error: &PyrusError,
+    ) -> Result<JobReport, StoreError> {
+        let code = error.code().to_owned();
+        let message = error.to_string();
+        let now = now_ms();
+        let (state, retry_at_ms) = match error.class() {
+            ErrorClass::Retryable => {
+                let at = now + millis(backoff::delay(attempts + 1, error.retry_after()));
+                tracing::warn!(%job, code, retry_in_ms = at - now, "attempt failed; will retry");
+                (JobState::Pending, Some(at))
+            }
+            ErrorClass::NeedsCredentials => {
+                tracing::warn!(%job, code, "credentials refused; job parked");
+                (JobState::NeedsCredentials, None)
+            }
+            ErrorClass::Permanent => {
+                tracing::error!(%job, code, "job failed for good");
+                (JobState::Failed, None)
+            }
+        };
+        let (c, m) = (code.clone(), message.clone());
+        self.db(move |s| match retry_at_ms {
+            Some(at) => s.reschedule(job, at, (&c, &m), now),
+            None => s.park(job, state, (&c, &m), now),
+        })
+        .await?;
+        Ok(JobReport {
+            job,
+            kind,
+            state,
+            error: Some((code, message)),
+            registration: None,
+            retry_at_ms,
+        })
+    }
+
+    /// Parks a job for credentials without trying it (none are configured).
+    pub async fn park_for_credentials(&self, job: JobId, message: String) -> Result<(), StoreError> {
+        self.db(move |s| s.park(job, JobState::NeedsCredentials, ("credentials_missing", &message), now_ms()))
+            .await
+    }
+}

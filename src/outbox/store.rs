@@ -1,0 +1,699 @@
+//! The outbox database: calls and jobs in SQLite (WAL), every change in one transaction.
+//!
+//! Synchronous; [`super::Outbox`] calls it from blocking threads. Several processes (the
+//! window and CLI commands) may share one file: a job is claimed with a lease inside an
+//! immediate transaction, so only one of them sends it.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
+    Registration,
+};
+
+/// The database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("the outbox database failed ({source}) — {path}")]
+    Sqlite {
+        /// What SQLite said.
+        source: rusqlite::Error,
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A stored row could not be read back.
+    #[error("the outbox database holds a row it cannot read ({0}); report this with the log file")]
+    Corrupt(String),
+    /// No such job.
+    #[error("there is no job {0} in the outbox: see `pyrus-phone queue`")]
+    NoSuchJob(JobId),
+    /// The job is in a state the action does not apply to.
+    #[error("job {job} is {state}: only pending, failed or parked jobs can be retried or discarded")]
+    WrongState {
+        /// The job.
+        job: JobId,
+        /// Its state.
+        state: String,
+    },
+}
+
+/// Where an attach job's recording goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredTarget {
+    /// A call in this outbox; the attach waits for its registration.
+    Call(i64),
+    /// A call or task Pyrus already knows.
+    Direct(AttachTarget),
+}
+
+/// What an attach job carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachPayload {
+    /// The recording on disk.
+    pub path: PathBuf,
+    /// Where it goes.
+    pub target: StoredTarget,
+    /// Mappings sent with the attach.
+    pub mappings: Vec<Mapping>,
+    /// The uploaded file's guid, once uploaded.
+    pub file_guid: Option<String>,
+}
+
+/// A stored call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRow {
+    /// Row id.
+    pub id: i64,
+    /// The call as registered.
+    pub request: CallRequest,
+    /// The registration, once done.
+    pub registration: Option<Registration>,
+}
+
+/// A job claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The job.
+    pub job: JobId,
+    /// Attempts already made.
+    pub attempts: u32,
+    /// What to do.
+    pub work: Work,
+}
+
+/// The work of a claimed job.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// Register this call.
+    Register(CallRow),
+    /// Upload and attach.
+    Attach {
+        /// What to attach where.
+        payload: AttachPayload,
+        /// The target, with the task resolved when it is a stored call.
+        resolved: AttachTarget,
+    },
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS calls (
+    id              INTEGER PRIMARY KEY,
+    external_id     TEXT NOT NULL UNIQUE,
+    request         TEXT NOT NULL,
+    created_ms      INTEGER NOT NULL,
+    task_id         INTEGER,
+    registration    TEXT
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    call_id         INTEGER REFERENCES calls(id),
+    payload         TEXT,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_ms         INTEGER NOT NULL,
+    lease_ms        INTEGER,
+    error_code      TEXT,
+    error_message   TEXT,
+    created_ms      INTEGER NOT NULL,
+    updated_ms      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs(state, next_ms);
+CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
+";
+
+/// The open database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            source,
+            path: path.to_path_buf(),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                err(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            source,
+            path: self.path.clone(),
+        }
+    }
+
+    fn tx(&mut self) -> Result<Transaction<'_>, StoreError> {
+        let path = self.path.clone();
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Sqlite { source, path })
+    }
+
+    /// Stores a call and its registration job in one transaction. The call must carry
+    /// its external id.
+    pub fn insert_call(&mut self, call: &CallRequest, now_ms: i64) -> Result<(i64, JobId), StoreError> {
+        let external = call
+            .external_id
+            .as_ref()
+            .ok_or_else(|| corrupt("a call without an external id"))?
+            .as_str()
+            .to_owned();
+        let request = serde_json::to_string(call).map_err(corrupt)?;
+        let tx = self.tx()?;
+        let existing: Option<i64> = tx
+            .query_row("SELECT id FROM calls WHERE external_id = ?1", [&external], |r| r.get(0))
+            .optional()
+            .map_err(|e| db_err(&e))?;
+        let call_id = if let Some(id) = existing {
+            id
+        } else {
+            tx.execute(
+                "INSERT INTO calls (external_id, request, created_ms) VALUES (?1, ?2, ?3)",
+                params![external, request, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+            tx.last_insert_rowid()
+        };
+        tx.execute(
+            "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms)
+             VALUES ('register', ?1, 'pending', ?2, ?2, ?2)",
+            params![call_id, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+        let job = JobId(tx.last_insert_rowid());
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok((call_id, job))
+    }
+
+    /// Finds a stored call by external id.
+    pub fn call_by_external_id(&self, id: &ExternalId) -> Result<Option<CallRow>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, request, registration FROM calls WHERE external_id = ?1",
+                [id.as_str()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?
+            .map(call_row)
+            .transpose()
+    }
+
+    /// Stores an attach job.
+    pub fn insert_attach(&mut self, payload: &AttachPayload, now_ms: i64) -> Result<JobId, StoreError> {
+        let call_id = match &payload.target {
+            StoredTarget::Call(id) => Some(*id),
+            StoredTarget::Direct(_) => None,
+        };
+        let json = serde_json::to_string(payload).map_err(corrupt)?;
+        let tx = self.tx()?;
+        tx.execute(
+            "INSERT INTO jobs (kind, call_id, payload, state, next_ms, created_ms, updated_ms)
+             VALUES ('attach', ?1, ?2, 'pending', ?3, ?3, ?3)",
+            params![call_id, json, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+        let job = JobId(tx.last_insert_rowid());
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok(job)
+    }
+
+    /// Claims the next due job (a pending one whose time has come, or a running one whose
+    /// lease ran out), leasing it until `lease_ms`.
+    pub fn claim_due(&mut self, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, StoreError> {
+        let tx = self.tx()?;
+        let row: Option<(i64, String, Option<i64>, Option<String>, u32)> = tx
+            .query_row(
+                "SELECT j.id, j.kind, j.call_id, j.payload, j.attempts FROM jobs j
+                 LEFT JOIN calls c ON c.id = j.call_id
+                 WHERE ((j.state = 'pending' AND j.next_ms <= ?1)
+                        OR (j.state = 'running' AND j.lease_ms < ?1))
+                   AND (j.kind = 'register' OR j.call_id IS NULL OR c.task_id IS NOT NULL)
+                 ORDER BY j.next_ms, j.id LIMIT 1",
+                [now_ms],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(|e| db_err(&e))?;
+        let Some((id, kind, call_id, payload, attempts)) = row else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE jobs SET state = 'running', lease_ms = ?2, updated_ms = ?3 WHERE id = ?1",
+            params![id, lease_ms, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+        let call = match call_id {
+            Some(cid) => Some(load_call(&tx, cid)?),
+            None => None,
+        };
+        tx.commit().map_err(|e| db_err(&e))?;
+        let job = JobId(id);
+        let work = match kind.as_str() {
+            "register" => Work::Register(call.ok_or_else(|| corrupt("a register job without its call"))?),
+            "attach" => {
+                let payload: AttachPayload =
+                    serde_json::from_str(payload.as_deref().unwrap_or_default()).map_err(corrupt)?;
+                let resolved = match (&payload.target, call) {
+                    (StoredTarget::Direct(t), _) => t.clone(),
+                    (StoredTarget::Call(_), Some(call)) => AttachTarget::Task {
+                        task_id: call
+                            .registration
+                            .as_ref()
+                            .map(|r| r.task_id)
+                            .ok_or_else(|| corrupt("an attach job claimed before its registration"))?,
+                        external_id: call.request.external_id.clone(),
+                    },
+                    (StoredTarget::Call(_), None) => return Err(corrupt("an attach job without its call")),
+                };
+                Work::Attach { payload, resolved }
+            }
+            other => return Err(corrupt(format!("unknown job kind {other}"))),
+        };
+        Ok(Some(Claimed {
+            job,
+            attempts,
+            work,
+        }))
+    }
+
+    /// Extends a running job's lease (long uploads).
+    pub fn renew_lease(&mut self, job: JobId, lease_ms: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE jobs SET lease_ms = ?2 WHERE id = ?1 AND state = 'running'",
+                params![job.0, lease_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Records a registration and finishes its job, in one transaction.
+    pub fn complete_register(
+        &mut self,
+        job: JobId,
+        call_id: i64,
+        registration: &Registration,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(registration).map_err(corrupt)?;
+        let tx = self.tx()?;
+        tx.execute(
+            "UPDATE calls SET task_id = ?2, registration = ?3 WHERE id = ?1",
+            params![call_id, registration.task_id as i64, json],
+        )
+        .map_err(|e| db_err(&e))?;
+        finish(&tx, job, JobState::Done, None, now_ms)?;
+        // Attach jobs waiting on this call may run now.
+        tx.execute(
+            "UPDATE jobs SET next_ms = MIN(next_ms, ?2) WHERE call_id = ?1 AND kind = 'attach' AND state = 'pending'",
+            params![call_id, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// Saves the uploaded file's guid so a retry attaches without uploading again.
+    pub fn save_file_guid(&mut self, job: JobId, payload: &AttachPayload, now_ms: i64) -> Result<(), StoreError> {
+        let json = serde_json::to_string(payload).map_err(corrupt)?;
+        self.conn
+            .execute(
+                "UPDATE jobs SET payload = ?2, updated_ms = ?3 WHERE id = ?1",
+                params![job.0, json, now_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Marks a job done.
+    pub fn complete(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        finish(&tx, job, JobState::Done, None, now_ms)?;
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// Puts a job back in the queue for `next_ms`, counting the failed attempt.
+    pub fn reschedule(
+        &mut self,
+        job: JobId,
+        next_ms: i64,
+        error: (&str, &str),
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE jobs SET state = 'pending', attempts = attempts + 1, next_ms = ?2,
+                 lease_ms = NULL, error_code = ?3, error_message = ?4, updated_ms = ?5 WHERE id = ?1",
+                params![job.0, next_ms, error.0, error.1, now_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Parks a job as failed or waiting for credentials, with its reason. A failed
+    /// registration fails the attach jobs waiting on it too.
+    pub fn park(
+        &mut self,
+        job: JobId,
+        state: JobState,
+        error: (&str, &str),
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        tx.execute(
+            "UPDATE jobs SET attempts = attempts + 1 WHERE id = ?1",
+            [job.0],
+        )
+        .map_err(|e| db_err(&e))?;
+        finish(&tx, job, state, Some(error), now_ms)?;
+        if state == JobState::Failed {
+            tx.execute(
+                "UPDATE jobs SET state = 'failed', error_code = 'registration_failed',
+                 error_message = 'the call could not be registered: retry or discard its registration first',
+                 updated_ms = ?2
+                 WHERE kind = 'attach' AND state = 'pending'
+                   AND call_id = (SELECT call_id FROM jobs WHERE id = ?1 AND kind = 'register')",
+                params![job.0, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        }
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// Returns a claimed job to the queue without counting an attempt (the process is
+    /// stopping or gave up waiting).
+    pub fn release(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE jobs SET state = 'pending', lease_ms = NULL, updated_ms = ?2
+                 WHERE id = ?1 AND state = 'running'",
+                params![job.0, now_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// Makes every kept job due now: pending ones, and those parked for credentials
+    /// (when `credentials_changed`). Returns how many.
+    pub fn make_due(&mut self, now_ms: i64, credentials_changed: bool) -> Result<usize, StoreError> {
+        let tx = self.tx()?;
+        let mut n = tx
+            .execute(
+                "UPDATE jobs SET next_ms = ?1 WHERE state = 'pending' AND next_ms > ?1",
+                [now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        if credentials_changed {
+            n += tx
+                .execute(
+                    "UPDATE jobs SET state = 'pending', next_ms = ?1, updated_ms = ?1 WHERE state = 'needs_credentials'",
+                    [now_ms],
+                )
+                .map_err(|e| db_err(&e))?;
+        }
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok(n)
+    }
+
+    /// Puts a failed, parked or pending job (and attach jobs waiting on it) back in the
+    /// queue, due now.
+    pub fn retry(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        let n = tx
+            .execute(
+                "UPDATE jobs SET state = 'pending', next_ms = ?2, lease_ms = NULL, updated_ms = ?2
+                 WHERE id = ?1 AND state IN ('pending', 'failed', 'needs_credentials', 'discarded')",
+                params![job.0, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        if n == 0 {
+            return Err(job_state_error(&tx, job));
+        }
+        tx.execute(
+            "UPDATE jobs SET state = 'pending', next_ms = ?2, updated_ms = ?2
+             WHERE kind = 'attach' AND state = 'failed' AND error_code = 'registration_failed'
+               AND call_id = (SELECT call_id FROM jobs WHERE id = ?1 AND kind = 'register')",
+            params![job.0, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// Discards a job the agent gave up on (and attach jobs waiting on it). The row stays,
+    /// marked discarded.
+    pub fn discard(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        let n = tx
+            .execute(
+                "UPDATE jobs SET state = 'discarded', lease_ms = NULL, updated_ms = ?2
+                 WHERE id = ?1 AND state IN ('pending', 'failed', 'needs_credentials')",
+                params![job.0, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        if n == 0 {
+            return Err(job_state_error(&tx, job));
+        }
+        tx.execute(
+            "UPDATE jobs SET state = 'discarded', updated_ms = ?2
+             WHERE kind = 'attach' AND state IN ('pending', 'failed')
+               AND call_id = (SELECT call_id FROM jobs WHERE id = ?1 AND kind = 'register')",
+            params![job.0, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// When the next pending job falls due (Unix ms), if any can run.
+    pub fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT MIN(CASE WHEN j.state = 'running' THEN j.lease_ms ELSE j.next_ms END) FROM jobs j
+                 LEFT JOIN calls c ON c.id = j.call_id
+                 WHERE j.state IN ('pending', 'running')
+                   AND (j.kind = 'register' OR j.call_id IS NULL OR c.task_id IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))
+    }
+
+    /// One job.
+    pub fn job(&self, job: JobId) -> Result<JobView, StoreError> {
+        self.views("WHERE j.id = ?1", [job.0])?
+            .pop()
+            .ok_or(StoreError::NoSuchJob(job))
+    }
+
+    /// Jobs not yet done or discarded, oldest first.
+    pub fn open_jobs(&self) -> Result<Vec<JobView>, StoreError> {
+        self.views("WHERE j.state NOT IN ('done', 'discarded') AND ?1 = ?1", [0])
+    }
+
+    /// The stored call for a row id.
+    pub fn call(&self, call_id: i64) -> Result<CallRow, StoreError> {
+        load_call(&self.conn, call_id)
+    }
+
+    fn views<P: rusqlite::Params>(&self, filter: &str, params: P) -> Result<Vec<JobView>, StoreError> {
+        let sql = format!(
+            "SELECT j.id, j.kind, j.state, j.attempts, j.next_ms, j.error_code, j.error_message,
+                    j.payload, j.created_ms, c.external_id, c.request, c.task_id
+             FROM jobs j LEFT JOIN calls c ON c.id = j.call_id {filter} ORDER BY j.id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok(RawView {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    state: r.get(2)?,
+                    attempts: r.get(3)?,
+                    next_ms: r.get(4)?,
+                    error_code: r.get(5)?,
+                    error_message: r.get(6)?,
+                    payload: r.get(7)?,
+                    created_ms: r.get(8)?,
+                    external_id: r.get(9)?,
+                    request: r.get(10)?,
+                    task_id: r.get(11)?,
+                })
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for raw in rows {
+            out.push(raw.map_err(|e| self.sql(e))?.into_view()?);
+        }
+        Ok(out)
+    }
+}
+
+struct RawView {
+    id: i64,
+    kind: String,
+    state: String,
+    attempts: u32,
+    next_ms: i64,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    payload: Option<String>,
+    created_ms: i64,
+    external_id: Option<String>,
+    request: Option<String>,
+    task_id: Option<i64>,
+}
+
+impl RawView {
+    fn into_view(self) -> Result<JobView, StoreError> {
+        let kind = match self.kind.as_str() {
+            "register" => JobKind::Register,
+            "attach" => JobKind::Attach,
+            other => return Err(corrupt(format!("unknown job kind {other}"))),
+        };
+        let state = JobState::from_name(&self.state)
+            .ok_or_else(|| corrupt(format!("unknown job state {}", self.state)))?;
+        let call: Option<CallRequest> = self
+            .request
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(corrupt)?;
+        let payload: Option<AttachPayload> = self
+            .payload
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(corrupt)?;
+        let mut task_id = self.task_id.map(|t| t as u64);
+        let mut external_id = self.external_id;
+        let file_name = payload.as_ref().map(|p| {
+            p.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let summary = match (&call, &payload) {
+            (Some(c), None) => format!("call {} → {}", c.from, c.to),
+            (_, Some(p)) => {
+                let target = match &p.target {
+                    StoredTarget::Call(_) => call
+                        .as_ref()
+                        .map_or_else(|| "a stored call".to_owned(), |c| format!("call {} → {}", c.from, c.to)),
+                    StoredTarget::Direct(t) => {
+                        if let AttachTarget::Task { task_id: t_id, external_id: e } = t {
+                            task_id = task_id.or(Some(*t_id));
+                            external_id = external_id.or_else(|| e.as_ref().map(|e| e.as_str().to_owned()));
+                        }
+                        if let AttachTarget::ExternalId(e) = t {
+                            external_id = external_id.or_else(|| Some(e.as_str().to_owned()));
+                        }
+                        t.to_string()
+                    }
+                };
+                format!("recording {} → {target}", file_name.as_deref().unwrap_or("?"))
+            }
+            (None, None) => "?".to_owned(),
+        };
+        Ok(JobView {
+            id: JobId(self.id),
+            kind,
+            state,
+            attempts: self.attempts,
+            next_attempt_ms: (state == JobState::Pending).then_some(self.next_ms),
+            error_code: self.error_code,
+            error_message: self.error_message,
+            external_id,
+            task_id,
+            file_name,
+            summary,
+            created_ms: self.created_ms,
+        })
+    }
+}
+
+fn db_err(e: &rusqlite::Error) -> StoreError {
+    StoreError::Corrupt(format!("database write failed: {e}"))
+}
+
+fn call_row((id, request, registration): (i64, String, Option<String>)) -> Result<CallRow, StoreError> {
+    Ok(CallRow {
+        id,
+        request: serde_json::from_str(&request).map_err(corrupt)?,
+        registration: registration
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(corrupt)?,
+    })
+}
+
+fn load_call(conn: &Connection, call_id: i64) -> Result<CallRow, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT id, request, registration FROM calls WHERE id = ?1",
+            [call_id],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)),
+        )
+        .map_err(|e| db_err(&e))?;
+    call_row(row)
+}
+
+fn finish(
+    tx: &Transaction<'_>,
+    job: JobId,
+    state: JobState,
+    error: Option<(&str, &str)>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let (code, message) = error.unzip();
+    tx.execute(
+        "UPDATE jobs SET state = ?2, lease_ms = NULL, error_code = ?3, error_message = ?4, updated_ms = ?5
+         WHERE id = ?1",
+        params![job.0, state.as_str(), code, message, now_ms],
+    )
+    .map_err(|e| db_err(&e))?;
+    Ok(())
+}
+
+fn job_state_error(tx: &Transaction<'_>, job: JobId) -> StoreError {
+    let state: Option<String> = tx
+        .query_row("SELECT state FROM jobs WHERE id = ?1", [job.0], |r| r.get(0))
+        .optional()
+        .ok()
+        .flatten();
+    match state {
+        None => StoreError::NoSuchJob(job),
+        Some(state) => StoreError::WrongState { job, state },
+    }
+}

@@ -1,0 +1,576 @@
+//! The Pyrus v4 API client: login, register a call, upload a file, attach a recording.
+//!
+//! The only module that speaks HTTP to Pyrus. Credentials and configuration come in as
+//! values; it reads no settings and no keyring. After login it uses the `api_url` and
+//! `files_url` from the auth reply and never assumes a host or a `/v4/` path of its own.
+
+mod error;
+mod model;
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+pub use error::{ErrorClass, PyrusError, advice};
+pub use model::FormField;
+
+use crate::domain::{AttachTarget, CallRequest, Mapping, Registration, Secret};
+use model::{
+    AttachDto, AuthRequest, AuthResponse, CallDto, CallResponseDto, ErrorBody, MappingDto,
+    UploadResponseDto,
+};
+
+/// The auth endpoint of cloud Pyrus.
+pub const DEFAULT_AUTH_URL: &str = "https://accounts.pyrus.com/api/v4/auth";
+/// The API base used only when the auth reply names none.
+pub const FALLBACK_API_URL: &str = "https://api.pyrus.com/v4/";
+
+/// Who logs in.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// Bot or user login.
+    pub login: String,
+    /// The security key from the Pyrus profile.
+    pub security_key: Secret,
+    /// Needed only when several accounts share one e-mail.
+    pub person_id: Option<u64>,
+}
+
+/// Where and how patiently to talk.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The full auth endpoint.
+    pub auth_url: String,
+    /// Web address for task links; derived from `api_url` when `None`.
+    pub web_base: Option<String>,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole JSON request.
+    pub request_timeout: Duration,
+    /// Time allowed for a whole upload.
+    pub upload_timeout: Duration,
+}
+
+impl ClientConfig {
+    /// Defaults for the given auth URL: 10 s to connect, 30 s a request, 30 min an upload.
+    pub fn new(auth_url: impl Into<String>) -> Self {
+        Self {
+            auth_url: auth_url.into(),
+            web_base: None,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// The hosts the auth reply handed out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Base for API methods, ending in `/`.
+    pub api_url: String,
+    /// Base of the files host, ending in `/`, when given.
+    pub files_url: Option<String>,
+}
+
+impl Endpoints {
+    fn upload_url(&self) -> String {
+        match &self.files_url {
+            Some(files) => format!("{files}v4/files/upload"),
+            None => format!("{}files/upload", self.api_url),
+        }
+    }
+}
+
+/// A file stored on the files host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadedFile {
+    /// The id to pass as `record_file`.
+    pub guid: String,
+    /// The MD5 Pyrus computed, when it said.
+    pub md5_hash: Option<String>,
+}
+
+/// Upload progress callback: bytes sent, bytes in all.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// A successful reply: its status and body.
+struct Reply {
+    status: u16,
+    bytes: Vec<u8>,
+}
+
+struct Session {
+    token: Secret,
+    endpoints: Endpoints,
+}
+
+/// A Pyrus client for one login. Cheap to share behind an `Arc`.
+pub struct PyrusClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+    credentials: Credentials,
+    session: Mutex<Option<Arc<Session>>>,
+    logins: AtomicU64,
+}
+
+impl std::fmt::Debug for PyrusClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PyrusClient")
+            .field("auth_url", &self.config.auth_url)
+            .field("login", &self.credentials.login)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PyrusClient {
+    /// Builds a client; checks the auth URL but does not connect.
+    pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Self, PyrusError> {
+        check_url(&config.auth_url)?;
+        if let Some(web) = &config.web_base {
+            check_url(web)?;
+        }
+        // Several clients may be built in one process; only the first install wins.
+        rustls::crypto::ring::default_provider()
+            .install_default()
+            .ok();
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("pyrus-phone/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| PyrusError::Network {
+                reason: format!("cannot set up HTTPS: {}", root_cause(&e)),
+            })?;
+        Ok(Self {
+            http,
+            config,
+            credentials,
+            session: Mutex::new(None),
+            logins: AtomicU64::new(0),
+        })
+    }
+
+    /// How many times this client has called `/auth`.
+    pub fn login_count(&self) -> u64 {
+        self.logins.load(Ordering::Relaxed)
+    }
+
+    /// Logs in now (replacing any token) and returns the hosts Pyrus handed out.
+    pub async fn login(&self) -> Result<Endpoints, PyrusError> {
+        let mut guard = self.session.lock().await;
+        let session = self.authenticate().await?;
+        let endpoints = session.endpoints.clone();
+        *guard = Some(session);
+        Ok(endpoints)
+    }
+
+    async fn authenticate(&self) -> Result<Arc<Session>, PyrusError> {
+        self.logins.fetch_add(1, Ordering::Relaxed);
+        let body = AuthRequest {
+            login: &self.credentials.login,
+            security_key: self.credentials.security_key.expose(),
+            person_id: self.credentials.person_id,
+        };
+        let request = self
+            .http
+            .post(&self.config.auth_url)
+            .timeout(self.config.request_timeout)
+            .json(&body);
+        let reply: AuthResponse = read_json(self.send(request).await?)?;
+        let api_url = with_slash(reply.api_url.as_deref().unwrap_or(FALLBACK_API_URL));
+        check_url(&api_url)?;
+        let files_url = reply.files_url.as_deref().map(with_slash);
+        if let Some(files) = &files_url {
+            check_url(files)?;
+        }
+        tracing::info!(login_count = self.login_count(), "logged in to Pyrus");
+        Ok(Arc::new(Session {
+            token: Secret::new(reply.access_token),
+            endpoints: Endpoints { api_url, files_url },
+        }))
+    }
+
+    async fn current_session(&self) -> Result<Arc<Session>, PyrusError> {
+        let mut guard = self.session.lock().await;
+        if let Some(session) = guard.as_ref() {
+            return Ok(Arc::clone(session));
+        }
+        let session = self.authenticate().await?;
+        *guard = Some(Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// Replaces a session that Pyrus rejected, unless another task already did.
+    async fn renew_session(&self, rejected: &Arc<Session>) -> Result<Arc<Session>, PyrusError> {
+        let mut guard = self.session.lock().await;
+        if let Some(current) = guard.as_ref() {
+            if !Arc::ptr_eq(current, rejected) {
+                return Ok(Arc::clone(current));
+            }
+        }
+        *guard = None;
+        let session = self.authenticate().await?;
+        *guard = Some(Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// Sends a request built for the current session; on a token 401 logs in again once
+    /// and repeats the request once.
+    async fn send_authed<F>(&self, build: F) -> Result<Reply, PyrusError>
+    where
+        F: Fn(&Session) -> Result<reqwest::RequestBuilder, PyrusError>,
+    {
+        let session = self.current_session().await?;
+        let first = self
+            .send(build(&session)?.bearer_auth(session.token.expose()))
+            .await;
+        match first {
+            Err(e) if e.is_token_problem() => {
+                tracing::info!(code = e.code(), "token refused; logging in again once");
+                let session = self.renew_session(&session).await?;
+                self.send(build(&session)?.bearer_auth(session.token.expose()))
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, PyrusError> {
+        let response = request.send().await.map_err(net_error)?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers(), status);
+        let body = response.bytes().await.map_err(net_error)?;
+        tracing::debug!(status, bytes = body.len(), "pyrus reply");
+        if let Ok(err) = serde_json::from_slice::<ErrorBody>(&body) {
+            if let Some(code) = err.error_code {
+                return Err(PyrusError::Api {
+                    status,
+                    code,
+                    message: err.error.or(err.error_message).unwrap_or_default(),
+                    retry_after,
+                });
+            }
+        }
+        if !(200..300).contains(&status) {
+            return Err(PyrusError::Unexpected {
+                status,
+                retry_after,
+            });
+        }
+        Ok(Reply { status, bytes: body.to_vec() })
+    }
+
+    /// `POST integrations/call`. The call must carry its external id.
+    pub async fn register_call(
+        &self,
+        account_id: &str,
+        call: &CallRequest,
+    ) -> Result<Registration, PyrusError> {
+        let body = CallDto {
+            account_id,
+            from_number: call.from.as_str(),
+            to_number: call.to.as_str(),
+            internal_number: call.internal.as_ref().map(|n| n.as_str()),
+            external_id: call.external_id.as_ref().map(|id| id.as_str()),
+            mappings: mapping_dtos(&call.mappings),
+        };
+        let reply = self
+            .send_authed(|s| {
+                Ok(self
+                    .http
+                    .post(format!("{}integrations/call", s.endpoints.api_url))
+                    .timeout(self.config.request_timeout)
+                    .json(&body))
+            })
+            .await?;
+        let dto: CallResponseDto = read_json(reply)?;
+        Ok(Registration {
+            task_id: dto.task_id,
+            is_new_task: dto.is_new_task,
+            responsible: dto.responsible_person,
+        })
+    }
+
+    /// `POST …files/upload`: streams the file from disk in one multipart part named `file`.
+    pub async fn upload_file(
+        &self,
+        path: &Path,
+        progress: Progress,
+        cancel: &CancellationToken,
+    ) -> Result<UploadedFile, PyrusError> {
+        let upload = self.send_authed(|s| {
+            let part = file_part(path, Arc::clone(&progress), cancel.clone())?;
+            Ok(self
+                .http
+                .post(s.endpoints.upload_url())
+                .timeout(self.config.upload_timeout)
+                .multipart(reqwest::multipart::Form::new().part("file", part)))
+        });
+        let reply = tokio::select! {
+            reply = upload => reply?,
+            () = cancel.cancelled() => return Err(PyrusError::Cancelled),
+        };
+        let dto: UploadResponseDto = read_json(reply)?;
+        Ok(UploadedFile {
+            guid: dto.guid,
+            md5_hash: dto.md5_hash,
+        })
+    }
+
+    /// `POST integrations/attachcallrecord` with the most specific identifier known.
+    pub async fn attach_call_record(
+        &self,
+        account_id: &str,
+        target: &AttachTarget,
+        record_file: &str,
+        mappings: &[Mapping],
+    ) -> Result<(), PyrusError> {
+        let mut body = AttachDto {
+            account_id,
+            record_file,
+            task_id: None,
+            external_id: None,
+            from_number: None,
+            to_number: None,
+            mappings: mapping_dtos(mappings),
+        };
+        match target {
+            AttachTarget::Task {
+                task_id,
+                external_id,
+            } => {
+                body.task_id = Some(*task_id);
+                body.external_id = external_id.as_ref().map(|id| id.as_str());
+            }
+            AttachTarget::ExternalId(id) => body.external_id = Some(id.as_str()),
+            AttachTarget::Numbers { from, to } => {
+                body.from_number = Some(from.as_str());
+                body.to_number = Some(to.as_str());
+            }
+        }
+        self.send_authed(|s| {
+            Ok(self
+                .http
+                .post(format!("{}integrations/attachcallrecord", s.endpoints.api_url))
+                .timeout(self.config.request_timeout)
+                .json(&body))
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// `GET forms/{id}`: the form's fields, for the mapping editor.
+    pub async fn form_fields(&self, form_id: u64) -> Result<Vec<FormField>, PyrusError> {
+        #[derive(serde::Deserialize)]
+        struct FormDto {
+            #[serde(default)]
+            fields: Vec<FormField>,
+        }
+        let reply = self
+            .send_authed(|s| {
+                Ok(self
+                    .http
+                    .get(format!("{}forms/{form_id}", s.endpoints.api_url))
+                    .timeout(self.config.request_timeout))
+            })
+            .await?;
+        let dto: FormDto = read_json(reply)?;
+        Ok(dto.fields)
+    }
+
+    /// The browser link of a task: `{web}/t#id{task_id}`.
+    pub async fn task_url(&self, task_id: u64) -> String {
+        let web = match &self.config.web_base {
+            Some(web) => web.trim_end_matches('/').to_owned(),
+            None => {
+                let guard = self.session.lock().await;
+                let api = guard
+                    .as_ref()
+                    .map_or(FALLBACK_API_URL, |s| s.endpoints.api_url.as_str());
+                derive_web_base(api)
+            }
+        };
+        format!("{web}/t#id{task_id}")
+    }
+}
+
+/// Derives the web address from `api_url`: drop a trailing `/v4` (and `/api`) and a leading
+/// `api.` from the host. `https://api.pyrus.com/v4/` becomes `https://pyrus.com`.
+pub fn derive_web_base(api_url: &str) -> String {
+    let mut base = api_url.trim_end_matches('/');
+    base = base.strip_suffix("/v4").unwrap_or(base);
+    base = base.strip_suffix("/api").unwrap_or(base);
+    match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let rest = rest.strip_prefix("api.").unwrap_or(rest);
+            format!("{scheme}://{rest}")
+        }
+        None => base.to_owned(),
+    }
+}
+
+/// Allows `https://` anywhere and `http://` only on loopback, so credentials never cross a
+/// network in clear text.
+pub fn check_url(url: &str) -> Result<(), PyrusError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| PyrusError::BadUrl {
+        reason: "it is not a valid URL",
+        url: url.to_owned(),
+    })?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if parsed.host_str().is_some_and(is_loopback_host) => Ok(()),
+        "http" => Err(PyrusError::BadUrl {
+            reason: "plain http is allowed only on this computer (loopback); use https",
+            url: url.to_owned(),
+        }),
+        _ => Err(PyrusError::BadUrl {
+            reason: "only https URLs are supported",
+            url: url.to_owned(),
+        }),
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn with_slash(url: &str) -> String {
+    if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    }
+}
+
+fn mapping_dtos(mappings: &[Mapping]) -> Vec<MappingDto<'_>> {
+    mappings
+        .iter()
+        .map(|m| MappingDto {
+            code: &m.code,
+            value: &m.value,
+        })
+        .collect()
+}
+
+fn read_json<T: DeserializeOwned>(body: Reply) -> Result<T, PyrusError> {
+    serde_json::from_slice(&body.bytes).map_err(|_| PyrusError::Unexpected {
+        status: body.status,
+        retry_after: None,
+    })
+}
+
+fn retry_after(headers: &HeaderMap, status: u16) -> Option<Duration> {
+    let secs = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    secs("retry-after")
+        .or_else(|| if status == 429 { secs("x-ratelimit-reset") } else { None })
+        .map(Duration::from_secs)
+}
+
+fn net_error(e: reqwest::Error) -> PyrusError {
+    if e.is_timeout() {
+        PyrusError::Timeout
+    } else if e.is_connect() {
+        PyrusError::Network {
+            reason: format!("cannot connect: {}", root_cause(&e)),
+        }
+    } else {
+        PyrusError::Network {
+            reason: format!("connection broken: {}", root_cause(&e)),
+        }
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn file_part(
+    path: &Path,
+    progress: Progress,
+    cancel: CancellationToken,
+) -> Result<reqwest::multipart::Part, PyrusError> {
+    let file_error = |e: &std::io::Error| PyrusError::File {
+        reason: e.to_string(),
+        path: path.display().to_string(),
+    };
+    let file = std::fs::File::open(path).map_err(|e| file_error(&e))?;
+    let total = file.metadata().map_err(|e| file_error(&e))?.len();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "recording".to_owned());
+    let sent = Arc::new(AtomicU64::new(0));
+    let stream = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024)
+        .map(move |chunk| {
+            if cancel.is_cancelled() {
+                return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "upload cancelled"));
+            }
+            if let Ok(bytes) = &chunk {
+                let done = sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+                progress(done, total);
+            }
+            chunk
+        });
+    let mime = match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+        Some("wav") => "audio/wav",
+        Some("mp3") => "audio/mpeg",
+        Some("ogg") => "audio/ogg",
+        Some("wma") => "audio/x-ms-wma",
+        Some("ac3") => "audio/ac3",
+        _ => "application/octet-stream",
+    };
+    reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
+        .file_name(name)
+        .mime_str(mime)
+        .map_err(|_| PyrusError::File {
+            reason: "cannot describe the file type".to_owned(),
+            path: path.display().to_string(),
+        })
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::{check_url, derive_web_base};
+
+    #[test]
+    fn web_base_comes_from_the_api_url() {
+        assert_eq!(derive_web_base("https://api.pyrus.com/v4/"), "https://pyrus.com");
+        assert_eq!(
+            derive_web_base("https://pyrus.example.org/api/v4/"),
+            "https://pyrus.example.org"
+        );
+        assert_eq!(derive_web_base("http://127.0.0.1:8080/api/v4"), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn http_only_on_loopback() {
+        assert!(check_url("https://accounts.pyrus.com/api/v4/auth").is_ok());
+        assert!(check_url("http://127.0.0.1:9/auth").is_ok());
+        assert!(check_url("http://localhost:9/auth").is_ok());
+        assert!(check_url("http://[::1]:9/auth").is_ok());
+        assert!(check_url("http://pyrus.example.org/auth").is_err());
+        assert!(check_url("http://10.0.0.5/auth").is_err());
+        assert!(check_url("ftp://x/").is_err());
+        assert!(check_url("not a url").is_err());
+    }
+}

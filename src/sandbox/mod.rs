@@ -1,0 +1,298 @@
+//! The built-in Pyrus: a local server that follows the documented v4 API strictly.
+//!
+//! It serves `/auth`, `integrations/call`, `files/upload`, `integrations/attachcallrecord`,
+//! `forms/{id}` and the task page a browser opens, on non-default paths so that a client
+//! which ignores `api_url`/`files_url` fails against it. Faults (500, 429, dropped
+//! connections, slow replies, token expiry) can be injected for tests. It is an independent
+//! reading of the API: it shares no code with `crate::pyrus`.
+
+mod api;
+mod page;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+pub use state::{CommentSnapshot, RequestRecord, TaskSnapshot};
+
+/// Demo login of the built-in sandbox.
+pub const DEMO_LOGIN: &str = "demo@sandbox.pyrus-phone";
+/// Demo security key of the built-in sandbox (not a secret: it opens only the sandbox).
+pub const DEMO_SECURITY_KEY: &str = "demo-security-key";
+/// Demo extension account id of the built-in sandbox.
+pub const DEMO_ACCOUNT_ID: &str = "demo-account";
+/// Id of the sandbox's one form.
+pub const DEMO_FORM_ID: u64 = 1;
+
+/// A Pyrus user the sandbox knows; `internal_number` is matched against `work_phone`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SandboxUser {
+    /// User id (a string, as Pyrus returns it).
+    pub user_id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Work phone.
+    pub work_phone: String,
+}
+
+/// A field of the sandbox form.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SandboxField {
+    /// Field id.
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// Pyrus field type.
+    pub field_type: String,
+    /// The code mappings use.
+    pub code: String,
+    /// Choice options for `multiple_choice` fields.
+    pub options: Vec<String>,
+}
+
+/// How the sandbox behaves.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Accepted login.
+    pub login: String,
+    /// Accepted security key.
+    pub security_key: String,
+    /// Accepted extension account id.
+    pub account_id: String,
+    /// Users for `internal_number` matching.
+    pub users: Vec<SandboxUser>,
+    /// The form's fields; mapping codes must be among them.
+    pub fields: Vec<SandboxField>,
+    /// Where uploaded files are kept.
+    pub files_dir: PathBuf,
+    /// Token lifetime; `None` for tokens that live until revoked.
+    pub token_ttl: Option<Duration>,
+    /// Tokens per login before the oldest is revoked.
+    pub tokens_per_login: usize,
+    /// Requests allowed per rate-limit window.
+    pub rate_limit: u32,
+    /// Length of the rate-limit window.
+    pub rate_window: Duration,
+    /// Largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl SandboxConfig {
+    /// The demo configuration: demo credentials, two users, a small telephony form.
+    pub fn demo(files_dir: PathBuf) -> Self {
+        let user = |id: &str, first: &str, last: &str, phone: &str| SandboxUser {
+            user_id: id.to_owned(),
+            first_name: first.to_owned(),
+            last_name: last.to_owned(),
+            work_phone: phone.to_owned(),
+        };
+        let field = |id: u64, name: &str, ty: &str, code: &str, options: &[&str]| SandboxField {
+            id,
+            name: name.to_owned(),
+            field_type: ty.to_owned(),
+            code: code.to_owned(),
+            options: options.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        Self {
+            login: DEMO_LOGIN.to_owned(),
+            security_key: DEMO_SECURITY_KEY.to_owned(),
+            account_id: DEMO_ACCOUNT_ID.to_owned(),
+            users: vec![
+                user("34231", "Ilya", "Laserson", "200"),
+                user("34232", "Анна", "Петрова", "201"),
+            ],
+            fields: vec![
+                field(1, "Subject", "multiple_choice", "Subject", &["Consultation", "Complaint", "Order"]),
+                field(2, "Client phone", "phone", "ClientPhone", &[]),
+                field(3, "Call start", "date", "CallStartTime", &[]),
+                field(4, "Call end", "date", "CallEndTime", &[]),
+                field(5, "Order number", "number", "OrderNumber", &[]),
+                field(6, "Rating", "number", "Rating", &[]),
+                field(7, "Note", "text", "Note", &[]),
+            ],
+            files_dir,
+            token_ttl: None,
+            tokens_per_login: 5,
+            rate_limit: 5000,
+            rate_window: Duration::from_secs(600),
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Which endpoint a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// `/auth`.
+    Auth,
+    /// `integrations/call`.
+    Call,
+    /// `files/upload`.
+    Upload,
+    /// `integrations/attachcallrecord`.
+    Attach,
+    /// `forms/{id}`.
+    Forms,
+    /// Any API endpoint.
+    Any,
+}
+
+/// What goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FaultKind {
+    /// HTTP 500 with `server_error`.
+    ServerError,
+    /// HTTP 429 with `too_many_requests` and `Retry-After`.
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The connection breaks before a reply is complete.
+    DropConnection,
+    /// The reply comes late.
+    Slow {
+        /// Delay in milliseconds.
+        delay_ms: u64,
+    },
+    /// Every token issued so far expires before the request is handled.
+    ExpireToken,
+}
+
+/// A fault for the next `times` requests to `route`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Where.
+    pub route: Route,
+    /// What.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// How many requests it hits.
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+type Shared = Arc<Mutex<state::State>>;
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, state::State> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running sandbox.
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Shared,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Starts serving on `bind` (use port 0 for any free port). Must run inside tokio.
+    pub async fn start(config: SandboxConfig, bind: SocketAddr) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&config.files_dir)?;
+        let listener = tokio::net::TcpListener::bind(bind).await?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let shared: Shared = Arc::new(Mutex::new(state::State::new(config, base)));
+        let router = api::router(Arc::clone(&shared));
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, router).with_graceful_shutdown(async {
+                rx.await.ok();
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "sandbox server stopped");
+            }
+        });
+        tracing::info!(%addr, "sandbox listening");
+        Ok(Self {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`: also the web base of task links.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The full auth endpoint.
+    pub fn auth_url(&self) -> String {
+        format!("{}/accounts/api/v4/auth", self.base_url())
+    }
+
+    /// The `api_url` the sandbox hands out.
+    pub fn api_url(&self) -> String {
+        format!("{}/api/v4/", self.base_url())
+    }
+
+    /// The `files_url` the sandbox hands out.
+    pub fn files_url(&self) -> String {
+        format!("{}/files/", self.base_url())
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Makes the next matching requests fail.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared).faults.push(fault);
+    }
+
+    /// Expires every token issued so far.
+    pub fn expire_tokens(&self) {
+        lock(&self.shared).expire_tokens();
+    }
+
+    /// The tasks, oldest first.
+    pub fn tasks(&self) -> Vec<TaskSnapshot> {
+        lock(&self.shared).snapshot()
+    }
+
+    /// Every request received, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.shared).requests.clone()
+    }
+
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        self.stop();
+        if let Some(server) = self.server.take() {
+            server.await.ok();
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

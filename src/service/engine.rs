@@ -1,0 +1,161 @@
+//! The engine: settings, credentials, outbox, client and browser, put together once.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::domain::Secret;
+use crate::outbox::{JobReport, Listener, Outbox, StoreError};
+use crate::platform::browser::Browser;
+use crate::pyrus::{ClientConfig, Credentials, PyrusClient, PyrusError};
+use crate::settings::Settings;
+use crate::settings::credentials::{SecretError, SecretStore};
+
+/// Credentials are missing or unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    /// No login configured.
+    #[error("no Pyrus login is configured: run `pyrus-phone login` (or set PYRUS_LOGIN)")]
+    MissingLogin,
+    /// No account id configured.
+    #[error("no account id is configured: run `pyrus-phone login` (or set PYRUS_ACCOUNT_ID); it is shown in the API telephony extension in Pyrus")]
+    MissingAccountId,
+    /// No key stored for the login.
+    #[error("no security key is stored for {login}: run `pyrus-phone login` (or set PYRUS_SECURITY_KEY)")]
+    MissingKey {
+        /// The login.
+        login: String,
+    },
+    /// The keyring failed.
+    #[error(transparent)]
+    Keyring(#[from] SecretError),
+    /// The auth URL is unusable.
+    #[error("the auth URL cannot be used: {0}")]
+    BadUrl(PyrusError),
+}
+
+/// Sending kept work failed before any job could run.
+#[derive(Debug, thiserror::Error)]
+pub enum PumpError {
+    /// Credentials are missing.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Settings, secrets, outbox, client and browser.
+pub struct Engine {
+    settings: Settings,
+    outbox: Outbox,
+    secrets: Arc<dyn SecretStore>,
+    key_override: Option<Secret>,
+    browser: Arc<dyn Browser>,
+    client: Mutex<Option<Arc<PyrusClient>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Puts the parts together. `key_override` (from `PYRUS_SECURITY_KEY` or the demo) wins
+    /// over the keyring, which is then never touched.
+    pub fn new(
+        settings: Settings,
+        outbox: Outbox,
+        secrets: Arc<dyn SecretStore>,
+        key_override: Option<Secret>,
+        browser: Arc<dyn Browser>,
+    ) -> Self {
+        Self {
+            settings,
+            outbox,
+            secrets,
+            key_override,
+            browser,
+            client: Mutex::new(None),
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The outbox.
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// The browser.
+    pub fn browser(&self) -> &dyn Browser {
+        self.browser.as_ref()
+    }
+
+    /// The client, built on first use from the settings and the stored key.
+    pub fn client(&self) -> Result<Arc<PyrusClient>, CredentialsError> {
+        let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = guard.as_ref() {
+            return Ok(Arc::clone(client));
+        }
+        let pyrus = &self.settings.pyrus;
+        let login = pyrus.login.trim();
+        if login.is_empty() {
+            return Err(CredentialsError::MissingLogin);
+        }
+        if pyrus.account_id.trim().is_empty() {
+            return Err(CredentialsError::MissingAccountId);
+        }
+        let key = match &self.key_override {
+            Some(key) => key.clone(),
+            None => self
+                .secrets
+                .get(login)?
+                .filter(|k| !k.is_blank())
+                .ok_or_else(|| CredentialsError::MissingKey {
+                    login: login.to_owned(),
+                })?,
+        };
+        let mut config = ClientConfig::new(pyrus.auth_url.trim());
+        config.web_base = pyrus.web_base.clone().filter(|w| !w.trim().is_empty());
+        let client = PyrusClient::new(
+            config,
+            Credentials {
+                login: login.to_owned(),
+                security_key: key,
+                person_id: pyrus.person_id,
+            },
+        )
+        .map_err(CredentialsError::BadUrl)?;
+        let client = Arc::new(client);
+        *guard = Some(Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// Runs every due job once.
+    pub async fn pump(&self, listener: &Listener) -> Result<Vec<JobReport>, PumpError> {
+        let client = self.client()?;
+        Ok(self
+            .outbox
+            .run_due(&client, self.settings.pyrus.account_id.trim(), listener)
+            .await?)
+    }
+
+    /// The browser link of a task.
+    pub async fn task_url(&self, task_id: u64) -> String {
+        match self.client() {
+            Ok(client) => client.task_url(task_id).await,
+            Err(_) => {
+                let web = self
+                    .settings
+                    .pyrus
+                    .web_base
+                    .clone()
+                    .unwrap_or_else(|| crate::pyrus::derive_web_base(crate::pyrus::FALLBACK_API_URL));
+                format!("{}/t#id{task_id}", web.trim_end_matches('/'))
+            }
+        }
+    }
+}

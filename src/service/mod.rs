@@ -1,0 +1,9 @@
+//! The one place that wires effects together: settings and credentials, the outbox, the
+//! Pyrus client and the browser. The CLI drives an [`Engine`] directly; the window talks to
+//! a [`Service`] running on tokio through the `bus`.
+
+mod engine;
+mod window;
+
+pub use engine::{CredentialsError, Engine, PumpError};
+pub use window::{Service, ServiceHandle};

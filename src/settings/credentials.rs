@@ -1,0 +1,128 @@
+//! Where the security key lives: the OS keyring (Secret Service, Keychain, Credential
+//! Manager), or memory in unit tests. The only file that names `keyring`.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::domain::Secret;
+
+/// The keyring's service name for our entries.
+pub const KEYRING_SERVICE: &str = "pyrus-phone";
+
+/// The keyring could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("the system keyring is not available ({reason}); the security key was not stored. Start a keyring (e.g. gnome-keyring) or set PYRUS_SECURITY_KEY for this run")]
+pub struct SecretError {
+    /// What the keyring said.
+    pub reason: String,
+}
+
+/// A place for security keys, one per login.
+pub trait SecretStore: Send + Sync {
+    /// The key stored for `login`, if any.
+    fn get(&self, login: &str) -> Result<Option<Secret>, SecretError>;
+    /// Stores (or replaces) the key for `login`.
+    fn set(&self, login: &str, key: &Secret) -> Result<(), SecretError>;
+    /// Removes the key for `login`; no error when there is none.
+    fn delete(&self, login: &str) -> Result<(), SecretError>;
+    /// A name for messages ("system keyring", "memory").
+    fn name(&self) -> &'static str;
+}
+
+/// The OS keyring.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyringStore;
+
+fn entry(login: &str) -> Result<keyring::Entry, SecretError> {
+    keyring::Entry::new(KEYRING_SERVICE, login).map_err(|e| SecretError {
+        reason: e.to_string(),
+    })
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, login: &str) -> Result<Option<Secret>, SecretError> {
+        match entry(login)?.get_password() {
+            Ok(key) => Ok(Some(Secret::new(key))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(SecretError {
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn set(&self, login: &str, key: &Secret) -> Result<(), SecretError> {
+        entry(login)?
+            .set_password(key.expose())
+            .map_err(|e| SecretError {
+                reason: e.to_string(),
+            })
+    }
+
+    fn delete(&self, login: &str) -> Result<(), SecretError> {
+        match entry(login)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(SecretError {
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "system keyring"
+    }
+}
+
+/// Keys in memory only: for unit tests and for one demo run.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    keys: Mutex<HashMap<String, Secret>>,
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, login: &str) -> Result<Option<Secret>, SecretError> {
+        Ok(self
+            .keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(login)
+            .cloned())
+    }
+
+    fn set(&self, login: &str, key: &Secret) -> Result<(), SecretError> {
+        self.keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(login.to_owned(), key.clone());
+        Ok(())
+    }
+
+    fn delete(&self, login: &str) -> Result<(), SecretError> {
+        self.keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(login);
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MemoryStore, SecretStore};
+    use crate::domain::Secret;
+
+    #[test]
+    fn memory_store_keeps_one_key_per_login() {
+        let store = MemoryStore::default();
+        assert!(store.get("a").unwrap().is_none());
+        store.set("a", &Secret::new("k1")).unwrap();
+        store.set("b", &Secret::new("k2")).unwrap();
+        assert_eq!(store.get("a").unwrap().unwrap().expose(), "k1");
+        store.delete("a").unwrap();
+        assert!(store.get("a").unwrap().is_none());
+        assert_eq!(store.get("b").unwrap().unwrap().expose(), "k2");
+    }
+}

@@ -1,0 +1,225 @@
+//! The settings file (`settings.toml` in the config directory) and environment overrides.
+//!
+//! Holds everything but secrets: the security key lives only in the OS keyring (see
+//! [`credentials`]), the access token only in memory. Old files load into new versions
+//! (every field has a default); writes are atomic (temp file + rename).
+
+pub mod credentials;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Mapping;
+use crate::pyrus::DEFAULT_AUTH_URL;
+
+/// The current settings format.
+pub const SETTINGS_VERSION: u32 = 1;
+
+/// Everything configurable, as stored in `settings.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Format version.
+    pub version: u32,
+    /// Where and as whom to reach Pyrus.
+    pub pyrus: PyrusSettings,
+    /// Defaults for new calls.
+    pub defaults: CallDefaults,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            version: SETTINGS_VERSION,
+            pyrus: PyrusSettings::default(),
+            defaults: CallDefaults::default(),
+        }
+    }
+}
+
+/// Pyrus connection settings (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PyrusSettings {
+    /// The full auth endpoint.
+    pub auth_url: String,
+    /// Web address for task links (on-premise); derived from `api_url` when empty.
+    pub web_base: Option<String>,
+    /// The API telephony extension's account id.
+    pub account_id: String,
+    /// The bot's (or user's) login.
+    pub login: String,
+    /// Only when several accounts share one e-mail.
+    pub person_id: Option<u64>,
+    /// The form whose field codes the mapping editor offers.
+    pub form_id: Option<u64>,
+}
+
+impl Default for PyrusSettings {
+    fn default() -> Self {
+        Self {
+            auth_url: DEFAULT_AUTH_URL.to_owned(),
+            web_base: None,
+            account_id: String::new(),
+            login: String::new(),
+            person_id: None,
+            form_id: None,
+        }
+    }
+}
+
+/// Defaults applied to new calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct CallDefaults {
+    /// This line's number, used as `to` for incoming calls when the source gives none.
+    pub line_number: String,
+    /// The agent's internal number.
+    pub internal_number: String,
+    /// Mappings added to every call.
+    pub mappings: Vec<Mapping>,
+}
+
+/// The settings file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Not valid TOML or wrong types.
+    #[error("the settings file is not valid ({reason}); fix or delete it — {path}")]
+    Invalid {
+        /// What the parser said.
+        reason: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// An I/O failure.
+    #[error("cannot {action} the settings file ({source}) — {path}")]
+    Io {
+        /// "read" or "write".
+        action: &'static str,
+        /// The error.
+        source: std::io::Error,
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Values from the environment that override the file for one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvOverrides {
+    /// `PYRUS_LOGIN`.
+    pub login: Option<String>,
+    /// `PYRUS_ACCOUNT_ID`.
+    pub account_id: Option<String>,
+    /// `PYRUS_AUTH_URL`.
+    pub auth_url: Option<String>,
+}
+
+impl EnvOverrides {
+    /// Reads the variables from this process's environment.
+    pub fn from_process() -> Self {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+        Self {
+            login: var("PYRUS_LOGIN"),
+            account_id: var("PYRUS_ACCOUNT_ID"),
+            auth_url: var("PYRUS_AUTH_URL"),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the file; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Self, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => {
+                return Err(SettingsError::Io {
+                    action: "read",
+                    source,
+                    path: path.to_path_buf(),
+                });
+            }
+        };
+        toml::from_str(&text).map_err(|e| SettingsError::Invalid {
+            reason: e.message().to_owned(),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Writes the file atomically.
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        let io = |source| SettingsError::Io {
+            action: "write",
+            source,
+            path: path.to_path_buf(),
+        };
+        let text = toml::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        tmp.write_all(text.as_bytes()).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(path).map_err(|e| io(e.error))?;
+        Ok(())
+    }
+
+    /// Applies environment overrides.
+    pub fn apply(&mut self, env: &EnvOverrides) {
+        if let Some(v) = &env.login {
+            self.pyrus.login.clone_from(v);
+        }
+        if let Some(v) = &env.account_id {
+            self.pyrus.account_id.clone_from(v);
+        }
+        if let Some(v) = &env.auth_url {
+            self.pyrus.auth_url.clone_from(v);
+        }
+    }
+
+    /// True when a login and an account id are configured.
+    pub fn has_account(&self) -> bool {
+        !self.pyrus.login.trim().is_empty() && !self.pyrus.account_id.trim().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EnvOverrides, Settings};
+
+    #[test]
+    fn old_and_partial_files_load_with_defaults() {
+        let s: Settings = toml::from_str("[pyrus]\nlogin = \"bot@x\"\nunknown = 1\n").unwrap();
+        assert_eq!(s.pyrus.login, "bot@x");
+        assert_eq!(s.pyrus.auth_url, crate::pyrus::DEFAULT_AUTH_URL);
+        assert_eq!(s.version, super::SETTINGS_VERSION);
+    }
+
+    #[test]
+    fn save_then_load_round_trips_and_env_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/settings.toml");
+        let mut s = Settings::default();
+        s.pyrus.account_id = "acc".into();
+        s.save(&path).unwrap();
+        let mut back = Settings::load(&path).unwrap();
+        assert_eq!(back, s);
+        back.apply(&EnvOverrides {
+            login: Some("env@x".into()),
+            ..EnvOverrides::default()
+        });
+        assert_eq!(back.pyrus.login, "env@x");
+        assert_eq!(back.pyrus.account_id, "acc");
+    }
+
+    #[test]
+    fn a_broken_file_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::File::create(&path).unwrap();
+        std::io::Write::write_all(&mut std::fs::File::create(&path).unwrap(), b"[pyrus\n").unwrap();
+        let err = Settings::load(&path).unwrap_err().to_string();
+        assert!(err.contains("settings.toml"), "{err}");
+    }
+}
