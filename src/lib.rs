@@ -12,3 +12,8 @@ pub mod platform;
 pub mod settings;
 pub mod bus;
 pub mod service;
+pub mod app;
+pub mod cli;
+pub mod logging;
+pub mod runtime;
+pub mod ui;

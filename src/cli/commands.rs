@@ -1,0 +1,428 @@
+//! `login`, `call`, `attach` and `queue`: each validates its input first (exit 2, nothing
+//! stored or sent), stores the work in the outbox, then sends kept work and its own.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::output::{self, ProgressLine};
+use super::{AttachArgs, CallArgs, Context, Failure, LoginArgs, QueueAction, QueueArgs};
+use crate::domain::{
+    AttachTarget, CallRequest, ExternalId, JobId, JobState, JobView, MAX_UPLOAD_BYTES, Mapping,
+    PhoneNumber, Secret, check_recording_name,
+};
+use crate::outbox::{JobEvent, Listener, Outbox, now_ms};
+use crate::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient};
+use crate::service::{Engine, PumpError};
+use crate::settings::Settings;
+use crate::settings::credentials::{KeyringStore, SecretStore};
+
+fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
+    let mut settings =
+        Settings::load(&ctx.paths.settings_file()).map_err(|e| Failure::usage(e.to_string()))?;
+    settings.apply(&ctx.env);
+    Ok(settings)
+}
+
+/// Opens the engine and makes kept work due, so it is sent before new work.
+async fn open_engine(ctx: &Context, settings: Settings) -> Result<Engine, Failure> {
+    let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| Failure::internal(e.to_string()))?;
+    outbox
+        .make_due(false)
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?;
+    Ok(Engine::new(
+        settings,
+        outbox,
+        Arc::new(KeyringStore),
+        ctx.key_override.clone(),
+        Arc::clone(&ctx.browser),
+    ))
+}
+
+fn parse_mappings(raw: &[String]) -> Result<Vec<Mapping>, Failure> {
+    raw.iter()
+        .map(|m| Mapping::parse_assignment(m).map_err(|e| Failure::usage(e.to_string())))
+        .collect()
+}
+
+fn kept_note(view: &JobView) -> String {
+    let id = view
+        .external_id
+        .as_deref()
+        .map(|e| format!(", external id {e}"))
+        .unwrap_or_default();
+    format!(
+        "It is kept in the outbox as job {}{id} and will be sent by the next pyrus-phone run that reaches Pyrus; `pyrus-phone queue` shows it.",
+        view.id
+    )
+}
+
+/// Sends due work until `job` is done, refused, or `wait` runs out.
+async fn drive(engine: &Engine, job: JobId, wait: Duration, listener: &Listener) -> Result<JobView, Failure> {
+    let deadline = Instant::now() + wait;
+    let internal = |e: &dyn std::fmt::Display| Failure::internal(e.to_string());
+    loop {
+        match engine.pump(listener).await {
+            Ok(_) => {}
+            Err(PumpError::Credentials(e)) => {
+                engine
+                    .outbox()
+                    .park_for_credentials(job, e.to_string())
+                    .await
+                    .map_err(|e| internal(&e))?;
+                let view = engine.outbox().job(job).await.map_err(|e| internal(&e))?;
+                return Err(Failure::credentials(format!("{e}. {}", kept_note(&view))));
+            }
+            Err(PumpError::Store(e)) => return Err(internal(&e)),
+        }
+        let view = engine.outbox().job(job).await.map_err(|e| internal(&e))?;
+        let reason = view.error_message.clone().unwrap_or_default();
+        match view.state {
+            JobState::Done => return Ok(view),
+            JobState::Failed => {
+                return Err(Failure::refused(format!(
+                    "{reason}. The job is kept as failed (job {id}): fix the cause, then `pyrus-phone queue retry {id}`, or `pyrus-phone queue discard {id}`.",
+                    id = view.id
+                )));
+            }
+            JobState::NeedsCredentials => {
+                return Err(Failure::credentials(format!("{reason}. {}", kept_note(&view))));
+            }
+            JobState::Discarded => {
+                return Err(Failure::internal(format!("job {} was discarded meanwhile", view.id)));
+            }
+            JobState::Pending | JobState::Running => {
+                let now = Instant::now();
+                if now >= deadline {
+                    let why = if reason.is_empty() {
+                        "it is still waiting its turn".to_owned()
+                    } else {
+                        reason
+                    };
+                    return Err(Failure::unreachable(format!(
+                        "Pyrus was not reachable within {} s: {why}. {}",
+                        wait.as_secs(),
+                        kept_note(&view)
+                    )));
+                }
+                let next = engine
+                    .outbox()
+                    .next_due_ms()
+                    .await
+                    .map_err(|e| internal(&e))?
+                    .map_or(Duration::from_millis(500), |at| {
+                        Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
+                    });
+                let sleep = next
+                    .clamp(Duration::from_millis(50), Duration::from_secs(5))
+                    .min(deadline - now);
+                tokio::time::sleep(sleep).await;
+            }
+        }
+    }
+}
+
+fn quiet_listener() -> Listener {
+    Arc::new(|_event: JobEvent| {})
+}
+
+/// `pyrus-phone call`.
+pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
+    let mappings = parse_mappings(&args.mappings)?;
+    let request = CallRequest::parse(
+        &args.from,
+        &args.to,
+        args.internal.as_deref(),
+        args.external_id.as_deref(),
+        mappings,
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
+    let settings = load_settings(ctx)?;
+    let engine = open_engine(ctx, settings).await?;
+    let (job, external_id) = engine
+        .outbox()
+        .add_call(request)
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?;
+    drive(&engine, job, Duration::from_secs(args.wait), &quiet_listener()).await?;
+    let registration = engine
+        .outbox()
+        .registration_of(&external_id)
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?
+        .ok_or_else(|| Failure::internal("the call is registered but its task is not recorded"))?;
+    let task_url = engine.task_url(registration.task_id).await;
+    if args.json {
+        let out = json!({
+            "task_id": registration.task_id,
+            "is_new_task": registration.is_new_task,
+            "responsible_person": registration.responsible,
+            "task_url": task_url,
+            "external_id": external_id.as_str(),
+        });
+        println!("{out}");
+    } else {
+        let kind = if registration.is_new_task { "new task" } else { "comment on an existing task" };
+        println!("Registered: task {} ({kind})", registration.task_id);
+        match &registration.responsible {
+            Some(person) => println!("Responsible: {}", person.display_name()),
+            None => println!("Responsible: nobody matched the internal number"),
+        }
+        println!("External id: {external_id}");
+        println!("Task: {task_url}");
+    }
+    if args.open {
+        if let Err(e) = engine.browser().open(&task_url) {
+            eprintln!("warning: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// Checks a recording before anything is stored; returns its absolute path and size.
+fn check_recording(path: &Path) -> Result<(PathBuf, u64), Failure> {
+    let shown = path.display();
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Failure::usage(format!("there is no such file: {shown}")));
+        }
+        Err(e) => return Err(Failure::usage(format!("cannot read the recording ({e}): {shown}"))),
+    };
+    if meta.is_dir() {
+        return Err(Failure::usage(format!(
+            "{shown} is a directory: give the recording file itself"
+        )));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    check_recording_name(&name).map_err(|e| Failure::usage(e.to_string()))?;
+    if meta.len() == 0 {
+        return Err(Failure::usage(format!(
+            "the recording is empty (0 bytes): pick the real recording — {shown}"
+        )));
+    }
+    if meta.len() > MAX_UPLOAD_BYTES {
+        return Err(Failure::usage(format!(
+            "the recording is {} — Pyrus accepts at most 2 GiB: {shown}",
+            output::bytes(meta.len())
+        )));
+    }
+    std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read the recording ({e}): {shown}")))?;
+    let absolute = std::path::absolute(path).map_err(|e| Failure::usage(format!("{e}: {shown}")))?;
+    Ok((absolute, meta.len()))
+}
+
+/// `pyrus-phone attach`.
+pub(super) async fn attach(args: AttachArgs, ctx: &Context) -> Result<(), Failure> {
+    let mappings = parse_mappings(&args.mappings)?;
+    let usage = |e: &dyn std::fmt::Display| Failure::usage(e.to_string());
+    let target = match (&args.task, &args.external_id, &args.from, &args.to) {
+        (Some(task_id), external, _, _) => AttachTarget::Task {
+            task_id: *task_id,
+            external_id: external.as_deref().map(ExternalId::parse).transpose().map_err(|e| usage(&e))?,
+        },
+        (None, Some(external), _, _) => AttachTarget::ExternalId(ExternalId::parse(external).map_err(|e| usage(&e))?),
+        (None, None, Some(from), Some(to)) => AttachTarget::Numbers {
+            from: PhoneNumber::parse(from).map_err(|e| Failure::usage(format!("from: {e}")))?,
+            to: PhoneNumber::parse(to).map_err(|e| Failure::usage(format!("to: {e}")))?,
+        },
+        _ => {
+            return Err(Failure::usage(
+                "say where the recording goes: --task ID, --external-id ID, or --from N --to N",
+            ));
+        }
+    };
+    let (path, size) = check_recording(&args.file)?;
+    let settings = load_settings(ctx)?;
+    let engine = open_engine(ctx, settings).await?;
+    let job = engine
+        .outbox()
+        .add_attachment(path.clone(), target.clone(), mappings)
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let listener: Listener = if std::io::stderr().is_terminal() && !args.json {
+        let line = Arc::new(ProgressLine::new(name.clone(), job));
+        Arc::new(move |event| line.update(&event))
+    } else {
+        quiet_listener()
+    };
+    let result = drive(&engine, job, Duration::from_secs(args.wait), &listener).await;
+    if std::io::stderr().is_terminal() && !args.json {
+        eprintln!();
+    }
+    let view = result?;
+    if args.json {
+        let out = json!({
+            "job_id": view.id,
+            "file": name,
+            "size_bytes": size,
+            "task_id": view.task_id,
+            "external_id": view.external_id,
+            "attached": true,
+        });
+        println!("{out}");
+    } else {
+        let place = view
+            .task_id
+            .map_or_else(|| target.to_string(), |task| format!("task {task}"));
+        println!("Attached {name} ({}) to {place}", output::bytes(size));
+    }
+    Ok(())
+}
+
+/// `pyrus-phone queue`.
+pub(super) async fn queue(args: QueueArgs, ctx: &Context) -> Result<(), Failure> {
+    let internal = |e: &dyn std::fmt::Display| Failure::internal(e.to_string());
+    match args.action {
+        None => {
+            let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| internal(&e))?;
+            let jobs = outbox.open_jobs().await.map_err(|e| internal(&e))?;
+            if args.json {
+                println!("{}", json!({ "jobs": jobs }));
+            } else {
+                output::print_jobs(&jobs);
+            }
+            Ok(())
+        }
+        Some(QueueAction::Discard { id }) => {
+            let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| internal(&e))?;
+            outbox.discard(JobId(id)).await.map_err(|e| Failure::usage(e.to_string()))?;
+            println!("Job {id} discarded; it will not be sent.");
+            Ok(())
+        }
+        Some(QueueAction::Retry { id, wait }) => {
+            let settings = load_settings(ctx)?;
+            let engine = open_engine(ctx, settings).await?;
+            engine
+                .outbox()
+                .retry(JobId(id))
+                .await
+                .map_err(|e| Failure::usage(e.to_string()))?;
+            let view = drive(&engine, JobId(id), Duration::from_secs(wait), &quiet_listener()).await?;
+            if args.json {
+                println!("{}", json!({ "job": view }));
+            } else {
+                println!("Job {id} sent: {}", view.summary);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn prompt_line(label: &str, current: &str) -> Result<String, Failure> {
+    let tty = std::io::stdin().is_terminal();
+    if tty {
+        if current.is_empty() {
+            eprint!("{label}: ");
+        } else {
+            eprint!("{label} [{current}]: ");
+        }
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::usage(format!("cannot read {label}: {e}")))?;
+    let line = line.trim();
+    Ok(if line.is_empty() { current.to_owned() } else { line.to_owned() })
+}
+
+/// `pyrus-phone login`.
+pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure> {
+    let mut settings = load_settings(ctx)?;
+    let login = match args.login {
+        Some(l) => l,
+        None => prompt_line("Pyrus login", &settings.pyrus.login)?,
+    };
+    let account_id = match args.account_id {
+        Some(a) => a,
+        None => prompt_line("Account id", &settings.pyrus.account_id)?,
+    };
+    let login = login.trim().to_owned();
+    let account_id = account_id.trim().to_owned();
+    if login.is_empty() {
+        return Err(Failure::usage("the login is empty: give the bot's login (--login or at the prompt)"));
+    }
+    if account_id.is_empty() {
+        return Err(Failure::usage(
+            "the account id is empty: copy it from the API telephony extension in Pyrus (--account-id or at the prompt)",
+        ));
+    }
+    let key = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Security key (hidden): ")
+            .map_err(|e| Failure::usage(format!("cannot read the security key: {e}")))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::usage(format!("cannot read the security key from stdin: {e}")))?;
+        line
+    };
+    let key = Secret::new(key.trim());
+    if key.is_blank() {
+        return Err(Failure::usage("the security key is empty: paste it from your Pyrus profile (Get new security key)"));
+    }
+    if let Some(url) = args.auth_url {
+        settings.pyrus.auth_url = url;
+    }
+    if args.person_id.is_some() {
+        settings.pyrus.person_id = args.person_id;
+    }
+    settings.pyrus.login.clone_from(&login);
+    settings.pyrus.account_id = account_id;
+
+    let client = PyrusClient::new(
+        ClientConfig::new(settings.pyrus.auth_url.trim()),
+        Credentials {
+            login: login.clone(),
+            security_key: key.clone(),
+            person_id: settings.pyrus.person_id,
+        },
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
+    if let Err(e) = client.login().await {
+        return Err(match e.class() {
+            ErrorClass::NeedsCredentials => Failure::credentials(format!("{e}. Nothing was stored.")),
+            ErrorClass::Retryable => Failure::unreachable(format!("{e}. Nothing was stored; try again when Pyrus is reachable.")),
+            ErrorClass::Permanent => Failure::refused(format!("{e}. Nothing was stored.")),
+        });
+    }
+    let store = KeyringStore;
+    store
+        .set(&login, &key)
+        .map_err(|e| Failure::credentials(e.to_string()))?;
+    settings
+        .save(&ctx.paths.settings_file())
+        .map_err(|e| Failure::internal(e.to_string()))?;
+    println!("Signed in as {login}. The security key is stored in the {}.", store.name());
+
+    // Work kept while credentials were missing or wrong goes out now.
+    let engine = open_engine(ctx, settings).await?;
+    engine
+        .outbox()
+        .make_due(true)
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?;
+    match engine.pump(&quiet_listener()).await {
+        Ok(reports) if !reports.is_empty() => {
+            let sent = reports.iter().filter(|r| r.state == JobState::Done).count();
+            println!("Kept work: {sent} of {} job(s) sent; `pyrus-phone queue` shows the rest.", reports.len());
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: kept work was not sent: {e}"),
+    }
+    Ok(())
+}

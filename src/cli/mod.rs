@@ -1,0 +1,227 @@
+//! The command line: arguments, the commands behind them and their exit codes.
+//!
+//! Exit codes: 0 done; 1 internal failure (disk, database); 2 bad usage or input; 3 refused
+//! by Pyrus; 4 credentials missing or rejected; 75 Pyrus not reachable in time (the work is
+//! kept in the outbox).
+
+mod commands;
+mod output;
+pub mod sandbox;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::Secret;
+use crate::platform::browser::Browser;
+use crate::platform::paths::Paths;
+use crate::settings::EnvOverrides;
+
+/// pyrus-phone: register softphone calls in Pyrus and attach their recordings.
+#[derive(Debug, Parser)]
+#[command(name = "pyrus-phone", version, about, long_about = None)]
+pub struct Cli {
+    /// Open the window against a built-in demo sandbox instead of Pyrus.
+    #[arg(long)]
+    pub demo: bool,
+    /// What to do; with none, the window opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a login and security key against Pyrus and store the key in the OS keyring.
+    Login(LoginArgs),
+    /// Register a call in Pyrus.
+    Call(CallArgs),
+    /// Upload a recording and attach it to a call's task.
+    Attach(AttachArgs),
+    /// Show kept jobs, or retry or discard one.
+    Queue(QueueArgs),
+    /// Run the built-in Pyrus sandbox alone.
+    Sandbox(SandboxArgs),
+}
+
+/// `login` arguments.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The bot's or user's login (asked when left out).
+    #[arg(long)]
+    pub login: Option<String>,
+    /// The API telephony extension's account id (asked when left out).
+    #[arg(long)]
+    pub account_id: Option<String>,
+    /// The full auth endpoint (on-premise Pyrus or a sandbox).
+    #[arg(long)]
+    pub auth_url: Option<String>,
+    /// Person id, when several accounts share one e-mail.
+    #[arg(long)]
+    pub person_id: Option<u64>,
+}
+
+/// `call` arguments.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Caller's number.
+    #[arg(long, value_name = "N")]
+    pub from: String,
+    /// Called number.
+    #[arg(long, value_name = "N")]
+    pub to: String,
+    /// The operator's internal number.
+    #[arg(long, value_name = "N")]
+    pub internal: Option<String>,
+    /// The call's id in the softphone; generated when left out.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// A form field to fill, as CODE=VALUE (repeatable).
+    #[arg(long = "map", value_name = "CODE=VALUE")]
+    pub mappings: Vec<String>,
+    /// Open the task in the browser once registered.
+    #[arg(long)]
+    pub open: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to keep retrying before leaving the call in the outbox (exit 75).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+}
+
+/// `attach` arguments.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["task", "external_id", "from"])))]
+pub struct AttachArgs {
+    /// The recording (ac3, mp3, ogg, wav or wma).
+    pub file: PathBuf,
+    /// The task the call was registered in.
+    #[arg(long, value_name = "ID")]
+    pub task: Option<u64>,
+    /// The call's external id.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// Caller's number (with --to).
+    #[arg(long, value_name = "N", requires = "to")]
+    pub from: Option<String>,
+    /// Called number (with --from).
+    #[arg(long, value_name = "N", requires = "from")]
+    pub to: Option<String>,
+    /// A form field to fill, as CODE=VALUE (repeatable).
+    #[arg(long = "map", value_name = "CODE=VALUE")]
+    pub mappings: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to keep retrying before leaving the recording in the outbox (exit 75).
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub wait: u64,
+}
+
+/// `queue` arguments.
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Retry or discard a job; with none, list the jobs.
+    #[command(subcommand)]
+    pub action: Option<QueueAction>,
+}
+
+/// What to do with one job.
+#[derive(Debug, Subcommand)]
+pub enum QueueAction {
+    /// Send a job again now.
+    Retry {
+        /// The job's number (from `pyrus-phone queue`).
+        id: i64,
+        /// Seconds to keep retrying.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        wait: u64,
+    },
+    /// Give up on a job; it is kept as discarded and never sent.
+    Discard {
+        /// The job's number.
+        id: i64,
+    },
+}
+
+/// `sandbox` arguments.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}
+
+/// How a command ended badly.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl Failure {
+    /// Exit 1: an internal failure.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+    /// Exit 2: bad usage or input.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+    /// Exit 3: refused by Pyrus.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self { code: 3, message: message.into() }
+    }
+    /// Exit 4: credentials missing or rejected.
+    pub fn credentials(message: impl Into<String>) -> Self {
+        Self { code: 4, message: message.into() }
+    }
+    /// Exit 75: Pyrus not reachable in time.
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Self { code: 75, message: message.into() }
+    }
+}
+
+/// What every command gets from `main`.
+pub struct Context {
+    /// Where files live.
+    pub paths: Paths,
+    /// Environment overrides of the settings.
+    pub env: EnvOverrides,
+    /// `PYRUS_SECURITY_KEY`, when set.
+    pub key_override: Option<Secret>,
+    /// How links are opened.
+    pub browser: Arc<dyn Browser>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context").field("paths", &self.paths).finish_non_exhaustive()
+    }
+}
+
+/// Runs a command and turns its outcome into the exit code, printing the reason.
+pub async fn run(command: Command, ctx: Context) -> ExitCode {
+    let result = match command {
+        Command::Login(args) => commands::login(args, &ctx).await,
+        Command::Call(args) => commands::call(args, &ctx).await,
+        Command::Attach(args) => commands::attach(args, &ctx).await,
+        Command::Queue(args) => commands::queue(args, &ctx).await,
+        Command::Sandbox(args) => sandbox::serve(args, &ctx).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! How the CLI prints: the job table, byte sizes, and the upload progress line.
+
+use std::io::Write as _;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::domain::{JobId, JobView};
+use crate::outbox::{JobEvent, now_ms};
+
+/// A byte count in the largest unit that keeps it readable.
+pub(super) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Prints open jobs as a table with their reasons.
+pub(super) fn print_jobs(jobs: &[JobView]) {
+    if jobs.is_empty() {
+        println!("The outbox is empty: every call and recording has been sent.");
+        return;
+    }
+    println!("{:<5} {:<9} {:<18} {:>5}  WHAT", "JOB", "KIND", "STATE", "TRIES");
+    let now = now_ms();
+    for job in jobs {
+        println!(
+            "{:<5} {:<9} {:<18} {:>5}  {}",
+            job.id.0,
+            job.kind.as_str(),
+            job.state.as_str(),
+            job.attempts,
+            job.summary
+        );
+        if let Some(id) = &job.external_id {
+            println!("      external id {id}");
+        }
+        if let Some(next) = job.next_attempt_ms {
+            let secs = (next - now).max(0) / 1000;
+            if job.attempts > 0 {
+                println!("      next try in {secs} s");
+            }
+        }
+        if let Some(message) = &job.error_message {
+            println!("      reason: {message}");
+        }
+    }
+}
+
+/// One self-rewriting progress line on stderr.
+pub(super) struct ProgressLine {
+    name: String,
+    job: JobId,
+    started: Instant,
+    last: Mutex<Option<Instant>>,
+}
+
+impl ProgressLine {
+    pub(super) fn new(name: String, job: JobId) -> Self {
+        Self {
+            name,
+            job,
+            started: Instant::now(),
+            last: Mutex::new(None),
+        }
+    }
+
+    pub(super) fn update(&self, event: &JobEvent) {
+        let JobEvent::Progress { job, sent, total } = event else {
+            return;
+        };
+        if *job != self.job {
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let done = sent >= total;
+        if !done && last.is_some_and(|t| t.elapsed().as_millis() < 100) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let percent = if *total == 0 { 100 } else { sent * 100 / total };
+        let secs = self.started.elapsed().as_secs_f64().max(0.001);
+        let rate = (*sent as f64 / secs) as u64;
+        let mut err = std::io::stderr().lock();
+        write!(
+            err,
+            "\rUploading {}: {percent:>3}%  {} / {}  {}/s   ",
+            self.name,
+            bytes(*sent),
+            bytes(*total),
+            bytes(rate)
+        )
+        .ok();
+        err.flush().ok();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(1024 * 1024 * 1024), "1.0 GiB");
+    }
+}
