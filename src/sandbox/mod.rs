@@ -271,6 +271,11 @@ impl Sandbox {
         lock(&self.shared).snapshot()
     }
 
+    /// Every access token issued so far (to prove none was written anywhere).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        lock(&self.shared).token_order.clone()
+    }
+
     /// Every request received, in order.
     pub fn requests(&self) -> Vec<RequestRecord> {
         lock(&self.shared).requests.clone()

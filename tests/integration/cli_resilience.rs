@@ -1,0 +1,210 @@
+//! Failures through the real binary: injected faults, token expiry, refusals, bad
+//! credentials and an unreachable Pyrus — each ends as the exit code, and kept work
+//! is sent by a later run.
+
+use std::time::{Duration, Instant};
+
+use pyrus_phone::sandbox::{Fault, FaultKind, Route};
+
+use crate::support::{Env, write_wav};
+
+const CALL: [&str; 5] = ["call", "--from", "+79774221338", "--to", "+74953009080"];
+
+fn statuses(env: &Env, route: Route) -> Vec<u16> {
+    env.sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.route == Some(route))
+        .map(|r| r.status)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_then_success() {
+    let env = Env::start().await;
+    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::ServerError, times: 1 });
+    let out = env.run(&CALL).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(statuses(&env, Route::Call), vec![500, 200]);
+    assert_eq!(env.sandbox.tasks().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_retried_no_sooner_than_retry_after() {
+    let env = Env::start().await;
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::RateLimited { retry_after_secs: 2 },
+        times: 1,
+    });
+    let started = Instant::now();
+    let out = env.run(&CALL).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(started.elapsed() >= Duration::from_secs(2), "retried after {:?}", started.elapsed());
+    assert_eq!(statuses(&env, Route::Call), vec![429, 200]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_and_a_slow_reply_are_survived() {
+    let env = Env::start().await;
+    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::DropConnection, times: 1 });
+    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::Slow { delay_ms: 700 }, times: 1 });
+    let out = env.run(&CALL).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(env.count(Route::Call), 2);
+    assert_eq!(env.sandbox.tasks().len(), 1, "the dropped attempt may not make a second task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_expiry_mid_run_logs_in_once_more_and_succeeds() {
+    let env = Env::start().await;
+    let reg = env.run(&CALL).await;
+    assert_eq!(reg.code, 0, "{reg:?}");
+    let auths_before = env.count(Route::Auth);
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("r.wav");
+    write_wav(&wav, 800);
+    // The token dies between the upload and the attach.
+    env.sandbox.inject(Fault { route: Route::Attach, kind: FaultKind::ExpireToken, times: 1 });
+    let out = env.run(&["attach", wav.to_str().unwrap(), "--task", "1"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(env.count(Route::Auth) - auths_before, 2, "one login, one re-login");
+    assert_eq!(statuses(&env, Route::Attach), vec![401, 200]);
+    assert_eq!(env.count(Route::Upload), 1, "the upload is not repeated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refused_twice_is_not_retried_in_a_loop() {
+    let env = Env::start().await;
+    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::ExpireToken, times: 2 });
+    let out = env.run(&CALL).await;
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(out.stderr.contains("expired_token"), "{}", out.stderr);
+    assert_eq!(env.count(Route::Auth), 2, "exactly one re-login");
+    assert_eq!(statuses(&env, Route::Call), vec![401, 401]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_exit_4_and_the_call_is_sent_once_they_are_right() {
+    let mut env = Env::start().await;
+    env.key = "wrong-key".into();
+    let out = env.run(&[&CALL[..], &["--external-id", "kept-1"]].concat()).await;
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(out.stderr.contains("invalid_credentials"), "{}", out.stderr);
+    assert!(out.stderr.contains("check the login and the security key"), "{}", out.stderr);
+    assert!(out.stderr.contains("kept in the outbox"), "{}", out.stderr);
+    let queue = env.run(&["queue", "--json"]).await.json();
+    assert_eq!(queue["jobs"][0]["state"], "needs_credentials");
+
+    // Credentials fixed: `queue retry` sends it.
+    env.key = pyrus_phone::sandbox::DEMO_SECURITY_KEY.into();
+    let id = queue["jobs"][0]["id"].as_i64().unwrap().to_string();
+    let retry = env.run(&["queue", "retry", &id]).await;
+    assert_eq!(retry.code, 0, "{retry:?}");
+    assert_eq!(env.sandbox.tasks()[0].external_ids, vec!["kept-1".to_owned()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_credentials_and_an_unknown_account_exit_4() {
+    let mut env = Env::start().await;
+    env.removed.push("PYRUS_SECURITY_KEY".into());
+    env.removed.push("PYRUS_LOGIN".into());
+    let out = env.run(&CALL).await;
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(out.stderr.contains("no Pyrus login is configured"), "{}", out.stderr);
+    assert!(env.sandbox.requests().is_empty());
+
+    env.removed.clear();
+    env.extra.push(("PYRUS_ACCOUNT_ID".into(), "someone-else".into()));
+    let out = env.run(&CALL).await;
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(out.stderr.contains("unrecognized_account_id"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_exit_3_and_stay_in_the_queue_with_their_code() {
+    let env = Env::start().await;
+    let out = env.run(&[&CALL[..], &["--map", "NoSuchField=1"]].concat()).await;
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("invalid_field_mapping_code"), "{}", out.stderr);
+    let queue = env.run(&["queue", "--json"]).await.json();
+    assert_eq!(queue["jobs"][0]["state"], "failed");
+    assert_eq!(queue["jobs"][0]["error_code"], "invalid_field_mapping_code");
+
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("r.wav");
+    write_wav(&wav, 800);
+    let out = env.run(&["attach", wav.to_str().unwrap(), "--task", "999"]).await;
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("unrecognized_task_id"), "{}", out.stderr);
+    let out = env.run(&["attach", wav.to_str().unwrap(), "--external-id", "nobody"]).await;
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("unrecognized_call_id"), "{}", out.stderr);
+
+    // Discarded jobs leave the queue.
+    let jobs = env.run(&["queue", "--json"]).await.json();
+    for job in jobs["jobs"].as_array().unwrap() {
+        let id = job["id"].as_i64().unwrap().to_string();
+        assert_eq!(env.run(&["queue", "discard", &id]).await.code, 0);
+    }
+    let after = env.run(&["queue", "--json"]).await.json();
+    assert_eq!(after["jobs"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
+    let mut env = Env::start().await;
+    let real_auth = env.auth_url.clone();
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    env.auth_url = format!("http://127.0.0.1:{port}/accounts/api/v4/auth");
+    let out = env.run(&[&CALL[..], &["--external-id", "offline-1", "--wait", "2"]].concat()).await;
+    assert_eq!(out.code, 75, "{out:?}");
+    assert!(out.stderr.contains("kept in the outbox"), "{}", out.stderr);
+    assert!(out.stderr.contains("offline-1"), "{}", out.stderr);
+
+    // The process has ended; the job is still there.
+    let queue = env.run(&["queue", "--json"]).await.json();
+    assert_eq!(queue["jobs"][0]["state"], "pending");
+    assert_eq!(queue["jobs"][0]["external_id"], "offline-1");
+    assert!(queue["jobs"][0]["attempts"].as_u64().unwrap() >= 1);
+
+    // Pyrus is back: the next run sends the kept call first, with the same external id.
+    env.auth_url = real_auth;
+    let next = env
+        .run(&["call", "--from", "+79990000000", "--to", "+74953009080", "--external-id", "online-1", "--json"])
+        .await;
+    assert_eq!(next.code, 0, "{next:?}");
+    let tasks = env.sandbox.tasks();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0].external_ids, vec!["offline-1".to_owned()], "kept work goes first");
+    assert_eq!(tasks[1].external_ids, vec!["online-1".to_owned()]);
+    let queue = env.run(&["queue", "--json"]).await.json();
+    assert_eq!(queue["jobs"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attach_waits_for_its_registration() {
+    let mut env = Env::start().await;
+    let real_auth = env.auth_url.clone();
+    env.auth_url = "http://127.0.0.1:9/accounts/api/v4/auth".into();
+    let out = env.run(&[&CALL[..], &["--external-id", "later-1", "--wait", "0"]].concat()).await;
+    assert_eq!(out.code, 75, "{out:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("r.wav");
+    write_wav(&wav, 800);
+    let out = env.run(&["attach", wav.to_str().unwrap(), "--external-id", "later-1", "--wait", "0"]).await;
+    assert_eq!(out.code, 75, "{out:?}");
+
+    env.auth_url = real_auth;
+    let out = env.run(&["attach", wav.to_str().unwrap(), "--external-id", "later-1"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let tasks = env.sandbox.tasks();
+    assert_eq!(tasks.len(), 1);
+    let recordings = tasks[0].comments.iter().filter(|c| c.recording.is_some()).count();
+    assert_eq!(recordings, 2, "both kept and new recordings attached after registration: {tasks:?}");
+    let order: Vec<_> = env.sandbox.requests().iter().filter_map(|r| r.route).filter(|r| *r != Route::Auth).collect();
+    assert_eq!(order.first(), Some(&Route::Call), "registration first: {order:?}");
+}

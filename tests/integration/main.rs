@@ -1,0 +1,12 @@
+//! The integration tests: one binary (linked once) driving the real `pyrus-phone` binary,
+//! the Pyrus client and the window against the built-in sandbox.
+
+mod support;
+
+mod cli_bad_input;
+mod cli_flows;
+mod cli_resilience;
+mod client_any_server;
+mod keyring;
+mod sandbox_api;
+mod window;

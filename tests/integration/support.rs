@@ -1,0 +1,153 @@
+//! Shared test fixtures: a sandbox with a private home folder, and a runner for the real
+//! binary with the environment pointing at that sandbox.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use pyrus_phone::sandbox::{
+    DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Route, Sandbox, SandboxConfig,
+};
+
+/// What a finished run of the binary printed and returned.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+}
+
+/// A sandbox plus a private `PYRUS_PHONE_HOME`.
+pub struct Env {
+    pub home: tempfile::TempDir,
+    pub sandbox: Sandbox,
+    pub auth_url: String,
+    pub key: String,
+    pub extra: Vec<(String, String)>,
+    pub removed: Vec<String>,
+}
+
+impl Env {
+    pub async fn start() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let sandbox = start_sandbox(home.path().join("sandbox-files")).await;
+        let auth_url = sandbox.auth_url();
+        Self {
+            home,
+            sandbox,
+            auth_url,
+            key: DEMO_SECURITY_KEY.to_owned(),
+            extra: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// Runs the binary with the environment pointing at the sandbox.
+    pub async fn run(&self, args: &[&str]) -> Out {
+        self.run_with_stdin(args, "").await
+    }
+
+    pub async fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Out {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pyrus-phone"));
+        cmd.args(args)
+            .env("PYRUS_PHONE_HOME", self.home())
+            .env("PYRUS_AUTH_URL", &self.auth_url)
+            .env("PYRUS_LOGIN", DEMO_LOGIN)
+            .env("PYRUS_SECURITY_KEY", &self.key)
+            .env("PYRUS_ACCOUNT_ID", DEMO_ACCOUNT_ID)
+            .env_remove("BROWSER")
+            .env_remove("PYRUS_PHONE_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.extra {
+            cmd.env(k, v);
+        }
+        for k in &self.removed {
+            cmd.env_remove(k);
+        }
+        let input = stdin.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut child = cmd.spawn().expect("the binary starts");
+            {
+                use std::io::Write as _;
+                let mut pipe = child.stdin.take().unwrap();
+                pipe.write_all(input.as_bytes()).ok();
+            }
+            let output = child.wait_with_output().unwrap();
+            Out {
+                code: output.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            }
+        })
+        .await
+        .unwrap()
+    }
+
+    pub fn count(&self, route: Route) -> usize {
+        self.sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.route == Some(route))
+            .count()
+    }
+}
+
+pub async fn start_sandbox(files: PathBuf) -> Sandbox {
+    // Tests talk raw HTTP with reqwest too; it needs the process's TLS provider.
+    rustls::crypto::ring::default_provider().install_default().ok();
+    Sandbox::start(
+        SandboxConfig::demo(files),
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    )
+    .await
+    .unwrap()
+}
+
+/// Writes a small but real 8 kHz mono 16-bit WAV of `samples` samples.
+pub fn write_wav(path: &Path, samples: u32) {
+    let data_len = samples * 2;
+    let mut bytes = Vec::with_capacity(44 + data_len as usize);
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // mono
+    bytes.extend_from_slice(&8000u32.to_le_bytes());
+    bytes.extend_from_slice(&16000u32.to_le_bytes());
+    bytes.extend_from_slice(&2u16.to_le_bytes());
+    bytes.extend_from_slice(&16u16.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..samples {
+        let v = ((f64::from(i) * 440.0 * 2.0 * std::f64::consts::PI / 8000.0).sin() * 8000.0) as i16;
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut f = std::fs::File::create(path).unwrap();
+    std::io::Write::write_all(&mut f, &bytes).unwrap();
+}
+
+/// Polls `check` until it holds or `timeout` passes.
+pub async fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    check()
+}
