@@ -4,16 +4,16 @@
 //! The library holds everything; `main.rs` only parses the command line and starts either
 //! a CLI command, the built-in sandbox or the window. See ARCHITECTURE.md for the map.
 
+pub mod app;
+pub mod bus;
+pub mod cli;
 pub mod domain;
-pub mod pyrus;
-pub mod sandbox;
+pub mod logging;
 pub mod outbox;
 pub mod platform;
-pub mod settings;
-pub mod bus;
-pub mod service;
-pub mod app;
-pub mod cli;
-pub mod logging;
+pub mod pyrus;
 pub mod runtime;
+pub mod sandbox;
+pub mod service;
+pub mod settings;
 pub mod ui;

@@ -11,7 +11,8 @@ pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
 /// Starts logging to `dir/pyrus-phone.log.YYYY-MM-DD`. The level comes from
 /// `PYRUS_PHONE_LOG` (e.g. `debug`), default info for pyrus-phone and warn for libraries.
 pub fn init(dir: &Path) -> Result<LogGuard, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create the log folder {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the log folder {}: {e}", dir.display()))?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("pyrus-phone.log")

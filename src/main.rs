@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     };
     let code = match args.command {
         Some(command) => runtime.block_on(cli::run(command, ctx)),
-        None => match run_window(&runtime, ctx, args.demo) {
+        None => match run_window(&runtime, &ctx, args.demo) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 tracing::error!("{message}");
@@ -69,7 +69,11 @@ fn main() -> ExitCode {
 
 /// Opens the window; in demo mode (asked for, or no account configured) against an
 /// in-process sandbox.
-fn run_window(runtime: &tokio::runtime::Runtime, ctx: Context, demo_asked: bool) -> Result<(), String> {
+fn run_window(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &Context,
+    demo_asked: bool,
+) -> Result<(), String> {
     let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
     settings.apply(&ctx.env);
     let demo = demo_asked || (!settings.has_account() && ctx.key_override.is_none());
@@ -79,19 +83,38 @@ fn run_window(runtime: &tokio::runtime::Runtime, ctx: Context, demo_asked: bool)
             .block_on(cli::sandbox::start_demo(&paths, 0))
             .map_err(|e| format!("cannot start the demo sandbox: {e}"))?;
         let settings = cli::sandbox::demo_settings(&sandbox, &settings);
-        (paths, settings, Arc::new(MemoryStore::default()), Some(Secret::new(DEMO_SECURITY_KEY)), Some(sandbox))
+        (
+            paths,
+            settings,
+            Arc::new(MemoryStore::default()),
+            Some(Secret::new(DEMO_SECURITY_KEY)),
+            Some(sandbox),
+        )
     } else {
-        (ctx.paths.clone(), settings, Arc::new(KeyringStore), ctx.key_override.clone(), None)
+        (
+            ctx.paths.clone(),
+            settings,
+            Arc::new(KeyringStore),
+            ctx.key_override.clone(),
+            None,
+        )
     };
     let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
-    let engine = Arc::new(Engine::new(settings, outbox, secrets, key, Arc::clone(&ctx.browser)));
+    let engine = Arc::new(Engine::new(
+        settings,
+        outbox,
+        secrets,
+        key,
+        Arc::clone(&ctx.browser),
+    ));
     tracing::info!(demo, "opening the window");
     eframe::run_native(
         "pyrus-phone",
         native_options(),
         Box::new(move |cc| {
             let egui_ctx = cc.egui_ctx.clone();
-            let (ui_tx, ui_rx) = bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
+            let (ui_tx, ui_rx) =
+                bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
             let handle = Service::spawn(runtime.handle(), engine, ui_tx);
             let state = UiState {
                 demo,

@@ -29,7 +29,8 @@ fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
 
 /// Opens the engine and makes kept work due, so it is sent before new work.
 async fn open_engine(ctx: &Context, settings: Settings) -> Result<Engine, Failure> {
-    let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| Failure::internal(e.to_string()))?;
+    let outbox =
+        Outbox::open(&ctx.paths.database_file()).map_err(|e| Failure::internal(e.to_string()))?;
     outbox
         .make_due(false)
         .await
@@ -62,7 +63,12 @@ fn kept_note(view: &JobView) -> String {
 }
 
 /// Sends due work until `job` is done, refused, or `wait` runs out.
-async fn drive(engine: &Engine, job: JobId, wait: Duration, listener: &Listener) -> Result<JobView, Failure> {
+async fn drive(
+    engine: &Engine,
+    job: JobId,
+    wait: Duration,
+    listener: &Listener,
+) -> Result<JobView, Failure> {
     let deadline = Instant::now() + wait;
     let internal = |e: &dyn std::fmt::Display| Failure::internal(e.to_string());
     loop {
@@ -90,10 +96,16 @@ async fn drive(engine: &Engine, job: JobId, wait: Duration, listener: &Listener)
                 )));
             }
             JobState::NeedsCredentials => {
-                return Err(Failure::credentials(format!("{reason}. {}", kept_note(&view))));
+                return Err(Failure::credentials(format!(
+                    "{reason}. {}",
+                    kept_note(&view)
+                )));
             }
             JobState::Discarded => {
-                return Err(Failure::internal(format!("job {} was discarded meanwhile", view.id)));
+                return Err(Failure::internal(format!(
+                    "job {} was discarded meanwhile",
+                    view.id
+                )));
             }
             JobState::Pending | JobState::Running => {
                 let now = Instant::now();
@@ -148,7 +160,13 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
         .add_call(request)
         .await
         .map_err(|e| Failure::internal(e.to_string()))?;
-    drive(&engine, job, Duration::from_secs(args.wait), &quiet_listener()).await?;
+    drive(
+        &engine,
+        job,
+        Duration::from_secs(args.wait),
+        &quiet_listener(),
+    )
+    .await?;
     let registration = engine
         .outbox()
         .registration_of(&external_id)
@@ -166,7 +184,11 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
         });
         println!("{out}");
     } else {
-        let kind = if registration.is_new_task { "new task" } else { "comment on an existing task" };
+        let kind = if registration.is_new_task {
+            "new task"
+        } else {
+            "comment on an existing task"
+        };
         println!("Registered: task {} ({kind})", registration.task_id);
         match &registration.responsible {
             Some(person) => println!("Responsible: {}", person.display_name()),
@@ -175,10 +197,10 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
         println!("External id: {external_id}");
         println!("Task: {task_url}");
     }
-    if args.open {
-        if let Err(e) = engine.browser().open(&task_url) {
-            eprintln!("warning: {e}");
-        }
+    if args.open
+        && let Err(e) = engine.browser().open(&task_url)
+    {
+        eprintln!("warning: {e}");
     }
     Ok(())
 }
@@ -191,7 +213,11 @@ fn check_recording(path: &Path) -> Result<(PathBuf, u64), Failure> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Failure::usage(format!("there is no such file: {shown}")));
         }
-        Err(e) => return Err(Failure::usage(format!("cannot read the recording ({e}): {shown}"))),
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "cannot read the recording ({e}): {shown}"
+            )));
+        }
     };
     if meta.is_dir() {
         return Err(Failure::usage(format!(
@@ -214,8 +240,10 @@ fn check_recording(path: &Path) -> Result<(PathBuf, u64), Failure> {
             output::bytes(meta.len())
         )));
     }
-    std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read the recording ({e}): {shown}")))?;
-    let absolute = std::path::absolute(path).map_err(|e| Failure::usage(format!("{e}: {shown}")))?;
+    std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("cannot read the recording ({e}): {shown}")))?;
+    let absolute =
+        std::path::absolute(path).map_err(|e| Failure::usage(format!("{e}: {shown}")))?;
     Ok((absolute, meta.len()))
 }
 
@@ -226,9 +254,15 @@ pub(super) async fn attach(args: AttachArgs, ctx: &Context) -> Result<(), Failur
     let target = match (&args.task, &args.external_id, &args.from, &args.to) {
         (Some(task_id), external, _, _) => AttachTarget::Task {
             task_id: *task_id,
-            external_id: external.as_deref().map(ExternalId::parse).transpose().map_err(|e| usage(&e))?,
+            external_id: external
+                .as_deref()
+                .map(ExternalId::parse)
+                .transpose()
+                .map_err(|e| usage(&e))?,
         },
-        (None, Some(external), _, _) => AttachTarget::ExternalId(ExternalId::parse(external).map_err(|e| usage(&e))?),
+        (None, Some(external), _, _) => {
+            AttachTarget::ExternalId(ExternalId::parse(external).map_err(|e| usage(&e))?)
+        }
         (None, None, Some(from), Some(to)) => AttachTarget::Numbers {
             from: PhoneNumber::parse(from).map_err(|e| Failure::usage(format!("from: {e}")))?,
             to: PhoneNumber::parse(to).map_err(|e| Failure::usage(format!("to: {e}")))?,
@@ -297,7 +331,10 @@ pub(super) async fn queue(args: QueueArgs, ctx: &Context) -> Result<(), Failure>
         }
         Some(QueueAction::Discard { id }) => {
             let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| internal(&e))?;
-            outbox.discard(JobId(id)).await.map_err(|e| Failure::usage(e.to_string()))?;
+            outbox
+                .discard(JobId(id))
+                .await
+                .map_err(|e| Failure::usage(e.to_string()))?;
             println!("Job {id} discarded; it will not be sent.");
             Ok(())
         }
@@ -309,7 +346,13 @@ pub(super) async fn queue(args: QueueArgs, ctx: &Context) -> Result<(), Failure>
                 .retry(JobId(id))
                 .await
                 .map_err(|e| Failure::usage(e.to_string()))?;
-            let view = drive(&engine, JobId(id), Duration::from_secs(wait), &quiet_listener()).await?;
+            let view = drive(
+                &engine,
+                JobId(id),
+                Duration::from_secs(wait),
+                &quiet_listener(),
+            )
+            .await?;
             if args.json {
                 println!("{}", json!({ "job": view }));
             } else {
@@ -336,7 +379,11 @@ fn prompt_line(label: &str, current: &str) -> Result<String, Failure> {
         .read_line(&mut line)
         .map_err(|e| Failure::usage(format!("cannot read {label}: {e}")))?;
     let line = line.trim();
-    Ok(if line.is_empty() { current.to_owned() } else { line.to_owned() })
+    Ok(if line.is_empty() {
+        current.to_owned()
+    } else {
+        line.to_owned()
+    })
 }
 
 /// `pyrus-phone login`.
@@ -353,7 +400,9 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
     let login = login.trim().to_owned();
     let account_id = account_id.trim().to_owned();
     if login.is_empty() {
-        return Err(Failure::usage("the login is empty: give the bot's login (--login or at the prompt)"));
+        return Err(Failure::usage(
+            "the login is empty: give the bot's login (--login or at the prompt)",
+        ));
     }
     if account_id.is_empty() {
         return Err(Failure::usage(
@@ -373,7 +422,9 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
     };
     let key = Secret::new(key.trim());
     if key.is_blank() {
-        return Err(Failure::usage("the security key is empty: paste it from your Pyrus profile (Get new security key)"));
+        return Err(Failure::usage(
+            "the security key is empty: paste it from your Pyrus profile (Get new security key)",
+        ));
     }
     if let Some(url) = args.auth_url {
         settings.pyrus.auth_url = url;
@@ -395,8 +446,12 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
     .map_err(|e| Failure::usage(e.to_string()))?;
     if let Err(e) = client.login().await {
         return Err(match e.class() {
-            ErrorClass::NeedsCredentials => Failure::credentials(format!("{e}. Nothing was stored.")),
-            ErrorClass::Retryable => Failure::unreachable(format!("{e}. Nothing was stored; try again when Pyrus is reachable.")),
+            ErrorClass::NeedsCredentials => {
+                Failure::credentials(format!("{e}. Nothing was stored."))
+            }
+            ErrorClass::Retryable => Failure::unreachable(format!(
+                "{e}. Nothing was stored; try again when Pyrus is reachable."
+            )),
             ErrorClass::Permanent => Failure::refused(format!("{e}. Nothing was stored.")),
         });
     }
@@ -407,7 +462,10 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
     settings
         .save(&ctx.paths.settings_file())
         .map_err(|e| Failure::internal(e.to_string()))?;
-    println!("Signed in as {login}. The security key is stored in the {}.", store.name());
+    println!(
+        "Signed in as {login}. The security key is stored in the {}.",
+        store.name()
+    );
 
     // Work kept while credentials were missing or wrong goes out now.
     let engine = open_engine(ctx, settings).await?;
@@ -419,7 +477,10 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
     match engine.pump(&quiet_listener()).await {
         Ok(reports) if !reports.is_empty() => {
             let sent = reports.iter().filter(|r| r.state == JobState::Done).count();
-            println!("Kept work: {sent} of {} job(s) sent; `pyrus-phone queue` shows the rest.", reports.len());
+            println!(
+                "Kept work: {sent} of {} job(s) sent; `pyrus-phone queue` shows the rest.",
+                reports.len()
+            );
         }
         Ok(_) => {}
         Err(e) => eprintln!("warning: kept work was not sent: {e}"),

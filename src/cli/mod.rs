@@ -170,23 +170,38 @@ pub struct Failure {
 impl Failure {
     /// Exit 1: an internal failure.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self { code: 1, message: message.into() }
+        Self {
+            code: 1,
+            message: message.into(),
+        }
     }
     /// Exit 2: bad usage or input.
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { code: 2, message: message.into() }
+        Self {
+            code: 2,
+            message: message.into(),
+        }
     }
     /// Exit 3: refused by Pyrus.
     pub fn refused(message: impl Into<String>) -> Self {
-        Self { code: 3, message: message.into() }
+        Self {
+            code: 3,
+            message: message.into(),
+        }
     }
     /// Exit 4: credentials missing or rejected.
     pub fn credentials(message: impl Into<String>) -> Self {
-        Self { code: 4, message: message.into() }
+        Self {
+            code: 4,
+            message: message.into(),
+        }
     }
     /// Exit 75: Pyrus not reachable in time.
     pub fn unreachable(message: impl Into<String>) -> Self {
-        Self { code: 75, message: message.into() }
+        Self {
+            code: 75,
+            message: message.into(),
+        }
     }
 }
 
@@ -204,7 +219,9 @@ pub struct Context {
 
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context").field("paths", &self.paths).finish_non_exhaustive()
+        f.debug_struct("Context")
+            .field("paths", &self.paths)
+            .finish_non_exhaustive()
     }
 }
 

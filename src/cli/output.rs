@@ -29,7 +29,10 @@ pub(super) fn print_jobs(jobs: &[JobView]) {
         println!("The outbox is empty: every call and recording has been sent.");
         return;
     }
-    println!("{:<5} {:<9} {:<18} {:>5}  WHAT", "JOB", "KIND", "STATE", "TRIES");
+    println!(
+        "{:<5} {:<9} {:<18} {:>5}  WHAT",
+        "JOB", "KIND", "STATE", "TRIES"
+    );
     let now = now_ms();
     for job in jobs {
         println!(

@@ -36,7 +36,10 @@ pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
 pub(super) async fn serve(args: SandboxArgs, ctx: &Context) -> Result<(), Failure> {
     let paths = ctx.paths.demo();
     let sandbox = start_demo(&paths, args.port).await.map_err(|e| {
-        Failure::usage(format!("cannot start the sandbox on port {} ({e}): pick another --port", args.port))
+        Failure::usage(format!(
+            "cannot start the sandbox on port {} ({e}): pick another --port",
+            args.port
+        ))
     })?;
     println!("Pyrus sandbox running at {}", sandbox.base_url());
     println!("  auth URL:     {}", sandbox.auth_url());
@@ -46,7 +49,10 @@ pub(super) async fn serve(args: SandboxArgs, ctx: &Context) -> Result<(), Failur
     println!("  login:        {DEMO_LOGIN}");
     println!("  security key: {DEMO_SECURITY_KEY}   (opens only this sandbox)");
     println!("  account id:   {DEMO_ACCOUNT_ID}");
-    println!("  faults:       POST {}/sandbox/faults {{\"route\":\"call\",\"kind\":\"server_error\",\"times\":1}}", sandbox.base_url());
+    println!(
+        "  faults:       POST {}/sandbox/faults {{\"route\":\"call\",\"kind\":\"server_error\",\"times\":1}}",
+        sandbox.base_url()
+    );
     println!();
     println!("Try it:");
     println!(

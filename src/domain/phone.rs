@@ -11,7 +11,9 @@ pub enum PhoneError {
     #[error("the number is empty: type digits, optionally starting with +")]
     Empty,
     /// A character that has no place in a phone number.
-    #[error("the number contains '{0}': use digits, optionally a leading + and spaces, dashes, dots or brackets")]
+    #[error(
+        "the number contains '{0}': use digits, optionally a leading + and spaces, dashes, dots or brackets"
+    )]
     BadCharacter(char),
     /// A `+` somewhere other than the start.
     #[error("'+' may only stand at the start of the number")]
@@ -139,7 +141,10 @@ mod tests {
     #[test]
     fn rejects_what_is_not_a_number() {
         assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
-        assert_eq!(PhoneNumber::parse("12a4"), Err(PhoneError::BadCharacter('a')));
+        assert_eq!(
+            PhoneNumber::parse("12a4"),
+            Err(PhoneError::BadCharacter('a'))
+        );
         assert_eq!(PhoneNumber::parse("7+7"), Err(PhoneError::MisplacedPlus));
         assert!(matches!(
             PhoneNumber::parse("12"),
@@ -157,6 +162,9 @@ mod tests {
         let n = PhoneNumber::parse("+79774221338").unwrap();
         assert_eq!(n.to_string(), "+*******1338");
         assert!(!format!("{n:?}").contains("7977"));
-        assert_eq!(PhoneNumber::parse_extension("200").unwrap().to_string(), "*00");
+        assert_eq!(
+            PhoneNumber::parse_extension("200").unwrap().to_string(),
+            "*00"
+        );
     }
 }

@@ -14,8 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{
-    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
-    Registration,
+    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping, Registration,
 };
 use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
 pub use store::{AttachPayload, CallRow, StoreError, StoredTarget};
@@ -95,10 +94,10 @@ struct ClaimGuard {
 
 impl Drop for ClaimGuard {
     fn drop(&mut self) {
-        if self.armed {
-            if let Err(e) = lock(&self.store).release(self.job, now_ms()) {
-                tracing::error!(job = %self.job, error = %e, "cannot release an abandoned job");
-            }
+        if self.armed
+            && let Err(e) = lock(&self.store).release(self.job, now_ms())
+        {
+            tracing::error!(job = %self.job, error = %e, "cannot release an abandoned job");
         }
     }
 }
@@ -190,7 +189,10 @@ impl Outbox {
     }
 
     /// The registration of the call a register job carries, once done.
-    pub async fn registration_of(&self, external: &ExternalId) -> Result<Option<Registration>, StoreError> {
+    pub async fn registration_of(
+        &self,
+        external: &ExternalId,
+    ) -> Result<Option<Registration>, StoreError> {
         let id = external.clone();
         self.db(move |s| Ok(s.call_by_external_id(&id)?.and_then(|c| c.registration)))
             .await
@@ -209,7 +211,8 @@ impl Outbox {
 
     /// Makes kept work due now; with `credentials_changed`, also work parked for credentials.
     pub async fn make_due(&self, credentials_changed: bool) -> Result<usize, StoreError> {
-        self.db(move |s| s.make_due(now_ms(), credentials_changed)).await
+        self.db(move |s| s.make_due(now_ms(), credentials_changed))
+            .await
     }
 
     /// When the next job falls due (Unix ms).
@@ -238,7 +241,10 @@ impl Outbox {
         let mut reports = Vec::new();
         loop {
             let now = now_ms();
-            let Some(claimed) = self.db(move |s| s.claim_due(now, now + millis(LEASE))).await? else {
+            let Some(claimed) = self
+                .db(move |s| s.claim_due(now, now + millis(LEASE)))
+                .await?
+            else {
                 break;
             };
             let mut guard = ClaimGuard {
@@ -265,7 +271,11 @@ impl Outbox {
         account_id: &str,
         listener: &Listener,
     ) -> Result<JobReport, StoreError> {
-        let Claimed { job, attempts, work } = claimed;
+        let Claimed {
+            job,
+            attempts,
+            work,
+        } = claimed;
         match work {
             Work::Register(call) => {
                 tracing::info!(%job, from = %call.request.from, to = %call.request.to, "registering call");
@@ -284,23 +294,32 @@ impl Outbox {
                             retry_at_ms: None,
                         })
                     }
-                    Err(e) => self.record_failure(job, JobKind::Register, attempts, &e).await,
+                    Err(e) => {
+                        self.record_failure(job, JobKind::Register, attempts, &e)
+                            .await
+                    }
                 }
             }
-            Work::Attach { mut payload, resolved } => {
+            Work::Attach {
+                mut payload,
+                resolved,
+            } => {
                 let guid = match payload.file_guid.clone() {
                     Some(guid) => guid,
-                    None => {
-                        match self.upload(job, &payload.path, client, listener).await {
-                            Ok(guid) => {
-                                payload.file_guid = Some(guid.clone());
-                                let saved = payload.clone();
-                                self.db(move |s| s.save_file_guid(job, &saved, now_ms())).await?;
-                                guid
-                            }
-                            Err(e) => return self.record_failure(job, JobKind::Attach, attempts, &e).await,
+                    None => match self.upload(job, &payload.path, client, listener).await {
+                        Ok(guid) => {
+                            payload.file_guid = Some(guid.clone());
+                            let saved = payload.clone();
+                            self.db(move |s| s.save_file_guid(job, &saved, now_ms()))
+                                .await?;
+                            guid
                         }
-                    }
+                        Err(e) => {
+                            return self
+                                .record_failure(job, JobKind::Attach, attempts, &e)
+                                .await;
+                        }
+                    },
                 };
                 match client
                     .attach_call_record(account_id, &resolved, &guid, &payload.mappings)
@@ -322,13 +341,18 @@ impl Outbox {
                         // The uploaded file expired on the server: upload again next time.
                         payload.file_guid = None;
                         let saved = payload.clone();
-                        self.db(move |s| s.save_file_guid(job, &saved, now_ms())).await?;
+                        self.db(move |s| s.save_file_guid(job, &saved, now_ms()))
+                            .await?;
                         let err = PyrusError::Network {
                             reason: "the uploaded file expired; uploading again".to_owned(),
                         };
-                        self.record_failure(job, JobKind::Attach, attempts, &err).await
+                        self.record_failure(job, JobKind::Attach, attempts, &err)
+                            .await
                     }
-                    Err(e) => self.record_failure(job, JobKind::Attach, attempts, &e).await,
+                    Err(e) => {
+                        self.record_failure(job, JobKind::Attach, attempts, &e)
+                            .await
+                    }
                 }
             }
         }
@@ -409,8 +433,19 @@ impl Outbox {
     }
 
     /// Parks a job for credentials without trying it (none are configured).
-    pub async fn park_for_credentials(&self, job: JobId, message: String) -> Result<(), StoreError> {
-        self.db(move |s| s.park(job, JobState::NeedsCredentials, ("credentials_missing", &message), now_ms()))
-            .await
+    pub async fn park_for_credentials(
+        &self,
+        job: JobId,
+        message: String,
+    ) -> Result<(), StoreError> {
+        self.db(move |s| {
+            s.park(
+                job,
+                JobState::NeedsCredentials,
+                ("credentials_missing", &message),
+                now_ms(),
+            )
+        })
+        .await
     }
 }

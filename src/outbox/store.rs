@@ -10,8 +10,7 @@ use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehav
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
-    Registration,
+    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping, Registration,
 };
 
 /// The database could not be used.
@@ -32,7 +31,9 @@ pub enum StoreError {
     #[error("there is no job {0} in the outbox: see `pyrus-phone queue`")]
     NoSuchJob(JobId),
     /// The job is in a state the action does not apply to.
-    #[error("job {job} is {state}: only pending, failed or parked jobs can be retried or discarded")]
+    #[error(
+        "job {job} is {state}: only pending, failed or parked jobs can be retried or discarded"
+    )]
     WrongState {
         /// The job.
         job: JobId,
@@ -100,6 +101,9 @@ pub enum Work {
     },
 }
 
+/// A due job as read for claiming: id, kind, call id, payload, attempts.
+type DueRow = (i64, String, Option<i64>, Option<String>, u32);
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS calls (
     id              INTEGER PRIMARY KEY,
@@ -135,7 +139,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,15 +157,18 @@ impl Store {
             path: path.to_path_buf(),
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                err(rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         }
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Self {
             conn,
@@ -183,7 +192,11 @@ impl Store {
 
     /// Stores a call and its registration job in one transaction. The call must carry
     /// its external id.
-    pub fn insert_call(&mut self, call: &CallRequest, now_ms: i64) -> Result<(i64, JobId), StoreError> {
+    pub fn insert_call(
+        &mut self,
+        call: &CallRequest,
+        now_ms: i64,
+    ) -> Result<(i64, JobId), StoreError> {
         let external = call
             .external_id
             .as_ref()
@@ -193,7 +206,11 @@ impl Store {
         let request = serde_json::to_string(call).map_err(corrupt)?;
         let tx = self.tx()?;
         let existing: Option<i64> = tx
-            .query_row("SELECT id FROM calls WHERE external_id = ?1", [&external], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM calls WHERE external_id = ?1",
+                [&external],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| db_err(&e))?;
         let call_id = if let Some(id) = existing {
@@ -223,7 +240,13 @@ impl Store {
             .query_row(
                 "SELECT id, request, registration FROM calls WHERE external_id = ?1",
                 [id.as_str()],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
             )
             .optional()
             .map_err(|e| self.sql(e))?
@@ -232,7 +255,11 @@ impl Store {
     }
 
     /// Stores an attach job.
-    pub fn insert_attach(&mut self, payload: &AttachPayload, now_ms: i64) -> Result<JobId, StoreError> {
+    pub fn insert_attach(
+        &mut self,
+        payload: &AttachPayload,
+        now_ms: i64,
+    ) -> Result<JobId, StoreError> {
         let call_id = match &payload.target {
             StoredTarget::Call(id) => Some(*id),
             StoredTarget::Direct(_) => None,
@@ -254,7 +281,7 @@ impl Store {
     /// lease ran out), leasing it until `lease_ms`.
     pub fn claim_due(&mut self, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, StoreError> {
         let tx = self.tx()?;
-        let row: Option<(i64, String, Option<i64>, Option<String>, u32)> = tx
+        let row: Option<DueRow> = tx
             .query_row(
                 "SELECT j.id, j.kind, j.call_id, j.payload, j.attempts FROM jobs j
                  LEFT JOIN calls c ON c.id = j.call_id
@@ -282,21 +309,24 @@ impl Store {
         tx.commit().map_err(|e| db_err(&e))?;
         let job = JobId(id);
         let work = match kind.as_str() {
-            "register" => Work::Register(call.ok_or_else(|| corrupt("a register job without its call"))?),
+            "register" => {
+                Work::Register(call.ok_or_else(|| corrupt("a register job without its call"))?)
+            }
             "attach" => {
                 let payload: AttachPayload =
-                    serde_json::from_str(payload.as_deref().unwrap_or_default()).map_err(corrupt)?;
+                    serde_json::from_str(payload.as_deref().unwrap_or_default())
+                        .map_err(corrupt)?;
                 let resolved = match (&payload.target, call) {
                     (StoredTarget::Direct(t), _) => t.clone(),
                     (StoredTarget::Call(_), Some(call)) => AttachTarget::Task {
-                        task_id: call
-                            .registration
-                            .as_ref()
-                            .map(|r| r.task_id)
-                            .ok_or_else(|| corrupt("an attach job claimed before its registration"))?,
+                        task_id: call.registration.as_ref().map(|r| r.task_id).ok_or_else(
+                            || corrupt("an attach job claimed before its registration"),
+                        )?,
                         external_id: call.request.external_id.clone(),
                     },
-                    (StoredTarget::Call(_), None) => return Err(corrupt("an attach job without its call")),
+                    (StoredTarget::Call(_), None) => {
+                        return Err(corrupt("an attach job without its call"));
+                    }
                 };
                 Work::Attach { payload, resolved }
             }
@@ -346,7 +376,12 @@ impl Store {
     }
 
     /// Saves the uploaded file's guid so a retry attaches without uploading again.
-    pub fn save_file_guid(&mut self, job: JobId, payload: &AttachPayload, now_ms: i64) -> Result<(), StoreError> {
+    pub fn save_file_guid(
+        &mut self,
+        job: JobId,
+        payload: &AttachPayload,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let json = serde_json::to_string(payload).map_err(corrupt)?;
         self.conn
             .execute(
@@ -427,7 +462,11 @@ impl Store {
 
     /// Makes every kept job due now: pending ones, and those parked for credentials
     /// (when `credentials_changed`). Returns how many.
-    pub fn make_due(&mut self, now_ms: i64, credentials_changed: bool) -> Result<usize, StoreError> {
+    pub fn make_due(
+        &mut self,
+        now_ms: i64,
+        credentials_changed: bool,
+    ) -> Result<usize, StoreError> {
         let tx = self.tx()?;
         let mut n = tx
             .execute(
@@ -518,7 +557,10 @@ impl Store {
 
     /// Jobs not yet done or discarded, oldest first.
     pub fn open_jobs(&self) -> Result<Vec<JobView>, StoreError> {
-        self.views("WHERE j.state NOT IN ('done', 'discarded') AND ?1 = ?1", [0])
+        self.views(
+            "WHERE j.state NOT IN ('done', 'discarded') AND ?1 = ?1",
+            [0],
+        )
     }
 
     /// The stored call for a row id.
@@ -526,7 +568,11 @@ impl Store {
         load_call(&self.conn, call_id)
     }
 
-    fn views<P: rusqlite::Params>(&self, filter: &str, params: P) -> Result<Vec<JobView>, StoreError> {
+    fn views<P: rusqlite::Params>(
+        &self,
+        filter: &str,
+        params: P,
+    ) -> Result<Vec<JobView>, StoreError> {
         let sql = format!(
             "SELECT j.id, j.kind, j.state, j.attempts, j.next_ms, j.error_code, j.error_message,
                     j.payload, j.created_ms, c.external_id, c.request, c.task_id
@@ -607,13 +653,19 @@ impl RawView {
             (Some(c), None) => format!("call {} → {}", c.from, c.to),
             (_, Some(p)) => {
                 let target = match &p.target {
-                    StoredTarget::Call(_) => call
-                        .as_ref()
-                        .map_or_else(|| "a stored call".to_owned(), |c| format!("call {} → {}", c.from, c.to)),
+                    StoredTarget::Call(_) => call.as_ref().map_or_else(
+                        || "a stored call".to_owned(),
+                        |c| format!("call {} → {}", c.from, c.to),
+                    ),
                     StoredTarget::Direct(t) => {
-                        if let AttachTarget::Task { task_id: t_id, external_id: e } = t {
+                        if let AttachTarget::Task {
+                            task_id: t_id,
+                            external_id: e,
+                        } = t
+                        {
                             task_id = task_id.or(Some(*t_id));
-                            external_id = external_id.or_else(|| e.as_ref().map(|e| e.as_str().to_owned()));
+                            external_id =
+                                external_id.or_else(|| e.as_ref().map(|e| e.as_str().to_owned()));
                         }
                         if let AttachTarget::ExternalId(e) = t {
                             external_id = external_id.or_else(|| Some(e.as_str().to_owned()));
@@ -621,7 +673,10 @@ impl RawView {
                         t.to_string()
                     }
                 };
-                format!("recording {} → {target}", file_name.as_deref().unwrap_or("?"))
+                format!(
+                    "recording {} → {target}",
+                    file_name.as_deref().unwrap_or("?")
+                )
             }
             (None, None) => "?".to_owned(),
         };
@@ -646,7 +701,9 @@ fn db_err(e: &rusqlite::Error) -> StoreError {
     StoreError::Corrupt(format!("database write failed: {e}"))
 }
 
-fn call_row((id, request, registration): (i64, String, Option<String>)) -> Result<CallRow, StoreError> {
+fn call_row(
+    (id, request, registration): (i64, String, Option<String>),
+) -> Result<CallRow, StoreError> {
     Ok(CallRow {
         id,
         request: serde_json::from_str(&request).map_err(corrupt)?,
@@ -663,7 +720,13 @@ fn load_call(conn: &Connection, call_id: i64) -> Result<CallRow, StoreError> {
         .query_row(
             "SELECT id, request, registration FROM calls WHERE id = ?1",
             [call_id],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
         )
         .map_err(|e| db_err(&e))?;
     call_row(row)
@@ -688,7 +751,9 @@ fn finish(
 
 fn job_state_error(tx: &Transaction<'_>, job: JobId) -> StoreError {
     let state: Option<String> = tx
-        .query_row("SELECT state FROM jobs WHERE id = ?1", [job.0], |r| r.get(0))
+        .query_row("SELECT state FROM jobs WHERE id = ?1", [job.0], |r| {
+            r.get(0)
+        })
         .optional()
         .ok()
         .flatten();

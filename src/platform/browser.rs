@@ -14,7 +14,8 @@ pub struct SystemBrowser;
 
 impl Browser for SystemBrowser {
     fn open(&self, url: &str) -> Result<(), String> {
-        webbrowser::open(url).map_err(|e| format!("cannot open a browser ({e}); open the link by hand"))
+        webbrowser::open(url)
+            .map_err(|e| format!("cannot open a browser ({e}); open the link by hand"))
     }
 }
 

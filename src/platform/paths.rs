@@ -15,7 +15,9 @@ pub struct Paths {
 
 /// No home directory could be found and `PYRUS_PHONE_HOME` is not set.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot find a home directory for settings and data: set PYRUS_PHONE_HOME to a writable folder")]
+#[error(
+    "cannot find a home directory for settings and data: set PYRUS_PHONE_HOME to a writable folder"
+)]
 pub struct NoHomeError;
 
 impl Paths {
@@ -33,7 +35,8 @@ impl Paths {
         if let Some(dir) = home_override {
             return Ok(Self::under(dir));
         }
-        let dirs = directories::ProjectDirs::from("com", "Pyrus", "pyrus-phone").ok_or(NoHomeError)?;
+        let dirs =
+            directories::ProjectDirs::from("com", "Pyrus", "pyrus-phone").ok_or(NoHomeError)?;
         Ok(Self {
             config_dir: dirs.config_dir().to_path_buf(),
             data_dir: dirs.data_dir().to_path_buf(),

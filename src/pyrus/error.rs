@@ -17,7 +17,10 @@ pub enum ErrorClass {
 #[derive(Debug, thiserror::Error)]
 pub enum PyrusError {
     /// Pyrus answered with an `error_code`.
-    #[error("Pyrus refused the request ({code}, HTTP {status}): {}", advice(code, message))]
+    #[error(
+        "Pyrus refused the request ({code}, HTTP {status}): {}",
+        advice(code, message)
+    )]
     Api {
         /// HTTP status.
         status: u16,
@@ -37,7 +40,9 @@ pub enum PyrusError {
         retry_after: Option<Duration>,
     },
     /// Could not connect, or the connection broke.
-    #[error("Pyrus is not reachable ({reason}); the work is kept and retried — check the network or the auth URL")]
+    #[error(
+        "Pyrus is not reachable ({reason}); the work is kept and retried — check the network or the auth URL"
+    )]
     Network {
         /// What failed, without URLs or secrets.
         reason: String,
@@ -124,11 +129,15 @@ pub fn is_token_code(code: &str) -> bool {
 fn classify_code(status: u16, code: &str) -> ErrorClass {
     match code {
         "server_error" | "too_many_requests" => ErrorClass::Retryable,
-        "invalid_credentials" | "authorization_error" | "account_blocked"
-        | "invalid_application_id" | "unrecognized_account_id" | "access_denied"
-        | "access_denied_form" | "access_denied_task" | "access_denied_file" => {
-            ErrorClass::NeedsCredentials
-        }
+        "invalid_credentials"
+        | "authorization_error"
+        | "account_blocked"
+        | "invalid_application_id"
+        | "unrecognized_account_id"
+        | "access_denied"
+        | "access_denied_form"
+        | "access_denied_task"
+        | "access_denied_file" => ErrorClass::NeedsCredentials,
         c if is_token_code(c) => ErrorClass::NeedsCredentials,
         _ if status >= 500 || status == 429 => ErrorClass::Retryable,
         _ if status == 401 || status == 403 => ErrorClass::NeedsCredentials,
@@ -172,16 +181,26 @@ pub fn advice(code: &str, message: &str) -> String {
             "a mapping uses a field code the form does not have: check the codes in the form editor"
         }
         "unsupported_record_file_format" => "the recording must be ac3, mp3, ogg, wav or wma",
-        "unrecognized_call_id" => "Pyrus knows no call with that external id or those numbers: register the call first",
-        "unrecognized_task_id" => "there is no such task, or this login cannot see it: check the task id",
+        "unrecognized_call_id" => {
+            "Pyrus knows no call with that external id or those numbers: register the call first"
+        }
+        "unrecognized_task_id" => {
+            "there is no such task, or this login cannot see it: check the task id"
+        }
         "unrecognized_attachment_id" => "the uploaded file has expired: attach the recording again",
         "text_field_value_limit_exceeded" | "max_text_length_exceeded" => {
             "a value is too long: keep each mapping value to 300 characters"
         }
-        "invalid_value_format" => "a mapping value does not fit its field (date, number or choice): fix the value",
+        "invalid_value_format" => {
+            "a mapping value does not fit its field (date, number or choice): fix the value"
+        }
         "empty_file" => "the recording is empty: pick the real recording file",
-        "bad_multipart_content" | "no_file_in_request" => "the upload was malformed: attach the recording again",
-        "too_large_request_length" | "attachment_too_big" => "the recording is larger than Pyrus accepts (2 GB)",
+        "bad_multipart_content" | "no_file_in_request" => {
+            "the upload was malformed: attach the recording again"
+        }
+        "too_large_request_length" | "attachment_too_big" => {
+            "the recording is larger than Pyrus accepts (2 GB)"
+        }
         "too_many_requests" => "too many requests: the work is kept and sent when Pyrus allows",
         "server_error" => "Pyrus had an internal error: the work is kept and retried",
         _ => "",
@@ -210,14 +229,24 @@ mod tests {
     fn classification_follows_the_code_not_the_text() {
         assert_eq!(api(500, "server_error").class(), ErrorClass::Retryable);
         assert_eq!(api(429, "too_many_requests").class(), ErrorClass::Retryable);
-        assert_eq!(api(401, "invalid_credentials").class(), ErrorClass::NeedsCredentials);
-        assert_eq!(api(401, "expired_token").class(), ErrorClass::NeedsCredentials);
+        assert_eq!(
+            api(401, "invalid_credentials").class(),
+            ErrorClass::NeedsCredentials
+        );
+        assert_eq!(
+            api(401, "expired_token").class(),
+            ErrorClass::NeedsCredentials
+        );
         assert_eq!(api(400, "empty_file").class(), ErrorClass::Permanent);
         assert_eq!(api(400, "some_new_code").class(), ErrorClass::Permanent);
         assert_eq!(api(503, "some_new_code").class(), ErrorClass::Retryable);
         assert_eq!(PyrusError::Timeout.class(), ErrorClass::Retryable);
         assert_eq!(
-            PyrusError::Unexpected { status: 502, retry_after: None }.class(),
+            PyrusError::Unexpected {
+                status: 502,
+                retry_after: None
+            }
+            .class(),
             ErrorClass::Retryable
         );
     }
@@ -225,19 +254,42 @@ mod tests {
     #[test]
     fn every_documented_code_has_advice() {
         for code in [
-            "invalid_credentials", "expired_token", "revoked_token", "invalid_token",
-            "token_not_specified", "authorization_error", "account_blocked",
-            "invalid_application_id", "access_denied", "unrecognized_account_id",
-            "required_parameter_missing", "required_parameters_not_specified",
-            "validation_error", "invalid_json", "empty_body", "invalid_field_mapping_code",
-            "unsupported_record_file_format", "unrecognized_call_id", "unrecognized_task_id",
-            "unrecognized_attachment_id", "text_field_value_limit_exceeded",
-            "max_text_length_exceeded", "invalid_value_format", "empty_file",
-            "bad_multipart_content", "no_file_in_request", "too_large_request_length",
-            "attachment_too_big", "too_many_requests", "server_error",
+            "invalid_credentials",
+            "expired_token",
+            "revoked_token",
+            "invalid_token",
+            "token_not_specified",
+            "authorization_error",
+            "account_blocked",
+            "invalid_application_id",
+            "access_denied",
+            "unrecognized_account_id",
+            "required_parameter_missing",
+            "required_parameters_not_specified",
+            "validation_error",
+            "invalid_json",
+            "empty_body",
+            "invalid_field_mapping_code",
+            "unsupported_record_file_format",
+            "unrecognized_call_id",
+            "unrecognized_task_id",
+            "unrecognized_attachment_id",
+            "text_field_value_limit_exceeded",
+            "max_text_length_exceeded",
+            "invalid_value_format",
+            "empty_file",
+            "bad_multipart_content",
+            "no_file_in_request",
+            "too_large_request_length",
+            "attachment_too_big",
+            "too_many_requests",
+            "server_error",
         ] {
             let text = super::advice(code, "x");
-            assert!(!text.contains("code not known to pyrus-phone"), "{code} has no advice");
+            assert!(
+                !text.contains("code not known to pyrus-phone"),
+                "{code} has no advice"
+            );
         }
         assert!(api(400, "brand_new").to_string().contains("localized text"));
     }

@@ -184,7 +184,7 @@ impl PyrusClient {
             .post(&self.config.auth_url)
             .timeout(self.config.request_timeout)
             .json(&body);
-        let reply: AuthResponse = read_json(self.send(request).await?)?;
+        let reply: AuthResponse = read_json(&self.send(request).await?)?;
         let api_url = with_slash(reply.api_url.as_deref().unwrap_or(FALLBACK_API_URL));
         check_url(&api_url)?;
         let files_url = reply.files_url.as_deref().map(with_slash);
@@ -211,10 +211,10 @@ impl PyrusClient {
     /// Replaces a session that Pyrus rejected, unless another task already did.
     async fn renew_session(&self, rejected: &Arc<Session>) -> Result<Arc<Session>, PyrusError> {
         let mut guard = self.session.lock().await;
-        if let Some(current) = guard.as_ref() {
-            if !Arc::ptr_eq(current, rejected) {
-                return Ok(Arc::clone(current));
-            }
+        if let Some(current) = guard.as_ref()
+            && !Arc::ptr_eq(current, rejected)
+        {
+            return Ok(Arc::clone(current));
         }
         *guard = None;
         let session = self.authenticate().await?;
@@ -244,20 +244,20 @@ impl PyrusClient {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, PyrusError> {
-        let response = request.send().await.map_err(net_error)?;
+        let response = request.send().await.map_err(|e| net_error(&e))?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers(), status);
-        let body = response.bytes().await.map_err(net_error)?;
+        let body = response.bytes().await.map_err(|e| net_error(&e))?;
         tracing::debug!(status, bytes = body.len(), "pyrus reply");
-        if let Ok(err) = serde_json::from_slice::<ErrorBody>(&body) {
-            if let Some(code) = err.error_code {
-                return Err(PyrusError::Api {
-                    status,
-                    code,
-                    message: err.error.or(err.error_message).unwrap_or_default(),
-                    retry_after,
-                });
-            }
+        if let Ok(err) = serde_json::from_slice::<ErrorBody>(&body)
+            && let Some(code) = err.error_code
+        {
+            return Err(PyrusError::Api {
+                status,
+                code,
+                message: err.error.or(err.error_message).unwrap_or_default(),
+                retry_after,
+            });
         }
         if !(200..300).contains(&status) {
             return Err(PyrusError::Unexpected {
@@ -265,7 +265,10 @@ impl PyrusClient {
                 retry_after,
             });
         }
-        Ok(Reply { status, bytes: body.to_vec() })
+        Ok(Reply {
+            status,
+            bytes: body.to_vec(),
+        })
     }
 
     /// `POST integrations/call`. The call must carry its external id.
@@ -291,7 +294,7 @@ impl PyrusClient {
                     .json(&body))
             })
             .await?;
-        let dto: CallResponseDto = read_json(reply)?;
+        let dto: CallResponseDto = read_json(&reply)?;
         Ok(Registration {
             task_id: dto.task_id,
             is_new_task: dto.is_new_task,
@@ -318,7 +321,7 @@ impl PyrusClient {
             reply = upload => reply?,
             () = cancel.cancelled() => return Err(PyrusError::Cancelled),
         };
-        let dto: UploadResponseDto = read_json(reply)?;
+        let dto: UploadResponseDto = read_json(&reply)?;
         Ok(UploadedFile {
             guid: dto.guid,
             md5_hash: dto.md5_hash,
@@ -359,7 +362,10 @@ impl PyrusClient {
         self.send_authed(|s| {
             Ok(self
                 .http
-                .post(format!("{}integrations/attachcallrecord", s.endpoints.api_url))
+                .post(format!(
+                    "{}integrations/attachcallrecord",
+                    s.endpoints.api_url
+                ))
                 .timeout(self.config.request_timeout)
                 .json(&body))
         })
@@ -382,7 +388,7 @@ impl PyrusClient {
                     .timeout(self.config.request_timeout))
             })
             .await?;
-        let dto: FormDto = read_json(reply)?;
+        let dto: FormDto = read_json(&reply)?;
         Ok(dto.fields)
     }
 
@@ -462,7 +468,7 @@ fn mapping_dtos(mappings: &[Mapping]) -> Vec<MappingDto<'_>> {
         .collect()
 }
 
-fn read_json<T: DeserializeOwned>(body: Reply) -> Result<T, PyrusError> {
+fn read_json<T: DeserializeOwned>(body: &Reply) -> Result<T, PyrusError> {
     serde_json::from_slice(&body.bytes).map_err(|_| PyrusError::Unexpected {
         status: body.status,
         retry_after: None,
@@ -477,20 +483,26 @@ fn retry_after(headers: &HeaderMap, status: u16) -> Option<Duration> {
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
     secs("retry-after")
-        .or_else(|| if status == 429 { secs("x-ratelimit-reset") } else { None })
+        .or_else(|| {
+            if status == 429 {
+                secs("x-ratelimit-reset")
+            } else {
+                None
+            }
+        })
         .map(Duration::from_secs)
 }
 
-fn net_error(e: reqwest::Error) -> PyrusError {
+fn net_error(e: &reqwest::Error) -> PyrusError {
     if e.is_timeout() {
         PyrusError::Timeout
     } else if e.is_connect() {
         PyrusError::Network {
-            reason: format!("cannot connect: {}", root_cause(&e)),
+            reason: format!("cannot connect: {}", root_cause(e)),
         }
     } else {
         PyrusError::Network {
-            reason: format!("connection broken: {}", root_cause(&e)),
+            reason: format!("connection broken: {}", root_cause(e)),
         }
     }
 }
@@ -519,18 +531,27 @@ fn file_part(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "recording".to_owned());
     let sent = Arc::new(AtomicU64::new(0));
-    let stream = tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024)
-        .map(move |chunk| {
-            if cancel.is_cancelled() {
-                return Err(std::io::Error::new(std::io::ErrorKind::Interrupted, "upload cancelled"));
-            }
-            if let Ok(bytes) = &chunk {
-                let done = sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
-                progress(done, total);
-            }
-            chunk
-        });
-    let mime = match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024)
+            .map(move |chunk| {
+                if cancel.is_cancelled() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::Interrupted,
+                        "upload cancelled",
+                    ));
+                }
+                if let Ok(bytes) = &chunk {
+                    let done =
+                        sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+                    progress(done, total);
+                }
+                chunk
+            });
+    let mime = match name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("wav") => "audio/wav",
         Some("mp3") => "audio/mpeg",
         Some("ogg") => "audio/ogg",
@@ -547,19 +568,24 @@ fn file_part(
         })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::{check_url, derive_web_base};
 
     #[test]
     fn web_base_comes_from_the_api_url() {
-        assert_eq!(derive_web_base("https://api.pyrus.com/v4/"), "https://pyrus.com");
+        assert_eq!(
+            derive_web_base("https://api.pyrus.com/v4/"),
+            "https://pyrus.com"
+        );
         assert_eq!(
             derive_web_base("https://pyrus.example.org/api/v4/"),
             "https://pyrus.example.org"
         );
-        assert_eq!(derive_web_base("http://127.0.0.1:8080/api/v4"), "http://127.0.0.1:8080");
+        assert_eq!(
+            derive_web_base("http://127.0.0.1:8080/api/v4"),
+            "http://127.0.0.1:8080"
+        );
     }
 
     #[test]

@@ -135,13 +135,17 @@ mod tests {
             mappings: vec![],
         };
         let json = serde_json::to_string(&dto).unwrap();
-        assert_eq!(json, r#"{"account_id":"acc","record_file":"guid","external_id":"x"}"#);
+        assert_eq!(
+            json,
+            r#"{"account_id":"acc","record_file":"guid","external_id":"x"}"#
+        );
     }
 
     #[test]
     fn reads_error_bodies() {
         let e: ErrorBody =
-            serde_json::from_str(r#"{"error_code":"revoked_token","error":"Токен отозван"}"#).unwrap();
+            serde_json::from_str(r#"{"error_code":"revoked_token","error":"Токен отозван"}"#)
+                .unwrap();
         assert_eq!(e.error_code.as_deref(), Some("revoked_token"));
         assert_eq!(e.error.as_deref(), Some("Токен отозван"));
         assert!(e.error_message.is_none());

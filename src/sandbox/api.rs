@@ -92,10 +92,12 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
     let route = route_of(&path);
     let fault = route.and_then(|r| lock(&shared).take_fault(r));
     let mut response = match fault.map(|f| f.kind) {
-        Some(FaultKind::ServerError) => {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Injected server error.")
-                .into_response()
-        }
+        Some(FaultKind::ServerError) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "Injected server error.",
+        )
+        .into_response(),
         Some(FaultKind::RateLimited { retry_after_secs }) => {
             let mut r = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -171,8 +173,14 @@ fn parse_json(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> 
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad("invalid_json", "Request body must be a JSON object.")),
-        Err(_) => Err(ApiError::bad("invalid_json", "Request body is not valid JSON.")),
+        Ok(_) => Err(ApiError::bad(
+            "invalid_json",
+            "Request body must be a JSON object.",
+        )),
+        Err(_) => Err(ApiError::bad(
+            "invalid_json",
+            "Request body is not valid JSON.",
+        )),
     }
 }
 
@@ -213,13 +221,19 @@ fn mappings(
         return Ok(Vec::new());
     };
     let Value::Array(items) = value else {
-        return Err(ApiError::bad("validation_error", "mappings must be an array."));
+        return Err(ApiError::bad(
+            "validation_error",
+            "mappings must be an array.",
+        ));
     };
     let state = lock(shared);
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let Value::Object(m) = item else {
-            return Err(ApiError::bad("validation_error", "Each mapping must be an object."));
+            return Err(ApiError::bad(
+                "validation_error",
+                "Each mapping must be an object.",
+            ));
         };
         let code = req_str(m, "code")?;
         let value = match m.get("value") {
@@ -265,10 +279,16 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let unauthorized = |code, msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, code, msg);
     match lock(shared).check_token(token) {
         TokenCheck::Ok => Ok(()),
-        TokenCheck::Missing => Err(unauthorized("token_not_specified", "Access token is not specified.")),
+        TokenCheck::Missing => Err(unauthorized(
+            "token_not_specified",
+            "Access token is not specified.",
+        )),
         TokenCheck::Invalid => Err(unauthorized("invalid_token", "Access token is invalid.")),
         TokenCheck::Expired => Err(unauthorized("expired_token", "Access token has expired.")),
-        TokenCheck::Revoked => Err(unauthorized("revoked_token", "Authorization token has been revoked.")),
+        TokenCheck::Revoked => Err(unauthorized(
+            "revoked_token",
+            "Authorization token has been revoked.",
+        )),
     }
 }
 
@@ -340,10 +360,10 @@ async fn register_call(
     });
     let users = state.config.users.clone();
     let task = &mut state.tasks[index];
-    if let Some(id) = &external {
-        if !task.external_ids.contains(id) {
-            task.external_ids.push(id.clone());
-        }
+    if let Some(id) = &external
+        && !task.external_ids.contains(id)
+    {
+        task.external_ids.push(id.clone());
     }
     let mut text = format!("Call from {from} to {to}");
     if let Some(id) = &external {
@@ -397,31 +417,34 @@ async fn attach(
     let to = opt_str(&map, "to_number")?;
     let task_id = match map.get("task_id") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_u64().ok_or_else(|| {
-            ApiError::bad("validation_error", "task_id must be a number.")
-        })?),
+        Some(v) => Some(
+            v.as_u64()
+                .ok_or_else(|| ApiError::bad("validation_error", "task_id must be a number."))?,
+        ),
     };
     let mapped = mappings(&map, &shared)?;
 
     let mut state = lock(&shared);
     let index = if let Some(id) = task_id {
-        state
-            .tasks
-            .iter()
-            .position(|t| t.id == id)
-            .ok_or_else(|| ApiError::bad("unrecognized_task_id", format!("Task {id} is not found.")))?
+        state.tasks.iter().position(|t| t.id == id).ok_or_else(|| {
+            ApiError::bad("unrecognized_task_id", format!("Task {id} is not found."))
+        })?
     } else if let Some(id) = &external {
         state
             .tasks
             .iter()
             .position(|t| t.external_ids.contains(id))
-            .ok_or_else(|| ApiError::bad("unrecognized_call_id", "No call with this external_id."))?
+            .ok_or_else(|| {
+                ApiError::bad("unrecognized_call_id", "No call with this external_id.")
+            })?
     } else if let (Some(from), Some(to)) = (&from, &to) {
         state
             .tasks
             .iter()
             .rposition(|t| &t.from_number == from && &t.to_number == to)
-            .ok_or_else(|| ApiError::bad("unrecognized_call_id", "No call between these numbers."))?
+            .ok_or_else(|| {
+                ApiError::bad("unrecognized_call_id", "No call between these numbers.")
+            })?
     } else {
         return Err(ApiError::bad(
             "required_parameters_not_specified",
@@ -455,7 +478,10 @@ async fn attach(
     Ok(axum::Json(json!({})))
 }
 
-async fn upload(State(shared): State<Shared>, request: Request) -> Result<axum::Json<Value>, ApiError> {
+async fn upload(
+    State(shared): State<Shared>,
+    request: Request,
+) -> Result<axum::Json<Value>, ApiError> {
     authorize(&shared, request.headers())?;
     let bad = |msg: String| ApiError::bad("bad_multipart_content", msg);
     let mut multipart = Multipart::from_request(request, &shared)
@@ -463,7 +489,10 @@ async fn upload(State(shared): State<Shared>, request: Request) -> Result<axum::
         .map_err(|e| bad(format!("Expected multipart/form-data: {e}")))?;
     let (dir, limit) = {
         let state = lock(&shared);
-        (state.config.files_dir.clone(), state.config.max_upload_bytes)
+        (
+            state.config.files_dir.clone(),
+            state.config.max_upload_bytes,
+        )
     };
     let mut stored: Option<(String, String, std::path::PathBuf, u64, String)> = None;
     while let Some(mut field) = multipart
@@ -479,9 +508,13 @@ async fn upload(State(shared): State<Shared>, request: Request) -> Result<axum::
         }
         let guid = random_guid();
         let path = dir.join(&guid);
-        let mut out = tokio::fs::File::create(&path)
-            .await
-            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Cannot store the file."))?;
+        let mut out = tokio::fs::File::create(&path).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Cannot store the file.",
+            )
+        })?;
         let mut hash = md5::Md5::new();
         let mut size = 0_u64;
         while let Some(chunk) = field
@@ -493,19 +526,29 @@ async fn upload(State(shared): State<Shared>, request: Request) -> Result<axum::
             if size > limit {
                 drop(out);
                 tokio::fs::remove_file(&path).await.ok();
-                return Err(ApiError::bad("attachment_too_big", "The file is larger than allowed."));
+                return Err(ApiError::bad(
+                    "attachment_too_big",
+                    "The file is larger than allowed.",
+                ));
             }
             hash.update(&chunk);
-            out.write_all(&chunk)
-                .await
-                .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "Cannot store the file."))?;
+            out.write_all(&chunk).await.map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "Cannot store the file.",
+                )
+            })?;
         }
         out.flush().await.ok();
         let md5: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
         stored = Some((guid, name, path, size, md5));
     }
     let Some((guid, name, path, size, md5)) = stored else {
-        return Err(ApiError::bad("no_file_in_request", "The request has no file."));
+        return Err(ApiError::bad(
+            "no_file_in_request",
+            "The request has no file.",
+        ));
     };
     if size == 0 {
         tokio::fs::remove_file(&path).await.ok();
@@ -536,7 +579,8 @@ async fn form(
         .fields
         .iter()
         .map(|f| {
-            let mut field = json!({ "id": f.id, "name": f.name, "type": f.field_type, "code": f.code });
+            let mut field =
+                json!({ "id": f.id, "name": f.name, "type": f.field_type, "code": f.code });
             if !f.options.is_empty() {
                 let options: Vec<Value> = f
                     .options
@@ -549,7 +593,9 @@ async fn form(
             field
         })
         .collect();
-    Ok(axum::Json(json!({ "id": id, "name": "Calls", "fields": fields })))
+    Ok(axum::Json(
+        json!({ "id": id, "name": "Calls", "fields": fields }),
+    ))
 }
 
 async fn task_page(State(shared): State<Shared>) -> Html<String> {
@@ -568,7 +614,11 @@ async fn download(State(shared): State<Shared>, Path(guid): Path<String>) -> Res
     let Ok(file) = tokio::fs::File::open(&path).await else {
         return (StatusCode::NOT_FOUND, "file is gone").into_response();
     };
-    let mime = match name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).as_deref() {
+    let mime = match name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("wav") => "audio/wav",
         Some("mp3") => "audio/mpeg",
         Some("ogg") => "audio/ogg",
@@ -609,7 +659,9 @@ async fn tasks_json(State(shared): State<Shared>) -> axum::Json<Vec<TaskSnapshot
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        axum::Json(json!({ "Message": "No HTTP resource was found that matches the request URI." })),
+        axum::Json(
+            json!({ "Message": "No HTTP resource was found that matches the request URI." }),
+        ),
     )
         .into_response()
 }

@@ -109,7 +109,13 @@ impl SandboxConfig {
                 user("34232", "Анна", "Петрова", "201"),
             ],
             fields: vec![
-                field(1, "Subject", "multiple_choice", "Subject", &["Consultation", "Complaint", "Order"]),
+                field(
+                    1,
+                    "Subject",
+                    "multiple_choice",
+                    "Subject",
+                    &["Consultation", "Complaint", "Order"],
+                ),
                 field(2, "Client phone", "phone", "ClientPhone", &[]),
                 field(3, "Call start", "date", "CallStartTime", &[]),
                 field(4, "Call end", "date", "CallEndTime", &[]),
@@ -200,7 +206,9 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 

@@ -42,7 +42,9 @@ pub(super) fn render(tasks: &[TaskSnapshot], files: &HashMap<String, StoredFile>
         for task in tasks {
             write!(html, "<a href=\"#id{0}\">#{0}</a>", task.id).ok();
         }
-        html.push_str("</nav><p>Pick a task above; a link from pyrus-phone opens one directly.</p>");
+        html.push_str(
+            "</nav><p>Pick a task above; a link from pyrus-phone opens one directly.</p>",
+        );
     }
     for task in tasks {
         write!(
@@ -66,7 +68,13 @@ pub(super) fn render(tasks: &[TaskSnapshot], files: &HashMap<String, StoredFile>
             if !comment.mappings.is_empty() {
                 html.push_str("<table><tr><th>Field</th><th>Value</th></tr>");
                 for (code, value) in &comment.mappings {
-                    write!(html, "<tr><td>{}</td><td>{}</td></tr>", esc(code), esc(value)).ok();
+                    write!(
+                        html,
+                        "<tr><td>{}</td><td>{}</td></tr>",
+                        esc(code),
+                        esc(value)
+                    )
+                    .ok();
                 }
                 html.push_str("</table>");
             }

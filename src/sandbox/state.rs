@@ -1,7 +1,7 @@
 //! What the sandbox remembers: tokens, tasks with their comments, uploaded files, faults
 //! still to fire, the request log and the rate-limit window.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -66,7 +66,7 @@ pub struct RequestRecord {
 pub(super) struct State {
     pub config: SandboxConfig,
     pub base: String,
-    pub tokens: HashMap<String, Token>,
+    pub tokens: BTreeMap<String, Token>,
     pub token_order: Vec<String>,
     pub tasks: Vec<TaskSnapshot>,
     pub files: HashMap<String, StoredFile>,
@@ -89,7 +89,7 @@ impl State {
         Self {
             config,
             base,
-            tokens: HashMap::new(),
+            tokens: BTreeMap::new(),
             token_order: Vec::new(),
             tasks: Vec::new(),
             files: HashMap::new(),
@@ -123,10 +123,10 @@ impl State {
             })
             .cloned()
             .collect();
-        if live.len() > self.config.tokens_per_login {
-            if let Some(old) = live.first().and_then(|t| self.tokens.get_mut(t)) {
-                old.revoked = true;
-            }
+        if live.len() > self.config.tokens_per_login
+            && let Some(old) = live.first().and_then(|t| self.tokens.get_mut(t))
+        {
+            old.revoked = true;
         }
         token
     }
@@ -218,5 +218,12 @@ pub(super) fn random_hex(bytes: usize) -> String {
 /// A random id shaped like the guids Pyrus returns.
 pub(super) fn random_guid() -> String {
     let h = random_hex(16);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }

@@ -16,10 +16,14 @@ pub enum CredentialsError {
     #[error("no Pyrus login is configured: run `pyrus-phone login` (or set PYRUS_LOGIN)")]
     MissingLogin,
     /// No account id configured.
-    #[error("no account id is configured: run `pyrus-phone login` (or set PYRUS_ACCOUNT_ID); it is shown in the API telephony extension in Pyrus")]
+    #[error(
+        "no account id is configured: run `pyrus-phone login` (or set PYRUS_ACCOUNT_ID); it is shown in the API telephony extension in Pyrus"
+    )]
     MissingAccountId,
     /// No key stored for the login.
-    #[error("no security key is stored for {login}: run `pyrus-phone login` (or set PYRUS_SECURITY_KEY)")]
+    #[error(
+        "no security key is stored for {login}: run `pyrus-phone login` (or set PYRUS_SECURITY_KEY)"
+    )]
     MissingKey {
         /// The login.
         login: String,
@@ -148,12 +152,9 @@ impl Engine {
         match self.client() {
             Ok(client) => client.task_url(task_id).await,
             Err(_) => {
-                let web = self
-                    .settings
-                    .pyrus
-                    .web_base
-                    .clone()
-                    .unwrap_or_else(|| crate::pyrus::derive_web_base(crate::pyrus::FALLBACK_API_URL));
+                let web = self.settings.pyrus.web_base.clone().unwrap_or_else(|| {
+                    crate::pyrus::derive_web_base(crate::pyrus::FALLBACK_API_URL)
+                });
                 format!("{}/t#id{task_id}", web.trim_end_matches('/'))
             }
         }

@@ -21,8 +21,12 @@ impl ServiceHandle {
     /// Queues a command; an error means the service is busy or gone (say so to the agent).
     pub fn send(&self, command: Command) -> Result<(), String> {
         self.commands.try_send(command).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => "pyrus-phone is busy; try again in a moment".to_owned(),
-            mpsc::error::TrySendError::Closed(_) => "the background service has stopped; restart pyrus-phone".to_owned(),
+            mpsc::error::TrySendError::Full(_) => {
+                "pyrus-phone is busy; try again in a moment".to_owned()
+            }
+            mpsc::error::TrySendError::Closed(_) => {
+                "the background service has stopped; restart pyrus-phone".to_owned()
+            }
         })
     }
 }
@@ -33,16 +37,30 @@ pub struct Service;
 
 impl Service {
     /// Starts the command loop and the sender on `runtime`; kept work is made due first.
-    pub fn spawn(runtime: &tokio::runtime::Handle, engine: Arc<Engine>, ui: UiSender) -> ServiceHandle {
+    pub fn spawn(
+        runtime: &tokio::runtime::Handle,
+        engine: Arc<Engine>,
+        ui: UiSender,
+    ) -> ServiceHandle {
         let (tx, rx) = mpsc::channel(64);
         let kick = Arc::new(Notify::new());
-        runtime.spawn(command_loop(Arc::clone(&engine), ui.clone(), rx, Arc::clone(&kick)));
+        runtime.spawn(command_loop(
+            Arc::clone(&engine),
+            ui.clone(),
+            rx,
+            Arc::clone(&kick),
+        ));
         runtime.spawn(send_loop(engine, ui, kick));
         ServiceHandle { commands: tx }
     }
 }
 
-async fn command_loop(engine: Arc<Engine>, ui: UiSender, mut rx: mpsc::Receiver<Command>, kick: Arc<Notify>) {
+async fn command_loop(
+    engine: Arc<Engine>,
+    ui: UiSender,
+    mut rx: mpsc::Receiver<Command>,
+    kick: Arc<Notify>,
+) {
     while let Some(command) = rx.recv().await {
         match command {
             Command::Register(call) => match engine.outbox().add_call(call).await {
@@ -51,15 +69,30 @@ async fn command_loop(engine: Arc<Engine>, ui: UiSender, mut rx: mpsc::Receiver<
                     kick.notify_one();
                 }
                 Err(e) => {
-                    ui.send(Event::Notice(format!("The call could not be stored: {e}"))).await;
+                    ui.send(Event::Notice(format!("The call could not be stored: {e}")))
+                        .await;
                 }
             },
-            Command::AttachToTask { path, task_id, external_id } => {
-                let target = AttachTarget::Task { task_id, external_id };
-                match engine.outbox().add_attachment(path, target, Vec::new()).await {
+            Command::AttachToTask {
+                path,
+                task_id,
+                external_id,
+            } => {
+                let target = AttachTarget::Task {
+                    task_id,
+                    external_id,
+                };
+                match engine
+                    .outbox()
+                    .add_attachment(path, target, Vec::new())
+                    .await
+                {
                     Ok(_) => kick.notify_one(),
                     Err(e) => {
-                        ui.send(Event::Notice(format!("The recording could not be queued: {e}"))).await;
+                        ui.send(Event::Notice(format!(
+                            "The recording could not be queued: {e}"
+                        )))
+                        .await;
                     }
                 }
             }
@@ -94,11 +127,13 @@ async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
             Ok(reports) => {
                 for report in reports {
                     let event = match (report.state, report.kind, report.registration) {
-                        (JobState::Done, JobKind::Register, Some(registration)) => Event::Registered {
-                            job: report.job,
-                            task_url: engine.task_url(registration.task_id).await,
-                            registration,
-                        },
+                        (JobState::Done, JobKind::Register, Some(registration)) => {
+                            Event::Registered {
+                                job: report.job,
+                                task_url: engine.task_url(registration.task_id).await,
+                                registration,
+                            }
+                        }
                         (JobState::Done, _, _) => Event::Attached { job: report.job },
                         (state, _, _) => {
                             let (code, message) = report.error.unwrap_or_default();
@@ -114,7 +149,9 @@ async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
                     ui.send(event).await;
                 }
                 match engine.outbox().next_due_ms().await {
-                    Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+                    Ok(Some(at)) => {
+                        Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
+                    }
                     Ok(None) => Duration::from_secs(3600),
                     Err(e) => {
                         ui.send(Event::Notice(e.to_string())).await;

@@ -11,7 +11,9 @@ pub const KEYRING_SERVICE: &str = "pyrus-phone";
 
 /// The keyring could not be used.
 #[derive(Debug, thiserror::Error)]
-#[error("the system keyring is not available ({reason}); the security key was not stored. Start a keyring (e.g. gnome-keyring) or set PYRUS_SECURITY_KEY for this run")]
+#[error(
+    "the system keyring is not available ({reason}); the security key was not stored. Start a keyring (e.g. gnome-keyring) or set PYRUS_SECURITY_KEY for this run"
+)]
 pub struct SecretError {
     /// What the keyring said.
     pub reason: String,

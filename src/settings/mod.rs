@@ -119,7 +119,11 @@ pub struct EnvOverrides {
 impl EnvOverrides {
     /// Reads the variables from this process's environment.
     pub fn from_process() -> Self {
-        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.trim().is_empty());
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v: &String| !v.trim().is_empty())
+        };
         Self {
             login: var("PYRUS_LOGIN"),
             account_id: var("PYRUS_ACCOUNT_ID"),

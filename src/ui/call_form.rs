@@ -42,15 +42,25 @@ impl CallForm {
             .map(|r| Mapping::new(&r.code, &r.value).map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         let external = Some(self.external_id.as_str()).filter(|s| !s.trim().is_empty());
-        CallRequest::parse(&self.from, &self.to, Some(&self.internal), external, mappings)
-            .map_err(|e| e.to_string())
+        CallRequest::parse(
+            &self.from,
+            &self.to,
+            Some(&self.internal),
+            external,
+            mappings,
+        )
+        .map_err(|e| e.to_string())
     }
 }
 
 fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str) -> egui::Response {
     let label = ui.label(label);
     let response = ui
-        .add(egui::TextEdit::singleline(text).hint_text(hint).desired_width(260.0))
+        .add(
+            egui::TextEdit::singleline(text)
+                .hint_text(hint)
+                .desired_width(260.0),
+        )
         .labelled_by(label.id);
     ui.end_row();
     response
@@ -60,40 +70,76 @@ fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str)
 pub fn call_form_ui(ui: &mut egui::Ui, form: &mut CallForm, commands: &mut Vec<Command>) {
     ui.heading("New call");
     let mut submit = false;
-    egui::Grid::new("call_numbers").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-        for (label, text, hint) in [
-            ("From", &mut form.from, "+7 977 422-13-38"),
-            ("To", &mut form.to, "+7 495 300-90-80"),
-            ("Internal number", &mut form.internal, "200 (optional)"),
-            ("External id", &mut form.external_id, "call id (optional)"),
-        ] {
-            let r = labelled_field(ui, label, text, hint);
-            submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        }
-    });
+    egui::Grid::new("call_numbers")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            for (label, text, hint) in [
+                ("From", &mut form.from, "+7 977 422-13-38"),
+                ("To", &mut form.to, "+7 495 300-90-80"),
+                ("Internal number", &mut form.internal, "200 (optional)"),
+                ("External id", &mut form.external_id, "call id (optional)"),
+            ] {
+                let r = labelled_field(ui, label, text, hint);
+                submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            }
+        });
     ui.add_space(8.0);
     ui.label(egui::RichText::new("Mappings").strong());
     let mut remove = None;
-    egui::Grid::new("mappings").num_columns(4).spacing([8.0, 4.0]).show(ui, |ui| {
-        for (i, row) in form.mappings.iter_mut().enumerate() {
-            let n = i + 1;
-            let code = ui
-                .add(egui::TextEdit::singleline(&mut row.code).hint_text("Field code").desired_width(140.0))
-                .on_hover_text("Pyrus form field code");
-            code.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, format!("Mapping {n} code")));
-            let value = ui.add(egui::TextEdit::singleline(&mut row.value).hint_text("Value").desired_width(220.0));
-            value.widget_info(|| egui::WidgetInfo::labeled(egui::Role::TextInput, true, format!("Mapping {n} value")));
-            let len = row.value.chars().count();
-            let counter = egui::RichText::new(format!("{len}/{MAX_VALUE_CHARS}"));
-            ui.label(if len > MAX_VALUE_CHARS { counter.color(theme::ERROR) } else { counter.weak() });
-            let remove_button = ui.button("Remove");
-            remove_button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Remove mapping {n}")));
-            if remove_button.clicked() {
-                remove = Some(i);
+    egui::Grid::new("mappings")
+        .num_columns(4)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            for (i, row) in form.mappings.iter_mut().enumerate() {
+                let n = i + 1;
+                let code = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut row.code)
+                            .hint_text("Field code")
+                            .desired_width(140.0),
+                    )
+                    .on_hover_text("Pyrus form field code");
+                code.widget_info(|| {
+                    egui::WidgetInfo::labeled(
+                        egui::Role::TextInput,
+                        true,
+                        format!("Mapping {n} code"),
+                    )
+                });
+                let value = ui.add(
+                    egui::TextEdit::singleline(&mut row.value)
+                        .hint_text("Value")
+                        .desired_width(220.0),
+                );
+                value.widget_info(|| {
+                    egui::WidgetInfo::labeled(
+                        egui::Role::TextInput,
+                        true,
+                        format!("Mapping {n} value"),
+                    )
+                });
+                let len = row.value.chars().count();
+                let counter = egui::RichText::new(format!("{len}/{MAX_VALUE_CHARS}"));
+                ui.label(if len > MAX_VALUE_CHARS {
+                    counter.color(theme::ERROR)
+                } else {
+                    counter.weak()
+                });
+                let remove_button = ui.button("Remove");
+                remove_button.widget_info(|| {
+                    egui::WidgetInfo::labeled(
+                        egui::Role::Button,
+                        true,
+                        format!("Remove mapping {n}"),
+                    )
+                });
+                if remove_button.clicked() {
+                    remove = Some(i);
+                }
+                ui.end_row();
             }
-            ui.end_row();
-        }
-    });
+        });
     if let Some(i) = remove {
         form.mappings.remove(i);
     }
@@ -126,7 +172,11 @@ pub fn call_form_ui(ui: &mut egui::Ui, form: &mut CallForm, commands: &mut Vec<C
 pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, commands: &mut Vec<Command>) {
     match outcome {
         Outcome::Idle => {}
-        Outcome::Sending { external_id, retrying, .. } => {
+        Outcome::Sending {
+            external_id,
+            retrying,
+            ..
+        } => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label(format!("Registering call {external_id}…"));
@@ -135,7 +185,11 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, commands: &mut Vec<Comma
                 ui.colored_label(theme::WARN, format!("Retrying: {reason}"));
             }
         }
-        Outcome::Registered { registration, task_url, .. } => {
+        Outcome::Registered {
+            registration,
+            task_url,
+            ..
+        } => {
             ui.colored_label(theme::OK, format!("Task {}", registration.task_id));
             ui.label(if registration.is_new_task {
                 "New task created"
@@ -152,7 +206,11 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, commands: &mut Vec<Comma
                 ui.label(egui::RichText::new(task_url).weak());
             });
         }
-        Outcome::Stopped { message, state, job } => {
+        Outcome::Stopped {
+            message,
+            state,
+            job,
+        } => {
             let what = if *state == JobState::NeedsCredentials {
                 "Waiting for credentials"
             } else {
@@ -232,7 +290,10 @@ mod tests {
         h.state_mut().form = CallForm {
             from: "+79774221338".into(),
             to: "+74953009080".into(),
-            mappings: vec![MappingRow { code: "Note".into(), value: "x".repeat(301) }],
+            mappings: vec![MappingRow {
+                code: "Note".into(),
+                value: "x".repeat(301),
+            }],
             ..CallForm::default()
         };
         h.run();

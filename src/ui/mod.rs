@@ -88,13 +88,17 @@ impl UiState {
                 if !self.tracks(job) {
                     return;
                 }
-                if let Outcome::Sending { retrying, .. } = &mut self.outcome {
-                    if state == JobState::Pending {
-                        *retrying = Some(message);
-                        return;
-                    }
+                if let Outcome::Sending { retrying, .. } = &mut self.outcome
+                    && state == JobState::Pending
+                {
+                    *retrying = Some(message);
+                    return;
                 }
-                self.outcome = Outcome::Stopped { job, message, state };
+                self.outcome = Outcome::Stopped {
+                    job,
+                    message,
+                    state,
+                };
             }
             Event::Notice(text) => self.notice = Some(text),
             Event::Progress { .. } | Event::Attached { .. } => {}
@@ -117,8 +121,9 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
         ui.horizontal(|ui| {
             ui.heading("pyrus-phone");
             if state.demo {
-                ui.label(theme::badge("DEMO SANDBOX"))
-                    .on_hover_text("No Pyrus account is configured: calls go to a built-in sandbox.");
+                ui.label(theme::badge("DEMO SANDBOX")).on_hover_text(
+                    "No Pyrus account is configured: calls go to a built-in sandbox.",
+                );
             }
         });
     });

@@ -24,21 +24,110 @@ async fn bad_input_exits_2_and_sends_nothing() {
     std::fs::File::create(dir.path().join("notes.txt")).unwrap();
     std::fs::create_dir(dir.path().join("folder.wav")).unwrap();
 
-    refused(&env, &["call", "--from", "+7 977 abc", "--to", "+74953009080"], "from: the number contains 'a'").await;
-    refused(&env, &["call", "--from", "+79774221338", "--to", "12"], "to: the number has 2 digit(s)").await;
-    refused(&env, &["call", "--from", "+79774221338", "--to", "+74953009080", "--internal", "x1"], "internal:").await;
-    refused(&env, &["call", "--from", "+79774221338", "--to", "+74953009080", "--map", &long], "301 characters").await;
-    refused(&env, &["call", "--from", "+79774221338", "--to", "+74953009080", "--map", "Subject"], "has no '='").await;
-    refused(&env, &["attach", &d("notes.txt"), "--task", "1"], "not an audio file Pyrus attaches").await;
-    refused(&env, &["attach", &d("empty.wav"), "--task", "1"], "the recording is empty").await;
-    refused(&env, &["attach", &d("missing.wav"), "--task", "1"], "there is no such file").await;
-    refused(&env, &["attach", &d("folder.wav"), "--task", "1"], "is a directory").await;
-    refused(&env, &["attach", &d("ok.wav"), "--from", "+79774221338", "--to", "bad"], "to: the number contains 'b'").await;
+    refused(
+        &env,
+        &["call", "--from", "+7 977 abc", "--to", "+74953009080"],
+        "from: the number contains 'a'",
+    )
+    .await;
+    refused(
+        &env,
+        &["call", "--from", "+79774221338", "--to", "12"],
+        "to: the number has 2 digit(s)",
+    )
+    .await;
+    refused(
+        &env,
+        &[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--internal",
+            "x1",
+        ],
+        "internal:",
+    )
+    .await;
+    refused(
+        &env,
+        &[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--map",
+            &long,
+        ],
+        "301 characters",
+    )
+    .await;
+    refused(
+        &env,
+        &[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--map",
+            "Subject",
+        ],
+        "has no '='",
+    )
+    .await;
+    refused(
+        &env,
+        &["attach", &d("notes.txt"), "--task", "1"],
+        "not an audio file Pyrus attaches",
+    )
+    .await;
+    refused(
+        &env,
+        &["attach", &d("empty.wav"), "--task", "1"],
+        "the recording is empty",
+    )
+    .await;
+    refused(
+        &env,
+        &["attach", &d("missing.wav"), "--task", "1"],
+        "there is no such file",
+    )
+    .await;
+    refused(
+        &env,
+        &["attach", &d("folder.wav"), "--task", "1"],
+        "is a directory",
+    )
+    .await;
+    refused(
+        &env,
+        &[
+            "attach",
+            &d("ok.wav"),
+            "--from",
+            "+79774221338",
+            "--to",
+            "bad",
+        ],
+        "to: the number contains 'b'",
+    )
+    .await;
     // Usage errors come from the argument parser with the same code.
     refused(&env, &["attach", &d("ok.wav")], "--task").await;
     refused(&env, &["call", "--to", "+74953009080"], "--from").await;
 
-    assert!(env.sandbox.requests().is_empty(), "sent: {:?}", env.sandbox.requests());
+    assert!(
+        env.sandbox.requests().is_empty(),
+        "sent: {:?}",
+        env.sandbox.requests()
+    );
     let queue = env.run(&["queue", "--json"]).await;
-    assert_eq!(queue.json()["jobs"].as_array().map(Vec::len), Some(0), "nothing stored: {queue:?}");
+    assert_eq!(
+        queue.json()["jobs"].as_array().map(Vec::len),
+        Some(0),
+        "nothing stored: {queue:?}"
+    );
 }

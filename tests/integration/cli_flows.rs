@@ -7,8 +7,20 @@ use crate::support::{Env, write_wav};
 async fn register_new_then_the_same_call_again_is_the_existing_task() {
     let env = Env::start().await;
     let first = env
-        .run(&["call", "--from", "+7 977 422-13-38", "--to", "+74953009080", "--internal", "200",
-               "--external-id", "call-1", "--map", "Subject=Consultation", "--json"])
+        .run(&[
+            "call",
+            "--from",
+            "+7 977 422-13-38",
+            "--to",
+            "+74953009080",
+            "--internal",
+            "200",
+            "--external-id",
+            "call-1",
+            "--map",
+            "Subject=Consultation",
+            "--json",
+        ])
         .await;
     assert_eq!(first.code, 0, "{first:?}");
     let j = first.json();
@@ -16,10 +28,22 @@ async fn register_new_then_the_same_call_again_is_the_existing_task() {
     assert_eq!(j["external_id"], "call-1");
     assert_eq!(j["responsible_person"]["user_id"], "34231");
     let task = j["task_id"].as_u64().unwrap();
-    assert_eq!(j["task_url"], format!("{}/t#id{task}", env.sandbox.base_url()));
+    assert_eq!(
+        j["task_url"],
+        format!("{}/t#id{task}", env.sandbox.base_url())
+    );
 
     let again = env
-        .run(&["call", "--from", "+79774221338", "--to", "+74953009080", "--external-id", "call-1", "--json"])
+        .run(&[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--external-id",
+            "call-1",
+            "--json",
+        ])
         .await;
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(again.json()["is_new_task"], false);
@@ -30,19 +54,43 @@ async fn register_new_then_the_same_call_again_is_the_existing_task() {
     assert_eq!(tasks[0].from_number, "+79774221338");
     assert_eq!(tasks[0].external_ids, vec!["call-1".to_owned()]);
     assert_eq!(tasks[0].comments.len(), 2);
-    assert_eq!(tasks[0].comments[0].mappings, vec![("Subject".to_owned(), "Consultation".to_owned())]);
+    assert_eq!(
+        tasks[0].comments[0].mappings,
+        vec![("Subject".to_owned(), "Consultation".to_owned())]
+    );
 
     // The human form says the same.
-    let text = env.run(&["call", "--from", "+79774221338", "--to", "+74953009080"]).await;
+    let text = env
+        .run(&["call", "--from", "+79774221338", "--to", "+74953009080"])
+        .await;
     assert_eq!(text.code, 0, "{text:?}");
-    assert!(text.stdout.contains(&format!("Registered: task {task} (comment on an existing task)")), "{}", text.stdout);
-    assert!(text.stdout.contains("Responsible: Ilya Laserson"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains(&format!(
+            "Registered: task {task} (comment on an existing task)"
+        )),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("Responsible: Ilya Laserson"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_generated_external_id_is_stored_and_sent() {
     let env = Env::start().await;
-    let out = env.run(&["call", "--from", "+79774221338", "--to", "+74953009080", "--json"]).await;
+    let out = env
+        .run(&[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--json",
+        ])
+        .await;
     assert_eq!(out.code, 0, "{out:?}");
     let id = out.json()["external_id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("pp-"), "{id}");
@@ -53,7 +101,16 @@ async fn a_generated_external_id_is_stored_and_sent() {
 async fn attach_by_task_by_external_id_and_by_number_pair() {
     let env = Env::start().await;
     let reg = env
-        .run(&["call", "--from", "+79774221338", "--to", "+74953009080", "--external-id", "c-7", "--json"])
+        .run(&[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--external-id",
+            "c-7",
+            "--json",
+        ])
         .await;
     assert_eq!(reg.code, 0, "{reg:?}");
     let task = reg.json()["task_id"].as_u64().unwrap();
@@ -62,31 +119,69 @@ async fn attach_by_task_by_external_id_and_by_number_pair() {
     write_wav(&wav, 8000);
 
     let by_task = env
-        .run(&["attach", wav.to_str().unwrap(), "--task", &task.to_string(), "--map", "Rating=5", "--json"])
+        .run(&[
+            "attach",
+            wav.to_str().unwrap(),
+            "--task",
+            &task.to_string(),
+            "--map",
+            "Rating=5",
+            "--json",
+        ])
         .await;
     assert_eq!(by_task.code, 0, "{by_task:?}");
     assert_eq!(by_task.json()["task_id"].as_u64(), Some(task));
 
-    let by_external = env.run(&["attach", wav.to_str().unwrap(), "--external-id", "c-7"]).await;
+    let by_external = env
+        .run(&["attach", wav.to_str().unwrap(), "--external-id", "c-7"])
+        .await;
     assert_eq!(by_external.code, 0, "{by_external:?}");
-    assert!(by_external.stdout.contains(&format!("to task {task}")), "{}", by_external.stdout);
+    assert!(
+        by_external.stdout.contains(&format!("to task {task}")),
+        "{}",
+        by_external.stdout
+    );
 
     let by_numbers = env
-        .run(&["attach", wav.to_str().unwrap(), "--from", "+79774221338", "--to", "+74953009080"])
+        .run(&[
+            "attach",
+            wav.to_str().unwrap(),
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+        ])
         .await;
     assert_eq!(by_numbers.code, 0, "{by_numbers:?}");
 
     let tasks = env.sandbox.tasks();
-    let recordings: Vec<_> = tasks[0].comments.iter().filter_map(|c| c.recording.clone()).collect();
+    let recordings: Vec<_> = tasks[0]
+        .comments
+        .iter()
+        .filter_map(|c| c.recording.clone())
+        .collect();
     assert_eq!(recordings.len(), 3, "{tasks:?}");
     assert!(recordings.iter().all(|(_, name)| name == "first.wav"));
-    assert_eq!(tasks[0].comments[1].mappings, vec![("Rating".to_owned(), "5".to_owned())]);
+    assert_eq!(
+        tasks[0].comments[1].mappings,
+        vec![("Rating".to_owned(), "5".to_owned())]
+    );
 
     // The sandbox's task page plays each recording.
-    let page = reqwest::get(format!("{}/t", env.sandbox.base_url())).await.unwrap().text().await.unwrap();
+    let page = reqwest::get(format!("{}/t", env.sandbox.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for (guid, _) in &recordings {
-        assert!(page.contains(&format!("src=\"/sandbox/files/{guid}\"")), "{page}");
-        let audio = reqwest::get(format!("{}/sandbox/files/{guid}", env.sandbox.base_url())).await.unwrap();
+        assert!(
+            page.contains(&format!("src=\"/sandbox/files/{guid}\"")),
+            "{page}"
+        );
+        let audio = reqwest::get(format!("{}/sandbox/files/{guid}", env.sandbox.base_url()))
+            .await
+            .unwrap();
         assert_eq!(audio.headers()["content-type"], "audio/wav");
         assert_eq!(audio.bytes().await.unwrap(), std::fs::read(&wav).unwrap());
     }
@@ -100,15 +195,35 @@ async fn open_hands_the_task_link_to_the_browser() {
     let script = dir.path().join("browser.sh");
     std::fs::File::create(&script).unwrap();
     let body = format!("#!/bin/sh\necho \"$1\" >> {}\n", log.display());
-    std::io::Write::write_all(&mut std::fs::File::create(&script).unwrap(), body.as_bytes()).unwrap();
-    std::process::Command::new("chmod").arg("+x").arg(&script).status().unwrap();
-    env.extra.push(("BROWSER".into(), format!("{} %s", script.display())));
-    let out = env.run(&["call", "--from", "+79774221338", "--to", "+74953009080", "--open"]).await;
+    std::io::Write::write_all(
+        &mut std::fs::File::create(&script).unwrap(),
+        body.as_bytes(),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    env.extra
+        .push(("BROWSER".into(), format!("{} %s", script.display())));
+    let out = env
+        .run(&[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--open",
+        ])
+        .await;
     assert_eq!(out.code, 0, "{out:?}");
     let opened = crate::support::wait_for(std::time::Duration::from_secs(5), || log.exists()).await;
     assert!(opened, "the browser was not started");
     crate::support::wait_for(std::time::Duration::from_secs(2), || {
-        std::fs::read_to_string(&log).unwrap_or_default().contains("#id")
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("#id")
     })
     .await;
     let url = std::fs::read_to_string(&log).unwrap();

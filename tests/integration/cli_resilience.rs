@@ -22,7 +22,11 @@ fn statuses(env: &Env, route: Route) -> Vec<u16> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_then_success() {
     let env = Env::start().await;
-    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::ServerError, times: 1 });
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::ServerError,
+        times: 1,
+    });
     let out = env.run(&CALL).await;
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(statuses(&env, Route::Call), vec![500, 200]);
@@ -34,25 +38,43 @@ async fn a_429_is_retried_no_sooner_than_retry_after() {
     let env = Env::start().await;
     env.sandbox.inject(Fault {
         route: Route::Call,
-        kind: FaultKind::RateLimited { retry_after_secs: 2 },
+        kind: FaultKind::RateLimited {
+            retry_after_secs: 2,
+        },
         times: 1,
     });
     let started = Instant::now();
     let out = env.run(&CALL).await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(started.elapsed() >= Duration::from_secs(2), "retried after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "retried after {:?}",
+        started.elapsed()
+    );
     assert_eq!(statuses(&env, Route::Call), vec![429, 200]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_connection_and_a_slow_reply_are_survived() {
     let env = Env::start().await;
-    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::DropConnection, times: 1 });
-    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::Slow { delay_ms: 700 }, times: 1 });
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::DropConnection,
+        times: 1,
+    });
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::Slow { delay_ms: 700 },
+        times: 1,
+    });
     let out = env.run(&CALL).await;
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(env.count(Route::Call), 2);
-    assert_eq!(env.sandbox.tasks().len(), 1, "the dropped attempt may not make a second task");
+    assert_eq!(
+        env.sandbox.tasks().len(),
+        1,
+        "the dropped attempt may not make a second task"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,10 +87,20 @@ async fn token_expiry_mid_run_logs_in_once_more_and_succeeds() {
     let wav = dir.path().join("r.wav");
     write_wav(&wav, 800);
     // The token dies between the upload and the attach.
-    env.sandbox.inject(Fault { route: Route::Attach, kind: FaultKind::ExpireToken, times: 1 });
-    let out = env.run(&["attach", wav.to_str().unwrap(), "--task", "1"]).await;
+    env.sandbox.inject(Fault {
+        route: Route::Attach,
+        kind: FaultKind::ExpireToken,
+        times: 1,
+    });
+    let out = env
+        .run(&["attach", wav.to_str().unwrap(), "--task", "1"])
+        .await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(env.count(Route::Auth) - auths_before, 2, "one login, one re-login");
+    assert_eq!(
+        env.count(Route::Auth) - auths_before,
+        2,
+        "one login, one re-login"
+    );
     assert_eq!(statuses(&env, Route::Attach), vec![401, 200]);
     assert_eq!(env.count(Route::Upload), 1, "the upload is not repeated");
 }
@@ -76,7 +108,11 @@ async fn token_expiry_mid_run_logs_in_once_more_and_succeeds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_refused_twice_is_not_retried_in_a_loop() {
     let env = Env::start().await;
-    env.sandbox.inject(Fault { route: Route::Call, kind: FaultKind::ExpireToken, times: 2 });
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::ExpireToken,
+        times: 2,
+    });
     let out = env.run(&CALL).await;
     assert_eq!(out.code, 4, "{out:?}");
     assert!(out.stderr.contains("expired_token"), "{}", out.stderr);
@@ -88,10 +124,16 @@ async fn a_token_refused_twice_is_not_retried_in_a_loop() {
 async fn wrong_credentials_exit_4_and_the_call_is_sent_once_they_are_right() {
     let mut env = Env::start().await;
     env.key = "wrong-key".into();
-    let out = env.run(&[&CALL[..], &["--external-id", "kept-1"]].concat()).await;
+    let out = env
+        .run(&[&CALL[..], &["--external-id", "kept-1"]].concat())
+        .await;
     assert_eq!(out.code, 4, "{out:?}");
     assert!(out.stderr.contains("invalid_credentials"), "{}", out.stderr);
-    assert!(out.stderr.contains("check the login and the security key"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("check the login and the security key"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("kept in the outbox"), "{}", out.stderr);
     let queue = env.run(&["queue", "--json"]).await.json();
     assert_eq!(queue["jobs"][0]["state"], "needs_credentials");
@@ -101,7 +143,10 @@ async fn wrong_credentials_exit_4_and_the_call_is_sent_once_they_are_right() {
     let id = queue["jobs"][0]["id"].as_i64().unwrap().to_string();
     let retry = env.run(&["queue", "retry", &id]).await;
     assert_eq!(retry.code, 0, "{retry:?}");
-    assert_eq!(env.sandbox.tasks()[0].external_ids, vec!["kept-1".to_owned()]);
+    assert_eq!(
+        env.sandbox.tasks()[0].external_ids,
+        vec!["kept-1".to_owned()]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,22 +156,37 @@ async fn missing_credentials_and_an_unknown_account_exit_4() {
     env.removed.push("PYRUS_LOGIN".into());
     let out = env.run(&CALL).await;
     assert_eq!(out.code, 4, "{out:?}");
-    assert!(out.stderr.contains("no Pyrus login is configured"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no Pyrus login is configured"),
+        "{}",
+        out.stderr
+    );
     assert!(env.sandbox.requests().is_empty());
 
     env.removed.clear();
-    env.extra.push(("PYRUS_ACCOUNT_ID".into(), "someone-else".into()));
+    env.extra
+        .push(("PYRUS_ACCOUNT_ID".into(), "someone-else".into()));
     let out = env.run(&CALL).await;
     assert_eq!(out.code, 4, "{out:?}");
-    assert!(out.stderr.contains("unrecognized_account_id"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unrecognized_account_id"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_exit_3_and_stay_in_the_queue_with_their_code() {
     let env = Env::start().await;
-    let out = env.run(&[&CALL[..], &["--map", "NoSuchField=1"]].concat()).await;
+    let out = env
+        .run(&[&CALL[..], &["--map", "NoSuchField=1"]].concat())
+        .await;
     assert_eq!(out.code, 3, "{out:?}");
-    assert!(out.stderr.contains("invalid_field_mapping_code"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid_field_mapping_code"),
+        "{}",
+        out.stderr
+    );
     let queue = env.run(&["queue", "--json"]).await.json();
     assert_eq!(queue["jobs"][0]["state"], "failed");
     assert_eq!(queue["jobs"][0]["error_code"], "invalid_field_mapping_code");
@@ -134,12 +194,24 @@ async fn refusals_exit_3_and_stay_in_the_queue_with_their_code() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("r.wav");
     write_wav(&wav, 800);
-    let out = env.run(&["attach", wav.to_str().unwrap(), "--task", "999"]).await;
+    let out = env
+        .run(&["attach", wav.to_str().unwrap(), "--task", "999"])
+        .await;
     assert_eq!(out.code, 3, "{out:?}");
-    assert!(out.stderr.contains("unrecognized_task_id"), "{}", out.stderr);
-    let out = env.run(&["attach", wav.to_str().unwrap(), "--external-id", "nobody"]).await;
+    assert!(
+        out.stderr.contains("unrecognized_task_id"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .run(&["attach", wav.to_str().unwrap(), "--external-id", "nobody"])
+        .await;
     assert_eq!(out.code, 3, "{out:?}");
-    assert!(out.stderr.contains("unrecognized_call_id"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unrecognized_call_id"),
+        "{}",
+        out.stderr
+    );
 
     // Discarded jobs leave the queue.
     let jobs = env.run(&["queue", "--json"]).await.json();
@@ -160,7 +232,9 @@ async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     env.auth_url = format!("http://127.0.0.1:{port}/accounts/api/v4/auth");
-    let out = env.run(&[&CALL[..], &["--external-id", "offline-1", "--wait", "2"]].concat()).await;
+    let out = env
+        .run(&[&CALL[..], &["--external-id", "offline-1", "--wait", "2"]].concat())
+        .await;
     assert_eq!(out.code, 75, "{out:?}");
     assert!(out.stderr.contains("kept in the outbox"), "{}", out.stderr);
     assert!(out.stderr.contains("offline-1"), "{}", out.stderr);
@@ -174,12 +248,25 @@ async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
     // Pyrus is back: the next run sends the kept call first, with the same external id.
     env.auth_url = real_auth;
     let next = env
-        .run(&["call", "--from", "+79990000000", "--to", "+74953009080", "--external-id", "online-1", "--json"])
+        .run(&[
+            "call",
+            "--from",
+            "+79990000000",
+            "--to",
+            "+74953009080",
+            "--external-id",
+            "online-1",
+            "--json",
+        ])
         .await;
     assert_eq!(next.code, 0, "{next:?}");
     let tasks = env.sandbox.tasks();
     assert_eq!(tasks.len(), 2);
-    assert_eq!(tasks[0].external_ids, vec!["offline-1".to_owned()], "kept work goes first");
+    assert_eq!(
+        tasks[0].external_ids,
+        vec!["offline-1".to_owned()],
+        "kept work goes first"
+    );
     assert_eq!(tasks[1].external_ids, vec!["online-1".to_owned()]);
     let queue = env.run(&["queue", "--json"]).await.json();
     assert_eq!(queue["jobs"].as_array().map(Vec::len), Some(0));
@@ -190,21 +277,51 @@ async fn an_attach_waits_for_its_registration() {
     let mut env = Env::start().await;
     let real_auth = env.auth_url.clone();
     env.auth_url = "http://127.0.0.1:9/accounts/api/v4/auth".into();
-    let out = env.run(&[&CALL[..], &["--external-id", "later-1", "--wait", "0"]].concat()).await;
+    let out = env
+        .run(&[&CALL[..], &["--external-id", "later-1", "--wait", "0"]].concat())
+        .await;
     assert_eq!(out.code, 75, "{out:?}");
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("r.wav");
     write_wav(&wav, 800);
-    let out = env.run(&["attach", wav.to_str().unwrap(), "--external-id", "later-1", "--wait", "0"]).await;
+    let out = env
+        .run(&[
+            "attach",
+            wav.to_str().unwrap(),
+            "--external-id",
+            "later-1",
+            "--wait",
+            "0",
+        ])
+        .await;
     assert_eq!(out.code, 75, "{out:?}");
 
     env.auth_url = real_auth;
-    let out = env.run(&["attach", wav.to_str().unwrap(), "--external-id", "later-1"]).await;
+    let out = env
+        .run(&["attach", wav.to_str().unwrap(), "--external-id", "later-1"])
+        .await;
     assert_eq!(out.code, 0, "{out:?}");
     let tasks = env.sandbox.tasks();
     assert_eq!(tasks.len(), 1);
-    let recordings = tasks[0].comments.iter().filter(|c| c.recording.is_some()).count();
-    assert_eq!(recordings, 2, "both kept and new recordings attached after registration: {tasks:?}");
-    let order: Vec<_> = env.sandbox.requests().iter().filter_map(|r| r.route).filter(|r| *r != Route::Auth).collect();
-    assert_eq!(order.first(), Some(&Route::Call), "registration first: {order:?}");
+    let recordings = tasks[0]
+        .comments
+        .iter()
+        .filter(|c| c.recording.is_some())
+        .count();
+    assert_eq!(
+        recordings, 2,
+        "both kept and new recordings attached after registration: {tasks:?}"
+    );
+    let order: Vec<_> = env
+        .sandbox
+        .requests()
+        .iter()
+        .filter_map(|r| r.route)
+        .filter(|r| *r != Route::Auth)
+        .collect();
+    assert_eq!(
+        order.first(),
+        Some(&Route::Call),
+        "registration first: {order:?}"
+    );
 }

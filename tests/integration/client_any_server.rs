@@ -10,7 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use pyrus_phone::domain::{AttachTarget, CallRequest, Mapping, Secret};
 use pyrus_phone::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient, PyrusError};
-use pyrus_phone::sandbox::{DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Fault, FaultKind, Route};
+use pyrus_phone::sandbox::{
+    DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Fault, FaultKind, Route,
+};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -26,7 +28,9 @@ async fn serve(router: Router) -> String {
 }
 
 fn record(log: &Log, path: &str, headers: &HeaderMap) {
-    let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_owned());
+    let auth = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
     log.lock().unwrap().push((path.to_owned(), auth));
 }
 
@@ -119,7 +123,8 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
     .await;
 
     let client = client(&format!("http://{auth}/sso/token"));
-    let mut call = CallRequest::parse("+79774221338", "+74953009080", None, Some("x-1"), vec![]).unwrap();
+    let mut call =
+        CallRequest::parse("+79774221338", "+74953009080", None, Some("x-1"), vec![]).unwrap();
     call.mappings.clear();
     let reg = client.register_call("acc", &call).await.unwrap();
     assert_eq!(reg.task_id, 77);
@@ -128,10 +133,19 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("call.wav");
     write_wav(&wav, 100);
-    let file = client.upload_file(&wav, progress(), &CancellationToken::new()).await.unwrap();
+    let file = client
+        .upload_file(&wav, progress(), &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(file.guid, "g-1");
-    let target = AttachTarget::Task { task_id: 77, external_id: call.external_id.clone() };
-    client.attach_call_record("acc", &target, &file.guid, &[]).await.unwrap();
+    let target = AttachTarget::Task {
+        task_id: 77,
+        external_id: call.external_id.clone(),
+    };
+    client
+        .attach_call_record("acc", &target, &file.guid, &[])
+        .await
+        .unwrap();
 
     let log = log.lock().unwrap().clone();
     let paths: Vec<&str> = log.iter().map(|(p, _)| p.as_str()).collect();
@@ -144,9 +158,19 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
             "api:/deep/api/integrations/attachcallrecord",
         ]
     );
-    assert!(log[1..].iter().all(|(_, a)| a.as_deref() == Some("Bearer tok-123")));
+    assert!(
+        log[1..]
+            .iter()
+            .all(|(_, a)| a.as_deref() == Some("Bearer tok-123"))
+    );
     assert_eq!(client.login_count(), 1, "one token is reused");
-    assert_eq!(client.task_url(77).await, format!("http://localhost:{}/deep/t#id77", api.rsplit(':').next().unwrap()));
+    assert_eq!(
+        client.task_url(77).await,
+        format!(
+            "http://localhost:{}/deep/t#id77",
+            api.rsplit(':').next().unwrap()
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,10 +179,11 @@ async fn without_files_url_uploads_go_to_the_api_host() {
     let l = Arc::clone(&log);
     let api = serve(Router::new().route(
         "/v9/files/upload",
-        post(move |headers: HeaderMap| {
+        post(move |headers: HeaderMap, body: Bytes| {
             let l = Arc::clone(&l);
             async move {
                 record(&l, "/v9/files/upload", &headers);
+                assert!(String::from_utf8_lossy(&body).contains("filename=\"a.mp3\""));
                 axum::Json(json!({"guid": "g-2"}))
             }
         }),
@@ -168,7 +193,9 @@ async fn without_files_url_uploads_go_to_the_api_host() {
         "/auth",
         post(move || {
             let api = api.clone();
-            async move { axum::Json(json!({"access_token": "t", "api_url": format!("http://{api}/v9/")})) }
+            async move {
+                axum::Json(json!({"access_token": "t", "api_url": format!("http://{api}/v9/")}))
+            }
         }),
     ))
     .await;
@@ -176,7 +203,10 @@ async fn without_files_url_uploads_go_to_the_api_host() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("a.mp3");
     write_wav(&wav, 10);
-    let file = client.upload_file(&wav, progress(), &CancellationToken::new()).await.unwrap();
+    let file = client
+        .upload_file(&wav, progress(), &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(file.guid, "g-2");
     assert_eq!(log.lock().unwrap().len(), 1);
 }
@@ -185,17 +215,26 @@ async fn without_files_url_uploads_go_to_the_api_host() {
 async fn plain_http_to_a_remote_host_is_refused() {
     let err = PyrusClient::new(
         ClientConfig::new("http://pyrus.example.org/api/v4/auth"),
-        Credentials { login: "a".into(), security_key: Secret::new("k"), person_id: None },
+        Credentials {
+            login: "a".into(),
+            security_key: Secret::new("k"),
+            person_id: None,
+        },
     )
     .unwrap_err();
     assert!(err.to_string().contains("use https"), "{err}");
     // …and so is an api_url the auth reply hands out over plain http to a remote host.
     let auth = serve(Router::new().route(
         "/auth",
-        post(|| async { axum::Json(json!({"access_token": "t", "api_url": "http://api.example.org/v4/"})) }),
+        post(|| async {
+            axum::Json(json!({"access_token": "t", "api_url": "http://api.example.org/v4/"}))
+        }),
     ))
     .await;
-    let err = client(&format!("http://{auth}/auth")).login().await.unwrap_err();
+    let err = client(&format!("http://{auth}/auth"))
+        .login()
+        .await
+        .unwrap_err();
     assert!(matches!(err, PyrusError::BadUrl { .. }), "{err}");
 }
 
@@ -205,43 +244,80 @@ async fn server_side_checks_reach_the_caller_as_typed_errors() {
     let sandbox = start_sandbox(dir.path().join("files")).await;
     let client = client(&sandbox.auth_url());
     let reg = client
-        .register_call(DEMO_ACCOUNT_ID, &CallRequest::parse("+79774221338", "+74953009080", None, Some("s-1"), vec![]).unwrap())
+        .register_call(
+            DEMO_ACCOUNT_ID,
+            &CallRequest::parse("+79774221338", "+74953009080", None, Some("s-1"), vec![]).unwrap(),
+        )
         .await
         .unwrap();
 
     // A value over 300 characters, slipped past the local check.
-    let mut long = CallRequest::parse("+79774221338", "+74953009080", None, Some("s-2"), vec![]).unwrap();
-    long.mappings.push(Mapping { code: "Note".into(), value: "x".repeat(301) });
-    let err = client.register_call(DEMO_ACCOUNT_ID, &long).await.unwrap_err();
+    let mut long =
+        CallRequest::parse("+79774221338", "+74953009080", None, Some("s-2"), vec![]).unwrap();
+    long.mappings.push(Mapping {
+        code: "Note".into(),
+        value: "x".repeat(301),
+    });
+    let err = client
+        .register_call(DEMO_ACCOUNT_ID, &long)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "text_field_value_limit_exceeded");
     assert_eq!(err.class(), ErrorClass::Permanent);
 
     // An empty file and a file that is not audio.
     let empty = dir.path().join("empty.wav");
     std::fs::File::create(&empty).unwrap();
-    let err = client.upload_file(&empty, progress(), &CancellationToken::new()).await.unwrap_err();
+    let err = client
+        .upload_file(&empty, progress(), &CancellationToken::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "empty_file");
     let text = dir.path().join("notes.txt");
     write_wav(&text, 10);
-    let guid = client.upload_file(&text, progress(), &CancellationToken::new()).await.unwrap().guid;
-    let target = AttachTarget::Task { task_id: reg.task_id, external_id: None };
-    let err = client.attach_call_record(DEMO_ACCOUNT_ID, &target, &guid, &[]).await.unwrap_err();
+    let guid = client
+        .upload_file(&text, progress(), &CancellationToken::new())
+        .await
+        .unwrap()
+        .guid;
+    let target = AttachTarget::Task {
+        task_id: reg.task_id,
+        external_id: None,
+    };
+    let err = client
+        .attach_call_record(DEMO_ACCOUNT_ID, &target, &guid, &[])
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "unsupported_record_file_format");
-    let err = client.attach_call_record(DEMO_ACCOUNT_ID, &target, "no-such-guid", &[]).await.unwrap_err();
+    let err = client
+        .attach_call_record(DEMO_ACCOUNT_ID, &target, "no-such-guid", &[])
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "unrecognized_attachment_id");
 
     // A slow reply past the request timeout is a retryable timeout.
-    sandbox.inject(Fault { route: Route::Call, kind: FaultKind::Slow { delay_ms: 1500 }, times: 1 });
+    sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::Slow { delay_ms: 1500 },
+        times: 1,
+    });
     let mut config = ClientConfig::new(sandbox.auth_url());
     config.request_timeout = Duration::from_millis(300);
     let impatient = PyrusClient::new(
         config,
-        Credentials { login: DEMO_LOGIN.into(), security_key: Secret::new(DEMO_SECURITY_KEY), person_id: None },
+        Credentials {
+            login: DEMO_LOGIN.into(),
+            security_key: Secret::new(DEMO_SECURITY_KEY),
+            person_id: None,
+        },
     )
     .unwrap();
     impatient.login().await.unwrap();
     let err = impatient
-        .register_call(DEMO_ACCOUNT_ID, &CallRequest::parse("+79774221338", "+74953009080", None, Some("s-3"), vec![]).unwrap())
+        .register_call(
+            DEMO_ACCOUNT_ID,
+            &CallRequest::parse("+79774221338", "+74953009080", None, Some("s-3"), vec![]).unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, PyrusError::Timeout), "{err:?}");
@@ -252,7 +328,11 @@ async fn server_side_checks_reach_the_caller_as_typed_errors() {
 async fn an_upload_can_be_cancelled_and_reports_progress() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = start_sandbox(dir.path().join("files")).await;
-    sandbox.inject(Fault { route: Route::Upload, kind: FaultKind::Slow { delay_ms: 3000 }, times: 1 });
+    sandbox.inject(Fault {
+        route: Route::Upload,
+        kind: FaultKind::Slow { delay_ms: 3000 },
+        times: 1,
+    });
     let client = Arc::new(client(&sandbox.auth_url()));
     let wav = dir.path().join("big.wav");
     write_wav(&wav, 400_000);
@@ -262,13 +342,20 @@ async fn an_upload_can_be_cancelled_and_reports_progress() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         c2.cancel();
     });
-    let err = client.upload_file(&wav, progress(), &cancel).await.unwrap_err();
+    let err = client
+        .upload_file(&wav, progress(), &cancel)
+        .await
+        .unwrap_err();
     assert!(matches!(err, PyrusError::Cancelled), "{err:?}");
 
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
     let file = client
-        .upload_file(&wav, Arc::new(move |sent, total| s.lock().unwrap().push((sent, total))), &CancellationToken::new())
+        .upload_file(
+            &wav,
+            Arc::new(move |sent, total| s.lock().unwrap().push((sent, total))),
+            &CancellationToken::new(),
+        )
         .await
         .unwrap();
     assert!(!file.guid.is_empty());

@@ -23,7 +23,9 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,35 +37,69 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
     let mut config = SandboxConfig::demo(home.path().join("sandbox-files"));
     config.login.clone_from(&login);
     config.security_key.clone_from(&key);
-    let sandbox = Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await.unwrap();
+    let sandbox = Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap();
     let mut env = Env::start().await;
     env.sandbox = sandbox;
     env.auth_url = env.sandbox.auth_url();
     env.home = home;
-    env.removed = vec!["PYRUS_SECURITY_KEY".into(), "PYRUS_LOGIN".into(), "PYRUS_ACCOUNT_ID".into()];
+    env.removed = vec![
+        "PYRUS_SECURITY_KEY".into(),
+        "PYRUS_LOGIN".into(),
+        "PYRUS_ACCOUNT_ID".into(),
+    ];
 
     // A wrong key is refused and not stored.
     let bad = env
-        .run_with_stdin(&["login", "--login", &login, "--account-id", "demo-account"], "wrong\n")
+        .run_with_stdin(
+            &["login", "--login", &login, "--account-id", "demo-account"],
+            "wrong\n",
+        )
         .await;
     assert_eq!(bad.code, 4, "{bad:?}");
-    assert!(KeyringStore.get(&login).unwrap().is_none(), "a refused key was stored");
+    assert!(
+        KeyringStore.get(&login).unwrap().is_none(),
+        "a refused key was stored"
+    );
 
     let out = env
-        .run_with_stdin(&["login", "--login", &login, "--account-id", "demo-account"], &format!("{key}\n"))
+        .run_with_stdin(
+            &["login", "--login", &login, "--account-id", "demo-account"],
+            &format!("{key}\n"),
+        )
         .await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("stored in the system keyring"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("stored in the system keyring"),
+        "{}",
+        out.stdout
+    );
 
     // Another client of the Secret Service reads the same key.
-    assert_eq!(KeyringStore.get(&login).unwrap(), Some(Secret::new(key.clone())));
+    assert_eq!(
+        KeyringStore.get(&login).unwrap(),
+        Some(Secret::new(key.clone()))
+    );
 
     // A run with no key in the environment takes it from the keyring.
-    let call = env.run(&["call", "--from", "+79774221338", "--to", "+74953009080", "--internal", "200"]).await;
+    let call = env
+        .run(&[
+            "call",
+            "--from",
+            "+79774221338",
+            "--to",
+            "+74953009080",
+            "--internal",
+            "200",
+        ])
+        .await;
     assert_eq!(call.code, 0, "{call:?}");
     let wav = env.home().join("rec.wav");
     write_wav(&wav, 800);
-    let attach = env.run(&["attach", wav.to_str().unwrap(), "--task", "1"]).await;
+    let attach = env
+        .run(&["attach", wav.to_str().unwrap(), "--task", "1"])
+        .await;
     assert_eq!(attach.code, 0, "{attach:?}");
     std::fs::remove_file(&wav).unwrap();
 
@@ -74,15 +110,31 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
         files_under(&env.home().join(dir), &mut files);
     }
     assert!(files.iter().any(|f| f.ends_with("settings.toml")));
-    assert!(files.iter().any(|f| f.to_string_lossy().contains("pyrus-phone.log")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("pyrus-phone.log"))
+    );
     assert!(files.iter().any(|f| f.ends_with("outbox.sqlite3")));
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
-        assert!(!contains(&bytes, &key), "the security key is in {}", file.display());
+        assert!(
+            !contains(&bytes, &key),
+            "the security key is in {}",
+            file.display()
+        );
         for token in &tokens {
-            assert!(!contains(&bytes, token), "an access token is in {}", file.display());
+            assert!(
+                !contains(&bytes, token),
+                "an access token is in {}",
+                file.display()
+            );
         }
-        assert!(!contains(&bytes, "79774221338") || !file.to_string_lossy().contains(".log"), "a full number is in the log {}", file.display());
+        assert!(
+            !contains(&bytes, "79774221338") || !file.to_string_lossy().contains(".log"),
+            "a full number is in the log {}",
+            file.display()
+        );
     }
 
     KeyringStore.delete(&login).unwrap();

@@ -1,6 +1,12 @@
 //! The integration tests: one binary (linked once) driving the real `pyrus-phone` binary,
 //! the Pyrus client and the window against the built-in sandbox.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
 mod support;
 
 mod cli_bad_input;

@@ -20,7 +20,8 @@ pub struct Out {
 
 impl Out {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
     }
 }
 
@@ -107,7 +108,9 @@ impl Env {
 
 pub async fn start_sandbox(files: PathBuf) -> Sandbox {
     // Tests talk raw HTTP with reqwest too; it needs the process's TLS provider.
-    rustls::crypto::ring::default_provider().install_default().ok();
+    rustls::crypto::ring::default_provider()
+        .install_default()
+        .ok();
     Sandbox::start(
         SandboxConfig::demo(files),
         SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -133,7 +136,8 @@ pub fn write_wav(path: &Path, samples: u32) {
     bytes.extend_from_slice(b"data");
     bytes.extend_from_slice(&data_len.to_le_bytes());
     for i in 0..samples {
-        let v = ((f64::from(i) * 440.0 * 2.0 * std::f64::consts::PI / 8000.0).sin() * 8000.0) as i16;
+        let v =
+            ((f64::from(i) * 440.0 * 2.0 * std::f64::consts::PI / 8000.0).sin() * 8000.0) as i16;
         bytes.extend_from_slice(&v.to_le_bytes());
     }
     let mut f = std::fs::File::create(path).unwrap();

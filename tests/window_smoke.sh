@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Usage: bash tests/window_smoke.sh PATH/TO/pyrus-phone [SCREENSHOT.png]
+# Starts a private Xvfb, opens `pyrus-phone --demo` in it, waits for its window, saves a
+# screenshot and checks the window drew something. Fails when no window appears.
+set -euo pipefail
+bin=$1
+shot=${2:-target/screenshots/demo-window.png}
+mkdir -p "$(dirname "$shot")"
+home=$(mktemp -d)
+display=":$((90 + RANDOM % 100))"
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+app=""
+cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$home"; }
+trap cleanup EXIT
+export DISPLAY=$display
+for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.05; done
+PYRUS_PHONE_HOME=$home "$bin" --demo >"$home/app.out" 2>&1 &
+app=$!
+if ! wid=$(timeout 60 xdotool search --sync --onlyvisible --name '^pyrus-phone$' | head -n1); then
+  echo "window smoke: 0 passed, 1 failed (no pyrus-phone window appeared)"
+  cat "$home/app.out" >&2
+  exit 1
+fi
+sleep 2
+import -window root "$shot"
+spread=$(convert "$shot" -colorspace Gray -format '%[fx:standard_deviation]' info:)
+if ! kill -0 "$app" 2>/dev/null; then
+  echo "window smoke: 0 passed, 1 failed (the app exited)"; cat "$home/app.out" >&2; exit 1
+fi
+if awk -v s="$spread" 'BEGIN { exit !(s > 0.01) }'; then
+  echo "window smoke: screenshot in $shot (window $wid)"
+  echo "window smoke: 1 passed, 0 failed"
+else
+  echo "window smoke: 0 passed, 1 failed (the screenshot is blank)"; exit 1
+fi
