@@ -79,6 +79,19 @@ pub fn generate_external_id() -> ExternalId {
     ExternalId::parse(&text).unwrap_or_else(|_| unreachable!("generated ids are valid"))
 }
 
+/// Whether a process still runs; where this cannot be told, it is assumed to (its claim
+/// then ends with its lease).
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
 type SharedStore = Arc<Mutex<Store>>;
 
 fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
@@ -209,9 +222,10 @@ impl Outbox {
         self.db(move |s| s.discard(job, now_ms())).await
     }
 
-    /// Makes kept work due now; with `credentials_changed`, also work parked for credentials.
+    /// Makes kept work due now — including jobs a crashed process had claimed; with
+    /// `credentials_changed`, also work parked for credentials.
     pub async fn make_due(&self, credentials_changed: bool) -> Result<usize, StoreError> {
-        self.db(move |s| s.make_due(now_ms(), credentials_changed))
+        self.db(move |s| s.make_due(now_ms(), credentials_changed, process_alive))
             .await
     }
 

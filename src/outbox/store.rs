@@ -122,6 +122,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_ms         INTEGER NOT NULL,
     lease_ms        INTEGER,
+    owner_pid       INTEGER,
     error_code      TEXT,
     error_message   TEXT,
     created_ms      INTEGER NOT NULL,
@@ -298,8 +299,8 @@ impl Store {
             return Ok(None);
         };
         tx.execute(
-            "UPDATE jobs SET state = 'running', lease_ms = ?2, updated_ms = ?3 WHERE id = ?1",
-            params![id, lease_ms, now_ms],
+            "UPDATE jobs SET state = 'running', lease_ms = ?2, owner_pid = ?4, updated_ms = ?3 WHERE id = ?1",
+            params![id, lease_ms, now_ms, std::process::id()],
         )
         .map_err(|e| db_err(&e))?;
         let call = match call_id {
@@ -460,15 +461,43 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every kept job due now: pending ones, and those parked for credentials
-    /// (when `credentials_changed`). Returns how many.
+    /// Makes every kept job due now: pending ones, running ones whose process is gone
+    /// (`alive` says which are not), and those parked for credentials (when
+    /// `credentials_changed`). Returns how many.
     pub fn make_due(
         &mut self,
         now_ms: i64,
         credentials_changed: bool,
+        alive: impl Fn(u32) -> bool,
     ) -> Result<usize, StoreError> {
         let tx = self.tx()?;
-        let mut n = tx
+        let orphans: Vec<i64> = {
+            let mut stmt = tx
+                .prepare("SELECT id, owner_pid FROM jobs WHERE state = 'running'")
+                .map_err(|e| db_err(&e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<u32>>(1)?))
+                })
+                .map_err(|e| db_err(&e))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, pid) = row.map_err(|e| db_err(&e))?;
+                if pid.is_none_or(|p| !alive(p)) {
+                    out.push(id);
+                }
+            }
+            out
+        };
+        for id in &orphans {
+            tx.execute(
+                "UPDATE jobs SET state = 'pending', lease_ms = NULL, owner_pid = NULL, next_ms = ?2 WHERE id = ?1",
+                params![id, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        }
+        let mut n = orphans.len();
+        n += tx
             .execute(
                 "UPDATE jobs SET next_ms = ?1 WHERE state = 'pending' AND next_ms > ?1",
                 [now_ms],

@@ -325,3 +325,59 @@ async fn an_attach_waits_for_its_registration() {
         "registration first: {order:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_upload_loses_nothing() {
+    let env = Env::start().await;
+    assert_eq!(env.run(&CALL).await.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("crash.wav");
+    write_wav(&wav, 80_000);
+    env.sandbox.inject(Fault {
+        route: Route::Upload,
+        kind: FaultKind::Slow { delay_ms: 10_000 },
+        times: 1,
+    });
+    let mut child = env
+        .command(&["attach", wav.to_str().unwrap(), "--task", "1"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let queue = env.run(&["queue", "--json"]).await.json();
+        if queue["jobs"][0]["state"] == "running" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the upload never started: {queue}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let queue = env.run(&["queue", "--json"]).await.json();
+    assert_eq!(
+        queue["jobs"][0]["state"], "running",
+        "the dead process still holds it"
+    );
+
+    // The next run sees the claim's process is gone and sends the recording first.
+    let started = Instant::now();
+    let out = env
+        .run(&["call", "--from", "+79990000000", "--to", "+74953009080"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "no waiting for the lease to run out"
+    );
+    let recordings = env.sandbox.tasks()[0]
+        .comments
+        .iter()
+        .filter(|c| c.recording.is_some())
+        .count();
+    assert_eq!(recordings, 1);
+    let queue = env.run(&["queue", "--json"]).await.json();
+    assert_eq!(queue["jobs"].as_array().map(Vec::len), Some(0), "{queue}");
+}

@@ -59,7 +59,8 @@ impl Env {
         self.run_with_stdin(args, "").await
     }
 
-    pub async fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Out {
+    /// The binary with the environment pointing at the sandbox.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pyrus-phone"));
         cmd.args(args)
             .env("PYRUS_PHONE_HOME", self.home())
@@ -78,6 +79,11 @@ impl Env {
         for k in &self.removed {
             cmd.env_remove(k);
         }
+        cmd
+    }
+
+    pub async fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Out {
+        let mut cmd = self.command(args);
         let input = stdin.to_owned();
         tokio::task::spawn_blocking(move || {
             let mut child = cmd.spawn().expect("the binary starts");
