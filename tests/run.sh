@@ -7,10 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What the tests run: a Secret Service in a private D-Bus session, an X server, a tool to
+# find and shoot windows, and the libraries the window loads at run time (X11, xkbcommon,
+# Mesa's software GL).
+packages=(dbus dbus-bin dbus-user-session gnome-keyring xvfb xauth xdotool imagemagick
+          libgl1 libegl1 libgl1-mesa-dri libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2
+          libxkbcommon0 libxkbcommon-x11-0)
 need=()
-for pair in gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus dbus-send:dbus \
-            Xvfb:xvfb xauth:xauth xdotool:xdotool import:imagemagick; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair##*:}")
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if ((${#need[@]})); then
   echo "== installing: ${need[*]}"
@@ -20,6 +25,9 @@ if ((${#need[@]})); then
   # No recommends: dbus-x11 would autolaunch stray session buses.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+for tool in dbus-run-session dbus-send gnome-keyring-daemon Xvfb xdotool import convert; do
+  command -v "$tool" >/dev/null || { echo "error: $tool is missing after installing packages" >&2; exit 1; }
+done
 
 echo "== format";   cargo fmt --all -- --check
 echo "== layers";   bash tests/check_layers.sh
