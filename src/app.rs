@@ -13,6 +13,7 @@ pub struct PhoneApp {
     pub state: UiState,
     events: mpsc::Receiver<Event>,
     service: ServiceHandle,
+    picker: Box<dyn FnMut() -> Option<std::path::PathBuf>>,
 }
 
 impl std::fmt::Debug for PhoneApp {
@@ -28,7 +29,17 @@ impl PhoneApp {
             state,
             events,
             service,
+            picker: Box::new(ui::pick_recording),
         }
+    }
+
+    /// Replaces the file dialog (tests answer it themselves).
+    pub fn with_picker(
+        mut self,
+        picker: impl FnMut() -> Option<std::path::PathBuf> + 'static,
+    ) -> Self {
+        self.picker = Box::new(picker);
+        self
     }
 
     /// Applies every event that has arrived; never waits.
@@ -42,6 +53,13 @@ impl PhoneApp {
     pub fn ui_pass(&mut self, ui: &mut egui::Ui) {
         let mut commands: Vec<Command> = Vec::new();
         ui::root_ui(ui, &mut self.state, &mut commands);
+        if let Some(call_id) = self.state.list.pick_for.take() {
+            // The dialog is modal; it runs on this thread as the platforms require.
+            if let Some(path) = (self.picker)() {
+                self.state.list.attach_errors.remove(&call_id);
+                commands.push(Command::AttachRecording { call_id, path });
+            }
+        }
         for command in commands {
             if let Err(reason) = self.service.send(command) {
                 self.state.notice = Some(reason);
@@ -66,8 +84,9 @@ pub fn native_options() -> eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("pyrus-phone")
             .with_app_id("pyrus-phone")
-            .with_inner_size([560.0, 640.0])
-            .with_min_inner_size([420.0, 360.0]),
+            .with_inner_size([980.0, 640.0])
+            .with_min_inner_size([640.0, 420.0])
+            .with_drag_and_drop(true),
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     }

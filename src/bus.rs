@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::domain::{CallRequest, ExternalId, JobId, JobState, Registration};
+use crate::domain::{CallRecord, CallRequest, ExternalId, JobId, JobState, Registration};
 
 /// Wakes the window (in the app: `egui::Context::request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -16,24 +16,29 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 pub enum Command {
     /// Store and register a call (already validated by the window).
     Register(CallRequest),
-    /// Upload a recording and attach it to the task of a registered call.
-    AttachToTask {
+    /// Check a recording, then upload it and attach it to a stored call's task.
+    AttachRecording {
+        /// The call's row id.
+        call_id: i64,
         /// The recording.
         path: PathBuf,
-        /// The task.
-        task_id: u64,
-        /// The call's external id.
-        external_id: Option<ExternalId>,
     },
+    /// Stop a running upload (the job is kept as failed: `cancelled`).
+    CancelUpload(JobId),
     /// Open a link with the system browser.
     OpenUrl(String),
     /// Try a job again now.
     Retry(JobId),
+    /// Give up on a job (kept as discarded, never sent).
+    Discard(JobId),
 }
 
 /// What the service tells the window.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// The calls of the day with the state of their jobs, newest first (sent at start and
+    /// after every change).
+    Calls(Vec<CallRecord>),
     /// A call was stored and is being registered.
     CallQueued {
         /// Its registration job.
@@ -76,6 +81,13 @@ pub enum Event {
     Attached {
         /// The job.
         job: JobId,
+    },
+    /// A recording was refused before anything was stored or sent.
+    AttachRejected {
+        /// The call it was meant for.
+        call_id: i64,
+        /// What is wrong with the file.
+        message: String,
     },
     /// Something the agent should read (a command could not be carried out).
     Notice(String),

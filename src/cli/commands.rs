@@ -2,7 +2,6 @@
 //! stored or sent), stores the work in the outbox, then sends kept work and its own.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,12 +10,11 @@ use serde_json::json;
 use super::output::{self, ProgressLine};
 use super::{AttachArgs, CallArgs, Context, Failure, LoginArgs, QueueAction, QueueArgs};
 use crate::domain::{
-    AttachTarget, CallRequest, ExternalId, JobId, JobState, JobView, MAX_UPLOAD_BYTES, Mapping,
-    PhoneNumber, Secret, check_recording_name,
+    AttachTarget, CallRequest, ExternalId, JobId, JobState, JobView, Mapping, PhoneNumber, Secret,
 };
 use crate::outbox::{JobEvent, Listener, Outbox, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient};
-use crate::service::{Engine, PumpError};
+use crate::service::{Engine, PumpError, check_recording};
 use crate::settings::Settings;
 use crate::settings::credentials::{KeyringStore, SecretStore};
 
@@ -205,48 +203,6 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Checks a recording before anything is stored; returns its absolute path and size.
-fn check_recording(path: &Path) -> Result<(PathBuf, u64), Failure> {
-    let shown = path.display();
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Failure::usage(format!("there is no such file: {shown}")));
-        }
-        Err(e) => {
-            return Err(Failure::usage(format!(
-                "cannot read the recording ({e}): {shown}"
-            )));
-        }
-    };
-    if meta.is_dir() {
-        return Err(Failure::usage(format!(
-            "{shown} is a directory: give the recording file itself"
-        )));
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    check_recording_name(&name).map_err(|e| Failure::usage(e.to_string()))?;
-    if meta.len() == 0 {
-        return Err(Failure::usage(format!(
-            "the recording is empty (0 bytes): pick the real recording — {shown}"
-        )));
-    }
-    if meta.len() > MAX_UPLOAD_BYTES {
-        return Err(Failure::usage(format!(
-            "the recording is {} — Pyrus accepts at most 2 GiB: {shown}",
-            output::bytes(meta.len())
-        )));
-    }
-    std::fs::File::open(path)
-        .map_err(|e| Failure::usage(format!("cannot read the recording ({e}): {shown}")))?;
-    let absolute =
-        std::path::absolute(path).map_err(|e| Failure::usage(format!("{e}: {shown}")))?;
-    Ok((absolute, meta.len()))
-}
-
 /// `pyrus-phone attach`.
 pub(super) async fn attach(args: AttachArgs, ctx: &Context) -> Result<(), Failure> {
     let mappings = parse_mappings(&args.mappings)?;
@@ -273,7 +229,7 @@ pub(super) async fn attach(args: AttachArgs, ctx: &Context) -> Result<(), Failur
             ));
         }
     };
-    let (path, size) = check_recording(&args.file)?;
+    let (path, size) = check_recording(&args.file).map_err(|e| Failure::usage(e.to_string()))?;
     let settings = load_settings(ctx)?;
     let engine = open_engine(ctx, settings).await?;
     let job = engine

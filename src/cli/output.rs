@@ -7,21 +7,7 @@ use std::time::Instant;
 use crate::domain::{JobId, JobView};
 use crate::outbox::{JobEvent, now_ms};
 
-/// A byte count in the largest unit that keeps it readable.
-pub(super) fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+pub(super) use crate::domain::format_bytes as bytes;
 
 /// Prints open jobs as a table with their reasons.
 pub(super) fn print_jobs(jobs: &[JobView]) {
@@ -103,17 +89,5 @@ impl ProgressLine {
         )
         .ok();
         err.flush().ok();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bytes;
-
-    #[test]
-    fn sizes_read_well() {
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(1024 * 1024 * 1024), "1.0 GiB");
     }
 }

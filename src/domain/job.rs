@@ -109,3 +109,48 @@ pub struct JobView {
     /// When the job was stored (Unix milliseconds).
     pub created_ms: i64,
 }
+
+/// Where one job stands, briefly: what a call row shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobBrief {
+    /// The job.
+    pub id: JobId,
+    /// Its state.
+    pub state: JobState,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the next attempt is due (Unix ms), for pending jobs.
+    pub next_attempt_ms: Option<i64>,
+    /// The last error's code.
+    pub error_code: Option<String>,
+    /// The last error's message.
+    pub error_message: Option<String>,
+}
+
+/// A recording queued for a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordingBrief {
+    /// Its attach job.
+    pub job: JobBrief,
+    /// The file's name.
+    pub file_name: String,
+}
+
+/// A stored call with the state of its jobs: one row of the call list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecord {
+    /// The call's row id.
+    pub call_id: i64,
+    /// The call as registered.
+    pub request: super::CallRequest,
+    /// When it was stored (Unix ms).
+    pub created_ms: i64,
+    /// Its latest registration job.
+    pub register: JobBrief,
+    /// What Pyrus answered, once registered.
+    pub registration: Option<super::Registration>,
+    /// The task's link, once registered.
+    pub task_url: Option<String>,
+    /// Recordings queued for it, oldest first.
+    pub recordings: Vec<RecordingBrief>,
+}

@@ -7,11 +7,13 @@ pub mod call;
 pub mod job;
 pub mod phone;
 pub mod secret;
+pub mod units;
 
 pub use call::{
     AUDIO_EXTENSIONS, AttachTarget, CallRequest, ExternalId, InputError, MAX_UPLOAD_BYTES,
     MAX_VALUE_CHARS, Mapping, Person, Registration, check_recording_name,
 };
-pub use job::{JobId, JobKind, JobState, JobView};
+pub use job::{CallRecord, JobBrief, JobId, JobKind, JobState, JobView, RecordingBrief};
 pub use phone::{PhoneError, PhoneNumber};
 pub use secret::Secret;
+pub use units::format_bytes;

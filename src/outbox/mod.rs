@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{
-    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping, Registration,
+    AttachTarget, CallRecord, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
+    Registration,
 };
 use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
 pub use store::{AttachPayload, CallRow, StoreError, StoredTarget};
@@ -169,13 +170,7 @@ impl Outbox {
         self.db(move |s| {
             let target = match &target {
                 AttachTarget::ExternalId(id) => match s.call_by_external_id(id)? {
-                    Some(call) => match call.registration {
-                        Some(reg) => StoredTarget::Direct(AttachTarget::Task {
-                            task_id: reg.task_id,
-                            external_id: Some(id.clone()),
-                        }),
-                        None => StoredTarget::Call(call.id),
-                    },
+                    Some(call) => StoredTarget::Call(call.id),
                     None => StoredTarget::Direct(target.clone()),
                 },
                 _ => StoredTarget::Direct(target.clone()),
@@ -189,6 +184,32 @@ impl Outbox {
             s.insert_attach(&payload, now_ms())
         })
         .await
+    }
+
+    /// Stores an upload-and-attach job for a call stored here; it waits for the call's
+    /// registration.
+    pub async fn add_attachment_to_call(
+        &self,
+        call_id: i64,
+        path: PathBuf,
+        mappings: Vec<Mapping>,
+    ) -> Result<JobId, StoreError> {
+        self.db(move |s| {
+            s.call(call_id)?;
+            let payload = AttachPayload {
+                path,
+                target: StoredTarget::Call(call_id),
+                mappings,
+                file_guid: None,
+            };
+            s.insert_attach(&payload, now_ms())
+        })
+        .await
+    }
+
+    /// Calls stored since `since_ms` (and older ones with open work), newest first.
+    pub async fn call_records(&self, since_ms: i64) -> Result<Vec<CallRecord>, StoreError> {
+        self.db(move |s| s.call_records(since_ms)).await
     }
 
     /// One job as it stands.

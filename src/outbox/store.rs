@@ -4,13 +4,15 @@
 //! window and CLI commands) may share one file: a job is claimed with a lease inside an
 //! immediate transaction, so only one of them sends it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AttachTarget, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping, Registration,
+    AttachTarget, CallRecord, CallRequest, ExternalId, JobBrief, JobId, JobKind, JobState, JobView,
+    Mapping, RecordingBrief, Registration,
 };
 
 /// The database could not be used.
@@ -597,6 +599,108 @@ impl Store {
         load_call(&self.conn, call_id)
     }
 
+    /// Calls stored since `since_ms`, and older ones with work still open, newest first,
+    /// each with the state of its jobs. Calls whose registration was discarded are left out.
+    pub fn call_records(&self, since_ms: i64) -> Result<Vec<CallRecord>, StoreError> {
+        const WANTED: &str =
+            "c.created_ms >= ?1 OR EXISTS (SELECT 1 FROM jobs o WHERE o.call_id = c.id
+                              AND o.state NOT IN ('done', 'discarded'))";
+        let mut calls = self
+            .conn
+            .prepare(&format!(
+                "SELECT c.id, c.request, c.registration, c.created_ms FROM calls c
+                 WHERE {WANTED} ORDER BY c.created_ms DESC, c.id DESC"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let rows = calls
+            .query_map([since_ms], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut order = Vec::new();
+        let mut by_id: HashMap<i64, (CallRow, i64)> = HashMap::new();
+        for row in rows {
+            let (id, request, registration, created) = row.map_err(|e| self.sql(e))?;
+            order.push(id);
+            by_id.insert(id, (call_row((id, request, registration))?, created));
+        }
+        let mut jobs = self
+            .conn
+            .prepare(&format!(
+                "SELECT j.call_id, j.id, j.kind, j.state, j.attempts, j.next_ms, j.error_code,
+                        j.error_message, j.payload
+                 FROM jobs j JOIN calls c ON c.id = j.call_id WHERE {WANTED} ORDER BY j.id"
+            ))
+            .map_err(|e| self.sql(e))?;
+        let job_rows = jobs
+            .query_map([since_ms], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    JobRow {
+                        id: r.get(1)?,
+                        kind: r.get(2)?,
+                        state: r.get(3)?,
+                        attempts: r.get(4)?,
+                        next_ms: r.get(5)?,
+                        error_code: r.get(6)?,
+                        error_message: r.get(7)?,
+                        payload: r.get(8)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut registers: HashMap<i64, JobBrief> = HashMap::new();
+        let mut recordings: HashMap<i64, Vec<RecordingBrief>> = HashMap::new();
+        for row in job_rows {
+            let (call_id, job) = row.map_err(|e| self.sql(e))?;
+            let brief = job.brief()?;
+            if job.kind == "register" {
+                registers.insert(call_id, brief);
+            } else {
+                let payload: AttachPayload =
+                    serde_json::from_str(job.payload.as_deref().unwrap_or_default())
+                        .map_err(corrupt)?;
+                let file_name = payload
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if brief.state != JobState::Discarded {
+                    recordings.entry(call_id).or_default().push(RecordingBrief {
+                        job: brief,
+                        file_name,
+                    });
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(order.len());
+        for id in order {
+            let (Some((call, created_ms)), Some(register)) =
+                (by_id.remove(&id), registers.remove(&id))
+            else {
+                continue;
+            };
+            if register.state == JobState::Discarded {
+                continue;
+            }
+            out.push(CallRecord {
+                call_id: id,
+                request: call.request,
+                created_ms,
+                register,
+                registration: call.registration,
+                task_url: None,
+                recordings: recordings.remove(&id).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
     fn views<P: rusqlite::Params>(
         &self,
         filter: &str,
@@ -631,6 +735,32 @@ impl Store {
             out.push(raw.map_err(|e| self.sql(e))?.into_view()?);
         }
         Ok(out)
+    }
+}
+
+struct JobRow {
+    id: i64,
+    kind: String,
+    state: String,
+    attempts: u32,
+    next_ms: i64,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    payload: Option<String>,
+}
+
+impl JobRow {
+    fn brief(&self) -> Result<JobBrief, StoreError> {
+        let state = JobState::from_name(&self.state)
+            .ok_or_else(|| corrupt(format!("unknown job state {}", self.state)))?;
+        Ok(JobBrief {
+            id: JobId(self.id),
+            state,
+            attempts: self.attempts,
+            next_attempt_ms: (state == JobState::Pending).then_some(self.next_ms),
+            error_code: self.error_code.clone(),
+            error_message: self.error_message.clone(),
+        })
     }
 }
 

@@ -3,7 +3,9 @@
 //! a [`Service`] running on tokio through the `bus`.
 
 mod engine;
+mod recording;
 mod window;
 
 pub use engine::{CredentialsError, Engine, PumpError};
+pub use recording::{RecordingError, check_recording};
 pub use window::{Service, ServiceHandle};

@@ -1,14 +1,16 @@
 //! The service behind the window: takes `Command`s, stores work in the outbox, sends it,
-//! and reports `Event`s. Runs on tokio, so it keeps working while the window is minimized.
+//! and reports `Event`s — including the call list, rebuilt from the outbox after every
+//! change. Runs on tokio, so it keeps working while the window is minimized.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{Local, TimeZone as _};
 use tokio::sync::{Notify, mpsc};
 
-use super::Engine;
+use super::{Engine, check_recording};
 use crate::bus::{Command, Event, UiSender};
-use crate::domain::{AttachTarget, JobKind, JobState};
+use crate::domain::{JobKind, JobState};
 use crate::outbox::{JobEvent, Listener, now_ms};
 
 /// The window's handle: sends commands without ever blocking.
@@ -55,6 +57,33 @@ impl Service {
     }
 }
 
+/// Midnight today, local time, in Unix ms.
+fn start_of_day_ms() -> i64 {
+    let today = Local::now().date_naive();
+    today
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| Local.from_local_datetime(&midnight).earliest())
+        .map_or(0, |t| t.timestamp_millis())
+}
+
+/// Sends the window the calls of the day as they stand in the outbox.
+async fn publish_calls(engine: &Engine, ui: &UiSender) {
+    match engine.outbox().call_records(start_of_day_ms()).await {
+        Ok(mut calls) => {
+            for call in &mut calls {
+                if let Some(reg) = &call.registration {
+                    call.task_url = Some(engine.task_url(reg.task_id).await);
+                }
+            }
+            ui.send(Event::Calls(calls)).await;
+        }
+        Err(e) => {
+            ui.send(Event::Notice(format!("The call list cannot be read: {e}")))
+                .await;
+        }
+    }
+}
+
 async fn command_loop(
     engine: Arc<Engine>,
     ui: UiSender,
@@ -62,52 +91,67 @@ async fn command_loop(
     kick: Arc<Notify>,
 ) {
     while let Some(command) = rx.recv().await {
-        match command {
+        let outcome: Result<(), String> = match command {
             Command::Register(call) => match engine.outbox().add_call(call).await {
                 Ok((job, external_id)) => {
                     ui.send(Event::CallQueued { job, external_id }).await;
                     kick.notify_one();
+                    Ok(())
                 }
-                Err(e) => {
-                    ui.send(Event::Notice(format!("The call could not be stored: {e}")))
-                        .await;
-                }
+                Err(e) => Err(format!("The call could not be stored: {e}")),
             },
-            Command::AttachToTask {
-                path,
-                task_id,
-                external_id,
-            } => {
-                let target = AttachTarget::Task {
-                    task_id,
-                    external_id,
-                };
-                match engine
-                    .outbox()
-                    .add_attachment(path, target, Vec::new())
-                    .await
-                {
-                    Ok(_) => kick.notify_one(),
-                    Err(e) => {
-                        ui.send(Event::Notice(format!(
-                            "The recording could not be queued: {e}"
-                        )))
-                        .await;
+            Command::AttachRecording { call_id, path } => {
+                let checked = tokio::task::spawn_blocking(move || check_recording(&path)).await;
+                match checked {
+                    Ok(Ok((path, _size))) => {
+                        match engine
+                            .outbox()
+                            .add_attachment_to_call(call_id, path, Vec::new())
+                            .await
+                        {
+                            Ok(_) => {
+                                kick.notify_one();
+                                Ok(())
+                            }
+                            Err(e) => Err(format!("The recording could not be queued: {e}")),
+                        }
                     }
+                    Ok(Err(e)) => {
+                        ui.send(Event::AttachRejected {
+                            call_id,
+                            message: e.to_string(),
+                        })
+                        .await;
+                        Ok(())
+                    }
+                    Err(e) => Err(format!("The recording could not be checked: {e}")),
                 }
             }
-            Command::OpenUrl(url) => {
-                if let Err(e) = engine.browser().open(&url) {
-                    ui.send(Event::Notice(e)).await;
+            Command::CancelUpload(job) => {
+                if engine.outbox().cancel(job) {
+                    Ok(())
+                } else {
+                    Err(format!("Job {job} is not uploading any more."))
                 }
             }
+            Command::OpenUrl(url) => engine.browser().open(&url),
             Command::Retry(job) => match engine.outbox().retry(job).await {
-                Ok(()) => kick.notify_one(),
-                Err(e) => {
-                    ui.send(Event::Notice(e.to_string())).await;
+                Ok(()) => {
+                    kick.notify_one();
+                    Ok(())
                 }
+                Err(e) => Err(e.to_string()),
             },
+            Command::Discard(job) => engine
+                .outbox()
+                .discard(job)
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(message) = outcome {
+            ui.send(Event::Notice(message)).await;
         }
+        publish_calls(&engine, &ui).await;
     }
 }
 
@@ -116,6 +160,7 @@ async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
     if let Err(e) = engine.outbox().make_due(true).await {
         ui.send(Event::Notice(e.to_string())).await;
     }
+    publish_calls(&engine, &ui).await;
     let progress_ui = ui.clone();
     let listener: Listener = Arc::new(move |event| {
         if let JobEvent::Progress { job, sent, total } = event {
@@ -125,6 +170,7 @@ async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
     loop {
         let wait = match engine.pump(&listener).await {
             Ok(reports) => {
+                let changed = !reports.is_empty();
                 for report in reports {
                     let event = match (report.state, report.kind, report.registration) {
                         (JobState::Done, JobKind::Register, Some(registration)) => {
@@ -147,6 +193,9 @@ async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
                         }
                     };
                     ui.send(event).await;
+                }
+                if changed {
+                    publish_calls(&engine, &ui).await;
                 }
                 match engine.outbox().next_due_ms().await {
                     Ok(Some(at)) => {

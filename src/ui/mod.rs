@@ -2,6 +2,7 @@
 //! functions that push `Command`s and never do I/O.
 
 pub mod call_form;
+pub mod calls;
 pub mod theme;
 
 use crate::bus::{Command, Event};
@@ -53,6 +54,8 @@ pub struct UiState {
     pub notice: Option<String>,
     /// True when talking to the built-in demo sandbox.
     pub demo: bool,
+    /// The calls of the day.
+    pub list: calls::CallList,
 }
 
 impl UiState {
@@ -85,6 +88,7 @@ impl UiState {
                 message,
                 ..
             } => {
+                self.list.progress.remove(&job);
                 if !self.tracks(job) {
                     return;
                 }
@@ -101,7 +105,37 @@ impl UiState {
                 };
             }
             Event::Notice(text) => self.notice = Some(text),
-            Event::Progress { .. } | Event::Attached { .. } => {}
+            Event::Calls(calls) => {
+                // Progress of uploads that ended is stale.
+                self.list.progress.retain(|job, _| {
+                    calls.iter().any(|c| {
+                        c.recordings.iter().any(|r| {
+                            r.job.id == *job
+                                && matches!(r.job.state, JobState::Pending | JobState::Running)
+                        })
+                    })
+                });
+                self.list.calls = calls;
+            }
+            Event::Progress { job, sent, total } => {
+                let entry = self
+                    .list
+                    .progress
+                    .entry(job)
+                    .or_insert(calls::UploadProgress {
+                        sent,
+                        total,
+                        started: std::time::Instant::now(),
+                    });
+                entry.sent = sent;
+                entry.total = total;
+            }
+            Event::AttachRejected { call_id, message } => {
+                self.list.attach_errors.insert(call_id, message);
+            }
+            Event::Attached { job } => {
+                self.list.progress.remove(&job);
+            }
         }
     }
 
@@ -137,11 +171,37 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
             ui.label(text);
         });
     });
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            call_form::call_form_ui(ui, &mut state.form, commands);
-            ui.add_space(12.0);
-            call_form::outcome_ui(ui, &state.outcome, commands);
+    egui::Panel::left("new_call")
+        .resizable(true)
+        .default_size(400.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                call_form::call_form_ui(ui, &mut state.form, commands);
+                ui.add_space(12.0);
+                call_form::outcome_ui(ui, &state.outcome, commands);
+            });
         });
+    egui::CentralPanel::default().show(ui, |ui| {
+        let hovered = calls::call_list_ui(ui, &mut state.list, commands);
+        for path in calls::dropped_files(ui.ctx()) {
+            match hovered.or_else(|| state.list.calls.first().map(|c| c.call_id)) {
+                Some(call_id) => {
+                    state.list.attach_errors.remove(&call_id);
+                    commands.push(Command::AttachRecording { call_id, path });
+                }
+                None => {
+                    state.notice =
+                        Some("Register the call first, then drop its recording on it.".to_owned());
+                }
+            }
+        }
     });
+}
+
+/// Asks the agent for a recording with the system's file dialog (the only rfd call).
+pub fn pick_recording() -> Option<std::path::PathBuf> {
+    rfd::FileDialog::new()
+        .set_title("Attach recording")
+        .add_filter("Call recordings", &crate::domain::AUDIO_EXTENSIONS)
+        .pick_file()
 }

@@ -1,6 +1,10 @@
-//! The first window, driven through AccessKit with the real service and the sandbox: type a
-//! call, click Register, see the task id come back, open it.
+//! The window, driven through AccessKit with the real service and the sandbox: type a call,
+//! click Register, see the task id come back, open it; attach a recording to its row, follow
+//! and cancel the upload, retry it; refuse a bad file inline.
 
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,14 +15,69 @@ use pyrus_phone::bus;
 use pyrus_phone::cli::sandbox::demo_settings;
 use pyrus_phone::domain::Secret;
 use pyrus_phone::outbox::Outbox;
-use pyrus_phone::platform::browser::RecordingBrowser;
-use pyrus_phone::sandbox::DEMO_SECURITY_KEY;
+use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
+use pyrus_phone::sandbox::{DEMO_SECURITY_KEY, Fault, FaultKind, Route, Sandbox};
 use pyrus_phone::service::{Engine, Service};
 use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::MemoryStore;
 use pyrus_phone::ui::UiState;
 
-use crate::support::start_sandbox;
+use crate::support::{start_sandbox, write_wav};
+
+struct Rig {
+    h: Harness<'static, PhoneApp>,
+    sandbox: Sandbox,
+    browser: Arc<RecordingBrowser>,
+    picked: Rc<RefCell<Option<PathBuf>>>,
+    dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn rig() -> Rig {
+    let runtime = pyrus_phone::runtime::build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = runtime.block_on(start_sandbox(dir.path().join("files")));
+    let settings = demo_settings(&sandbox, &Settings::default());
+    let outbox = Outbox::open(&dir.path().join("outbox.sqlite3")).unwrap();
+    let browser = Arc::new(RecordingBrowser::default());
+    let engine = Arc::new(Engine::new(
+        settings,
+        outbox,
+        Arc::new(MemoryStore::default()),
+        Some(Secret::new(DEMO_SECURITY_KEY)),
+        Arc::clone(&browser) as Arc<dyn Browser>,
+    ));
+    let (tx, rx) = bus::event_channel(64, Arc::new(|| {}));
+    let handle = Service::spawn(runtime.handle(), engine, tx);
+    let picked: Rc<RefCell<Option<PathBuf>>> = Rc::default();
+    let answer = Rc::clone(&picked);
+    let app = PhoneApp::new(
+        UiState {
+            demo: true,
+            ..UiState::default()
+        },
+        rx,
+        handle,
+    )
+    .with_picker(move || answer.borrow_mut().take());
+    let h = Harness::builder()
+        .with_size([1000.0, 700.0])
+        .build_ui_state(
+            |ui, app: &mut PhoneApp| {
+                app.drain_events();
+                app.ui_pass(ui);
+            },
+            app,
+        );
+    Rig {
+        h,
+        sandbox,
+        browser,
+        picked,
+        dir,
+        runtime,
+    }
+}
 
 fn type_into(h: &mut Harness<'_, PhoneApp>, label: &str, text: &str) {
     h.get_by_label(label).focus();
@@ -32,7 +91,7 @@ fn step_until(
     what: &str,
     mut done: impl FnMut(&Harness<'_, PhoneApp>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(20);
     while !done(h) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
@@ -40,66 +99,124 @@ fn step_until(
     }
 }
 
-#[test]
-fn the_first_window_registers_a_call_and_opens_its_task() {
-    let runtime = pyrus_phone::runtime::build().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = runtime.block_on(start_sandbox(dir.path().join("files")));
-    let settings = demo_settings(&sandbox, &Settings::default());
-    let outbox = Outbox::open(&dir.path().join("outbox.sqlite3")).unwrap();
-    let browser = Arc::new(RecordingBrowser::default());
-    let engine = Arc::new(Engine::new(
-        settings,
-        outbox,
-        Arc::new(MemoryStore::default()),
-        Some(Secret::new(DEMO_SECURITY_KEY)),
-        Arc::clone(&browser) as Arc<dyn pyrus_phone::platform::browser::Browser>,
-    ));
-    let (tx, rx) = bus::event_channel(64, Arc::new(|| {}));
-    let handle = Service::spawn(runtime.handle(), engine, tx);
-    let app = PhoneApp::new(
-        UiState {
-            demo: true,
-            ..UiState::default()
-        },
-        rx,
-        handle,
-    );
-    let mut h = Harness::builder().with_size([600.0, 700.0]).build_ui_state(
-        |ui, app: &mut PhoneApp| {
-            app.drain_events();
-            app.ui_pass(ui);
-        },
-        app,
-    );
-    h.run();
-    h.get_by_label("DEMO SANDBOX");
-
-    type_into(&mut h, "From", "+7 977 422-13-38");
-    type_into(&mut h, "To", "+74953009080");
-    type_into(&mut h, "Internal number", "200");
-    h.get_by_label("Register").click();
+fn register(r: &mut Rig) {
+    type_into(&mut r.h, "From", "+7 977 422-13-38");
+    type_into(&mut r.h, "To", "+74953009080");
+    type_into(&mut r.h, "Internal number", "200");
+    r.h.get_by_label("Register").click();
     // A spinner shows while registering, so step rather than run to quiet.
-    h.step();
-    step_until(&mut h, "the task id", |h| {
+    r.h.step();
+    step_until(&mut r.h, "the task id", |h| {
         h.query_by_label("Task 1").is_some()
     });
-    h.get_by_label("New task created");
-    h.get_by_label("Responsible: Ilya Laserson");
+}
 
-    let tasks = sandbox.tasks();
+#[test]
+fn the_window_registers_a_call_and_opens_its_task() {
+    let mut r = rig();
+    r.h.run();
+    r.h.get_by_label("DEMO SANDBOX");
+    register(&mut r);
+    r.h.get_by_label("New task created");
+    r.h.get_by_label("Responsible: Ilya Laserson");
+    let tasks = r.sandbox.tasks();
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0].from_number, "+79774221338");
     assert_eq!(tasks[0].responsible.as_deref(), Some("34231"));
 
-    h.get_by_label("Open task").click();
-    h.run();
-    let url = format!("{}/t#id1", sandbox.base_url());
+    // The call list shows the row with its status and task.
+    step_until(&mut r.h, "the row", |h| {
+        h.query_by_label("Registered").is_some()
+    });
+    r.h.get_by_label("+79774221338 to +74953009080");
+
+    r.h.get_by_label("Open task").click();
+    r.h.run();
+    let url = format!("{}/t#id1", r.sandbox.base_url());
     let deadline = Instant::now() + Duration::from_secs(5);
-    while browser.opened().is_empty() && Instant::now() < deadline {
+    while r.browser.opened().is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(browser.opened(), vec![url]);
+    assert_eq!(r.browser.opened(), vec![url]);
+    let Rig {
+        h,
+        sandbox,
+        runtime,
+        ..
+    } = r;
+    drop(h);
+    runtime.block_on(sandbox.shutdown());
+}
+
+#[test]
+fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
+    let mut r = rig();
+    register(&mut r);
+    step_until(&mut r.h, "the row", |h| {
+        h.query_by_label("Registered").is_some()
+    });
+
+    // A bad file is refused on the row, and nothing is sent.
+    let text = r.dir.path().join("notes.txt");
+    write_wav(&text, 10);
+    *r.picked.borrow_mut() = Some(text);
+    r.h.get_by_label("Attach recording…").click();
+    r.h.run();
+    step_until(&mut r.h, "the inline error", |h| {
+        h.query_by_label_contains("is not an audio file Pyrus attaches")
+            .is_some()
+    });
+    assert_eq!(
+        r.sandbox
+            .requests()
+            .iter()
+            .filter(|q| q.route == Some(Route::Upload))
+            .count(),
+        0
+    );
+
+    // A large recording on a slow server: progress shows, then the agent cancels.
+    let wav = r.dir.path().join("call.wav");
+    write_wav(&wav, 8_000_000);
+    r.sandbox.inject(Fault {
+        route: Route::Upload,
+        kind: FaultKind::Slow { delay_ms: 4_000 },
+        times: 1,
+    });
+    *r.picked.borrow_mut() = Some(wav);
+    r.h.get_by_label("Attach recording…").click();
+    r.h.step();
+    step_until(&mut r.h, "upload progress", |h| {
+        h.query_by_label("Cancel upload").is_some()
+    });
+    r.h.get_by_label_contains("MiB /");
+    r.h.get_by_label("Cancel upload").click();
+    r.h.step();
+    step_until(&mut r.h, "the cancelled chip", |h| {
+        h.query_by_label_contains("the upload was cancelled")
+            .is_some()
+    });
+
+    // Retry sends it; the chip turns to attached and the sandbox holds the recording.
+    r.h.get_by_label("Retry").click();
+    r.h.step();
+    step_until(&mut r.h, "the attached chip", |h| {
+        h.query_by_label("Recording attached").is_some()
+    });
+    let tasks = r.sandbox.tasks();
+    let recordings: Vec<_> = tasks[0]
+        .comments
+        .iter()
+        .filter_map(|c| c.recording.clone())
+        .collect();
+    assert_eq!(recordings.len(), 1);
+    assert_eq!(recordings[0].1, "call.wav");
+    let Rig {
+        h,
+        sandbox,
+        runtime,
+        ..
+    } = r;
     drop(h);
     runtime.block_on(sandbox.shutdown());
 }

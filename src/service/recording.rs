@@ -1,0 +1,110 @@
+//! Checks a recording on disk before anything is stored or sent: it exists, is a file, has an
+//! extension Pyrus attaches, is not empty, fits the upload limit and can be read.
+
+use std::path::{Path, PathBuf};
+
+use crate::domain::{InputError, MAX_UPLOAD_BYTES, check_recording_name};
+
+/// Why a file cannot be attached. Each message says what is wrong; the path comes last.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordingError {
+    /// No such file.
+    #[error("there is no such file: {0}")]
+    Missing(String),
+    /// A directory was given.
+    #[error("this is a directory: give the recording file itself — {0}")]
+    Directory(String),
+    /// Wrong extension.
+    #[error(transparent)]
+    Format(#[from] InputError),
+    /// Zero bytes.
+    #[error("the recording is empty (0 bytes): pick the real recording — {0}")]
+    Empty(String),
+    /// Over the limit.
+    #[error("the recording is {size_mib} MiB — Pyrus accepts at most 2 GiB: {path}")]
+    TooLarge {
+        /// Its size in MiB.
+        size_mib: u64,
+        /// The file.
+        path: String,
+    },
+    /// Cannot be read.
+    #[error("cannot read the recording ({reason}): {path}")]
+    Unreadable {
+        /// What the OS said.
+        reason: String,
+        /// The file.
+        path: String,
+    },
+}
+
+/// Checks `path`; returns its absolute form and size.
+pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
+    let shown = path.display().to_string();
+    let unreadable = |e: &std::io::Error| RecordingError::Unreadable {
+        reason: e.to_string(),
+        path: shown.clone(),
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(RecordingError::Missing(shown));
+        }
+        Err(e) => return Err(unreadable(&e)),
+    };
+    if meta.is_dir() {
+        return Err(RecordingError::Directory(shown));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    check_recording_name(&name)?;
+    if meta.len() == 0 {
+        return Err(RecordingError::Empty(shown));
+    }
+    if meta.len() > MAX_UPLOAD_BYTES {
+        return Err(RecordingError::TooLarge {
+            size_mib: meta.len() / (1024 * 1024),
+            path: shown,
+        });
+    }
+    std::fs::File::open(path).map_err(|e| unreadable(&e))?;
+    let absolute = std::path::absolute(path).map_err(|e| unreadable(&e))?;
+    Ok((absolute, meta.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RecordingError, check_recording};
+
+    #[test]
+    fn names_each_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        assert!(matches!(
+            check_recording(&p("none.wav")),
+            Err(RecordingError::Missing(_))
+        ));
+        std::fs::create_dir(p("d.wav")).unwrap();
+        assert!(matches!(
+            check_recording(&p("d.wav")),
+            Err(RecordingError::Directory(_))
+        ));
+        std::fs::File::create(p("e.wav")).unwrap();
+        assert!(matches!(
+            check_recording(&p("e.wav")),
+            Err(RecordingError::Empty(_))
+        ));
+        std::fs::File::create(p("x.txt")).unwrap();
+        assert!(matches!(
+            check_recording(&p("x.txt")),
+            Err(RecordingError::Format(_))
+        ));
+        std::io::Write::write_all(&mut std::fs::File::create(p("ok.mp3")).unwrap(), b"ID3")
+            .unwrap();
+        let (abs, size) = check_recording(&p("ok.mp3")).unwrap();
+        assert!(abs.is_absolute());
+        assert_eq!(size, 3);
+    }
+}
