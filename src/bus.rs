@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::domain::{CallRecord, CallRequest, ExternalId, JobId, JobState, Registration};
+use crate::domain::{CallRecord, CallRequest, ExternalId, JobId, JobState, Registration, Secret};
+use crate::settings::Settings;
 
 /// Wakes the window (in the app: `egui::Context::request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -31,6 +32,44 @@ pub enum Command {
     Retry(JobId),
     /// Give up on a job (kept as discarded, never sent).
     Discard(JobId),
+    /// Check credentials against the auth URL without saving them. With no key, the one
+    /// stored for the login is used.
+    TestConnection {
+        /// The settings to try.
+        settings: Box<Settings>,
+        /// A newly typed security key.
+        key: Option<Secret>,
+    },
+    /// Save settings (and a newly typed key into the OS keyring), then use them.
+    SaveSettings {
+        /// The new settings.
+        settings: Box<Settings>,
+        /// A newly typed security key.
+        key: Option<Secret>,
+    },
+}
+
+/// How the service stands with Pyrus, for the status bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connection {
+    /// Nothing sent yet.
+    #[default]
+    Unknown,
+    /// The last exchange succeeded.
+    SignedIn,
+    /// Pyrus could not be reached; work is kept and retried.
+    Offline,
+    /// Credentials are missing or refused; nothing is sent until they are fixed.
+    NeedsCredentials,
+}
+
+/// The status bar's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Status {
+    /// How the service stands with Pyrus.
+    pub connection: Connection,
+    /// Jobs not yet done (pending, running, failed or parked).
+    pub open_jobs: usize,
 }
 
 /// What the service tells the window.
@@ -91,6 +130,14 @@ pub enum Event {
     },
     /// Something the agent should read (a command could not be carried out).
     Notice(String),
+    /// The status bar's figures changed.
+    Status(Status),
+    /// The settings in force (at start and after a save).
+    Settings(Box<Settings>),
+    /// A save was refused or failed; nothing changed.
+    SettingsRejected(String),
+    /// The answer to `TestConnection`: what worked, or what to fix.
+    ConnectionTested(Result<String, String>),
 }
 
 /// The service's end of the event channel.

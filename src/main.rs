@@ -14,10 +14,10 @@ use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::SystemBrowser;
 use pyrus_phone::platform::paths::Paths;
 use pyrus_phone::sandbox::DEMO_SECURITY_KEY;
-use pyrus_phone::service::{Engine, Service};
-use pyrus_phone::settings::credentials::{KeyringStore, MemoryStore, SecretStore};
+use pyrus_phone::service::{Engine, EngineFactory, Service, Setup};
+use pyrus_phone::settings::credentials::{KeyringStore, MemoryStore};
 use pyrus_phone::settings::{EnvOverrides, Settings};
-use pyrus_phone::ui::UiState;
+use pyrus_phone::ui::{UiState, View};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
 }
 
 /// Opens the window; in demo mode (asked for, or no account configured) against an
-/// in-process sandbox.
+/// in-process sandbox. Saving an account in the settings view switches to it.
 fn run_window(
     runtime: &tokio::runtime::Runtime,
     ctx: &Context,
@@ -76,37 +76,59 @@ fn run_window(
 ) -> Result<(), String> {
     let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
     settings.apply(&ctx.env);
-    let demo = demo_asked || (!settings.has_account() && ctx.key_override.is_none());
-    let (paths, settings, secrets, key, sandbox): (_, _, Arc<dyn SecretStore>, _, _) = if demo {
+    let no_account = !settings.has_account();
+    let demo = demo_asked || no_account;
+
+    let real_paths = ctx.paths.clone();
+    let key_override = ctx.key_override.clone();
+    let browser = Arc::clone(&ctx.browser);
+    let env = ctx.env.clone();
+    let open_engine: EngineFactory = Box::new(move |saved: &Settings| {
+        let mut settings = saved.clone();
+        settings.apply(&env);
+        let outbox = Outbox::open(&real_paths.database_file()).map_err(|e| e.to_string())?;
+        Ok(Engine::new(
+            settings,
+            outbox,
+            Arc::new(KeyringStore),
+            key_override.clone(),
+            Arc::clone(&browser),
+        ))
+    });
+
+    let (engine, sandbox) = if demo {
         let paths = ctx.paths.demo();
+        // The demo sandbox forgets everything when it stops; so does the demo's outbox.
+        if paths.data_dir.exists() {
+            std::fs::remove_dir_all(&paths.data_dir).map_err(|e| {
+                format!(
+                    "cannot reset the demo data in {}: {e}",
+                    paths.data_dir.display()
+                )
+            })?;
+        }
         let sandbox = runtime
             .block_on(cli::sandbox::start_demo(&paths, 0))
             .map_err(|e| format!("cannot start the demo sandbox: {e}"))?;
-        let settings = cli::sandbox::demo_settings(&sandbox, &settings);
-        (
-            paths,
-            settings,
+        let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
+        let engine = Engine::new(
+            cli::sandbox::demo_settings(&sandbox, &settings),
+            outbox,
             Arc::new(MemoryStore::default()),
             Some(Secret::new(DEMO_SECURITY_KEY)),
-            Some(sandbox),
-        )
+            Arc::clone(&ctx.browser),
+        );
+        (engine, Some(sandbox))
     } else {
-        (
-            ctx.paths.clone(),
-            settings,
-            Arc::new(KeyringStore),
-            ctx.key_override.clone(),
-            None,
-        )
+        (open_engine(&settings)?, None)
     };
-    let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
-    let engine = Arc::new(Engine::new(
-        settings,
-        outbox,
-        secrets,
-        key,
-        Arc::clone(&ctx.browser),
-    ));
+    let setup = Setup {
+        settings_path: ctx.paths.settings_file(),
+        secrets: Arc::new(KeyringStore),
+        editable: settings,
+        open_engine,
+    };
+    let engine = Arc::new(engine);
     tracing::info!(demo, "opening the window");
     eframe::run_native(
         "pyrus-phone",
@@ -115,9 +137,16 @@ fn run_window(
             let egui_ctx = cc.egui_ctx.clone();
             let (ui_tx, ui_rx) =
                 bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
-            let handle = Service::spawn(runtime.handle(), engine, ui_tx);
+            let handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
+            let first_run = no_account && !demo_asked;
             let state = UiState {
                 demo,
+                first_run,
+                view: if first_run {
+                    View::Settings
+                } else {
+                    View::Calls
+                },
                 ..UiState::default()
             };
             Ok(Box::new(PhoneApp::new(state, ui_rx, handle)))

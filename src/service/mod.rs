@@ -8,4 +8,4 @@ mod window;
 
 pub use engine::{CredentialsError, Engine, PumpError};
 pub use recording::{RecordingError, check_recording};
-pub use window::{Service, ServiceHandle};
+pub use window::{EngineFactory, Service, ServiceHandle, Setup};

@@ -1,17 +1,45 @@
 //! The service behind the window: takes `Command`s, stores work in the outbox, sends it,
-//! and reports `Event`s — including the call list, rebuilt from the outbox after every
-//! change. Runs on tokio, so it keeps working while the window is minimized.
+//! and reports `Event`s — the call list (rebuilt from the outbox after every change), the
+//! status bar's figures, settings. Runs on tokio, so it keeps working while the window is
+//! minimized. Saving settings builds a new engine from them and swaps it in.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{Local, TimeZone as _};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Engine, check_recording};
-use crate::bus::{Command, Event, UiSender};
-use crate::domain::{JobKind, JobState};
-use crate::outbox::{JobEvent, Listener, now_ms};
+use crate::bus::{Command, Connection, Event, Status, UiSender};
+use crate::domain::{JobKind, JobState, Secret};
+use crate::outbox::{JobEvent, JobReport, Listener, now_ms};
+use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
+use crate::settings::credentials::SecretStore;
+use crate::settings::{OpenTask, Settings};
+
+/// Builds an engine for saved settings (the real outbox, the keyring, env overrides).
+pub type EngineFactory = Box<dyn Fn(&Settings) -> Result<Engine, String> + Send + Sync>;
+
+/// Where saved settings and keys go, and how an engine is made from them.
+pub struct Setup {
+    /// The settings file.
+    pub settings_path: PathBuf,
+    /// The OS keyring (or memory in tests).
+    pub secrets: Arc<dyn SecretStore>,
+    /// The settings the settings view starts from (the file's, even in the demo).
+    pub editable: Settings,
+    /// Makes the engine that replaces the current one after a save.
+    pub open_engine: EngineFactory,
+}
+
+impl std::fmt::Debug for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setup")
+            .field("settings_path", &self.settings_path)
+            .finish_non_exhaustive()
+    }
+}
 
 /// The window's handle: sends commands without ever blocking.
 #[derive(Debug, Clone)]
@@ -33,6 +61,27 @@ impl ServiceHandle {
     }
 }
 
+/// The engine in use; replaced when settings are saved.
+struct Current(RwLock<Arc<Engine>>);
+
+impl Current {
+    fn get(&self) -> Arc<Engine> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+    fn set(&self, engine: Engine) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(engine);
+    }
+}
+
+/// Shared by the two loops.
+struct Shared {
+    current: Current,
+    ui: UiSender,
+    kick: Notify,
+    setup: Setup,
+    connection: RwLock<Connection>,
+}
+
 /// The running service.
 #[derive(Debug)]
 pub struct Service;
@@ -43,16 +92,18 @@ impl Service {
         runtime: &tokio::runtime::Handle,
         engine: Arc<Engine>,
         ui: UiSender,
+        setup: Setup,
     ) -> ServiceHandle {
         let (tx, rx) = mpsc::channel(64);
-        let kick = Arc::new(Notify::new());
-        runtime.spawn(command_loop(
-            Arc::clone(&engine),
-            ui.clone(),
-            rx,
-            Arc::clone(&kick),
-        ));
-        runtime.spawn(send_loop(engine, ui, kick));
+        let shared = Arc::new(Shared {
+            current: Current(RwLock::new(engine)),
+            ui,
+            kick: Notify::new(),
+            setup,
+            connection: RwLock::new(Connection::Unknown),
+        });
+        runtime.spawn(command_loop(Arc::clone(&shared), rx));
+        runtime.spawn(send_loop(shared));
         ServiceHandle { commands: tx }
     }
 }
@@ -66,36 +117,66 @@ fn start_of_day_ms() -> i64 {
         .map_or(0, |t| t.timestamp_millis())
 }
 
-/// Sends the window the calls of the day as they stand in the outbox.
-async fn publish_calls(engine: &Engine, ui: &UiSender) {
-    match engine.outbox().call_records(start_of_day_ms()).await {
-        Ok(mut calls) => {
-            for call in &mut calls {
-                if let Some(reg) = &call.registration {
-                    call.task_url = Some(engine.task_url(reg.task_id).await);
+impl Shared {
+    fn set_connection(&self, connection: Connection) {
+        *self
+            .connection
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = connection;
+    }
+
+    /// Sends the window the calls of the day and the status bar's figures.
+    async fn publish(&self) {
+        let engine = self.current.get();
+        match engine.outbox().call_records(start_of_day_ms()).await {
+            Ok(mut calls) => {
+                for call in &mut calls {
+                    if let Some(reg) = &call.registration {
+                        call.task_url = Some(engine.task_url(reg.task_id).await);
+                    }
                 }
+                self.ui.send(Event::Calls(calls)).await;
             }
-            ui.send(Event::Calls(calls)).await;
+            Err(e) => {
+                self.ui
+                    .send(Event::Notice(format!("The call list cannot be read: {e}")))
+                    .await;
+            }
         }
-        Err(e) => {
-            ui.send(Event::Notice(format!("The call list cannot be read: {e}")))
-                .await;
-        }
+        let open_jobs = engine
+            .outbox()
+            .open_jobs()
+            .await
+            .map_or(0, |jobs| jobs.len());
+        let connection = *self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.ui
+            .send(Event::Status(Status {
+                connection,
+                open_jobs,
+            }))
+            .await;
+    }
+
+    async fn notice(&self, text: String) {
+        self.ui.send(Event::Notice(text)).await;
     }
 }
 
-async fn command_loop(
-    engine: Arc<Engine>,
-    ui: UiSender,
-    mut rx: mpsc::Receiver<Command>,
-    kick: Arc<Notify>,
-) {
+async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
+    shared
+        .ui
+        .send(Event::Settings(Box::new(shared.setup.editable.clone())))
+        .await;
     while let Some(command) = rx.recv().await {
+        let engine = shared.current.get();
         let outcome: Result<(), String> = match command {
             Command::Register(call) => match engine.outbox().add_call(call).await {
                 Ok((job, external_id)) => {
-                    ui.send(Event::CallQueued { job, external_id }).await;
-                    kick.notify_one();
+                    shared.ui.send(Event::CallQueued { job, external_id }).await;
+                    shared.kick.notify_one();
                     Ok(())
                 }
                 Err(e) => Err(format!("The call could not be stored: {e}")),
@@ -110,18 +191,20 @@ async fn command_loop(
                             .await
                         {
                             Ok(_) => {
-                                kick.notify_one();
+                                shared.kick.notify_one();
                                 Ok(())
                             }
                             Err(e) => Err(format!("The recording could not be queued: {e}")),
                         }
                     }
                     Ok(Err(e)) => {
-                        ui.send(Event::AttachRejected {
-                            call_id,
-                            message: e.to_string(),
-                        })
-                        .await;
+                        shared
+                            .ui
+                            .send(Event::AttachRejected {
+                                call_id,
+                                message: e.to_string(),
+                            })
+                            .await;
                         Ok(())
                     }
                     Err(e) => Err(format!("The recording could not be checked: {e}")),
@@ -137,7 +220,7 @@ async fn command_loop(
             Command::OpenUrl(url) => engine.browser().open(&url),
             Command::Retry(job) => match engine.outbox().retry(job).await {
                 Ok(()) => {
-                    kick.notify_one();
+                    shared.kick.notify_one();
                     Ok(())
                 }
                 Err(e) => Err(e.to_string()),
@@ -147,36 +230,161 @@ async fn command_loop(
                 .discard(job)
                 .await
                 .map_err(|e| e.to_string()),
+            Command::TestConnection { settings, key } => {
+                let result = test_connection(&shared.setup, &settings, key).await;
+                shared.ui.send(Event::ConnectionTested(result)).await;
+                Ok(())
+            }
+            Command::SaveSettings { settings, key } => {
+                match save_settings(&shared.setup, &settings, key).await {
+                    Ok(new_engine) => {
+                        shared.current.set(new_engine);
+                        shared.set_connection(Connection::Unknown);
+                        shared.ui.send(Event::Settings(settings)).await;
+                        shared.kick.notify_one();
+                    }
+                    Err(message) => {
+                        shared.ui.send(Event::SettingsRejected(message)).await;
+                    }
+                }
+                Ok(())
+            }
         };
         if let Err(message) = outcome {
-            ui.send(Event::Notice(message)).await;
+            shared.notice(message).await;
         }
-        publish_calls(&engine, &ui).await;
+        shared.publish().await;
     }
 }
 
-/// Sends due work whenever kicked or when the next job falls due.
-async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
-    if let Err(e) = engine.outbox().make_due(true).await {
-        ui.send(Event::Notice(e.to_string())).await;
+/// The key to use: a newly typed one, or the one stored for the login.
+async fn key_for(setup: &Setup, login: &str, typed: Option<Secret>) -> Result<Secret, String> {
+    if let Some(key) = typed.filter(|k| !k.is_blank()) {
+        return Ok(key);
     }
-    publish_calls(&engine, &ui).await;
-    let progress_ui = ui.clone();
+    let secrets = Arc::clone(&setup.secrets);
+    let login = login.to_owned();
+    let stored = tokio::task::spawn_blocking(move || secrets.get(&login))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    stored.ok_or_else(|| "Type the security key: none is stored for this login yet.".to_owned())
+}
+
+fn check_fields(settings: &Settings) -> Result<(), String> {
+    if settings.pyrus.login.trim().is_empty() {
+        return Err("Type the login of the Pyrus bot (or user).".to_owned());
+    }
+    if settings.pyrus.account_id.trim().is_empty() {
+        return Err(
+            "Type the account id shown in the API telephony extension in Pyrus.".to_owned(),
+        );
+    }
+    crate::pyrus::check_url(settings.pyrus.auth_url.trim()).map_err(|e| e.to_string())?;
+    if let Some(web) = settings
+        .pyrus
+        .web_base
+        .as_deref()
+        .filter(|w| !w.trim().is_empty())
+    {
+        crate::pyrus::check_url(web.trim()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+async fn test_connection(
+    setup: &Setup,
+    settings: &Settings,
+    key: Option<Secret>,
+) -> Result<String, String> {
+    check_fields(settings)?;
+    let key = key_for(setup, settings.pyrus.login.trim(), key).await?;
+    let client = PyrusClient::new(
+        ClientConfig::new(settings.pyrus.auth_url.trim()),
+        Credentials {
+            login: settings.pyrus.login.trim().to_owned(),
+            security_key: key,
+            person_id: settings.pyrus.person_id,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let endpoints = client.login().await.map_err(|e| e.to_string())?;
+    Ok(format!("Signed in. API at {}", endpoints.api_url))
+}
+
+async fn save_settings(
+    setup: &Setup,
+    settings: &Settings,
+    key: Option<Secret>,
+) -> Result<Engine, String> {
+    check_fields(settings)?;
+    let login = settings.pyrus.login.trim().to_owned();
+    if let Some(key) = key.filter(|k| !k.is_blank()) {
+        let secrets = Arc::clone(&setup.secrets);
+        let l = login.clone();
+        tokio::task::spawn_blocking(move || secrets.set(&l, &key))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    }
+    let path = setup.settings_path.clone();
+    let to_save = settings.clone();
+    tokio::task::spawn_blocking(move || to_save.save(&path))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let engine = (setup.open_engine)(settings)?;
+    engine
+        .outbox()
+        .make_due(true)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(engine)
+}
+
+fn connection_after(reports: &[JobReport], before: Connection) -> Connection {
+    reports.iter().fold(before, |c, r| match r.state {
+        JobState::Done => Connection::SignedIn,
+        JobState::NeedsCredentials => Connection::NeedsCredentials,
+        JobState::Pending => Connection::Offline,
+        _ => c,
+    })
+}
+
+/// Sends due work whenever kicked or when the next job falls due.
+async fn send_loop(shared: Arc<Shared>) {
+    if let Err(e) = shared.current.get().outbox().make_due(true).await {
+        shared.notice(e.to_string()).await;
+    }
+    shared.publish().await;
+    let progress_ui = shared.ui.clone();
     let listener: Listener = Arc::new(move |event| {
         if let JobEvent::Progress { job, sent, total } = event {
             progress_ui.offer(Event::Progress { job, sent, total });
         }
     });
     loop {
+        let engine = shared.current.get();
         let wait = match engine.pump(&listener).await {
             Ok(reports) => {
+                let before = *shared
+                    .connection
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner);
+                shared.set_connection(connection_after(&reports, before));
                 let changed = !reports.is_empty();
                 for report in reports {
                     let event = match (report.state, report.kind, report.registration) {
                         (JobState::Done, JobKind::Register, Some(registration)) => {
+                            let task_url = engine.task_url(registration.task_id).await;
+                            if engine.settings().window.open_task == OpenTask::App
+                                && let Err(e) = engine.browser().open(&task_url)
+                            {
+                                shared.notice(e).await;
+                            }
                             Event::Registered {
                                 job: report.job,
-                                task_url: engine.task_url(registration.task_id).await,
+                                task_url,
                                 registration,
                             }
                         }
@@ -192,10 +400,10 @@ async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
                             }
                         }
                     };
-                    ui.send(event).await;
+                    shared.ui.send(event).await;
                 }
                 if changed {
-                    publish_calls(&engine, &ui).await;
+                    shared.publish().await;
                 }
                 match engine.outbox().next_due_ms().await {
                     Ok(Some(at)) => {
@@ -203,18 +411,20 @@ async fn send_loop(engine: Arc<Engine>, ui: UiSender, kick: Arc<Notify>) {
                     }
                     Ok(None) => Duration::from_secs(3600),
                     Err(e) => {
-                        ui.send(Event::Notice(e.to_string())).await;
+                        shared.notice(e.to_string()).await;
                         Duration::from_secs(30)
                     }
                 }
             }
             Err(e) => {
-                ui.send(Event::Notice(e.to_string())).await;
+                shared.set_connection(Connection::NeedsCredentials);
+                shared.notice(e.to_string()).await;
+                shared.publish().await;
                 Duration::from_secs(3600)
             }
         };
         tokio::select! {
-            () = kick.notified() => {}
+            () = shared.kick.notified() => {}
             () = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
         }
     }

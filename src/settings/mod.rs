@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Mapping;
-use crate::pyrus::DEFAULT_AUTH_URL;
+pub use crate::pyrus::DEFAULT_AUTH_URL;
 
 /// The current settings format.
 pub const SETTINGS_VERSION: u32 = 1;
@@ -27,6 +27,8 @@ pub struct Settings {
     pub pyrus: PyrusSettings,
     /// Defaults for new calls.
     pub defaults: CallDefaults,
+    /// How the window behaves.
+    pub window: WindowSettings,
 }
 
 impl Default for Settings {
@@ -35,8 +37,37 @@ impl Default for Settings {
             version: SETTINGS_VERSION,
             pyrus: PyrusSettings::default(),
             defaults: CallDefaults::default(),
+            window: WindowSettings::default(),
         }
     }
+}
+
+/// Who opens a registered call's task in the agent's browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenTask {
+    /// pyrus-phone opens the link when the call is registered.
+    #[default]
+    App,
+    /// Pyrus opens it for the user whose Work phone matches the internal number (opening it
+    /// here too would give the agent two tabs).
+    Pyrus,
+    /// Nobody: the agent clicks "Open task".
+    Nobody,
+}
+
+/// The window's own settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct WindowSettings {
+    /// Who opens the task of a call registered from the window.
+    pub open_task: OpenTask,
+    /// Interface language code (`en`, `ru`); the system's when empty.
+    pub language: Option<String>,
+    /// Keep the window above others.
+    pub always_on_top: bool,
+    /// Country for numbers typed without a country code (ISO 3166 code, e.g. `RU`).
+    pub default_country: Option<String>,
 }
 
 /// Pyrus connection settings (no secrets).

@@ -3,10 +3,22 @@
 
 pub mod call_form;
 pub mod calls;
+pub mod settings_view;
 pub mod theme;
 
-use crate::bus::{Command, Event};
+use crate::bus::{Command, Connection, Event, Status};
 use crate::domain::{JobId, JobState, Registration};
+use crate::settings::Settings;
+
+/// Which view fills the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// The new-call form and the call list.
+    #[default]
+    Calls,
+    /// The settings.
+    Settings,
+}
 
 /// Where the last registration stands.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,6 +68,16 @@ pub struct UiState {
     pub demo: bool,
     /// The calls of the day.
     pub list: calls::CallList,
+    /// Which view is shown.
+    pub view: View,
+    /// The settings in force, once the service has said.
+    pub settings: Option<Settings>,
+    /// The settings view's edit buffers.
+    pub settings_form: settings_view::SettingsForm,
+    /// Connection state and open job count.
+    pub status: Status,
+    /// No account was configured at start: the settings view greets the agent.
+    pub first_run: bool,
 }
 
 impl UiState {
@@ -136,6 +158,31 @@ impl UiState {
             Event::Attached { job } => {
                 self.list.progress.remove(&job);
             }
+            Event::Status(status) => self.status = status,
+            Event::Settings(settings) => {
+                let form = &mut self.settings_form;
+                if form.saving {
+                    // A save went through: the new settings (and a real account) are in force.
+                    form.saving = false;
+                    form.saved = true;
+                    form.key.clear();
+                    form.original = (*settings).clone();
+                    form.draft = (*settings).clone();
+                    self.demo = false;
+                    self.first_run = false;
+                } else if !form.dirty() {
+                    *form = settings_view::SettingsForm::new(&settings);
+                }
+                self.settings = Some(*settings);
+            }
+            Event::SettingsRejected(message) => {
+                self.settings_form.saving = false;
+                self.settings_form.save_error = Some(message);
+            }
+            Event::ConnectionTested(result) => {
+                self.settings_form.testing = false;
+                self.settings_form.test_result = Some(result);
+            }
         }
     }
 
@@ -149,37 +196,88 @@ impl UiState {
     }
 }
 
+fn status_text(state: &UiState) -> String {
+    let connection = match state.status.connection {
+        Connection::Unknown => "Not connected yet",
+        Connection::SignedIn => "Signed in",
+        Connection::Offline => "Offline — retrying",
+        Connection::NeedsCredentials => "Credentials needed",
+    };
+    let jobs = match state.status.open_jobs {
+        0 => "nothing waiting".to_owned(),
+        1 => "1 job waiting".to_owned(),
+        n => format!("{n} jobs waiting"),
+    };
+    format!("{connection} · {jobs}")
+}
+
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     egui::Panel::top("top_bar").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.heading("pyrus-phone");
+            ui.separator();
+            ui.selectable_value(&mut state.view, View::Calls, "Calls");
+            ui.selectable_value(&mut state.view, View::Settings, "Settings");
             if state.demo {
-                ui.label(theme::badge("DEMO SANDBOX")).on_hover_text(
-                    "No Pyrus account is configured: calls go to a built-in sandbox.",
-                );
+                ui.separator();
+                ui.label(theme::badge("DEMO SANDBOX"))
+                    .on_hover_text("No Pyrus account is in use: calls go to a built-in sandbox.");
             }
         });
     });
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         ui.horizontal(|ui| {
-            let text = match &state.notice {
-                Some(n) => n.clone(),
-                None if state.demo => "Demo: registering against the built-in sandbox".to_owned(),
-                None => "Ready".to_owned(),
+            let colour = match state.status.connection {
+                Connection::SignedIn => theme::OK,
+                Connection::Offline => theme::WARN,
+                Connection::NeedsCredentials => theme::ERROR,
+                Connection::Unknown => theme::PENDING,
             };
-            ui.label(text);
+            ui.colored_label(colour, status_text(state));
+            if let Some(notice) = &state.notice {
+                ui.separator();
+                ui.label(notice);
+            }
         });
     });
+    match state.view {
+        View::Settings => {
+            egui::CentralPanel::default().show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    if state.first_run {
+                        ui.label(egui::RichText::new("Welcome to pyrus-phone").heading());
+                        ui.label("Connect it to your Pyrus account below, or try it first against the built-in demo sandbox.");
+                        if ui.button("Try the demo").clicked() {
+                            state.first_run = false;
+                            state.view = View::Calls;
+                        }
+                        ui.separator();
+                    }
+                    let action = settings_view::settings_ui(ui, &mut state.settings_form, state.demo, commands);
+                    if action == settings_view::SettingsAction::Close {
+                        state.view = View::Calls;
+                    }
+                });
+            });
+        }
+        View::Calls => calls_view_ui(ui, state, commands),
+    }
+}
+
+fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     egui::Panel::left("new_call")
         .resizable(true)
-        .default_size(400.0)
+        .default_size(420.0)
+        .size_range(360.0..=640.0)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                call_form::call_form_ui(ui, &mut state.form, commands);
-                ui.add_space(12.0);
-                call_form::outcome_ui(ui, &state.outcome, commands);
-            });
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    call_form::call_form_ui(ui, &mut state.form, commands);
+                    ui.add_space(12.0);
+                    call_form::outcome_ui(ui, &state.outcome, commands);
+                });
         });
     egui::CentralPanel::default().show(ui, |ui| {
         let hovered = calls::call_list_ui(ui, &mut state.list, commands);

@@ -16,3 +16,4 @@ mod client_any_server;
 mod keyring;
 mod sandbox_api;
 mod window;
+mod window_settings;

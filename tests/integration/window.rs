@@ -3,6 +3,7 @@
 //! and cancel the upload, retry it; refuse a bad file inline.
 
 use std::cell::RefCell;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -16,50 +17,99 @@ use pyrus_phone::cli::sandbox::demo_settings;
 use pyrus_phone::domain::Secret;
 use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
-use pyrus_phone::sandbox::{DEMO_SECURITY_KEY, Fault, FaultKind, Route, Sandbox};
-use pyrus_phone::service::{Engine, Service};
+use pyrus_phone::sandbox::{DEMO_SECURITY_KEY, Fault, FaultKind, Route, Sandbox, SandboxConfig};
+use pyrus_phone::service::{Engine, Service, Setup};
 use pyrus_phone::settings::Settings;
-use pyrus_phone::settings::credentials::MemoryStore;
+use pyrus_phone::settings::credentials::{MemoryStore, SecretStore};
 use pyrus_phone::ui::UiState;
 
-use crate::support::{start_sandbox, write_wav};
+use crate::support::write_wav;
 
-struct Rig {
-    h: Harness<'static, PhoneApp>,
-    sandbox: Sandbox,
-    browser: Arc<RecordingBrowser>,
-    picked: Rc<RefCell<Option<PathBuf>>>,
-    dir: tempfile::TempDir,
-    runtime: tokio::runtime::Runtime,
+pub struct Rig {
+    pub h: Harness<'static, PhoneApp>,
+    pub sandbox: Sandbox,
+    pub browser: Arc<RecordingBrowser>,
+    pub picked: Rc<RefCell<Option<PathBuf>>>,
+    pub dir: tempfile::TempDir,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// How a rig starts: the settings the view edits, where keys go, the window's first state.
+pub struct RigOptions {
+    pub sandbox: Option<SandboxConfig>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub editable: Option<Settings>,
+    pub state: UiState,
+}
+
+impl Default for RigOptions {
+    fn default() -> Self {
+        Self {
+            sandbox: None,
+            secrets: Arc::new(MemoryStore::default()),
+            editable: None,
+            state: UiState {
+                demo: true,
+                ..UiState::default()
+            },
+        }
+    }
 }
 
 fn rig() -> Rig {
+    rig_with(RigOptions::default())
+}
+
+/// A window wired to the real service, a sandbox and a recording browser; the demo engine
+/// talks to the sandbox with its demo login, and a saved account builds a new engine.
+pub fn rig_with(options: RigOptions) -> Rig {
     let runtime = pyrus_phone::runtime::build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let sandbox = runtime.block_on(start_sandbox(dir.path().join("files")));
-    let settings = demo_settings(&sandbox, &Settings::default());
-    let outbox = Outbox::open(&dir.path().join("outbox.sqlite3")).unwrap();
+    let sandbox = runtime.block_on(async {
+        rustls::crypto::ring::default_provider()
+            .install_default()
+            .ok();
+        let config = options
+            .sandbox
+            .unwrap_or_else(|| SandboxConfig::demo(dir.path().join("files")));
+        Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
+            .unwrap()
+    });
+    let demo = demo_settings(&sandbox, &Settings::default());
+    let outbox = Outbox::open(&dir.path().join("demo.sqlite3")).unwrap();
     let browser = Arc::new(RecordingBrowser::default());
     let engine = Arc::new(Engine::new(
-        settings,
+        demo,
         outbox,
         Arc::new(MemoryStore::default()),
         Some(Secret::new(DEMO_SECURITY_KEY)),
         Arc::clone(&browser) as Arc<dyn Browser>,
     ));
+    let secrets = options.secrets;
+    let factory_secrets = Arc::clone(&secrets);
+    let factory_browser = Arc::clone(&browser);
+    let real_db = dir.path().join("outbox.sqlite3");
+    let setup = Setup {
+        settings_path: dir.path().join("config/settings.toml"),
+        secrets,
+        editable: options.editable.unwrap_or_default(),
+        open_engine: Box::new(move |settings: &Settings| {
+            Ok(Engine::new(
+                settings.clone(),
+                Outbox::open(&real_db).map_err(|e| e.to_string())?,
+                Arc::clone(&factory_secrets),
+                None,
+                Arc::clone(&factory_browser) as Arc<dyn Browser>,
+            ))
+        }),
+    };
     let (tx, rx) = bus::event_channel(64, Arc::new(|| {}));
-    let handle = Service::spawn(runtime.handle(), engine, tx);
+    let handle = Service::spawn(runtime.handle(), engine, tx, setup);
     let picked: Rc<RefCell<Option<PathBuf>>> = Rc::default();
     let answer = Rc::clone(&picked);
-    let app = PhoneApp::new(
-        UiState {
-            demo: true,
-            ..UiState::default()
-        },
-        rx,
-        handle,
-    )
-    .with_picker(move || answer.borrow_mut().take());
+    let app =
+        PhoneApp::new(options.state, rx, handle).with_picker(move || answer.borrow_mut().take());
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
         .build_ui_state(
@@ -79,14 +129,14 @@ fn rig() -> Rig {
     }
 }
 
-fn type_into(h: &mut Harness<'_, PhoneApp>, label: &str, text: &str) {
+pub fn type_into(h: &mut Harness<'_, PhoneApp>, label: &str, text: &str) {
     h.get_by_label(label).focus();
     h.run();
     h.get_by_label(label).type_text(text);
     h.run();
 }
 
-fn step_until(
+pub fn step_until(
     h: &mut Harness<'_, PhoneApp>,
     what: &str,
     mut done: impl FnMut(&Harness<'_, PhoneApp>) -> bool,
@@ -99,7 +149,7 @@ fn step_until(
     }
 }
 
-fn register(r: &mut Rig) {
+pub fn register(r: &mut Rig) {
     type_into(&mut r.h, "From", "+7 977 422-13-38");
     type_into(&mut r.h, "To", "+74953009080");
     type_into(&mut r.h, "Internal number", "200");
@@ -130,14 +180,19 @@ fn the_window_registers_a_call_and_opens_its_task() {
     });
     r.h.get_by_label("+79774221338 to +74953009080");
 
+    // "This app opens the task" is the default: the link opened once, by itself.
+    let url = format!("{}/t#id1", r.sandbox.base_url());
+    let wait_opened = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while r.browser.opened().len() < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        r.browser.opened()
+    };
+    assert_eq!(wait_opened(1), vec![url.clone()]);
     r.h.get_by_label("Open task").click();
     r.h.run();
-    let url = format!("{}/t#id1", r.sandbox.base_url());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while r.browser.opened().is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(r.browser.opened(), vec![url]);
+    assert_eq!(wait_opened(2), vec![url.clone(), url]);
     let Rig {
         h,
         sandbox,

@@ -1,0 +1,99 @@
+//! The settings view through AccessKit: first start greets the agent, Test connection fails
+//! then succeeds, Save puts the key in the real system keyring and switches the window from
+//! the demo to the account, and a call then registers with it.
+
+use std::sync::Arc;
+
+use egui_kittest::kittest::Queryable as _;
+use pyrus_phone::sandbox::SandboxConfig;
+use pyrus_phone::settings::Settings;
+use pyrus_phone::settings::credentials::{KeyringStore, SecretStore as _};
+use pyrus_phone::ui::{UiState, View};
+
+use crate::window::{RigOptions, register, rig_with, step_until, type_into};
+
+#[test]
+fn first_start_test_connection_and_save_into_the_keyring() {
+    let unique: u64 = rand::random();
+    let login = format!("agent-{unique:x}@window.test");
+    let key = format!("key-{:x}", rand::random::<u64>());
+    let files = tempfile::tempdir().unwrap();
+    let mut config = SandboxConfig::demo(files.path().to_path_buf());
+    config.login.clone_from(&login);
+    config.security_key.clone_from(&key);
+    // The auth URL comes preset, as an administrator's settings file would have it; the
+    // sandbox's address is known only once it runs, so the rig fills it in.
+    let mut r = rig_with(RigOptions {
+        sandbox: Some(config),
+        secrets: Arc::new(KeyringStore),
+        editable: None,
+        state: UiState {
+            demo: true,
+            first_run: true,
+            view: View::Settings,
+            ..UiState::default()
+        },
+    });
+    let mut editable = Settings::default();
+    editable.pyrus.auth_url = r.sandbox.auth_url();
+    r.h.state_mut().state.settings_form =
+        pyrus_phone::ui::settings_view::SettingsForm::new(&editable);
+    r.h.run();
+    r.h.get_by_label("Welcome to pyrus-phone");
+    r.h.get_by_label("Try the demo");
+
+    type_into(&mut r.h, "Login", &login);
+    type_into(&mut r.h, "Account id", "demo-account");
+    type_into(&mut r.h, "Security key", "wrong-key");
+    r.h.get_by_label("Test connection").click();
+    r.h.step();
+    step_until(&mut r.h, "the refusal", |h| {
+        h.query_by_label_contains("invalid_credentials").is_some()
+    });
+    assert!(
+        KeyringStore.get(&login).unwrap().is_none(),
+        "a test stores nothing"
+    );
+
+    // Fix the key: the test passes, then Save stores it in the system keyring.
+    r.h.get_by_label("Security key").focus();
+    r.h.run();
+    for _ in 0.."wrong-key".len() {
+        r.h.key_press(egui::Key::Backspace);
+    }
+    r.h.run();
+    r.h.get_by_label("Security key").type_text(&key);
+    r.h.run();
+    r.h.get_by_label("Test connection").click();
+    r.h.step();
+    step_until(&mut r.h, "the success", |h| {
+        h.query_by_label_contains("Signed in. API at").is_some()
+    });
+    r.h.get_by_label("Save").click();
+    r.h.step();
+    step_until(&mut r.h, "the save", |h| {
+        h.query_by_label_contains("Saved.").is_some()
+    });
+    assert_eq!(
+        KeyringStore
+            .get(&login)
+            .unwrap()
+            .map(|k| k.expose().to_owned()),
+        Some(key.clone())
+    );
+    assert!(
+        r.h.query_by_label("DEMO SANDBOX").is_none(),
+        "the demo badge is gone"
+    );
+    let saved = std::fs::read_to_string(r.dir.path().join("config/settings.toml")).unwrap();
+    assert!(saved.contains(&login) && !saved.contains(&key), "{saved}");
+
+    // The window now registers with the saved account.
+    r.h.get_by_label("Calls").click();
+    r.h.run();
+    register(&mut r);
+    let logins = r.sandbox.issued_tokens().len();
+    assert!(logins >= 2, "the test and the new engine logged in");
+    assert_eq!(r.sandbox.tasks().len(), 1);
+    KeyringStore.delete(&login).unwrap();
+}
