@@ -13,7 +13,7 @@ pub struct PhoneApp {
     pub state: UiState,
     events: mpsc::Receiver<Event>,
     service: ServiceHandle,
-    picker: Box<dyn FnMut() -> Option<std::path::PathBuf>>,
+    picker: Box<dyn FnMut(&'static ui::i18n::Texts) -> Option<std::path::PathBuf>>,
 }
 
 impl std::fmt::Debug for PhoneApp {
@@ -36,7 +36,7 @@ impl PhoneApp {
     /// Replaces the file dialog (tests answer it themselves).
     pub fn with_picker(
         mut self,
-        picker: impl FnMut() -> Option<std::path::PathBuf> + 'static,
+        picker: impl FnMut(&'static ui::i18n::Texts) -> Option<std::path::PathBuf> + 'static,
     ) -> Self {
         self.picker = Box::new(picker);
         self
@@ -55,7 +55,7 @@ impl PhoneApp {
         ui::root_ui(ui, &mut self.state, &mut commands);
         if let Some(call_id) = self.state.list.pick_for.take() {
             // The dialog is modal; it runs on this thread as the platforms require.
-            if let Some(path) = (self.picker)() {
+            if let Some(path) = (self.picker)(self.state.texts()) {
                 self.state.list.attach_errors.remove(&call_id);
                 commands.push(Command::AttachRecording { call_id, path });
             }

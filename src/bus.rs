@@ -135,9 +135,28 @@ pub enum Event {
     /// The settings in force (at start and after a save).
     Settings(Box<Settings>),
     /// A save was refused or failed; nothing changed.
-    SettingsRejected(String),
-    /// The answer to `TestConnection`: what worked, or what to fix.
-    ConnectionTested(Result<String, String>),
+    SettingsRejected(Refusal),
+    /// The answer to `TestConnection`: the API address Pyrus handed out, or what to fix.
+    ConnectionTested(Result<String, Refusal>),
+}
+
+/// Why something was refused: a stable code the window puts in words, and the English text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `login_missing`, `account_missing`, `key_missing`, a Pyrus `error_code`, …
+    pub code: String,
+    /// What happened, in English.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A refusal with a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
 }
 
 /// The service's end of the event channel.

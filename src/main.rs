@@ -17,6 +17,7 @@ use pyrus_phone::sandbox::DEMO_SECURITY_KEY;
 use pyrus_phone::service::{Engine, EngineFactory, Service, Setup};
 use pyrus_phone::settings::credentials::{KeyringStore, MemoryStore};
 use pyrus_phone::settings::{EnvOverrides, Settings};
+use pyrus_phone::ui::i18n::Language;
 use pyrus_phone::ui::{UiState, View};
 
 fn main() -> ExitCode {
@@ -129,6 +130,18 @@ fn run_window(
         open_engine,
     };
     let engine = Arc::new(engine);
+    let locales: Vec<String> = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .collect();
+    let system_lang = Language::from_locales(locales.iter().map(String::as_str));
+    let ui_lang = setup
+        .editable
+        .window
+        .language
+        .as_deref()
+        .and_then(Language::from_code)
+        .unwrap_or(system_lang);
     tracing::info!(demo, "opening the window");
     eframe::run_native(
         "pyrus-phone",
@@ -147,6 +160,8 @@ fn run_window(
                 } else {
                     View::Calls
                 },
+                lang: ui_lang,
+                system_lang,
                 ..UiState::default()
             };
             Ok(Box::new(PhoneApp::new(state, ui_rx, handle)))

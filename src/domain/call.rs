@@ -35,8 +35,8 @@ pub enum InputError {
     /// A value longer than Pyrus accepts.
     #[error("{what} is {len} characters long: Pyrus accepts at most {MAX_VALUE_CHARS}; shorten it")]
     TooLong {
-        /// What is too long (e.g. "mapping Subject").
-        what: String,
+        /// What is too long.
+        what: LongField,
         /// Its length in characters.
         len: usize,
     },
@@ -51,6 +51,27 @@ pub enum InputError {
     },
 }
 
+/// Which text was too long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LongField {
+    /// The external id.
+    ExternalId,
+    /// A mapping's field code.
+    MappingCode,
+    /// The value of the mapping with this code.
+    MappingValue(String),
+}
+
+impl fmt::Display for LongField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ExternalId => f.write_str("the external id"),
+            Self::MappingCode => f.write_str("a mapping code"),
+            Self::MappingValue(code) => write!(f, "the value of mapping {code}"),
+        }
+    }
+}
+
 /// The call's id in the calling system, sent as the Pyrus `external_id`.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -63,7 +84,7 @@ impl ExternalId {
         if text.is_empty() {
             return Err(InputError::EmptyExternalId);
         }
-        check_len("the external id", text)?;
+        check_len(LongField::ExternalId, text)?;
         Ok(Self(text.to_owned()))
     }
 
@@ -85,13 +106,10 @@ impl fmt::Debug for ExternalId {
     }
 }
 
-fn check_len(what: &str, value: &str) -> Result<(), InputError> {
+fn check_len(what: LongField, value: &str) -> Result<(), InputError> {
     let len = value.chars().count();
     if len > MAX_VALUE_CHARS {
-        return Err(InputError::TooLong {
-            what: what.to_owned(),
-            len,
-        });
+        return Err(InputError::TooLong { what, len });
     }
     Ok(())
 }
@@ -112,8 +130,8 @@ impl Mapping {
         if code.is_empty() {
             return Err(InputError::EmptyMappingCode);
         }
-        check_len("a mapping code", code)?;
-        check_len(&format!("the value of mapping {code}"), value)?;
+        check_len(LongField::MappingCode, code)?;
+        check_len(LongField::MappingValue(code.to_owned()), value)?;
         Ok(Self {
             code: code.to_owned(),
             value: value.to_owned(),

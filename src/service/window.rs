@@ -11,7 +11,7 @@ use chrono::{Local, TimeZone as _};
 use tokio::sync::{Notify, mpsc};
 
 use super::{Engine, check_recording};
-use crate::bus::{Command, Connection, Event, Status, UiSender};
+use crate::bus::{Command, Connection, Event, Refusal, Status, UiSender};
 use crate::domain::{JobKind, JobState, Secret};
 use crate::outbox::{JobEvent, JobReport, Listener, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
@@ -243,8 +243,8 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                         shared.ui.send(Event::Settings(settings)).await;
                         shared.kick.notify_one();
                     }
-                    Err(message) => {
-                        shared.ui.send(Event::SettingsRejected(message)).await;
+                    Err(refusal) => {
+                        shared.ui.send(Event::SettingsRejected(refusal)).await;
                     }
                 }
                 Ok(())
@@ -258,7 +258,7 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
 }
 
 /// The key to use: a newly typed one, or the one stored for the login.
-async fn key_for(setup: &Setup, login: &str, typed: Option<Secret>) -> Result<Secret, String> {
+async fn key_for(setup: &Setup, login: &str, typed: Option<Secret>) -> Result<Secret, Refusal> {
     if let Some(key) = typed.filter(|k| !k.is_blank()) {
         return Ok(key);
     }
@@ -266,28 +266,38 @@ async fn key_for(setup: &Setup, login: &str, typed: Option<Secret>) -> Result<Se
     let login = login.to_owned();
     let stored = tokio::task::spawn_blocking(move || secrets.get(&login))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    stored.ok_or_else(|| "Type the security key: none is stored for this login yet.".to_owned())
+        .map_err(|e| Refusal::new("internal", e.to_string()))?
+        .map_err(|e| Refusal::new("keyring", e.to_string()))?;
+    stored.ok_or_else(|| {
+        Refusal::new(
+            "key_missing",
+            "Type the security key: none is stored for this login yet.",
+        )
+    })
 }
 
-fn check_fields(settings: &Settings) -> Result<(), String> {
+fn check_fields(settings: &Settings) -> Result<(), Refusal> {
     if settings.pyrus.login.trim().is_empty() {
-        return Err("Type the login of the Pyrus bot (or user).".to_owned());
+        return Err(Refusal::new(
+            "login_missing",
+            "Type the login of the Pyrus bot (or user).",
+        ));
     }
     if settings.pyrus.account_id.trim().is_empty() {
-        return Err(
-            "Type the account id shown in the API telephony extension in Pyrus.".to_owned(),
-        );
+        return Err(Refusal::new(
+            "account_missing",
+            "Type the account id shown in the API telephony extension in Pyrus.",
+        ));
     }
-    crate::pyrus::check_url(settings.pyrus.auth_url.trim()).map_err(|e| e.to_string())?;
+    let bad_url = |e: crate::pyrus::PyrusError| Refusal::new("bad_url", e.to_string());
+    crate::pyrus::check_url(settings.pyrus.auth_url.trim()).map_err(bad_url)?;
     if let Some(web) = settings
         .pyrus
         .web_base
         .as_deref()
         .filter(|w| !w.trim().is_empty())
     {
-        crate::pyrus::check_url(web.trim()).map_err(|e| e.to_string())?;
+        crate::pyrus::check_url(web.trim()).map_err(bad_url)?;
     }
     Ok(())
 }
@@ -296,9 +306,10 @@ async fn test_connection(
     setup: &Setup,
     settings: &Settings,
     key: Option<Secret>,
-) -> Result<String, String> {
+) -> Result<String, Refusal> {
     check_fields(settings)?;
     let key = key_for(setup, settings.pyrus.login.trim(), key).await?;
+    let refusal = |e: crate::pyrus::PyrusError| Refusal::new(e.code(), e.to_string());
     let client = PyrusClient::new(
         ClientConfig::new(settings.pyrus.auth_url.trim()),
         Credentials {
@@ -307,38 +318,39 @@ async fn test_connection(
             person_id: settings.pyrus.person_id,
         },
     )
-    .map_err(|e| e.to_string())?;
-    let endpoints = client.login().await.map_err(|e| e.to_string())?;
-    Ok(format!("Signed in. API at {}", endpoints.api_url))
+    .map_err(refusal)?;
+    let endpoints = client.login().await.map_err(refusal)?;
+    Ok(endpoints.api_url)
 }
 
 async fn save_settings(
     setup: &Setup,
     settings: &Settings,
     key: Option<Secret>,
-) -> Result<Engine, String> {
+) -> Result<Engine, Refusal> {
     check_fields(settings)?;
+    let internal = |e: &dyn std::fmt::Display| Refusal::new("internal", e.to_string());
     let login = settings.pyrus.login.trim().to_owned();
     if let Some(key) = key.filter(|k| !k.is_blank()) {
         let secrets = Arc::clone(&setup.secrets);
         let l = login.clone();
         tokio::task::spawn_blocking(move || secrets.set(&l, &key))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| internal(&e))?
+            .map_err(|e| Refusal::new("keyring", e.to_string()))?;
     }
     let path = setup.settings_path.clone();
     let to_save = settings.clone();
     tokio::task::spawn_blocking(move || to_save.save(&path))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    let engine = (setup.open_engine)(settings)?;
+        .map_err(|e| internal(&e))?
+        .map_err(|e| internal(&e))?;
+    let engine = (setup.open_engine)(settings).map_err(|e| internal(&e))?;
     engine
         .outbox()
         .make_due(true)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| internal(&e))?;
     Ok(engine)
 }
 

@@ -2,8 +2,9 @@
 //! registration shown in place.
 
 use crate::bus::Command;
-use crate::domain::{CallRequest, JobState, MAX_VALUE_CHARS, Mapping};
+use crate::domain::{CallRequest, InputError, JobState, MAX_VALUE_CHARS, Mapping};
 
+use super::i18n::{Texts, fill};
 use super::{Outcome, theme};
 
 /// One editable mapping row.
@@ -29,17 +30,17 @@ pub struct CallForm {
     /// Mapping rows.
     pub mappings: Vec<MappingRow>,
     /// Why the last Register was refused.
-    pub error: Option<String>,
+    pub error: Option<InputError>,
 }
 
 impl CallForm {
     /// Validates the buffers into a call.
-    pub fn to_request(&self) -> Result<CallRequest, String> {
+    pub fn to_request(&self) -> Result<CallRequest, InputError> {
         let mappings = self
             .mappings
             .iter()
             .filter(|r| !(r.code.trim().is_empty() && r.value.is_empty()))
-            .map(|r| Mapping::new(&r.code, &r.value).map_err(|e| e.to_string()))
+            .map(|r| Mapping::new(&r.code, &r.value))
             .collect::<Result<Vec<_>, _>>()?;
         let external = Some(self.external_id.as_str()).filter(|s| !s.trim().is_empty());
         CallRequest::parse(
@@ -49,7 +50,6 @@ impl CallForm {
             external,
             mappings,
         )
-        .map_err(|e| e.to_string())
     }
 }
 
@@ -67,25 +67,30 @@ fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str)
 }
 
 /// Draws the form; Register (or Enter in a field) pushes `Command::Register`.
-pub fn call_form_ui(ui: &mut egui::Ui, form: &mut CallForm, commands: &mut Vec<Command>) {
-    ui.heading("New call");
+pub fn call_form_ui(
+    ui: &mut egui::Ui,
+    form: &mut CallForm,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
+    ui.heading(t.new_call);
     let mut submit = false;
     egui::Grid::new("call_numbers")
         .num_columns(2)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
             for (label, text, hint) in [
-                ("From", &mut form.from, "+7 977 422-13-38"),
-                ("To", &mut form.to, "+7 495 300-90-80"),
-                ("Internal number", &mut form.internal, "200 (optional)"),
-                ("External id", &mut form.external_id, "call id (optional)"),
+                (t.from, &mut form.from, "+7 977 422-13-38"),
+                (t.to, &mut form.to, "+7 495 300-90-80"),
+                (t.internal, &mut form.internal, t.optional_internal),
+                (t.external_id, &mut form.external_id, t.optional_external),
             ] {
                 let r = labelled_field(ui, label, text, hint);
                 submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             }
         });
     ui.add_space(8.0);
-    ui.label(egui::RichText::new("Mappings").strong());
+    ui.label(egui::RichText::new(t.mappings).strong());
     let mut remove = None;
     egui::Grid::new("mappings")
         .num_columns(4)
@@ -96,27 +101,27 @@ pub fn call_form_ui(ui: &mut egui::Ui, form: &mut CallForm, commands: &mut Vec<C
                 let code = ui
                     .add(
                         egui::TextEdit::singleline(&mut row.code)
-                            .hint_text("Field code")
+                            .hint_text(t.field_code)
                             .desired_width(140.0),
                     )
-                    .on_hover_text("Pyrus form field code");
+                    .on_hover_text(t.field_code_hover);
                 code.widget_info(|| {
                     egui::WidgetInfo::labeled(
                         egui::Role::TextInput,
                         true,
-                        format!("Mapping {n} code"),
+                        fill(t.mapping_code_n, &[&n]),
                     )
                 });
                 let value = ui.add(
                     egui::TextEdit::singleline(&mut row.value)
-                        .hint_text("Value")
+                        .hint_text(t.value)
                         .desired_width(220.0),
                 );
                 value.widget_info(|| {
                     egui::WidgetInfo::labeled(
                         egui::Role::TextInput,
                         true,
-                        format!("Mapping {n} value"),
+                        fill(t.mapping_value_n, &[&n]),
                     )
                 });
                 let len = row.value.chars().count();
@@ -126,13 +131,9 @@ pub fn call_form_ui(ui: &mut egui::Ui, form: &mut CallForm, commands: &mut Vec<C
                 } else {
                     counter.weak()
                 });
-                let remove_button = ui.button("Remove");
+                let remove_button = ui.button(t.remove);
                 remove_button.widget_info(|| {
-                    egui::WidgetInfo::labeled(
-                        egui::Role::Button,
-                        true,
-                        format!("Remove mapping {n}"),
-                    )
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, fill(t.remove_n, &[&n]))
                 });
                 if remove_button.clicked() {
                     remove = Some(i);
@@ -143,14 +144,14 @@ pub fn call_form_ui(ui: &mut egui::Ui, form: &mut CallForm, commands: &mut Vec<C
     if let Some(i) = remove {
         form.mappings.remove(i);
     }
-    if ui.button("Add mapping").clicked() {
+    if ui.button(t.add_mapping).clicked() {
         form.mappings.push(MappingRow::default());
     }
     ui.add_space(8.0);
     if let Some(error) = &form.error {
-        ui.colored_label(theme::ERROR, error);
+        ui.colored_label(theme::ERROR, t.input_error(error));
     }
-    if ui.button("Register").clicked() {
+    if ui.button(t.register).clicked() {
         submit = true;
     }
     if submit {
@@ -169,7 +170,7 @@ pub fn call_form_ui(ui: &mut egui::Ui, form: &mut CallForm, commands: &mut Vec<C
 }
 
 /// Shows where the last registration stands, with Open task once registered.
-pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, commands: &mut Vec<Command>) {
+pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, t: &Texts, commands: &mut Vec<Command>) {
     match outcome {
         Outcome::Idle => {}
         Outcome::Sending {
@@ -179,10 +180,13 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, commands: &mut Vec<Comma
         } => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(format!("Registering call {external_id}…"));
+                ui.label(fill(t.registering_call, &[external_id]));
             });
-            if let Some(reason) = retrying {
-                ui.colored_label(theme::WARN, format!("Retrying: {reason}"));
+            if let Some((code, reason)) = retrying {
+                ui.colored_label(
+                    theme::WARN,
+                    fill(t.retrying, &[&t.advice(Some(code), reason)]),
+                );
             }
         }
         Outcome::Registered {
@@ -190,34 +194,42 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, commands: &mut Vec<Comma
             task_url,
             ..
         } => {
-            ui.colored_label(theme::OK, format!("Task {}", registration.task_id));
+            ui.label(
+                egui::RichText::new(fill(t.task_n, &[&registration.task_id]))
+                    .heading()
+                    .color(theme::OK),
+            );
             ui.label(if registration.is_new_task {
-                "New task created"
+                t.new_task
             } else {
-                "Comment added to an existing task"
+                t.existing_task
             });
             if let Some(person) = &registration.responsible {
-                ui.label(format!("Responsible: {}", person.display_name()));
+                ui.label(fill(t.responsible, &[&person.display_name()]));
             }
             ui.horizontal(|ui| {
-                if ui.button("Open task").clicked() {
+                if ui.button(t.open_task).clicked() {
                     commands.push(Command::OpenUrl(task_url.clone()));
                 }
                 ui.label(egui::RichText::new(task_url).weak());
             });
         }
         Outcome::Stopped {
+            code,
             message,
             state,
             job,
         } => {
             let what = if *state == JobState::NeedsCredentials {
-                "Waiting for credentials"
+                t.waiting_credentials
             } else {
-                "Not registered"
+                t.not_registered
             };
-            ui.colored_label(theme::ERROR, format!("{what}: {message}"));
-            if ui.button("Retry").clicked() {
+            ui.colored_label(
+                theme::ERROR,
+                format!("{what}: {}", t.advice(Some(code), message)),
+            );
+            if ui.button(t.retry).clicked() {
                 commands.push(Command::Retry(*job));
             }
         }
@@ -247,7 +259,9 @@ mod tests {
 
     fn harness() -> Harness<'static, State> {
         Harness::new_ui_state(
-            |ui, s: &mut State| call_form_ui(ui, &mut s.form, &mut s.commands),
+            |ui, s: &mut State| {
+                call_form_ui(ui, &mut s.form, &super::super::i18n::EN, &mut s.commands)
+            },
             State {
                 form: CallForm::default(),
                 commands: Vec::new(),

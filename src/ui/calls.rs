@@ -11,6 +11,7 @@ use chrono::{Local, TimeZone as _};
 use crate::bus::Command;
 use crate::domain::{CallRecord, JobBrief, JobId, JobState, format_bytes};
 
+use super::i18n::{Texts, fill};
 use super::theme;
 
 /// Upload progress as the window follows it.
@@ -52,35 +53,36 @@ fn now_ms() -> i64 {
 }
 
 /// The chip for a job that is not done: text and colour.
-fn job_chip(job: &JobBrief, now: i64, what: &str) -> (String, egui::Color32) {
-    let reason = job.error_message.as_deref().unwrap_or_default();
+fn job_chip(job: &JobBrief, now: i64, working: &str, t: &Texts) -> (String, egui::Color32) {
+    let reason = t.advice(
+        job.error_code.as_deref(),
+        job.error_message.as_deref().unwrap_or_default(),
+    );
     match job.state {
-        JobState::Pending if job.attempts == 0 => (format!("{what}…"), theme::PENDING),
+        JobState::Pending if job.attempts == 0 => (working.to_owned(), theme::PENDING),
         JobState::Pending => {
             let secs = job
                 .next_attempt_ms
                 .map_or(0, |at| ((at - now).max(0) + 999) / 1000);
-            (format!("Retrying in {secs} s — {reason}"), theme::WARN)
+            (fill(t.chip_retrying, &[&secs, &reason]), theme::WARN)
         }
-        JobState::Running => (format!("{what}…"), theme::PENDING),
-        JobState::NeedsCredentials => (format!("Waiting for credentials — {reason}"), theme::ERROR),
-        JobState::Failed => (format!("Failed — {reason}"), theme::ERROR),
-        JobState::Done => ("Done".to_owned(), theme::OK),
-        JobState::Discarded => ("Discarded".to_owned(), theme::PENDING),
+        JobState::Running => (working.to_owned(), theme::PENDING),
+        JobState::NeedsCredentials => (fill(t.chip_credentials, &[&reason]), theme::ERROR),
+        JobState::Failed => (fill(t.chip_failed, &[&reason]), theme::ERROR),
+        JobState::Done => (t.chip_done.to_owned(), theme::OK),
+        JobState::Discarded => (t.chip_discarded.to_owned(), theme::PENDING),
     }
 }
 
 /// The row's status: the registration until done, then the latest recording.
-fn status(call: &CallRecord, now: i64) -> (String, egui::Color32) {
+fn status(call: &CallRecord, now: i64, t: &Texts) -> (String, egui::Color32) {
     if call.register.state != JobState::Done {
-        return job_chip(&call.register, now, "Registering");
+        return job_chip(&call.register, now, t.chip_registering, t);
     }
     match call.recordings.last() {
-        None => ("Registered".to_owned(), theme::OK),
-        Some(rec) if rec.job.state == JobState::Done => {
-            ("Recording attached".to_owned(), theme::OK)
-        }
-        Some(rec) => job_chip(&rec.job, now, "Attaching recording"),
+        None => (t.chip_registered.to_owned(), theme::OK),
+        Some(rec) if rec.job.state == JobState::Done => (t.chip_attached.to_owned(), theme::OK),
+        Some(rec) => job_chip(&rec.job, now, t.chip_attaching, t),
     }
 }
 
@@ -96,11 +98,12 @@ fn waits(call: &CallRecord) -> bool {
 pub fn call_list_ui(
     ui: &mut egui::Ui,
     list: &mut CallList,
+    t: &Texts,
     commands: &mut Vec<Command>,
 ) -> Option<i64> {
-    ui.heading(format!("Calls today ({})", list.calls.len()));
+    ui.heading(fill(t.calls_today, &[&list.calls.len()]));
     if list.calls.is_empty() {
-        ui.label(egui::RichText::new("No calls yet today.").weak());
+        ui.label(egui::RichText::new(t.no_calls).weak());
         return None;
     }
     let now = now_ms();
@@ -124,15 +127,14 @@ pub fn call_list_ui(
                     .show(ui, |ui| {
                         ui.set_min_height(row_height - 12.0);
                         ui.set_width(ui.available_width());
-                        row_ui(
-                            ui,
+                        let row = Row {
                             call,
                             now,
                             progress,
-                            attach_errors.get(&call.call_id),
-                            pick_for,
-                            commands,
-                        );
+                            attach_error: attach_errors.get(&call.call_id),
+                            t,
+                        };
+                        row_ui(ui, &row, pick_for, commands);
                     })
                     .response;
                 if response.contains_pointer() {
@@ -143,30 +145,42 @@ pub fn call_list_ui(
     hovered
 }
 
+/// What one row draws.
+struct Row<'a> {
+    call: &'a CallRecord,
+    now: i64,
+    progress: &'a HashMap<JobId, UploadProgress>,
+    attach_error: Option<&'a String>,
+    t: &'a Texts,
+}
+
 fn row_ui(
     ui: &mut egui::Ui,
-    call: &CallRecord,
-    now: i64,
-    progress: &HashMap<JobId, UploadProgress>,
-    attach_error: Option<&String>,
+    row: &Row<'_>,
     pick_for: &mut Option<i64>,
     commands: &mut Vec<Command>,
 ) {
+    let Row {
+        call,
+        now,
+        progress,
+        attach_error,
+        t,
+    } = *row;
     let time = Local
         .timestamp_millis_opt(call.created_ms)
         .single()
         .map(|t| t.format("%H:%M:%S").to_string())
         .unwrap_or_default();
-    let (chip, colour) = status(call, now);
+    let (chip, colour) = status(call, now, t);
     ui.horizontal(|ui| {
         ui.label(egui::RichText::new(time).monospace());
-        ui.label(format!(
-            "{} to {}",
-            call.request.from.as_str(),
-            call.request.to.as_str()
+        ui.label(fill(
+            t.number_pair,
+            &[&call.request.from.as_str(), &call.request.to.as_str()],
         ));
-        let chip_label = ui.label(egui::RichText::new(&chip).color(colour).strong());
-        chip_label.on_hover_text(&chip);
+        ui.label(egui::RichText::new(&chip).color(colour).strong())
+            .on_hover_text(&chip);
     });
     let uploading = call
         .recordings
@@ -191,7 +205,7 @@ fn row_ui(
                 format_bytes(p.total),
                 format_bytes(p.rate() as u64)
             ));
-            if ui.button("Cancel upload").clicked() {
+            if ui.button(t.cancel_upload).clicked() {
                 commands.push(Command::CancelUpload(rec.job.id));
             }
         });
@@ -203,14 +217,14 @@ fn row_ui(
         if let Some(url) = &call.task_url {
             let task = call.registration.as_ref().map_or(0, |r| r.task_id);
             if ui
-                .button(format!("Open task {task}"))
+                .button(fill(t.open_task_n, &[&task]))
                 .on_hover_text(url)
                 .clicked()
             {
                 commands.push(Command::OpenUrl(url.clone()));
             }
         }
-        if ui.button("Attach recording…").clicked() {
+        if ui.button(t.attach_recording).clicked() {
             *pick_for = Some(call.call_id);
         }
         let stuck = [&call.register]
@@ -223,10 +237,10 @@ fn row_ui(
                 ) && j.attempts > 0
             });
         if let Some(job) = stuck {
-            if ui.button("Retry").clicked() {
+            if ui.button(t.retry).clicked() {
                 commands.push(Command::Retry(job.id));
             }
-            if ui.button("Discard").clicked() {
+            if ui.button(t.discard).clicked() {
                 commands.push(Command::Discard(job.id));
             }
         }

@@ -3,12 +3,14 @@
 
 pub mod call_form;
 pub mod calls;
+pub mod i18n;
 pub mod settings_view;
 pub mod theme;
 
 use crate::bus::{Command, Connection, Event, Status};
 use crate::domain::{JobId, JobState, Registration};
 use crate::settings::Settings;
+use i18n::{Language, Texts};
 
 /// Which view fills the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,8 +34,8 @@ pub enum Outcome {
         job: JobId,
         /// The call's external id.
         external_id: String,
-        /// The last failed attempt's reason, while retrying.
-        retrying: Option<String>,
+        /// The last failed attempt's code and reason, while retrying.
+        retrying: Option<(String, String)>,
     },
     /// Registered.
     Registered {
@@ -48,7 +50,9 @@ pub enum Outcome {
     Stopped {
         /// The job.
         job: JobId,
-        /// Why.
+        /// The error code.
+        code: String,
+        /// Why, in English.
         message: String,
         /// Failed or needs credentials.
         state: JobState,
@@ -78,9 +82,18 @@ pub struct UiState {
     pub status: Status,
     /// No account was configured at start: the settings view greets the agent.
     pub first_run: bool,
+    /// The interface language in use.
+    pub lang: Language,
+    /// The language the system asks for (used when the settings name none).
+    pub system_lang: Language,
 }
 
 impl UiState {
+    /// The catalogue of the language in use.
+    pub fn texts(&self) -> &'static Texts {
+        self.lang.texts()
+    }
+
     /// Applies an event from the service.
     pub fn apply(&mut self, event: Event) {
         match event {
@@ -107,6 +120,7 @@ impl UiState {
             Event::JobFailed {
                 job,
                 state,
+                code,
                 message,
                 ..
             } => {
@@ -117,11 +131,12 @@ impl UiState {
                 if let Outcome::Sending { retrying, .. } = &mut self.outcome
                     && state == JobState::Pending
                 {
-                    *retrying = Some(message);
+                    *retrying = Some((code, message));
                     return;
                 }
                 self.outcome = Outcome::Stopped {
                     job,
+                    code,
                     message,
                     state,
                 };
@@ -173,6 +188,12 @@ impl UiState {
                 } else if !form.dirty() {
                     *form = settings_view::SettingsForm::new(&settings);
                 }
+                self.lang = settings
+                    .window
+                    .language
+                    .as_deref()
+                    .and_then(Language::from_code)
+                    .unwrap_or(self.system_lang);
                 self.settings = Some(*settings);
             }
             Event::SettingsRejected(message) => {
@@ -197,32 +218,29 @@ impl UiState {
 }
 
 fn status_text(state: &UiState) -> String {
+    let t = state.texts();
     let connection = match state.status.connection {
-        Connection::Unknown => "Not connected yet",
-        Connection::SignedIn => "Signed in",
-        Connection::Offline => "Offline — retrying",
-        Connection::NeedsCredentials => "Credentials needed",
+        Connection::Unknown => t.conn_unknown,
+        Connection::SignedIn => t.conn_signed_in,
+        Connection::Offline => t.conn_offline,
+        Connection::NeedsCredentials => t.conn_credentials,
     };
-    let jobs = match state.status.open_jobs {
-        0 => "nothing waiting".to_owned(),
-        1 => "1 job waiting".to_owned(),
-        n => format!("{n} jobs waiting"),
-    };
-    format!("{connection} · {jobs}")
+    format!("{connection} · {}", t.jobs(state.status.open_jobs))
 }
 
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
     egui::Panel::top("top_bar").show(ui, |ui| {
         ui.horizontal(|ui| {
             ui.heading("pyrus-phone");
             ui.separator();
-            ui.selectable_value(&mut state.view, View::Calls, "Calls");
-            ui.selectable_value(&mut state.view, View::Settings, "Settings");
+            ui.selectable_value(&mut state.view, View::Calls, t.tab_calls);
+            ui.selectable_value(&mut state.view, View::Settings, t.tab_settings);
             if state.demo {
                 ui.separator();
-                ui.label(theme::badge("DEMO SANDBOX"))
-                    .on_hover_text("No Pyrus account is in use: calls go to a built-in sandbox.");
+                ui.label(theme::badge(t.demo_badge))
+                    .on_hover_text(t.demo_hover);
             }
         });
     });
@@ -246,18 +264,34 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     if state.first_run {
-                        ui.label(egui::RichText::new("Welcome to pyrus-phone").heading());
-                        ui.label("Connect it to your Pyrus account below, or try it first against the built-in demo sandbox.");
-                        if ui.button("Try the demo").clicked() {
+                        ui.label(egui::RichText::new(t.welcome).heading());
+                        ui.label(t.welcome_text);
+                        if ui.button(t.try_demo).clicked() {
                             state.first_run = false;
                             state.view = View::Calls;
                         }
                         ui.separator();
                     }
-                    let action = settings_view::settings_ui(ui, &mut state.settings_form, state.demo, commands);
+                    let action = settings_view::settings_ui(
+                        ui,
+                        &mut state.settings_form,
+                        state.demo,
+                        state.system_lang,
+                        t,
+                        commands,
+                    );
                     if action == settings_view::SettingsAction::Close {
                         state.view = View::Calls;
                     }
+                    // The language switch takes effect at once; Cancel puts it back.
+                    state.lang = state
+                        .settings_form
+                        .draft
+                        .window
+                        .language
+                        .as_deref()
+                        .and_then(Language::from_code)
+                        .unwrap_or(state.system_lang);
                 });
             });
         }
@@ -266,6 +300,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
 }
 
 fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
     egui::Panel::left("new_call")
         .resizable(true)
         .default_size(420.0)
@@ -274,32 +309,29 @@ fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comm
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
-                    call_form::call_form_ui(ui, &mut state.form, commands);
+                    call_form::call_form_ui(ui, &mut state.form, t, commands);
                     ui.add_space(12.0);
-                    call_form::outcome_ui(ui, &state.outcome, commands);
+                    call_form::outcome_ui(ui, &state.outcome, t, commands);
                 });
         });
     egui::CentralPanel::default().show(ui, |ui| {
-        let hovered = calls::call_list_ui(ui, &mut state.list, commands);
+        let hovered = calls::call_list_ui(ui, &mut state.list, t, commands);
         for path in calls::dropped_files(ui.ctx()) {
             match hovered.or_else(|| state.list.calls.first().map(|c| c.call_id)) {
                 Some(call_id) => {
                     state.list.attach_errors.remove(&call_id);
                     commands.push(Command::AttachRecording { call_id, path });
                 }
-                None => {
-                    state.notice =
-                        Some("Register the call first, then drop its recording on it.".to_owned());
-                }
+                None => state.notice = Some(t.drop_first.to_owned()),
             }
         }
     });
 }
 
 /// Asks the agent for a recording with the system's file dialog (the only rfd call).
-pub fn pick_recording() -> Option<std::path::PathBuf> {
+pub fn pick_recording(t: &Texts) -> Option<std::path::PathBuf> {
     rfd::FileDialog::new()
-        .set_title("Attach recording")
-        .add_filter("Call recordings", &crate::domain::AUDIO_EXTENSIONS)
+        .set_title(t.picker_title)
+        .add_filter(t.picker_filter, &crate::domain::AUDIO_EXTENSIONS)
         .pick_file()
 }

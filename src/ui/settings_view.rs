@@ -1,10 +1,11 @@
 //! The settings view: edits a copy of the settings (and a newly typed security key, never
 //! shown back), tests the connection, and saves or cancels.
 
-use crate::bus::Command;
+use crate::bus::{Command, Refusal};
 use crate::domain::Secret;
 use crate::settings::{OpenTask, Settings};
 
+use super::i18n::{Language, Texts, fill};
 use super::theme;
 
 /// The edit buffers of the settings view.
@@ -18,12 +19,12 @@ pub struct SettingsForm {
     pub key: String,
     /// Waiting for a Test connection answer.
     pub testing: bool,
-    /// The last Test connection answer.
-    pub test_result: Option<Result<String, String>>,
+    /// The last Test connection answer: the API address, or why not.
+    pub test_result: Option<Result<String, Refusal>>,
     /// Waiting for a Save answer.
     pub saving: bool,
     /// Why the last Save was refused.
-    pub save_error: Option<String>,
+    pub save_error: Option<Refusal>,
     /// Shown after a successful save.
     pub saved: bool,
 }
@@ -57,6 +58,16 @@ pub enum SettingsAction {
     Close,
 }
 
+/// A refusal in the agent's language.
+pub fn refusal_text(t: &Texts, refusal: &Refusal) -> String {
+    match refusal.code.as_str() {
+        "login_missing" => t.need_login.to_owned(),
+        "account_missing" => t.need_account.to_owned(),
+        "key_missing" => t.need_key.to_owned(),
+        code => t.advice(Some(code), &refusal.message).into_owned(),
+    }
+}
+
 fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password: bool) {
     let label = ui.label(label);
     ui.add(
@@ -69,76 +80,78 @@ fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password
     ui.end_row();
 }
 
-/// Draws the view.
+/// Draws the view. `system` is the language the system asks for.
 pub fn settings_ui(
     ui: &mut egui::Ui,
     form: &mut SettingsForm,
     demo: bool,
+    system: Language,
+    t: &Texts,
     commands: &mut Vec<Command>,
 ) -> SettingsAction {
     let mut action = SettingsAction::None;
-    ui.heading("Settings");
+    ui.heading(t.settings);
     if demo {
-        ui.label(
-            egui::RichText::new(
-                "You are in the demo sandbox. Enter your Pyrus account and press Save to switch to it.",
-            )
-            .color(theme::WARN),
-        );
+        ui.label(egui::RichText::new(t.demo_note).color(theme::WARN));
     }
     ui.add_space(6.0);
-    ui.label(egui::RichText::new("Pyrus account").strong());
+    ui.label(egui::RichText::new(t.account).strong());
     egui::Grid::new("account")
         .num_columns(2)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
             let p = &mut form.draft.pyrus;
-            field(ui, "Login", &mut p.login, "bot@example.com", false);
+            field(ui, t.login, &mut p.login, "bot@example.com", false);
             let key_hint = if form.original.pyrus.login.is_empty() {
-                "from your Pyrus profile"
+                t.key_hint_new
             } else {
-                "stored in the system keyring; type to replace"
+                t.key_hint_stored
             };
-            field(ui, "Security key", &mut form.key, key_hint, true);
+            field(ui, t.security_key, &mut form.key, key_hint, true);
+            field(ui, t.account_id, &mut p.account_id, t.account_hint, false);
             field(
                 ui,
-                "Account id",
-                &mut p.account_id,
-                "from the API telephony extension",
-                false,
-            );
-            field(
-                ui,
-                "Auth URL",
+                t.auth_url,
                 &mut p.auth_url,
                 crate::settings::DEFAULT_AUTH_URL,
                 false,
             );
             let mut web = p.web_base.clone().unwrap_or_default();
-            field(
-                ui,
-                "Web address",
-                &mut web,
-                "derived from the API address",
-                false,
-            );
+            field(ui, t.web_address, &mut web, t.web_hint, false);
             p.web_base = Some(web).filter(|w| !w.trim().is_empty());
         });
     ui.add_space(8.0);
-    ui.label(egui::RichText::new("Who opens the task").strong());
+    ui.label(egui::RichText::new(t.who_opens).strong());
     let open = &mut form.draft.window.open_task;
-    ui.radio_value(open, OpenTask::App, "This app, when the call is registered");
-    ui.radio_value(
-        open,
-        OpenTask::Pyrus,
-        "Pyrus, for the user whose Work phone matches the internal number",
-    )
-    .on_hover_text("Opening it here as well would give the agent two tabs.");
-    ui.radio_value(open, OpenTask::Nobody, "Nobody: I click Open task");
+    ui.radio_value(open, OpenTask::App, t.open_app);
+    ui.radio_value(open, OpenTask::Pyrus, t.open_pyrus)
+        .on_hover_text(t.open_pyrus_hover);
+    ui.radio_value(open, OpenTask::Nobody, t.open_nobody);
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        let label = ui.label(egui::RichText::new(t.language).strong());
+        let current = form
+            .draft
+            .window
+            .language
+            .as_deref()
+            .and_then(Language::from_code)
+            .unwrap_or(system);
+        egui::ComboBox::from_id_salt("language")
+            .selected_text(current.name())
+            .show_ui(ui, |ui| {
+                for lang in Language::ALL {
+                    let chosen = Some(lang.code().to_owned());
+                    ui.selectable_value(&mut form.draft.window.language, chosen, lang.name());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
     ui.add_space(8.0);
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(!form.testing, egui::Button::new("Test connection"))
+            .add_enabled(!form.testing, egui::Button::new(t.test_connection))
             .clicked()
         {
             form.testing = true;
@@ -153,11 +166,11 @@ pub fn settings_ui(
         }
     });
     match &form.test_result {
-        Some(Ok(text)) => {
-            ui.colored_label(theme::OK, text);
+        Some(Ok(api)) => {
+            ui.colored_label(theme::OK, fill(t.signed_in_api, &[api]));
         }
-        Some(Err(text)) => {
-            ui.colored_label(theme::ERROR, text);
+        Some(Err(refusal)) => {
+            ui.colored_label(theme::ERROR, refusal_text(t, refusal));
         }
         None => {}
     }
@@ -165,7 +178,7 @@ pub fn settings_ui(
     ui.horizontal(|ui| {
         let can_save = form.dirty() && !form.saving;
         if ui
-            .add_enabled(can_save, egui::Button::new("Save"))
+            .add_enabled(can_save, egui::Button::new(t.save))
             .clicked()
         {
             form.saving = true;
@@ -176,7 +189,7 @@ pub fn settings_ui(
                 key: form.typed_key(),
             });
         }
-        if ui.button("Cancel").clicked() {
+        if ui.button(t.cancel).clicked() {
             *form = SettingsForm::new(&form.original);
             action = SettingsAction::Close;
         }
@@ -184,14 +197,11 @@ pub fn settings_ui(
             ui.spinner();
         }
     });
-    if let Some(error) = &form.save_error {
-        ui.colored_label(theme::ERROR, error);
+    if let Some(refusal) = &form.save_error {
+        ui.colored_label(theme::ERROR, refusal_text(t, refusal));
     }
     if form.saved {
-        ui.colored_label(
-            theme::OK,
-            "Saved. The security key is in the system keyring.",
-        );
+        ui.colored_label(theme::OK, t.saved);
     }
     action
 }

@@ -109,7 +109,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let picked: Rc<RefCell<Option<PathBuf>>> = Rc::default();
     let answer = Rc::clone(&picked);
     let app =
-        PhoneApp::new(options.state, rx, handle).with_picker(move || answer.borrow_mut().take());
+        PhoneApp::new(options.state, rx, handle).with_picker(move |_| answer.borrow_mut().take());
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
         .build_ui_state(

@@ -97,3 +97,44 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     assert_eq!(r.sandbox.tasks().len(), 1);
     KeyringStore.delete(&login).unwrap();
 }
+
+#[test]
+fn the_language_switch_changes_the_labels_and_cyrillic_renders() {
+    let mut r = rig_with(RigOptions::default());
+    r.h.run();
+    r.h.get_by_label("Settings").click();
+    r.h.run();
+    r.h.get_by_label("Language").click();
+    r.h.run();
+    r.h.get_by_label("Русский").click();
+    r.h.run();
+    // The whole window speaks Russian at once (and every glyph exists: kittest fails on tofu).
+    r.h.get_by_label("Звонки");
+    r.h.get_by_label("Проверить подключение");
+    r.h.get_by_label("Кто открывает задачу");
+    // Saving without a login is refused, in Russian.
+    r.h.get_by_label("Сохранить").click();
+    r.h.step();
+    step_until(&mut r.h, "the refusal", |h| {
+        h.query_by_label("Введите логин бота (или пользователя) Pyrus.")
+            .is_some()
+    });
+    r.h.get_by_label("Звонки").click();
+    r.h.run();
+    r.h.get_by_label("Новый звонок");
+    r.h.get_by_label("Откуда");
+    r.h.get_by_label_contains("Сегодня звонков ещё не было");
+    r.h.get_by_label("ДЕМО-ПЕСОЧНИЦА");
+    // A bad number is explained in Russian.
+    type_into(&mut r.h, "Откуда", "12ab");
+    r.h.get_by_label("Зарегистрировать").click();
+    r.h.run();
+    r.h.get_by_label_contains("Откуда: в номере есть «a»");
+
+    // Back in the settings, Cancel restores English.
+    r.h.get_by_label("Настройки").click();
+    r.h.run();
+    r.h.get_by_label("Отмена").click();
+    r.h.run();
+    r.h.get_by_label("New call");
+}
