@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::domain::{CallRecord, CallRequest, ExternalId, JobId, JobState, Registration, Secret};
+use crate::domain::{
+    CallRecord, CallRequest, ExternalId, FormFieldInfo, JobId, JobState, Registration, Secret,
+};
 use crate::settings::Settings;
 
 /// Wakes the window (in the app: `egui::Context::request_repaint`).
@@ -40,6 +42,8 @@ pub enum Command {
         /// A newly typed security key.
         key: Option<Secret>,
     },
+    /// Read the configured form's field codes and choice options for the mapping editor.
+    LoadForm,
     /// Save settings (and a newly typed key into the OS keyring), then use them.
     SaveSettings {
         /// The new settings.
@@ -132,10 +136,15 @@ pub enum Event {
     Notice(String),
     /// The status bar's figures changed.
     Status(Status),
-    /// The settings in force (at start and after a save).
+    /// The settings the settings view edits (at start and after a save).
     Settings(Box<Settings>),
+    /// The settings calls are made with now (in the demo: the sandbox's), at start and
+    /// after a save: defaults, presets, country.
+    InForce(Box<Settings>),
     /// A save was refused or failed; nothing changed.
     SettingsRejected(Refusal),
+    /// The fields of the configured form, or why they could not be read.
+    FormFields(Result<Vec<FormFieldInfo>, Refusal>),
     /// The answer to `TestConnection`: the API address Pyrus handed out, or what to fix.
     ConnectionTested(Result<String, Refusal>),
 }

@@ -10,7 +10,8 @@ use serde_json::json;
 use super::output::{self, ProgressLine};
 use super::{AttachArgs, CallArgs, Context, Failure, LoginArgs, QueueAction, QueueArgs};
 use crate::domain::{
-    AttachTarget, CallRequest, ExternalId, JobId, JobState, JobView, Mapping, PhoneNumber, Secret,
+    AttachTarget, CallRequest, Country, ExternalId, JobId, JobState, JobView, Mapping, PhoneNumber,
+    Secret,
 };
 use crate::outbox::{JobEvent, Listener, Outbox, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient};
@@ -143,15 +144,24 @@ fn quiet_listener() -> Listener {
 /// `pyrus-phone call`.
 pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
     let mappings = parse_mappings(&args.mappings)?;
-    let request = CallRequest::parse(
+    let settings = load_settings(ctx)?;
+    let country = settings
+        .defaults
+        .country
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(Country::parse)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("settings, defaults.country: {e}")))?;
+    let request = CallRequest::parse_in(
         &args.from,
         &args.to,
         args.internal.as_deref(),
         args.external_id.as_deref(),
         mappings,
+        country,
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
-    let settings = load_settings(ctx)?;
     let engine = open_engine(ctx, settings).await?;
     let (job, external_id) = engine
         .outbox()

@@ -3,9 +3,10 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use super::{Context, Failure, SandboxArgs};
+use crate::domain::Mapping;
 use crate::platform::paths::Paths;
 use crate::sandbox::{DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Sandbox, SandboxConfig};
-use crate::settings::Settings;
+use crate::settings::{Preset, Settings};
 
 /// Starts a demo sandbox on a free loopback port, with its files under the demo data dir.
 pub async fn start_demo(paths: &Paths, port: u16) -> std::io::Result<Sandbox> {
@@ -29,6 +30,28 @@ pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
     settings.pyrus.web_base = None;
     settings.pyrus.person_id = None;
     settings.pyrus.form_id = Some(crate::sandbox::DEMO_FORM_ID);
+    if settings.defaults.presets.is_empty() {
+        let preset = |name: &str, rows: &[(&str, &str)]| Preset {
+            name: name.to_owned(),
+            mappings: rows
+                .iter()
+                .map(|(code, value)| Mapping {
+                    code: (*code).to_owned(),
+                    value: (*value).to_owned(),
+                })
+                .collect(),
+        };
+        settings.defaults.presets = vec![
+            preset("Consultation", &[("Subject", "Consultation")]),
+            preset(
+                "Complaint",
+                &[("Subject", "Complaint"), ("Note", "Callback within a day")],
+            ),
+        ];
+    }
+    if settings.defaults.country.is_none() {
+        settings.defaults.country = Some("RU".to_owned());
+    }
     settings
 }
 

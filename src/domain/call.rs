@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::phone::{PhoneError, PhoneNumber};
+use super::phone::{Country, PhoneError, PhoneNumber};
 
 /// Pyrus accepts at most this many characters in a mapping value (and in other string fields).
 pub const MAX_VALUE_CHARS: usize = 300;
@@ -163,7 +163,8 @@ pub struct CallRequest {
 }
 
 impl CallRequest {
-    /// Validates raw text fields into a call.
+    /// Validates raw text fields into a call; numbers with a `+` country code are written
+    /// in E.164.
     pub fn parse(
         from: &str,
         to: &str,
@@ -171,11 +172,24 @@ impl CallRequest {
         external_id: Option<&str>,
         mappings: Vec<Mapping>,
     ) -> Result<Self, InputError> {
-        let from = PhoneNumber::parse(from).map_err(|source| InputError::Phone {
+        Self::parse_in(from, to, internal, external_id, mappings, None)
+    }
+
+    /// Validates raw text fields into a call; numbers typed without a country code are
+    /// read in `country` and written in E.164 when they are valid there.
+    pub fn parse_in(
+        from: &str,
+        to: &str,
+        internal: Option<&str>,
+        external_id: Option<&str>,
+        mappings: Vec<Mapping>,
+        country: Option<Country>,
+    ) -> Result<Self, InputError> {
+        let from = PhoneNumber::parse_in(from, country).map_err(|source| InputError::Phone {
             field: "from",
             source,
         })?;
-        let to = PhoneNumber::parse(to).map_err(|source| InputError::Phone {
+        let to = PhoneNumber::parse_in(to, country).map_err(|source| InputError::Phone {
             field: "to",
             source,
         })?;
@@ -229,6 +243,19 @@ impl fmt::Display for AttachTarget {
             Self::Numbers { from, to } => write!(f, "call {from} → {to}"),
         }
     }
+}
+
+/// A field of the Pyrus form that mappings can fill: what the mapping editor offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormFieldInfo {
+    /// The code mappings use.
+    pub code: String,
+    /// The field's name in the form.
+    pub name: String,
+    /// Pyrus field type (`phone`, `date`, `number`, `multiple_choice`, `text`, …).
+    pub field_type: String,
+    /// The live choice options of a `multiple_choice` field.
+    pub options: Vec<String>,
 }
 
 /// A Pyrus user, as `integrations/call` reports the responsible person.

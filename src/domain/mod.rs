@@ -10,10 +10,10 @@ pub mod secret;
 pub mod units;
 
 pub use call::{
-    AUDIO_EXTENSIONS, AttachTarget, CallRequest, ExternalId, InputError, LongField,
+    AUDIO_EXTENSIONS, AttachTarget, CallRequest, ExternalId, FormFieldInfo, InputError, LongField,
     MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration, check_recording_name,
 };
 pub use job::{CallRecord, JobBrief, JobId, JobKind, JobState, JobView, RecordingBrief};
-pub use phone::{PhoneError, PhoneNumber};
+pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;
 pub use units::format_bytes;

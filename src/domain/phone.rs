@@ -29,6 +29,29 @@ pub enum PhoneError {
     /// More digits than E.164 allows.
     #[error("the number has {0} digits: at most 15 are allowed (E.164)")]
     TooLong(usize),
+    /// A country code that names no country.
+    #[error("'{0}' is not a country code: use two letters such as RU, KZ or DE")]
+    UnknownCountry(String),
+}
+
+/// The country assumed for numbers typed without a country code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Country(phonenumber::country::Id);
+
+impl Country {
+    /// Reads a two-letter ISO 3166 code, in any case.
+    pub fn parse(code: &str) -> Result<Self, PhoneError> {
+        code.trim()
+            .to_ascii_uppercase()
+            .parse::<phonenumber::country::Id>()
+            .map(Self)
+            .map_err(|_| PhoneError::UnknownCountry(code.trim().to_owned()))
+    }
+
+    /// The two-letter code.
+    pub fn code(self) -> String {
+        self.0.as_ref().to_owned()
+    }
 }
 
 /// A phone number, normalised to an optional leading `+` followed by digits.
@@ -46,6 +69,34 @@ impl PhoneNumber {
     /// Parses a caller or callee number: at least 3 digits.
     pub fn parse(input: &str) -> Result<Self, PhoneError> {
         Self::parse_with_min(input, MIN_NUMBER_DIGITS)
+    }
+
+    /// Parses a caller or callee number and, when it is a valid number — with its own `+`
+    /// country code, or in `country` — rewrites it in E.164 (`8 977 422-13-38` in RU becomes
+    /// `+79774221338`). Numbers that cannot be recognised are kept as typed (digits only).
+    pub fn parse_in(input: &str, country: Option<Country>) -> Result<Self, PhoneError> {
+        let raw = Self::parse(input)?;
+        Ok(raw.to_e164(country).unwrap_or(raw))
+    }
+
+    fn to_e164(&self, country: Option<Country>) -> Option<Self> {
+        let region = if self.0.starts_with('+') {
+            None
+        } else {
+            Some(country?.0)
+        };
+        let parsed = phonenumber::parse(region, &self.0).ok()?;
+        if !phonenumber::is_valid(&parsed) {
+            return None;
+        }
+        Some(Self(
+            parsed.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
+    }
+
+    /// True when the number is in E.164 form (a `+` and the country code).
+    pub fn is_e164(&self) -> bool {
+        self.0.starts_with('+')
     }
 
     /// Parses an operator's internal number (extension): at least 1 digit.
@@ -155,6 +206,41 @@ mod tests {
             Err(PhoneError::TooLong(16))
         );
         assert_eq!(PhoneNumber::parse_extension("7").unwrap().as_str(), "7");
+    }
+
+    #[test]
+    fn e164_with_a_default_country() {
+        use super::Country;
+        let ru = Some(Country::parse("ru").unwrap());
+        assert_eq!(
+            PhoneNumber::parse_in("8 977 422-13-38", ru)
+                .unwrap()
+                .as_str(),
+            "+79774221338"
+        );
+        assert_eq!(
+            PhoneNumber::parse_in("(495) 300-90-80", ru)
+                .unwrap()
+                .as_str(),
+            "+74953009080"
+        );
+        assert_eq!(
+            PhoneNumber::parse_in("+7 977 422 13 38", None)
+                .unwrap()
+                .as_str(),
+            "+79774221338"
+        );
+        // What cannot be recognised is kept as typed.
+        assert_eq!(PhoneNumber::parse_in("112", ru).unwrap().as_str(), "112");
+        assert_eq!(
+            PhoneNumber::parse_in("8 977 422-13-38", None)
+                .unwrap()
+                .as_str(),
+            "89774221338"
+        );
+        assert!(PhoneNumber::parse_in("8 977 abc", ru).is_err());
+        assert!(Country::parse("XX").is_err());
+        assert_eq!(Country::parse("de").unwrap().code(), "DE");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 pub use error::{ErrorClass, PyrusError, advice};
-pub use model::FormField;
+pub use model::{ChoiceOption, FieldInfo, FormField};
 
 use crate::domain::{AttachTarget, CallRequest, Mapping, Registration, Secret};
 use model::{

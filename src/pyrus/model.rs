@@ -104,6 +104,47 @@ pub struct FormField {
     /// The code mappings target; absent when the admin set none.
     #[serde(default)]
     pub code: Option<String>,
+    /// Type-specific details (choice options).
+    #[serde(default)]
+    pub info: Option<FieldInfo>,
+}
+
+/// The `info` object of a form field.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+pub struct FieldInfo {
+    /// Choice options of a `multiple_choice` field.
+    #[serde(default)]
+    pub options: Vec<ChoiceOption>,
+}
+
+/// One choice option.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct ChoiceOption {
+    /// The text the agent sees.
+    #[serde(default)]
+    pub choice_value: String,
+    /// True for options removed from the form.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+impl FormField {
+    /// What the mapping editor offers, or `None` for fields without a code.
+    pub fn to_info(&self) -> Option<crate::domain::FormFieldInfo> {
+        let code = self.code.clone().filter(|c| !c.trim().is_empty())?;
+        Some(crate::domain::FormFieldInfo {
+            code,
+            name: self.name.clone(),
+            field_type: self.field_type.clone(),
+            options: self
+                .info
+                .iter()
+                .flat_map(|i| &i.options)
+                .filter(|o| !o.deleted && !o.choice_value.is_empty())
+                .map(|o| o.choice_value.clone())
+                .collect(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -121,6 +162,27 @@ mod tests {
         assert_eq!(r.responsible_person.unwrap().user_id, "34231");
         let bare: CallResponseDto = serde_json::from_str(r#"{"task_id":1}"#).unwrap();
         assert!(bare.responsible_person.is_none());
+    }
+
+    #[test]
+    fn form_fields_keep_codes_and_live_options() {
+        let body = r#"{"fields":[
+            {"id":1,"name":"Subject","type":"multiple_choice","code":"Subject",
+             "info":{"options":[{"choice_id":1,"choice_value":"Consultation"},
+                                {"choice_id":2,"choice_value":"Old","deleted":true}]}},
+            {"id":2,"name":"No code","type":"text"}]}"#;
+        #[derive(serde::Deserialize)]
+        struct Form {
+            fields: Vec<super::FormField>,
+        }
+        let form: Form = serde_json::from_str(body).unwrap();
+        let infos: Vec<_> = form
+            .fields
+            .iter()
+            .filter_map(super::FormField::to_info)
+            .collect();
+        assert_eq!(infos.len(), 1);
+        assert_eq!(infos[0].options, vec!["Consultation".to_owned()]);
     }
 
     #[test]

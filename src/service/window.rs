@@ -170,6 +170,15 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
         .ui
         .send(Event::Settings(Box::new(shared.setup.editable.clone())))
         .await;
+    let engine = shared.current.get();
+    shared
+        .ui
+        .send(Event::InForce(Box::new(engine.settings().clone())))
+        .await;
+    shared
+        .ui
+        .send(Event::FormFields(load_form(&engine).await))
+        .await;
     while let Some(command) = rx.recv().await {
         let engine = shared.current.get();
         let outcome: Result<(), String> = match command {
@@ -230,6 +239,11 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                 .discard(job)
                 .await
                 .map_err(|e| e.to_string()),
+            Command::LoadForm => {
+                let fields = load_form(&engine).await;
+                shared.ui.send(Event::FormFields(fields)).await;
+                Ok(())
+            }
             Command::TestConnection { settings, key } => {
                 let result = test_connection(&shared.setup, &settings, key).await;
                 shared.ui.send(Event::ConnectionTested(result)).await;
@@ -241,6 +255,15 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                         shared.current.set(new_engine);
                         shared.set_connection(Connection::Unknown);
                         shared.ui.send(Event::Settings(settings)).await;
+                        let engine = shared.current.get();
+                        shared
+                            .ui
+                            .send(Event::InForce(Box::new(engine.settings().clone())))
+                            .await;
+                        shared
+                            .ui
+                            .send(Event::FormFields(load_form(&engine).await))
+                            .await;
                         shared.kick.notify_one();
                     }
                     Err(refusal) => {
@@ -255,6 +278,24 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
         }
         shared.publish().await;
     }
+}
+
+/// The fields of the form named in the settings.
+async fn load_form(engine: &Engine) -> Result<Vec<crate::domain::FormFieldInfo>, Refusal> {
+    let Some(form_id) = engine.settings().pyrus.form_id else {
+        return Ok(Vec::new());
+    };
+    let client = engine
+        .client()
+        .map_err(|e| Refusal::new("credentials_missing", e.to_string()))?;
+    let fields = client
+        .form_fields(form_id)
+        .await
+        .map_err(|e| Refusal::new(e.code(), e.to_string()))?;
+    Ok(fields
+        .iter()
+        .filter_map(crate::pyrus::FormField::to_info)
+        .collect())
 }
 
 /// The key to use: a newly typed one, or the one stored for the login.

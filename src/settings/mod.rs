@@ -66,8 +66,6 @@ pub struct WindowSettings {
     pub language: Option<String>,
     /// Keep the window above others.
     pub always_on_top: bool,
-    /// Country for numbers typed without a country code (ISO 3166 code, e.g. `RU`).
-    pub default_country: Option<String>,
 }
 
 /// Pyrus connection settings (no secrets).
@@ -110,6 +108,21 @@ pub struct CallDefaults {
     /// The agent's internal number.
     pub internal_number: String,
     /// Mappings added to every call.
+    pub mappings: Vec<Mapping>,
+    /// Country for numbers typed without a country code (ISO 3166 code, e.g. `RU`): such
+    /// numbers are sent in E.164 form.
+    pub country: Option<String>,
+    /// Named sets of mappings the agent applies in one click ("Consultation", "Complaint").
+    pub presets: Vec<Preset>,
+}
+
+/// A named set of mappings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Preset {
+    /// What the agent sees.
+    pub name: String,
+    /// The rows it fills.
     pub mappings: Vec<Mapping>,
 }
 

@@ -2,7 +2,11 @@
 //! registration shown in place.
 
 use crate::bus::Command;
-use crate::domain::{CallRequest, InputError, JobState, MAX_VALUE_CHARS, Mapping};
+use crate::domain::{
+    CallRequest, Country, FormFieldInfo, InputError, JobState, MAX_VALUE_CHARS, Mapping,
+    PhoneNumber,
+};
+use crate::settings::Preset;
 
 use super::i18n::{Texts, fill};
 use super::{Outcome, theme};
@@ -34,8 +38,9 @@ pub struct CallForm {
 }
 
 impl CallForm {
-    /// Validates the buffers into a call.
-    pub fn to_request(&self) -> Result<CallRequest, InputError> {
+    /// Validates the buffers into a call; numbers without a country code are read in
+    /// `country`.
+    pub fn to_request(&self, country: Option<Country>) -> Result<CallRequest, InputError> {
         let mappings = self
             .mappings
             .iter()
@@ -43,33 +48,113 @@ impl CallForm {
             .map(|r| Mapping::new(&r.code, &r.value))
             .collect::<Result<Vec<_>, _>>()?;
         let external = Some(self.external_id.as_str()).filter(|s| !s.trim().is_empty());
-        CallRequest::parse(
+        CallRequest::parse_in(
             &self.from,
             &self.to,
             Some(&self.internal),
             external,
             mappings,
+            country,
         )
     }
 }
 
-fn labelled_field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str) -> egui::Response {
+/// The id of the From field, so a shortcut can focus it.
+pub fn from_field_id() -> egui::Id {
+    egui::Id::unique("call_form_from")
+}
+
+fn labelled_field(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    hint: &str,
+    id: Option<egui::Id>,
+) -> egui::Response {
     let label = ui.label(label);
-    let response = ui
-        .add(
-            egui::TextEdit::singleline(text)
-                .hint_text(hint)
-                .desired_width(260.0),
-        )
-        .labelled_by(label.id);
+    let mut edit = egui::TextEdit::singleline(text)
+        .hint_text(hint)
+        .desired_width(260.0);
+    if let Some(id) = id {
+        edit = edit.id(id);
+    }
+    let response = ui.add(edit).labelled_by(label.id);
     ui.end_row();
     response
+}
+
+/// What the form needs besides its buffers: the default country, presets, form fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FormContext<'a> {
+    /// Country for numbers typed without a country code.
+    pub country: Option<Country>,
+    /// Saved sets of mappings.
+    pub presets: &'a [Preset],
+    /// The Pyrus form's fields, when known.
+    pub fields: &'a [FormFieldInfo],
+}
+
+/// Fills the rows of a preset: a row with the same code gets the preset's value, others
+/// are added.
+pub fn apply_preset(form: &mut CallForm, preset: &Preset) {
+    for mapping in &preset.mappings {
+        match form
+            .mappings
+            .iter_mut()
+            .find(|r| r.code.trim() == mapping.code)
+        {
+            Some(row) => row.value.clone_from(&mapping.value),
+            None => form.mappings.push(MappingRow {
+                code: mapping.code.clone(),
+                value: mapping.value.clone(),
+            }),
+        }
+    }
+}
+
+/// What the number will be sent as, under its field.
+fn preview_ui(ui: &mut egui::Ui, text: &str, country: Option<Country>, t: &Texts) {
+    ui.label("");
+    if text.trim().is_empty() {
+        ui.end_row();
+        return;
+    }
+    match PhoneNumber::parse_in(text, country) {
+        Ok(n) if n.is_e164() => {
+            ui.label(
+                egui::RichText::new(fill(t.sent_as, &[&n.as_str()]))
+                    .small()
+                    .color(theme::OK),
+            );
+        }
+        Ok(n) => {
+            ui.label(
+                egui::RichText::new(fill(t.sent_as_typed, &[&n.as_str()]))
+                    .small()
+                    .color(theme::WARN),
+            );
+        }
+        Err(e) => {
+            let error = InputError::Phone {
+                field: "",
+                source: e,
+            };
+            let text = t.input_error(&error);
+            ui.label(
+                egui::RichText::new(text.trim_start_matches(": "))
+                    .small()
+                    .color(theme::ERROR),
+            );
+        }
+    }
+    ui.end_row();
 }
 
 /// Draws the form; Register (or Enter in a field) pushes `Command::Register`.
 pub fn call_form_ui(
     ui: &mut egui::Ui,
     form: &mut CallForm,
+    cx: FormContext<'_>,
     t: &Texts,
     commands: &mut Vec<Command>,
 ) {
@@ -77,68 +162,52 @@ pub fn call_form_ui(
     let mut submit = false;
     egui::Grid::new("call_numbers")
         .num_columns(2)
-        .spacing([12.0, 6.0])
+        .spacing([12.0, 4.0])
         .show(ui, |ui| {
+            let r = labelled_field(
+                ui,
+                t.from,
+                &mut form.from,
+                "+7 977 422-13-38",
+                Some(from_field_id()),
+            );
+            submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            preview_ui(ui, &form.from, cx.country, t);
+            let r = labelled_field(ui, t.to, &mut form.to, "+7 495 300-90-80", None);
+            submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            preview_ui(ui, &form.to, cx.country, t);
             for (label, text, hint) in [
-                (t.from, &mut form.from, "+7 977 422-13-38"),
-                (t.to, &mut form.to, "+7 495 300-90-80"),
                 (t.internal, &mut form.internal, t.optional_internal),
                 (t.external_id, &mut form.external_id, t.optional_external),
             ] {
-                let r = labelled_field(ui, label, text, hint);
+                let r = labelled_field(ui, label, text, hint, None);
                 submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             }
         });
     ui.add_space(8.0);
-    ui.label(egui::RichText::new(t.mappings).strong());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(egui::RichText::new(t.mappings).strong());
+        if !cx.presets.is_empty() {
+            ui.separator();
+            ui.label(t.presets);
+            for preset in cx.presets {
+                if ui
+                    .button(&preset.name)
+                    .on_hover_text(t.preset_hover)
+                    .clicked()
+                {
+                    apply_preset(form, preset);
+                }
+            }
+        }
+    });
     let mut remove = None;
     egui::Grid::new("mappings")
         .num_columns(4)
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
             for (i, row) in form.mappings.iter_mut().enumerate() {
-                let n = i + 1;
-                let code = ui
-                    .add(
-                        egui::TextEdit::singleline(&mut row.code)
-                            .hint_text(t.field_code)
-                            .desired_width(140.0),
-                    )
-                    .on_hover_text(t.field_code_hover);
-                code.widget_info(|| {
-                    egui::WidgetInfo::labeled(
-                        egui::Role::TextInput,
-                        true,
-                        fill(t.mapping_code_n, &[&n]),
-                    )
-                });
-                let value = ui.add(
-                    egui::TextEdit::singleline(&mut row.value)
-                        .hint_text(t.value)
-                        .desired_width(220.0),
-                );
-                value.widget_info(|| {
-                    egui::WidgetInfo::labeled(
-                        egui::Role::TextInput,
-                        true,
-                        fill(t.mapping_value_n, &[&n]),
-                    )
-                });
-                let len = row.value.chars().count();
-                let counter = egui::RichText::new(format!("{len}/{MAX_VALUE_CHARS}"));
-                ui.label(if len > MAX_VALUE_CHARS {
-                    counter.color(theme::ERROR)
-                } else {
-                    counter.weak()
-                });
-                let remove_button = ui.button(t.remove);
-                remove_button.widget_info(|| {
-                    egui::WidgetInfo::labeled(egui::Role::Button, true, fill(t.remove_n, &[&n]))
-                });
-                if remove_button.clicked() {
-                    remove = Some(i);
-                }
-                ui.end_row();
+                mapping_row_ui(ui, i, row, cx.fields, t, &mut remove);
             }
         });
     if let Some(i) = remove {
@@ -155,7 +224,7 @@ pub fn call_form_ui(
         submit = true;
     }
     if submit {
-        match form.to_request() {
+        match form.to_request(cx.country) {
             Ok(call) => {
                 form.error = None;
                 commands.push(Command::Register(call));
@@ -167,6 +236,89 @@ pub fn call_form_ui(
             }
         }
     }
+}
+
+fn mapping_row_ui(
+    ui: &mut egui::Ui,
+    i: usize,
+    row: &mut MappingRow,
+    fields: &[FormFieldInfo],
+    t: &Texts,
+    remove: &mut Option<usize>,
+) {
+    let n = i + 1;
+    ui.horizontal(|ui| {
+        let code = ui
+            .add(
+                egui::TextEdit::singleline(&mut row.code)
+                    .hint_text(t.field_code)
+                    .desired_width(120.0),
+            )
+            .on_hover_text(t.field_code_hover);
+        code.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.mapping_code_n, &[&n]))
+        });
+        if !fields.is_empty() {
+            let combo = egui::ComboBox::from_id_salt(("field", i))
+                .width(24.0)
+                .selected_text("")
+                .show_ui(ui, |ui| {
+                    for field in fields {
+                        let label = format!("{} ({})", field.name, field.code);
+                        ui.selectable_value(&mut row.code, field.code.clone(), label);
+                    }
+                });
+            combo.response.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::ComboBox,
+                    true,
+                    fill(t.field_options_n, &[&n]),
+                )
+            });
+        }
+    });
+    ui.horizontal(|ui| {
+        let value = ui.add(
+            egui::TextEdit::singleline(&mut row.value)
+                .hint_text(t.value)
+                .desired_width(200.0),
+        );
+        value.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.mapping_value_n, &[&n]))
+        });
+        let options = fields
+            .iter()
+            .find(|f| f.code == row.code.trim())
+            .map(|f| f.options.as_slice())
+            .unwrap_or_default();
+        if !options.is_empty() {
+            egui::ComboBox::from_id_salt(("option", i))
+                .width(24.0)
+                .selected_text("")
+                .show_ui(ui, |ui| {
+                    for option in options {
+                        ui.selectable_value(&mut row.value, option.clone(), option);
+                    }
+                })
+                .response
+                .on_hover_text(t.choose_option);
+        }
+    });
+    let len = row.value.chars().count();
+    let counter = egui::RichText::new(format!("{len}/{MAX_VALUE_CHARS}"));
+    ui.label(if len > MAX_VALUE_CHARS {
+        counter.color(theme::ERROR)
+    } else {
+        counter.weak()
+    });
+    let remove_button = ui.button(t.remove);
+    remove_button.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Button, true, fill(t.remove_n, &[&n]))
+    });
+    if remove_button.clicked() {
+        *remove = Some(i);
+    }
+    ui.end_row();
 }
 
 /// Shows where the last registration stands, with Open task once registered.
@@ -260,7 +412,13 @@ mod tests {
     fn harness() -> Harness<'static, State> {
         Harness::new_ui_state(
             |ui, s: &mut State| {
-                call_form_ui(ui, &mut s.form, &super::super::i18n::EN, &mut s.commands)
+                call_form_ui(
+                    ui,
+                    &mut s.form,
+                    super::FormContext::default(),
+                    &super::super::i18n::EN,
+                    &mut s.commands,
+                )
             },
             State {
                 form: CallForm::default(),

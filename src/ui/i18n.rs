@@ -287,6 +287,56 @@ pub struct Texts {
     pub external_id_empty: &'static str,
     /// Input error (`{}` = file name).
     pub unsupported_audio: &'static str,
+    /// Input error (`{}` = code).
+    pub unknown_country: &'static str,
+    /// Number preview (`{}` = number).
+    pub sent_as: &'static str,
+    /// Number preview (`{}` = number).
+    pub sent_as_typed: &'static str,
+    /// Settings.
+    pub default_country: &'static str,
+    /// Settings hint.
+    pub country_hint: &'static str,
+    /// Form.
+    pub presets: &'static str,
+    /// Form hover.
+    pub preset_hover: &'static str,
+    /// Form.
+    pub choose_option: &'static str,
+    /// Accessible name (`{}` = row).
+    pub field_options_n: &'static str,
+    /// Button.
+    pub help: &'static str,
+    /// Help line.
+    pub help_register: &'static str,
+    /// Help line.
+    pub help_focus: &'static str,
+    /// Help line.
+    pub help_open: &'static str,
+    /// Help line.
+    pub help_attach: &'static str,
+    /// Help line.
+    pub help_settings: &'static str,
+    /// Help line.
+    pub help_help: &'static str,
+    /// Button.
+    pub close: &'static str,
+    /// Settings.
+    pub always_on_top: &'static str,
+    /// Close dialog.
+    pub close_title: &'static str,
+    /// Close dialog (`{}` = jobs text).
+    pub close_text: &'static str,
+    /// Button.
+    pub close_anyway: &'static str,
+    /// Button.
+    pub keep_open: &'static str,
+    /// Settings.
+    pub form_id: &'static str,
+    /// Settings hint.
+    pub form_id_hint: &'static str,
+    /// Form (`{}` = reason).
+    pub fields_error: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
@@ -337,6 +387,7 @@ impl Texts {
                     PhoneError::MisplacedPlus => self.phone_plus.to_owned(),
                     PhoneError::TooShort { digits, min } => fill(self.phone_short, &[digits, min]),
                     PhoneError::TooLong(n) => fill(self.phone_long, &[n]),
+                    PhoneError::UnknownCountry(code) => fill(self.unknown_country, &[code]),
                 };
                 format!("{name}: {what}")
             }
@@ -459,6 +510,31 @@ pub static EN: Texts = Texts {
     long_mapping_value: "the value of mapping {}",
     external_id_empty: "the external id is empty: give the call's id from the softphone, or leave it out",
     unsupported_audio: "'{}' is not an audio file Pyrus attaches: use one of ac3, mp3, ogg, wav, wma",
+    unknown_country: "'{}' is not a country code: use two letters such as RU, KZ or DE",
+    sent_as: "Sent as {}",
+    sent_as_typed: "Sent as typed: {} (not recognised as a full number)",
+    default_country: "Default country",
+    country_hint: "RU, KZ, DE… (for numbers without +)",
+    presets: "Presets",
+    preset_hover: "Fill the mapping rows of this preset",
+    choose_option: "choose…",
+    field_options_n: "Mapping {} options",
+    help: "Keyboard shortcuts",
+    help_register: "Enter — register the call",
+    help_focus: "Ctrl+L — go to the From field",
+    help_open: "Ctrl+O — open the newest call's task",
+    help_attach: "Ctrl+R — attach a recording to the newest call",
+    help_settings: "Ctrl+, — settings",
+    help_help: "F1 — this list",
+    close: "Close",
+    always_on_top: "Keep the window above others",
+    close_title: "Calls are still waiting to be sent",
+    close_text: "{}. They are kept and sent the next time pyrus-phone starts.",
+    close_anyway: "Close anyway",
+    keep_open: "Keep open",
+    form_id: "Form id",
+    form_id_hint: "the form the telephony extension is connected to",
+    fields_error: "Form fields could not be read: {}",
     advice: &[],
 };
 
@@ -569,6 +645,31 @@ pub static RU: Texts = Texts {
     long_mapping_value: "Значение поля {}",
     external_id_empty: "внешний id пустой: укажите id звонка из софтфона или оставьте поле пустым",
     unsupported_audio: "«{}» — не аудиофайл, который Pyrus прикрепляет: подойдут ac3, mp3, ogg, wav, wma",
+    unknown_country: "«{}» — не код страны: укажите две буквы, например RU, KZ или DE",
+    sent_as: "Отправится как {}",
+    sent_as_typed: "Отправится как введено: {} (не распознан как полный номер)",
+    default_country: "Страна по умолчанию",
+    country_hint: "RU, KZ, DE… (для номеров без +)",
+    presets: "Шаблоны",
+    preset_hover: "Заполнить поля этого шаблона",
+    choose_option: "выбрать…",
+    field_options_n: "Варианты поля {}",
+    help: "Горячие клавиши",
+    help_register: "Enter — зарегистрировать звонок",
+    help_focus: "Ctrl+L — перейти к полю «Откуда»",
+    help_open: "Ctrl+O — открыть задачу последнего звонка",
+    help_attach: "Ctrl+R — прикрепить запись к последнему звонку",
+    help_settings: "Ctrl+, — настройки",
+    help_help: "F1 — этот список",
+    close: "Закрыть",
+    always_on_top: "Поверх других окон",
+    close_title: "Звонки ещё не отправлены",
+    close_text: "{}. Они сохранены и будут отправлены при следующем запуске pyrus-phone.",
+    close_anyway: "Всё равно закрыть",
+    keep_open: "Не закрывать",
+    form_id: "ID формы",
+    form_id_hint: "форма, к которой подключено расширение телефонии",
+    fields_error: "Не удалось прочитать поля формы: {}",
     advice: &[
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (

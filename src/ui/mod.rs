@@ -7,8 +7,8 @@ pub mod i18n;
 pub mod settings_view;
 pub mod theme;
 
-use crate::bus::{Command, Connection, Event, Status};
-use crate::domain::{JobId, JobState, Registration};
+use crate::bus::{Command, Connection, Event, Refusal, Status};
+use crate::domain::{Country, FormFieldInfo, JobId, JobState, Registration};
 use crate::settings::Settings;
 use i18n::{Language, Texts};
 
@@ -86,6 +86,14 @@ pub struct UiState {
     pub lang: Language,
     /// The language the system asks for (used when the settings name none).
     pub system_lang: Language,
+    /// The Pyrus form's fields, for the mapping editor.
+    pub fields: Vec<FormFieldInfo>,
+    /// Why the form's fields could not be read.
+    pub fields_error: Option<Refusal>,
+    /// The shortcuts popup is open.
+    pub help_open: bool,
+    /// The settings calls are made with (presets, country).
+    pub in_force: Option<Settings>,
 }
 
 impl UiState {
@@ -200,6 +208,12 @@ impl UiState {
                 self.settings_form.saving = false;
                 self.settings_form.save_error = Some(message);
             }
+            Event::InForce(settings) => self.in_force = Some(*settings),
+            Event::FormFields(Ok(fields)) => {
+                self.fields = fields;
+                self.fields_error = None;
+            }
+            Event::FormFields(Err(refusal)) => self.fields_error = Some(refusal),
             Event::ConnectionTested(result) => {
                 self.settings_form.testing = false;
                 self.settings_form.test_result = Some(result);
@@ -228,8 +242,62 @@ fn status_text(state: &UiState) -> String {
     format!("{connection} · {}", t.jobs(state.status.open_jobs))
 }
 
+/// Keyboard shortcuts, handled before the views draw.
+fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    use egui::{Key, Modifiers};
+    let pressed = |m: Modifiers, k: Key| ui.input_mut(|i| i.consume_key(m, k));
+    if pressed(Modifiers::NONE, Key::F1) {
+        state.help_open = !state.help_open;
+    }
+    if pressed(Modifiers::COMMAND, Key::Comma) {
+        state.view = View::Settings;
+    }
+    if pressed(Modifiers::COMMAND, Key::L) {
+        state.view = View::Calls;
+        ui.memory_mut(|m| m.request_focus(call_form::from_field_id()));
+    }
+    if pressed(Modifiers::COMMAND, Key::O)
+        && let Some(url) = state.list.calls.iter().find_map(|c| c.task_url.clone())
+    {
+        commands.push(Command::OpenUrl(url));
+    }
+    if pressed(Modifiers::COMMAND, Key::R) {
+        state.list.pick_for = state.list.calls.first().map(|c| c.call_id);
+    }
+}
+
+fn help_ui(ctx: &egui::Context, state: &mut UiState) {
+    let t = state.texts();
+    let mut open = state.help_open;
+    egui::Window::new(t.help)
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            for line in [
+                t.help_register,
+                t.help_focus,
+                t.help_open,
+                t.help_attach,
+                t.help_settings,
+                t.help_help,
+            ] {
+                ui.label(line);
+            }
+        });
+    state.help_open = open;
+}
+
+/// The default country from the settings, when it names one.
+fn default_country(state: &UiState) -> Option<Country> {
+    let code = state.in_force.as_ref()?.defaults.country.as_deref()?;
+    Country::parse(code).ok()
+}
+
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    shortcuts(ui, state, commands);
     let t = state.texts();
     egui::Panel::top("top_bar").show(ui, |ui| {
         ui.horizontal(|ui| {
@@ -242,8 +310,16 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
                 ui.label(theme::badge(t.demo_badge))
                     .on_hover_text(t.demo_hover);
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let help = ui.button("?").on_hover_text(t.help_help);
+                help.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, t.help));
+                if help.clicked() {
+                    state.help_open = !state.help_open;
+                }
+            });
         });
     });
+    help_ui(ui.ctx(), state);
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         ui.horizontal(|ui| {
             let colour = match state.status.connection {
@@ -309,7 +385,23 @@ fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comm
             egui::ScrollArea::vertical()
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
-                    call_form::call_form_ui(ui, &mut state.form, t, commands);
+                    let presets = state
+                        .in_force
+                        .as_ref()
+                        .map(|s| s.defaults.presets.as_slice())
+                        .unwrap_or_default();
+                    let cx = call_form::FormContext {
+                        country: default_country(state),
+                        presets,
+                        fields: &state.fields,
+                    };
+                    call_form::call_form_ui(ui, &mut state.form, cx, t, commands);
+                    if let Some(refusal) = &state.fields_error {
+                        ui.colored_label(
+                            theme::WARN,
+                            i18n::fill(t.fields_error, &[&settings_view::refusal_text(t, refusal)]),
+                        );
+                    }
                     ui.add_space(12.0);
                     call_form::outcome_ui(ui, &state.outcome, t, commands);
                 });

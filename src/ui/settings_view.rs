@@ -2,7 +2,7 @@
 //! shown back), tests the connection, and saves or cancels.
 
 use crate::bus::{Command, Refusal};
-use crate::domain::Secret;
+use crate::domain::{Country, InputError, Secret};
 use crate::settings::{OpenTask, Settings};
 
 use super::i18n::{Language, Texts, fill};
@@ -119,7 +119,38 @@ pub fn settings_ui(
             let mut web = p.web_base.clone().unwrap_or_default();
             field(ui, t.web_address, &mut web, t.web_hint, false);
             p.web_base = Some(web).filter(|w| !w.trim().is_empty());
+            let mut form_id = p.form_id.map(|id| id.to_string()).unwrap_or_default();
+            field(ui, t.form_id, &mut form_id, t.form_id_hint, false);
+            let digits: String = form_id.chars().filter(char::is_ascii_digit).collect();
+            p.form_id = digits.parse().ok();
+            let mut country = form.draft.defaults.country.clone().unwrap_or_default();
+            field(ui, t.default_country, &mut country, t.country_hint, false);
+            let country: String = country
+                .trim()
+                .chars()
+                .take(2)
+                .collect::<String>()
+                .to_ascii_uppercase();
+            form.draft.defaults.country = Some(country).filter(|c| !c.is_empty());
         });
+    if let Some(code) = form
+        .draft
+        .defaults
+        .country
+        .as_deref()
+        .filter(|c| c.len() == 2)
+        && let Err(e) = Country::parse(code)
+    {
+        let error = InputError::Phone {
+            field: "",
+            source: e,
+        };
+        ui.colored_label(
+            theme::ERROR,
+            t.input_error(&error).trim_start_matches(": ").to_owned(),
+        );
+    }
+    ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
     ui.add_space(8.0);
     ui.label(egui::RichText::new(t.who_opens).strong());
     let open = &mut form.draft.window.open_task;

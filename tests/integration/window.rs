@@ -112,6 +112,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
         PhoneApp::new(options.state, rx, handle).with_picker(move |_| answer.borrow_mut().take());
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
+        .with_max_steps(12)
         .build_ui_state(
             |ui, app: &mut PhoneApp| {
                 app.drain_events();
@@ -274,4 +275,96 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
     } = r;
     drop(h);
     runtime.block_on(sandbox.shutdown());
+}
+
+#[test]
+fn numbers_are_previewed_presets_fill_rows_and_the_form_offers_its_codes() {
+    let mut r = rig();
+    r.h.run();
+    step_until(&mut r.h, "the form's fields", |h| {
+        !h.state().state.fields.is_empty()
+    });
+
+    // The demo's default country is RU: a national number is previewed in E.164.
+    type_into(&mut r.h, "From", "8 977 422-13-38");
+    r.h.get_by_label("Sent as +79774221338");
+    type_into(&mut r.h, "To", "12ab");
+    r.h.get_by_label_contains("the number contains 'a'");
+    type_into(&mut r.h, "Internal number", "200");
+
+    // A preset fills its rows.
+    r.h.get_by_label("Complaint").click();
+    r.h.run();
+    let rows: Vec<(String, String)> =
+        r.h.state()
+            .state
+            .form
+            .mappings
+            .iter()
+            .map(|m| (m.code.clone(), m.value.clone()))
+            .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Subject".to_owned(), "Complaint".to_owned()),
+            ("Note".to_owned(), "Callback within a day".to_owned())
+        ]
+    );
+
+    // The row's field list comes from the Pyrus form.
+    r.h.get_by_label("Mapping 2 options").click();
+    r.h.run();
+    r.h.get_by_label("Order number (OrderNumber)").click();
+    r.h.run();
+    assert_eq!(r.h.state().state.form.mappings[1].code, "OrderNumber");
+    r.h.get_by_label("Remove mapping 2").click();
+    r.h.run();
+
+    // Fix the number and register: what was previewed is what Pyrus gets.
+    r.h.get_by_label("To").focus();
+    r.h.run();
+    for _ in 0..4 {
+        r.h.key_press(egui::Key::Backspace);
+    }
+    r.h.run();
+    r.h.get_by_label("To").type_text("(495) 300-90-80");
+    r.h.run();
+    r.h.get_by_label("Sent as +74953009080");
+    r.h.get_by_label("Register").click();
+    r.h.step();
+    step_until(&mut r.h, "the task id", |h| {
+        h.query_by_label("Task 1").is_some()
+    });
+    let task = &r.sandbox.tasks()[0];
+    assert_eq!(task.from_number, "+79774221338");
+    assert_eq!(task.to_number, "+74953009080");
+    assert_eq!(
+        task.comments[0].mappings,
+        vec![("Subject".to_owned(), "Complaint".to_owned())]
+    );
+}
+
+#[test]
+fn shortcuts_and_their_help() {
+    let mut r = rig();
+    r.h.run();
+    r.h.key_press(egui::Key::F1);
+    r.h.run();
+    r.h.get_by_label("Ctrl+L — go to the From field");
+    r.h.key_press(egui::Key::F1);
+    r.h.run();
+    assert!(
+        r.h.query_by_label("Ctrl+L — go to the From field")
+            .is_none(),
+        "F1 closes it again"
+    );
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    r.h.run();
+    r.h.get_by_label("Test connection");
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    r.h.run();
+    assert!(
+        r.h.get_by_label("From").is_focused(),
+        "Ctrl+L focuses the number field"
+    );
 }
