@@ -1,6 +1,8 @@
 //! The eframe application: drains service events in `logic` (also while minimized), draws
 //! the UI in `ui`, and sends the commands the views pushed after each pass.
 
+use std::collections::HashSet;
+
 use tokio::sync::mpsc;
 
 use crate::bus::{Command, Event};
@@ -14,6 +16,10 @@ pub struct PhoneApp {
     events: mpsc::Receiver<Event>,
     service: ServiceHandle,
     picker: Box<dyn FnMut(&'static ui::i18n::Texts) -> Option<std::path::PathBuf>>,
+    /// Calls already shown; a new one the agent did not type asks for attention.
+    known_calls: Option<HashSet<i64>>,
+    /// The window level last applied.
+    on_top: Option<bool>,
 }
 
 impl std::fmt::Debug for PhoneApp {
@@ -30,6 +36,8 @@ impl PhoneApp {
             events,
             service,
             picker: Box::new(ui::pick_recording),
+            known_calls: None,
+            on_top: None,
         }
     }
 
@@ -46,6 +54,55 @@ impl PhoneApp {
     pub fn drain_events(&mut self) {
         while let Ok(event) = self.events.try_recv() {
             self.state.apply(event);
+        }
+    }
+
+    /// Everything but drawing: events, the close request, the window level, attention.
+    /// eframe runs it before each pass, and also while the window is minimized.
+    pub fn logic_pass(&mut self, ctx: &egui::Context) {
+        self.drain_events();
+        if ctx.input(|i| i.viewport().close_requested())
+            && !self.state.close_now
+            && self.state.status.open_jobs > 0
+        {
+            // Work is kept either way; ask before the agent walks away from it.
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.state.confirm_close = true;
+        }
+        if self.state.close_now {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        let on_top = self
+            .state
+            .in_force
+            .as_ref()
+            .is_some_and(|s| s.window.always_on_top);
+        if self.on_top != Some(on_top) {
+            self.on_top = Some(on_top);
+            let level = if on_top {
+                egui::WindowLevel::AlwaysOnTop
+            } else {
+                egui::WindowLevel::Normal
+            };
+            ctx.send_viewport_cmd(egui::ViewportCommand::WindowLevel(level));
+        }
+        let ids: HashSet<i64> = self.state.list.calls.iter().map(|c| c.call_id).collect();
+        if let Some(known) = &self.known_calls {
+            let typed_here = self.state.outcome_job();
+            let incoming = self
+                .state
+                .list
+                .calls
+                .iter()
+                .any(|c| !known.contains(&c.call_id) && Some(c.register.id) != typed_here);
+            if incoming {
+                ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                    egui::UserAttentionType::Informational,
+                ));
+            }
+        }
+        if self.known_calls.is_some() || !ids.is_empty() {
+            self.known_calls = Some(ids);
         }
     }
 
@@ -69,8 +126,8 @@ impl PhoneApp {
 }
 
 impl eframe::App for PhoneApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.drain_events();
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.logic_pass(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -78,8 +135,9 @@ impl eframe::App for PhoneApp {
     }
 }
 
-/// Window options: title, size, glow renderer.
-pub fn native_options() -> eframe::NativeOptions {
+/// Window options: title, size, glow renderer; position and size are remembered in
+/// `window_state` (eframe storage: losing it is harmless).
+pub fn native_options(window_state: std::path::PathBuf) -> eframe::NativeOptions {
     eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("pyrus-phone")
@@ -88,6 +146,8 @@ pub fn native_options() -> eframe::NativeOptions {
             .with_min_inner_size([640.0, 420.0])
             .with_drag_and_drop(true),
         renderer: eframe::Renderer::Glow,
+        persist_window: true,
+        persistence_path: Some(window_state),
         ..Default::default()
     }
 }

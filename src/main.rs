@@ -145,7 +145,7 @@ fn run_window(
     tracing::info!(demo, "opening the window");
     eframe::run_native(
         "pyrus-phone",
-        native_options(),
+        native_options(ctx.paths.data_dir.join("window.ron")),
         Box::new(move |cc| {
             let egui_ctx = cc.egui_ctx.clone();
             let (ui_tx, ui_rx) =

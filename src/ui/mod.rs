@@ -94,6 +94,10 @@ pub struct UiState {
     pub help_open: bool,
     /// The settings calls are made with (presets, country).
     pub in_force: Option<Settings>,
+    /// The agent tried to close the window while work is waiting: ask.
+    pub confirm_close: bool,
+    /// The agent chose to close anyway.
+    pub close_now: bool,
 }
 
 impl UiState {
@@ -221,6 +225,16 @@ impl UiState {
         }
     }
 
+    /// The registration job of the call typed in the form, if any.
+    pub fn outcome_job(&self) -> Option<JobId> {
+        match &self.outcome {
+            Outcome::Sending { job, .. }
+            | Outcome::Registered { job, .. }
+            | Outcome::Stopped { job, .. } => Some(*job),
+            Outcome::Idle => None,
+        }
+    }
+
     fn tracks(&self, job: JobId) -> bool {
         match &self.outcome {
             Outcome::Sending { job: j, .. }
@@ -289,6 +303,30 @@ fn help_ui(ctx: &egui::Context, state: &mut UiState) {
     state.help_open = open;
 }
 
+fn close_dialog_ui(ctx: &egui::Context, state: &mut UiState) {
+    if !state.confirm_close {
+        return;
+    }
+    let t = state.texts();
+    egui::Window::new(t.close_title)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            ui.label(i18n::fill(t.close_text, &[&t.jobs(state.status.open_jobs)]));
+            ui.horizontal(|ui| {
+                if ui.button(t.keep_open).clicked() {
+                    state.confirm_close = false;
+                }
+                if ui.button(t.close_anyway).clicked() {
+                    state.confirm_close = false;
+                    state.close_now = true;
+                    ui.ctx().request_repaint();
+                }
+            });
+        });
+}
+
 /// The default country from the settings, when it names one.
 fn default_country(state: &UiState) -> Option<Country> {
     let code = state.in_force.as_ref()?.defaults.country.as_deref()?;
@@ -320,6 +358,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
         });
     });
     help_ui(ui.ctx(), state);
+    close_dialog_ui(ui.ctx(), state);
     egui::Panel::bottom("status_bar").show(ui, |ui| {
         ui.horizontal(|ui| {
             let colour = match state.status.connection {

@@ -115,7 +115,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
         .with_max_steps(12)
         .build_ui_state(
             |ui, app: &mut PhoneApp| {
-                app.drain_events();
+                app.logic_pass(&ui.ctx().clone());
                 app.ui_pass(ui);
             },
             app,
@@ -366,5 +366,60 @@ fn shortcuts_and_their_help() {
     assert!(
         r.h.get_by_label("From").is_focused(),
         "Ctrl+L focuses the number field"
+    );
+}
+
+#[test]
+fn closing_with_work_waiting_asks_first() {
+    let mut r = rig();
+    r.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::ServerError,
+        times: 1000,
+    });
+    type_into(&mut r.h, "From", "+79774221338");
+    type_into(&mut r.h, "To", "+74953009080");
+    r.h.get_by_label("Register").click();
+    r.h.step();
+    step_until(&mut r.h, "the waiting job", |h| {
+        h.state().state.status.open_jobs == 1
+    });
+    let close = |h: &mut Harness<'static, PhoneApp>| {
+        h.input_mut()
+            .viewports
+            .entry(egui::ViewportId::ROOT)
+            .or_default()
+            .events
+            .push(egui::ViewportEvent::Close);
+        h.step();
+        h.step();
+    };
+    let commands = |h: &Harness<'static, PhoneApp>| {
+        h.output()
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .map(|v| v.commands.clone())
+            .unwrap_or_default()
+    };
+    close(&mut r.h);
+    r.h.get_by_label("Calls are still waiting to be sent");
+    r.h.get_by_label_contains("1 job waiting. They are kept");
+    r.h.get_by_label("Keep open").click();
+    r.h.step();
+    r.h.step();
+    assert!(
+        r.h.query_by_label("Calls are still waiting to be sent")
+            .is_none()
+    );
+    assert!(!commands(&r.h).contains(&egui::ViewportCommand::Close));
+
+    close(&mut r.h);
+    r.h.get_by_label("Close anyway").click();
+    r.h.step();
+    r.h.step();
+    assert!(
+        commands(&r.h).contains(&egui::ViewportCommand::Close),
+        "{:?}",
+        commands(&r.h)
     );
 }
