@@ -14,7 +14,7 @@ app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$home"; }
 trap cleanup EXIT
 export DISPLAY=$display
-for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 100); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.05; done
 PYRUS_PHONE_HOME=$home "$bin" --demo >"$home/app.out" 2>&1 &
 app=$!
 if ! wid=$(timeout 60 xdotool search --sync --onlyvisible --name '^pyrus-phone$' | head -n1); then

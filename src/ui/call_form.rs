@@ -64,21 +64,31 @@ pub fn from_field_id() -> egui::Id {
     egui::Id::unique("call_form_from")
 }
 
+/// A labelled text field; a number field shows under it what will be sent.
 fn labelled_field(
     ui: &mut egui::Ui,
     label: &str,
     text: &mut String,
     hint: &str,
     id: Option<egui::Id>,
+    preview: Option<(Option<Country>, &Texts)>,
 ) -> egui::Response {
     let label = ui.label(label);
-    let mut edit = egui::TextEdit::singleline(text)
-        .hint_text(hint)
-        .desired_width(260.0);
-    if let Some(id) = id {
-        edit = edit.id(id);
-    }
-    let response = ui.add(edit).labelled_by(label.id);
+    let response = ui
+        .vertical(|ui| {
+            let mut edit = egui::TextEdit::singleline(text)
+                .hint_text(hint)
+                .desired_width(260.0);
+            if let Some(id) = id {
+                edit = edit.id(id);
+            }
+            let response = ui.add(edit).labelled_by(label.id);
+            if let Some((country, t)) = preview {
+                preview_ui(ui, text, country, t);
+            }
+            response
+        })
+        .inner;
     ui.end_row();
     response
 }
@@ -114,40 +124,15 @@ pub fn apply_preset(form: &mut CallForm, preset: &Preset) {
 
 /// What the number will be sent as, under its field.
 fn preview_ui(ui: &mut egui::Ui, text: &str, country: Option<Country>, t: &Texts) {
-    ui.label("");
     if text.trim().is_empty() {
-        ui.end_row();
         return;
     }
-    match PhoneNumber::parse_in(text, country) {
-        Ok(n) if n.is_e164() => {
-            ui.label(
-                egui::RichText::new(fill(t.sent_as, &[&n.as_str()]))
-                    .small()
-                    .color(theme::OK),
-            );
-        }
-        Ok(n) => {
-            ui.label(
-                egui::RichText::new(fill(t.sent_as_typed, &[&n.as_str()]))
-                    .small()
-                    .color(theme::WARN),
-            );
-        }
-        Err(e) => {
-            let error = InputError::Phone {
-                field: "",
-                source: e,
-            };
-            let text = t.input_error(&error);
-            ui.label(
-                egui::RichText::new(text.trim_start_matches(": "))
-                    .small()
-                    .color(theme::ERROR),
-            );
-        }
-    }
-    ui.end_row();
+    let (words, colour) = match PhoneNumber::parse_in(text, country) {
+        Ok(n) if n.is_e164() => (fill(t.sent_as, &[&n.as_str()]), theme::OK),
+        Ok(n) => (fill(t.sent_as_typed, &[&n.as_str()]), theme::WARN),
+        Err(e) => (t.phone_error(&e), theme::ERROR),
+    };
+    ui.label(egui::RichText::new(words).color(colour));
 }
 
 /// Draws the form; Register (or Enter in a field) pushes `Command::Register`.
@@ -170,17 +155,16 @@ pub fn call_form_ui(
                 &mut form.from,
                 "+7 977 422-13-38",
                 Some(from_field_id()),
+                Some((cx.country, t)),
             );
             submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            preview_ui(ui, &form.from, cx.country, t);
-            let r = labelled_field(ui, t.to, &mut form.to, "+7 495 300-90-80", None);
+            let r = labelled_field(ui, t.to, &mut form.to, "+7 495 300-90-80", None, Some((cx.country, t)));
             submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            preview_ui(ui, &form.to, cx.country, t);
             for (label, text, hint) in [
                 (t.internal, &mut form.internal, t.optional_internal),
                 (t.external_id, &mut form.external_id, t.optional_external),
             ] {
-                let r = labelled_field(ui, label, text, hint, None);
+                let r = labelled_field(ui, label, text, hint, None, None);
                 submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             }
         });
@@ -443,6 +427,18 @@ mod tests {
         };
         assert_eq!(call.from.as_str(), "+79774221338");
         assert_eq!(call.mappings[0].value, "Consultation");
+    }
+
+    #[test]
+    fn tab_walks_the_fields_in_order() {
+        let mut h = harness();
+        h.get_by_label("From").focus();
+        h.run();
+        for next in ["To", "Internal number", "External id"] {
+            h.key_press(egui::Key::Tab);
+            h.run();
+            assert!(h.get_by_label(next).is_focused(), "Tab should reach {next}");
+        }
     }
 
     #[test]

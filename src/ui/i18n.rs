@@ -372,6 +372,18 @@ impl Texts {
             })
     }
 
+    /// Words for a number that is not one.
+    pub fn phone_error(&self, error: &PhoneError) -> String {
+        match error {
+            PhoneError::Empty => self.phone_empty.to_owned(),
+            PhoneError::BadCharacter(c) => fill(self.phone_bad_char, &[c]),
+            PhoneError::MisplacedPlus => self.phone_plus.to_owned(),
+            PhoneError::TooShort { digits, min } => fill(self.phone_short, &[digits, min]),
+            PhoneError::TooLong(n) => fill(self.phone_long, &[n]),
+            PhoneError::UnknownCountry(code) => fill(self.unknown_country, &[code]),
+        }
+    }
+
     /// Words for bad input.
     pub fn input_error(&self, error: &InputError) -> String {
         match error {
@@ -381,15 +393,7 @@ impl Texts {
                     "to" => self.field_to,
                     _ => self.field_internal,
                 };
-                let what = match source {
-                    PhoneError::Empty => self.phone_empty.to_owned(),
-                    PhoneError::BadCharacter(c) => fill(self.phone_bad_char, &[c]),
-                    PhoneError::MisplacedPlus => self.phone_plus.to_owned(),
-                    PhoneError::TooShort { digits, min } => fill(self.phone_short, &[digits, min]),
-                    PhoneError::TooLong(n) => fill(self.phone_long, &[n]),
-                    PhoneError::UnknownCountry(code) => fill(self.unknown_country, &[code]),
-                };
-                format!("{name}: {what}")
+                format!("{name}: {}", self.phone_error(source))
             }
             InputError::MappingWithoutEquals(text) => fill(self.mapping_no_equals, &[text]),
             InputError::EmptyMappingCode => self.mapping_no_code.to_owned(),

@@ -260,6 +260,11 @@ fn status_text(state: &UiState) -> String {
 fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     use egui::{Key, Modifiers};
     let pressed = |m: Modifiers, k: Key| ui.input_mut(|i| i.consume_key(m, k));
+    if ui.input(|i| i.key_pressed(Key::Tab)) {
+        // egui moves focus at the end of this pass: run one more at once, so keys typed
+        // right after Tab go to the field Tab reached.
+        ui.ctx().request_repaint();
+    }
     if pressed(Modifiers::NONE, Key::F1) {
         state.help_open = !state.help_open;
     }

@@ -2,7 +2,7 @@
 //! shown back), tests the connection, and saves or cancels.
 
 use crate::bus::{Command, Refusal};
-use crate::domain::{Country, InputError, Secret};
+use crate::domain::{Country, Secret};
 use crate::settings::{OpenTask, Settings};
 
 use super::i18n::{Language, Texts, fill};
@@ -141,14 +141,7 @@ pub fn settings_ui(
         .filter(|c| c.len() == 2)
         && let Err(e) = Country::parse(code)
     {
-        let error = InputError::Phone {
-            field: "",
-            source: e,
-        };
-        ui.colored_label(
-            theme::ERROR,
-            t.input_error(&error).trim_start_matches(": ").to_owned(),
-        );
+        ui.colored_label(theme::ERROR, t.phone_error(&e));
     }
     ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
     ui.add_space(8.0);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Usage: bash tests/screenshots.sh PATH/TO/pyrus-phone [OUT_DIR]
+# Drives the real window in demo mode under a private Xvfb with the keyboard and saves the
+# main states: empty, a registered call, an upload in progress, the settings, the shortcuts
+# help, and the Russian interface. The file dialog is answered by a stand-in `zenity`.
+set -euo pipefail
+bin=$(realpath "$1")
+out=$(realpath -m "${2:-target/screenshots}")
+mkdir -p "$out"
+work=$(mktemp -d)
+display=":$((120 + RANDOM % 100))"
+Xvfb "$display" -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+app=""
+cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+export DISPLAY=$display
+for _ in $(seq 100); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.05; done
+unset DBUS_SESSION_BUS_ADDRESS   # no portal: the file dialog falls back to zenity
+mkdir -p "$work/bin"
+cat >"$work/bin/zenity" <<ZEN
+#!/bin/sh
+cat "$work/answer"
+ZEN
+chmod +x "$work/bin/zenity"
+
+start() { # start HOME_DIR [ENV...]
+  local home=$1; shift
+  env "$@" PATH="$work/bin:$PATH" BROWSER=true PYRUS_PHONE_HOME="$home" "$bin" --demo >"$home.out" 2>&1 &
+  app=$!
+  wid=$(timeout 60 xdotool search --sync --onlyvisible --name '^pyrus-phone$' | head -n1)
+  xdotool windowfocus --sync "$wid"
+  sleep 1.5
+}
+stop() { kill "$app"; wait "$app" 2>/dev/null || true; app=""; }
+shot() {
+  sleep "${2:-1}"; import -window "$wid" "$out/$1.png"; echo "screenshot: $out/$1.png"
+  xdotool windowfocus --sync "$wid"   # taking the shot may move the keyboard focus
+}
+type_call() { # FROM TO — with pauses: egui gives a frame's typed text to the field focused
+  # at its start, and a debug build under software GL draws slowly
+  xdotool windowfocus --sync "$wid"; sleep 0.5
+  xdotool key --clearmodifiers ctrl+l; sleep 1
+  xdotool type --delay 40 "$1"; sleep 1; xdotool key Tab; sleep 1
+  xdotool type --delay 40 "$2"; sleep 1; xdotool key Tab; sleep 1
+  xdotool type --delay 40 "200"; sleep 1; xdotool key Return
+}
+sandbox_post() { # PATH JSON — to the demo's sandbox, found in the log
+  local port
+  port=$(grep -ho 'addr=127.0.0.1:[0-9]*' "$home"/logs/* | tail -n1 | cut -d: -f2)
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+    "$1" "${#2}" "$2" >&3
+  cat <&3 >/dev/null; exec 3<&-
+}
+
+home=$work/en
+start "$home"
+shot 01-empty
+type_call "8 977 422-13-38" "+74953009080"
+shot 02-registered 2
+head -c 300000000 /dev/zero >"$work/long-call.wav"
+echo "$work/long-call.wav" >"$work/answer"
+sandbox_post /sandbox/faults '{"route":"upload","kind":"slow","delay_ms":20000,"times":1}'
+xdotool key --clearmodifiers ctrl+r
+shot 03-uploading 3
+xdotool key --clearmodifiers ctrl+comma
+shot 04-settings
+xdotool key F1
+shot 05-help
+stop
+
+home=$work/ru
+start "$home" LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8
+type_call "+7 977 422-13-38" "(495) 300-90-80"
+shot 06-russian 2
+stop
+echo "screenshots: 6 passed, 0 failed"
