@@ -20,6 +20,48 @@ pub struct PhoneApp {
     known_calls: Option<HashSet<i64>>,
     /// The window level last applied.
     on_top: Option<bool>,
+    /// Frame timing for the logs (the window benchmark reads them).
+    frames: FrameStats,
+}
+
+/// Frame timing: the first frame after start, then the CPU time of each frame.
+#[derive(Debug, Default)]
+struct FrameStats {
+    started: Option<std::time::Instant>,
+    first_logged: bool,
+    count: u32,
+    total_secs: f32,
+    max_secs: f32,
+}
+
+impl FrameStats {
+    fn record(&mut self, cpu_secs: Option<f32>) {
+        if !self.first_logged {
+            self.first_logged = true;
+            if let Some(started) = self.started {
+                tracing::info!(ms = started.elapsed().as_millis(), "first frame");
+            }
+        }
+        let Some(secs) = cpu_secs else {
+            return;
+        };
+        self.count += 1;
+        self.total_secs += secs;
+        self.max_secs = self.max_secs.max(secs);
+        if self.count == 100 {
+            tracing::debug!(
+                frames = self.count,
+                mean_ms = self.total_secs * 1000.0 / self.count as f32,
+                max_ms = self.max_secs * 1000.0,
+                "frame times"
+            );
+            *self = Self {
+                started: None,
+                first_logged: true,
+                ..Self::default()
+            };
+        }
+    }
 }
 
 impl std::fmt::Debug for PhoneApp {
@@ -38,7 +80,14 @@ impl PhoneApp {
             picker: Box::new(ui::pick_recording),
             known_calls: None,
             on_top: None,
+            frames: FrameStats::default(),
         }
+    }
+
+    /// Logs the time from `started` to the first frame drawn.
+    pub fn with_start_time(mut self, started: std::time::Instant) -> Self {
+        self.frames.started = Some(started);
+        self
     }
 
     /// Replaces the file dialog (tests answer it themselves).
@@ -130,8 +179,9 @@ impl eframe::App for PhoneApp {
         self.logic_pass(ctx);
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.ui_pass(ui);
+        self.frames.record(frame.info().cpu_usage);
     }
 }
 

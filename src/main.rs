@@ -21,6 +21,7 @@ use pyrus_phone::ui::i18n::Language;
 use pyrus_phone::ui::{UiState, View};
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let args = Cli::parse();
     let home = std::env::var_os("PYRUS_PHONE_HOME").map(PathBuf::from);
     let paths = match Paths::resolve(home.as_deref()) {
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
     };
     let code = match args.command {
         Some(command) => runtime.block_on(cli::run(command, ctx)),
-        None => match run_window(&runtime, &ctx, args.demo) {
+        None => match run_window(&runtime, &ctx, args.demo, started) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 tracing::error!("{message}");
@@ -74,6 +75,7 @@ fn run_window(
     runtime: &tokio::runtime::Runtime,
     ctx: &Context,
     demo_asked: bool,
+    started: std::time::Instant,
 ) -> Result<(), String> {
     let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
     settings.apply(&ctx.env);
@@ -164,7 +166,9 @@ fn run_window(
                 system_lang,
                 ..UiState::default()
             };
-            Ok(Box::new(PhoneApp::new(state, ui_rx, handle)))
+            Ok(Box::new(
+                PhoneApp::new(state, ui_rx, handle).with_start_time(started),
+            ))
         }),
     )
     .map_err(|e| format!("cannot open the window: {e}"))?;

@@ -94,6 +94,12 @@ impl PhoneNumber {
         ))
     }
 
+    /// Loads the phone-number database (a noticeable pause the first time), so that the
+    /// first number the agent types is previewed at once. Call it off the UI thread.
+    pub fn warm_up() {
+        phonenumber::parse(None, "+74953009080").ok();
+    }
+
     /// True when the number is in E.164 form (a `+` and the country code).
     pub fn is_e164(&self) -> bool {
         self.0.starts_with('+')

@@ -102,6 +102,7 @@ impl Service {
             setup,
             connection: RwLock::new(Connection::Unknown),
         });
+        runtime.spawn_blocking(crate::domain::PhoneNumber::warm_up);
         runtime.spawn(command_loop(Arc::clone(&shared), rx));
         runtime.spawn(send_loop(shared));
         ServiceHandle { commands: tx }

@@ -158,7 +158,14 @@ pub fn call_form_ui(
                 Some((cx.country, t)),
             );
             submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            let r = labelled_field(ui, t.to, &mut form.to, "+7 495 300-90-80", None, Some((cx.country, t)));
+            let r = labelled_field(
+                ui,
+                t.to,
+                &mut form.to,
+                "+7 495 300-90-80",
+                None,
+                Some((cx.country, t)),
+            );
             submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             for (label, text, hint) in [
                 (t.internal, &mut form.internal, t.optional_internal),
