@@ -3,7 +3,9 @@
 #   bash tests/run.sh
 # Installs what the tests need (gnome-keyring, Xvfb, xdotool, ImageMagick), then runs the
 # static checks, every cargo test inside a private D-Bus session with an unlocked
-# gnome-keyring, and a real window under Xvfb. Fails — never skips — when a part is missing.
+# gnome-keyring, and the real window under Xvfb (a smoke test, then the main flows driven by
+# the keyboard with screenshots in target/screenshots). Fails — never skips — when a part
+# is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +38,5 @@ echo "== tests (private D-Bus session, real Secret Service)"
 dbus-run-session -- bash tests/with_keyring.sh cargo test --locked --all-targets
 echo "== a real window under Xvfb"
 bash tests/window_smoke.sh target/debug/pyrus-phone
+echo "== the real window driven by keyboard, with screenshots"
+bash tests/screenshots.sh target/debug/pyrus-phone target/screenshots
