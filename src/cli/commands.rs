@@ -10,8 +10,8 @@ use serde_json::json;
 use super::output::{self, ProgressLine};
 use super::{AttachArgs, CallArgs, Context, Failure, LoginArgs, QueueAction, QueueArgs};
 use crate::domain::{
-    AttachTarget, CallRequest, Country, ExternalId, JobId, JobState, JobView, Mapping, PhoneNumber,
-    Secret,
+    AttachTarget, CallRequest, Country, Direction, ExternalId, JobId, JobState, JobView, Mapping,
+    PhoneNumber, Secret,
 };
 use crate::outbox::{JobEvent, Listener, Outbox, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient};
@@ -153,7 +153,7 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
         .map(Country::parse)
         .transpose()
         .map_err(|e| Failure::usage(format!("settings, defaults.country: {e}")))?;
-    let request = CallRequest::parse_in(
+    let mut request = CallRequest::parse_in(
         &args.from,
         &args.to,
         args.internal.as_deref(),
@@ -162,6 +162,11 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
         country,
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
+    request.direction = match args.direction {
+        Some(super::CallDirection::Incoming) => Direction::Incoming,
+        Some(super::CallDirection::Outgoing) => Direction::Outgoing,
+        None => Direction::Unknown,
+    };
     let engine = open_engine(ctx, settings).await?;
     let (job, external_id) = engine
         .outbox()

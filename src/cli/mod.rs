@@ -81,6 +81,9 @@ pub struct CallArgs {
     /// A form field to fill, as CODE=VALUE (repeatable).
     #[arg(long = "map", value_name = "CODE=VALUE")]
     pub mappings: Vec<String>,
+    /// Which way the call went.
+    #[arg(long, value_enum)]
+    pub direction: Option<CallDirection>,
     /// Open the task in the browser once registered.
     #[arg(long)]
     pub open: bool,
@@ -90,6 +93,15 @@ pub struct CallArgs {
     /// Seconds to keep retrying before leaving the call in the outbox (exit 75).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub wait: u64,
+}
+
+/// `--direction` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallDirection {
+    /// A client called the agent.
+    Incoming,
+    /// The agent called a client.
+    Outgoing,
 }
 
 /// `attach` arguments.

@@ -160,6 +160,22 @@ pub struct CallRequest {
     pub external_id: Option<ExternalId>,
     /// Form fields to fill.
     pub mappings: Vec<Mapping>,
+    /// Which way the call went, when the source said.
+    #[serde(default)]
+    pub direction: Direction,
+}
+
+/// Which way a call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The source did not say.
+    #[default]
+    Unknown,
+    /// A client called the agent.
+    Incoming,
+    /// The agent called a client.
+    Outgoing,
 }
 
 impl CallRequest {
@@ -209,6 +225,7 @@ impl CallRequest {
             internal,
             external_id,
             mappings,
+            direction: Direction::Unknown,
         })
     }
 }

@@ -10,8 +10,9 @@ pub mod secret;
 pub mod units;
 
 pub use call::{
-    AUDIO_EXTENSIONS, AttachTarget, CallRequest, ExternalId, FormFieldInfo, InputError, LongField,
-    MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration, check_recording_name,
+    AUDIO_EXTENSIONS, AttachTarget, CallRequest, Direction, ExternalId, FormFieldInfo, InputError,
+    LongField, MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration,
+    check_recording_name,
 };
 pub use job::{CallRecord, JobBrief, JobId, JobKind, JobState, JobView, RecordingBrief};
 pub use phone::{Country, PhoneError, PhoneNumber};

@@ -3,7 +3,7 @@
 
 use crate::bus::Command;
 use crate::domain::{
-    CallRequest, Country, FormFieldInfo, InputError, JobState, MAX_VALUE_CHARS, Mapping,
+    CallRequest, Country, Direction, FormFieldInfo, InputError, JobState, MAX_VALUE_CHARS, Mapping,
     PhoneNumber,
 };
 use crate::settings::Preset;
@@ -35,6 +35,8 @@ pub struct CallForm {
     pub mappings: Vec<MappingRow>,
     /// Why the last Register was refused.
     pub error: Option<InputError>,
+    /// Which way the call went (incoming unless the agent says otherwise).
+    pub outgoing: bool,
 }
 
 impl CallForm {
@@ -48,14 +50,20 @@ impl CallForm {
             .map(|r| Mapping::new(&r.code, &r.value))
             .collect::<Result<Vec<_>, _>>()?;
         let external = Some(self.external_id.as_str()).filter(|s| !s.trim().is_empty());
-        CallRequest::parse_in(
+        let mut call = CallRequest::parse_in(
             &self.from,
             &self.to,
             Some(&self.internal),
             external,
             mappings,
             country,
-        )
+        )?;
+        call.direction = if self.outgoing {
+            Direction::Outgoing
+        } else {
+            Direction::Incoming
+        };
+        Ok(call)
     }
 }
 
@@ -175,6 +183,11 @@ pub fn call_form_ui(
                 submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             }
         });
+    ui.horizontal(|ui| {
+        ui.label(t.direction);
+        ui.selectable_value(&mut form.outgoing, false, t.incoming);
+        ui.selectable_value(&mut form.outgoing, true, t.outgoing);
+    });
     ui.add_space(8.0);
     ui.horizontal_wrapped(|ui| {
         ui.label(egui::RichText::new(t.mappings).strong());

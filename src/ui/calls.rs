@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use chrono::{Local, TimeZone as _};
 
 use crate::bus::Command;
-use crate::domain::{CallRecord, JobBrief, JobId, JobState, format_bytes};
+use crate::domain::{CallRecord, Direction, JobBrief, JobId, JobState, format_bytes};
 
 use super::i18n::{Texts, fill};
 use super::theme;
@@ -175,6 +175,15 @@ fn row_ui(
     let (chip, colour) = status(call, now, t);
     ui.horizontal(|ui| {
         ui.label(egui::RichText::new(time).monospace());
+        match call.request.direction {
+            Direction::Incoming => {
+                ui.label(egui::RichText::new(t.incoming).weak());
+            }
+            Direction::Outgoing => {
+                ui.label(egui::RichText::new(t.outgoing).weak());
+            }
+            Direction::Unknown => {}
+        }
         ui.label(fill(
             t.number_pair,
             &[&call.request.from.as_str(), &call.request.to.as_str()],

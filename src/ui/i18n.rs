@@ -337,6 +337,12 @@ pub struct Texts {
     pub form_id_hint: &'static str,
     /// Form (`{}` = reason).
     pub fields_error: &'static str,
+    /// Form.
+    pub direction: &'static str,
+    /// Form and row.
+    pub incoming: &'static str,
+    /// Form and row.
+    pub outgoing: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
@@ -539,6 +545,9 @@ pub static EN: Texts = Texts {
     form_id: "Form id",
     form_id_hint: "the form the telephony extension is connected to",
     fields_error: "Form fields could not be read: {}",
+    direction: "Direction",
+    incoming: "Incoming",
+    outgoing: "Outgoing",
     advice: &[],
 };
 
@@ -674,6 +683,9 @@ pub static RU: Texts = Texts {
     form_id: "ID формы",
     form_id_hint: "форма, к которой подключено расширение телефонии",
     fields_error: "Не удалось прочитать поля формы: {}",
+    direction: "Направление",
+    incoming: "Входящий",
+    outgoing: "Исходящий",
     advice: &[
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (

@@ -180,6 +180,11 @@ fn the_window_registers_a_call_and_opens_its_task() {
         h.query_by_label("Registered").is_some()
     });
     r.h.get_by_label("+79774221338 to +74953009080");
+    assert_eq!(
+        r.h.query_all_by_label("Incoming").count(),
+        2,
+        "the form's direction and the row's"
+    );
 
     // "This app opens the task" is the default: the link opened once, by itself.
     let url = format!("{}/t#id1", r.sandbox.base_url());
