@@ -44,6 +44,9 @@ pub enum Command {
     },
     /// Read the configured form's field codes and choice options for the mapping editor.
     LoadForm,
+    /// Load the phone-number tables now (the agent is about to type a number); they cost a
+    /// few MiB and a moment, so they are not loaded before anyone needs them.
+    PrepareNumbers,
     /// Save settings (and a newly typed key into the OS keyring), then use them.
     SaveSettings {
         /// The new settings.

@@ -102,7 +102,6 @@ impl Service {
             setup,
             connection: RwLock::new(Connection::Unknown),
         });
-        runtime.spawn_blocking(crate::domain::PhoneNumber::warm_up);
         runtime.spawn(command_loop(Arc::clone(&shared), rx));
         runtime.spawn(send_loop(shared));
         ServiceHandle { commands: tx }
@@ -240,6 +239,10 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                 .discard(job)
                 .await
                 .map_err(|e| e.to_string()),
+            Command::PrepareNumbers => {
+                tokio::task::spawn_blocking(crate::domain::PhoneNumber::warm_up);
+                Ok(())
+            }
             Command::LoadForm => {
                 let fields = load_form(&engine).await;
                 shared.ui.send(Event::FormFields(fields)).await;

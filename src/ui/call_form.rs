@@ -37,6 +37,8 @@ pub struct CallForm {
     pub error: Option<InputError>,
     /// Which way the call went (incoming unless the agent says otherwise).
     pub outgoing: bool,
+    /// The phone-number tables were asked for.
+    pub numbers_prepared: bool,
 }
 
 impl CallForm {
@@ -153,6 +155,7 @@ pub fn call_form_ui(
 ) {
     ui.heading(t.new_call);
     let mut submit = false;
+    let mut focused = false;
     egui::Grid::new("call_numbers")
         .num_columns(2)
         .spacing([12.0, 4.0])
@@ -165,6 +168,7 @@ pub fn call_form_ui(
                 Some(from_field_id()),
                 Some((cx.country, t)),
             );
+            focused |= r.has_focus();
             submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let r = labelled_field(
                 ui,
@@ -174,6 +178,7 @@ pub fn call_form_ui(
                 None,
                 Some((cx.country, t)),
             );
+            focused |= r.has_focus();
             submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             for (label, text, hint) in [
                 (t.internal, &mut form.internal, t.optional_internal),
@@ -183,6 +188,10 @@ pub fn call_form_ui(
                 submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             }
         });
+    if !form.numbers_prepared && (focused || !form.from.is_empty() || !form.to.is_empty()) {
+        form.numbers_prepared = true;
+        commands.push(Command::PrepareNumbers);
+    }
     ui.horizontal(|ui| {
         ui.label(t.direction);
         ui.selectable_value(&mut form.outgoing, false, t.incoming);
@@ -413,6 +422,17 @@ mod tests {
         h.run();
     }
 
+    fn registers(h: &Harness<'static, State>) -> Vec<crate::domain::CallRequest> {
+        h.state()
+            .commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Register(call) => Some(call.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn harness() -> Harness<'static, State> {
         Harness::new_ui_state(
             |ui, s: &mut State| {
@@ -442,9 +462,14 @@ mod tests {
         type_into(&mut h, "Mapping 1 value", "Consultation");
         h.get_by_label("Register").click();
         h.run();
-        let [Command::Register(call)] = h.state().commands.as_slice() else {
+        let sent = registers(&h);
+        let [call] = sent.as_slice() else {
             panic!("expected one Register, got {:?}", h.state().commands);
         };
+        assert!(
+            matches!(h.state().commands.first(), Some(Command::PrepareNumbers)),
+            "typing a number asks for the number tables first"
+        );
         assert_eq!(call.from.as_str(), "+79774221338");
         assert_eq!(call.mappings[0].value, "Consultation");
     }
@@ -468,7 +493,7 @@ mod tests {
         type_into(&mut h, "To", "+74953009080");
         h.get_by_label("Register").click();
         h.run();
-        assert!(h.state().commands.is_empty());
+        assert!(registers(&h).is_empty(), "nothing is sent");
         h.get_by_label_contains("from: the number contains 'a'");
     }
 
@@ -488,7 +513,7 @@ mod tests {
         h.get_by_label("301/300");
         h.get_by_label("Register").click();
         h.run();
-        assert!(h.state().commands.is_empty());
+        assert!(registers(&h).is_empty(), "nothing is sent");
         h.get_by_label_contains("301 characters");
     }
 }
