@@ -16,4 +16,5 @@ pub mod runtime;
 pub mod sandbox;
 pub mod service;
 pub mod settings;
+pub mod sources;
 pub mod ui;

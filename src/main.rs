@@ -9,7 +9,7 @@ use clap::Parser as _;
 use pyrus_phone::app::{PhoneApp, native_options};
 use pyrus_phone::bus;
 use pyrus_phone::cli::{self, Cli, Context};
-use pyrus_phone::domain::Secret;
+use pyrus_phone::domain::{CallEvent, Secret};
 use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::SystemBrowser;
 use pyrus_phone::platform::paths::Paths;
@@ -17,6 +17,7 @@ use pyrus_phone::sandbox::DEMO_SECURITY_KEY;
 use pyrus_phone::service::{Engine, EngineFactory, Service, Setup};
 use pyrus_phone::settings::credentials::{KeyringStore, MemoryStore};
 use pyrus_phone::settings::{EnvOverrides, Settings};
+use pyrus_phone::sources::{http_hook, runtime_file};
 use pyrus_phone::ui::i18n::Language;
 use pyrus_phone::ui::{UiState, View};
 
@@ -56,7 +57,7 @@ fn main() -> ExitCode {
     };
     let code = match args.command {
         Some(command) => runtime.block_on(cli::run(command, ctx)),
-        None => match run_window(&runtime, &ctx, args.demo, started) {
+        None => match run_instance(&runtime, &ctx, &args, started) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 tracing::error!("{message}");
@@ -69,18 +70,28 @@ fn main() -> ExitCode {
     code
 }
 
-/// Opens the window; in demo mode (asked for, or no account configured) against an
-/// in-process sandbox. Saving an account in the settings view switches to it.
-fn run_window(
+/// What a running instance is made of, whether it shows a window or not.
+struct Instance {
+    engine: Arc<Engine>,
+    setup: Setup,
+    demo: bool,
+    first_run: bool,
+    /// Kept alive for the run.
+    _sandbox: Option<pyrus_phone::sandbox::Sandbox>,
+    _hook: Option<http_hook::HookServer>,
+}
+
+/// Builds the engine (the account's, or the demo sandbox's), starts the event hook and
+/// publishes it for command hooks, and feeds an initial event in.
+fn prepare(
     runtime: &tokio::runtime::Runtime,
     ctx: &Context,
-    demo_asked: bool,
-    started: std::time::Instant,
-) -> Result<(), String> {
+    args: &Cli,
+) -> Result<Instance, String> {
     let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
     settings.apply(&ctx.env);
     let no_account = !settings.has_account();
-    let demo = demo_asked || no_account;
+    let demo = args.demo || no_account;
 
     let real_paths = ctx.paths.clone();
     let key_override = ctx.key_override.clone();
@@ -125,13 +136,151 @@ fn run_window(
     } else {
         (open_engine(&settings)?, None)
     };
+
+    let (hook, call_events) = if settings.hook.enabled || args.hook_port.is_some() {
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        if let Some(json) = &args.initial_event {
+            match initial_event(json) {
+                Ok(event) => {
+                    tx.try_send(event).ok();
+                }
+                Err(e) => tracing::error!("the initial event was refused: {e}"),
+            }
+        }
+        let port = args.hook_port.unwrap_or(settings.hook.port);
+        let token: String = {
+            use rand::Rng as _;
+            (0..32)
+                .map(|_| format!("{:x}", rand::rng().random_range(0..16_u8)))
+                .collect()
+        };
+        match runtime.block_on(http_hook::start(port, Secret::new(token.clone()), tx)) {
+            Ok(server) => {
+                let published = runtime_file::Instance {
+                    port: server.addr.port(),
+                    token,
+                    pid: std::process::id(),
+                };
+                if let Err(e) = runtime_file::publish(&ctx.paths.runtime_dir, &published) {
+                    tracing::error!(error = %e, "command hooks cannot find this instance");
+                }
+                (Some(server), Some(rx))
+            }
+            Err(e) => {
+                tracing::error!(port, error = %e, "the event hook could not start");
+                (None, Some(rx))
+            }
+        }
+    } else {
+        (None, None)
+    };
+
     let setup = Setup {
         settings_path: ctx.paths.settings_file(),
         secrets: Arc::new(KeyringStore),
         editable: settings,
         open_engine,
+        call_events,
     };
-    let engine = Arc::new(engine);
+    Ok(Instance {
+        engine: Arc::new(engine),
+        setup,
+        demo,
+        first_run: no_account && !args.demo,
+        _sandbox: sandbox,
+        _hook: hook,
+    })
+}
+
+fn initial_event(json: &str) -> Result<CallEvent, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    CallEvent::parse(
+        field("event").unwrap_or_default(),
+        field("number").unwrap_or_default(),
+        field("call_id"),
+        field("internal"),
+        field("line"),
+        "command",
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Runs an instance: the window, or with `--headless` the service alone until stopped.
+fn run_instance(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &Context,
+    args: &Cli,
+    started: std::time::Instant,
+) -> Result<(), String> {
+    let instance = prepare(runtime, ctx, args)?;
+    let result = if args.headless {
+        run_headless(runtime, instance)
+    } else {
+        run_window(runtime, instance, started)
+    };
+    runtime_file::withdraw(&ctx.paths.runtime_dir);
+    result
+}
+
+/// The service and the sources with no window, until Ctrl-C or SIGTERM.
+fn run_headless(runtime: &tokio::runtime::Runtime, instance: Instance) -> Result<(), String> {
+    let Instance {
+        engine,
+        setup,
+        demo,
+        _sandbox,
+        _hook,
+        ..
+    } = instance;
+    tracing::info!(demo, "running headless");
+    let (ui_tx, mut ui_rx) = bus::event_channel(256, Arc::new(|| {}));
+    let _handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
+    runtime.block_on(async move {
+        let stop = async {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .map_err(|e| e.to_string())?;
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => r.map_err(|e| e.to_string()),
+                    _ = term.recv() => Ok(()),
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
+            }
+        };
+        let log = async {
+            while let Some(event) = ui_rx.recv().await {
+                if let bus::Event::Notice(text) = event {
+                    tracing::warn!("{text}");
+                }
+            }
+        };
+        tokio::select! {
+            r = stop => r,
+            () = log => Ok(()),
+        }
+    })
+}
+
+/// Opens the window; saving an account in the settings view switches to it.
+fn run_window(
+    runtime: &tokio::runtime::Runtime,
+    instance: Instance,
+    started: std::time::Instant,
+) -> Result<(), String> {
+    let Instance {
+        engine,
+        setup,
+        demo,
+        first_run,
+        _sandbox,
+        _hook,
+    } = instance;
     let locales: Vec<String> = ["LC_ALL", "LC_MESSAGES", "LANG"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
@@ -144,16 +293,19 @@ fn run_window(
         .as_deref()
         .and_then(Language::from_code)
         .unwrap_or(system_lang);
+    let window_state = setup
+        .settings_path
+        .parent()
+        .map_or_else(|| PathBuf::from("window.ron"), |d| d.join("window.ron"));
     tracing::info!(demo, "opening the window");
     eframe::run_native(
         "pyrus-phone",
-        native_options(ctx.paths.data_dir.join("window.ron")),
+        native_options(window_state),
         Box::new(move |cc| {
             let egui_ctx = cc.egui_ctx.clone();
             let (ui_tx, ui_rx) =
                 bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
             let handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
-            let first_run = no_account && !demo_asked;
             let state = UiState {
                 demo,
                 first_run,
@@ -171,7 +323,5 @@ fn run_window(
             ))
         }),
     )
-    .map_err(|e| format!("cannot open the window: {e}"))?;
-    drop(sandbox);
-    Ok(())
+    .map_err(|e| format!("cannot open the window: {e}"))
 }

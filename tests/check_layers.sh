@@ -1,32 +1,48 @@
 #!/usr/bin/env bash
-# Fails when a module reaches where ARCHITECTURE.md says it must not.
+# Fails when a module reaches where ARCHITECTURE.md says it must not. Comments may name
+# anything; code may not.
 set -uo pipefail
 cd "$(dirname "$0")/../src"
 fail=0
-# deny PATTERN WHY ALLOWED_PATH...
-deny() {
-  local pattern=$1 why=$2; shift 2
-  local hits
-  # Comments may name anything; code may not.
-  hits=$(grep -rnE --include='*.rs' "$pattern" . | grep -vE '^[^:]+:[0-9]+:\s*//' \
-         | grep -vE "^\./($(IFS='|'; echo "$*"))" || true)
-  if [ -n "$hits" ]; then
-    echo "layer violation: $why"; echo "$hits"; fail=1
-  fi
+
+hits() { # PATTERN FILES...
+  local pattern=$1; shift
+  [ "$#" -gt 0 ] || return 0
+  grep -nE "$pattern" "$@" /dev/null | grep -vE '^[^:]+:[0-9]+:\s*//' || true
 }
-deny '\b(egui|eframe|rfd|winit)::|use (egui|eframe|rfd|winit)\b' "egui/eframe/rfd only in ui/, app.rs and main.rs" 'ui/' 'app\.rs' 'main\.rs'
-deny '\breqwest\b' "reqwest only in pyrus/" 'pyrus/'
-deny '\bkeyring::' "keyring only in settings/credentials.rs" 'settings/credentials\.rs'
-deny '\banyhow\b' "anyhow only in main.rs" 'main\.rs'
-deny '\brusqlite\b' "SQLite only in outbox/store.rs" 'outbox/store\.rs'
-deny '\baxum\b' "axum only in sandbox/" 'sandbox/'
-deny 'tokio::spawn|runtime\.spawn|\.spawn\(' "spawning tasks only in service/, outbox/ and sandbox/" 'service/' 'outbox/' 'sandbox/' 'main\.rs'
-deny 'crate::(pyrus|outbox|service|settings|platform|bus|cli|app|ui)\b' "domain depends on nothing" 'pyrus/' 'outbox/' 'service/' 'settings/' 'platform/' 'bus\.rs' 'cli/' 'app\.rs' 'ui/' 'sandbox/' 'lib\.rs' 'logging\.rs' 'runtime\.rs' 'main\.rs'
-deny 'crate::(pyrus|outbox|service|settings|platform|bus|cli|app|ui|domain)\b' "sandbox shares no code with the rest" 'pyrus/' 'outbox/' 'service/' 'settings/' 'platform/' 'bus\.rs' 'cli/' 'app\.rs' 'ui/' 'domain/' 'lib\.rs' 'logging\.rs' 'runtime\.rs' 'main\.rs'
-deny 'crate::(settings|outbox|service|bus|cli|app|ui|sandbox|platform)\b' "pyrus knows only domain" 'settings/' 'outbox/' 'service/' 'bus\.rs' 'cli/' 'app\.rs' 'ui/' 'sandbox/' 'platform/' 'domain/' 'lib\.rs' 'logging\.rs' 'runtime\.rs' 'main\.rs'
-deny 'crate::(service|settings|cli|app|ui|sandbox|platform|bus)\b' "outbox knows only domain and pyrus" 'service/' 'settings/' 'cli/' 'app\.rs' 'ui/' 'sandbox/' 'platform/' 'bus\.rs' 'domain/' 'pyrus/' 'lib\.rs' 'logging\.rs' 'runtime\.rs' 'main\.rs'
-deny 'crate::(outbox|pyrus|service|cli|sandbox|platform)\b|crate::settings::credentials|std::fs|std::net|Mutex' "ui is pure: no I/O, no effects, no locks (settings types only)" 'domain/' 'pyrus/' 'outbox/' 'service/' 'settings/' 'platform/' 'bus\.rs' 'cli/' 'app\.rs' 'sandbox/' 'lib\.rs' 'logging\.rs' 'runtime\.rs' 'main\.rs'
-deny 'crate::(cli|app|ui|sandbox)\b' "service never reaches up to cli, app, ui or sandbox" 'cli/' 'app\.rs' 'ui/' 'sandbox/' 'domain/' 'pyrus/' 'outbox/' 'settings/' 'platform/' 'bus\.rs' 'lib\.rs' 'logging\.rs' 'runtime\.rs' 'main\.rs'
+
+# only PATTERN WHY ALLOWED_PATH_REGEX: PATTERN may appear only in files matching the regex.
+only() {
+  local pattern=$1 why=$2 allowed=$3 found
+  mapfile -t files < <(find . -name '*.rs' | grep -vE "^\./($allowed)")
+  found=$(hits "$pattern" "${files[@]}")
+  if [ -n "$found" ]; then echo "layer violation: $why"; echo "$found"; fail=1; fi
+}
+
+# within DIR PATTERN WHY: files under DIR must not match PATTERN.
+within() {
+  local dir=$1 pattern=$2 why=$3 found
+  mapfile -t files < <(find "./$dir" -name '*.rs' 2>/dev/null; [ -f "./$dir.rs" ] && echo "./$dir.rs")
+  found=$(hits "$pattern" "${files[@]}")
+  if [ -n "$found" ]; then echo "layer violation: $why"; echo "$found"; fail=1; fi
+}
+
+only '\b(egui|eframe|rfd|winit)::|use (egui|eframe|rfd|winit)\b' "egui, eframe and rfd only in ui/, app.rs and main.rs" 'ui/|app\.rs|main\.rs'
+only '\breqwest\b' "reqwest only in pyrus/" 'pyrus/'
+only '\bkeyring::' "keyring only in settings/credentials.rs" 'settings/credentials\.rs'
+only '\banyhow\b' "anyhow only in main.rs" 'main\.rs'
+only '\brusqlite\b' "SQLite only in outbox/store.rs" 'outbox/store\.rs'
+only '\baxum\b' "axum only in sandbox/ and sources/" 'sandbox/|sources/'
+only 'tokio::spawn|runtime\.spawn|task::spawn' "tasks are spawned only in service/, outbox/, sources/, sandbox/ and main.rs" 'service/|outbox/|sources/|sandbox/|main\.rs'
+
+within domain 'crate::(pyrus|outbox|service|settings|platform|bus|cli|app|ui|sandbox|sources)\b|std::fs|std::net|tokio' "domain depends on nothing and does no I/O"
+within sandbox 'crate::(pyrus|outbox|service|settings|platform|bus|cli|app|ui|domain|sources)\b' "the sandbox shares no code with the rest"
+within pyrus 'crate::(settings|outbox|service|bus|cli|app|ui|sandbox|platform|sources)\b' "pyrus knows only domain"
+within outbox 'crate::(service|settings|cli|app|ui|sandbox|platform|bus|sources)\b' "outbox knows only domain and pyrus"
+within sources 'crate::(pyrus|outbox|service|settings|cli|app|ui|sandbox)\b' "sources know only domain"
+within ui 'crate::(outbox|pyrus|service|cli|sandbox|platform|sources)\b|crate::settings::credentials|std::fs|std::net|Mutex' "ui is pure: no I/O, no effects, no locks (settings types only)"
+within service 'crate::(cli|app|ui|sandbox)\b' "service never reaches up to cli, app, ui or the sandbox"
+
 for f in $(find . -name '*.rs'); do
   head -n1 "$f" | grep -q '^//!' || { echo "missing //! module doc: $f"; fail=1; }
 done

@@ -458,3 +458,42 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
     }
     Ok(())
 }
+
+/// `pyrus-phone event`: hands the event to the running instance, or starts one with it.
+pub(super) fn event(args: &super::EventArgs, ctx: &Context) -> Result<(), Failure> {
+    let event = crate::domain::CallEvent::parse(
+        &args.kind,
+        &args.number,
+        args.call_id.as_deref(),
+        args.internal.as_deref(),
+        args.line.as_deref(),
+        "command",
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
+    if let Some(instance) = crate::sources::runtime_file::read(&ctx.paths.runtime_dir) {
+        match crate::sources::forward::send(&instance, &event) {
+            Ok(()) => return Ok(()),
+            Err(crate::sources::forward::ForwardError::NotRunning(_)) => {}
+            Err(e) => return Err(Failure::usage(e.to_string())),
+        }
+    }
+    // Nobody is listening: start pyrus-phone with this event and leave it running.
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::internal(format!("cannot find pyrus-phone itself: {e}")))?;
+    let mut command = std::process::Command::new(exe);
+    let graphical =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !graphical {
+        command.arg("--headless");
+    }
+    command
+        .arg("--initial-event")
+        .arg(crate::sources::forward::event_json(&event).to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+        .spawn()
+        .map_err(|e| Failure::internal(format!("cannot start pyrus-phone: {e}")))?;
+    Ok(())
+}

@@ -26,6 +26,15 @@ pub struct Cli {
     /// Open the window against a built-in demo sandbox instead of Pyrus.
     #[arg(long)]
     pub demo: bool,
+    /// Run the service and every call source without a window.
+    #[arg(long)]
+    pub headless: bool,
+    /// Listen for events on this loopback port for this run (0 picks a free one).
+    #[arg(long, value_name = "N")]
+    pub hook_port: Option<u16>,
+    /// An event to feed in at start (used when a command hook finds no running instance).
+    #[arg(long, value_name = "JSON", hide = true)]
+    pub initial_event: Option<String>,
     /// What to do; with none, the window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -44,6 +53,26 @@ pub enum Command {
     Queue(QueueArgs),
     /// Run the built-in Pyrus sandbox alone.
     Sandbox(SandboxArgs),
+    /// Hand a call event to the running pyrus-phone (for softphone command hooks) and exit.
+    Event(EventArgs),
+}
+
+/// `event` arguments: the number last, as MicroSIP appends it.
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// ring, answer, end or outgoing.
+    pub kind: String,
+    /// The call's id in the softphone.
+    #[arg(long, value_name = "ID")]
+    pub call_id: Option<String>,
+    /// The agent's internal number.
+    #[arg(long, value_name = "N")]
+    pub internal: Option<String>,
+    /// This line's number (the callee of an incoming call).
+    #[arg(long, value_name = "N")]
+    pub line: Option<String>,
+    /// The far party's number.
+    pub number: String,
 }
 
 /// `login` arguments.
@@ -245,6 +274,7 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Attach(args) => commands::attach(args, &ctx).await,
         Command::Queue(args) => commands::queue(args, &ctx).await,
         Command::Sandbox(args) => sandbox::serve(args, &ctx).await,
+        Command::Event(args) => commands::event(&args, &ctx),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 //! network, the disk or the window: no I/O, no async.
 
 pub mod call;
+pub mod event;
 pub mod job;
 pub mod phone;
 pub mod secret;
@@ -14,6 +15,7 @@ pub use call::{
     LongField, MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration,
     check_recording_name,
 };
+pub use event::{CallEvent, EventError, EventKind};
 pub use job::{CallRecord, JobBrief, JobId, JobKind, JobState, JobView, RecordingBrief};
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;

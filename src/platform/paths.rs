@@ -11,6 +11,8 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// Rolling log files.
     pub log_dir: PathBuf,
+    /// Files that live only while an instance runs (the hook's port and token).
+    pub runtime_dir: PathBuf,
 }
 
 /// No home directory could be found and `PYRUS_PHONE_HOME` is not set.
@@ -27,6 +29,7 @@ impl Paths {
             config_dir: dir.join("config"),
             data_dir: dir.join("data"),
             log_dir: dir.join("logs"),
+            runtime_dir: dir.join("run"),
         }
     }
 
@@ -41,6 +44,9 @@ impl Paths {
             config_dir: dirs.config_dir().to_path_buf(),
             data_dir: dirs.data_dir().to_path_buf(),
             log_dir: dirs.data_local_dir().join("logs"),
+            runtime_dir: dirs
+                .runtime_dir()
+                .map_or_else(|| dirs.data_local_dir().join("run"), Path::to_path_buf),
         })
     }
 
@@ -50,6 +56,7 @@ impl Paths {
             config_dir: self.config_dir.clone(),
             data_dir: self.data_dir.join("demo"),
             log_dir: self.log_dir.clone(),
+            runtime_dir: self.runtime_dir.join("demo"),
         }
     }
 

@@ -4,6 +4,7 @@
 
 mod engine;
 mod recording;
+pub mod stitch;
 mod window;
 
 pub use engine::{CredentialsError, Engine, PumpError};

@@ -10,9 +10,10 @@ use std::time::Duration;
 use chrono::{Local, TimeZone as _};
 use tokio::sync::{Notify, mpsc};
 
+use super::stitch::{Decision, Stitcher};
 use super::{Engine, check_recording};
 use crate::bus::{Command, Connection, Event, Refusal, Status, UiSender};
-use crate::domain::{JobKind, JobState, Secret};
+use crate::domain::{CallEvent, JobKind, JobState, Secret};
 use crate::outbox::{JobEvent, JobReport, Listener, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
 use crate::settings::credentials::SecretStore;
@@ -31,6 +32,8 @@ pub struct Setup {
     pub editable: Settings,
     /// Makes the engine that replaces the current one after a save.
     pub open_engine: EngineFactory,
+    /// Events heard from softphones and phones.
+    pub call_events: Option<mpsc::Receiver<CallEvent>>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -92,9 +95,10 @@ impl Service {
         runtime: &tokio::runtime::Handle,
         engine: Arc<Engine>,
         ui: UiSender,
-        setup: Setup,
+        mut setup: Setup,
     ) -> ServiceHandle {
         let (tx, rx) = mpsc::channel(64);
+        let call_events = setup.call_events.take();
         let shared = Arc::new(Shared {
             current: Current(RwLock::new(engine)),
             ui,
@@ -102,6 +106,9 @@ impl Service {
             setup,
             connection: RwLock::new(Connection::Unknown),
         });
+        if let Some(events) = call_events {
+            runtime.spawn(event_loop(Arc::clone(&shared), events));
+        }
         runtime.spawn(command_loop(Arc::clone(&shared), rx));
         runtime.spawn(send_loop(shared));
         ServiceHandle { commands: tx }
@@ -162,6 +169,31 @@ impl Shared {
 
     async fn notice(&self, text: String) {
         self.ui.send(Event::Notice(text)).await;
+    }
+}
+
+/// Turns events heard from softphones into calls: stitched, stored, registered per policy.
+async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) {
+    let mut stitcher = Stitcher::default();
+    while let Some(event) = events.recv().await {
+        let engine = shared.current.get();
+        let settings = engine.settings();
+        match stitcher.on_event(&event, now_ms(), settings.calls, &settings.defaults) {
+            Decision::Wait => {}
+            Decision::Register(call) => match engine.outbox().add_call(call).await {
+                Ok((job, external_id)) => {
+                    tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
+                    shared.kick.notify_one();
+                    shared.publish().await;
+                }
+                Err(e) => {
+                    shared
+                        .notice(format!("The call could not be stored: {e}"))
+                        .await
+                }
+            },
+            Decision::Refuse(why) => shared.notice(why).await,
+        }
     }
 }
 

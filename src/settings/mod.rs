@@ -29,6 +29,61 @@ pub struct Settings {
     pub defaults: CallDefaults,
     /// How the window behaves.
     pub window: WindowSettings,
+    /// When calls heard from softphones are registered.
+    pub calls: CallPolicy,
+    /// The loopback event hook.
+    pub hook: HookSettings,
+}
+
+/// When a call heard from a softphone is registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisterOn {
+    /// As soon as it rings (or is dialled).
+    #[default]
+    Ring,
+    /// When it is answered.
+    Answer,
+    /// Only when the agent presses Register.
+    Manual,
+}
+
+/// How softphone calls become registrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallPolicy {
+    /// When to register.
+    pub register_on: RegisterOn,
+    /// Register a call that rang and ended unanswered (with `register_on = "answer"`).
+    pub register_missed: bool,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        Self {
+            register_on: RegisterOn::Ring,
+            register_missed: true,
+        }
+    }
+}
+
+/// The loopback event hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HookSettings {
+    /// Listen for events at all.
+    pub enabled: bool,
+    /// The port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Default for HookSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            port: 47812,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -38,6 +93,8 @@ impl Default for Settings {
             pyrus: PyrusSettings::default(),
             defaults: CallDefaults::default(),
             window: WindowSettings::default(),
+            calls: CallPolicy::default(),
+            hook: HookSettings::default(),
         }
     }
 }

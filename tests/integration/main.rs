@@ -13,6 +13,7 @@ mod cli_bad_input;
 mod cli_flows;
 mod cli_resilience;
 mod client_any_server;
+mod hook;
 mod keyring;
 mod sandbox_api;
 mod window;

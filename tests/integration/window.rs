@@ -94,6 +94,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
         settings_path: dir.path().join("config/settings.toml"),
         secrets,
         editable: options.editable.unwrap_or_default(),
+        call_events: None,
         open_engine: Box::new(move |settings: &Settings| {
             Ok(Engine::new(
                 settings.clone(),

@@ -1,0 +1,346 @@
+//! Stitches the events of one call into one record: by the source's call id when it has
+//! one, otherwise by number and time (MicroSIP reports only the number), and decides when
+//! the call is registered. The same call is registered — and so opened — once.
+
+use crate::domain::{CallEvent, CallRequest, Direction, EventKind, ExternalId, PhoneNumber};
+use crate::settings::{CallDefaults, CallPolicy, RegisterOn};
+
+/// Events for a number join its open call while the last one is this recent.
+const RING_WINDOW_MS: i64 = 5 * 60 * 1000;
+/// …or this recent once the call was answered (calls can be long).
+const TALK_WINDOW_MS: i64 = 4 * 60 * 60 * 1000;
+/// A repeated "end" this soon after the end belongs to the ended call.
+const ECHO_MS: i64 = 5 * 1000;
+/// Calls are forgotten this long after their last event.
+const FORGET_MS: i64 = 12 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone)]
+struct LiveCall {
+    call_id: Option<String>,
+    number: PhoneNumber,
+    direction: Direction,
+    internal: Option<PhoneNumber>,
+    line: Option<PhoneNumber>,
+    last_ms: i64,
+    answered: bool,
+    ended_ms: Option<i64>,
+    registered: bool,
+}
+
+/// What the service should do about an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing (yet).
+    Wait,
+    /// Register this call.
+    Register(CallRequest),
+    /// The call cannot be registered: say why.
+    Refuse(String),
+}
+
+/// The calls heard recently.
+#[derive(Debug, Default)]
+pub struct Stitcher {
+    calls: Vec<LiveCall>,
+}
+
+impl Stitcher {
+    /// Takes one event at `now_ms`; returns what to do.
+    pub fn on_event(
+        &mut self,
+        event: &CallEvent,
+        now_ms: i64,
+        policy: CallPolicy,
+        defaults: &CallDefaults,
+    ) -> Decision {
+        self.calls.retain(|c| now_ms - c.last_ms < FORGET_MS);
+        let found = self
+            .calls
+            .iter()
+            .position(|c| match (&event.call_id, &c.call_id) {
+                (Some(id), Some(known)) => id == known,
+                (Some(_), None) | (None, Some(_)) => false,
+                (None, None) => {
+                    c.number == event.number
+                        && match c.ended_ms {
+                            Some(ended) => event.kind == EventKind::End && now_ms - ended < ECHO_MS,
+                            None => {
+                                let window = if c.answered {
+                                    TALK_WINDOW_MS
+                                } else {
+                                    RING_WINDOW_MS
+                                };
+                                // A new ring on an answered call is a new call.
+                                now_ms - c.last_ms < window
+                                    && (event.kind != EventKind::Ring || !c.answered)
+                            }
+                        }
+                }
+            });
+        let index = found.unwrap_or_else(|| {
+            self.calls.push(LiveCall {
+                call_id: event.call_id.clone(),
+                number: event.number.clone(),
+                direction: if event.kind == EventKind::Outgoing {
+                    Direction::Outgoing
+                } else {
+                    Direction::Incoming
+                },
+                internal: None,
+                line: None,
+                last_ms: now_ms,
+                answered: false,
+                ended_ms: None,
+                registered: false,
+            });
+            self.calls.len() - 1
+        });
+        let call = &mut self.calls[index];
+        call.last_ms = now_ms;
+        call.internal = event.internal.clone().or(call.internal.take());
+        call.line = event.line.clone().or(call.line.take());
+        match event.kind {
+            EventKind::Answer => call.answered = true,
+            EventKind::End => call.ended_ms = Some(call.ended_ms.unwrap_or(now_ms)),
+            EventKind::Ring | EventKind::Outgoing => {}
+        }
+        if call.registered {
+            return Decision::Wait;
+        }
+        let due = match policy.register_on {
+            RegisterOn::Ring => true,
+            RegisterOn::Answer => {
+                call.answered || (event.kind == EventKind::End && policy.register_missed)
+            }
+            RegisterOn::Manual => false,
+        };
+        if !due {
+            return Decision::Wait;
+        }
+        call.registered = true;
+        match request_for(call, defaults) {
+            Ok(request) => Decision::Register(request),
+            Err(why) => Decision::Refuse(why),
+        }
+    }
+}
+
+fn request_for(call: &LiveCall, defaults: &CallDefaults) -> Result<CallRequest, String> {
+    let default_internal = PhoneNumber::parse_extension(&defaults.internal_number).ok();
+    let internal = call.internal.clone().or(default_internal);
+    let ours = call
+        .line
+        .clone()
+        .or_else(|| PhoneNumber::parse_extension(&defaults.line_number).ok())
+        .or_else(|| internal.clone())
+        .ok_or_else(|| {
+            format!(
+                "a call with {} could not be registered: set this line's number in the settings (defaults.line_number)",
+                call.number
+            )
+        })?;
+    let (from, to) = match call.direction {
+        Direction::Outgoing => (ours, call.number.clone()),
+        Direction::Incoming | Direction::Unknown => (call.number.clone(), ours),
+    };
+    let external_id = call
+        .call_id
+        .as_deref()
+        .map(ExternalId::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    Ok(CallRequest {
+        from,
+        to,
+        internal,
+        external_id,
+        mappings: defaults.mappings.clone(),
+        direction: call.direction,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Decision, Stitcher};
+    use crate::domain::CallEvent;
+    use crate::settings::{CallDefaults, CallPolicy, RegisterOn};
+
+    fn ev(kind: &str, number: &str, call_id: Option<&str>) -> CallEvent {
+        CallEvent::parse(kind, number, call_id, None, None, "test").unwrap()
+    }
+
+    fn defaults() -> CallDefaults {
+        CallDefaults {
+            line_number: "+74953009080".into(),
+            ..CallDefaults::default()
+        }
+    }
+
+    fn registers(d: &Decision) -> bool {
+        matches!(d, Decision::Register(_))
+    }
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn a_microsip_sequence_is_one_call_registered_once() {
+        let mut s = Stitcher::default();
+        let p = CallPolicy::default();
+        let d = defaults();
+        let first = s.on_event(&ev("ring", "89774221338", None), 0, p, &d);
+        let Decision::Register(call) = &first else {
+            panic!("{first:?}")
+        };
+        assert_eq!(call.from.as_str(), "89774221338");
+        assert_eq!(call.to.as_str(), "+74953009080");
+        assert_eq!(
+            s.on_event(&ev("answer", "89774221338", None), 5_000, p, &d),
+            Decision::Wait
+        );
+        assert_eq!(
+            s.on_event(&ev("end", "89774221338", None), 30 * MIN, p, &d),
+            Decision::Wait
+        );
+        assert_eq!(
+            s.on_event(&ev("end", "89774221338", None), 30 * MIN + 1_000, p, &d),
+            Decision::Wait
+        );
+    }
+
+    #[test]
+    fn the_same_number_ten_minutes_later_is_another_call() {
+        let mut s = Stitcher::default();
+        let p = CallPolicy::default();
+        let d = defaults();
+        assert!(registers(&s.on_event(
+            &ev("ring", "123456", None),
+            0,
+            p,
+            &d
+        )));
+        assert!(!registers(&s.on_event(
+            &ev("end", "123456", None),
+            MIN,
+            p,
+            &d
+        )));
+        assert!(registers(&s.on_event(
+            &ev("ring", "123456", None),
+            11 * MIN,
+            p,
+            &d
+        )));
+        // Even without an end, a ring ten minutes on is a new call.
+        assert!(registers(&s.on_event(
+            &ev("ring", "123456", None),
+            21 * MIN,
+            p,
+            &d
+        )));
+    }
+
+    #[test]
+    fn call_ids_keep_concurrent_calls_apart() {
+        let mut s = Stitcher::default();
+        let p = CallPolicy::default();
+        let d = defaults();
+        assert!(registers(&s.on_event(
+            &ev("ring", "123456", Some("a")),
+            0,
+            p,
+            &d
+        )));
+        assert!(registers(&s.on_event(
+            &ev("ring", "123456", Some("b")),
+            1,
+            p,
+            &d
+        )));
+        assert!(!registers(&s.on_event(
+            &ev("answer", "123456", Some("a")),
+            2,
+            p,
+            &d
+        )));
+        let Decision::Register(call) =
+            s.on_event(&ev("established", "555000", Some("c")), 3, p, &d)
+        else {
+            panic!("a call first heard when answered is still a call");
+        };
+        assert_eq!(call.external_id.unwrap().as_str(), "c");
+    }
+
+    #[test]
+    fn registering_on_answer_and_missed_calls() {
+        let mut s = Stitcher::default();
+        let on_answer = CallPolicy {
+            register_on: RegisterOn::Answer,
+            register_missed: true,
+        };
+        let d = defaults();
+        assert!(!registers(&s.on_event(
+            &ev("ring", "111222", None),
+            0,
+            on_answer,
+            &d
+        )));
+        assert!(registers(&s.on_event(
+            &ev("answer", "111222", None),
+            1_000,
+            on_answer,
+            &d
+        )));
+        // Rang and ended unanswered: a missed call, registered per the setting.
+        assert!(!registers(&s.on_event(
+            &ev("ring", "333444", None),
+            0,
+            on_answer,
+            &d
+        )));
+        assert!(registers(&s.on_event(
+            &ev("end", "333444", None),
+            20_000,
+            on_answer,
+            &d
+        )));
+        let no_missed = CallPolicy {
+            register_on: RegisterOn::Answer,
+            register_missed: false,
+        };
+        assert!(!registers(&s.on_event(
+            &ev("ring", "555666", None),
+            0,
+            no_missed,
+            &d
+        )));
+        assert!(!registers(&s.on_event(
+            &ev("end", "555666", None),
+            20_000,
+            no_missed,
+            &d
+        )));
+    }
+
+    #[test]
+    fn outgoing_calls_run_from_the_line() {
+        let mut s = Stitcher::default();
+        let Decision::Register(call) = s.on_event(
+            &ev("outgoing", "+79774221338", None),
+            0,
+            CallPolicy::default(),
+            &defaults(),
+        ) else {
+            panic!()
+        };
+        assert_eq!(call.from.as_str(), "+74953009080");
+        assert_eq!(call.to.as_str(), "+79774221338");
+        let mut s = Stitcher::default();
+        let refused = s.on_event(
+            &ev("ring", "123456", None),
+            0,
+            CallPolicy::default(),
+            &CallDefaults::default(),
+        );
+        assert!(matches!(refused, Decision::Refuse(why) if why.contains("line_number")));
+    }
+}

@@ -1,0 +1,76 @@
+//! The client half of the command hook: a second process hands its event to the running
+//! instance over the loopback hook and exits at once (MicroSIP waits for it).
+
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::runtime_file::Instance;
+use crate::domain::CallEvent;
+
+/// Why the event could not be handed over.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    /// Nothing listens where the instance said (it is gone).
+    #[error("no running pyrus-phone answered ({0})")]
+    NotRunning(std::io::Error),
+    /// The instance refused the event.
+    #[error("pyrus-phone refused the event (HTTP {status}): {body}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Its explanation.
+        body: String,
+    },
+}
+
+/// The event as the hook reads it.
+pub fn event_json(event: &CallEvent) -> serde_json::Value {
+    json!({
+        "event": event.kind.as_str(),
+        "number": event.number.as_str(),
+        "call_id": event.call_id,
+        "internal": event.internal.as_ref().map(|n| n.as_str().to_owned()),
+        "line": event.line.as_ref().map(|n| n.as_str().to_owned()),
+    })
+}
+
+/// Sends `event` to the running `instance` with a plain HTTP/1.1 request on loopback.
+pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, instance.port));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(ForwardError::NotRunning)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let body = event_json(event).to_string();
+    let request = format!(
+        "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
+         X-Pyrus-Phone-Source: command\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\
+         Connection: close\r\n\r\n{body}",
+        port = instance.port,
+        token = instance.token,
+        len = body.len(),
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(ForwardError::NotRunning)?;
+    let mut reply = String::new();
+    stream
+        .read_to_string(&mut reply)
+        .map_err(ForwardError::NotRunning)?;
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    if status == 202 {
+        return Ok(());
+    }
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .trim()
+        .to_owned();
+    Err(ForwardError::Refused { status, body })
+}

@@ -1,0 +1,59 @@
+//! How a second process finds the running one: its hook's port and token in a file in the
+//! runtime folder (memory-backed, private to the user), removed when the instance stops.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Secret;
+
+/// What the running instance publishes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Instance {
+    /// The hook's port on 127.0.0.1.
+    pub port: u16,
+    /// The hook's token (this run's; never written to persistent storage).
+    pub token: String,
+    /// The instance's process id.
+    pub pid: u32,
+}
+
+impl Instance {
+    /// The token as a secret.
+    pub fn secret(&self) -> Secret {
+        Secret::new(self.token.clone())
+    }
+}
+
+/// The file's path in `runtime_dir`.
+pub fn path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("instance.json")
+}
+
+/// Publishes this instance: the folder is made private (0700) and the file 0600.
+pub fn publish(runtime_dir: &Path, instance: &Instance) -> std::io::Result<()> {
+    std::fs::create_dir_all(runtime_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(runtime_dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let mut tmp = tempfile::NamedTempFile::new_in(runtime_dir)?;
+    tmp.write_all(&serde_json::to_vec(instance).map_err(std::io::Error::other)?)?;
+    tmp.persist(path(runtime_dir)).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Reads the running instance, if one published itself.
+pub fn read(runtime_dir: &Path) -> Option<Instance> {
+    let bytes = std::fs::read(path(runtime_dir)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Removes the file if it is still this instance's.
+pub fn withdraw(runtime_dir: &Path) {
+    if read(runtime_dir).is_some_and(|i| i.pid == std::process::id()) {
+        std::fs::remove_file(path(runtime_dir)).ok();
+    }
+}

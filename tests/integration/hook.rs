@@ -1,0 +1,242 @@
+//! The loopback event hook: what it accepts and what it refuses, a storm of random requests,
+//! and a MicroSIP-style ring/answer/end through the command hook of the real binary.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use pyrus_phone::domain::{EventKind, Secret};
+use pyrus_phone::sandbox::Route;
+use pyrus_phone::sources::http_hook;
+use tokio::sync::mpsc;
+
+use crate::support::{Env, wait_for};
+
+const TOKEN: &str = "hook-test-token";
+
+/// Sends raw bytes and returns the status code.
+fn raw(port: u16, request: &str) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).ok();
+    reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+fn post(port: u16, headers: &str, body: &str) -> u16 {
+    raw(
+        port,
+        &format!(
+            "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hook_accepts_good_events_and_refuses_everything_else() {
+    let (tx, mut rx) = mpsc::channel(16);
+    let hook = http_hook::start(0, Secret::new(TOKEN), tx).await.unwrap();
+    let port = hook.addr.port();
+    let auth = format!("Authorization: Bearer {TOKEN}\r\n");
+    let good = r#"{"event":"ring","number":"+7 977 422-13-38","call_id":"c-1","internal":"200"}"#;
+
+    let (p, a) = (port, auth.clone());
+    let status = tokio::task::spawn_blocking(move || post(p, &a, good))
+        .await
+        .unwrap();
+    assert_eq!(status, 202);
+    let event = rx.recv().await.unwrap();
+    assert_eq!(event.kind, EventKind::Ring);
+    assert_eq!(event.number.as_str(), "+79774221338");
+    assert_eq!(event.call_id.as_deref(), Some("c-1"));
+
+    // A phone that can only call a URL.
+    let p = port;
+    let status = tokio::task::spawn_blocking(move || {
+        raw(p, &format!("GET /events?event=end&from=123456&token={TOKEN} HTTP/1.1\r\nHost: 127.0.0.1:{p}\r\nConnection: close\r\n\r\n"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 202);
+    assert_eq!(rx.recv().await.unwrap().kind, EventKind::End);
+
+    let refusals: Vec<(&str, String, String, u16)> = vec![
+        ("no token", String::new(), good.to_owned(), 401),
+        (
+            "wrong token",
+            "Authorization: Bearer nope\r\n".to_owned(),
+            good.to_owned(),
+            401,
+        ),
+        (
+            "a web page",
+            format!("{auth}Origin: https://evil.example\r\n"),
+            good.to_owned(),
+            403,
+        ),
+        (
+            "malformed JSON",
+            auth.clone(),
+            "{\"event\":".to_owned(),
+            400,
+        ),
+        (
+            "a bad number",
+            auth.clone(),
+            r#"{"event":"ring","number":"call me"}"#.to_owned(),
+            400,
+        ),
+        (
+            "an unknown event",
+            auth.clone(),
+            r#"{"event":"explode","number":"123"}"#.to_owned(),
+            400,
+        ),
+        (
+            "an unknown field",
+            auth.clone(),
+            r#"{"event":"ring","number":"123","x":1}"#.to_owned(),
+            400,
+        ),
+        (
+            "an oversized body",
+            auth.clone(),
+            format!(
+                r#"{{"event":"ring","number":"123","call_id":"{}"}}"#,
+                "x".repeat(70_000)
+            ),
+            413,
+        ),
+    ];
+    for (what, headers, body, expected) in refusals {
+        let p = port;
+        let status = tokio::task::spawn_blocking(move || post(p, &headers, &body))
+            .await
+            .unwrap();
+        assert_eq!(status, expected, "{what}");
+    }
+    // A foreign Host (DNS rebinding).
+    let p = port;
+    let status = tokio::task::spawn_blocking(move || {
+        raw(p, &format!("POST /events HTTP/1.1\r\nHost: evil.example:{p}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{good}", good.len()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 403, "foreign host");
+    assert!(
+        rx.try_recv().is_err(),
+        "nothing refused reached the service"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hook_survives_a_storm_of_random_requests() {
+    let (tx, mut rx) = mpsc::channel(4096);
+    let hook = http_hook::start(0, Secret::new(TOKEN), tx).await.unwrap();
+    let port = hook.addr.port();
+    let sent = tokio::task::spawn_blocking(move || {
+        use rand::Rng as _;
+        let mut rng = rand::rng();
+        let pieces = ["event", "ring", "number", "+7", "{", "}", "\"", ":", ",", "token", TOKEN, "\u{0}", "я", "%", "&", "="];
+        let mut accepted = 0;
+        for i in 0..3000 {
+            let mut body = String::new();
+            for _ in 0..rng.random_range(0..12) {
+                body.push_str(pieces[rng.random_range(0..pieces.len())]);
+            }
+            let status = if i % 3 == 0 {
+                let path: String = (0..rng.random_range(0..20)).map(|_| rng.random_range(b'!'..=b'~') as char).collect();
+                raw(port, &format!("GET /{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"))
+            } else {
+                post(port, &format!("Authorization: Bearer {TOKEN}\r\n"), &body)
+            };
+            assert!(status != 0 && status != 500, "request {i} got {status}: {body:?}");
+            if status == 202 {
+                accepted += 1;
+            }
+        }
+        // Still serving, and still correct.
+        let status = post(port, &format!("Authorization: Bearer {TOKEN}\r\n"), r#"{"event":"answer","number":"123456"}"#);
+        assert_eq!(status, 202);
+        accepted + 1
+    })
+    .await
+    .unwrap();
+    let mut received = 0;
+    while rx.try_recv().is_ok() {
+        received += 1;
+    }
+    assert_eq!(
+        received, sent,
+        "every accepted event, and only those, arrived"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() {
+    let mut env = Env::start().await;
+    std::fs::create_dir_all(env.home().join("config")).unwrap();
+    let mut settings = std::fs::File::create(env.home().join("config/settings.toml")).unwrap();
+    settings
+        .write_all(b"[defaults]\nline_number = \"+74953009080\"\n")
+        .unwrap();
+    let browser_log = env.home().join("opened.txt");
+    let shim = env.home().join("browser.sh");
+    std::fs::File::create(&shim)
+        .unwrap()
+        .write_all(format!("#!/bin/sh\necho \"$1\" >> {}\n", browser_log.display()).as_bytes())
+        .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&shim)
+        .status()
+        .unwrap();
+    env.extra
+        .push(("BROWSER".into(), format!("{} %s", shim.display())));
+
+    let mut instance = env
+        .command(&["--headless", "--hook-port", "0"])
+        .spawn()
+        .unwrap();
+    let published = env.home().join("run/instance.json");
+    assert!(
+        wait_for(Duration::from_secs(20), || published.exists()).await,
+        "the instance never published its hook"
+    );
+
+    let mut slowest = Duration::ZERO;
+    for kind in ["ring", "answer", "end"] {
+        let started = Instant::now();
+        let out = env.run(&["event", kind, "89774221338"]).await;
+        slowest = slowest.max(started.elapsed());
+        assert_eq!(out.code, 0, "{kind}: {out:?}");
+    }
+    eprintln!("slowest forwarding process: {slowest:?}");
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 1).await,
+        "the call was not registered"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(env.count(Route::Call), 1, "one registration");
+    let task = &env.sandbox.tasks()[0];
+    assert_eq!(task.from_number, "89774221338");
+    assert_eq!(task.to_number, "+74953009080");
+    assert!(
+        wait_for(Duration::from_secs(5), || browser_log.exists()).await,
+        "no pop"
+    );
+    let pops = std::fs::read_to_string(&browser_log).unwrap();
+    assert_eq!(pops.lines().count(), 1, "one pop: {pops}");
+
+    // A bad event is refused by the forwarding process itself.
+    let bad = env.run(&["event", "explode", "123"]).await;
+    assert_eq!(bad.code, 2, "{bad:?}");
+    instance.kill().unwrap();
+    instance.wait().unwrap();
+}
