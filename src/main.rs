@@ -55,6 +55,9 @@ fn main() -> ExitCode {
             .map(|k| Secret::new(k.trim())),
         browser: Arc::new(SystemBrowser),
     };
+    if let Some(uri) = &args.uri {
+        return cli::open_uri(uri, &ctx);
+    }
     let code = match args.command {
         Some(command) => runtime.block_on(cli::run(command, ctx)),
         None => match run_instance(&runtime, &ctx, &args, started) {

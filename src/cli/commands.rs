@@ -470,8 +470,13 @@ pub(super) fn event(args: &super::EventArgs, ctx: &Context) -> Result<(), Failur
         "command",
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
+    hand_over(&event, ctx)
+}
+
+/// Hands an event to the running instance, or starts one with it and leaves it running.
+pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Result<(), Failure> {
     if let Some(instance) = crate::sources::runtime_file::read(&ctx.paths.runtime_dir) {
-        match crate::sources::forward::send(&instance, &event) {
+        match crate::sources::forward::send(&instance, event) {
             Ok(()) => return Ok(()),
             Err(crate::sources::forward::ForwardError::NotRunning(_)) => {}
             Err(e) => return Err(Failure::usage(e.to_string())),
@@ -488,7 +493,7 @@ pub(super) fn event(args: &super::EventArgs, ctx: &Context) -> Result<(), Failur
     }
     command
         .arg("--initial-event")
-        .arg(crate::sources::forward::event_json(&event).to_string())
+        .arg(crate::sources::forward::event_json(event).to_string())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());

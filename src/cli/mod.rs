@@ -21,8 +21,11 @@ use crate::settings::EnvOverrides;
 
 /// pyrus-phone: register softphone calls in Pyrus and attach their recordings.
 #[derive(Debug, Parser)]
-#[command(name = "pyrus-phone", version, about, long_about = None)]
+#[command(name = "pyrus-phone", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
+    /// A tel:, callto: or sip: link to call (what the desktop hands a URI handler).
+    #[arg(value_name = "URI")]
+    pub uri: Option<String>,
     /// Open the window against a built-in demo sandbox instead of Pyrus.
     #[arg(long)]
     pub demo: bool,
@@ -266,6 +269,29 @@ impl std::fmt::Debug for Context {
     }
 }
 
+/// Handles a `tel:`/`callto:`/`sip:` link: an outgoing call handed to the running instance
+/// (or to one started for it).
+pub fn open_uri(uri: &str, ctx: &Context) -> ExitCode {
+    let result = crate::domain::number_from_uri(uri)
+        .ok_or_else(|| Failure::usage(format!("'{uri}' is not a tel:, callto: or sip: link")))
+        .and_then(|number| {
+            crate::domain::CallEvent::parse("outgoing", &number, None, None, None, "uri")
+                .map_err(|e| Failure::usage(e.to_string()))
+        })
+        .and_then(|event| commands::hand_over(&event, ctx));
+    finish(result)
+}
+
+fn finish(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
 /// Runs a command and turns its outcome into the exit code, printing the reason.
 pub async fn run(command: Command, ctx: Context) -> ExitCode {
     let result = match command {
@@ -276,11 +302,5 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Sandbox(args) => sandbox::serve(args, &ctx).await,
         Command::Event(args) => commands::event(&args, &ctx),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("error: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
-    }
+    finish(result)
 }

@@ -9,6 +9,7 @@ pub mod job;
 pub mod phone;
 pub mod secret;
 pub mod units;
+pub mod uri;
 
 pub use call::{
     AUDIO_EXTENSIONS, AttachTarget, CallRequest, Direction, ExternalId, FormFieldInfo, InputError,
@@ -20,3 +21,4 @@ pub use job::{CallRecord, JobBrief, JobId, JobKind, JobState, JobView, Recording
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;
 pub use units::format_bytes;
+pub use uri::number_from_uri;

@@ -234,6 +234,26 @@ async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() 
     let pops = std::fs::read_to_string(&browser_log).unwrap();
     assert_eq!(pops.lines().count(), 1, "one pop: {pops}");
 
+    // A tel: link is an outgoing call, handed over the same way.
+    let out = env.run(&["tel:%2B7-999-000-00-01"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 2).await,
+        "the link's call was not registered"
+    );
+    let outgoing = &env.sandbox.tasks()[1];
+    assert_eq!(
+        (outgoing.from_number.as_str(), outgoing.to_number.as_str()),
+        ("+74953009080", "+79990000001")
+    );
+    let not_a_link = env.run(&["https://example.org"]).await;
+    assert_eq!(not_a_link.code, 2, "{not_a_link:?}");
+    assert!(
+        not_a_link
+            .stderr
+            .contains("is not a tel:, callto: or sip: link")
+    );
+
     // A bad event is refused by the forwarding process itself.
     let bad = env.run(&["event", "explode", "123"]).await;
     assert_eq!(bad.code, 2, "{bad:?}");
