@@ -95,6 +95,13 @@ fn prepare(
     settings.apply(&ctx.env);
     let no_account = !settings.has_account();
     let demo = args.demo || no_account;
+    // Overrides for this run only.
+    if let Some(addr) = &args.baresip {
+        settings.sources.baresip = Some(addr.clone());
+    }
+    if let Some(dir) = &args.recordings {
+        settings.sources.recordings_dir = Some(dir.clone());
+    }
 
     let real_paths = ctx.paths.clone();
     let key_override = ctx.key_override.clone();
@@ -140,8 +147,18 @@ fn prepare(
         (open_engine(&settings)?, None)
     };
 
-    let (hook, call_events) = if settings.hook.enabled || args.hook_port.is_some() {
+    let listening =
+        settings.hook.enabled || args.hook_port.is_some() || settings.sources.baresip.is_some();
+    let (hook, call_events) = if listening {
         let (tx, rx) = tokio::sync::mpsc::channel(256);
+        if let Some(addr) = settings.sources.baresip.clone() {
+            let connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            runtime.spawn(pyrus_phone::sources::baresip::run(
+                addr,
+                tx.clone(),
+                connected,
+            ));
+        }
         if let Some(json) = &args.initial_event {
             match initial_event(json) {
                 Ok(event) => {
@@ -151,14 +168,18 @@ fn prepare(
             }
         }
         let port = args.hook_port.unwrap_or(settings.hook.port);
+        let wanted = settings.hook.enabled || args.hook_port.is_some();
         let token: String = {
             use rand::Rng as _;
             (0..32)
                 .map(|_| format!("{:x}", rand::rng().random_range(0..16_u8)))
                 .collect()
         };
-        match runtime.block_on(http_hook::start(port, Secret::new(token.clone()), tx)) {
-            Ok(server) => {
+        match wanted
+            .then(|| runtime.block_on(http_hook::start(port, Secret::new(token.clone()), tx)))
+        {
+            None => (None, Some(rx)),
+            Some(Ok(server)) => {
                 let published = runtime_file::Instance {
                     port: server.addr.port(),
                     token,
@@ -169,7 +190,7 @@ fn prepare(
                 }
                 (Some(server), Some(rx))
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 tracing::error!(port, error = %e, "the event hook could not start");
                 (None, Some(rx))
             }
@@ -184,6 +205,7 @@ fn prepare(
         editable: settings,
         open_engine,
         call_events,
+        recordings_out: ctx.paths.data_dir.join("recordings"),
     };
     Ok(Instance {
         engine: Arc::new(engine),

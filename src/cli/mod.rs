@@ -35,6 +35,12 @@ pub struct Cli {
     /// Listen for events on this loopback port for this run (0 picks a free one).
     #[arg(long, value_name = "N")]
     pub hook_port: Option<u16>,
+    /// Listen to baresip's ctrl_tcp at this address for this run (e.g. 127.0.0.1:4444).
+    #[arg(long, value_name = "ADDR")]
+    pub baresip: Option<String>,
+    /// Pick up recordings from this folder for this run.
+    #[arg(long, value_name = "DIR")]
+    pub recordings: Option<PathBuf>,
     /// An event to feed in at start (used when a command hook finds no running instance).
     #[arg(long, value_name = "JSON", hide = true)]
     pub initial_event: Option<String>,

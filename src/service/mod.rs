@@ -3,6 +3,7 @@
 //! a [`Service`] running on tokio through the `bus`.
 
 mod engine;
+pub mod pickup;
 mod recording;
 pub mod stitch;
 mod window;

@@ -25,6 +25,21 @@ struct LiveCall {
     answered: bool,
     ended_ms: Option<i64>,
     registered: bool,
+    first_ms: i64,
+    external_id: Option<String>,
+}
+
+/// The call the last event belonged to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touched {
+    /// The far party.
+    pub number: PhoneNumber,
+    /// The call's external id: the source's call id, or the one stored with it.
+    pub external_id: Option<String>,
+    /// When its first event came (Unix ms).
+    pub started_ms: i64,
+    /// True when the last event ended it.
+    pub ended: bool,
 }
 
 /// What the service should do about an event.
@@ -42,6 +57,7 @@ pub enum Decision {
 #[derive(Debug, Default)]
 pub struct Stitcher {
     calls: Vec<LiveCall>,
+    last: Option<usize>,
 }
 
 impl Stitcher {
@@ -92,9 +108,12 @@ impl Stitcher {
                 answered: false,
                 ended_ms: None,
                 registered: false,
+                first_ms: now_ms,
+                external_id: event.call_id.clone(),
             });
             self.calls.len() - 1
         });
+        self.last = Some(index);
         let call = &mut self.calls[index];
         call.last_ms = now_ms;
         call.internal = event.internal.clone().or(call.internal.take());
@@ -121,6 +140,26 @@ impl Stitcher {
         match request_for(call, defaults) {
             Ok(request) => Decision::Register(request),
             Err(why) => Decision::Refuse(why),
+        }
+    }
+}
+
+impl Stitcher {
+    /// The call the last event belonged to.
+    pub fn touched(&self) -> Option<Touched> {
+        let call = self.calls.get(self.last?)?;
+        Some(Touched {
+            number: call.number.clone(),
+            external_id: call.external_id.clone(),
+            started_ms: call.first_ms,
+            ended: call.ended_ms.is_some(),
+        })
+    }
+
+    /// Remembers the external id the outbox gave the last call (when its source had none).
+    pub fn remember_external_id(&mut self, id: &str) {
+        if let Some(call) = self.last.and_then(|i| self.calls.get_mut(i)) {
+            call.external_id.get_or_insert_with(|| id.to_owned());
         }
     }
 }

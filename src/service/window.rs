@@ -10,10 +10,11 @@ use std::time::Duration;
 use chrono::{Local, TimeZone as _};
 use tokio::sync::{Notify, mpsc};
 
-use super::stitch::{Decision, Stitcher};
+use super::pickup;
+use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
 use crate::bus::{Command, Connection, Event, Refusal, Status, UiSender};
-use crate::domain::{CallEvent, JobKind, JobState, Secret};
+use crate::domain::{AttachTarget, CallEvent, EventKind, ExternalId, JobKind, JobState, Secret};
 use crate::outbox::{JobEvent, JobReport, Listener, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
 use crate::settings::credentials::SecretStore;
@@ -34,6 +35,8 @@ pub struct Setup {
     pub open_engine: EngineFactory,
     /// Events heard from softphones and phones.
     pub call_events: Option<mpsc::Receiver<CallEvent>>,
+    /// Where merged recordings are written.
+    pub recordings_out: PathBuf,
 }
 
 impl std::fmt::Debug for Setup {
@@ -182,6 +185,7 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
             Decision::Wait => {}
             Decision::Register(call) => match engine.outbox().add_call(call).await {
                 Ok((job, external_id)) => {
+                    stitcher.remember_external_id(external_id.as_str());
                     tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
                     shared.kick.notify_one();
                     shared.publish().await;
@@ -193,6 +197,88 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
                 }
             },
             Decision::Refuse(why) => shared.notice(why).await,
+        }
+        let recordings = settings.sources.recordings_dir.clone();
+        if let (Some(dir), Some(call)) = (recordings, stitcher.touched())
+            && event.kind == EventKind::End
+            && call.ended
+        {
+            tokio::spawn(pick_up_recording(Arc::clone(&shared), dir, call));
+        }
+    }
+}
+
+/// Finds the ended call's recording, waits for it to settle, makes one file of it and
+/// queues it for attaching to the call.
+async fn pick_up_recording(shared: Arc<Shared>, dir: PathBuf, call: Touched) {
+    let Some(external_id) = call
+        .external_id
+        .as_deref()
+        .and_then(|id| ExternalId::parse(id).ok())
+    else {
+        shared
+            .notice(format!(
+                "The recording of the call with {} was not attached: the call is not registered",
+                call.number
+            ))
+            .await;
+        return;
+    };
+    let number = call.number.as_str().to_owned();
+    let mut files = Vec::new();
+    for _ in 0..20 {
+        let (d, n) = (dir.clone(), number.clone());
+        files = tokio::task::spawn_blocking(move || pickup::find(&d, &n, call.started_ms))
+            .await
+            .unwrap_or_default();
+        if !files.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if files.is_empty() {
+        shared
+            .notice(format!(
+                "No recording of the call with {} appeared in {}",
+                call.number,
+                dir.display()
+            ))
+            .await;
+        return;
+    }
+    pickup::settle(&files).await;
+    let out = shared.setup.recordings_out.clone();
+    let id = external_id.as_str().to_owned();
+    let merged = tokio::task::spawn_blocking(move || pickup::one_file(&files, &out, &id)).await;
+    let path = match merged {
+        Ok(Ok(Some(path))) => path,
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => {
+            return shared
+                .notice(format!("The recording could not be prepared: {e}"))
+                .await;
+        }
+        Err(e) => {
+            return shared
+                .notice(format!("The recording could not be prepared: {e}"))
+                .await;
+        }
+    };
+    let engine = shared.current.get();
+    match engine
+        .outbox()
+        .add_attachment(path, AttachTarget::ExternalId(external_id), Vec::new())
+        .await
+    {
+        Ok(job) => {
+            tracing::info!(%job, "recording picked up");
+            shared.kick.notify_one();
+            shared.publish().await;
+        }
+        Err(e) => {
+            shared
+                .notice(format!("The recording could not be queued: {e}"))
+                .await
         }
     }
 }

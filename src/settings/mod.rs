@@ -33,6 +33,18 @@ pub struct Settings {
     pub calls: CallPolicy,
     /// The loopback event hook.
     pub hook: HookSettings,
+    /// Softphones heard directly, and where they keep recordings.
+    pub sources: SourceSettings,
+}
+
+/// Softphones heard directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SourceSettings {
+    /// baresip's `ctrl_tcp` address (`127.0.0.1:4444`), when baresip is the softphone.
+    pub baresip: Option<String>,
+    /// The softphone's recording folder; recordings found there are attached by themselves.
+    pub recordings_dir: Option<PathBuf>,
 }
 
 /// When a call heard from a softphone is registered.
@@ -95,6 +107,7 @@ impl Default for Settings {
             window: WindowSettings::default(),
             calls: CallPolicy::default(),
             hook: HookSettings::default(),
+            sources: SourceSettings::default(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the `pyrus-phone event` command of a second process). Every source turns what it
 //! hears into `domain::CallEvent`s on one bounded channel.
 
+pub mod baresip;
 pub mod forward;
 pub mod http_hook;
 pub mod runtime_file;

@@ -16,5 +16,6 @@ mod client_any_server;
 mod hook;
 mod keyring;
 mod sandbox_api;
+mod softphone;
 mod window;
 mod window_settings;

@@ -95,6 +95,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
         secrets,
         editable: options.editable.unwrap_or_default(),
         call_events: None,
+        recordings_out: dir.path().join("recordings"),
         open_engine: Box::new(move |settings: &Settings| {
             Ok(Engine::new(
                 settings.clone(),

@@ -1,0 +1,274 @@
+//! Recording pickup: when a call ends, find its recording in the softphone's folder (by
+//! name and time), wait until it stops growing, and make one file of it — baresip's two mono
+//! WAVs (our side, the far side) become one stereo WAV.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long to wait for a recording to appear and settle.
+const SETTLE_LIMIT: Duration = Duration::from_secs(60);
+
+fn mtime_ms(path: &Path) -> Option<i64> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    let d = modified.duration_since(UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_millis()).ok()
+}
+
+/// The recording files for a call that started at `started_ms` with `number`: baresip's
+/// newest `dump-…-enc.wav`/`-dec.wav` pair, or a single file whose name holds the number
+/// (MicroSIP's `YYYYMMDD-HHMMSS-<number>-…`).
+pub fn find(dir: &Path, number: &str, started_ms: i64) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let mut fresh: Vec<(i64, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter_map(|p| Some((mtime_ms(&p)?, p)))
+        .filter(|(t, _)| *t >= started_ms - 5_000)
+        .collect();
+    fresh.sort();
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    if let Some((_, enc)) = fresh
+        .iter()
+        .rev()
+        .find(|(_, p)| name(p).starts_with("dump-") && name(p).ends_with("-enc.wav"))
+    {
+        let dec = enc.with_file_name(name(enc).replace("-enc.wav", "-dec.wav"));
+        return if dec.exists() {
+            vec![enc.clone(), dec]
+        } else {
+            vec![enc.clone()]
+        };
+    }
+    fresh
+        .into_iter()
+        .rev()
+        .map(|(_, p)| p)
+        .find(|p| {
+            let n = name(p);
+            crate::domain::check_recording_name(&n).is_ok()
+                && n.split(['-', '_', '.'])
+                    .any(|part| same_number(part, &digits))
+        })
+        .into_iter()
+        .collect()
+}
+
+/// True when a file-name part is the number: the same digits, or the same last ten digits
+/// (a national and an international form of one number).
+fn same_number(part: &str, digits: &str) -> bool {
+    let part: String = part.chars().filter(char::is_ascii_digit).collect();
+    if part.is_empty() || digits.is_empty() {
+        return false;
+    }
+    part == digits
+        || (part.len() >= 10
+            && digits.len() >= 10
+            && part[part.len() - 10..] == digits[digits.len() - 10..])
+}
+
+/// Waits until the files exist and their sizes stop changing.
+pub async fn settle(files: &[PathBuf]) {
+    let deadline = tokio::time::Instant::now() + SETTLE_LIMIT;
+    let sizes = || {
+        files
+            .iter()
+            .map(|f| std::fs::metadata(f).map(|m| m.len()).ok())
+            .collect::<Vec<_>>()
+    };
+    let mut last = sizes();
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let now = sizes();
+        if now == last && now.iter().all(Option::is_some) {
+            return;
+        }
+        last = now;
+    }
+}
+
+/// 16-bit PCM samples and their rate, from a mono WAV. A header whose data size was never
+/// filled in (the writer still had it open) counts the rest of the file.
+pub fn read_mono_pcm16(path: &Path) -> Result<(u32, Vec<i16>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let bad = |why: &str| format!("{} is not a 16-bit PCM WAV ({why})", path.display());
+    if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
+        return Err(bad("no RIFF/WAVE header"));
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at =
+        |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let mut pos = 12;
+    let mut rate = None;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let size = u32_at(pos + 4) as usize;
+        let body = pos + 8;
+        if id == b"fmt " {
+            if body + 16 > bytes.len()
+                || u16_at(body) != 1
+                || u16_at(body + 2) != 1
+                || u16_at(body + 14) != 16
+            {
+                return Err(bad("not mono 16-bit PCM"));
+            }
+            rate = Some(u32_at(body + 4));
+        } else if id == b"data" {
+            let rate = rate.ok_or_else(|| bad("data before fmt"))?;
+            let end = if size == 0 || body + size > bytes.len() {
+                bytes.len()
+            } else {
+                body + size
+            };
+            let samples = bytes[body..end]
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            return Ok((rate, samples));
+        }
+        pos = body + size + (size & 1);
+    }
+    Err(bad("no data chunk"))
+}
+
+/// Writes a stereo 16-bit WAV: `left` and `right` side by side, the shorter padded with
+/// silence.
+pub fn write_stereo(path: &Path, rate: u32, left: &[i16], right: &[i16]) -> Result<(), String> {
+    let frames = left.len().max(right.len());
+    let data_len =
+        u32::try_from(frames * 4).map_err(|_| "the recording is too long for a WAV".to_owned())?;
+    let mut out = Vec::with_capacity(44 + frames * 4);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16_u32.to_le_bytes());
+    out.extend_from_slice(&1_u16.to_le_bytes());
+    out.extend_from_slice(&2_u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 4).to_le_bytes());
+    out.extend_from_slice(&4_u16.to_le_bytes());
+    out.extend_from_slice(&16_u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..frames {
+        out.extend_from_slice(&left.get(i).copied().unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(&right.get(i).copied().unwrap_or(0).to_le_bytes());
+    }
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut tmp, &out).map_err(|e| e.to_string())?;
+    tmp.persist(path).map_err(|e| e.error.to_string())?;
+    Ok(())
+}
+
+/// One file for the call: a single recording as it is, or baresip's pair merged into
+/// `out_dir/<name>.wav` (our side left, the far side right).
+pub fn one_file(files: &[PathBuf], out_dir: &Path, name: &str) -> Result<Option<PathBuf>, String> {
+    match files {
+        [] => Ok(None),
+        [single] => Ok(Some(single.clone())),
+        [ours, theirs, ..] => {
+            let (rate, left) = read_mono_pcm16(ours)?;
+            let (rate2, right) = read_mono_pcm16(theirs)?;
+            if rate != rate2 {
+                return Err(format!(
+                    "the two sides were recorded at {rate} and {rate2} Hz"
+                ));
+            }
+            let safe: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let stamp = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let path = out_dir.join(format!("call-{safe}-{stamp}.wav"));
+            write_stereo(&path, rate, &left, &right)?;
+            Ok(Some(path))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find, one_file, read_mono_pcm16, write_stereo};
+
+    fn mono(path: &std::path::Path, samples: &[i16], fill_size: bool) {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut out = b"RIFF".to_vec();
+        out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        for v in [
+            16_u32.to_le_bytes().to_vec(),
+            1_u16.to_le_bytes().to_vec(),
+            1_u16.to_le_bytes().to_vec(),
+            8000_u32.to_le_bytes().to_vec(),
+            16000_u32.to_le_bytes().to_vec(),
+            2_u16.to_le_bytes().to_vec(),
+            16_u16.to_le_bytes().to_vec(),
+        ] {
+            out.extend_from_slice(&v);
+        }
+        out.extend_from_slice(b"data");
+        let size = if fill_size { data.len() as u32 } else { 0 };
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&data);
+        std::io::Write::write_all(&mut std::fs::File::create(path).unwrap(), &out).unwrap();
+    }
+
+    #[test]
+    fn two_sides_become_one_stereo_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let enc = dir.path().join("dump-2026-11-28-10-00-00-enc.wav");
+        let dec = dir.path().join("dump-2026-11-28-10-00-00-dec.wav");
+        mono(&enc, &[1, 2, 3], true);
+        mono(&dec, &[-1], false); // a header the writer never finished
+        let files = find(dir.path(), "79774221338", 0);
+        assert_eq!(files, vec![enc.clone(), dec.clone()]);
+        let merged = one_file(&files, &dir.path().join("out"), "1-2@x")
+            .unwrap()
+            .unwrap();
+        let bytes = std::fs::read(&merged).unwrap();
+        assert_eq!(u16::from_le_bytes([bytes[22], bytes[23]]), 2, "stereo");
+        let samples: Vec<i16> = bytes[44..]
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(samples, vec![1, -1, 2, 0, 3, 0]);
+        assert!(
+            read_mono_pcm16(&merged).is_err(),
+            "the result is stereo, not mono"
+        );
+        write_stereo(&dir.path().join("x.wav"), 8000, &[], &[]).unwrap();
+    }
+
+    #[test]
+    fn a_microsip_file_is_found_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir
+            .path()
+            .join("20261128-100000-5551234-incoming-agent.wav");
+        let ours = dir
+            .path()
+            .join("20261128-100500-79774221338-incoming-agent.mp3");
+        for p in [&other, &ours] {
+            std::io::Write::write_all(&mut std::fs::File::create(p).unwrap(), b"x").unwrap();
+        }
+        assert_eq!(find(dir.path(), "+7 977 422-13-38", 0), vec![ours]);
+        assert!(find(dir.path(), "123", 0).is_empty());
+        assert!(find(&dir.path().join("missing"), "123", 0).is_empty());
+    }
+}

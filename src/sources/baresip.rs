@@ -1,0 +1,163 @@
+//! baresip's `ctrl_tcp`: one connection, netstring-framed JSON, events mapped to the call
+//! model (number from `peeruri`, `id` — the SIP Call-ID — as the call id). Reconnects with
+//! backoff when baresip restarts. baresip allows one client at a time.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::AsyncReadExt as _;
+use tokio::sync::mpsc;
+
+use crate::domain::{CallEvent, number_from_uri};
+
+/// Splits complete netstrings (`<len>:<payload>,`) off the front of `buf`.
+pub fn take_netstrings(buf: &mut Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    loop {
+        let Some(colon) = buf.iter().position(|b| *b == b':') else {
+            if buf.len() > 12 {
+                return Err("a netstring length is too long".to_owned());
+            }
+            return Ok(out);
+        };
+        let len: usize = std::str::from_utf8(&buf[..colon])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| "a netstring does not start with its length".to_owned())?;
+        if buf.len() < colon + 1 + len + 1 {
+            return Ok(out);
+        }
+        if buf[colon + 1 + len] != b',' {
+            return Err("a netstring does not end with ','".to_owned());
+        }
+        out.push(buf[colon + 1..colon + 1 + len].to_vec());
+        buf.drain(..colon + 2 + len);
+    }
+}
+
+/// Maps one baresip message to a call event; `seen` remembers calls already started, since
+/// with auto-answer baresip sends no `CALL_INCOMING` and the first event starts the call.
+pub fn to_event(message: &Value, seen: &mut HashSet<String>) -> Option<CallEvent> {
+    if message.get("event").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let field = |k: &str| message.get(k).and_then(Value::as_str);
+    let id = field("id")?;
+    let number = number_from_uri(field("peeruri")?)?;
+    let outgoing = field("direction") == Some("outgoing");
+    let kind = match field("type")? {
+        "CALL_INCOMING" => "ring",
+        "CALL_OUTGOING" => "outgoing",
+        "CALL_ANSWERED" | "CALL_ESTABLISHED" => "answer",
+        "CALL_CLOSED" => "end",
+        _ if !seen.contains(id) => {
+            if outgoing {
+                "outgoing"
+            } else {
+                "ring"
+            }
+        }
+        _ => return None,
+    };
+    if kind == "end" {
+        seen.remove(id);
+    } else {
+        seen.insert(id.to_owned());
+    }
+    CallEvent::parse(kind, &number, Some(id), None, None, "baresip").ok()
+}
+
+/// Keeps one connection to baresip at `addr`, forever, sending what it hears to `events`.
+/// `connected` tells the hook doctor whether it is up.
+pub async fn run(addr: String, events: mpsc::Sender<CallEvent>, connected: Arc<AtomicBool>) {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match tokio::net::TcpStream::connect(&addr).await {
+            Ok(mut stream) => {
+                tracing::info!(%addr, "connected to baresip");
+                connected.store(true, Ordering::Relaxed);
+                delay = Duration::from_millis(250);
+                let mut seen = HashSet::new();
+                let mut buf = Vec::new();
+                let mut chunk = [0_u8; 8192];
+                loop {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    match take_netstrings(&mut buf) {
+                        Ok(frames) => {
+                            for frame in frames {
+                                let Ok(message) = serde_json::from_slice::<Value>(&frame) else {
+                                    continue;
+                                };
+                                if let Some(event) = to_event(&message, &mut seen) {
+                                    tracing::info!(kind = %event.kind, number = %event.number, "baresip event");
+                                    if events.send(event).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "baresip sent something that is not a netstring");
+                            break;
+                        }
+                    }
+                }
+                connected.store(false, Ordering::Relaxed);
+                tracing::warn!(%addr, "baresip connection closed; reconnecting");
+            }
+            Err(e) => tracing::debug!(%addr, error = %e, "baresip not reachable"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::{take_netstrings, to_event};
+    use crate::domain::EventKind;
+
+    #[test]
+    fn netstrings_come_apart_even_when_split() {
+        let mut buf = b"5:hello,3:ab".to_vec();
+        assert_eq!(take_netstrings(&mut buf).unwrap(), vec![b"hello".to_vec()]);
+        buf.extend_from_slice(b"c,");
+        assert_eq!(take_netstrings(&mut buf).unwrap(), vec![b"abc".to_vec()]);
+        assert!(buf.is_empty());
+        assert!(take_netstrings(&mut b"x:y,".to_vec()).is_err());
+        assert!(take_netstrings(&mut b"1:ab".to_vec()).is_err());
+    }
+
+    #[test]
+    fn the_verified_trace_maps_to_one_call() {
+        let trace = [
+            r#"{"event":true,"type":"CALL_REMOTE_SDP","class":"other","direction":"incoming","peeruri":"sip:79774221338@127.0.0.1:5094","id":"1-22309@127.0.0.1","param":"offer"}"#,
+            r#"{"event":true,"type":"CALL_LOCAL_SDP","class":"other","direction":"incoming","peeruri":"sip:79774221338@127.0.0.1:5094","id":"1-22309@127.0.0.1","param":"answer"}"#,
+            r#"{"response":true,"ok":true,"data":"","token":"t1"}"#,
+            r#"{"event":true,"type":"CALL_ESTABLISHED","class":"call","direction":"incoming","peeruri":"sip:79774221338@127.0.0.1:5094","id":"1-22309@127.0.0.1"}"#,
+            r#"{"event":true,"type":"CALL_CLOSED","class":"call","direction":"incoming","peeruri":"sip:79774221338@127.0.0.1:5094","id":"1-22309@127.0.0.1","param":"Connection reset by peer"}"#,
+        ];
+        let mut seen = HashSet::new();
+        let kinds: Vec<EventKind> = trace
+            .iter()
+            .filter_map(|t| to_event(&serde_json::from_str(t).unwrap(), &mut seen))
+            .map(|e| {
+                assert_eq!(e.number.as_str(), "79774221338");
+                assert_eq!(e.call_id.as_deref(), Some("1-22309@127.0.0.1"));
+                e.kind
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![EventKind::Ring, EventKind::Answer, EventKind::End]
+        );
+    }
+}
