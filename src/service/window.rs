@@ -170,6 +170,17 @@ impl Shared {
             .await;
     }
 
+    /// Tells the window what the engine in use makes calls with, and its form's fields.
+    async fn announce_engine(&self) {
+        let engine = self.current.get();
+        self.ui
+            .send(Event::InForce(Box::new(engine.settings().clone())))
+            .await;
+        self.ui
+            .send(Event::FormFields(load_form(&engine).await))
+            .await;
+    }
+
     async fn notice(&self, text: String) {
         self.ui.send(Event::Notice(text)).await;
     }
@@ -288,15 +299,7 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
         .ui
         .send(Event::Settings(Box::new(shared.setup.editable.clone())))
         .await;
-    let engine = shared.current.get();
-    shared
-        .ui
-        .send(Event::InForce(Box::new(engine.settings().clone())))
-        .await;
-    shared
-        .ui
-        .send(Event::FormFields(load_form(&engine).await))
-        .await;
+    shared.announce_engine().await;
     while let Some(command) = rx.recv().await {
         let engine = shared.current.get();
         let outcome: Result<(), String> = match command {
@@ -377,15 +380,7 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                         shared.current.set(new_engine);
                         shared.set_connection(Connection::Unknown);
                         shared.ui.send(Event::Settings(settings)).await;
-                        let engine = shared.current.get();
-                        shared
-                            .ui
-                            .send(Event::InForce(Box::new(engine.settings().clone())))
-                            .await;
-                        shared
-                            .ui
-                            .send(Event::FormFields(load_form(&engine).await))
-                            .await;
+                        shared.announce_engine().await;
                         shared.kick.notify_one();
                     }
                     Err(refusal) => {

@@ -125,7 +125,7 @@ fn gate(
         Some(token) if same(token.trim(), hook.token.expose()) => Ok(()),
         Some(_) => Err((
             StatusCode::UNAUTHORIZED,
-            "wrong token: copy it from pyrus-phone's settings",
+            "wrong token: use this run's token from pyrus-phone's runtime file (run/instance.json)",
         )),
         None => Err((
             StatusCode::UNAUTHORIZED,
