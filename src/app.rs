@@ -45,6 +45,13 @@ impl FrameStats {
         let Some(secs) = cpu_secs else {
             return;
         };
+        // Start-up frames (font atlas, first layout) are measured as the first frame.
+        if self
+            .started
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(2))
+        {
+            return;
+        }
         self.count += 1;
         self.total_secs += secs;
         self.max_secs = self.max_secs.max(secs);
@@ -56,7 +63,7 @@ impl FrameStats {
                 "frame times"
             );
             *self = Self {
-                started: None,
+                started: self.started,
                 first_logged: true,
                 ..Self::default()
             };
