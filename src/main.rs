@@ -86,13 +86,19 @@ struct Instance {
 
 /// Builds the engine (the account's, or the demo sandbox's), starts the event hook and
 /// publishes it for command hooks, and feeds an initial event in.
+fn load_settings(ctx: &Context) -> Result<Settings, String> {
+    let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
+    settings.apply(&ctx.env);
+    Ok(settings)
+}
+
+/// Builds the instance from loaded settings: engine, outbox, demo sandbox, event hook.
 fn prepare(
     runtime: &tokio::runtime::Runtime,
     ctx: &Context,
     args: &Cli,
+    mut settings: Settings,
 ) -> Result<Instance, String> {
-    let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
-    settings.apply(&ctx.env);
     let no_account = !settings.has_account();
     let demo = args.demo || no_account;
     // Overrides for this run only.
@@ -238,11 +244,12 @@ fn run_instance(
     args: &Cli,
     started: std::time::Instant,
 ) -> Result<(), String> {
-    let instance = prepare(runtime, ctx, args)?;
+    // A broken settings file is reported before any window opens.
+    let settings = load_settings(ctx)?;
     let result = if args.headless {
-        run_headless(runtime, instance)
+        prepare(runtime, ctx, args, settings).and_then(|instance| run_headless(runtime, instance))
     } else {
-        run_window(runtime, instance, started)
+        run_window(runtime, ctx, args, settings, started)
     };
     runtime_file::withdraw(&ctx.paths.runtime_dir);
     result
@@ -293,60 +300,89 @@ fn run_headless(runtime: &tokio::runtime::Runtime, instance: Instance) -> Result
 }
 
 /// Opens the window; saving an account in the settings view switches to it.
+///
+/// The window system and GL start on this thread while the engine, the outbox, the demo
+/// sandbox and the hook are prepared on another; the window's first pass waits for both.
 fn run_window(
     runtime: &tokio::runtime::Runtime,
-    instance: Instance,
+    ctx: &Context,
+    args: &Cli,
+    settings: Settings,
     started: std::time::Instant,
 ) -> Result<(), String> {
-    let Instance {
-        engine,
-        setup,
-        demo,
-        first_run,
-        _sandbox,
-        _hook,
-    } = instance;
     let locales: Vec<String> = ["LC_ALL", "LC_MESSAGES", "LANG"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .collect();
     let system_lang = Language::from_locales(locales.iter().map(String::as_str));
-    let ui_lang = setup
-        .editable
-        .window
-        .language
-        .as_deref()
-        .and_then(Language::from_code)
-        .unwrap_or(system_lang);
-    let window_state = setup
-        .settings_path
+    let window_state = ctx
+        .paths
+        .settings_file()
         .parent()
-        .map_or_else(|| PathBuf::from("window.ron"), |d| d.join("window.ron"));
-    tracing::info!(demo, "opening the window");
-    eframe::run_native(
-        "pyrus-phone",
-        native_options(window_state),
-        Box::new(move |cc| {
-            let egui_ctx = cc.egui_ctx.clone();
-            let (ui_tx, ui_rx) =
-                bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
-            let handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
-            let state = UiState {
-                demo,
-                first_run,
-                view: if first_run {
-                    View::Settings
-                } else {
-                    View::Calls
-                },
-                lang: ui_lang,
-                system_lang,
-                ..UiState::default()
-            };
-            Ok(Box::new(
-                PhoneApp::new(state, ui_rx, handle).with_start_time(started),
-            ))
-        }),
-    )
-    .map_err(|e| format!("cannot open the window: {e}"))
+        .map_or_else(|| PathBuf::from("window.ron"), |dir| dir.join("window.ron"));
+    let failed: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    // The demo sandbox and the hook serve until the window closes.
+    let kept = std::cell::RefCell::new(None);
+    let opened = std::thread::scope(|scope| {
+        let preparing = std::thread::Builder::new()
+            .name("prepare".into())
+            .spawn_scoped(scope, || prepare(runtime, ctx, args, settings))
+            .map_err(|e| format!("cannot start: {e}"))?;
+        tracing::info!(ms = started.elapsed().as_millis(), "opening the window");
+        eframe::run_native(
+            "pyrus-phone",
+            native_options(window_state),
+            Box::new(|cc| {
+                tracing::debug!(ms = started.elapsed().as_millis(), "window system ready");
+                let instance = match preparing.join() {
+                    Ok(Ok(instance)) => instance,
+                    Ok(Err(message)) => {
+                        *failed.borrow_mut() = Some(message.clone());
+                        return Err(message.into());
+                    }
+                    Err(_) => return Err("the start-up thread failed".into()),
+                };
+                let Instance {
+                    engine,
+                    setup,
+                    demo,
+                    first_run,
+                    _sandbox,
+                    _hook,
+                } = instance;
+                *kept.borrow_mut() = Some((_sandbox, _hook));
+                let ui_lang = setup
+                    .editable
+                    .window
+                    .language
+                    .as_deref()
+                    .and_then(Language::from_code)
+                    .unwrap_or(system_lang);
+                let egui_ctx = cc.egui_ctx.clone();
+                let (ui_tx, ui_rx) =
+                    bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
+                let handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
+                let state = UiState {
+                    demo,
+                    first_run,
+                    view: if first_run {
+                        View::Settings
+                    } else {
+                        View::Calls
+                    },
+                    lang: ui_lang,
+                    system_lang,
+                    ..UiState::default()
+                };
+                Ok(Box::new(
+                    PhoneApp::new(state, ui_rx, handle).with_start_time(started),
+                ))
+            }),
+        )
+        .map_err(|e| format!("cannot open the window: {e}"))
+    });
+    match failed.into_inner() {
+        Some(message) => Err(message),
+        None => opened,
+    }
 }
