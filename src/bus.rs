@@ -7,7 +7,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::domain::{
-    CallRecord, CallRequest, ExternalId, FormFieldInfo, JobId, JobState, Registration, Secret,
+    CallRecord, CallRequest, ExternalId, FormFieldInfo, JobId, JobState, Registration, RingingCall,
+    Secret, SourcesReport,
 };
 use crate::settings::Settings;
 
@@ -47,6 +48,14 @@ pub enum Command {
     /// Load the phone-number tables now (the agent is about to type a number); they cost a
     /// few MiB and a moment, so they are not loaded before anyone needs them.
     PrepareNumbers,
+    /// Feed ring, answer and end for this number through the call pipeline (hook doctor).
+    SimulateCall(String),
+    /// Answer the ringing call in the softphone (baresip).
+    AnswerCall,
+    /// Replace the event hook's token (the old one stops working).
+    NewHookToken,
+    /// Send the hook doctor's report now.
+    CheckSources,
     /// Save settings (and a newly typed key into the OS keyring), then use them.
     SaveSettings {
         /// The new settings.
@@ -148,6 +157,10 @@ pub enum Event {
     SettingsRejected(Refusal),
     /// The fields of the configured form, or why they could not be read.
     FormFields(Result<Vec<FormFieldInfo>, Refusal>),
+    /// The call sources' health and last raw messages (at start and after every change).
+    Sources(Box<SourcesReport>),
+    /// The incoming calls ringing now (after every call event).
+    Ringing(Vec<RingingCall>),
     /// The answer to `TestConnection`: the API address Pyrus handed out, or what to fix.
     ConnectionTested(Result<String, Refusal>),
 }

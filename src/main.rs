@@ -9,14 +9,17 @@ use clap::Parser as _;
 use pyrus_phone::app::{PhoneApp, native_options};
 use pyrus_phone::bus;
 use pyrus_phone::cli::{self, Cli, Context};
-use pyrus_phone::domain::{CallEvent, Secret};
+use pyrus_phone::domain::{CallEvent, HookHealth, Secret, TokenOrigin};
 use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::SystemBrowser;
 use pyrus_phone::platform::paths::Paths;
 use pyrus_phone::sandbox::DEMO_SECURITY_KEY;
-use pyrus_phone::service::{Engine, EngineFactory, Service, Setup};
-use pyrus_phone::settings::credentials::{KeyringStore, MemoryStore};
+use pyrus_phone::service::{Engine, EngineFactory, Service, Setup, Sources};
+use pyrus_phone::settings::credentials::{
+    HOOK_TOKEN_ENTRY, KeyringStore, MemoryStore, SecretStore as _,
+};
 use pyrus_phone::settings::{EnvOverrides, Settings};
+use pyrus_phone::sources::monitor::Monitor;
 use pyrus_phone::sources::{http_hook, runtime_file};
 use pyrus_phone::ui::i18n::Language;
 use pyrus_phone::ui::{UiState, View};
@@ -153,56 +156,84 @@ fn prepare(
         (open_engine(&settings)?, None)
     };
 
-    let listening =
-        settings.hook.enabled || args.hook_port.is_some() || settings.sources.baresip.is_some();
-    let (hook, call_events) = if listening {
-        let (tx, rx) = tokio::sync::mpsc::channel(256);
-        if let Some(addr) = settings.sources.baresip.clone() {
-            let connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            runtime.spawn(pyrus_phone::sources::baresip::run(
-                addr,
-                tx.clone(),
-                connected,
-            ));
-        }
-        if let Some(json) = &args.initial_event {
-            match initial_event(json) {
-                Ok(event) => {
-                    tx.try_send(event).ok();
-                }
-                Err(e) => tracing::error!("the initial event was refused: {e}"),
+    let (tx, call_events) = tokio::sync::mpsc::channel(256);
+    let monitor = Arc::new(Monitor::default());
+    let baresip = settings.sources.baresip.clone().map(|addr| {
+        let (commands, rx) = tokio::sync::mpsc::channel(8);
+        runtime.spawn(pyrus_phone::sources::baresip::run(
+            addr,
+            tx.clone(),
+            Arc::clone(&monitor),
+            rx,
+        ));
+        commands
+    });
+    if let Some(json) = &args.initial_event {
+        match initial_event(json) {
+            Ok(event) => {
+                tx.try_send(event).ok();
             }
+            Err(e) => tracing::error!("the initial event was refused: {e}"),
         }
-        let port = args.hook_port.unwrap_or(settings.hook.port);
-        let wanted = settings.hook.enabled || args.hook_port.is_some();
-        let token: String = {
-            use rand::Rng as _;
-            (0..32)
-                .map(|_| format!("{:x}", rand::rng().random_range(0..16_u8)))
-                .collect()
+    }
+    let wanted = settings.hook.enabled || args.hook_port.is_some();
+    let (hook, token) = if wanted {
+        let (token, token_origin) = hook_token();
+        let cell = http_hook::TokenCell::new(token);
+        let options = http_hook::HookOptions {
+            port: args.hook_port.unwrap_or(settings.hook.port),
+            network: settings.hook.network,
+            allow: settings.hook.allow_rules()?,
         };
-        match wanted
-            .then(|| runtime.block_on(http_hook::start(port, Secret::new(token.clone()), tx)))
-        {
-            None => (None, Some(rx)),
-            Some(Ok(server)) => {
+        let mut health = HookHealth {
+            listening: None,
+            problem: None,
+            token_origin,
+            allow: if options.network {
+                settings.hook.allow.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        let port = options.port;
+        let started = runtime.block_on(http_hook::start(
+            options,
+            cell.clone(),
+            tx.clone(),
+            Arc::clone(&monitor),
+        ));
+        let server = match started {
+            Ok(server) => {
+                health.listening = Some(server.addr.to_string());
                 let published = runtime_file::Instance {
                     port: server.addr.port(),
-                    token,
+                    token: cell.get().expose().to_owned(),
                     pid: std::process::id(),
                 };
                 if let Err(e) = runtime_file::publish(&ctx.paths.runtime_dir, &published) {
                     tracing::error!(error = %e, "command hooks cannot find this instance");
                 }
-                (Some(server), Some(rx))
+                Some(server)
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 tracing::error!(port, error = %e, "the event hook could not start");
-                (None, Some(rx))
+                health.problem = Some(format!("port {port}: {e}"));
+                None
             }
-        }
+        };
+        monitor.set_hook(health);
+        (server, Some(cell))
     } else {
         (None, None)
+    };
+    let sources = Sources {
+        monitor,
+        token,
+        runtime_dir: ctx.paths.runtime_dir.clone(),
+        baresip,
+        events: tx,
+        program: std::env::current_exe()
+            .map_or_else(|_| "pyrus-phone".to_owned(), |p| p.display().to_string()),
     };
 
     let setup = Setup {
@@ -210,8 +241,9 @@ fn prepare(
         secrets: Arc::new(KeyringStore),
         editable: settings,
         open_engine,
-        call_events,
+        call_events: Some(call_events),
         recordings_out: ctx.paths.data_dir.join("recordings"),
+        sources: Some(sources),
     };
     Ok(Instance {
         engine: Arc::new(engine),
@@ -221,6 +253,37 @@ fn prepare(
         _sandbox: sandbox,
         _hook: hook,
     })
+}
+
+/// The hook's token: the one kept in the keyring, or a new one stored there. When the
+/// keyring cannot be used (or does not answer within 3 s) the token is for this run only,
+/// and the hook doctor says why.
+fn hook_token() -> (Secret, TokenOrigin) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            let store = KeyringStore;
+            let kept = match store.get(HOOK_TOKEN_ENTRY) {
+                Ok(Some(token)) if !token.is_blank() => Ok(token),
+                Ok(_) => {
+                    let token = http_hook::new_token();
+                    store.set(HOOK_TOKEN_ENTRY, &token).map(|()| token)
+                }
+                Err(e) => Err(e),
+            };
+            tx.send(kept).ok();
+        });
+    let why = match spawned {
+        Err(e) => e.to_string(),
+        Ok(_) => match rx.recv_timeout(std::time::Duration::from_secs(3)) {
+            Ok(Ok(token)) => return (token, TokenOrigin::Keyring),
+            Ok(Err(e)) => e.reason,
+            Err(_) => "the keyring did not answer".to_owned(),
+        },
+    };
+    tracing::warn!("the event hook's token is for this run only: {why}");
+    (http_hook::new_token(), TokenOrigin::ThisRun(why))
 }
 
 fn initial_event(json: &str) -> Result<CallEvent, String> {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Usage: bash tests/screenshots.sh PATH/TO/pyrus-phone [OUT_DIR]
 # Drives the real window in demo mode under a private Xvfb with the keyboard and saves the
-# main states: empty, a registered call, an upload in progress, the settings, the shortcuts
-# help, and the Russian interface. The file dialog is answered by a stand-in `zenity`.
+# main states: empty, a registered call, an upload in progress, a call ringing through the
+# command hook, the call sources, the settings, the shortcuts help, and the Russian interface. The file dialog is answered by a stand-in `zenity`.
 set -euo pipefail
 bin=$(realpath "$1")
 out=$(realpath -m "${2:-target/screenshots}")
@@ -64,15 +64,20 @@ echo "$work/long-call.wav" >"$work/answer"
 sandbox_post /sandbox/faults '{"route":"upload","kind":"slow","delay_ms":20000,"times":1}'
 xdotool key --clearmodifiers ctrl+r
 shot 03-uploading 3
+# A softphone's command hook rings: a separate process hands the event to this window.
+PYRUS_PHONE_HOME="$home" "$bin" event ring 79161234567
+shot 04-ringing 2
+xdotool key F2
+shot 05-sources
 xdotool key --clearmodifiers ctrl+comma
-shot 04-settings
+shot 06-settings
 xdotool key F1
-shot 05-help
+shot 07-help
 stop
 
 home=$work/ru
 start "$home" LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8
 type_call "+7 977 422-13-38" "(495) 300-90-80"
-shot 06-russian 2
+shot 08-russian 2
 stop
-echo "screenshots: 6 passed, 0 failed"
+echo "screenshots: 8 passed, 0 failed"

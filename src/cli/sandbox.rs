@@ -21,7 +21,11 @@ pub async fn start_demo(paths: &Paths, port: u16) -> std::io::Result<Sandbox> {
     .await
 }
 
-/// Settings that point at a running sandbox with the demo credentials.
+/// The demo's line: the `to` number of calls heard from softphones in the demo.
+pub const DEMO_LINE_NUMBER: &str = "+74950000000";
+
+/// The settings the demo runs with: the sandbox's address and login, two presets, a default
+/// country and a line number, unless the agent's own settings already give them.
 pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
     let mut settings = base.clone();
     settings.pyrus.auth_url = sandbox.auth_url();
@@ -51,6 +55,10 @@ pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
     }
     if settings.defaults.country.is_none() {
         settings.defaults.country = Some("RU".to_owned());
+    }
+    // Calls heard from softphones need this line's number; the demo has one of its own.
+    if settings.defaults.line_number.trim().is_empty() {
+        settings.defaults.line_number = DEMO_LINE_NUMBER.to_owned();
     }
     settings
 }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod job;
 pub mod phone;
 pub mod secret;
+pub mod sources;
 pub mod units;
 pub mod uri;
 
@@ -20,5 +21,9 @@ pub use event::{CallEvent, EventError, EventKind};
 pub use job::{CallRecord, JobBrief, JobId, JobKind, JobState, JobView, RecordingBrief};
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;
+pub use sources::{
+    BaresipHealth, FolderHealth, HookHealth, RawMessage, RingingCall, SourceId, SourcesReport,
+    TokenOrigin, Verdict,
+};
 pub use units::format_bytes;
 pub use uri::number_from_uri;

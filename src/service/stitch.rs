@@ -2,7 +2,9 @@
 //! one, otherwise by number and time (MicroSIP reports only the number), and decides when
 //! the call is registered. The same call is registered — and so opened — once.
 
-use crate::domain::{CallEvent, CallRequest, Direction, EventKind, ExternalId, PhoneNumber};
+use crate::domain::{
+    CallEvent, CallRequest, Direction, EventKind, ExternalId, PhoneNumber, RingingCall, SourceId,
+};
 use crate::settings::{CallDefaults, CallPolicy, RegisterOn};
 
 /// Events for a number join its open call while the last one is this recent.
@@ -27,6 +29,7 @@ struct LiveCall {
     registered: bool,
     first_ms: i64,
     external_id: Option<String>,
+    source: SourceId,
 }
 
 /// The call the last event belonged to.
@@ -110,6 +113,7 @@ impl Stitcher {
                 registered: false,
                 first_ms: now_ms,
                 external_id: event.call_id.clone(),
+                source: SourceId::from_name(&event.source),
             });
             self.calls.len() - 1
         });
@@ -154,6 +158,41 @@ impl Stitcher {
             started_ms: call.first_ms,
             ended: call.ended_ms.is_some(),
         })
+    }
+
+    /// Incoming calls ringing at `now_ms`: not answered, not ended, heard from lately.
+    pub fn ringing(&self, now_ms: i64) -> Vec<RingingCall> {
+        self.calls
+            .iter()
+            .filter(|c| {
+                c.direction == Direction::Incoming
+                    && !c.answered
+                    && c.ended_ms.is_none()
+                    && now_ms - c.last_ms < RING_WINDOW_MS
+            })
+            .map(|c| RingingCall {
+                number: c.number.clone(),
+                source: c.source,
+                since_ms: c.first_ms,
+            })
+            .collect()
+    }
+
+    /// How long until the oldest ringing call stops counting as ringing.
+    pub fn ringing_expires_in(&self, now_ms: i64) -> Option<i64> {
+        self.calls
+            .iter()
+            .filter(|c| c.direction == Direction::Incoming && !c.answered && c.ended_ms.is_none())
+            .map(|c| c.last_ms + RING_WINDOW_MS - now_ms)
+            .filter(|left| *left > 0)
+            .min()
+    }
+
+    /// True when the last event's call was answered.
+    pub fn touched_answered(&self) -> bool {
+        self.last
+            .and_then(|i| self.calls.get(i))
+            .is_some_and(|c| c.answered)
     }
 
     /// Remembers the external id the outbox gave the last call (when its source had none).
@@ -310,11 +349,37 @@ mod tests {
     }
 
     #[test]
+    fn ringing_calls_are_the_unanswered_incoming_ones() {
+        let mut s = Stitcher::default();
+        let p = CallPolicy::default();
+        let d = defaults();
+        s.on_event(&ev("ring", "111222", Some("a")), 0, p, &d);
+        s.on_event(&ev("ring", "333444", Some("b")), 10, p, &d);
+        s.on_event(&ev("outgoing", "555666", Some("c")), 20, p, &d);
+        let numbers = |s: &Stitcher, now| {
+            s.ringing(now)
+                .iter()
+                .map(|c| c.number.as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(numbers(&s, 30), ["111222", "333444"]);
+        s.on_event(&ev("answer", "111222", Some("a")), 40, p, &d);
+        assert_eq!(numbers(&s, 50), ["333444"]);
+        assert_eq!(s.ringing_expires_in(50), Some(super::RING_WINDOW_MS - 40));
+        // A ring nobody ends stops counting after the ring window.
+        assert!(numbers(&s, super::RING_WINDOW_MS + 11).is_empty());
+        assert_eq!(s.ringing_expires_in(super::RING_WINDOW_MS + 11), None);
+        s.on_event(&ev("end", "333444", Some("b")), 60, p, &d);
+        assert!(numbers(&s, 70).is_empty());
+    }
+
+    #[test]
     fn registering_on_answer_and_missed_calls() {
         let mut s = Stitcher::default();
         let on_answer = CallPolicy {
             register_on: RegisterOn::Answer,
             register_missed: true,
+            ..CallPolicy::default()
         };
         let d = defaults();
         assert!(!registers(&s.on_event(
@@ -345,6 +410,7 @@ mod tests {
         let no_missed = CallPolicy {
             register_on: RegisterOn::Answer,
             register_missed: false,
+            ..CallPolicy::default()
         };
         assert!(!registers(&s.on_event(
             &ev("ring", "555666", None),

@@ -3,22 +3,26 @@
 //! status bar's figures, settings. Runs on tokio, so it keeps working while the window is
 //! minimized. Saving settings builds a new engine from them and swaps it in.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{Local, TimeZone as _};
 use tokio::sync::{Notify, mpsc};
 
+use super::doctor::{self, Sources};
 use super::pickup;
 use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
 use crate::bus::{Command, Connection, Event, Refusal, Status, UiSender};
-use crate::domain::{AttachTarget, CallEvent, EventKind, ExternalId, JobKind, JobState, Secret};
+use crate::domain::{
+    AttachTarget, CallEvent, EventKind, ExternalId, JobId, JobKind, JobState, Secret,
+};
 use crate::outbox::{JobEvent, JobReport, Listener, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
 use crate::settings::credentials::SecretStore;
-use crate::settings::{OpenTask, Settings};
+use crate::settings::{OpenOn, OpenTask, Settings};
 
 /// Builds an engine for saved settings (the real outbox, the keyring, env overrides).
 pub type EngineFactory = Box<dyn Fn(&Settings) -> Result<Engine, String> + Send + Sync>;
@@ -37,6 +41,8 @@ pub struct Setup {
     pub call_events: Option<mpsc::Receiver<CallEvent>>,
     /// Where merged recordings are written.
     pub recordings_out: PathBuf,
+    /// The running call sources, for the hook doctor.
+    pub sources: Option<Sources>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -79,13 +85,25 @@ impl Current {
     }
 }
 
-/// Shared by the two loops.
+/// A heard call's task: opened once, when the `open_on` policy says.
+#[derive(Debug, Default)]
+struct Pop {
+    external_id: String,
+    answered: bool,
+    url: Option<String>,
+    opened: bool,
+}
+
+/// Shared by the loops.
 struct Shared {
     current: Current,
     ui: UiSender,
     kick: Notify,
     setup: Setup,
     connection: RwLock<Connection>,
+    sources: Option<Arc<Sources>>,
+    /// Heard calls by registration job.
+    pops: Mutex<HashMap<JobId, Pop>>,
 }
 
 /// The running service.
@@ -102,15 +120,21 @@ impl Service {
     ) -> ServiceHandle {
         let (tx, rx) = mpsc::channel(64);
         let call_events = setup.call_events.take();
+        let sources = setup.sources.take().map(Arc::new);
         let shared = Arc::new(Shared {
             current: Current(RwLock::new(engine)),
             ui,
             kick: Notify::new(),
             setup,
             connection: RwLock::new(Connection::Unknown),
+            sources,
+            pops: Mutex::new(HashMap::new()),
         });
         if let Some(events) = call_events {
             runtime.spawn(event_loop(Arc::clone(&shared), events));
+        }
+        if shared.sources.is_some() {
+            runtime.spawn(sources_loop(Arc::clone(&shared)));
         }
         runtime.spawn(command_loop(Arc::clone(&shared), rx));
         runtime.spawn(send_loop(shared));
@@ -184,19 +208,130 @@ impl Shared {
     async fn notice(&self, text: String) {
         self.ui.send(Event::Notice(text)).await;
     }
+
+    /// Sends the hook doctor's report.
+    async fn report_sources(&self) {
+        let Some(sources) = self.sources.clone() else {
+            return;
+        };
+        let settings = self.current.get().settings().clone();
+        if let Ok(report) =
+            tokio::task::spawn_blocking(move || doctor::report(&sources, &settings)).await
+        {
+            self.ui.send(Event::Sources(Box::new(report))).await;
+        }
+    }
+
+    /// Opens a heard call's task once, if the policy says it is time: `registered` carries
+    /// the task link when the registration just came back.
+    async fn pop(&self, job: JobId, registered: Option<String>, answered: bool) {
+        let engine = self.current.get();
+        let settings = engine.settings();
+        let url = {
+            let mut pops = self.pops.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(pop) = pops.get_mut(&job) else {
+                return;
+            };
+            if registered.is_some() {
+                pop.url = registered;
+            }
+            pop.answered |= answered;
+            let time = match settings.calls.open_on {
+                OpenOn::Ring => true,
+                OpenOn::Answer => pop.answered,
+                OpenOn::Manual => false,
+            };
+            if pop.opened || !time || settings.window.open_task != OpenTask::App {
+                return;
+            }
+            let Some(url) = pop.url.clone() else {
+                return;
+            };
+            pop.opened = true;
+            url
+        };
+        if let Err(e) = engine.browser().open(&url) {
+            self.notice(e).await;
+        }
+    }
+
+    /// The registration job of the heard call with this external id.
+    fn pop_job(&self, external_id: &str) -> Option<JobId> {
+        self.pops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(_, p)| p.external_id == external_id)
+            .map(|(job, _)| *job)
+    }
+}
+
+/// Sends the hook doctor's report at start and whenever a source notes something.
+async fn sources_loop(shared: Arc<Shared>) {
+    let Some(sources) = shared.sources.clone() else {
+        return;
+    };
+    loop {
+        shared.report_sources().await;
+        sources.monitor.changed().await;
+        // Messages come in bursts (a call's events); one report per burst is enough.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Turns events heard from softphones into calls: stitched, stored, registered per policy.
 async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) {
     let mut stitcher = Stitcher::default();
-    while let Some(event) = events.recv().await {
+    loop {
+        // While a call rings, wake when it would stop counting as ringing.
+        let wait = stitcher
+            .ringing_expires_in(now_ms())
+            .map_or(Duration::from_secs(3600), |ms| {
+                Duration::from_millis(u64::try_from(ms).unwrap_or(0) + 10)
+            });
+        let event = match tokio::time::timeout(wait, events.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => return,
+            Err(_) => {
+                shared
+                    .ui
+                    .send(Event::Ringing(stitcher.ringing(now_ms())))
+                    .await;
+                continue;
+            }
+        };
         let engine = shared.current.get();
         let settings = engine.settings();
-        match stitcher.on_event(&event, now_ms(), settings.calls, &settings.defaults) {
+        let decision = stitcher.on_event(&event, now_ms(), settings.calls, &settings.defaults);
+        shared
+            .ui
+            .send(Event::Ringing(stitcher.ringing(now_ms())))
+            .await;
+        if event.kind == EventKind::Answer
+            && let Some(job) = stitcher
+                .touched()
+                .and_then(|c| c.external_id)
+                .and_then(|id| shared.pop_job(&id))
+        {
+            shared.pop(job, None, true).await;
+        }
+        match decision {
             Decision::Wait => {}
             Decision::Register(call) => match engine.outbox().add_call(call).await {
                 Ok((job, external_id)) => {
                     stitcher.remember_external_id(external_id.as_str());
+                    shared
+                        .pops
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(
+                            job,
+                            Pop {
+                                external_id: external_id.as_str().to_owned(),
+                                answered: stitcher.touched_answered(),
+                                ..Pop::default()
+                            },
+                        );
                     tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
                     shared.kick.notify_one();
                     shared.publish().await;
@@ -374,6 +509,37 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                 shared.ui.send(Event::ConnectionTested(result)).await;
                 Ok(())
             }
+            Command::SimulateCall(number) => match shared.sources.clone() {
+                Some(sources) => {
+                    let shared = Arc::clone(&shared);
+                    tokio::spawn(async move {
+                        if let Err(e) = doctor::simulate(&sources, &number).await {
+                            shared.notice(e).await;
+                        }
+                    });
+                    Ok(())
+                }
+                None => Err("Call sources are not running in this window.".to_owned()),
+            },
+            Command::AnswerCall => match &shared.sources {
+                Some(sources) => doctor::answer(sources),
+                None => Err("Call sources are not running in this window.".to_owned()),
+            },
+            Command::NewHookToken => match shared.sources.clone() {
+                Some(sources) => {
+                    let secrets = Arc::clone(&shared.setup.secrets);
+                    tokio::task::spawn_blocking(move || {
+                        doctor::renew_token(&sources, secrets.as_ref())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()))
+                }
+                None => Err("Call sources are not running in this window.".to_owned()),
+            },
+            Command::CheckSources => {
+                shared.report_sources().await;
+                Ok(())
+            }
             Command::SaveSettings { settings, key } => {
                 match save_settings(&shared.setup, &settings, key).await {
                     Ok(new_engine) => {
@@ -446,6 +612,19 @@ fn check_fields(settings: &Settings) -> Result<(), Refusal> {
             "account_missing",
             "Type the account id shown in the API telephony extension in Pyrus.",
         ));
+    }
+    settings
+        .hook
+        .allow_rules()
+        .map_err(|why| Refusal::new("hook_allow", why))?;
+    for (what, number) in [
+        ("This line's number", &settings.defaults.line_number),
+        ("The internal number", &settings.defaults.internal_number),
+    ] {
+        if !number.trim().is_empty() {
+            crate::domain::PhoneNumber::parse_extension(number)
+                .map_err(|e| Refusal::new("bad_number", format!("{what}: {e}")))?;
+        }
     }
     let bad_url = |e: crate::pyrus::PyrusError| Refusal::new("bad_url", e.to_string());
     crate::pyrus::check_url(settings.pyrus.auth_url.trim()).map_err(bad_url)?;
@@ -547,7 +726,14 @@ async fn send_loop(shared: Arc<Shared>) {
                     let event = match (report.state, report.kind, report.registration) {
                         (JobState::Done, JobKind::Register, Some(registration)) => {
                             let task_url = engine.task_url(registration.task_id).await;
-                            if engine.settings().window.open_task == OpenTask::App
+                            let heard = shared
+                                .pops
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .contains_key(&report.job);
+                            if heard {
+                                shared.pop(report.job, Some(task_url.clone()), false).await;
+                            } else if engine.settings().window.open_task == OpenTask::App
                                 && let Err(e) = engine.browser().open(&task_url)
                             {
                                 shared.notice(e).await;

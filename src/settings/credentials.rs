@@ -9,6 +9,10 @@ use crate::domain::Secret;
 /// The keyring's service name for our entries.
 pub const KEYRING_SERVICE: &str = "pyrus-phone";
 
+/// The keyring entry holding the event hook's token (logins are e-mail addresses, so this
+/// name never meets one).
+pub const HOOK_TOKEN_ENTRY: &str = "event-hook-token";
+
 /// The keyring could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error(

@@ -60,6 +60,20 @@ pub enum RegisterOn {
     Manual,
 }
 
+/// When the task of a call heard from a softphone is opened in the browser (with
+/// `window.open_task = "app"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenOn {
+    /// As soon as the ringing call is registered.
+    #[default]
+    Ring,
+    /// When the call is answered (and registered).
+    Answer,
+    /// Only when the agent clicks "Open task".
+    Manual,
+}
+
 /// How softphone calls become registrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -68,6 +82,8 @@ pub struct CallPolicy {
     pub register_on: RegisterOn,
     /// Register a call that rang and ended unanswered (with `register_on = "answer"`).
     pub register_missed: bool,
+    /// When to open the task.
+    pub open_on: OpenOn,
 }
 
 impl Default for CallPolicy {
@@ -75,18 +91,25 @@ impl Default for CallPolicy {
         Self {
             register_on: RegisterOn::Ring,
             register_missed: true,
+            open_on: OpenOn::Ring,
         }
     }
 }
 
-/// The loopback event hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The event hook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HookSettings {
     /// Listen for events at all.
     pub enabled: bool,
-    /// The port on 127.0.0.1.
+    /// The port.
     pub port: u16,
+    /// Listen on the network too (for desk phones), for the addresses in `allow` only.
+    /// Plain HTTP: use it on a trusted office network.
+    pub network: bool,
+    /// Addresses or networks allowed to send events besides this computer
+    /// (`192.168.1.20`, `192.168.1.0/24`).
+    pub allow: Vec<String>,
 }
 
 impl Default for HookSettings {
@@ -94,7 +117,23 @@ impl Default for HookSettings {
         Self {
             enabled: true,
             port: 47812,
+            network: false,
+            allow: Vec::new(),
         }
+    }
+}
+
+impl HookSettings {
+    /// The allow-list, checked: listening on the network needs at least one entry.
+    pub fn allow_rules(&self) -> Result<Vec<crate::domain::sources::AllowRule>, String> {
+        let rules = crate::domain::sources::parse_allow_list(&self.allow)?;
+        if self.network && rules.is_empty() {
+            return Err(
+                "listening on the network needs the phones' addresses: list them in hook.allow (e.g. 192.168.1.20 or 192.168.1.0/24)"
+                    .to_owned(),
+            );
+        }
+        Ok(rules)
     }
 }
 
@@ -260,10 +299,18 @@ impl Settings {
                 });
             }
         };
-        toml::from_str(&text).map_err(|e| SettingsError::Invalid {
+        let settings: Self = toml::from_str(&text).map_err(|e| SettingsError::Invalid {
             reason: e.message().to_owned(),
             path: path.to_path_buf(),
-        })
+        })?;
+        settings
+            .hook
+            .allow_rules()
+            .map_err(|reason| SettingsError::Invalid {
+                reason,
+                path: path.to_path_buf(),
+            })?;
+        Ok(settings)
     }
 
     /// Writes the file atomically.

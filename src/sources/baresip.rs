@@ -1,17 +1,18 @@
 //! baresip's `ctrl_tcp`: one connection, netstring-framed JSON, events mapped to the call
 //! model (number from `peeruri`, `id` — the SIP Call-ID — as the call id). Reconnects with
-//! backoff when baresip restarts. baresip allows one client at a time.
+//! backoff when baresip restarts, and carries the window's commands (answer) the other way.
+//! baresip allows one client at a time.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::AsyncReadExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::mpsc;
 
-use crate::domain::{CallEvent, number_from_uri};
+use super::monitor::Monitor;
+use crate::domain::{BaresipHealth, CallEvent, SourceId, Verdict, number_from_uri};
 
 /// Splits complete netstrings (`<len>:<payload>,`) off the front of `buf`.
 pub fn take_netstrings(buf: &mut Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
@@ -70,49 +71,108 @@ pub fn to_event(message: &Value, seen: &mut HashSet<String>) -> Option<CallEvent
     CallEvent::parse(kind, &number, Some(id), None, None, "baresip").ok()
 }
 
-/// Keeps one connection to baresip at `addr`, forever, sending what it hears to `events`.
-/// `connected` tells the hook doctor whether it is up.
-pub async fn run(addr: String, events: mpsc::Sender<CallEvent>, connected: Arc<AtomicBool>) {
+/// What the window can ask baresip to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaresipCommand {
+    /// Answer the ringing call.
+    Accept,
+}
+
+/// One command as a netstring (`token` ties baresip's reply to it).
+pub fn encode(command: BaresipCommand, token: &str) -> Vec<u8> {
+    let name = match command {
+        BaresipCommand::Accept => "accept",
+    };
+    let json = serde_json::json!({ "command": name, "token": token }).to_string();
+    format!("{}:{json},", json.len()).into_bytes()
+}
+
+/// Keeps one connection to baresip at `addr`, forever: what it hears goes to `events`, the
+/// window's commands from `commands` go to baresip, and everything is noted in `monitor`.
+pub async fn run(
+    addr: String,
+    events: mpsc::Sender<CallEvent>,
+    monitor: Arc<Monitor>,
+    mut commands: mpsc::Receiver<BaresipCommand>,
+) {
+    let health = |connected: bool, problem: Option<String>| BaresipHealth {
+        addr: addr.clone(),
+        connected,
+        problem,
+    };
+    monitor.set_baresip(health(false, None));
     let mut delay = Duration::from_millis(250);
+    let mut sent = 0_u64;
     loop {
         match tokio::net::TcpStream::connect(&addr).await {
-            Ok(mut stream) => {
+            Ok(stream) => {
                 tracing::info!(%addr, "connected to baresip");
-                connected.store(true, Ordering::Relaxed);
+                monitor.set_baresip(health(true, None));
                 delay = Duration::from_millis(250);
+                let (mut reader, mut writer) = stream.into_split();
                 let mut seen = HashSet::new();
                 let mut buf = Vec::new();
                 let mut chunk = [0_u8; 8192];
-                loop {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                    match take_netstrings(&mut buf) {
-                        Ok(frames) => {
-                            for frame in frames {
-                                let Ok(message) = serde_json::from_slice::<Value>(&frame) else {
-                                    continue;
-                                };
-                                if let Some(event) = to_event(&message, &mut seen) {
-                                    tracing::info!(kind = %event.kind, number = %event.number, "baresip event");
-                                    if events.send(event).await.is_err() {
-                                        return;
-                                    }
+                let why = loop {
+                    tokio::select! {
+                        read = reader.read(&mut chunk) => match read {
+                            Ok(0) => break "baresip closed the connection".to_owned(),
+                            Err(e) => break e.to_string(),
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        },
+                        command = commands.recv() => {
+                            let Some(command) = command else { return };
+                            sent += 1;
+                            let frame = encode(command, &format!("pp-{sent}"));
+                            let text = String::from_utf8_lossy(&frame).into_owned();
+                            match writer.write_all(&frame).await {
+                                Ok(()) => monitor.record(SourceId::Baresip, &text, Verdict::Sent),
+                                Err(e) => {
+                                    monitor.record(SourceId::Baresip, &text, Verdict::Refused(e.to_string()));
+                                    break e.to_string();
                                 }
                             }
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "baresip sent something that is not a netstring");
-                            break;
+                            continue;
                         }
                     }
-                }
-                connected.store(false, Ordering::Relaxed);
+                    let frames = match take_netstrings(&mut buf) {
+                        Ok(frames) => frames,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "baresip sent something that is not a netstring");
+                            break e;
+                        }
+                    };
+                    for frame in frames {
+                        let text = String::from_utf8_lossy(&frame).into_owned();
+                        let Ok(message) = serde_json::from_slice::<Value>(&frame) else {
+                            monitor.record(
+                                SourceId::Baresip,
+                                &text,
+                                Verdict::Refused("not JSON".to_owned()),
+                            );
+                            continue;
+                        };
+                        let Some(event) = to_event(&message, &mut seen) else {
+                            monitor.record(SourceId::Baresip, &text, Verdict::Ignored);
+                            continue;
+                        };
+                        monitor.record(SourceId::Baresip, &text, Verdict::Accepted);
+                        tracing::info!(kind = %event.kind, number = %event.number, "baresip event");
+                        if events.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                monitor.set_baresip(health(false, Some(why)));
                 tracing::warn!(%addr, "baresip connection closed; reconnecting");
             }
-            Err(e) => tracing::debug!(%addr, error = %e, "baresip not reachable"),
+            Err(e) => {
+                tracing::debug!(%addr, error = %e, "baresip not reachable");
+                monitor.set_baresip(health(false, Some(e.to_string())));
+            }
         }
+        // Commands given while baresip is away are not kept: a call cannot be answered later.
+        while commands.try_recv().is_ok() {}
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
     }
@@ -122,7 +182,16 @@ pub async fn run(addr: String, events: mpsc::Sender<CallEvent>, connected: Arc<A
 mod tests {
     use std::collections::HashSet;
 
-    use super::{take_netstrings, to_event};
+    use super::{BaresipCommand, encode, take_netstrings, to_event};
+
+    #[test]
+    fn commands_are_netstrings_baresip_reads() {
+        let mut frame = encode(BaresipCommand::Accept, "pp-1");
+        let payloads = take_netstrings(&mut frame).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&payloads[0]).unwrap();
+        assert_eq!(json["command"], "accept");
+        assert_eq!(json["token"], "pp-1");
+    }
     use crate::domain::EventKind;
 
     #[test]

@@ -1,31 +1,85 @@
-//! The loopback HTTP hook: `POST /events` (JSON), `GET /events?event=…` (for phones that can
-//! only call a URL) and `GET /health`. Bound to 127.0.0.1; every request must carry the
-//! token; browser requests (an `Origin` header), foreign `Host`s, bodies over 64 KiB and
-//! malformed fields are refused with a status and a body that say why.
+//! The HTTP hook: `POST /events` (JSON), `GET /events?event=…` (for phones that can only
+//! call a URL) and `GET /health`. Bound to 127.0.0.1 unless the settings open it to listed
+//! addresses on the network; every request must carry the token; browser requests (an
+//! `Origin` header), foreign `Host`s, bodies over 64 KiB and malformed fields are refused
+//! with a status and a body that say why. Every request is noted for the hook doctor, its
+//! token blanked out.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::domain::{CallEvent, Secret};
+use super::monitor::Monitor;
+use crate::domain::sources::AllowRule;
+use crate::domain::{CallEvent, Secret, SourceId, Verdict, number_from_uri};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The hook's token, replaceable while it runs ("New token" in the settings).
+#[derive(Debug, Clone)]
+pub struct TokenCell(Arc<RwLock<Secret>>);
+
+impl TokenCell {
+    /// A cell holding `token`.
+    pub fn new(token: Secret) -> Self {
+        Self(Arc::new(RwLock::new(token)))
+    }
+
+    /// The token now.
+    pub fn get(&self) -> Secret {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the token; requests with the old one are refused from now on.
+    pub fn set(&self, token: Secret) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = token;
+    }
+}
+
+/// A fresh random token: 32 hex digits.
+pub fn new_token() -> Secret {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    Secret::new(
+        (0..32)
+            .map(|_| format!("{:x}", rng.random_range(0..16_u8)))
+            .collect::<String>(),
+    )
+}
+
+/// How the hook listens.
+#[derive(Debug, Clone)]
+pub struct HookOptions {
+    /// The port (0 for any free port).
+    pub port: u16,
+    /// Listen on every interface, for the addresses in `allow` (else 127.0.0.1 only).
+    pub network: bool,
+    /// Addresses besides this computer's that may send events.
+    pub allow: Vec<AllowRule>,
+}
+
 #[derive(Clone)]
 struct Hook {
-    token: Secret,
+    token: TokenCell,
     port: u16,
+    network: bool,
+    allow: Arc<[AllowRule]>,
     events: mpsc::Sender<CallEvent>,
+    monitor: Arc<Monitor>,
 }
 
 /// A running hook.
@@ -42,19 +96,27 @@ impl Drop for HookServer {
     }
 }
 
-/// Starts the hook on 127.0.0.1:`port` (0 for any free port).
+/// Starts the hook.
 pub async fn start(
-    port: u16,
-    token: Secret,
+    options: HookOptions,
+    token: TokenCell,
     events: mpsc::Sender<CallEvent>,
+    monitor: Arc<Monitor>,
 ) -> std::io::Result<HookServer> {
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+    let ip = if options.network {
+        Ipv4Addr::UNSPECIFIED
+    } else {
+        Ipv4Addr::LOCALHOST
+    };
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, options.port))).await?;
     let addr = listener.local_addr()?;
     let hook = Hook {
         token,
         port: addr.port(),
+        network: options.network,
+        allow: options.allow.into(),
         events,
+        monitor,
     };
     let router = Router::new()
         .route("/health", get(health))
@@ -68,7 +130,8 @@ pub async fn start(
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(hook);
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
             tracing::error!(error = %e, "the event hook stopped");
         }
     });
@@ -93,28 +156,54 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Refuses browser requests, foreign hosts and missing or wrong tokens.
+/// True for a `Host` that names this computer: a loopback name, or — when the hook listens
+/// on the network — any IP address. Host names are refused either way, which keeps DNS
+/// rebinding out.
+fn host_allowed(host: &str, port: u16, network: bool) -> bool {
+    let Some(name) = host.strip_suffix(&format!(":{port}")) else {
+        return false;
+    };
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback() || network,
+        Err(_) => false,
+    }
+}
+
+/// Refuses other computers not on the allow-list, browser requests, foreign hosts and
+/// missing or wrong tokens.
 fn gate(
     hook: &Hook,
+    peer: SocketAddr,
     headers: &HeaderMap,
     query_token: Option<&str>,
-) -> Result<(), (StatusCode, &'static str)> {
+) -> Result<(), (StatusCode, String)> {
+    let ip = peer.ip();
+    if !ip.is_loopback() && !hook.allow.iter().any(|rule| rule.contains(ip)) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            format!(
+                "{ip} may not send events: add it to the hook's allowed addresses in pyrus-phone's settings"
+            ),
+        ));
+    }
     if headers.contains_key(header::ORIGIN) {
-        return Err((StatusCode::FORBIDDEN, "requests from web pages are refused"));
+        return Err((
+            StatusCode::FORBIDDEN,
+            "requests from web pages are refused".to_owned(),
+        ));
     }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let allowed = [
-        format!("127.0.0.1:{}", hook.port),
-        format!("localhost:{}", hook.port),
-        format!("[::1]:{}", hook.port),
-    ];
-    if !allowed.iter().any(|a| a.eq_ignore_ascii_case(host)) {
+    if !host_allowed(host, hook.port, hook.network) {
         return Err((
             StatusCode::FORBIDDEN,
-            "the Host must be this computer (127.0.0.1)",
+            "the Host must be this computer (127.0.0.1 or its address)".to_owned(),
         ));
     }
     let bearer = headers
@@ -122,25 +211,84 @@ fn gate(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match bearer.or(query_token) {
-        Some(token) if same(token.trim(), hook.token.expose()) => Ok(()),
+        Some(token) if same(token.trim(), hook.token.get().expose()) => Ok(()),
         Some(_) => Err((
             StatusCode::UNAUTHORIZED,
-            "wrong token: use this run's token from pyrus-phone's runtime file (run/instance.json)",
+            "wrong token: copy the token from pyrus-phone's settings (Call sources)".to_owned(),
         )),
         None => Err((
             StatusCode::UNAUTHORIZED,
-            "no token: send Authorization: Bearer TOKEN or ?token=TOKEN",
+            "no token: send Authorization: Bearer TOKEN or ?token=TOKEN".to_owned(),
         )),
+    }
+}
+
+/// The request as the doctor shows it: method, path and query, body; tokens blanked out.
+fn describe(method: &Method, uri: &Uri, body: &[u8]) -> String {
+    let query = uri.query().map(|q| {
+        q.split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some(("token", _)) => "token=•••".to_owned(),
+                _ => pair.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    let mut text = format!("{method} {}", uri.path());
+    if let Some(q) = query {
+        text.push('?');
+        text.push_str(&q);
+    }
+    if !body.is_empty() {
+        let shown = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(mut value) => {
+                if let Some(t) = value.get_mut("token") {
+                    *t = json!("•••");
+                }
+                value.to_string()
+            }
+            Err(_) => String::from_utf8_lossy(body)
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        };
+        text.push(' ');
+        text.push_str(&shown);
+    }
+    text
+}
+
+/// Notes the request for the doctor and answers it.
+fn answer(
+    hook: &Hook,
+    source: SourceId,
+    text: &str,
+    reply: Result<Response, (StatusCode, String)>,
+) -> Response {
+    match reply {
+        Ok(response) => {
+            hook.monitor.record(source, text, Verdict::Accepted);
+            response
+        }
+        Err((status, why)) => {
+            hook.monitor.record(
+                source,
+                text,
+                Verdict::Refused(format!("{} {why}", status.as_u16())),
+            );
+            refuse(status, &why)
+        }
     }
 }
 
 async fn health(
     State(hook): State<Hook>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err((status, why)) = gate(&hook, &headers, q.get("token").map(String::as_str)) {
-        return refuse(status, why);
+    if let Err((status, why)) = gate(&hook, peer, &headers, q.get("token").map(String::as_str)) {
+        return refuse(status, &why);
     }
     axum::Json(json!({ "app": "pyrus-phone", "version": env!("CARGO_PKG_VERSION"), "pid": std::process::id() }))
         .into_response()
@@ -163,86 +311,140 @@ struct EventBody {
     token: Option<String>,
 }
 
-async fn accept(hook: &Hook, body: EventBody, source: &str) -> Response {
-    let event = match CallEvent::parse(
+/// The number in what a phone sends: a plain number, a SIP URI (`$remote`) or `user@host`.
+fn number_in(text: &str) -> String {
+    number_from_uri(text)
+        .or_else(|| text.split_once('@').map(|(user, _)| user.to_owned()))
+        .unwrap_or_else(|| text.to_owned())
+}
+
+fn accept(
+    hook: &Hook,
+    body: &EventBody,
+    source: SourceId,
+) -> Result<Response, (StatusCode, String)> {
+    let event = CallEvent::parse(
         &body.event,
-        &body.number,
+        &number_in(&body.number),
         body.call_id.as_deref(),
-        body.internal.as_deref(),
-        body.line.as_deref(),
-        source,
-    ) {
-        Ok(event) => event,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
-    tracing::info!(kind = %event.kind, number = %event.number, source, "call event");
-    match hook.events.try_send(event) {
-        Ok(()) => (
-            StatusCode::ACCEPTED,
-            axum::Json(json!({ "accepted": true })),
-        )
-            .into_response(),
-        Err(_) => refuse(
+        body.internal.as_deref().map(number_in).as_deref(),
+        body.line.as_deref().map(number_in).as_deref(),
+        source.as_str(),
+    )
+    .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+    tracing::info!(kind = %event.kind, number = %event.number, source = source.as_str(), "call event");
+    hook.events.try_send(event).map_err(|_| {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            "busy: too many events at once, send it again",
-        ),
-    }
+            "busy: too many events at once, send it again".to_owned(),
+        )
+    })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "accepted": true })),
+    )
+        .into_response())
 }
 
 async fn event_from_query(
     State(hook): State<Hook>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err((status, why)) = gate(&hook, &headers, q.get("token").map(String::as_str)) {
-        return refuse(status, why);
-    }
-    let field = |k: &str| q.get(k).cloned();
-    let (Some(event), Some(number)) = (field("event"), field("number").or_else(|| field("from")))
-    else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "give event=ring|answer|end|outgoing and number=N",
-        );
-    };
-    let body = EventBody {
-        event,
-        number,
-        call_id: field("call_id"),
-        internal: field("internal"),
-        line: field("line").or_else(|| field("to")),
-        token: None,
-    };
-    accept(&hook, body, "http").await
+    let text = describe(&method, &uri, &[]);
+    let reply = gate(&hook, peer, &headers, q.get("token").map(String::as_str)).and_then(|()| {
+        let field = |k: &str| q.get(k).cloned();
+        let (Some(event), Some(number)) =
+            (field("event"), field("number").or_else(|| field("from")))
+        else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "give event=ring|answer|end|outgoing and number=N".to_owned(),
+            ));
+        };
+        let body = EventBody {
+            event,
+            number,
+            call_id: field("call_id"),
+            internal: field("internal"),
+            line: field("line").or_else(|| field("to")),
+            token: None,
+        };
+        accept(&hook, &body, SourceId::Http)
+    });
+    answer(&hook, SourceId::Http, &text, reply)
 }
 
 async fn event_from_json(
     State(hook): State<Hook>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
+    let source = if headers
+        .get("x-pyrus-phone-source")
+        .is_some_and(|v| v == "command")
+    {
+        SourceId::Command
+    } else {
+        SourceId::Http
+    };
+    let text = describe(&method, &uri, &body);
     let parsed: Result<EventBody, _> = serde_json::from_slice(&body);
     let body_token = parsed.as_ref().ok().and_then(|b| b.token.clone());
     let token = q.get("token").cloned().or(body_token);
-    if let Err((status, why)) = gate(&hook, &headers, token.as_deref()) {
-        return refuse(status, why);
-    }
-    match parsed {
-        Ok(body) => {
-            let source = if headers
-                .get("x-pyrus-phone-source")
-                .is_some_and(|v| v == "command")
-            {
-                "command"
-            } else {
-                "http"
-            };
-            accept(&hook, body, source).await
-        }
-        Err(e) => refuse(
+    let reply = gate(&hook, peer, &headers, token.as_deref()).and_then(|()| match parsed {
+        Ok(body) => accept(&hook, &body, source),
+        Err(e) => Err((
             StatusCode::BAD_REQUEST,
-            &format!("the body must be JSON like {{\"event\":\"ring\",\"number\":\"+7…\"}}: {e}"),
-        ),
+            format!("the body must be JSON like {{\"event\":\"ring\",\"number\":\"+7…\"}}: {e}"),
+        )),
+    });
+    answer(&hook, source, &text, reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{describe, host_allowed, number_in};
+
+    #[test]
+    fn hosts_name_this_computer() {
+        assert!(host_allowed("127.0.0.1:47812", 47812, false));
+        assert!(host_allowed("LOCALHOST:47812", 47812, false));
+        assert!(host_allowed("[::1]:47812", 47812, false));
+        assert!(!host_allowed("192.168.1.5:47812", 47812, false));
+        assert!(host_allowed("192.168.1.5:47812", 47812, true));
+        assert!(!host_allowed("evil.example:47812", 47812, true));
+        assert!(!host_allowed("127.0.0.1:80", 47812, false));
+        assert!(!host_allowed("", 47812, true));
+    }
+
+    #[test]
+    fn the_doctor_never_sees_the_token() {
+        let uri: axum::http::Uri = "/events?token=s3cret&event=ring&number=200"
+            .parse()
+            .unwrap();
+        let text = describe(&axum::http::Method::GET, &uri, b"");
+        assert_eq!(text, "GET /events?token=•••&event=ring&number=200");
+        let uri: axum::http::Uri = "/events".parse().unwrap();
+        let text = describe(
+            &axum::http::Method::POST,
+            &uri,
+            br#"{"event":"ring","number":"200","token":"s3cret"}"#,
+        );
+        assert!(!text.contains("s3cret") && text.contains("•••"), "{text}");
+    }
+
+    #[test]
+    fn phones_may_send_sip_uris() {
+        assert_eq!(number_in("sip:+79161234567@pbx.local"), "+79161234567");
+        assert_eq!(number_in("101@192.168.1.1"), "101");
+        assert_eq!(number_in("+79161234567"), "+79161234567");
     }
 }

@@ -5,4 +5,5 @@
 pub mod baresip;
 pub mod forward;
 pub mod http_hook;
+pub mod monitor;
 pub mod runtime_file;

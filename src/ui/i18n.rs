@@ -343,6 +343,122 @@ pub struct Texts {
     pub incoming: &'static str,
     /// Form and row.
     pub outgoing: &'static str,
+    /// Tab: the hook doctor.
+    pub tab_sources: &'static str,
+    /// Source names.
+    pub src_command: &'static str,
+    /// Source names.
+    pub src_http: &'static str,
+    /// Source names.
+    pub src_baresip: &'static str,
+    /// Source names.
+    pub src_simulated: &'static str,
+    /// Source names.
+    pub src_recordings: &'static str,
+    /// Health lines.
+    pub health_listening: &'static str,
+    /// Health lines.
+    pub health_hook_off: &'static str,
+    /// Health lines.
+    pub health_hook_failed: &'static str,
+    /// Health lines.
+    pub token_kept: &'static str,
+    /// Health lines.
+    pub token_this_run: &'static str,
+    /// Health lines.
+    pub health_allow: &'static str,
+    /// Health lines.
+    pub baresip_connected: &'static str,
+    /// Health lines.
+    pub baresip_waiting: &'static str,
+    /// Health lines.
+    pub baresip_none: &'static str,
+    /// Health lines.
+    pub folder_ok: &'static str,
+    /// Health lines.
+    pub folder_bad: &'static str,
+    /// Health lines.
+    pub folder_none: &'static str,
+    /// Health lines.
+    pub via_command: &'static str,
+    /// Simulate.
+    pub simulate_title: &'static str,
+    /// Simulate.
+    pub simulate_demo: &'static str,
+    /// Simulate.
+    pub simulate_real: &'static str,
+    /// Simulate.
+    pub simulate_number: &'static str,
+    /// Setup lines.
+    pub microsip_title: &'static str,
+    /// Setup lines.
+    pub microsip_too_long: &'static str,
+    /// Setup lines.
+    pub action_url_title: &'static str,
+    /// Setup lines.
+    pub action_url_local: &'static str,
+    /// Raw messages.
+    pub raw_title: &'static str,
+    /// Raw messages.
+    pub raw_none: &'static str,
+    /// Raw messages.
+    pub verdict_accepted: &'static str,
+    /// Raw messages.
+    pub verdict_ignored: &'static str,
+    /// Raw messages.
+    pub verdict_sent: &'static str,
+    /// Raw messages.
+    pub verdict_refused: &'static str,
+    /// Buttons.
+    pub copy: &'static str,
+    /// Buttons.
+    pub show: &'static str,
+    /// Buttons.
+    pub hide: &'static str,
+    /// Buttons.
+    pub check_again: &'static str,
+    /// Token.
+    pub new_token: &'static str,
+    /// Token.
+    pub new_token_hover: &'static str,
+    /// Token.
+    pub hook_token: &'static str,
+    /// Token.
+    pub hook_token_none: &'static str,
+    /// Ringing banner.
+    pub ringing: &'static str,
+    /// Ringing banner.
+    pub answer: &'static str,
+    /// Ringing banner.
+    pub answer_hover: &'static str,
+    /// Settings.
+    pub open_on: &'static str,
+    /// Settings.
+    pub open_on_ring: &'static str,
+    /// Settings.
+    pub open_on_answer: &'static str,
+    /// Settings.
+    pub open_on_manual: &'static str,
+    /// Settings.
+    pub hook_section: &'static str,
+    /// Settings.
+    pub hook_network: &'static str,
+    /// Settings.
+    pub hook_allow: &'static str,
+    /// Settings.
+    pub hook_allow_hint: &'static str,
+    /// Simulate.
+    pub simulate_button: &'static str,
+    /// Settings.
+    pub line_number: &'static str,
+    /// Settings.
+    pub line_hint: &'static str,
+    /// Settings.
+    pub internal_hint: &'static str,
+    /// Settings.
+    pub own_internal: &'static str,
+    /// Help.
+    pub help_sources: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
@@ -548,6 +664,64 @@ pub static EN: Texts = Texts {
     direction: "Direction",
     incoming: "Incoming",
     outgoing: "Outgoing",
+    tab_sources: "Call sources",
+    src_command: "Command hook (MicroSIP and others)",
+    src_http: "HTTP hook and desk phones",
+    src_baresip: "baresip",
+    src_simulated: "Simulated calls",
+    src_recordings: "Recording folder",
+    health_listening: "listening on {}",
+    health_hook_off: "switched off in the settings",
+    health_hook_failed: "not listening: {}",
+    token_kept: "the token is kept in the system keyring",
+    token_this_run: "the token is for this run only ({})",
+    health_allow: "also open to {}",
+    baresip_connected: "connected to {}",
+    baresip_waiting: "not connected to {}: {}",
+    baresip_none: "not set up (settings file: sources.baresip)",
+    folder_ok: "{} can be read",
+    folder_bad: "{} cannot be read: {}",
+    folder_none: "not set: recordings are attached by hand",
+    via_command: "the command hook is this program; it needs no setup here",
+    simulate_title: "Simulate a call",
+    simulate_demo: "Sends ring, answer and end through the same path as a softphone. The call is registered in the demo sandbox.",
+    simulate_real: "Sends ring, answer and end through the same path as a softphone. The call is registered in your Pyrus account and creates a real task.",
+    simulate_number: "Caller's number",
+    microsip_title: "MicroSIP: paste into microsip.ini, section [Settings], while MicroSIP is closed",
+    microsip_too_long: "A line is longer than MicroSIP reads (255 characters): install pyrus-phone in a shorter path",
+    action_url_title: "Desk phone Action URLs (Yealink variables; Snom names the call id $call-id)",
+    action_url_local: "Phones on the network reach this computer only with “Listen on the network” in the settings.",
+    raw_title: "Last messages, newest first",
+    raw_none: "Nothing received yet.",
+    verdict_accepted: "accepted",
+    verdict_ignored: "ignored",
+    verdict_sent: "sent",
+    verdict_refused: "refused: {}",
+    copy: "Copy",
+    show: "Show",
+    hide: "Hide",
+    check_again: "Check again",
+    new_token: "New token",
+    new_token_hover: "Phones and hooks that use the old token will be refused",
+    hook_token: "Event hook token",
+    hook_token_none: "the event hook is off",
+    ringing: "Incoming call: {}",
+    answer: "Answer",
+    answer_hover: "Answer in baresip",
+    open_on: "Open the task of a softphone call",
+    open_on_ring: "when it rings",
+    open_on_answer: "when it is answered",
+    open_on_manual: "only by hand",
+    hook_section: "Event hook",
+    hook_network: "Listen on the network for desk phones (plain HTTP: trusted office network only; applies after a restart)",
+    hook_allow: "Allowed addresses",
+    hook_allow_hint: "192.168.1.20, 192.168.1.0/24",
+    simulate_button: "Simulate",
+    line_number: "This line's number",
+    line_hint: "the To of incoming calls, e.g. +7 495 300-90-80",
+    internal_hint: "yours in Pyrus (Work phone), e.g. 200",
+    own_internal: "Your internal number",
+    help_sources: "F2 — call sources: health, test call, setup lines",
     advice: &[],
 };
 
@@ -686,6 +860,64 @@ pub static RU: Texts = Texts {
     direction: "Направление",
     incoming: "Входящий",
     outgoing: "Исходящий",
+    tab_sources: "Источники звонков",
+    src_command: "Командный хук (MicroSIP и другие)",
+    src_http: "HTTP-хук и настольные телефоны",
+    src_baresip: "baresip",
+    src_simulated: "Пробные звонки",
+    src_recordings: "Папка записей",
+    health_listening: "принимает события на {}",
+    health_hook_off: "выключен в настройках",
+    health_hook_failed: "не принимает события: {}",
+    token_kept: "токен хранится в системной связке ключей",
+    token_this_run: "токен действует только до выхода ({})",
+    health_allow: "открыт также для {}",
+    baresip_connected: "подключён к {}",
+    baresip_waiting: "нет связи с {}: {}",
+    baresip_none: "не настроен (файл настроек: sources.baresip)",
+    folder_ok: "{} читается",
+    folder_bad: "{} не читается: {}",
+    folder_none: "не задана: записи прикрепляются вручную",
+    via_command: "командный хук — эта же программа; здесь его настраивать не нужно",
+    simulate_title: "Пробный звонок",
+    simulate_demo: "Отправляет звонок, ответ и завершение тем же путём, что и софтфон. Звонок регистрируется в демо-песочнице.",
+    simulate_real: "Отправляет звонок, ответ и завершение тем же путём, что и софтфон. Звонок регистрируется в вашем аккаунте Pyrus и создаёт настоящую задачу.",
+    simulate_number: "Номер звонящего",
+    microsip_title: "MicroSIP: вставьте в microsip.ini, раздел [Settings], закрыв MicroSIP",
+    microsip_too_long: "Строка длиннее, чем читает MicroSIP (255 символов): установите pyrus-phone по более короткому пути",
+    action_url_title: "Action URL для настольных телефонов (переменные Yealink; у Snom идентификатор звонка — $call-id)",
+    action_url_local: "Телефоны в сети достучатся сюда, только если в настройках включено «Принимать события из сети».",
+    raw_title: "Последние сообщения, сначала новые",
+    raw_none: "Пока ничего не получено.",
+    verdict_accepted: "принято",
+    verdict_ignored: "пропущено",
+    verdict_sent: "отправлено",
+    verdict_refused: "отклонено: {}",
+    copy: "Копировать",
+    show: "Показать",
+    hide: "Скрыть",
+    check_again: "Проверить снова",
+    new_token: "Новый токен",
+    new_token_hover: "Телефоны и хуки со старым токеном перестанут приниматься",
+    hook_token: "Токен приёмника событий",
+    hook_token_none: "приёмник событий выключен",
+    ringing: "Входящий звонок: {}",
+    answer: "Ответить",
+    answer_hover: "Ответить в baresip",
+    open_on: "Открывать задачу звонка из софтфона",
+    open_on_ring: "когда звонит",
+    open_on_answer: "когда ответили",
+    open_on_manual: "только вручную",
+    hook_section: "Приёмник событий",
+    hook_network: "Принимать события из сети для настольных телефонов (обычный HTTP — только в доверенной сети офиса; после перезапуска)",
+    hook_allow: "Разрешённые адреса",
+    hook_allow_hint: "192.168.1.20, 192.168.1.0/24",
+    simulate_button: "Позвонить",
+    line_number: "Номер этой линии",
+    line_hint: "«Кому» входящих звонков, например +7 495 300-90-80",
+    internal_hint: "ваш в Pyrus (рабочий телефон), например 200",
+    own_internal: "Ваш внутренний номер",
+    help_sources: "F2 — источники звонков: проверка, пробный звонок, настройка",
     advice: &[
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (

@@ -5,10 +5,13 @@ pub mod call_form;
 pub mod calls;
 pub mod i18n;
 pub mod settings_view;
+pub mod sources_view;
 pub mod theme;
 
 use crate::bus::{Command, Connection, Event, Refusal, Status};
-use crate::domain::{Country, FormFieldInfo, JobId, JobState, Registration};
+use crate::domain::{
+    Country, FormFieldInfo, JobId, JobState, Registration, RingingCall, SourceId, SourcesReport,
+};
 use crate::settings::Settings;
 use i18n::{Language, Texts};
 
@@ -20,6 +23,8 @@ pub enum View {
     Calls,
     /// The settings.
     Settings,
+    /// The call sources (hook doctor).
+    Sources,
 }
 
 /// Where the last registration stands.
@@ -98,6 +103,12 @@ pub struct UiState {
     pub confirm_close: bool,
     /// The agent chose to close anyway.
     pub close_now: bool,
+    /// The call sources' report, once the service has sent one.
+    pub sources: Option<SourcesReport>,
+    /// The hook doctor's edit state.
+    pub doctor: sources_view::DoctorForm,
+    /// Incoming calls ringing now.
+    pub ringing: Vec<RingingCall>,
 }
 
 impl UiState {
@@ -218,6 +229,8 @@ impl UiState {
                 self.fields_error = None;
             }
             Event::FormFields(Err(refusal)) => self.fields_error = Some(refusal),
+            Event::Sources(report) => self.sources = Some(*report),
+            Event::Ringing(calls) => self.ringing = calls,
             Event::ConnectionTested(result) => {
                 self.settings_form.testing = false;
                 self.settings_form.test_result = Some(result);
@@ -271,6 +284,9 @@ fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     if pressed(Modifiers::COMMAND, Key::Comma) {
         state.view = View::Settings;
     }
+    if pressed(Modifiers::NONE, Key::F2) {
+        state.view = View::Sources;
+    }
     if pressed(Modifiers::COMMAND, Key::L) {
         state.view = View::Calls;
         ui.memory_mut(|m| m.request_focus(call_form::from_field_id()));
@@ -300,6 +316,7 @@ fn help_ui(ctx: &egui::Context, state: &mut UiState) {
                 t.help_open,
                 t.help_attach,
                 t.help_settings,
+                t.help_sources,
                 t.help_help,
             ] {
                 ui.label(line);
@@ -347,6 +364,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
             ui.heading("pyrus-phone");
             ui.separator();
             ui.selectable_value(&mut state.view, View::Calls, t.tab_calls);
+            ui.selectable_value(&mut state.view, View::Sources, t.tab_sources);
             ui.selectable_value(&mut state.view, View::Settings, t.tab_settings);
             if state.demo {
                 ui.separator();
@@ -381,46 +399,99 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
     });
     match state.view {
         View::Settings => {
+            egui::Panel::bottom("settings_actions").show(ui, |ui| {
+                ui.add_space(4.0);
+                let action =
+                    settings_view::settings_actions_ui(ui, &mut state.settings_form, t, commands);
+                if action == settings_view::SettingsAction::Close {
+                    state.view = View::Calls;
+                }
+                ui.add_space(2.0);
+            });
             egui::CentralPanel::default().show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    if state.first_run {
-                        ui.label(egui::RichText::new(t.welcome).heading());
-                        ui.label(t.welcome_text);
-                        if ui.button(t.try_demo).clicked() {
-                            state.first_run = false;
-                            state.view = View::Calls;
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if state.first_run {
+                            ui.label(egui::RichText::new(t.welcome).heading());
+                            ui.label(t.welcome_text);
+                            if ui.button(t.try_demo).clicked() {
+                                state.first_run = false;
+                                state.view = View::Calls;
+                            }
+                            ui.separator();
                         }
-                        ui.separator();
-                    }
-                    let action = settings_view::settings_ui(
-                        ui,
-                        &mut state.settings_form,
-                        state.demo,
-                        state.system_lang,
-                        t,
-                        commands,
-                    );
-                    if action == settings_view::SettingsAction::Close {
-                        state.view = View::Calls;
-                    }
-                    // The language switch takes effect at once; Cancel puts it back.
-                    state.lang = state
-                        .settings_form
-                        .draft
-                        .window
-                        .language
-                        .as_deref()
-                        .and_then(Language::from_code)
-                        .unwrap_or(state.system_lang);
-                });
+                        let cx = settings_view::SettingsContext {
+                            demo: state.demo,
+                            system: state.system_lang,
+                            sources: state.sources.as_ref(),
+                        };
+                        settings_view::settings_ui(
+                            ui,
+                            &mut state.settings_form,
+                            &mut state.doctor,
+                            cx,
+                            t,
+                            commands,
+                        );
+                    });
+            });
+            // The language switch takes effect at once; Cancel puts it back.
+            state.lang = state
+                .settings_form
+                .draft
+                .window
+                .language
+                .as_deref()
+                .and_then(Language::from_code)
+                .unwrap_or(state.system_lang);
+        }
+        View::Sources => {
+            egui::CentralPanel::default().show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        sources_view::sources_ui(
+                            ui,
+                            &mut state.doctor,
+                            state.sources.as_ref(),
+                            state.demo,
+                            t,
+                            commands,
+                        );
+                    });
             });
         }
         View::Calls => calls_view_ui(ui, state, commands),
     }
 }
 
+/// A bar above the calls for each incoming call ringing now; baresip's can be answered.
+fn ringing_ui(ui: &mut egui::Ui, state: &UiState, commands: &mut Vec<Command>) {
+    if state.ringing.is_empty() {
+        return;
+    }
+    let t = state.texts();
+    egui::Panel::top("ringing").show(ui, |ui| {
+        for call in &state.ringing {
+            ui.horizontal(|ui| {
+                ui.colored_label(
+                    theme::WARN,
+                    egui::RichText::new(i18n::fill(t.ringing, &[&call.number.as_str()])).strong(),
+                );
+                if call.source == SourceId::Baresip
+                    && ui.button(t.answer).on_hover_text(t.answer_hover).clicked()
+                {
+                    commands.push(Command::AnswerCall);
+                }
+            });
+        }
+    });
+}
+
 fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     let t = state.texts();
+    ringing_ui(ui, state, commands);
     egui::Panel::left("new_call")
         .resizable(true)
         .default_size(420.0)

@@ -2,10 +2,11 @@
 //! shown back), tests the connection, and saves or cancels.
 
 use crate::bus::{Command, Refusal};
-use crate::domain::{Country, Secret};
-use crate::settings::{OpenTask, Settings};
+use crate::domain::{Country, Secret, SourcesReport};
+use crate::settings::{OpenOn, OpenTask, Settings};
 
 use super::i18n::{Language, Texts, fill};
+use super::sources_view::{DoctorForm, token_ui};
 use super::theme;
 
 /// The edit buffers of the settings view.
@@ -27,6 +28,8 @@ pub struct SettingsForm {
     pub save_error: Option<Refusal>,
     /// Shown after a successful save.
     pub saved: bool,
+    /// The hook's allow-list as typed (commas or spaces between entries).
+    pub allow_text: String,
 }
 
 impl SettingsForm {
@@ -35,6 +38,7 @@ impl SettingsForm {
         Self {
             draft: settings.clone(),
             original: settings.clone(),
+            allow_text: settings.hook.allow.join(", "),
             ..Self::default()
         }
     }
@@ -80,21 +84,62 @@ fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password
     ui.end_row();
 }
 
-/// Draws the view. `system` is the language the system asks for.
-pub fn settings_ui(
+/// What the settings view shows besides the form.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingsContext<'a> {
+    /// Talking to the demo sandbox.
+    pub demo: bool,
+    /// The language the system asks for.
+    pub system: Language,
+    /// The call sources' report (for the hook's token).
+    pub sources: Option<&'a SourcesReport>,
+}
+
+/// When softphone calls are opened, and the event hook: token, network, allow-list.
+fn hook_ui(
     ui: &mut egui::Ui,
     form: &mut SettingsForm,
-    demo: bool,
-    system: Language,
+    doctor: &mut DoctorForm,
+    sources: Option<&SourcesReport>,
     t: &Texts,
     commands: &mut Vec<Command>,
-) -> SettingsAction {
-    let mut action = SettingsAction::None;
-    ui.heading(t.settings);
-    if demo {
-        ui.label(egui::RichText::new(t.demo_note).color(theme::WARN));
+) {
+    ui.label(egui::RichText::new(t.open_on).strong());
+    let open_on = &mut form.draft.calls.open_on;
+    ui.horizontal_wrapped(|ui| {
+        ui.radio_value(open_on, OpenOn::Ring, t.open_on_ring);
+        ui.radio_value(open_on, OpenOn::Answer, t.open_on_answer);
+        ui.radio_value(open_on, OpenOn::Manual, t.open_on_manual);
+    });
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new(t.hook_section).strong());
+    token_ui(ui, doctor, sources, t, commands);
+    let hook = &mut form.draft.hook;
+    ui.checkbox(&mut hook.network, t.hook_network);
+    if hook.network {
+        ui.horizontal(|ui| {
+            let label = ui.label(t.hook_allow);
+            ui.add(
+                egui::TextEdit::singleline(&mut form.allow_text)
+                    .hint_text(t.hook_allow_hint)
+                    .desired_width(340.0),
+            )
+            .labelled_by(label.id);
+        });
+        hook.allow = form
+            .allow_text
+            .split([',', ' ', ';'])
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| e.trim().to_owned())
+            .collect();
+        if let Err(why) = hook.allow_rules() {
+            ui.colored_label(theme::ERROR, why);
+        }
     }
-    ui.add_space(6.0);
+}
+
+/// The account: login, key, account id, addresses, form; Test connection and its answer.
+fn account_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts, commands: &mut Vec<Command>) {
     ui.label(egui::RichText::new(t.account).strong());
     egui::Grid::new("account")
         .num_columns(2)
@@ -123,56 +168,7 @@ pub fn settings_ui(
             field(ui, t.form_id, &mut form_id, t.form_id_hint, false);
             let digits: String = form_id.chars().filter(char::is_ascii_digit).collect();
             p.form_id = digits.parse().ok();
-            let mut country = form.draft.defaults.country.clone().unwrap_or_default();
-            field(ui, t.default_country, &mut country, t.country_hint, false);
-            let country: String = country
-                .trim()
-                .chars()
-                .take(2)
-                .collect::<String>()
-                .to_ascii_uppercase();
-            form.draft.defaults.country = Some(country).filter(|c| !c.is_empty());
         });
-    if let Some(code) = form
-        .draft
-        .defaults
-        .country
-        .as_deref()
-        .filter(|c| c.len() == 2)
-        && let Err(e) = Country::parse(code)
-    {
-        ui.colored_label(theme::ERROR, t.phone_error(&e));
-    }
-    ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
-    ui.add_space(8.0);
-    ui.label(egui::RichText::new(t.who_opens).strong());
-    let open = &mut form.draft.window.open_task;
-    ui.radio_value(open, OpenTask::App, t.open_app);
-    ui.radio_value(open, OpenTask::Pyrus, t.open_pyrus)
-        .on_hover_text(t.open_pyrus_hover);
-    ui.radio_value(open, OpenTask::Nobody, t.open_nobody);
-    ui.add_space(8.0);
-    ui.horizontal(|ui| {
-        let label = ui.label(egui::RichText::new(t.language).strong());
-        let current = form
-            .draft
-            .window
-            .language
-            .as_deref()
-            .and_then(Language::from_code)
-            .unwrap_or(system);
-        egui::ComboBox::from_id_salt("language")
-            .selected_text(current.name())
-            .show_ui(ui, |ui| {
-                for lang in Language::ALL {
-                    let chosen = Some(lang.code().to_owned());
-                    ui.selectable_value(&mut form.draft.window.language, chosen, lang.name());
-                }
-            })
-            .response
-            .labelled_by(label.id);
-    });
-    ui.add_space(8.0);
     ui.horizontal(|ui| {
         if ui
             .add_enabled(!form.testing, egui::Button::new(t.test_connection))
@@ -198,8 +194,119 @@ pub fn settings_ui(
         }
         None => {}
     }
+}
+
+/// Numbers: default country, this line's number, the agent's internal number.
+fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
+    egui::Grid::new("numbers")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            let mut country = form.draft.defaults.country.clone().unwrap_or_default();
+            field(ui, t.default_country, &mut country, t.country_hint, false);
+            let country: String = country
+                .trim()
+                .chars()
+                .take(2)
+                .collect::<String>()
+                .to_ascii_uppercase();
+            form.draft.defaults.country = Some(country).filter(|c| !c.is_empty());
+            let d = &mut form.draft.defaults;
+            field(ui, t.line_number, &mut d.line_number, t.line_hint, false);
+            field(
+                ui,
+                t.own_internal,
+                &mut d.internal_number,
+                t.internal_hint,
+                false,
+            );
+        });
+    if let Some(code) = form
+        .draft
+        .defaults
+        .country
+        .as_deref()
+        .filter(|c| c.len() == 2)
+        && let Err(e) = Country::parse(code)
+    {
+        ui.colored_label(theme::ERROR, t.phone_error(&e));
+    }
+    for (label, number) in [
+        (t.line_number, &form.draft.defaults.line_number),
+        (t.own_internal, &form.draft.defaults.internal_number),
+    ] {
+        if !number.trim().is_empty()
+            && let Err(e) = crate::domain::PhoneNumber::parse_extension(number)
+        {
+            ui.colored_label(theme::ERROR, format!("{label}: {}", t.phone_error(&e)));
+        }
+    }
+}
+
+/// Draws the view's body (the caller puts [`settings_actions_ui`] where it stays visible).
+pub fn settings_ui(
+    ui: &mut egui::Ui,
+    form: &mut SettingsForm,
+    doctor: &mut DoctorForm,
+    cx: SettingsContext<'_>,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
+    let SettingsContext {
+        demo,
+        system,
+        sources,
+    } = cx;
+    ui.heading(t.settings);
+    if demo {
+        ui.label(egui::RichText::new(t.demo_note).color(theme::WARN));
+    }
+    ui.add_space(6.0);
+    account_ui(ui, form, t, commands);
+    ui.add_space(8.0);
+    numbers_ui(ui, form, t);
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new(t.who_opens).strong());
+    let open = &mut form.draft.window.open_task;
+    ui.radio_value(open, OpenTask::App, t.open_app);
+    ui.radio_value(open, OpenTask::Pyrus, t.open_pyrus)
+        .on_hover_text(t.open_pyrus_hover);
+    ui.radio_value(open, OpenTask::Nobody, t.open_nobody);
+    ui.add_space(8.0);
+    hook_ui(ui, form, doctor, sources, t, commands);
     ui.add_space(8.0);
     ui.horizontal(|ui| {
+        let label = ui.label(egui::RichText::new(t.language).strong());
+        let current = form
+            .draft
+            .window
+            .language
+            .as_deref()
+            .and_then(Language::from_code)
+            .unwrap_or(system);
+        egui::ComboBox::from_id_salt("language")
+            .selected_text(current.name())
+            .show_ui(ui, |ui| {
+                for lang in Language::ALL {
+                    let chosen = Some(lang.code().to_owned());
+                    ui.selectable_value(&mut form.draft.window.language, chosen, lang.name());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+    ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
+}
+
+/// Save and Cancel, and what the last save said.
+pub fn settings_actions_ui(
+    ui: &mut egui::Ui,
+    form: &mut SettingsForm,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) -> SettingsAction {
+    let mut action = SettingsAction::None;
+    ui.horizontal_wrapped(|ui| {
         let can_save = form.dirty() && !form.saving;
         if ui
             .add_enabled(can_save, egui::Button::new(t.save))
@@ -220,12 +327,12 @@ pub fn settings_ui(
         if form.saving {
             ui.spinner();
         }
+        if let Some(refusal) = &form.save_error {
+            ui.colored_label(theme::ERROR, refusal_text(t, refusal));
+        }
+        if form.saved {
+            ui.colored_label(theme::OK, t.saved);
+        }
     });
-    if let Some(refusal) = &form.save_error {
-        ui.colored_label(theme::ERROR, refusal_text(t, refusal));
-    }
-    if form.saved {
-        ui.colored_label(theme::OK, t.saved);
-    }
     action
 }

@@ -5,18 +5,49 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use pyrus_phone::domain::{EventKind, Secret};
+use std::sync::Arc;
+
+use pyrus_phone::domain::sources::AllowRule;
+use pyrus_phone::domain::{CallEvent, EventKind, Secret, SourceId, Verdict};
 use pyrus_phone::sandbox::Route;
-use pyrus_phone::sources::http_hook;
+use pyrus_phone::sources::http_hook::{self, HookOptions, HookServer, TokenCell};
+use pyrus_phone::sources::monitor::Monitor;
 use tokio::sync::mpsc;
 
 use crate::support::{Env, wait_for};
 
 const TOKEN: &str = "hook-test-token";
 
+async fn start_hook(
+    tx: mpsc::Sender<CallEvent>,
+    network: bool,
+    allow: &[&str],
+) -> (HookServer, Arc<Monitor>) {
+    let monitor = Arc::new(Monitor::default());
+    let options = HookOptions {
+        port: 0,
+        network,
+        allow: allow.iter().map(|a| AllowRule::parse(a).unwrap()).collect(),
+    };
+    let hook = http_hook::start(
+        options,
+        TokenCell::new(Secret::new(TOKEN)),
+        tx,
+        Arc::clone(&monitor),
+    )
+    .await
+    .unwrap();
+    (hook, monitor)
+}
+
 /// Sends raw bytes and returns the status code.
 fn raw(port: u16, request: &str) -> u16 {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw_to("127.0.0.1", port, request)
+}
+
+/// Sends raw bytes to `ip` and returns the status code.
+fn raw_to(ip: &str, port: u16, request: &str) -> u16 {
+    let mut s = TcpStream::connect((ip, port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     s.write_all(request.as_bytes()).unwrap();
     let mut reply = String::new();
@@ -41,7 +72,7 @@ fn post(port: u16, headers: &str, body: &str) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_accepts_good_events_and_refuses_everything_else() {
     let (tx, mut rx) = mpsc::channel(16);
-    let hook = http_hook::start(0, Secret::new(TOKEN), tx).await.unwrap();
+    let (hook, monitor) = start_hook(tx, false, &[]).await;
     let port = hook.addr.port();
     let auth = format!("Authorization: Bearer {TOKEN}\r\n");
     let good = r#"{"event":"ring","number":"+7 977 422-13-38","call_id":"c-1","internal":"200"}"#;
@@ -133,12 +164,113 @@ async fn the_hook_accepts_good_events_and_refuses_everything_else() {
         rx.try_recv().is_err(),
         "nothing refused reached the service"
     );
+
+    // The doctor saw every request, refused ones with the reason, and never the token.
+    let raw = monitor.snapshot().raw;
+    let http = &raw.iter().find(|(s, _)| *s == SourceId::Http).unwrap().1;
+    // Every refusal but the oversized body, which is cut off before it is read.
+    assert_eq!(
+        http.iter()
+            .filter(|m| matches!(m.verdict, Verdict::Refused(_)))
+            .count(),
+        8,
+        "{http:?}"
+    );
+    assert!(http.iter().all(|m| !m.text.contains(TOKEN)), "{http:?}");
+    assert!(
+        http.iter().any(
+            |m| matches!(&m.verdict, Verdict::Refused(why) if why.starts_with("401 wrong token"))
+        ),
+        "{http:?}"
+    );
+    assert_eq!(
+        http.iter()
+            .filter(|m| m.verdict == Verdict::Accepted)
+            .count(),
+        2,
+        "the two good events"
+    );
+}
+
+/// This computer's address on its network (no packet is sent).
+fn lan_ip() -> String {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    socket
+        .connect("192.0.2.1:9")
+        .expect("this machine has a network address (the test needs one besides loopback)");
+    socket.local_addr().unwrap().ip().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_network_only_listed_addresses_may_send_events() {
+    let lan = lan_ip();
+    assert!(!lan.starts_with("127."), "a non-loopback address: {lan}");
+    let request = |port: u16, host: &str| {
+        format!(
+            "GET /events?event=ring&number=sip:101@pbx.local&call_id=yl-1&token={TOKEN} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+        )
+    };
+
+    // Loopback only (the default): the LAN address is not even listened on.
+    let (tx, _rx) = mpsc::channel(16);
+    let (local, _) = start_hook(tx, false, &[]).await;
+    let port = local.addr.port();
+    let (ip, req) = (lan.clone(), request(port, &lan));
+    let refused = tokio::task::spawn_blocking(move || {
+        TcpStream::connect((ip.as_str(), port)).map(|_| req.len())
+    })
+    .await
+    .unwrap();
+    assert!(
+        refused.is_err(),
+        "a loopback hook is reachable from the network"
+    );
+
+    // On the network, for another address: this computer's LAN address is refused.
+    let (tx, mut rx) = mpsc::channel(16);
+    let (hook, monitor) = start_hook(tx, true, &["192.0.2.7"]).await;
+    let port = hook.addr.port();
+    let (ip, req) = (lan.clone(), request(port, &lan));
+    let status = tokio::task::spawn_blocking(move || raw_to(&ip, port, &req))
+        .await
+        .unwrap();
+    assert_eq!(status, 403, "an address not on the list");
+    assert!(rx.try_recv().is_err());
+    let raw = monitor.snapshot().raw;
+    let why = match &raw[0].1[0].verdict {
+        Verdict::Refused(why) => why.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        why.contains(&lan) && why.contains("allowed addresses"),
+        "{why}"
+    );
+
+    // Listed (as a network): accepted, with the Host an IP address and $remote a SIP URI.
+    let (tx, mut rx) = mpsc::channel(16);
+    let net = format!("{lan}/32");
+    let (hook, _) = start_hook(tx, true, &[&net]).await;
+    let port = hook.addr.port();
+    let (ip, req) = (lan.clone(), request(port, &lan));
+    let status = tokio::task::spawn_blocking(move || raw_to(&ip, port, &req))
+        .await
+        .unwrap();
+    assert_eq!(status, 202);
+    let event = rx.recv().await.unwrap();
+    assert_eq!(event.number.as_str(), "101");
+    assert_eq!(event.call_id.as_deref(), Some("yl-1"));
+    // A host name is refused even on the network (DNS rebinding).
+    let (ip, req) = (lan.clone(), request(port, "phones.example"));
+    let status = tokio::task::spawn_blocking(move || raw_to(&ip, port, &req))
+        .await
+        .unwrap();
+    assert_eq!(status, 403);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_survives_a_storm_of_random_requests() {
     let (tx, mut rx) = mpsc::channel(4096);
-    let hook = http_hook::start(0, Secret::new(TOKEN), tx).await.unwrap();
+    let (hook, _monitor) = start_hook(tx, false, &[]).await;
     let port = hook.addr.port();
     let sent = tokio::task::spawn_blocking(move || {
         use rand::Rng as _;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use pyrus_phone::domain::Secret;
 use pyrus_phone::sandbox::{Sandbox, SandboxConfig};
-use pyrus_phone::settings::credentials::{KeyringStore, SecretStore as _};
+use pyrus_phone::settings::credentials::{HOOK_TOKEN_ENTRY, KeyringStore, SecretStore as _};
 
 use crate::support::{Env, write_wav};
 
@@ -139,4 +139,76 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
 
     KeyringStore.delete(&login).unwrap();
     assert!(KeyringStore.get(&login).unwrap().is_none());
+}
+
+/// The hook's token as the running instance published it.
+async fn published_token(home: &Path) -> String {
+    let file = home.join("run/instance.json");
+    assert!(
+        crate::support::wait_for(std::time::Duration::from_secs(20), || file.exists()).await,
+        "the instance never published its hook"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    json["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hook_token_is_kept_in_the_keyring_and_survives_a_restart() {
+    // Other tests start instances too: make sure the entry exists before any of them races
+    // to create it, then every start must read this one.
+    let store = KeyringStore;
+    let kept = match store.get(HOOK_TOKEN_ENTRY).unwrap() {
+        Some(token) => token,
+        None => {
+            let token = Secret::new(format!("{:032x}", rand::random::<u128>()));
+            store.set(HOOK_TOKEN_ENTRY, &token).unwrap();
+            token
+        }
+    };
+    let env = Env::start().await;
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let mut instance = env
+            .command(&["--headless", "--hook-port", "0"])
+            .spawn()
+            .unwrap();
+        let token = published_token(env.home()).await;
+        let port = {
+            let json: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(env.home().join("run/instance.json")).unwrap(),
+            )
+            .unwrap();
+            json["port"].as_u64().unwrap()
+        };
+        let health = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .bearer_auth(kept.expose())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200, "the kept token opens the hook");
+        instance.kill().unwrap();
+        instance.wait().unwrap();
+        std::fs::remove_file(env.home().join("run/instance.json")).ok();
+        tokens.push(token);
+    }
+    assert_eq!(tokens[0], kept.expose());
+    assert_eq!(tokens[0], tokens[1], "the same token after a restart");
+
+    // It is in no file the app keeps (the runtime folder is memory-backed and per session).
+    let mut files = Vec::new();
+    for dir in ["config", "data", "logs"] {
+        let dir = env.home().join(dir);
+        if dir.exists() {
+            files_under(&dir, &mut files);
+        }
+    }
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !contains(&bytes, kept.expose()),
+            "the hook token is in {}",
+            file.display()
+        );
+    }
 }

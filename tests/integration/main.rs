@@ -19,3 +19,4 @@ mod sandbox_api;
 mod softphone;
 mod window;
 mod window_settings;
+mod window_sources;

@@ -1,12 +1,20 @@
 //! A real softphone: Debian's baresip (ctrl_tcp on loopback, sndfile recording, auto-answer)
 //! takes a call placed by sipp from a numeric caller. pyrus-phone, headless against the
 //! sandbox, must register the call with the caller's number and the SIP Call-ID, open its
-//! task once, and after hang-up attach one stereo WAV holding both sides.
+//! task once, and after hang-up attach one stereo WAV holding both sides. Without
+//! auto-answer, a ringing call is answered through ctrl_tcp, and a restarted baresip is
+//! connected to again.
 
 use std::io::Write as _;
 use std::net::{TcpListener, UdpSocket};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
+
+use pyrus_phone::domain::{EventKind, SourceId, Verdict};
+use pyrus_phone::sources::baresip::{self, BaresipCommand};
+use pyrus_phone::sources::monitor::Monitor;
 
 use crate::support::{Env, wait_for, write_wav};
 
@@ -35,22 +43,15 @@ fn free_udp() -> u16 {
         .port()
 }
 
-fn write(path: &std::path::Path, text: &str) {
+fn write(path: &Path, text: &str) {
     std::fs::File::create(path)
         .unwrap()
         .write_all(text.as_bytes())
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attached() {
-    let mut env = Env::start().await;
-    let home = env.home().to_path_buf();
-    let phone = home.join("baresip");
-    let rec = phone.join("rec");
-    std::fs::create_dir_all(&rec).unwrap();
-    write_wav(&phone.join("in.wav"), 80_000);
-    let (sip, ctrl, sipp_port) = (free_udp(), free_tcp(), free_udp());
+/// baresip's config and account in `phone` (sndfile into `rec`, ctrl_tcp on `ctrl`).
+fn write_baresip_config(phone: &Path, rec: &Path, sip: u16, ctrl: u16, auto_answer: bool) {
     write(
         &phone.join("config"),
         &format!(
@@ -62,20 +63,80 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
             r = rec.display()
         ),
     );
+    let answer = if auto_answer { ";answermode=auto" } else { "" };
     write(
         &phone.join("accounts"),
-        &format!("<sip:agent@127.0.0.1:{sip}>;regint=0;answermode=auto\n"),
+        &format!("<sip:agent@127.0.0.1:{sip}>;regint=0{answer}\n"),
     );
-    let _baresip = Killed(
+}
+
+fn start_baresip(phone: &Path) -> Killed {
+    Killed(
         Command::new("baresip")
             .arg("-f")
-            .arg(&phone)
+            .arg(phone)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("baresip is installed (the test command installs baresip-core)"),
-    );
+    )
+}
+
+/// sipp's own caller scenario from a numeric caller to baresip on `sip`; the call lasts
+/// `talk_ms` once answered. Runs in the background; await the handle for its exit status.
+fn sipp_call(
+    phone: &Path,
+    sip: u16,
+    sipp_port: u16,
+    talk_ms: u32,
+) -> tokio::task::JoinHandle<std::process::ExitStatus> {
+    let scenario = Command::new("sipp")
+        .arg("-sd")
+        .arg("uac")
+        .output()
+        .expect("sipp is installed (sip-tester)");
+    let xml = String::from_utf8_lossy(&scenario.stdout)
+        .replace("sip:sipp@", "sip:79774221338@")
+        .replace("From: sipp ", "From: \"79774221338\" ");
+    let file = phone.join(format!("uac-{sipp_port}.xml"));
+    write(&file, &xml);
+    tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .args(["30", "sipp", "-sf"])
+            .arg(&file)
+            .args([
+                "-s",
+                "agent",
+                "-d",
+                &talk_ms.to_string(),
+                "-m",
+                "1",
+                "-i",
+                "127.0.0.1",
+                "-p",
+            ])
+            .arg(sipp_port.to_string())
+            .arg(format!("127.0.0.1:{sip}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attached() {
+    let mut env = Env::start().await;
+    let home = env.home().to_path_buf();
+    let phone = home.join("baresip");
+    let rec = phone.join("rec");
+    std::fs::create_dir_all(&rec).unwrap();
+    write_wav(&phone.join("in.wav"), 80_000);
+    let (sip, ctrl, sipp_port) = (free_udp(), free_tcp(), free_udp());
+    write_baresip_config(&phone, &rec, sip, ctrl, true);
+    let _baresip = start_baresip(&phone);
 
     std::fs::create_dir_all(home.join("config")).unwrap();
     write(
@@ -123,44 +184,7 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
         "pyrus-phone never connected to baresip's ctrl_tcp"
     );
 
-    // sipp's own caller scenario, with a numeric caller.
-    let scenario = Command::new("sipp")
-        .arg("-sd")
-        .arg("uac")
-        .output()
-        .expect("sipp is installed (sip-tester)");
-    let xml = String::from_utf8_lossy(&scenario.stdout)
-        .replace("sip:sipp@", "sip:79774221338@")
-        .replace("From: sipp ", "From: \"79774221338\" ");
-    write(&phone.join("uac.xml"), &xml);
-    let call = tokio::task::spawn_blocking({
-        let phone = phone.clone();
-        move || {
-            Command::new("timeout")
-                .args(["30", "sipp", "-sf"])
-                .arg(phone.join("uac.xml"))
-                .args([
-                    "-s",
-                    "agent",
-                    "-d",
-                    "2000",
-                    "-m",
-                    "1",
-                    "-i",
-                    "127.0.0.1",
-                    "-p",
-                ])
-                .arg(sipp_port.to_string())
-                .arg(format!("127.0.0.1:{sip}"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let call = sipp_call(&phone, sip, sipp_port, 2000).await.unwrap();
     assert!(call.success(), "sipp's call failed: {call:?}");
 
     assert!(
@@ -226,4 +250,100 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
     let opened = std::fs::read_to_string(&pops).unwrap();
     assert_eq!(opened.lines().count(), 1, "the task opened once: {opened}");
     assert!(opened.contains("/t#id1"), "{opened}");
+}
+
+/// The next call event within `secs`.
+async fn next_event(
+    rx: &mut tokio::sync::mpsc::Receiver<pyrus_phone::domain::CallEvent>,
+    secs: u64,
+) -> pyrus_phone::domain::CallEvent {
+    tokio::time::timeout(Duration::from_secs(secs), rx.recv())
+        .await
+        .expect("baresip sent no call event in time")
+        .expect("the baresip source stopped")
+}
+
+fn baresip_connected(monitor: &Monitor) -> bool {
+    monitor.snapshot().baresip.is_some_and(|b| b.connected)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ringing_baresip_call_is_answered_from_here_and_a_restarted_baresip_is_found_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let phone = dir.path().join("baresip");
+    let rec = phone.join("rec");
+    std::fs::create_dir_all(&rec).unwrap();
+    write_wav(&phone.join("in.wav"), 8_000);
+    let (sip, ctrl) = (free_udp(), free_tcp());
+    write_baresip_config(&phone, &rec, sip, ctrl, false);
+    let mut baresip = Some(start_baresip(&phone));
+
+    let monitor = Arc::new(Monitor::default());
+    let (events, mut rx) = tokio::sync::mpsc::channel(16);
+    let (commands, command_rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(baresip::run(
+        format!("127.0.0.1:{ctrl}"),
+        events,
+        Arc::clone(&monitor),
+        command_rx,
+    ));
+    assert!(
+        wait_for(Duration::from_secs(20), || baresip_connected(&monitor)).await,
+        "never connected to baresip: {:?}",
+        monitor.snapshot().baresip
+    );
+
+    // Without auto-answer the call rings until we answer it through ctrl_tcp.
+    for round in 0..2 {
+        let call = sipp_call(&phone, sip, free_udp(), 500);
+        let ring = next_event(&mut rx, 15).await;
+        assert_eq!(ring.kind, EventKind::Ring, "round {round}: {ring:?}");
+        assert_eq!(ring.number.as_str(), "79774221338");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            next_event_now(&mut rx),
+            None,
+            "nothing but the ring before we answer"
+        );
+        commands.send(BaresipCommand::Accept).await.unwrap();
+        let answered = next_event(&mut rx, 10).await;
+        assert_eq!(answered.kind, EventKind::Answer, "round {round}");
+        assert_eq!(answered.call_id, ring.call_id);
+        let ended = next_event(&mut rx, 15).await;
+        assert_eq!(ended.kind, EventKind::End, "round {round}");
+        assert!(
+            call.await.unwrap().success(),
+            "sipp's call went through once answered"
+        );
+        let raw = monitor.snapshot().raw;
+        let baresip_raw = &raw.iter().find(|(s, _)| *s == SourceId::Baresip).unwrap().1;
+        assert!(
+            baresip_raw
+                .iter()
+                .any(|m| m.verdict == Verdict::Sent && m.text.contains("\"accept\"")),
+            "the accept command is in the doctor's list"
+        );
+
+        if round == 0 {
+            // baresip restarts: the source notices, and connects again by itself.
+            drop(baresip.take());
+            assert!(
+                wait_for(Duration::from_secs(10), || !baresip_connected(&monitor)).await,
+                "the source did not notice baresip stopping"
+            );
+            baresip = Some(start_baresip(&phone));
+            assert!(
+                wait_for(Duration::from_secs(20), || baresip_connected(&monitor)).await,
+                "the source did not reconnect to the restarted baresip: {:?}",
+                monitor.snapshot().baresip
+            );
+        }
+    }
+    drop(baresip);
+}
+
+fn next_event_now(
+    rx: &mut tokio::sync::mpsc::Receiver<pyrus_phone::domain::CallEvent>,
+) -> Option<pyrus_phone::domain::CallEvent> {
+    rx.try_recv().ok()
 }

@@ -14,13 +14,16 @@ use egui_kittest::kittest::Queryable as _;
 use pyrus_phone::app::PhoneApp;
 use pyrus_phone::bus;
 use pyrus_phone::cli::sandbox::demo_settings;
-use pyrus_phone::domain::Secret;
+use pyrus_phone::domain::{CallEvent, Secret};
 use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
 use pyrus_phone::sandbox::{DEMO_SECURITY_KEY, Fault, FaultKind, Route, Sandbox, SandboxConfig};
-use pyrus_phone::service::{Engine, Service, Setup};
+use pyrus_phone::service::{Engine, Service, Setup, Sources};
 use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::{MemoryStore, SecretStore};
+use pyrus_phone::sources::baresip::BaresipCommand;
+use pyrus_phone::sources::http_hook::TokenCell;
+use pyrus_phone::sources::monitor::Monitor;
 use pyrus_phone::ui::UiState;
 
 use crate::support::write_wav;
@@ -32,6 +35,12 @@ pub struct Rig {
     pub picked: Rc<RefCell<Option<PathBuf>>>,
     pub dir: tempfile::TempDir,
     pub runtime: tokio::runtime::Runtime,
+    /// What the call sources noted (the doctor reads it).
+    pub monitor: Arc<Monitor>,
+    /// Commands the window sent to baresip.
+    pub baresip: tokio::sync::mpsc::Receiver<BaresipCommand>,
+    /// Where sources send call events.
+    pub events: tokio::sync::mpsc::Sender<CallEvent>,
 }
 
 /// How a rig starts: the settings the view edits, where keys go, the window's first state.
@@ -40,6 +49,8 @@ pub struct RigOptions {
     pub secrets: Arc<dyn SecretStore>,
     pub editable: Option<Settings>,
     pub state: UiState,
+    /// The settings the demo engine starts from (the sandbox's address and login are put in).
+    pub in_force: Settings,
 }
 
 impl Default for RigOptions {
@@ -48,6 +59,7 @@ impl Default for RigOptions {
             sandbox: None,
             secrets: Arc::new(MemoryStore::default()),
             editable: None,
+            in_force: Settings::default(),
             state: UiState {
                 demo: true,
                 ..UiState::default()
@@ -56,7 +68,7 @@ impl Default for RigOptions {
     }
 }
 
-fn rig() -> Rig {
+pub fn rig() -> Rig {
     rig_with(RigOptions::default())
 }
 
@@ -76,7 +88,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
             .await
             .unwrap()
     });
-    let demo = demo_settings(&sandbox, &Settings::default());
+    let demo = demo_settings(&sandbox, &options.in_force);
     let outbox = Outbox::open(&dir.path().join("demo.sqlite3")).unwrap();
     let browser = Arc::new(RecordingBrowser::default());
     let engine = Arc::new(Engine::new(
@@ -90,11 +102,23 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let factory_secrets = Arc::clone(&secrets);
     let factory_browser = Arc::clone(&browser);
     let real_db = dir.path().join("outbox.sqlite3");
+    let (events, call_events) = tokio::sync::mpsc::channel(64);
+    let (baresip_tx, baresip) = tokio::sync::mpsc::channel(4);
+    let monitor = Arc::new(Monitor::default());
+    let sources = Sources {
+        monitor: Arc::clone(&monitor),
+        token: Some(TokenCell::new(Secret::new("rig-hook-token"))),
+        runtime_dir: dir.path().join("run"),
+        baresip: Some(baresip_tx),
+        events: events.clone(),
+        program: "/opt/pyrus-phone/pyrus-phone".to_owned(),
+    };
     let setup = Setup {
         settings_path: dir.path().join("config/settings.toml"),
         secrets,
         editable: options.editable.unwrap_or_default(),
-        call_events: None,
+        call_events: Some(call_events),
+        sources: Some(sources),
         recordings_out: dir.path().join("recordings"),
         open_engine: Box::new(move |settings: &Settings| {
             Ok(Engine::new(
@@ -129,6 +153,9 @@ pub fn rig_with(options: RigOptions) -> Rig {
         picked,
         dir,
         runtime,
+        monitor,
+        baresip,
+        events,
     }
 }
 

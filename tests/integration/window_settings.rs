@@ -27,6 +27,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
         sandbox: Some(config),
         secrets: Arc::new(KeyringStore),
         editable: None,
+        in_force: Settings::default(),
         state: UiState {
             demo: true,
             first_run: true,

@@ -1,0 +1,157 @@
+//! The hook doctor's side of the service: what the call sources are and how they are doing
+//! (`SourcesReport`), "Simulate a call" through the real pipeline, answering a ringing call
+//! in baresip, and a new hook token.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::domain::{CallEvent, FolderHealth, SourceId, SourcesReport, TokenOrigin, Verdict};
+use crate::settings::Settings;
+use crate::settings::credentials::{HOOK_TOKEN_ENTRY, SecretStore};
+use crate::sources::baresip::BaresipCommand;
+use crate::sources::http_hook::{self, TokenCell};
+use crate::sources::monitor::Monitor;
+use crate::sources::runtime_file;
+
+/// The running sources, as the service sees them.
+pub struct Sources {
+    /// What the sources noted.
+    pub monitor: Arc<Monitor>,
+    /// The hook's token (`None`: the hook is off).
+    pub token: Option<TokenCell>,
+    /// Where the runtime file goes (rewritten when the token changes).
+    pub runtime_dir: PathBuf,
+    /// Commands to baresip (`None`: not configured).
+    pub baresip: Option<mpsc::Sender<BaresipCommand>>,
+    /// The channel every source sends its events into (simulated calls go there too).
+    pub events: mpsc::Sender<CallEvent>,
+    /// This program's path, for MicroSIP's hook lines.
+    pub program: String,
+}
+
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources")
+            .field("program", &self.program)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a folder cannot be read, or `None` when it can (blocking).
+fn folder_problem(path: &Path) -> Option<String> {
+    match std::fs::read_dir(path) {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Some("the folder does not exist".to_owned())
+        }
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// This computer's address on the network the default route leads to (no packet is sent:
+/// a UDP socket is only pointed at a documentation address).
+fn lan_address() -> Option<String> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified()).then(|| ip.to_string())
+}
+
+/// Everything the doctor shows (blocking: reads the folder).
+pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
+    let snapshot = sources.monitor.snapshot();
+    let recordings = settings
+        .sources
+        .recordings_dir
+        .as_ref()
+        .map(|path| FolderHealth {
+            path: path.clone(),
+            problem: folder_problem(path),
+        });
+    let network = snapshot.hook.as_ref().is_some_and(|h| !h.allow.is_empty());
+    SourcesReport {
+        hook: snapshot.hook,
+        token: sources.token.as_ref().map(TokenCell::get),
+        baresip: snapshot.baresip,
+        recordings,
+        raw: snapshot.raw,
+        program: sources.program.clone(),
+        host: network
+            .then(lan_address)
+            .flatten()
+            .unwrap_or_else(|| "127.0.0.1".to_owned()),
+    }
+}
+
+/// Feeds ring, answer and end for `number` through the event channel, a second apart, as a
+/// softphone would; the call is registered against the Pyrus in use.
+pub async fn simulate(sources: &Sources, number: &str) -> Result<(), String> {
+    let call_id = format!("simulated-{}", crate::sources::monitor::now_ms());
+    let mut first = true;
+    for kind in ["ring", "answer", "end"] {
+        if !first {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        first = false;
+        let event = CallEvent::parse(kind, number, Some(&call_id), None, None, "simulated")
+            .map_err(|e| e.to_string())?;
+        sources.monitor.record(
+            SourceId::Simulated,
+            &format!("{kind} {number} call_id={call_id}"),
+            Verdict::Accepted,
+        );
+        sources
+            .events
+            .send(event)
+            .await
+            .map_err(|_| "the call pipeline has stopped; restart pyrus-phone".to_owned())?;
+    }
+    Ok(())
+}
+
+/// Asks baresip to answer the ringing call.
+pub fn answer(sources: &Sources) -> Result<(), String> {
+    let baresip = sources
+        .baresip
+        .as_ref()
+        .ok_or_else(|| "No softphone that can answer is connected (set up baresip).".to_owned())?;
+    let connected = sources
+        .monitor
+        .snapshot()
+        .baresip
+        .is_some_and(|b| b.connected);
+    if !connected {
+        return Err("baresip is not connected: the call cannot be answered from here.".to_owned());
+    }
+    baresip
+        .try_send(BaresipCommand::Accept)
+        .map_err(|_| "baresip is busy; answer in the softphone.".to_owned())
+}
+
+/// Makes a new hook token, keeps it in the keyring and in the runtime file, and uses it
+/// from now on (blocking: the keyring). Senders with the old token are refused.
+pub fn renew_token(sources: &Sources, secrets: &dyn SecretStore) -> Result<(), String> {
+    let cell = sources
+        .token
+        .as_ref()
+        .ok_or_else(|| "The event hook is switched off in the settings.".to_owned())?;
+    let token = http_hook::new_token();
+    let origin = match secrets.set(HOOK_TOKEN_ENTRY, &token) {
+        Ok(()) => TokenOrigin::Keyring,
+        Err(e) => TokenOrigin::ThisRun(e.reason),
+    };
+    cell.set(token.clone());
+    if let Some(mut instance) = runtime_file::read(&sources.runtime_dir)
+        && instance.pid == std::process::id()
+    {
+        instance.token = token.expose().to_owned();
+        runtime_file::publish(&sources.runtime_dir, &instance).map_err(|e| {
+            format!("The new token is in use, but command hooks cannot find it: {e}")
+        })?;
+    }
+    sources.monitor.update_hook(|h| h.token_origin = origin);
+    Ok(())
+}

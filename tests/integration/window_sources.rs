@@ -1,0 +1,234 @@
+//! The hook doctor and heard calls in the window, with the real service and the sandbox:
+//! "Simulate a call" registers through the same pipeline as a softphone and lists its raw
+//! messages; health lines and setup lines; a ringing baresip call shows a bar whose Answer
+//! reaches baresip's command channel; tasks open when `open_on` says; a new hook token.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
+use pyrus_phone::domain::{BaresipHealth, CallEvent, HookHealth, TokenOrigin};
+use pyrus_phone::settings::{OpenOn, Settings};
+use pyrus_phone::sources::baresip::BaresipCommand;
+
+use crate::window::{Rig, RigOptions, rig, rig_with, step_until};
+
+fn open_sources(r: &mut Rig) {
+    r.h.run();
+    r.h.get_by_label("Call sources").click();
+    r.h.run();
+}
+
+fn hear(r: &Rig, kind: &str, number: &str, call_id: &str, source: &str) {
+    let event = CallEvent::parse(kind, number, Some(call_id), None, None, source).unwrap();
+    r.runtime.block_on(r.events.send(event)).unwrap();
+}
+
+fn opened_after(r: &Rig, wait: Duration) -> Vec<String> {
+    std::thread::sleep(wait);
+    r.browser.opened()
+}
+
+fn shutdown(r: Rig) {
+    let Rig {
+        h,
+        sandbox,
+        runtime,
+        ..
+    } = r;
+    drop(h);
+    runtime.block_on(sandbox.shutdown());
+}
+
+#[test]
+fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard() {
+    let mut r = rig();
+    r.monitor.set_hook(HookHealth {
+        listening: Some("127.0.0.1:47812".to_owned()),
+        problem: None,
+        token_origin: TokenOrigin::Keyring,
+        allow: Vec::new(),
+    });
+    open_sources(&mut r);
+    step_until(&mut r.h, "the hook's health line", |h| {
+        h.query_by_label_contains("listening on 127.0.0.1:47812")
+            .is_some()
+    });
+    r.h.get_by_label_contains("the token is kept in the system keyring");
+    r.h.get_by_label_contains("not set up (settings file: sources.baresip)");
+    r.h.get_by_label("cmdIncomingCall=/opt/pyrus-phone/pyrus-phone event ring");
+    r.h.get_by_label("cmdCallEnd=/opt/pyrus-phone/pyrus-phone event end");
+    r.h.get_by_label(
+        "http://127.0.0.1:47812/events?token=TOKEN&event=ring&number=$remote&call_id=$call_id",
+    );
+
+    r.h.get_by_label("Simulate").click();
+    r.h.run();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while r.sandbox.tasks().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the simulated call was not registered"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        r.h.step();
+    }
+    let task = r.sandbox.tasks().remove(0);
+    assert_eq!(task.from_number, "+79990000000");
+    assert_eq!(task.to_number, "+74950000000", "the demo line's number");
+    assert!(task.external_ids[0].starts_with("simulated-"));
+
+    // Its raw messages: ring, answer, end, newest first.
+    r.h.get_by_label("Simulated calls").click();
+    r.h.run();
+    step_until(&mut r.h, "the end message", |h| {
+        h.query_by_label_contains("end +79990000000").is_some()
+    });
+    r.h.get_by_label_contains("ring +79990000000");
+    r.h.get_by_label_contains("answer +79990000000");
+    assert_eq!(r.h.query_all_by_label("accepted").count(), 3);
+
+    // One task opened, once; the call is in the list.
+    let opened = opened_after(&r, Duration::from_millis(500));
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    r.h.get_by_label("Calls").click();
+    r.h.run();
+    step_until(&mut r.h, "the row", |h| {
+        h.query_by_label("+79990000000 to +74950000000").is_some()
+    });
+    shutdown(r);
+}
+
+#[test]
+fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
+    let mut r = rig();
+    r.monitor.set_baresip(BaresipHealth {
+        addr: "127.0.0.1:4444".to_owned(),
+        connected: true,
+        problem: None,
+    });
+    r.h.run();
+    hear(&r, "ring", "79774221338", "1-9@127.0.0.1", "baresip");
+    step_until(&mut r.h, "the ringing bar", |h| {
+        h.query_by_label("Incoming call: 79774221338").is_some()
+    });
+    r.h.get_by_label("Answer").click();
+    r.h.run();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let command = loop {
+        if let Ok(command) = r.baresip.try_recv() {
+            break command;
+        }
+        assert!(Instant::now() < deadline, "Answer never reached baresip");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(command, BaresipCommand::Accept);
+    hear(&r, "answer", "79774221338", "1-9@127.0.0.1", "baresip");
+    step_until(&mut r.h, "the bar to go", |h| {
+        h.query_by_label("Incoming call: 79774221338").is_none()
+    });
+
+    // A call from a source that cannot answer shows the bar without the button.
+    hear(&r, "ring", "79160000001", "h-1", "http");
+    step_until(&mut r.h, "the second bar", |h| {
+        h.query_by_label("Incoming call: 79160000001").is_some()
+    });
+    assert!(r.h.query_by_label("Answer").is_none());
+    shutdown(r);
+}
+
+fn rig_opening_on(open_on: OpenOn) -> Rig {
+    let mut in_force = Settings::default();
+    in_force.calls.open_on = open_on;
+    rig_with(RigOptions {
+        in_force,
+        ..RigOptions::default()
+    })
+}
+
+fn wait_registered(r: &mut Rig, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while r.sandbox.tasks().len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "the heard call was not registered"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        r.h.step();
+    }
+    // The registration's answer reaches the service a moment after the sandbox stores it.
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
+    // On answer: registered at the ring, opened at the answer, once.
+    let mut r = rig_opening_on(OpenOn::Answer);
+    r.h.run();
+    hear(&r, "ring", "79774221338", "c-1", "baresip");
+    wait_registered(&mut r, 1);
+    assert!(
+        opened_after(&r, Duration::from_millis(300)).is_empty(),
+        "nothing opens while it rings"
+    );
+    hear(&r, "answer", "79774221338", "c-1", "baresip");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while r.browser.opened().is_empty() {
+        assert!(Instant::now() < deadline, "the task did not open on answer");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    hear(&r, "end", "79774221338", "c-1", "baresip");
+    assert_eq!(opened_after(&r, Duration::from_millis(500)).len(), 1);
+    // A missed call is registered but never opens.
+    hear(&r, "ring", "79160000002", "c-2", "baresip");
+    hear(&r, "end", "79160000002", "c-2", "baresip");
+    wait_registered(&mut r, 2);
+    assert_eq!(opened_after(&r, Duration::from_millis(300)).len(), 1);
+    shutdown(r);
+
+    // By hand: never opened by itself.
+    let mut r = rig_opening_on(OpenOn::Manual);
+    r.h.run();
+    hear(&r, "ring", "79774221338", "c-3", "baresip");
+    hear(&r, "answer", "79774221338", "c-3", "baresip");
+    wait_registered(&mut r, 1);
+    assert!(opened_after(&r, Duration::from_millis(500)).is_empty());
+    shutdown(r);
+}
+
+#[test]
+fn the_hook_token_is_shown_on_request_and_can_be_replaced() {
+    let mut r = rig();
+    r.h.run();
+    r.h.get_by_label("Settings").click();
+    r.h.run();
+    step_until(&mut r.h, "the token row", |h| {
+        h.query_by_label("Event hook token").is_some()
+    });
+    assert!(
+        r.h.query_by_label("rig-hook-token").is_none(),
+        "hidden at first"
+    );
+    r.h.get_by_label("Show").click();
+    r.h.run();
+    r.h.get_by_label("rig-hook-token");
+    r.h.get_by_label("New token").click();
+    r.h.run();
+    step_until(&mut r.h, "a new token", |h| {
+        h.query_by_label("rig-hook-token").is_none()
+    });
+    let fresh = |l: &str| l.len() == 32 && l.chars().all(|c| c.is_ascii_hexdigit());
+    let labels: Vec<String> =
+        r.h.query_all(by())
+            .filter_map(|n| {
+                n.accesskit_node()
+                    .value()
+                    .or_else(|| n.accesskit_node().label())
+            })
+            .collect();
+    let token = labels
+        .iter()
+        .find(|l| fresh(l))
+        .unwrap_or_else(|| panic!("a fresh 32-digit token is shown: {labels:?}"));
+    assert_ne!(token, "rig-hook-token");
+    shutdown(r);
+}
