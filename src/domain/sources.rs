@@ -159,6 +159,8 @@ pub struct SourcesReport {
 pub struct RingingCall {
     /// Who calls.
     pub number: super::PhoneNumber,
+    /// The source's id for the call, when it has one.
+    pub call_id: Option<String>,
     /// Which source heard it.
     pub source: SourceId,
     /// When it started ringing (Unix ms).

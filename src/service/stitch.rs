@@ -172,6 +172,7 @@ impl Stitcher {
             })
             .map(|c| RingingCall {
                 number: c.number.clone(),
+                call_id: c.call_id.clone(),
                 source: c.source,
                 since_ms: c.first_ms,
             })

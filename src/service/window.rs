@@ -85,10 +85,14 @@ impl Current {
     }
 }
 
+/// How long a heard call's opening is remembered (longer than any call lasts).
+const POP_MEMORY_MS: i64 = 24 * 60 * 60 * 1000;
+
 /// A heard call's task: opened once, when the `open_on` policy says.
 #[derive(Debug, Default)]
 struct Pop {
     external_id: String,
+    heard_ms: i64,
     answered: bool,
     url: Option<String>,
     opened: bool,
@@ -320,18 +324,21 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
             Decision::Register(call) => match engine.outbox().add_call(call).await {
                 Ok((job, external_id)) => {
                     stitcher.remember_external_id(external_id.as_str());
-                    shared
-                        .pops
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(
+                    {
+                        let mut pops = shared.pops.lock().unwrap_or_else(PoisonError::into_inner);
+                        // A day's calls are plenty to remember.
+                        let now = now_ms();
+                        pops.retain(|_, p| now - p.heard_ms < POP_MEMORY_MS);
+                        pops.insert(
                             job,
                             Pop {
                                 external_id: external_id.as_str().to_owned(),
+                                heard_ms: now,
                                 answered: stitcher.touched_answered(),
                                 ..Pop::default()
                             },
                         );
+                    }
                     tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
                     shared.kick.notify_one();
                     shared.publish().await;

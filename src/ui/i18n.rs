@@ -459,6 +459,12 @@ pub struct Texts {
     pub own_internal: &'static str,
     /// Help.
     pub help_sources: &'static str,
+    /// Ringing banner.
+    pub to_form: &'static str,
+    /// Settings.
+    pub register_on: &'static str,
+    /// Settings.
+    pub register_missed: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
@@ -722,6 +728,9 @@ pub static EN: Texts = Texts {
     internal_hint: "yours in Pyrus (Work phone), e.g. 200",
     own_internal: "Your internal number",
     help_sources: "F2 — call sources: health, test call, setup lines",
+    to_form: "To the form",
+    register_on: "Register a softphone call",
+    register_missed: "Also register calls that rang and were not answered",
     advice: &[],
 };
 
@@ -918,6 +927,9 @@ pub static RU: Texts = Texts {
     internal_hint: "ваш в Pyrus (рабочий телефон), например 200",
     own_internal: "Ваш внутренний номер",
     help_sources: "F2 — источники звонков: проверка, пробный звонок, настройка",
+    to_form: "В форму",
+    register_on: "Регистрировать звонок из софтфона",
+    register_missed: "Регистрировать и пропущенные звонки",
     advice: &[
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (

@@ -12,7 +12,7 @@ use crate::bus::{Command, Connection, Event, Refusal, Status};
 use crate::domain::{
     Country, FormFieldInfo, JobId, JobState, Registration, RingingCall, SourceId, SourcesReport,
 };
-use crate::settings::Settings;
+use crate::settings::{RegisterOn, Settings};
 use i18n::{Language, Texts};
 
 /// Which view fills the window.
@@ -466,12 +466,18 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
     }
 }
 
-/// A bar above the calls for each incoming call ringing now; baresip's can be answered.
-fn ringing_ui(ui: &mut egui::Ui, state: &UiState, commands: &mut Vec<Command>) {
+/// A bar above the calls for each incoming call ringing now; baresip's can be answered, and
+/// when calls are registered by hand, any can be put into the form.
+fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     if state.ringing.is_empty() {
         return;
     }
     let t = state.texts();
+    let by_hand = state
+        .in_force
+        .as_ref()
+        .is_some_and(|s| s.calls.register_on == RegisterOn::Manual);
+    let mut to_form = None;
     egui::Panel::top("ringing").show(ui, |ui| {
         for call in &state.ringing {
             ui.horizontal(|ui| {
@@ -484,9 +490,28 @@ fn ringing_ui(ui: &mut egui::Ui, state: &UiState, commands: &mut Vec<Command>) {
                 {
                     commands.push(Command::AnswerCall);
                 }
+                if by_hand && ui.button(t.to_form).clicked() {
+                    to_form = Some(call.clone());
+                }
             });
         }
     });
+    if let Some(call) = to_form {
+        let defaults = state.in_force.as_ref().map(|s| s.defaults.clone());
+        let form = &mut state.form;
+        form.from = call.number.as_str().to_owned();
+        form.outgoing = false;
+        form.external_id = call.call_id.unwrap_or_default();
+        if let Some(d) = defaults {
+            if form.to.trim().is_empty() {
+                form.to = d.line_number;
+            }
+            if form.internal.trim().is_empty() {
+                form.internal = d.internal_number;
+            }
+        }
+        state.outcome = Outcome::Idle;
+    }
 }
 
 fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {

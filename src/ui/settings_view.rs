@@ -3,7 +3,7 @@
 
 use crate::bus::{Command, Refusal};
 use crate::domain::{Country, Secret, SourcesReport};
-use crate::settings::{OpenOn, OpenTask, Settings};
+use crate::settings::{OpenOn, OpenTask, RegisterOn, Settings};
 
 use super::i18n::{Language, Texts, fill};
 use super::sources_view::{DoctorForm, token_ui};
@@ -104,6 +104,17 @@ fn hook_ui(
     t: &Texts,
     commands: &mut Vec<Command>,
 ) {
+    ui.label(egui::RichText::new(t.register_on).strong());
+    let calls = &mut form.draft.calls;
+    ui.horizontal_wrapped(|ui| {
+        ui.radio_value(&mut calls.register_on, RegisterOn::Ring, t.open_on_ring);
+        ui.radio_value(&mut calls.register_on, RegisterOn::Answer, t.open_on_answer);
+        ui.radio_value(&mut calls.register_on, RegisterOn::Manual, t.open_on_manual);
+    });
+    if calls.register_on == RegisterOn::Answer {
+        ui.checkbox(&mut calls.register_missed, t.register_missed);
+    }
+    ui.add_space(8.0);
     ui.label(egui::RichText::new(t.open_on).strong());
     let open_on = &mut form.draft.calls.open_on;
     ui.horizontal_wrapped(|ui| {

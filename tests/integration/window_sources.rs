@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
 use pyrus_phone::domain::{BaresipHealth, CallEvent, HookHealth, TokenOrigin};
-use pyrus_phone::settings::{OpenOn, Settings};
+use pyrus_phone::settings::{OpenOn, RegisterOn, Settings};
 use pyrus_phone::sources::baresip::BaresipCommand;
 
 use crate::window::{Rig, RigOptions, rig, rig_with, step_until};
@@ -230,5 +230,43 @@ fn the_hook_token_is_shown_on_request_and_can_be_replaced() {
         .find(|l| fresh(l))
         .unwrap_or_else(|| panic!("a fresh 32-digit token is shown: {labels:?}"));
     assert_ne!(token, "rig-hook-token");
+    shutdown(r);
+}
+
+#[test]
+fn registering_by_hand_puts_the_ringing_call_into_the_form() {
+    let mut in_force = Settings::default();
+    in_force.calls.register_on = RegisterOn::Manual;
+    let mut r = rig_with(RigOptions {
+        in_force,
+        ..RigOptions::default()
+    });
+    r.h.run();
+    hear(&r, "ring", "79774221338", "sip-call-7", "http");
+    step_until(&mut r.h, "the ringing bar", |h| {
+        h.query_by_label("Incoming call: 79774221338").is_some()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        r.sandbox.tasks().is_empty(),
+        "nothing is registered by itself"
+    );
+    r.h.get_by_label("To the form").click();
+    r.h.run();
+    r.h.get_by_label("Register").click();
+    r.h.step();
+    step_until(&mut r.h, "the task id", |h| {
+        h.query_by_label("Task 1").is_some()
+    });
+    let task = r.sandbox.tasks().remove(0);
+    assert_eq!(
+        task.from_number, "+79774221338",
+        "read in the default country"
+    );
+    assert_eq!(
+        task.to_number, "+74950000000",
+        "the line's number went into To"
+    );
+    assert_eq!(task.external_ids, vec!["sip-call-7".to_owned()]);
     shutdown(r);
 }
