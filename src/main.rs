@@ -278,7 +278,7 @@ fn hook_token() -> (Secret, TokenOrigin) {
         Err(e) => e.to_string(),
         Ok(_) => match rx.recv_timeout(std::time::Duration::from_secs(3)) {
             Ok(Ok(token)) => return (token, TokenOrigin::Keyring),
-            Ok(Err(e)) => e.reason,
+            Ok(Err(e)) => format!("the system keyring is not available: {}", e.reason),
             Err(_) => "the keyring did not answer".to_owned(),
         },
     };
