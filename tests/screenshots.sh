@@ -2,7 +2,9 @@
 # Usage: bash tests/screenshots.sh PATH/TO/pyrus-phone [OUT_DIR]
 # Drives the real window in demo mode under a private Xvfb with the keyboard and saves the
 # main states: empty, a registered call, an upload in progress, a call ringing through the
-# command hook, the call sources, the settings, the shortcuts help, and the Russian interface. The file dialog is answered by a stand-in `zenity`.
+# command hook, the call sources, the settings, the shortcuts help, and the Russian
+# interface. The first number is pasted from the X clipboard, and the registered call must
+# carry it. The file dialog is answered by a stand-in `zenity`.
 set -euo pipefail
 bin=$(realpath "$1")
 out=$(realpath -m "${2:-target/screenshots}")
@@ -45,20 +47,45 @@ type_call() { # FROM TO — with pauses: egui gives a frame's typed text to the 
   xdotool type --delay 40 "$2"; sleep 1; xdotool key Tab; sleep 1
   xdotool type --delay 40 "200"; sleep 1; xdotool key Return
 }
+paste_call() { # FROM TO — the From number comes from the X clipboard (Ctrl+V), as an agent
+  # copies it from a CRM or a chat
+  printf %s "$1" | xclip -selection clipboard 2>/dev/null
+  xdotool windowfocus --sync "$wid"; sleep 0.5
+  xdotool key --clearmodifiers ctrl+l; sleep 1
+  xdotool key --clearmodifiers ctrl+v; sleep 1; xdotool key Tab; sleep 1
+  xdotool type --delay 40 "$2"; sleep 1; xdotool key Tab; sleep 1
+  xdotool type --delay 40 "200"; sleep 1; xdotool key Return
+}
+sandbox_get() { # PATH — from the demo's sandbox
+  local port
+  port=$(grep -ho 'sandbox listening addr=127.0.0.1:[0-9]*' "$home"/logs/* | tail -n1 | cut -d: -f2)
+  exec 3<>"/dev/tcp/127.0.0.1/$port"
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$1" >&3
+  cat <&3; exec 3<&-
+}
 sandbox_post() { # PATH JSON — to the demo's sandbox, found in the log
   local port
-  port=$(grep -ho 'addr=127.0.0.1:[0-9]*' "$home"/logs/* | tail -n1 | cut -d: -f2)
+  port=$(grep -ho 'sandbox listening addr=127.0.0.1:[0-9]*' "$home"/logs/* | tail -n1 | cut -d: -f2)
   exec 3<>"/dev/tcp/127.0.0.1/$port"
   printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
     "$1" "${#2}" "$2" >&3
-  cat <&3 >/dev/null; exec 3<&-
+  local status
+  status=$(head -n1 <&3); cat <&3 >/dev/null; exec 3<&-
+  case "$status" in
+    "HTTP/1.1 2"*) ;;
+    *) echo "error: the sandbox refused $1: $status" >&2; exit 1 ;;
+  esac
 }
 
 home=$work/en
 start "$home"
 shot 01-empty
-type_call "8 977 422-13-38" "+74953009080"
+paste_call "8 977 422-13-38" "+74953009080"
 shot 02-registered 2
+if ! sandbox_get /t | grep -q '+79774221338'; then
+  echo "error: the number pasted from the system clipboard did not reach the registered call" >&2
+  exit 1
+fi
 head -c 300000000 /dev/zero >"$work/long-call.wav"
 echo "$work/long-call.wav" >"$work/answer"
 sandbox_post /sandbox/faults '{"route":"upload","kind":"slow","delay_ms":20000,"times":1}'
