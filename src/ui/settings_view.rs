@@ -273,19 +273,7 @@ pub fn settings_ui(
         ui.label(egui::RichText::new(t.demo_note).color(theme::WARN));
     }
     ui.add_space(6.0);
-    account_ui(ui, form, t, commands);
-    ui.add_space(8.0);
-    numbers_ui(ui, form, t);
-    ui.add_space(8.0);
-    ui.label(egui::RichText::new(t.who_opens).strong());
-    let open = &mut form.draft.window.open_task;
-    ui.radio_value(open, OpenTask::App, t.open_app);
-    ui.radio_value(open, OpenTask::Pyrus, t.open_pyrus)
-        .on_hover_text(t.open_pyrus_hover);
-    ui.radio_value(open, OpenTask::Nobody, t.open_nobody);
-    ui.add_space(8.0);
-    hook_ui(ui, form, doctor, sources, t, commands);
-    ui.add_space(8.0);
+    // The language comes first: an agent who cannot read the current one finds it at once.
     ui.horizontal(|ui| {
         let label = ui.label(egui::RichText::new(t.language).strong());
         let current = form
@@ -307,6 +295,20 @@ pub fn settings_ui(
             .labelled_by(label.id);
     });
     ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
+    ui.add_space(8.0);
+    account_ui(ui, form, t, commands);
+    ui.add_space(8.0);
+    numbers_ui(ui, form, t);
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new(t.who_opens).strong());
+    let open = &mut form.draft.window.open_task;
+    ui.radio_value(open, OpenTask::App, t.open_app);
+    ui.radio_value(open, OpenTask::Pyrus, t.open_pyrus)
+        .on_hover_text(t.open_pyrus_hover);
+    ui.radio_value(open, OpenTask::Nobody, t.open_nobody);
+    ui.add_space(8.0);
+    hook_ui(ui, form, doctor, sources, t, commands);
+    ui.add_space(8.0);
 }
 
 /// Save and Cancel, and what the last save said.

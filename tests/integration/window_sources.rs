@@ -208,6 +208,8 @@ fn the_hook_token_is_shown_on_request_and_can_be_replaced() {
         r.h.query_by_label("rig-hook-token").is_none(),
         "hidden at first"
     );
+    r.h.get_by_label("Show").scroll_to_me();
+    r.h.run();
     r.h.get_by_label("Show").click();
     r.h.run();
     r.h.get_by_label("rig-hook-token");
