@@ -10,7 +10,7 @@ use pyrus_phone::domain::{BaresipHealth, CallEvent, HookHealth, TokenOrigin};
 use pyrus_phone::settings::{OpenOn, RegisterOn, Settings};
 use pyrus_phone::sources::baresip::BaresipCommand;
 
-use crate::window::{Rig, RigOptions, rig, rig_with, step_until};
+use crate::window::{Rig, RigOptions, rig, rig_with, step_until, type_into};
 
 fn open_sources(r: &mut Rig) {
     r.h.run();
@@ -270,5 +270,39 @@ fn registering_by_hand_puts_the_ringing_call_into_the_form() {
         "the line's number went into To"
     );
     assert_eq!(task.external_ids, vec!["sip-call-7".to_owned()]);
+    shutdown(r);
+}
+
+#[test]
+fn listening_on_the_network_asks_for_the_allowed_addresses() {
+    let mut r = rig();
+    r.h.run();
+    r.h.get_by_label("Settings").click();
+    r.h.run();
+    let network = "Listen on the network for desk phones (plain HTTP: trusted office network only; applies after a restart)";
+    r.h.get_by_label(network).scroll_to_me();
+    r.h.run();
+    r.h.get_by_label(network).click();
+    r.h.run();
+    r.h.get_by_label_contains("listening on the network needs the phones' addresses");
+    r.h.get_by_label("Allowed addresses").scroll_to_me();
+    r.h.run();
+    type_into(&mut r.h, "Allowed addresses", "192.168.1.0/33");
+    r.h.get_by_label_contains("'192.168.1.0/33': the part after / must be 0 to 32");
+    r.h.get_by_label("Allowed addresses").focus();
+    r.h.run();
+    r.h.key_press(egui::Key::Backspace);
+    r.h.key_press(egui::Key::Backspace);
+    r.h.run();
+    type_into(&mut r.h, "Allowed addresses", "24, 192.168.5.7");
+    assert!(
+        r.h.query_by_label_contains("needs the phones' addresses")
+            .is_none()
+            && r.h.query_by_label_contains("must be 0 to").is_none(),
+        "a good list is accepted"
+    );
+    let draft = &r.h.state().state.settings_form.draft.hook;
+    assert!(draft.network);
+    assert_eq!(draft.allow, ["192.168.1.0/24", "192.168.5.7"]);
     shutdown(r);
 }
