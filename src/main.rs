@@ -158,16 +158,23 @@ fn prepare(
 
     let (tx, call_events) = tokio::sync::mpsc::channel(256);
     let monitor = Arc::new(Monitor::default());
-    let baresip = settings.sources.baresip.clone().map(|addr| {
-        let (commands, rx) = tokio::sync::mpsc::channel(8);
-        runtime.spawn(pyrus_phone::sources::baresip::run(
-            addr,
-            tx.clone(),
-            Arc::clone(&monitor),
-            rx,
-        ));
-        commands
-    });
+    let baresip = settings
+        .sources
+        .baresip
+        .as_deref()
+        .map(str::trim)
+        .filter(|addr| !addr.is_empty())
+        .map(|addr| {
+            let addr = addr.to_owned();
+            let (commands, rx) = tokio::sync::mpsc::channel(8);
+            runtime.spawn(pyrus_phone::sources::baresip::run(
+                addr,
+                tx.clone(),
+                Arc::clone(&monitor),
+                rx,
+            ));
+            commands
+        });
     if let Some(json) = &args.initial_event {
         match initial_event(json) {
             Ok(event) => {

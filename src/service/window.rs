@@ -624,6 +624,19 @@ fn check_fields(settings: &Settings) -> Result<(), Refusal> {
         .hook
         .allow_rules()
         .map_err(|why| Refusal::new("hook_allow", why))?;
+    if let Some(addr) = settings.sources.baresip.as_deref()
+        && addr
+            .trim()
+            .rsplit_once(':')
+            .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+    {
+        return Err(Refusal::new(
+            "bad_baresip",
+            format!(
+                "'{addr}' is not baresip's control address: write host:port, e.g. 127.0.0.1:4444"
+            ),
+        ));
+    }
     for (what, number) in [
         ("This line's number", &settings.defaults.line_number),
         ("The internal number", &settings.defaults.internal_number),

@@ -465,6 +465,14 @@ pub struct Texts {
     pub register_on: &'static str,
     /// Settings.
     pub register_missed: &'static str,
+    /// Settings.
+    pub baresip_addr: &'static str,
+    /// Settings.
+    pub baresip_hint: &'static str,
+    /// Settings.
+    pub recordings_dir: &'static str,
+    /// Settings.
+    pub recordings_hint: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
@@ -731,6 +739,10 @@ pub static EN: Texts = Texts {
     to_form: "To the form",
     register_on: "Register a softphone call",
     register_missed: "Also register calls that rang and were not answered",
+    baresip_addr: "baresip control address",
+    baresip_hint: "127.0.0.1:4444 (ctrl_tcp); applies after a restart",
+    recordings_dir: "Softphone's recording folder",
+    recordings_hint: "recordings found there are attached by themselves",
     advice: &[],
 };
 
@@ -930,6 +942,10 @@ pub static RU: Texts = Texts {
     to_form: "В форму",
     register_on: "Регистрировать звонок из софтфона",
     register_missed: "Регистрировать и пропущенные звонки",
+    baresip_addr: "Адрес управления baresip",
+    baresip_hint: "127.0.0.1:4444 (ctrl_tcp); после перезапуска",
+    recordings_dir: "Папка записей софтфона",
+    recordings_hint: "найденные там записи прикрепляются сами",
     advice: &[
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (

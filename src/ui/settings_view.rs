@@ -123,6 +123,25 @@ fn hook_ui(
         ui.radio_value(open_on, OpenOn::Manual, t.open_on_manual);
     });
     ui.add_space(8.0);
+    egui::Grid::new("softphone")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            let sources = &mut form.draft.sources;
+            let mut baresip = sources.baresip.clone().unwrap_or_default();
+            field(ui, t.baresip_addr, &mut baresip, t.baresip_hint, false);
+            sources.baresip = Some(baresip).filter(|b| !b.trim().is_empty());
+            let mut folder = sources
+                .recordings_dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            field(ui, t.recordings_dir, &mut folder, t.recordings_hint, false);
+            sources.recordings_dir = Some(folder)
+                .filter(|f| !f.trim().is_empty())
+                .map(std::path::PathBuf::from);
+        });
+    ui.add_space(8.0);
     ui.label(egui::RichText::new(t.hook_section).strong());
     token_ui(ui, doctor, sources, t, commands);
     let hook = &mut form.draft.hook;

@@ -306,3 +306,38 @@ fn listening_on_the_network_asks_for_the_allowed_addresses() {
     assert_eq!(draft.allow, ["192.168.1.0/24", "192.168.5.7"]);
     shutdown(r);
 }
+
+#[test]
+fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
+    let mut r = rig();
+    r.h.run();
+    r.h.get_by_label("Settings").click();
+    r.h.run();
+    type_into(&mut r.h, "Login", "bot@example.com");
+    type_into(&mut r.h, "Account id", "demo-account");
+    r.h.get_by_label("baresip control address").scroll_to_me();
+    r.h.run();
+    type_into(&mut r.h, "baresip control address", "localhost");
+    r.h.get_by_label("Save").click();
+    r.h.run();
+    step_until(&mut r.h, "the refusal", |h| {
+        h.query_by_label_contains("'localhost' is not baresip's control address")
+            .is_some()
+    });
+    type_into(&mut r.h, "baresip control address", ":4444");
+    let folder = r.dir.path().join("My Recordings");
+    type_into(
+        &mut r.h,
+        "Softphone's recording folder",
+        &folder.display().to_string(),
+    );
+    r.h.get_by_label("Save").click();
+    r.h.run();
+    step_until(&mut r.h, "the save", |h| {
+        h.query_by_label_contains("Saved").is_some()
+    });
+    let saved = Settings::load(&r.dir.path().join("config/settings.toml")).unwrap();
+    assert_eq!(saved.sources.baresip.as_deref(), Some("localhost:4444"));
+    assert_eq!(saved.sources.recordings_dir, Some(folder));
+    shutdown(r);
+}
