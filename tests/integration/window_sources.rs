@@ -319,7 +319,8 @@ fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
     r.h.run();
     type_into(&mut r.h, "baresip control address", "localhost");
     r.h.get_by_label("Save").click();
-    r.h.run();
+    // A spinner shows while saving, so step rather than run to quiet.
+    r.h.step();
     step_until(&mut r.h, "the refusal", |h| {
         h.query_by_label_contains("'localhost' is not baresip's control address")
             .is_some()
@@ -332,7 +333,8 @@ fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
         &folder.display().to_string(),
     );
     r.h.get_by_label("Save").click();
-    r.h.run();
+    // A spinner shows while saving, so step rather than run to quiet.
+    r.h.step();
     step_until(&mut r.h, "the save", |h| {
         h.query_by_label_contains("Saved").is_some()
     });
