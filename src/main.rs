@@ -410,7 +410,14 @@ fn run_window(
                         *failed.borrow_mut() = Some(message.clone());
                         return Err(message.into());
                     }
-                    Err(_) => return Err("the start-up thread failed".into()),
+                    Err(_) => {
+                        let message = format!(
+                            "pyrus-phone stopped while starting (an internal error, printed above); start it again, and if it repeats, report it with the log in {}",
+                            ctx.paths.log_dir.display()
+                        );
+                        *failed.borrow_mut() = Some(message.clone());
+                        return Err(message.into());
+                    }
                 };
                 let Instance {
                     engine,

@@ -90,12 +90,10 @@ pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
 /// softphone would; the call is registered against the Pyrus in use.
 pub async fn simulate(sources: &Sources, number: &str) -> Result<(), String> {
     let call_id = format!("simulated-{}", crate::sources::monitor::now_ms());
-    let mut first = true;
-    for kind in ["ring", "answer", "end"] {
-        if !first {
+    for (i, kind) in ["ring", "answer", "end"].into_iter().enumerate() {
+        if i > 0 {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        first = false;
         let event = CallEvent::parse(kind, number, Some(&call_id), None, None, "simulated")
             .map_err(|e| e.to_string())?;
         sources.monitor.record(

@@ -159,6 +159,20 @@ pub fn rig_with(options: RigOptions) -> Rig {
     }
 }
 
+impl Rig {
+    /// Closes the window, then stops the sandbox on the rig's runtime.
+    pub fn shutdown(self) {
+        let Self {
+            h,
+            sandbox,
+            runtime,
+            ..
+        } = self;
+        drop(h);
+        runtime.block_on(sandbox.shutdown());
+    }
+}
+
 pub fn type_into(h: &mut Harness<'_, PhoneApp>, label: &str, text: &str) {
     h.get_by_label(label).focus();
     h.run();
@@ -228,14 +242,7 @@ fn the_window_registers_a_call_and_opens_its_task() {
     r.h.get_by_label("Open task").click();
     r.h.run();
     assert_eq!(wait_opened(2), vec![url.clone(), url]);
-    let Rig {
-        h,
-        sandbox,
-        runtime,
-        ..
-    } = r;
-    drop(h);
-    runtime.block_on(sandbox.shutdown());
+    r.shutdown();
 }
 
 #[test]
@@ -301,14 +308,7 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
         .collect();
     assert_eq!(recordings.len(), 1);
     assert_eq!(recordings[0].1, "call.wav");
-    let Rig {
-        h,
-        sandbox,
-        runtime,
-        ..
-    } = r;
-    drop(h);
-    runtime.block_on(sandbox.shutdown());
+    r.shutdown();
 }
 
 #[test]

@@ -28,17 +28,6 @@ fn opened_after(r: &Rig, wait: Duration) -> Vec<String> {
     r.browser.opened()
 }
 
-fn shutdown(r: Rig) {
-    let Rig {
-        h,
-        sandbox,
-        runtime,
-        ..
-    } = r;
-    drop(h);
-    runtime.block_on(sandbox.shutdown());
-}
-
 #[test]
 fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard() {
     let mut r = rig();
@@ -95,7 +84,7 @@ fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard
     step_until(&mut r.h, "the row", |h| {
         h.query_by_label("+79990000000 to +74950000000").is_some()
     });
-    shutdown(r);
+    r.shutdown();
 }
 
 #[test]
@@ -133,7 +122,7 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
         h.query_by_label("Incoming call: 79160000001").is_some()
     });
     assert!(r.h.query_by_label("Answer").is_none());
-    shutdown(r);
+    r.shutdown();
 }
 
 fn rig_opening_on(open_on: OpenOn) -> Rig {
@@ -183,7 +172,7 @@ fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
     hear(&r, "end", "79160000002", "c-2", "baresip");
     wait_registered(&mut r, 2);
     assert_eq!(opened_after(&r, Duration::from_millis(300)).len(), 1);
-    shutdown(r);
+    r.shutdown();
 
     // By hand: never opened by itself.
     let mut r = rig_opening_on(OpenOn::Manual);
@@ -192,7 +181,7 @@ fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
     hear(&r, "answer", "79774221338", "c-3", "baresip");
     wait_registered(&mut r, 1);
     assert!(opened_after(&r, Duration::from_millis(500)).is_empty());
-    shutdown(r);
+    r.shutdown();
 }
 
 #[test]
@@ -232,7 +221,7 @@ fn the_hook_token_is_shown_on_request_and_can_be_replaced() {
         .find(|l| fresh(l))
         .unwrap_or_else(|| panic!("a fresh 32-digit token is shown: {labels:?}"));
     assert_ne!(token, "rig-hook-token");
-    shutdown(r);
+    r.shutdown();
 }
 
 #[test]
@@ -270,7 +259,7 @@ fn registering_by_hand_puts_the_ringing_call_into_the_form() {
         "the line's number went into To"
     );
     assert_eq!(task.external_ids, vec!["sip-call-7".to_owned()]);
-    shutdown(r);
+    r.shutdown();
 }
 
 #[test]
@@ -304,7 +293,7 @@ fn listening_on_the_network_asks_for_the_allowed_addresses() {
     let draft = &r.h.state().state.settings_form.draft.hook;
     assert!(draft.network);
     assert_eq!(draft.allow, ["192.168.1.0/24", "192.168.5.7"]);
-    shutdown(r);
+    r.shutdown();
 }
 
 #[test]
@@ -341,5 +330,5 @@ fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
     let saved = Settings::load(&r.dir.path().join("config/settings.toml")).unwrap();
     assert_eq!(saved.sources.baresip.as_deref(), Some("localhost:4444"));
     assert_eq!(saved.sources.recordings_dir, Some(folder));
-    shutdown(r);
+    r.shutdown();
 }
