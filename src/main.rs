@@ -27,6 +27,10 @@ use pyrus_phone::ui::{UiState, View};
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let args = Cli::parse();
+    if args.command.is_none() && args.uri.is_none() && !args.headless {
+        // The window's GL driver loads while everything else starts.
+        pyrus_phone::platform::gl_warmup::start(started);
+    }
     let home = std::env::var_os("PYRUS_PHONE_HOME").map(PathBuf::from);
     let paths = match Paths::resolve(home.as_deref()) {
         Ok(paths) => paths,

@@ -1,5 +1,6 @@
-//! Thin shims over the operating system that tests replace: where files live, and how a
-//! link is opened.
+//! Thin shims over the operating system: where files live, how a link is opened (both
+//! replaced in tests), and loading the GL driver early for the window.
 
 pub mod browser;
+pub mod gl_warmup;
 pub mod paths;

@@ -32,23 +32,31 @@ echo "seeding 500 calls…"
 seq 500 | xargs -P 4 -I{} "$bin" call --from "7977{}" --to 74953009080 --json >/dev/null
 
 # Time to first frame: several cold starts, each logging when the window system was ready and
-# when the first frame was drawn; the median is the figure, min and max show the spread.
-starts=${STARTS:-7}
+# when the first frame was drawn; the median is the figure, min and max show the spread. Each
+# start is paired with one without the early GL driver load, to show what that saves.
+starts=${STARTS:-15}
 : >"$work/starts.txt"
-for i in $(seq "$starts"); do
+: >"$work/starts-nowarm.txt"
+start_once() {
   rm -rf "$work/home/logs"
-  PYRUS_PHONE_LOG="pyrus_phone=debug,warn" "$bin" &
-  app=$!
+  PYRUS_PHONE_GL_WARMUP=$1 PYRUS_PHONE_LOG="pyrus_phone=debug,warn" "$bin" &
+  local app=$!
   timeout 60 xdotool search --sync --onlyvisible --name '^pyrus-phone$' >/dev/null
   sleep 1
   kill "$app"; wait "$app" 2>/dev/null || true
+  local gl first
   gl=$(grep -ho 'window system ready ms=[0-9]*' "$work/home/logs/"* | head -n1 | sed 's/.*ms=//')
   first=$(grep -ho 'first frame ms=[0-9]*' "$work/home/logs/"* | head -n1 | sed 's/.*ms=//')
-  echo "$first $gl" >>"$work/starts.txt"
+  echo "$first $gl" >>"$2"
+}
+for i in $(seq "$starts"); do
+  start_once 1 "$work/starts.txt"
+  start_once 0 "$work/starts-nowarm.txt"
 done
 stat() { sort -n | awk '{a[NR] = $1} END { printf "median %d ms (min %d, max %d, %d starts)", a[int((NR + 1) / 2)], a[1], a[NR], NR }'; }
 first=$(awk '{print $1}' "$work/starts.txt" | stat)
 gl=$(awk '{print $2}' "$work/starts.txt" | stat)
+nowarm=$(awk '{print $1}' "$work/starts-nowarm.txt" | stat)
 
 rm -rf "$work/home/logs"
 PYRUS_PHONE_LOG="pyrus_phone=debug,warn" "$bin" &
@@ -84,6 +92,7 @@ mkdir -p target/bench
 {
   echo "window: first frame after start: ${first} (target ≤ 150)"
   echo "window:   of it, window system and GL ready: ${gl}"
+  echo "window:   without loading the GL driver early (PYRUS_PHONE_GL_WARMUP=0): ${nowarm}"
   echo "window: RSS after start ${rss} MiB, of it own (RssAnon) ${anon} MiB (target ≤ 40)"
   echo "window: CPU over ${idle} s idle ${cpu} % (target ≤ 0.1)"
   echo "window: frame CPU with 500 calls, scrolling: mean ${mean} ms, max ${max} ms (target ≤ 16)"
