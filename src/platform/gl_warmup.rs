@@ -5,6 +5,10 @@
 //! and loading it is the largest single part of the time to the first frame. Loading the same
 //! file a moment earlier on another thread, with the flags Mesa uses, lets the two overlap:
 //! when the window's GL set-up asks for its driver, the dynamic loader finds it in memory.
+//! The loader does one load at a time and holds back new threads while it works, so other
+//! loads and thread starts wait for this one; the time won is what the window spends
+//! meanwhile on work that needs neither (measured by `tests/bench/window.sh`, which pairs each
+//! start with one without this).
 //!
 //! Mesa installs every hardware driver and the software one (`swrast_dri.so`) as links to one
 //! file (or as small stubs of one shared library), so loading the software one brings in the
