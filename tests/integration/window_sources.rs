@@ -125,6 +125,15 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
     r.shutdown();
 }
 
+/// The window with the real service and sandbox, showing its settings.
+fn rig_in_settings() -> Rig {
+    let mut r = rig();
+    r.h.run();
+    r.h.get_by_label("Settings").click();
+    r.h.run();
+    r
+}
+
 fn rig_opening_on(open_on: OpenOn) -> Rig {
     let mut in_force = Settings::default();
     in_force.calls.open_on = open_on;
@@ -186,10 +195,7 @@ fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
 
 #[test]
 fn the_hook_token_is_shown_on_request_and_can_be_replaced() {
-    let mut r = rig();
-    r.h.run();
-    r.h.get_by_label("Settings").click();
-    r.h.run();
+    let mut r = rig_in_settings();
     step_until(&mut r.h, "the token row", |h| {
         h.query_by_label("Event hook token").is_some()
     });
@@ -264,10 +270,7 @@ fn registering_by_hand_puts_the_ringing_call_into_the_form() {
 
 #[test]
 fn listening_on_the_network_asks_for_the_allowed_addresses() {
-    let mut r = rig();
-    r.h.run();
-    r.h.get_by_label("Settings").click();
-    r.h.run();
+    let mut r = rig_in_settings();
     let network = "Listen on the network for desk phones (plain HTTP: trusted office network only; applies after a restart)";
     r.h.get_by_label(network).scroll_to_me();
     r.h.run();
@@ -298,10 +301,7 @@ fn listening_on_the_network_asks_for_the_allowed_addresses() {
 
 #[test]
 fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
-    let mut r = rig();
-    r.h.run();
-    r.h.get_by_label("Settings").click();
-    r.h.run();
+    let mut r = rig_in_settings();
     type_into(&mut r.h, "Login", "bot@example.com");
     type_into(&mut r.h, "Account id", "demo-account");
     r.h.get_by_label("baresip control address").scroll_to_me();
