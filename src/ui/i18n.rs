@@ -949,6 +949,10 @@ pub static RU: Texts = Texts {
     advice: &[
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (
+            "bad_baresip",
+            "это не адрес управления baresip: укажите хост:порт, например 127.0.0.1:4444",
+        ),
+        (
             "expired_token",
             "сессия закончилась, повторный вход не помог: проверьте логин и ключ",
         ),
@@ -1090,6 +1094,11 @@ mod tests {
             "запись пустая: выберите настоящий файл записи"
         );
         assert_eq!(RU.advice(Some("brand_new_code"), "as sent"), "as sent");
+        // The settings' own refusals are in Russian too, saying what to write.
+        assert!(
+            RU.advice(Some("bad_baresip"), "x")
+                .contains("127.0.0.1:4444")
+        );
         assert_eq!(
             EN.advice(Some("empty_file"), "the English message"),
             "the English message"
