@@ -85,12 +85,30 @@ fn route_of(path: &str) -> Option<Route> {
     }
 }
 
+/// The request with its body read at `bytes_per_sec` at most.
+fn throttled(request: Request, bytes_per_sec: u64) -> Request {
+    use futures_util::StreamExt as _;
+    let rate = bytes_per_sec.max(1) as f64;
+    let (parts, body) = request.into_parts();
+    let slow = body.into_data_stream().then(move |chunk| async move {
+        if let Ok(bytes) = &chunk {
+            tokio::time::sleep(Duration::from_secs_f64(bytes.len() as f64 / rate)).await;
+        }
+        chunk
+    });
+    Request::from_parts(parts, Body::from_stream(slow))
+}
+
 /// Logs each API request, fires injected faults, and applies the rate limit and its headers.
 async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let route = route_of(&path);
     let fault = route.and_then(|r| lock(&shared).take_fault(r));
+    let request = match fault.map(|f| f.kind) {
+        Some(FaultKind::Throttle { bytes_per_sec }) => throttled(request, bytes_per_sec),
+        _ => request,
+    };
     let mut response = match fault.map(|f| f.kind) {
         Some(FaultKind::ServerError) => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -171,6 +171,11 @@ pub enum FaultKind {
     },
     /// Every token issued so far expires before the request is handled.
     ExpireToken,
+    /// The request body is read no faster than this (a slow office uplink).
+    Throttle {
+        /// Bytes per second.
+        bytes_per_sec: u64,
+    },
 }
 
 /// A fault for the next `times` requests to `route`.
