@@ -341,8 +341,8 @@ fn run_headless(runtime: &tokio::runtime::Runtime, instance: Instance) -> Result
     } = instance;
     tracing::info!(demo, "running headless");
     let (ui_tx, mut ui_rx) = bus::event_channel(256, Arc::new(|| {}));
-    let _handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
-    runtime.block_on(async move {
+    let handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
+    let stopped = runtime.block_on(async move {
         let stop = async {
             #[cfg(unix)]
             {
@@ -370,7 +370,10 @@ fn run_headless(runtime: &tokio::runtime::Runtime, instance: Instance) -> Result
             r = stop => r,
             () = log => Ok(()),
         }
-    })
+    });
+    tracing::info!("stopping");
+    runtime.block_on(handle.shutdown());
+    stopped
 }
 
 /// Opens the window; saving an account in the settings view switches to it.
@@ -395,8 +398,10 @@ fn run_window(
         .parent()
         .map_or_else(|| PathBuf::from("window.ron"), |dir| dir.join("window.ron"));
     let failed: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
-    // The demo sandbox and the hook serve until the window closes.
+    // The demo sandbox and the hook serve until the window closes; the service is then
+    // stopped and its claimed work released.
     let kept = std::cell::RefCell::new(None);
+    let service = std::cell::RefCell::new(None);
     let opened = std::thread::scope(|scope| {
         let preparing = std::thread::Builder::new()
             .name("prepare".into())
@@ -443,6 +448,7 @@ fn run_window(
                 let (ui_tx, ui_rx) =
                     bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
                 let handle = Service::spawn(runtime.handle(), engine, ui_tx, setup);
+                *service.borrow_mut() = Some(handle.clone());
                 let state = UiState {
                     demo,
                     first_run,
@@ -462,6 +468,9 @@ fn run_window(
         )
         .map_err(|e| format!("cannot open the window: {e}"))
     });
+    if let Some(handle) = service.into_inner() {
+        runtime.block_on(handle.shutdown());
+    }
     match failed.into_inner() {
         Some(message) => Err(message),
         None => opened,

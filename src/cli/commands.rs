@@ -13,7 +13,7 @@ use crate::domain::{
     AttachTarget, CallRequest, Country, Direction, ExternalId, JobId, JobState, JobView, Mapping,
     PhoneNumber, Secret,
 };
-use crate::outbox::{JobEvent, Listener, Outbox, now_ms};
+use crate::outbox::{JobEvent, Lane, Listener, Outbox, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient};
 use crate::service::{Engine, PumpError, check_recording};
 use crate::settings::Settings;
@@ -27,20 +27,20 @@ fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
 }
 
 /// Opens the engine and makes kept work due, so it is sent before new work.
-async fn open_engine(ctx: &Context, settings: Settings) -> Result<Engine, Failure> {
+async fn open_engine(ctx: &Context, settings: Settings) -> Result<Arc<Engine>, Failure> {
     let outbox =
         Outbox::open(&ctx.paths.database_file()).map_err(|e| Failure::internal(e.to_string()))?;
     outbox
         .make_due(false)
         .await
         .map_err(|e| Failure::internal(e.to_string()))?;
-    Ok(Engine::new(
+    Ok(Arc::new(Engine::new(
         settings,
         outbox,
         Arc::new(KeyringStore),
         ctx.key_override.clone(),
         Arc::clone(&ctx.browser),
-    ))
+    )))
 }
 
 fn parse_mappings(raw: &[String]) -> Result<Vec<Mapping>, Failure> {
@@ -63,7 +63,7 @@ fn kept_note(view: &JobView) -> String {
 
 /// Sends due work until `job` is done, refused, or `wait` runs out.
 async fn drive(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     job: JobId,
     wait: Duration,
     listener: &Listener,
@@ -71,7 +71,7 @@ async fn drive(
     let deadline = Instant::now() + wait;
     let internal = |e: &dyn std::fmt::Display| Failure::internal(e.to_string());
     loop {
-        match engine.pump(listener).await {
+        match engine.pump(&Lane::ALL, listener).await {
             Ok(_) => {}
             Err(PumpError::Credentials(e)) => {
                 engine
@@ -106,6 +106,9 @@ async fn drive(
                     view.id
                 )));
             }
+            JobState::Held => {
+                return Err(Failure::usage(format!("{reason}. {}", kept_note(&view))));
+            }
             JobState::Pending | JobState::Running => {
                 let now = Instant::now();
                 if now >= deadline {
@@ -122,7 +125,7 @@ async fn drive(
                 }
                 let next = engine
                     .outbox()
-                    .next_due_ms()
+                    .next_due_ms(None)
                     .await
                     .map_err(|e| internal(&e))?
                     .map_or(Duration::from_millis(500), |at| {
@@ -445,7 +448,7 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
         .make_due(true)
         .await
         .map_err(|e| Failure::internal(e.to_string()))?;
-    match engine.pump(&quiet_listener()).await {
+    match engine.pump(&Lane::ALL, &quiet_listener()).await {
         Ok(reports) if !reports.is_empty() => {
             let sent = reports.iter().filter(|r| r.state == JobState::Done).count();
             println!(

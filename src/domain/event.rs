@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::phone::{PhoneError, PhoneNumber};
+use super::phone::{Country, PhoneError, PhoneNumber};
 
 /// What happened to a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -134,6 +134,16 @@ impl CallEvent {
             recording: None,
             source: source.to_owned(),
         })
+    }
+
+    /// The event with its far party's and line's numbers in the one normalised form
+    /// (E.164 with the default country), so the same call lands in the same task whichever
+    /// way it arrives. Internal numbers are extensions and stay as they are.
+    #[must_use]
+    pub fn normalised(mut self, country: Option<Country>) -> Self {
+        self.number = self.number.normalised(country);
+        self.line = self.line.map(|line| line.normalised(country));
+        self
     }
 }
 

@@ -51,6 +51,9 @@ pub enum JobState {
     NeedsCredentials,
     /// Discarded by the agent.
     Discarded,
+    /// Kept until a setting it needs is made (its `error_code` says which, e.g.
+    /// `line_number_missing`); sent once it is.
+    Held,
 }
 
 impl JobState {
@@ -63,6 +66,7 @@ impl JobState {
             Self::Failed => "failed",
             Self::NeedsCredentials => "needs_credentials",
             Self::Discarded => "discarded",
+            Self::Held => "held",
         }
     }
 
@@ -75,11 +79,15 @@ impl JobState {
             Self::Failed,
             Self::NeedsCredentials,
             Self::Discarded,
+            Self::Held,
         ]
         .into_iter()
         .find(|s| s.as_str() == name)
     }
 }
+
+/// The error code of a call held until this line's number is set.
+pub const LINE_NUMBER_MISSING: &str = "line_number_missing";
 
 /// A job with what the agent needs to judge it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,7 +18,9 @@ pub use call::{
     check_recording_name,
 };
 pub use event::{CallEvent, EventError, EventKind};
-pub use job::{CallRecord, JobBrief, JobId, JobKind, JobState, JobView, RecordingBrief};
+pub use job::{
+    CallRecord, JobBrief, JobId, JobKind, JobState, JobView, LINE_NUMBER_MISSING, RecordingBrief,
+};
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;
 pub use sources::{

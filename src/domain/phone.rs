@@ -75,8 +75,16 @@ impl PhoneNumber {
     /// country code, or in `country` — rewrites it in E.164 (`8 977 422-13-38` in RU becomes
     /// `+79774221338`). Numbers that cannot be recognised are kept as typed (digits only).
     pub fn parse_in(input: &str, country: Option<Country>) -> Result<Self, PhoneError> {
-        let raw = Self::parse(input)?;
-        Ok(raw.to_e164(country).unwrap_or(raw))
+        Ok(Self::parse(input)?.normalised(country))
+    }
+
+    /// The one normalisation every number goes through, whichever way it arrived (typed,
+    /// heard from a softphone or a phone, a `tel:` link, the settings): E.164 when it is a
+    /// valid number with its own `+` country code or in `country`, else kept as it is
+    /// (extensions, service numbers).
+    #[must_use]
+    pub fn normalised(self, country: Option<Country>) -> Self {
+        self.to_e164(country).unwrap_or(self)
     }
 
     fn to_e164(&self, country: Option<Country>) -> Option<Self> {

@@ -63,6 +63,9 @@ pub enum Verdict {
     Ignored,
     /// We sent it (a command to the softphone).
     Sent,
+    /// It became a call, stored and waiting for something before it can be registered
+    /// (the reason says what).
+    Waiting(String),
 }
 
 /// One raw message as a source received it (tokens blanked out).

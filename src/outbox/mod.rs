@@ -13,12 +13,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio_util::sync::CancellationToken;
 
+pub use crate::domain::LINE_NUMBER_MISSING;
 use crate::domain::{
     AttachTarget, CallRecord, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
     Registration,
 };
 use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
-pub use store::{AttachPayload, CallRow, StoreError, StoredTarget};
+pub use store::{AttachPayload, CallRow, Lane, StoreError, StoredTarget};
 use store::{Claimed, Store, Work};
 
 /// How long a claimed job stays leased to one process without news.
@@ -108,10 +109,19 @@ struct ClaimGuard {
 
 impl Drop for ClaimGuard {
     fn drop(&mut self) {
-        if self.armed
-            && let Err(e) = lock(&self.store).release(self.job, now_ms())
-        {
-            tracing::error!(job = %self.job, error = %e, "cannot release an abandoned job");
+        if !self.armed {
+            return;
+        }
+        let (store, job) = (Arc::clone(&self.store), self.job);
+        let release = move || {
+            if let Err(e) = lock(&store).release(job, now_ms()) {
+                tracing::error!(%job, error = %e, "cannot release an abandoned job");
+            }
+        };
+        // Never a database write on an async worker: hand it to a blocking thread.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(release)),
+            Err(_) => release(),
         }
     }
 }
@@ -154,9 +164,34 @@ impl Outbox {
             .external_id
             .get_or_insert_with(generate_external_id)
             .clone();
-        let (_, job) = self.db(move |s| s.insert_call(&call, now_ms())).await?;
+        let (_, job) = self
+            .db(move |s| s.insert_call(&call, None, now_ms()))
+            .await?;
         tracing::info!(%job, external_id = %external, "call stored");
         Ok((job, external))
+    }
+
+    /// Stores a heard call that cannot be sent until this line's number is set: the
+    /// unknown side holds the far party's number until [`Outbox::fill_line`] replaces it.
+    pub async fn add_held_call(
+        &self,
+        mut call: CallRequest,
+        message: String,
+    ) -> Result<(JobId, ExternalId), StoreError> {
+        let external = call
+            .external_id
+            .get_or_insert_with(generate_external_id)
+            .clone();
+        let (_, job) = self
+            .db(move |s| s.insert_call(&call, Some((LINE_NUMBER_MISSING, &message)), now_ms()))
+            .await?;
+        tracing::info!(%job, external_id = %external, "call stored; held for this line's number");
+        Ok((job, external))
+    }
+
+    /// Completes calls held for this line's number and makes them due.
+    pub async fn fill_line(&self, line: crate::domain::PhoneNumber) -> Result<usize, StoreError> {
+        self.db(move |s| s.fill_line(&line, now_ms())).await
     }
 
     /// Stores an upload-and-attach job. An external id naming a call stored here attaches
@@ -251,8 +286,9 @@ impl Outbox {
     }
 
     /// When the next job falls due (Unix ms).
-    pub async fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
-        self.db(|s| s.next_due_ms()).await
+    /// When the next job of `lane` (of any lane with `None`) falls due (Unix ms).
+    pub async fn next_due_ms(&self, lane: Option<Lane>) -> Result<Option<i64>, StoreError> {
+        self.db(move |s| s.next_due_ms(lane)).await
     }
 
     /// Cancels a running upload; true when there was one.
@@ -265,35 +301,56 @@ impl Outbox {
         token.map(|t| t.cancel()).is_some()
     }
 
-    /// Runs every due job once, oldest first, and reports each outcome. Stops early when
-    /// Pyrus refuses the credentials: nothing else can succeed until they are fixed.
+    /// Hands every job this process has claimed back to the queue, due now (at shutdown).
+    pub async fn release_mine(&self) -> Result<usize, StoreError> {
+        self.db(|s| s.release_owned(std::process::id(), now_ms()))
+            .await
+    }
+
+    /// Claims and runs the next due job of `lane`, if there is one.
+    pub async fn run_one(
+        &self,
+        lane: Lane,
+        client: &PyrusClient,
+        account_id: &str,
+        listener: &Listener,
+    ) -> Result<Option<JobReport>, StoreError> {
+        let now = now_ms();
+        let Some(claimed) = self
+            .db(move |s| s.claim_due(lane, now, now + millis(LEASE)))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut guard = ClaimGuard {
+            store: Arc::clone(&self.store),
+            job: claimed.job,
+            armed: true,
+        };
+        let report = self.run(claimed, client, account_id, listener).await?;
+        guard.armed = false;
+        listener(JobEvent::Finished(report.clone()));
+        Ok(Some(report))
+    }
+
+    /// Runs every due job of `lanes` once, lane by lane, oldest first, and reports each
+    /// outcome. Stops early when Pyrus refuses the credentials: nothing else can succeed
+    /// until they are fixed.
     pub async fn run_due(
         &self,
+        lanes: &[Lane],
         client: &PyrusClient,
         account_id: &str,
         listener: &Listener,
     ) -> Result<Vec<JobReport>, StoreError> {
         let mut reports = Vec::new();
-        loop {
-            let now = now_ms();
-            let Some(claimed) = self
-                .db(move |s| s.claim_due(now, now + millis(LEASE)))
-                .await?
-            else {
-                break;
-            };
-            let mut guard = ClaimGuard {
-                store: Arc::clone(&self.store),
-                job: claimed.job,
-                armed: true,
-            };
-            let report = self.run(claimed, client, account_id, listener).await?;
-            guard.armed = false;
-            listener(JobEvent::Finished(report.clone()));
-            let stop = report.state == JobState::NeedsCredentials;
-            reports.push(report);
-            if stop {
-                break;
+        for &lane in lanes {
+            while let Some(report) = self.run_one(lane, client, account_id, listener).await? {
+                let stop = report.state == JobState::NeedsCredentials;
+                reports.push(report);
+                if stop {
+                    return Ok(reports);
+                }
             }
         }
         Ok(reports)
@@ -413,8 +470,16 @@ impl Outbox {
             let now = now_ms();
             if now - last_renewal.load(Ordering::Relaxed) > millis(LEASE) / 4 {
                 last_renewal.store(now, Ordering::Relaxed);
-                if let Err(e) = lock(&store).renew_lease(job, now + millis(LEASE)) {
-                    tracing::warn!(%job, error = %e, "cannot renew the upload's lease");
+                let store = Arc::clone(&store);
+                let renew = move || {
+                    if let Err(e) = lock(&store).renew_lease(job, now + millis(LEASE)) {
+                        tracing::warn!(%job, error = %e, "cannot renew the upload's lease");
+                    }
+                };
+                // The callback runs on an async worker: the write goes to a blocking thread.
+                match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => drop(runtime.spawn_blocking(renew)),
+                    Err(_) => renew(),
                 }
             }
         });

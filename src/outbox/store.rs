@@ -11,8 +11,8 @@ use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehav
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AttachTarget, CallRecord, CallRequest, ExternalId, JobBrief, JobId, JobKind, JobState, JobView,
-    Mapping, RecordingBrief, Registration,
+    AttachTarget, CallRecord, CallRequest, Direction, ExternalId, JobBrief, JobId, JobKind,
+    JobState, JobView, LINE_NUMBER_MISSING, Mapping, PhoneNumber, RecordingBrief, Registration,
 };
 
 /// The database could not be used.
@@ -29,6 +29,18 @@ pub enum StoreError {
     /// A stored row could not be read back.
     #[error("the outbox database holds a row it cannot read ({0}); report this with the log file")]
     Corrupt(String),
+    /// The database was written by a newer pyrus-phone.
+    #[error(
+        "the outbox database was written by a newer pyrus-phone (schema {found}, this one knows up to {known}): run the newer version, or move the file away to start empty — {path}"
+    )]
+    TooNew {
+        /// The database's schema version.
+        found: u32,
+        /// The newest this build knows.
+        known: u32,
+        /// The database file.
+        path: PathBuf,
+    },
     /// No such job.
     #[error("there is no job {0} in the outbox: see `pyrus-phone queue`")]
     NoSuchJob(JobId),
@@ -106,7 +118,11 @@ pub enum Work {
 /// A due job as read for claiming: id, kind, call id, payload, attempts.
 type DueRow = (i64, String, Option<i64>, Option<String>, u32);
 
-const SCHEMA: &str = "
+/// The schema, one migration per version: migration `i` takes a database from version `i`
+/// to `i + 1`. A database is at version 0 when new (or made before versions were kept: the
+/// first migration creates only what is missing). Append, never edit.
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS calls (
     id              INTEGER PRIMARY KEY,
     external_id     TEXT NOT NULL UNIQUE,
@@ -132,7 +148,63 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs(state, next_ms);
 CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
-";
+",
+    // Jobs are claimed per lane (kind) and by due time.
+    "CREATE INDEX IF NOT EXISTS jobs_lane ON jobs(kind, state, next_ms);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the database to [`SCHEMA_VERSION`] in one transaction; refuses a newer one.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |source| StoreError::Sqlite {
+        source,
+        path: path.to_path_buf(),
+    };
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+    let found: u32 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(err)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            known: SCHEMA_VERSION,
+            path: path.to_path_buf(),
+        });
+    }
+    for step in MIGRATIONS.iter().skip(found as usize) {
+        tx.execute_batch(step).map_err(err)?;
+    }
+    if found < SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(err)?;
+    }
+    tx.commit().map_err(err)
+}
+
+/// Which jobs a send loop claims: registrations never wait behind an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// `integrations/call`: short requests that open tasks.
+    Register,
+    /// Upload and attach recordings: long transfers, one at a time.
+    Upload,
+}
+
+impl Lane {
+    /// Every lane.
+    pub const ALL: [Self; 2] = [Self::Register, Self::Upload];
+
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Upload => "attach",
+        }
+    }
+}
 
 /// The open database.
 pub struct Store {
@@ -172,7 +244,8 @@ impl Store {
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let mut conn = conn;
+        migrate(&mut conn, path)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -195,9 +268,13 @@ impl Store {
 
     /// Stores a call and its registration job in one transaction. The call must carry
     /// its external id.
+    ///
+    /// With `hold` (an error code and message), the job is kept as `held` until the setting
+    /// it names is made (see [`Store::fill_line`]).
     pub fn insert_call(
         &mut self,
         call: &CallRequest,
+        hold: Option<(&str, &str)>,
         now_ms: i64,
     ) -> Result<(i64, JobId), StoreError> {
         let external = call
@@ -226,10 +303,14 @@ impl Store {
             .map_err(|e| db_err(&e))?;
             tx.last_insert_rowid()
         };
+        let (state, code, message) = match hold {
+            Some((code, message)) => ("held", Some(code), Some(message)),
+            None => ("pending", None, None),
+        };
         tx.execute(
-            "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms)
-             VALUES ('register', ?1, 'pending', ?2, ?2, ?2)",
-            params![call_id, now_ms],
+            "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms, error_code, error_message)
+             VALUES ('register', ?1, ?3, ?2, ?2, ?2, ?4, ?5)",
+            params![call_id, now_ms, state, code, message],
         )
         .map_err(|e| db_err(&e))?;
         let job = JobId(tx.last_insert_rowid());
@@ -282,17 +363,23 @@ impl Store {
 
     /// Claims the next due job (a pending one whose time has come, or a running one whose
     /// lease ran out), leasing it until `lease_ms`.
-    pub fn claim_due(&mut self, now_ms: i64, lease_ms: i64) -> Result<Option<Claimed>, StoreError> {
+    pub fn claim_due(
+        &mut self,
+        lane: Lane,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
         let tx = self.tx()?;
         let row: Option<DueRow> = tx
             .query_row(
                 "SELECT j.id, j.kind, j.call_id, j.payload, j.attempts FROM jobs j
                  LEFT JOIN calls c ON c.id = j.call_id
-                 WHERE ((j.state = 'pending' AND j.next_ms <= ?1)
+                 WHERE j.kind = ?2
+                   AND ((j.state = 'pending' AND j.next_ms <= ?1)
                         OR (j.state = 'running' AND j.lease_ms < ?1))
                    AND (j.kind = 'register' OR j.call_id IS NULL OR c.task_id IS NOT NULL)
                  ORDER BY j.next_ms, j.id LIMIT 1",
-                [now_ms],
+                params![now_ms, lane.kind()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
@@ -548,7 +635,7 @@ impl Store {
         let n = tx
             .execute(
                 "UPDATE jobs SET state = 'discarded', lease_ms = NULL, updated_ms = ?2
-                 WHERE id = ?1 AND state IN ('pending', 'failed', 'needs_credentials')",
+                 WHERE id = ?1 AND state IN ('pending', 'failed', 'needs_credentials', 'held')",
                 params![job.0, now_ms],
             )
             .map_err(|e| db_err(&e))?;
@@ -565,15 +652,66 @@ impl Store {
         tx.commit().map_err(|e| db_err(&e))
     }
 
+    /// Hands back every job `pid` holds as running, due now; returns how many.
+    pub fn release_owned(&mut self, pid: u32, now_ms: i64) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE jobs SET state = 'pending', lease_ms = NULL, owner_pid = NULL,
+                        next_ms = MIN(next_ms, ?2), updated_ms = ?2
+                 WHERE state = 'running' AND owner_pid = ?1",
+                params![pid, now_ms],
+            )
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Completes calls held for this line's number with `line` (the callee of an incoming
+    /// call, the caller of an outgoing one) and makes them due; returns how many.
+    pub fn fill_line(&mut self, line: &PhoneNumber, now_ms: i64) -> Result<usize, StoreError> {
+        let tx = self.tx()?;
+        let held: Vec<(i64, i64)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT id, call_id FROM jobs WHERE kind = 'register' AND state = 'held'
+                       AND error_code = ?1 AND call_id IS NOT NULL",
+                )
+                .map_err(|e| db_err(&e))?;
+            let rows = stmt
+                .query_map([LINE_NUMBER_MISSING], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| db_err(&e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| db_err(&e))?
+        };
+        for (job, call_id) in &held {
+            let mut call = load_call(&tx, *call_id)?.request;
+            match call.direction {
+                Direction::Outgoing => call.from = line.clone(),
+                Direction::Incoming | Direction::Unknown => call.to = line.clone(),
+            }
+            let request = serde_json::to_string(&call).map_err(corrupt)?;
+            tx.execute(
+                "UPDATE calls SET request = ?2 WHERE id = ?1",
+                params![call_id, request],
+            )
+            .map_err(|e| db_err(&e))?;
+            tx.execute(
+                "UPDATE jobs SET state = 'pending', next_ms = ?2, updated_ms = ?2,
+                        error_code = NULL, error_message = NULL WHERE id = ?1",
+                params![job, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        }
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok(held.len())
+    }
+
     /// When the next pending job falls due (Unix ms), if any can run.
-    pub fn next_due_ms(&self) -> Result<Option<i64>, StoreError> {
+    pub fn next_due_ms(&self, lane: Option<Lane>) -> Result<Option<i64>, StoreError> {
         self.conn
             .query_row(
                 "SELECT MIN(CASE WHEN j.state = 'running' THEN j.lease_ms ELSE j.next_ms END) FROM jobs j
                  LEFT JOIN calls c ON c.id = j.call_id
-                 WHERE j.state IN ('pending', 'running')
+                 WHERE j.state IN ('pending', 'running') AND (?1 IS NULL OR j.kind = ?1)
                    AND (j.kind = 'register' OR j.call_id IS NULL OR c.task_id IS NOT NULL)",
-                [],
+                [lane.map(Lane::kind)],
                 |r| r.get(0),
             )
             .map_err(|e| self.sql(e))
@@ -919,5 +1057,147 @@ fn job_state_error(tx: &Transaction<'_>, job: JobId) -> StoreError {
     match state {
         None => StoreError::NoSuchJob(job),
         Some(state) => StoreError::WrongState { job, state },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AttachPayload, Lane, SCHEMA_VERSION, Store, StoreError, StoredTarget, Work};
+    use crate::domain::{CallRequest, Direction, JobState, PhoneNumber, Registration};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("outbox.sqlite3")).unwrap();
+        (dir, store)
+    }
+
+    fn call(id: &str) -> CallRequest {
+        let mut call =
+            CallRequest::parse("+79161112200", "+74953009080", None, Some(id), Vec::new()).unwrap();
+        call.direction = Direction::Incoming;
+        call
+    }
+
+    fn attach_to(call_id: i64) -> AttachPayload {
+        AttachPayload {
+            path: "/tmp/r.wav".into(),
+            target: StoredTarget::Call(call_id),
+            mappings: Vec::new(),
+            file_guid: None,
+        }
+    }
+
+    fn registration(task_id: u64) -> Registration {
+        serde_json::from_value(serde_json::json!({"task_id": task_id, "is_new_task": true}))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_database_gets_the_schema_version_and_a_newer_one_is_refused() {
+        let (dir, store) = store();
+        let path = dir.path().join("outbox.sqlite3");
+        let version: u32 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(store);
+        // Opening again migrates nothing and keeps the data.
+        Store::open(&path).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+        assert!(err.to_string().contains("newer pyrus-phone"), "{err}");
+    }
+
+    #[test]
+    fn lanes_claim_their_own_jobs_and_a_lease_keeps_others_off() {
+        let (_dir, mut s) = store();
+        let (call_id, register) = s.insert_call(&call("c-1"), None, 0).unwrap();
+        let direct = AttachPayload {
+            target: StoredTarget::Direct(crate::domain::AttachTarget::Task {
+                task_id: 5,
+                external_id: None,
+            }),
+            ..attach_to(call_id)
+        };
+        let attach = s.insert_attach(&direct, 0).unwrap();
+        let up = s.claim_due(Lane::Upload, 10, 1_000).unwrap().unwrap();
+        assert_eq!(up.job, attach, "the upload lane takes the upload");
+        let reg = s.claim_due(Lane::Register, 10, 1_000).unwrap().unwrap();
+        assert_eq!(reg.job, register, "the register lane is not held up by it");
+        assert!(matches!(reg.work, Work::Register(_)));
+        // Leased: nobody else takes them until the lease runs out.
+        assert!(s.claim_due(Lane::Register, 500, 2_000).unwrap().is_none());
+        let again = s.claim_due(Lane::Register, 1_001, 3_000).unwrap().unwrap();
+        assert_eq!(again.job, register, "an expired lease is claimable again");
+        // Shutdown hands back what this process holds.
+        assert_eq!(s.release_owned(std::process::id(), 1_100).unwrap(), 2);
+        assert_eq!(s.job(register).unwrap().state, JobState::Pending);
+        assert_eq!(s.job(attach).unwrap().state, JobState::Pending);
+    }
+
+    #[test]
+    fn an_attach_waits_for_its_call_and_a_failed_registration_fails_it() {
+        let (_dir, mut s) = store();
+        let (call_id, register) = s.insert_call(&call("c-2"), None, 0).unwrap();
+        let attach = s.insert_attach(&attach_to(call_id), 0).unwrap();
+        assert!(
+            s.claim_due(Lane::Upload, 10, 1_000).unwrap().is_none(),
+            "not before the call is registered"
+        );
+        s.claim_due(Lane::Register, 10, 1_000).unwrap().unwrap();
+        s.park(register, JobState::Failed, ("bad_number", "no"), 20)
+            .unwrap();
+        let failed = s.job(attach).unwrap();
+        assert_eq!(failed.state, JobState::Failed);
+        assert_eq!(failed.error_code.as_deref(), Some("registration_failed"));
+        // Retrying the registration brings its attach back; once registered it may run.
+        s.retry(register, 30).unwrap();
+        assert_eq!(s.job(attach).unwrap().state, JobState::Pending);
+        s.claim_due(Lane::Register, 40, 1_000).unwrap().unwrap();
+        s.complete_register(register, call_id, &registration(9), 50)
+            .unwrap();
+        let up = s.claim_due(Lane::Upload, 60, 1_000).unwrap().unwrap();
+        assert_eq!(up.job, attach);
+        // Discarded work is never claimed again, and cannot be discarded twice.
+        s.release(attach, 70).unwrap();
+        s.discard(attach, 80).unwrap();
+        assert!(s.claim_due(Lane::Upload, 90, 1_000).unwrap().is_none());
+        assert!(matches!(
+            s.discard(attach, 100),
+            Err(StoreError::WrongState { .. })
+        ));
+    }
+
+    #[test]
+    fn a_held_call_is_sent_once_this_lines_number_is_known() {
+        let (_dir, mut s) = store();
+        let mut heard = call("c-3");
+        heard.to = heard.from.clone();
+        let (call_id, job) = s
+            .insert_call(&heard, Some(("line_number_missing", "set it")), 0)
+            .unwrap();
+        assert_eq!(s.job(job).unwrap().state, JobState::Held);
+        assert!(s.claim_due(Lane::Register, 10, 1_000).unwrap().is_none());
+        assert!(
+            s.retry(job, 10).is_err(),
+            "retry cannot send it without the number"
+        );
+        let line = PhoneNumber::parse("+74953009080").unwrap();
+        assert_eq!(s.fill_line(&line, 20).unwrap(), 1);
+        assert_eq!(s.fill_line(&line, 21).unwrap(), 0, "once");
+        let claimed = s.claim_due(Lane::Register, 30, 1_000).unwrap().unwrap();
+        let Work::Register(row) = claimed.work else {
+            panic!()
+        };
+        assert_eq!(row.id, call_id);
+        assert_eq!(
+            (row.request.from.as_str(), row.request.to.as_str()),
+            ("+79161112200", "+74953009080")
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::domain::Secret;
-use crate::outbox::{JobReport, Listener, Outbox, StoreError};
+use crate::outbox::{JobReport, Lane, Listener, Outbox, StoreError};
 use crate::platform::browser::Browser;
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient, PyrusError};
 use crate::settings::Settings;
@@ -138,12 +138,60 @@ impl Engine {
         Ok(client)
     }
 
-    /// Runs every due job once.
-    pub async fn pump(&self, listener: &Listener) -> Result<Vec<JobReport>, PumpError> {
-        let client = self.client()?;
+    /// The client, built on a blocking thread the first time (reading the key may wait on
+    /// the keyring: D-Bus, or a Keychain prompt), never on an async worker.
+    pub async fn client_async(self: &Arc<Self>) -> Result<Arc<PyrusClient>, CredentialsError> {
+        if let Some(client) = self
+            .client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            return Ok(Arc::clone(client));
+        }
+        let engine = Arc::clone(self);
+        tokio::task::spawn_blocking(move || engine.client())
+            .await
+            .map_err(|e| {
+                CredentialsError::Keyring(SecretError {
+                    reason: format!("the keyring look-up stopped: {e}"),
+                })
+            })?
+    }
+
+    /// Runs the next due job of `lane`, if any.
+    pub async fn pump_one(
+        self: &Arc<Self>,
+        lane: Lane,
+        listener: &Listener,
+    ) -> Result<Option<JobReport>, PumpError> {
+        let client = self.client_async().await?;
         Ok(self
             .outbox
-            .run_due(&client, self.settings.pyrus.account_id.trim(), listener)
+            .run_one(
+                lane,
+                &client,
+                self.settings.pyrus.account_id.trim(),
+                listener,
+            )
+            .await?)
+    }
+
+    /// Runs every due job of `lanes` once.
+    pub async fn pump(
+        self: &Arc<Self>,
+        lanes: &[Lane],
+        listener: &Listener,
+    ) -> Result<Vec<JobReport>, PumpError> {
+        let client = self.client_async().await?;
+        Ok(self
+            .outbox
+            .run_due(
+                lanes,
+                &client,
+                self.settings.pyrus.account_id.trim(),
+                listener,
+            )
             .await?)
     }
 

@@ -52,8 +52,9 @@ pub enum Decision {
     Wait,
     /// Register this call.
     Register(CallRequest),
-    /// The call cannot be registered: say why.
-    Refuse(String),
+    /// Store this call, held until this line's number is set (the reason says so); its
+    /// unknown side holds the far party's number until then.
+    Hold(CallRequest, String),
 }
 
 /// The calls heard recently.
@@ -141,10 +142,7 @@ impl Stitcher {
             return Decision::Wait;
         }
         call.registered = true;
-        match request_for(call, defaults) {
-            Ok(request) => Decision::Register(request),
-            Err(why) => Decision::Refuse(why),
-        }
+        request_for(call, defaults)
     }
 }
 
@@ -204,38 +202,41 @@ impl Stitcher {
     }
 }
 
-fn request_for(call: &LiveCall, defaults: &CallDefaults) -> Result<CallRequest, String> {
+fn request_for(call: &LiveCall, defaults: &CallDefaults) -> Decision {
     let default_internal = PhoneNumber::parse_extension(&defaults.internal_number).ok();
     let internal = call.internal.clone().or(default_internal);
     let ours = call
         .line
         .clone()
-        .or_else(|| PhoneNumber::parse_extension(&defaults.line_number).ok())
-        .or_else(|| internal.clone())
-        .ok_or_else(|| {
-            format!(
-                "a call with {} could not be registered: set this line's number in the settings (defaults.line_number)",
-                call.number
-            )
-        })?;
+        .or_else(|| defaults.line())
+        .or_else(|| internal.clone());
+    let held = ours.is_none();
+    let ours = ours.unwrap_or_else(|| call.number.clone());
     let (from, to) = match call.direction {
         Direction::Outgoing => (ours, call.number.clone()),
         Direction::Incoming | Direction::Unknown => (call.number.clone(), ours),
     };
+    // A call id that is no valid external id (too long) is replaced by a generated one.
     let external_id = call
         .call_id
         .as_deref()
-        .map(ExternalId::parse)
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    Ok(CallRequest {
+        .and_then(|id| ExternalId::parse(id).ok());
+    let request = CallRequest {
         from,
         to,
         internal,
         external_id,
         mappings: defaults.mappings.clone(),
         direction: call.direction,
-    })
+    };
+    if held {
+        Decision::Hold(
+            request,
+            "this line's number is not set: set it in the settings (defaults.line_number) and the call is registered".to_owned(),
+        )
+    } else {
+        Decision::Register(request)
+    }
 }
 
 #[cfg(test)]
@@ -441,12 +442,40 @@ mod tests {
         assert_eq!(call.from.as_str(), "+74953009080");
         assert_eq!(call.to.as_str(), "+79774221338");
         let mut s = Stitcher::default();
-        let refused = s.on_event(
+        let held = s.on_event(
             &ev("ring", "123456", None),
             0,
             CallPolicy::default(),
             &CallDefaults::default(),
         );
-        assert!(matches!(refused, Decision::Refuse(why) if why.contains("line_number")));
+        // Without this line's number the call is kept, not dropped, and says what it needs.
+        let Decision::Hold(call, why) = held else {
+            panic!("{held:?}")
+        };
+        assert_eq!(call.from.as_str(), "123456");
+        assert!(why.contains("line_number"), "{why}");
+    }
+
+    #[test]
+    fn the_line_number_setting_is_normalised_with_the_default_country() {
+        let defaults = CallDefaults {
+            line_number: "8 495 300-90-80".into(),
+            country: Some("ru".into()),
+            ..CallDefaults::default()
+        };
+        let mut s = Stitcher::default();
+        let ru = defaults.country();
+        let event = ev("ring", "89161112200", None).normalised(ru);
+        let Decision::Register(call) = s.on_event(&event, 0, CallPolicy::default(), &defaults)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (call.from.as_str(), call.to.as_str()),
+            ("+79161112200", "+74953009080")
+        );
+        // A number the country cannot make sense of is kept as it came.
+        let short = ev("ring", "200", None).normalised(ru);
+        assert_eq!(short.number.as_str(), "200");
     }
 }

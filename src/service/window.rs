@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use chrono::{Local, TimeZone as _};
 use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::doctor::{self, Sources};
 use super::pickup;
@@ -17,9 +19,10 @@ use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
 use crate::bus::{Command, Connection, Event, Refusal, Status, UiSender};
 use crate::domain::{
-    AttachTarget, CallEvent, EventKind, ExternalId, JobId, JobKind, JobState, Secret,
+    AttachTarget, CallEvent, EventKind, ExternalId, JobId, JobKind, JobState, Secret, SourceId,
+    Verdict,
 };
-use crate::outbox::{JobEvent, JobReport, Listener, now_ms};
+use crate::outbox::{JobEvent, JobReport, Lane, Listener, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
 use crate::settings::credentials::SecretStore;
 use crate::settings::{OpenOn, OpenTask, Settings};
@@ -53,13 +56,43 @@ impl std::fmt::Debug for Setup {
     }
 }
 
-/// The window's handle: sends commands without ever blocking.
-#[derive(Debug, Clone)]
+/// The window's handle: sends commands without ever blocking, and stops the service.
+#[derive(Clone)]
 pub struct ServiceHandle {
     commands: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
 }
 
+impl std::fmt::Debug for ServiceHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceHandle").finish_non_exhaustive()
+    }
+}
+
+/// How long shutdown waits for the service's tasks before releasing their work anyway.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
 impl ServiceHandle {
+    /// Stops every task of the service (an upload in flight is abandoned), waits for them
+    /// up to [`SHUTDOWN_WAIT`], and hands this process's claimed jobs back to the outbox so
+    /// the next run sends them at once.
+    pub async fn shutdown(&self) {
+        let shared = &self.shared;
+        shared.stop.cancel();
+        shared.tasks.close();
+        if tokio::time::timeout(SHUTDOWN_WAIT, shared.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some work did not stop in time; its jobs are released anyway");
+        }
+        match shared.current.get().outbox().release_mine().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "claimed work released for the next run"),
+            Err(e) => tracing::error!(error = %e, "claimed work could not be released"),
+        }
+    }
+
     /// Queues a command; an error means the service is busy or gone (say so to the agent).
     pub fn send(&self, command: Command) -> Result<(), String> {
         self.commands.try_send(command).map_err(|e| match e {
@@ -94,20 +127,35 @@ struct Pop {
     external_id: String,
     heard_ms: i64,
     answered: bool,
+    /// The call ended: its task no longer opens by itself (the list has Open task).
+    ended: bool,
     url: Option<String>,
     opened: bool,
 }
+
+/// A typed call's task opens only if it is registered this soon after Register; one kept
+/// through an outage is opened from the list, not popped in a burst.
+const TYPED_POP_MS: i64 = 2 * 60 * 1000;
 
 /// Shared by the loops.
 struct Shared {
     current: Current,
     ui: UiSender,
-    kick: Notify,
+    /// Wakes the send lanes (one `Notify` each, so neither steals the other's wake-up).
+    kicks: [Notify; 2],
     setup: Setup,
     connection: RwLock<Connection>,
     sources: Option<Arc<Sources>>,
     /// Heard calls by registration job.
     pops: Mutex<HashMap<JobId, Pop>>,
+    /// Calls typed in the window by registration job, with when Register was pressed.
+    typed: Mutex<HashMap<JobId, i64>>,
+    /// One settings save at a time.
+    saving: tokio::sync::Mutex<()>,
+    /// Every task the service starts, so shutdown can wait for them.
+    tasks: TaskTracker,
+    /// Cancelled at shutdown.
+    stop: CancellationToken,
 }
 
 /// The running service.
@@ -128,21 +176,39 @@ impl Service {
         let shared = Arc::new(Shared {
             current: Current(RwLock::new(engine)),
             ui,
-            kick: Notify::new(),
+            kicks: [Notify::new(), Notify::new()],
             setup,
             connection: RwLock::new(Connection::Unknown),
             sources,
             pops: Mutex::new(HashMap::new()),
+            typed: Mutex::new(HashMap::new()),
+            saving: tokio::sync::Mutex::new(()),
+            tasks: TaskTracker::new(),
+            stop: CancellationToken::new(),
         });
+        let _entered = runtime.enter();
         if let Some(events) = call_events {
-            runtime.spawn(event_loop(Arc::clone(&shared), events));
+            shared.spawn(event_loop(Arc::clone(&shared), events));
         }
         if shared.sources.is_some() {
-            runtime.spawn(sources_loop(Arc::clone(&shared)));
+            shared.spawn(sources_loop(Arc::clone(&shared)));
         }
-        runtime.spawn(command_loop(Arc::clone(&shared), rx));
-        runtime.spawn(send_loop(shared));
-        ServiceHandle { commands: tx }
+        shared.spawn(command_loop(Arc::clone(&shared), rx));
+        for lane in Lane::ALL {
+            shared.spawn(send_loop(Arc::clone(&shared), lane));
+        }
+        let start = Arc::clone(&shared);
+        shared.spawn(async move {
+            let engine = start.current.get();
+            if let Err(e) = start.take_up(&engine, true).await {
+                start.notice(e).await;
+            }
+            start.publish().await;
+        });
+        ServiceHandle {
+            commands: tx,
+            shared,
+        }
     }
 }
 
@@ -156,6 +222,35 @@ fn start_of_day_ms() -> i64 {
 }
 
 impl Shared {
+    /// Wakes every send lane: there may be work for it.
+    fn kick(&self) {
+        for kick in &self.kicks {
+            kick.notify_one();
+        }
+    }
+
+    /// Makes the engine in use send what it can: kept work due now, calls held for this
+    /// line's number completed from the settings.
+    async fn take_up(&self, engine: &Engine, credentials_changed: bool) -> Result<(), String> {
+        engine
+            .outbox()
+            .make_due(credentials_changed)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(line) = engine.settings().defaults.line() {
+            let filled = engine
+                .outbox()
+                .fill_line(line)
+                .await
+                .map_err(|e| e.to_string())?;
+            if filled > 0 {
+                tracing::info!(filled, "held calls completed with this line's number");
+            }
+        }
+        self.kick();
+        Ok(())
+    }
+
     fn set_connection(&self, connection: Connection) {
         *self
             .connection
@@ -245,7 +340,7 @@ impl Shared {
                 OpenOn::Answer => pop.answered,
                 OpenOn::Manual => false,
             };
-            if pop.opened || !time || settings.window.open_task != OpenTask::App {
+            if pop.opened || pop.ended || !time || settings.window.open_task != OpenTask::App {
                 return;
             }
             let Some(url) = pop.url.clone() else {
@@ -254,8 +349,25 @@ impl Shared {
             pop.opened = true;
             url
         };
-        if let Err(e) = engine.browser().open(&url) {
+        self.open_link(&engine, url).await;
+    }
+
+    /// Opens a link off the async workers (starting a process can block).
+    async fn open_link(&self, engine: &Arc<Engine>, url: String) {
+        let engine = Arc::clone(engine);
+        let opened = tokio::task::spawn_blocking(move || engine.browser().open(&url))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        if let Err(e) = opened {
             self.notice(e).await;
+        }
+    }
+
+    /// Notes that a heard call ended: its task is not popped any more.
+    fn ended(&self, external_id: &str) {
+        let mut pops = self.pops.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(pop) = pops.values_mut().find(|p| p.external_id == external_id) {
+            pop.ended = true;
         }
     }
 
@@ -306,6 +418,7 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
         };
         let engine = shared.current.get();
         let settings = engine.settings();
+        let event = event.normalised(settings.defaults.country());
         let decision = stitcher.on_event(&event, now_ms(), settings.calls, &settings.defaults);
         shared
             .ui
@@ -319,9 +432,25 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
         {
             shared.pop(job, None, true).await;
         }
-        match decision {
-            Decision::Wait => {}
-            Decision::Register(call) => match engine.outbox().add_call(call).await {
+        let ended_id = (event.kind == EventKind::End)
+            .then(|| stitcher.touched())
+            .flatten()
+            .filter(|c| c.ended)
+            .and_then(|c| c.external_id);
+        if let Some(id) = &ended_id {
+            shared.ended(id);
+        }
+        let stored = match decision {
+            Decision::Wait => None,
+            Decision::Register(call) => Some((engine.outbox().add_call(call).await, None)),
+            Decision::Hold(call, why) => Some((
+                engine.outbox().add_held_call(call, why.clone()).await,
+                Some(why),
+            )),
+        };
+        match stored {
+            None => {}
+            Some((stored, held)) => match stored {
                 Ok((job, external_id)) => {
                     stitcher.remember_external_id(external_id.as_str());
                     {
@@ -335,12 +464,23 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
                                 external_id: external_id.as_str().to_owned(),
                                 heard_ms: now,
                                 answered: stitcher.touched_answered(),
+                                ended: ended_id.is_some(),
                                 ..Pop::default()
                             },
                         );
                     }
-                    tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
-                    shared.kick.notify_one();
+                    if let Some(why) = held {
+                        tracing::info!(%job, %external_id, source = event.source, "call heard; held");
+                        if let Some(sources) = &shared.sources {
+                            sources.monitor.revise_newest(
+                                SourceId::from_name(&event.source),
+                                Verdict::Waiting(why),
+                            );
+                        }
+                    } else {
+                        tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
+                    }
+                    shared.kick();
                     shared.publish().await;
                 }
                 Err(e) => {
@@ -349,7 +489,6 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
                         .await
                 }
             },
-            Decision::Refuse(why) => shared.notice(why).await,
         }
         let recordings = settings.sources.recordings_dir.clone();
         if let (Some(dir), Some(call)) = (recordings, stitcher.touched())
@@ -425,7 +564,7 @@ async fn pick_up_recording(shared: Arc<Shared>, dir: PathBuf, call: Touched) {
     {
         Ok(job) => {
             tracing::info!(%job, "recording picked up");
-            shared.kick.notify_one();
+            shared.kick();
             shared.publish().await;
         }
         Err(e) => {
@@ -436,51 +575,41 @@ async fn pick_up_recording(shared: Arc<Shared>, dir: PathBuf, call: Touched) {
     }
 }
 
+/// Takes the window's commands in order. Quick ones (storing a call, retry, discard) run
+/// here; anything that may wait on the network, the keyring or the disk runs as its own
+/// task and reports back, so a hanging "Test connection" never holds up Register.
 async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
     shared
         .ui
         .send(Event::Settings(Box::new(shared.setup.editable.clone())))
         .await;
     shared.announce_engine().await;
-    while let Some(command) = rx.recv().await {
+    loop {
+        let command = tokio::select! {
+            () = shared.stop.cancelled() => return,
+            command = rx.recv() => match command {
+                Some(command) => command,
+                None => return,
+            },
+        };
         let engine = shared.current.get();
         let outcome: Result<(), String> = match command {
             Command::Register(call) => match engine.outbox().add_call(call).await {
                 Ok((job, external_id)) => {
+                    shared
+                        .typed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(job, now_ms());
                     shared.ui.send(Event::CallQueued { job, external_id }).await;
-                    shared.kick.notify_one();
+                    shared.kick();
                     Ok(())
                 }
                 Err(e) => Err(format!("The call could not be stored: {e}")),
             },
             Command::AttachRecording { call_id, path } => {
-                let checked = tokio::task::spawn_blocking(move || check_recording(&path)).await;
-                match checked {
-                    Ok(Ok((path, _size))) => {
-                        match engine
-                            .outbox()
-                            .add_attachment_to_call(call_id, path, Vec::new())
-                            .await
-                        {
-                            Ok(_) => {
-                                shared.kick.notify_one();
-                                Ok(())
-                            }
-                            Err(e) => Err(format!("The recording could not be queued: {e}")),
-                        }
-                    }
-                    Ok(Err(e)) => {
-                        shared
-                            .ui
-                            .send(Event::AttachRejected {
-                                call_id,
-                                message: e.to_string(),
-                            })
-                            .await;
-                        Ok(())
-                    }
-                    Err(e) => Err(format!("The recording could not be checked: {e}")),
-                }
+                shared.spawn(attach_recording(Arc::clone(&shared), engine, call_id, path));
+                Ok(())
             }
             Command::CancelUpload(job) => {
                 if engine.outbox().cancel(job) {
@@ -489,10 +618,14 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                     Err(format!("Job {job} is not uploading any more."))
                 }
             }
-            Command::OpenUrl(url) => engine.browser().open(&url),
+            Command::OpenUrl(url) => {
+                let task = Arc::clone(&shared);
+                shared.spawn(async move { task.open_link(&engine, url).await });
+                Ok(())
+            }
             Command::Retry(job) => match engine.outbox().retry(job).await {
                 Ok(()) => {
-                    shared.kick.notify_one();
+                    shared.kick();
                     Ok(())
                 }
                 Err(e) => Err(e.to_string()),
@@ -503,25 +636,33 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                 .await
                 .map_err(|e| e.to_string()),
             Command::PrepareNumbers => {
-                tokio::task::spawn_blocking(crate::domain::PhoneNumber::warm_up);
+                drop(tokio::task::spawn_blocking(
+                    crate::domain::PhoneNumber::warm_up,
+                ));
                 Ok(())
             }
             Command::LoadForm => {
-                let fields = load_form(&engine).await;
-                shared.ui.send(Event::FormFields(fields)).await;
+                let task = Arc::clone(&shared);
+                shared.spawn(async move {
+                    let fields = load_form(&engine).await;
+                    task.ui.send(Event::FormFields(fields)).await;
+                });
                 Ok(())
             }
             Command::TestConnection { settings, key } => {
-                let result = test_connection(&shared.setup, &settings, key).await;
-                shared.ui.send(Event::ConnectionTested(result)).await;
+                let task = Arc::clone(&shared);
+                shared.spawn(async move {
+                    let result = test_connection(&task.setup, &settings, key).await;
+                    task.ui.send(Event::ConnectionTested(result)).await;
+                });
                 Ok(())
             }
             Command::SimulateCall(number) => match shared.sources.clone() {
                 Some(sources) => {
-                    let shared = Arc::clone(&shared);
-                    tokio::spawn(async move {
+                    let task = Arc::clone(&shared);
+                    shared.spawn(async move {
                         if let Err(e) = doctor::simulate(&sources, &number).await {
-                            shared.notice(e).await;
+                            task.notice(e).await;
                         }
                     });
                     Ok(())
@@ -534,32 +675,30 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
             },
             Command::NewHookToken => match shared.sources.clone() {
                 Some(sources) => {
-                    let secrets = Arc::clone(&shared.setup.secrets);
-                    tokio::task::spawn_blocking(move || {
-                        doctor::renew_token(&sources, secrets.as_ref())
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()))
+                    let task = Arc::clone(&shared);
+                    shared.spawn(async move {
+                        let secrets = Arc::clone(&task.setup.secrets);
+                        let renewed = tokio::task::spawn_blocking(move || {
+                            doctor::renew_token(&sources, secrets.as_ref())
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                        if let Err(e) = renewed {
+                            task.notice(e).await;
+                        }
+                    });
+                    Ok(())
                 }
                 None => Err("Call sources are not running in this window.".to_owned()),
             },
             Command::CheckSources => {
-                shared.report_sources().await;
+                let task = Arc::clone(&shared);
+                shared.spawn(async move { task.report_sources().await });
                 Ok(())
             }
             Command::SaveSettings { settings, key } => {
-                match save_settings(&shared.setup, &settings, key).await {
-                    Ok(new_engine) => {
-                        shared.current.set(new_engine);
-                        shared.set_connection(Connection::Unknown);
-                        shared.ui.send(Event::Settings(settings)).await;
-                        shared.announce_engine().await;
-                        shared.kick.notify_one();
-                    }
-                    Err(refusal) => {
-                        shared.ui.send(Event::SettingsRejected(refusal)).await;
-                    }
-                }
+                let task = Arc::clone(&shared);
+                shared.spawn(async move { task.save(settings, key).await });
                 Ok(())
             }
         };
@@ -567,6 +706,75 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
             shared.notice(message).await;
         }
         shared.publish().await;
+    }
+}
+
+/// Checks a recording the agent chose and queues it for the call.
+async fn attach_recording(shared: Arc<Shared>, engine: Arc<Engine>, call_id: i64, path: PathBuf) {
+    let checked = tokio::task::spawn_blocking(move || check_recording(&path)).await;
+    let outcome = match checked {
+        Ok(Ok((path, _size))) => {
+            match engine
+                .outbox()
+                .add_attachment_to_call(call_id, path, Vec::new())
+                .await
+            {
+                Ok(_) => {
+                    shared.kick();
+                    Ok(())
+                }
+                Err(e) => Err(format!("The recording could not be queued: {e}")),
+            }
+        }
+        Ok(Err(e)) => {
+            shared
+                .ui
+                .send(Event::AttachRejected {
+                    call_id,
+                    message: e.to_string(),
+                })
+                .await;
+            Ok(())
+        }
+        Err(e) => Err(format!("The recording could not be checked: {e}")),
+    };
+    if let Err(message) = outcome {
+        shared.notice(message).await;
+    }
+    shared.publish().await;
+}
+
+impl Shared {
+    /// Runs `task` owned by the service: cancelled and awaited at shutdown.
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = task => {}
+            }
+        });
+    }
+
+    /// Saves settings (one save at a time) and puts the new engine in use.
+    async fn save(&self, settings: Box<Settings>, key: Option<Secret>) {
+        let _one = self.saving.lock().await;
+        match save_settings(&self.setup, &settings, key).await {
+            Ok(new_engine) => {
+                self.current.set(new_engine);
+                self.set_connection(Connection::Unknown);
+                self.ui.send(Event::Settings(settings)).await;
+                self.announce_engine().await;
+                let engine = self.current.get();
+                if let Err(e) = self.take_up(&engine, true).await {
+                    self.notice(e).await;
+                }
+            }
+            Err(refusal) => {
+                self.ui.send(Event::SettingsRejected(refusal)).await;
+            }
+        }
+        self.publish().await;
     }
 }
 
@@ -702,13 +910,7 @@ async fn save_settings(
         .await
         .map_err(|e| internal(&e))?
         .map_err(|e| internal(&e))?;
-    let engine = (setup.open_engine)(settings).map_err(|e| internal(&e))?;
-    engine
-        .outbox()
-        .make_due(true)
-        .await
-        .map_err(|e| internal(&e))?;
-    Ok(engine)
+    (setup.open_engine)(settings).map_err(|e| internal(&e))
 }
 
 fn connection_after(reports: &[JobReport], before: Connection) -> Connection {
@@ -720,12 +922,14 @@ fn connection_after(reports: &[JobReport], before: Connection) -> Connection {
     })
 }
 
-/// Sends due work whenever kicked or when the next job falls due.
-async fn send_loop(shared: Arc<Shared>) {
-    if let Err(e) = shared.current.get().outbox().make_due(true).await {
-        shared.notice(e.to_string()).await;
-    }
-    shared.publish().await;
+/// One lane's sender: runs its due jobs one at a time, reporting each as it ends, whenever
+/// kicked or when its next job falls due. Registrations and uploads have a lane each, so a
+/// long upload never holds up the next call's task.
+async fn send_loop(shared: Arc<Shared>, lane: Lane) {
+    let kick = match lane {
+        Lane::Register => &shared.kicks[0],
+        Lane::Upload => &shared.kicks[1],
+    };
     let progress_ui = shared.ui.clone();
     let listener: Listener = Arc::new(move |event| {
         if let JobEvent::Progress { job, sent, total } = event {
@@ -734,64 +938,21 @@ async fn send_loop(shared: Arc<Shared>) {
     });
     loop {
         let engine = shared.current.get();
-        let wait = match engine.pump(&listener).await {
-            Ok(reports) => {
-                let before = *shared
-                    .connection
-                    .read()
-                    .unwrap_or_else(PoisonError::into_inner);
-                shared.set_connection(connection_after(&reports, before));
-                let changed = !reports.is_empty();
-                for report in reports {
-                    let event = match (report.state, report.kind, report.registration) {
-                        (JobState::Done, JobKind::Register, Some(registration)) => {
-                            let task_url = engine.task_url(registration.task_id).await;
-                            let heard = shared
-                                .pops
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .contains_key(&report.job);
-                            if heard {
-                                shared.pop(report.job, Some(task_url.clone()), false).await;
-                            } else if engine.settings().window.open_task == OpenTask::App
-                                && let Err(e) = engine.browser().open(&task_url)
-                            {
-                                shared.notice(e).await;
-                            }
-                            Event::Registered {
-                                job: report.job,
-                                task_url,
-                                registration,
-                            }
-                        }
-                        (JobState::Done, _, _) => Event::Attached { job: report.job },
-                        (state, _, _) => {
-                            let (code, message) = report.error.unwrap_or_default();
-                            Event::JobFailed {
-                                job: report.job,
-                                state,
-                                code,
-                                message,
-                                retry_at_ms: report.retry_at_ms,
-                            }
-                        }
-                    };
-                    shared.ui.send(event).await;
-                }
-                if changed {
-                    shared.publish().await;
-                }
-                match engine.outbox().next_due_ms().await {
-                    Ok(Some(at)) => {
-                        Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
-                    }
-                    Ok(None) => Duration::from_secs(3600),
-                    Err(e) => {
-                        shared.notice(e.to_string()).await;
-                        Duration::from_secs(30)
-                    }
-                }
+        let wait = match engine.pump_one(lane, &listener).await {
+            Ok(Some(report)) => {
+                shared.report(&engine, report).await;
+                shared.publish().await;
+                // There may be more due at once.
+                continue;
             }
+            Ok(None) => match engine.outbox().next_due_ms(Some(lane)).await {
+                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+                Ok(None) => Duration::from_secs(3600),
+                Err(e) => {
+                    shared.notice(e.to_string()).await;
+                    Duration::from_secs(30)
+                }
+            },
             Err(e) => {
                 shared.set_connection(Connection::NeedsCredentials);
                 shared.notice(e.to_string()).await;
@@ -800,8 +961,60 @@ async fn send_loop(shared: Arc<Shared>) {
             }
         };
         tokio::select! {
-            () = shared.kick.notified() => {}
+            () = shared.stop.cancelled() => return,
+            () = kick.notified() => {}
             () = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
         }
+    }
+}
+
+impl Shared {
+    /// Tells the window how a job attempt ended, and opens a just-registered call's task
+    /// when it is still worth opening (see [`Shared::pop`] and [`TYPED_POP_MS`]).
+    async fn report(&self, engine: &Arc<Engine>, report: JobReport) {
+        let before = *self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.set_connection(connection_after(std::slice::from_ref(&report), before));
+        let event = match (report.state, report.kind, report.registration) {
+            (JobState::Done, JobKind::Register, Some(registration)) => {
+                let task_url = engine.task_url(registration.task_id).await;
+                let heard = self
+                    .pops
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .contains_key(&report.job);
+                let typed_ms = self
+                    .typed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&report.job);
+                if heard {
+                    self.pop(report.job, Some(task_url.clone()), false).await;
+                } else if typed_ms.is_some_and(|at| now_ms() - at < TYPED_POP_MS)
+                    && engine.settings().window.open_task == OpenTask::App
+                {
+                    self.open_link(engine, task_url.clone()).await;
+                }
+                Event::Registered {
+                    job: report.job,
+                    task_url,
+                    registration,
+                }
+            }
+            (JobState::Done, _, _) => Event::Attached { job: report.job },
+            (state, _, _) => {
+                let (code, message) = report.error.unwrap_or_default();
+                Event::JobFailed {
+                    job: report.job,
+                    state,
+                    code,
+                    message,
+                    retry_at_ms: report.retry_at_ms,
+                }
+            }
+        };
+        self.ui.send(event).await;
     }
 }

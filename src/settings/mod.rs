@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Mapping;
+use crate::domain::{Country, Mapping, PhoneNumber};
 pub use crate::pyrus::DEFAULT_AUTH_URL;
 
 /// The current settings format.
@@ -223,6 +223,25 @@ pub struct CallDefaults {
     pub country: Option<String>,
     /// Named sets of mappings the agent applies in one click ("Consultation", "Complaint").
     pub presets: Vec<Preset>,
+}
+
+impl CallDefaults {
+    /// The default country, when the setting names one (an unknown code is refused when
+    /// the settings are saved; here it reads as none).
+    pub fn country(&self) -> Option<Country> {
+        self.country
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .and_then(|c| Country::parse(c).ok())
+    }
+
+    /// This line's number, normalised with the default country; `None` when unset.
+    pub fn line(&self) -> Option<PhoneNumber> {
+        PhoneNumber::parse_extension(&self.line_number)
+            .ok()
+            .map(|n| n.normalised(self.country()))
+    }
 }
 
 /// A named set of mappings.

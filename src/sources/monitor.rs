@@ -58,6 +58,20 @@ impl Monitor {
         });
     }
 
+    /// Changes the verdict of `source`'s newest accepted message (what became of the call
+    /// it carried, once the service knows).
+    pub fn revise_newest(&self, source: SourceId, verdict: Verdict) {
+        self.with(|inner| {
+            if let Some(message) = inner
+                .raw
+                .get_mut(&source)
+                .and_then(|list| list.iter_mut().find(|m| m.verdict == Verdict::Accepted))
+            {
+                message.verdict = verdict;
+            }
+        });
+    }
+
     /// Sets the hook's health.
     pub fn set_hook(&self, health: HookHealth) {
         self.with(|inner| inner.hook = Some(health));

@@ -44,6 +44,8 @@ pub struct CallList {
     pub attach_errors: HashMap<i64, String>,
     /// A row asked for the file picker (the app runs it after the pass).
     pub pick_for: Option<i64>,
+    /// A held call's row asked for the settings (its fix is there).
+    pub open_settings: bool,
 }
 
 fn now_ms() -> i64 {
@@ -71,6 +73,7 @@ fn job_chip(job: &JobBrief, now: i64, working: &str, t: &Texts) -> (String, egui
         JobState::Failed => (fill(t.chip_failed, &[&reason]), theme::ERROR),
         JobState::Done => (t.chip_done.to_owned(), theme::OK),
         JobState::Discarded => (t.chip_discarded.to_owned(), theme::PENDING),
+        JobState::Held => (t.chip_held_line.to_owned(), theme::WARN),
     }
 }
 
@@ -118,6 +121,7 @@ pub fn call_list_ui(
         progress,
         attach_errors,
         pick_for,
+        open_settings,
     } = list;
     egui::ScrollArea::vertical()
         .auto_shrink([false, true])
@@ -134,7 +138,7 @@ pub fn call_list_ui(
                             attach_error: attach_errors.get(&call.call_id),
                             t,
                         };
-                        row_ui(ui, &row, pick_for, commands);
+                        row_ui(ui, &row, (pick_for, open_settings), commands);
                     })
                     .response;
                 if response.contains_pointer() {
@@ -157,7 +161,7 @@ struct Row<'a> {
 fn row_ui(
     ui: &mut egui::Ui,
     row: &Row<'_>,
-    pick_for: &mut Option<i64>,
+    (pick_for, open_settings): (&mut Option<i64>, &mut bool),
     commands: &mut Vec<Command>,
 ) {
     let Row {
@@ -184,10 +188,19 @@ fn row_ui(
             }
             Direction::Unknown => {}
         }
-        ui.label(fill(
-            t.number_pair,
-            &[&call.request.from.as_str(), &call.request.to.as_str()],
-        ));
+        if call.register.state == JobState::Held {
+            // Our side is not known yet: only the far party's number is real.
+            let far = match call.request.direction {
+                Direction::Outgoing => &call.request.to,
+                Direction::Incoming | Direction::Unknown => &call.request.from,
+            };
+            ui.label(far.as_str());
+        } else {
+            ui.label(fill(
+                t.number_pair,
+                &[&call.request.from.as_str(), &call.request.to.as_str()],
+            ));
+        }
         ui.label(egui::RichText::new(&chip).color(colour).strong())
             .on_hover_text(&chip);
     });
@@ -232,6 +245,15 @@ fn row_ui(
             {
                 commands.push(Command::OpenUrl(url.clone()));
             }
+        }
+        if call.register.state == JobState::Held {
+            if ui.button(t.set_line_number).clicked() {
+                *open_settings = true;
+            }
+            if ui.button(t.discard).clicked() {
+                commands.push(Command::Discard(call.register.id));
+            }
+            return;
         }
         if ui.button(t.attach_recording).clicked() {
             *pick_for = Some(call.call_id);

@@ -175,6 +175,10 @@ pub struct Texts {
     pub chip_credentials: &'static str,
     /// Chip (`{}` = reason).
     pub chip_failed: &'static str,
+    /// Chip: a heard call kept until this line's number is set.
+    pub chip_held_line: &'static str,
+    /// The one-click fix on a held call's row.
+    pub set_line_number: &'static str,
     /// Chip.
     pub chip_done: &'static str,
     /// Chip.
@@ -409,6 +413,8 @@ pub struct Texts {
     pub verdict_sent: &'static str,
     /// Raw messages.
     pub verdict_refused: &'static str,
+    /// Raw messages (`{}` = what the call waits for).
+    pub verdict_waiting: &'static str,
     /// Buttons.
     pub copy: &'static str,
     /// Buttons.
@@ -594,6 +600,8 @@ pub static EN: Texts = Texts {
     chip_retrying: "Retrying in {} s: {}",
     chip_credentials: "Waiting for credentials: {}",
     chip_failed: "Failed: {}",
+    chip_held_line: "Kept: waits for this line's number",
+    set_line_number: "Set this line's number…",
     chip_done: "Done",
     chip_discarded: "Discarded",
     chip_registered: "Registered",
@@ -711,6 +719,7 @@ pub static EN: Texts = Texts {
     verdict_ignored: "ignored",
     verdict_sent: "sent",
     verdict_refused: "refused: {}",
+    verdict_waiting: "stored, waiting: {}",
     copy: "Copy",
     show: "Show",
     hide: "Hide",
@@ -797,6 +806,8 @@ pub static RU: Texts = Texts {
     chip_retrying: "Повтор через {} с: {}",
     chip_credentials: "Ждём учётные данные: {}",
     chip_failed: "Ошибка: {}",
+    chip_held_line: "Сохранён: ждёт номер этой линии",
+    set_line_number: "Указать номер линии…",
     chip_done: "Готово",
     chip_discarded: "Отменено",
     chip_registered: "Зарегистрирован",
@@ -914,6 +925,7 @@ pub static RU: Texts = Texts {
     verdict_ignored: "пропущено",
     verdict_sent: "отправлено",
     verdict_refused: "отклонено: {}",
+    verdict_waiting: "сохранено, ждёт: {}",
     copy: "Копировать",
     show: "Показать",
     hide: "Скрыть",
@@ -947,6 +959,10 @@ pub static RU: Texts = Texts {
     recordings_dir: "Папка записей софтфона",
     recordings_hint: "найденные там записи прикрепляются сами",
     advice: &[
+        (
+            "line_number_missing",
+            "номер этой линии не задан: укажите его в настройках, и звонок будет зарегистрирован",
+        ),
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (
             "bad_baresip",

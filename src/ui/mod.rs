@@ -548,6 +548,9 @@ fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comm
         });
     egui::CentralPanel::default().show(ui, |ui| {
         let hovered = calls::call_list_ui(ui, &mut state.list, t, commands);
+        if std::mem::take(&mut state.list.open_settings) {
+            state.view = View::Settings;
+        }
         for path in calls::dropped_files(ui.ctx()) {
             match hovered.or_else(|| state.list.calls.first().map(|c| c.call_id)) {
                 Some(call_id) => {

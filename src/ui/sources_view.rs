@@ -3,7 +3,9 @@
 
 use crate::bus::Command;
 use crate::domain::sources::{action_url, microsip_line_fits, microsip_lines};
-use crate::domain::{RawMessage, SourceId, SourcesReport, TokenOrigin, Verdict};
+use crate::domain::{
+    LINE_NUMBER_MISSING, RawMessage, SourceId, SourcesReport, TokenOrigin, Verdict,
+};
 
 use super::i18n::{Texts, fill};
 use super::theme;
@@ -187,6 +189,13 @@ fn verdict_text(t: &Texts, verdict: &Verdict) -> (String, egui::Color32) {
         Verdict::Ignored => (t.verdict_ignored.to_owned(), theme::PENDING),
         Verdict::Sent => (t.verdict_sent.to_owned(), theme::OK),
         Verdict::Refused(why) => (fill(t.verdict_refused, &[why]), theme::ERROR),
+        Verdict::Waiting(why) => (
+            fill(
+                t.verdict_waiting,
+                &[&t.advice(Some(LINE_NUMBER_MISSING), why)],
+            ),
+            theme::WARN,
+        ),
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod call_path;
 mod cli_bad_input;
 mod cli_flows;
 mod cli_resilience;

@@ -98,7 +98,7 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
     r.h.run();
     hear(&r, "ring", "79774221338", "1-9@127.0.0.1", "baresip");
     step_until(&mut r.h, "the ringing bar", |h| {
-        h.query_by_label("Incoming call: 79774221338").is_some()
+        h.query_by_label("Incoming call: +79774221338").is_some()
     });
     r.h.get_by_label("Answer").click();
     r.h.run();
@@ -113,13 +113,13 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
     assert_eq!(command, BaresipCommand::Accept);
     hear(&r, "answer", "79774221338", "1-9@127.0.0.1", "baresip");
     step_until(&mut r.h, "the bar to go", |h| {
-        h.query_by_label("Incoming call: 79774221338").is_none()
+        h.query_by_label("Incoming call: +79774221338").is_none()
     });
 
     // A call from a source that cannot answer shows the bar without the button.
     hear(&r, "ring", "79160000001", "h-1", "http");
     step_until(&mut r.h, "the second bar", |h| {
-        h.query_by_label("Incoming call: 79160000001").is_some()
+        h.query_by_label("Incoming call: +79160000001").is_some()
     });
     assert!(r.h.query_by_label("Answer").is_none());
     r.shutdown();
@@ -241,7 +241,7 @@ fn registering_by_hand_puts_the_ringing_call_into_the_form() {
     r.h.run();
     hear(&r, "ring", "79774221338", "sip-call-7", "http");
     step_until(&mut r.h, "the ringing bar", |h| {
-        h.query_by_label("Incoming call: 79774221338").is_some()
+        h.query_by_label("Incoming call: +79774221338").is_some()
     });
     std::thread::sleep(Duration::from_millis(300));
     assert!(

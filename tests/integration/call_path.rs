@@ -1,0 +1,442 @@
+//! The call path an agent relies on, through the real binary running `--headless`: every
+//! number normalised alike whichever way it arrives, a heard call kept (not dropped) until
+//! this line's number is set, no burst of stale tabs after an outage, no zombies from opened
+//! links, and a registration that never waits behind an upload.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use pyrus_phone::sandbox::{Fault, FaultKind, Route};
+
+use crate::support::{Env, wait_for};
+
+/// A headless instance on its own port and home, with a browser shim that logs each link
+/// it is asked to open with the time (Unix seconds) it was asked.
+struct Headless {
+    child: std::process::Child,
+    port: u16,
+    token: String,
+    opened: PathBuf,
+}
+
+fn write_settings(env: &Env, toml: &str) {
+    let dir = env.home().join("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::File::create(dir.join("settings.toml"))
+        .unwrap()
+        .write_all(toml.as_bytes())
+        .unwrap();
+}
+
+impl Headless {
+    async fn start(env: &mut Env, extra: &[&str]) -> Self {
+        let opened = env.home().join("opened.txt");
+        let shim = env.home().join("browser.sh");
+        std::fs::File::create(&shim)
+            .unwrap()
+            .write_all(
+                format!(
+                    "#!/bin/sh\necho \"$(date +%s.%N) $1\" >> {}\n",
+                    opened.display()
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&shim)
+            .status()
+            .unwrap();
+        if !env.extra.iter().any(|(k, _)| k == "BROWSER") {
+            env.extra
+                .push(("BROWSER".into(), format!("{} %s", shim.display())));
+        }
+        let published = env.home().join("run/instance.json");
+        std::fs::remove_file(&published).ok();
+        let mut args = vec!["--headless", "--hook-port", "0"];
+        args.extend_from_slice(extra);
+        let child = env.command(&args).spawn().unwrap();
+        assert!(
+            wait_for(Duration::from_secs(20), || published.exists()).await,
+            "the instance never published its hook"
+        );
+        let info: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&published).unwrap()).unwrap();
+        Self {
+            child,
+            port: u16::try_from(info["port"].as_u64().unwrap()).unwrap(),
+            token: info["token"].as_str().unwrap().to_owned(),
+            opened,
+        }
+    }
+
+    /// Posts one event to the HTTP hook; returns the status code.
+    fn post(&self, body: &str) -> u16 {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let request = format!(
+            "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            self.token,
+            body.len()
+        );
+        s.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).ok();
+        reply
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The links opened so far, with when each was asked for.
+    fn opened(&self) -> Vec<(f64, String)> {
+        std::fs::read_to_string(&self.opened)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let (at, url) = l.split_once(' ')?;
+                Some((at.parse().ok()?, url.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Stops it the way a desktop session does (SIGTERM) and waits for it.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "the instance stopped badly: {status:?}");
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Children of `pid` that have exited but were never waited for.
+fn zombies_of(pid: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // "pid (comm) S ppid …": the fields after the command's closing bracket.
+            let Some((_, rest)) = stat.rsplit_once(") ") else {
+                return false;
+            };
+            let mut fields = rest.split_whitespace();
+            let state = fields.next();
+            let ppid = fields.next().and_then(|p| p.parse::<u32>().ok());
+            state == Some("Z") && ppid == Some(pid)
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_lands_in_the_same_task_whichever_way_its_numbers_arrive() {
+    let mut env = Env::start().await;
+    write_settings(
+        &env,
+        "[defaults]\ncountry = \"RU\"\nline_number = \"8 495 300-90-80\"\n",
+    );
+    let instance = Headless::start(&mut env, &[]).await;
+
+    // MicroSIP's command hook, numbers as the softphone prints them.
+    for kind in ["ring", "end"] {
+        let out = env.run(&["event", kind, "89161112200"]).await;
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 1).await,
+        "the heard call was not registered"
+    );
+    let task = env.sandbox.tasks()[0].clone();
+    assert_eq!(
+        (task.from_number.as_str(), task.to_number.as_str()),
+        ("+79161112200", "+74953009080")
+    );
+
+    // Typed on the command line the same way: the same task.
+    let out = env
+        .run(&[
+            "call",
+            "--from",
+            "89161112200",
+            "--to",
+            "84953009080",
+            "--json",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let json = out.json();
+    assert_eq!(json["task_id"], task.id);
+    assert_eq!(json["is_new_task"], false);
+
+    // An outgoing call from MicroSIP and a tel: link to the same number: one task, the
+    // agent's line calling the customer, in E.164 both times.
+    let out = env
+        .run(&["event", "outgoing", "--call-id", "o-1", "8 916 111-22-00"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 2).await,
+        "the outgoing call was not registered"
+    );
+    let out = env.run(&["tel:8(916)1112200"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        wait_for(Duration::from_secs(15), || env.count(Route::Call) == 4).await,
+        "the link's call was not registered"
+    );
+    let tasks = env.sandbox.tasks();
+    assert_eq!(tasks.len(), 2, "{tasks:?}");
+    assert_eq!(
+        (tasks[1].from_number.as_str(), tasks[1].to_number.as_str()),
+        ("+74953009080", "+79161112200")
+    );
+    instance.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heard_call_without_this_lines_number_is_kept_and_sent_once_it_is_set() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\ncountry = \"RU\"\n");
+    let instance = Headless::start(&mut env, &[]).await;
+    for kind in ["ring", "end"] {
+        let out = env
+            .run(&["event", kind, "--call-id", "held-1", "89161112200"])
+            .await;
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    // Kept in the outbox, saying what it waits for.
+    let mut held = serde_json::Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        let out = env.run(&["queue", "--json"]).await;
+        assert_eq!(out.code, 0, "{out:?}");
+        if let Some(job) = out.json()["jobs"]
+            .as_array()
+            .and_then(|jobs| jobs.iter().find(|j| j["external_id"] == "held-1").cloned())
+        {
+            held = job;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(held["state"], "held", "{held}");
+    assert_eq!(held["error_code"], "line_number_missing", "{held}");
+    assert!(
+        held["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("line's number"),
+        "{held}"
+    );
+    assert_eq!(
+        env.count(Route::Call),
+        0,
+        "nothing sent with a made-up number"
+    );
+    instance.stop();
+
+    // The number is set; the next start sends the call, once.
+    write_settings(
+        &env,
+        "[defaults]\ncountry = \"RU\"\nline_number = \"8 495 300-90-80\"\n",
+    );
+    let instance = Headless::start(&mut env, &[]).await;
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 1).await,
+        "the held call was not registered"
+    );
+    let task = env.sandbox.tasks()[0].clone();
+    assert_eq!(
+        (task.from_number.as_str(), task.to_number.as_str()),
+        ("+79161112200", "+74953009080")
+    );
+    let out = env.run(&["queue", "--json"]).await;
+    assert_eq!(
+        out.json()["jobs"].as_array().map(Vec::len),
+        Some(0),
+        "{out:?}"
+    );
+    assert_eq!(env.count(Route::Call), 1, "registered once");
+    instance.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_that_ended_during_an_outage_open_no_tabs_and_links_leave_no_zombies() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    let instance = Headless::start(&mut env, &[]).await;
+    // Pyrus answers 500 to the first five registrations.
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::ServerError,
+        times: 5,
+    });
+    for i in 0..5 {
+        for kind in ["ring", "end"] {
+            let body =
+                format!(r#"{{"event":"{kind}","number":"+7916111220{i}","call_id":"out-{i}"}}"#);
+            assert_eq!(instance.post(&body), 202);
+        }
+    }
+    assert!(
+        wait_for(Duration::from_secs(30), || env.sandbox.tasks().len() == 5).await,
+        "the kept calls were not all registered once Pyrus came back"
+    );
+    // A call that is still ringing pops; it is the only tab, and it comes after the five.
+    let ring = r#"{"event":"ring","number":"+79161112299","call_id":"live"}"#;
+    assert_eq!(instance.post(ring), 202);
+    assert!(
+        wait_for(Duration::from_secs(15), || !instance.opened().is_empty()).await,
+        "the ringing call's task did not open"
+    );
+    let opened = instance.opened();
+    assert_eq!(opened.len(), 1, "one tab, not a burst: {opened:?}");
+    let live = env
+        .sandbox
+        .tasks()
+        .into_iter()
+        .find(|t| t.from_number == "+79161112299")
+        .unwrap();
+    assert!(
+        opened[0].1.ends_with(&format!("#id{}", live.id)),
+        "{opened:?}"
+    );
+
+    // Twenty more ringing calls open twenty tabs; every handler process is reaped.
+    for i in 0..20 {
+        let body = format!(r#"{{"event":"ring","number":"+7916222{i:04}","call_id":"z-{i}"}}"#);
+        assert_eq!(instance.post(&body), 202);
+    }
+    assert!(
+        wait_for(Duration::from_secs(30), || instance.opened().len() == 21).await,
+        "not every ringing call opened: {:?}",
+        instance.opened().len()
+    );
+    let pid = instance.child.id();
+    assert!(
+        wait_for(Duration::from_secs(10), || zombies_of(pid) == 0).await,
+        "{} zombie link handlers",
+        zombies_of(pid)
+    );
+    instance.stop();
+}
+
+/// Writes a WAV of `bytes` of silence (a long call's recording) in `dir` under MicroSIP's
+/// file name for `number`.
+fn long_recording(dir: &Path, number: &str, bytes: u32) -> PathBuf {
+    let path = dir.join(format!("20261129-120000-{number}-out.wav"));
+    let mut f = std::fs::File::create(&path).unwrap();
+    let mut header = Vec::with_capacity(44);
+    header.extend_from_slice(b"RIFF");
+    header.extend_from_slice(&(36 + bytes).to_le_bytes());
+    header.extend_from_slice(b"WAVEfmt ");
+    header.extend_from_slice(&16u32.to_le_bytes());
+    header.extend_from_slice(&1u16.to_le_bytes());
+    header.extend_from_slice(&1u16.to_le_bytes());
+    header.extend_from_slice(&8000u32.to_le_bytes());
+    header.extend_from_slice(&16000u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&16u16.to_le_bytes());
+    header.extend_from_slice(b"data");
+    header.extend_from_slice(&bytes.to_le_bytes());
+    f.write_all(&header).unwrap();
+    f.set_len(44 + u64::from(bytes)).unwrap();
+    path
+}
+
+/// The largest file the sandbox is receiving or has received.
+fn largest_upload(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .max()
+                .unwrap_or(0)
+        })
+        .unwrap_or(0)
+}
+
+/// Rings `number` through the HTTP hook and returns how long its task took to open.
+async fn pop_delay(instance: &Headless, number: &str, call_id: &str) -> f64 {
+    let before = instance.opened().len();
+    let body = format!(r#"{{"event":"ring","number":"{number}","call_id":"{call_id}"}}"#);
+    let sent = now_secs();
+    assert_eq!(instance.post(&body), 202);
+    assert!(
+        wait_for(Duration::from_secs(30), || instance.opened().len() > before).await,
+        "the task of {call_id} never opened"
+    );
+    instance.opened()[before].0 - sent
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ringing_call_opens_its_task_while_a_long_recording_uploads() {
+    let mut env = Env::start().await;
+    let recordings = env.home().join("recordings");
+    std::fs::create_dir_all(&recordings).unwrap();
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    let instance = Headless::start(&mut env, &["--recordings", recordings.to_str().unwrap()]).await;
+    let idle = pop_delay(&instance, "+79160000001", "idle").await;
+
+    // A 48 MiB recording goes up at ~4 MiB/s, as from a slow office uplink.
+    env.sandbox.inject(Fault {
+        route: Route::Upload,
+        kind: FaultKind::Throttle {
+            bytes_per_sec: 4 * 1024 * 1024,
+        },
+        times: 1,
+    });
+    long_recording(&recordings, "89160000002", 48 * 1024 * 1024);
+    for kind in ["ring", "answer", "end"] {
+        let body = format!(r#"{{"event":"{kind}","number":"+79160000002","call_id":"long"}}"#);
+        assert_eq!(instance.post(&body), 202);
+    }
+    let files = env.home().join("sandbox-files");
+    assert!(
+        wait_for(Duration::from_secs(60), || largest_upload(&files)
+            > 4 * 1024 * 1024)
+        .await,
+        "the upload did not get going"
+    );
+    let busy = pop_delay(&instance, "+79160000003", "busy").await;
+    let uploading = largest_upload(&files) < 44 * 1024 * 1024;
+    eprintln!("pop delay: idle {idle:.3} s, during a 48 MiB upload {busy:.3} s");
+    assert!(
+        uploading,
+        "the upload finished before the call rang; nothing was shown"
+    );
+    assert!(
+        busy < idle + 0.5,
+        "the pop waited behind the upload: {busy:.3} s against {idle:.3} s idle"
+    );
+    assert!(
+        wait_for(Duration::from_secs(60), || env.count(Route::Attach) == 1).await,
+        "the recording was not attached"
+    );
+    instance.stop();
+}
