@@ -12,6 +12,7 @@ use pyrus_phone::cli::{self, Cli, Context};
 use pyrus_phone::domain::{CallEvent, HookHealth, Secret, TokenOrigin};
 use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::SystemBrowser;
+use pyrus_phone::platform::instance_lock::InstanceLock;
 use pyrus_phone::platform::paths::Paths;
 use pyrus_phone::sandbox::DEMO_SECURITY_KEY;
 use pyrus_phone::service::{Engine, EngineFactory, Service, Setup, Sources};
@@ -78,6 +79,12 @@ fn main() -> ExitCode {
     };
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     code
+}
+
+/// What the hook needs to listen again on another port.
+struct HookOptionsFallback {
+    network: bool,
+    allow: Vec<pyrus_phone::domain::sources::AllowRule>,
 }
 
 /// What a running instance is made of, whether it shows a window or not.
@@ -207,12 +214,41 @@ fn prepare(
             },
         };
         let port = options.port;
-        let started = runtime.block_on(http_hook::start(
+        let fallback = HookOptionsFallback {
+            network: options.network,
+            allow: options.allow.clone(),
+        };
+        let mut started = runtime.block_on(http_hook::start(
             options,
             cell.clone(),
             tx.clone(),
             Arc::clone(&monitor),
         ));
+        // The port is taken (another program, another agent's session): listen on a free
+        // loopback port so command hooks still reach us, and say so.
+        if let Err(e) = &started
+            && port != 0
+        {
+            let why = e.to_string();
+            let retry = runtime.block_on(http_hook::start(
+                http_hook::HookOptions {
+                    port: 0,
+                    network: fallback.network,
+                    allow: fallback.allow,
+                },
+                cell.clone(),
+                tx.clone(),
+                Arc::clone(&monitor),
+            ));
+            if let Ok(server) = &retry {
+                tracing::warn!(port, instead = server.addr.port(), error = %why, "the hook's port is taken");
+                health.problem = Some(format!(
+                    "port {port} is taken ({why}); listening on {} instead: command hooks and Simulate work, desk phones need port {port} — free it and restart pyrus-phone",
+                    server.addr.port()
+                ));
+                started = retry;
+            }
+        }
         let server = match started {
             Ok(server) => {
                 health.listening = Some(server.addr.to_string());
@@ -318,6 +354,17 @@ fn run_instance(
     args: &Cli,
     started: std::time::Instant,
 ) -> Result<(), String> {
+    // One instance per user and home: a second start hands over and stops.
+    let _lock = match InstanceLock::acquire(&ctx.paths.data_dir) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => return already_running(ctx, args),
+        Err(e) => {
+            return Err(format!(
+                "cannot take the instance lock in {} ({e}); check that the folder is yours and writable",
+                ctx.paths.data_dir.display()
+            ));
+        }
+    };
     // A broken settings file is reported before any window opens.
     let settings = load_settings(ctx)?;
     let result = if args.headless {
@@ -327,6 +374,32 @@ fn run_instance(
     };
     runtime_file::withdraw(&ctx.paths.runtime_dir);
     result
+}
+
+/// Another instance runs for this home: hand it the initial event, if any, and say which
+/// process it is.
+fn already_running(ctx: &Context, args: &Cli) -> Result<(), String> {
+    let mut running = runtime_file::read(&ctx.paths.runtime_dir);
+    if let Some(json) = &args.initial_event {
+        // The other instance may be starting: give it a moment to publish its hook.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while running.is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            running = runtime_file::read(&ctx.paths.runtime_dir);
+        }
+        let instance = running.as_ref().ok_or_else(|| {
+            "another pyrus-phone holds this home but never published its hook; the event was not handed over".to_owned()
+        })?;
+        let event = initial_event(json)?;
+        pyrus_phone::sources::forward::send(instance, &event).map_err(|e| e.to_string())?;
+    }
+    let who = running.map_or_else(
+        || "it is still starting".to_owned(),
+        |i| format!("process {}", i.pid),
+    );
+    eprintln!("pyrus-phone already runs for this user and home ({who}); this start stops here");
+    tracing::info!("already running ({who}); stopping");
+    Ok(())
 }
 
 /// The service and the sources with no window, until Ctrl-C or SIGTERM.

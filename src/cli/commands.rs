@@ -476,14 +476,40 @@ pub(super) fn event(args: &super::EventArgs, ctx: &Context) -> Result<(), Failur
     hand_over(&event, ctx)
 }
 
-/// Hands an event to the running instance, or starts one with it and leaves it running.
+/// How long a hand-over waits for a running instance that is still starting.
+const HAND_OVER_WAIT: Duration = Duration::from_secs(10);
+
+/// Hands `event` to the running instance, or starts one with it when none runs.
 pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Result<(), Failure> {
-    if let Some(instance) = crate::sources::runtime_file::read(&ctx.paths.runtime_dir) {
-        match crate::sources::forward::send(&instance, event) {
-            Ok(()) => return Ok(()),
-            Err(crate::sources::forward::ForwardError::NotRunning(_)) => {}
-            Err(e) => return Err(Failure::usage(e.to_string())),
+    use crate::platform::instance_lock::InstanceLock;
+    use crate::sources::forward::{self, ForwardError};
+    let try_send = || match crate::sources::runtime_file::read(&ctx.paths.runtime_dir) {
+        Some(instance) => match forward::send(&instance, event) {
+            Ok(()) => Ok(true),
+            Err(ForwardError::NotRunning(_)) => Ok(false),
+            Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(e.to_string())),
+            Err(e) => Err(Failure::usage(e.to_string())),
+        },
+        None => Ok(false),
+    };
+    if try_send()? {
+        return Ok(());
+    }
+    // An instance holds the lock but is not listening yet (starting): wait for it rather
+    // than start a second one.
+    if InstanceLock::is_held_elsewhere(&ctx.paths.data_dir) {
+        let deadline = Instant::now() + HAND_OVER_WAIT;
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            if try_send()? {
+                return Ok(());
+            }
         }
+        return Err(Failure::unreachable(format!(
+            "a pyrus-phone is running here but did not take the event within {} s; see its log in {}",
+            HAND_OVER_WAIT.as_secs(),
+            ctx.paths.log_dir.display()
+        )));
     }
     // Nobody is listening: start pyrus-phone with this event and leave it running.
     let exe = std::env::current_exe()
@@ -496,7 +522,7 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     }
     command
         .arg("--initial-event")
-        .arg(crate::sources::forward::event_json(event).to_string())
+        .arg(forward::event_json(event).to_string())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());

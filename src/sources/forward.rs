@@ -16,6 +16,12 @@ pub enum ForwardError {
     /// Nothing listens where the instance said (it is gone).
     #[error("no running pyrus-phone answered ({0})")]
     NotRunning(std::io::Error),
+    /// The instance took the connection but did not answer in time (it is busy): it runs,
+    /// so nobody may start another.
+    #[error(
+        "the running pyrus-phone took the event but did not answer in time ({0}); if the call does not show, check its window or log"
+    )]
+    NoAnswer(std::io::Error),
     /// The instance refused the event.
     #[error("pyrus-phone refused the event (HTTP {status}): {body}")]
     Refused {
@@ -54,11 +60,11 @@ pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> 
     );
     stream
         .write_all(request.as_bytes())
-        .map_err(ForwardError::NotRunning)?;
+        .map_err(ForwardError::NoAnswer)?;
     let mut reply = String::new();
     stream
         .read_to_string(&mut reply)
-        .map_err(ForwardError::NotRunning)?;
+        .map_err(ForwardError::NoAnswer)?;
     let status = reply
         .split_whitespace()
         .nth(1)

@@ -55,7 +55,10 @@ impl Headless {
         }
         let published = env.home().join("run/instance.json");
         std::fs::remove_file(&published).ok();
-        let mut args = vec!["--headless", "--hook-port", "0"];
+        let mut args = vec!["--headless"];
+        if !extra.contains(&"--hook-port") {
+            args.extend_from_slice(&["--hook-port", "0"]);
+        }
         args.extend_from_slice(extra);
         let child = env.command(&args).spawn().unwrap();
         assert!(
@@ -438,5 +441,73 @@ async fn a_ringing_call_opens_its_task_while_a_long_recording_uploads() {
         wait_for(Duration::from_secs(60), || env.count(Route::Attach) == 1).await,
         "the recording was not attached"
     );
+    instance.stop();
+}
+
+/// pyrus-phone processes running for `home`.
+fn instances_for(home: &Path) -> usize {
+    let wanted = format!("PYRUS_PHONE_HOME={}", home.display());
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_pyrus-phone")).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe))
+        .filter_map(|e| std::fs::read(e.path().join("environ")).ok())
+        .filter(|environ| {
+            environ
+                .split(|b| *b == 0)
+                .any(|var| var == wanted.as_bytes())
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_instance_per_home_even_when_the_hook_port_is_taken() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    // Another program holds the configured port.
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = squatter.local_addr().unwrap().port().to_string();
+    let instance = Headless::start(&mut env, &["--hook-port", &port]).await;
+    assert_ne!(instance.port.to_string(), port, "it listens elsewhere");
+    for i in 0..3 {
+        let out = env
+            .run(&["event", "ring", &format!("+7916333000{i}")])
+            .await;
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 3).await,
+        "the events were not all registered"
+    );
+    assert_eq!(
+        instances_for(env.home()),
+        1,
+        "no second instance was started"
+    );
+
+    // A second headless start on the same home says who runs and stops.
+    let started = Instant::now();
+    let second = env.run(&["--headless", "--hook-port", "0"]).await;
+    assert!(started.elapsed() < Duration::from_secs(10), "{second:?}");
+    assert_eq!(second.code, 0, "{second:?}");
+    assert!(
+        second.stderr.contains(&format!(
+            "already runs for this user and home (process {}",
+            instance.child.id()
+        )),
+        "{second:?}"
+    );
+    // The first keeps serving.
+    assert_eq!(
+        instance.post(r#"{"event":"ring","number":"+79163330009"}"#),
+        202
+    );
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 4).await,
+        "the first instance stopped serving"
+    );
+    assert_eq!(instances_for(env.home()), 1);
+    drop(squatter);
     instance.stop();
 }
