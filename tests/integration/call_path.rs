@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pyrus_phone::sandbox::{Fault, FaultKind, Route};
 
-use crate::support::{Env, wait_for};
+use crate::support::{Env, wait_for, wav_header};
 
 /// A headless instance on its own port and home, with a browser shim that logs each link
 /// it is asked to open with the time (Unix seconds) it was asked.
@@ -352,20 +352,7 @@ async fn calls_that_ended_during_an_outage_open_no_tabs_and_links_leave_no_zombi
 fn long_recording(dir: &Path, number: &str, bytes: u32) -> PathBuf {
     let path = dir.join(format!("20261129-120000-{number}-out.wav"));
     let mut f = std::fs::File::create(&path).unwrap();
-    let mut header = Vec::with_capacity(44);
-    header.extend_from_slice(b"RIFF");
-    header.extend_from_slice(&(36 + bytes).to_le_bytes());
-    header.extend_from_slice(b"WAVEfmt ");
-    header.extend_from_slice(&16u32.to_le_bytes());
-    header.extend_from_slice(&1u16.to_le_bytes());
-    header.extend_from_slice(&1u16.to_le_bytes());
-    header.extend_from_slice(&8000u32.to_le_bytes());
-    header.extend_from_slice(&16000u32.to_le_bytes());
-    header.extend_from_slice(&2u16.to_le_bytes());
-    header.extend_from_slice(&16u16.to_le_bytes());
-    header.extend_from_slice(b"data");
-    header.extend_from_slice(&bytes.to_le_bytes());
-    f.write_all(&header).unwrap();
+    f.write_all(&wav_header(bytes)).unwrap();
     f.set_len(44 + u64::from(bytes)).unwrap();
     path
 }

@@ -125,10 +125,9 @@ pub async fn start_sandbox(files: PathBuf) -> Sandbox {
     .unwrap()
 }
 
-/// Writes a small but real 8 kHz mono 16-bit WAV of `samples` samples.
-pub fn write_wav(path: &Path, samples: u32) {
-    let data_len = samples * 2;
-    let mut bytes = Vec::with_capacity(44 + data_len as usize);
+/// The 44-byte header of an 8 kHz mono 16-bit PCM WAV holding `data_len` bytes of samples.
+pub fn wav_header(data_len: u32) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(44);
     bytes.extend_from_slice(b"RIFF");
     bytes.extend_from_slice(&(36 + data_len).to_le_bytes());
     bytes.extend_from_slice(b"WAVEfmt ");
@@ -141,6 +140,14 @@ pub fn write_wav(path: &Path, samples: u32) {
     bytes.extend_from_slice(&16u16.to_le_bytes());
     bytes.extend_from_slice(b"data");
     bytes.extend_from_slice(&data_len.to_le_bytes());
+    bytes
+}
+
+/// Writes a small but real 8 kHz mono 16-bit WAV of `samples` samples.
+pub fn write_wav(path: &Path, samples: u32) {
+    let data_len = samples * 2;
+    let mut bytes = wav_header(data_len);
+    bytes.reserve(data_len as usize);
     for i in 0..samples {
         let v =
             ((f64::from(i) * 440.0 * 2.0 * std::f64::consts::PI / 8000.0).sin() * 8000.0) as i16;
