@@ -71,7 +71,7 @@ async fn drive(
     let deadline = Instant::now() + wait;
     let internal = |e: &dyn std::fmt::Display| Failure::internal(e.to_string());
     loop {
-        match engine.pump(&Lane::ALL, listener).await {
+        match engine.pump(&Lane::NETWORK, listener).await {
             Ok(_) => {}
             Err(PumpError::Credentials(e)) => {
                 engine
@@ -448,7 +448,7 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
         .make_due(true)
         .await
         .map_err(|e| Failure::internal(e.to_string()))?;
-    match engine.pump(&Lane::ALL, &quiet_listener()).await {
+    match engine.pump(&Lane::NETWORK, &quiet_listener()).await {
         Ok(reports) if !reports.is_empty() => {
             let sent = reports.iter().filter(|r| r.state == JobState::Done).count();
             println!(

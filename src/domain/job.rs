@@ -23,6 +23,9 @@ pub enum JobKind {
     Register,
     /// `files/upload` then `integrations/attachcallrecord`.
     Attach,
+    /// Find an ended call's recording in the softphone's folder, wait until it is complete,
+    /// and queue it as an `Attach`.
+    Pickup,
 }
 
 impl JobKind {
@@ -31,7 +34,15 @@ impl JobKind {
         match self {
             Self::Register => "register",
             Self::Attach => "attach",
+            Self::Pickup => "pickup",
         }
+    }
+
+    /// Parses a stored name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Register, Self::Attach, Self::Pickup]
+            .into_iter()
+            .find(|k| k.as_str() == name)
     }
 }
 
@@ -138,9 +149,11 @@ pub struct JobBrief {
 /// A recording queued for a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RecordingBrief {
-    /// Its attach job.
+    /// Its job: an attach, or a pickup still looking for the file.
     pub job: JobBrief,
-    /// The file's name.
+    /// `Attach`, or `Pickup` while the recording is being found.
+    pub kind: JobKind,
+    /// The file's name (empty for a pickup).
     pub file_name: String,
 }
 

@@ -19,7 +19,7 @@ use crate::domain::{
     Registration,
 };
 use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
-pub use store::{AttachPayload, CallRow, Lane, StoreError, StoredTarget};
+pub use store::{AttachPayload, CallRow, Lane, PickupPayload, StoreError, StoredTarget};
 use store::{Claimed, Store, Work};
 
 /// How long a claimed job stays leased to one process without news.
@@ -242,6 +242,99 @@ impl Outbox {
         .await
     }
 
+    /// Stores a pickup job for an ended call: its recording is looked for in `dir` and,
+    /// once found, attached to the call stored under `external_id` (waiting for its
+    /// registration), or by external id when this outbox has no such call.
+    pub async fn add_pickup(
+        &self,
+        dir: PathBuf,
+        number: String,
+        started_ms: i64,
+        external_id: ExternalId,
+    ) -> Result<JobId, StoreError> {
+        self.db(move |s| {
+            let target = match s.call_by_external_id(&external_id)? {
+                Some(call) => StoredTarget::Call(call.id),
+                None => StoredTarget::Direct(AttachTarget::ExternalId(external_id.clone())),
+            };
+            let payload = PickupPayload {
+                dir,
+                number,
+                started_ms,
+                name: external_id.as_str().to_owned(),
+                target,
+            };
+            s.insert_pickup(&payload, now_ms())
+        })
+        .await
+    }
+
+    /// Claims the next due pickup (leased like any job: a crash hands it to the next start).
+    pub async fn claim_pickup(&self) -> Result<Option<(JobId, PickupPayload)>, StoreError> {
+        let now = now_ms();
+        let claimed = self
+            .db(move |s| s.claim_due(Lane::Pickup, now, now + millis(LEASE)))
+            .await?;
+        match claimed {
+            None => Ok(None),
+            Some(Claimed {
+                job,
+                work: Work::Pickup(payload),
+                ..
+            }) => Ok(Some((job, payload))),
+            Some(other) => {
+                let job = other.job;
+                self.db(move |s| s.release(job, now_ms())).await?;
+                Err(StoreError::Corrupt(format!(
+                    "job {job} was claimed as a pickup but is not one"
+                )))
+            }
+        }
+    }
+
+    /// Ends a pickup: with the recording found, queues its attach job in the same
+    /// transaction; returns the attach job.
+    pub async fn finish_pickup(
+        &self,
+        job: JobId,
+        payload: &PickupPayload,
+        found: PathBuf,
+    ) -> Result<JobId, StoreError> {
+        let attach = AttachPayload {
+            path: found,
+            target: payload.target.clone(),
+            mappings: Vec::new(),
+            file_guid: None,
+        };
+        self.db(move |s| s.complete_pickup(job, Some(&attach), now_ms()))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("pickup {job} queued nothing")))
+    }
+
+    /// Keeps a pickup that found nothing as failed, with what to do (retry looks again).
+    pub async fn fail_pickup(
+        &self,
+        job: JobId,
+        code: &str,
+        message: String,
+    ) -> Result<(), StoreError> {
+        let code = code.to_owned();
+        self.db(move |s| s.park(job, JobState::Failed, (&code, &message), now_ms()))
+            .await
+    }
+
+    /// Returns a claimed job to the queue without counting an attempt (it was still running when
+    /// the process stops).
+    pub async fn release(&self, job: JobId) -> Result<(), StoreError> {
+        self.db(move |s| s.release(job, now_ms())).await
+    }
+
+    /// Renews the lease of a job this process is working on.
+    pub async fn renew(&self, job: JobId) -> Result<(), StoreError> {
+        self.db(move |s| s.renew_lease(job, now_ms() + millis(LEASE)))
+            .await
+    }
+
     /// Calls stored since `since_ms` (and older ones with open work), newest first.
     pub async fn call_records(&self, since_ms: i64) -> Result<Vec<CallRecord>, StoreError> {
         self.db(move |s| s.call_records(since_ms)).await
@@ -391,6 +484,12 @@ impl Outbox {
                             .await
                     }
                 }
+            }
+            Work::Pickup(_) => {
+                self.db(move |s| s.release(job, now_ms())).await?;
+                Err(StoreError::Corrupt(format!(
+                    "pickup {job} reached a network lane"
+                )))
             }
             Work::Attach {
                 mut payload,

@@ -79,6 +79,21 @@ pub struct AttachPayload {
     pub file_guid: Option<String>,
 }
 
+/// What a pickup job carries: where and what to look for once a heard call has ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickupPayload {
+    /// The softphone's recordings folder.
+    pub dir: PathBuf,
+    /// The far party's number, as file names carry it.
+    pub number: String,
+    /// When the call started (Unix ms): older files are not its recording.
+    pub started_ms: i64,
+    /// The call's external id, which names a merged file.
+    pub name: String,
+    /// Where the recording goes once found.
+    pub target: StoredTarget,
+}
+
 /// A stored call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRow {
@@ -113,6 +128,8 @@ pub enum Work {
         /// The target, with the task resolved when it is a stored call.
         resolved: AttachTarget,
     },
+    /// Find a recording and queue it.
+    Pickup(PickupPayload),
 }
 
 /// A due job as read for claiming: id, kind, call id, payload, attempts.
@@ -192,16 +209,20 @@ pub enum Lane {
     Register,
     /// Upload and attach recordings: long transfers, one at a time.
     Upload,
+    /// Find ended calls' recordings on this computer (no network; the instance that heard
+    /// the call runs them).
+    Pickup,
 }
 
 impl Lane {
-    /// Every lane.
-    pub const ALL: [Self; 2] = [Self::Register, Self::Upload];
+    /// The lanes that talk to Pyrus (what the CLI sends).
+    pub const NETWORK: [Self; 2] = [Self::Register, Self::Upload];
 
     fn kind(self) -> &'static str {
         match self {
             Self::Register => "register",
             Self::Upload => "attach",
+            Self::Pickup => "pickup",
         }
     }
 }
@@ -350,15 +371,72 @@ impl Store {
         };
         let json = serde_json::to_string(payload).map_err(corrupt)?;
         let tx = self.tx()?;
-        tx.execute(
-            "INSERT INTO jobs (kind, call_id, payload, state, next_ms, created_ms, updated_ms)
-             VALUES ('attach', ?1, ?2, 'pending', ?3, ?3, ?3)",
-            params![call_id, json, now_ms],
-        )
-        .map_err(|e| db_err(&e))?;
-        let job = JobId(tx.last_insert_rowid());
+        let job = insert_job(&tx, "attach", call_id, &json, now_ms)?;
         tx.commit().map_err(|e| db_err(&e))?;
         Ok(job)
+    }
+
+    /// Stores a pickup job: look for an ended call's recording.
+    pub fn insert_pickup(
+        &mut self,
+        payload: &PickupPayload,
+        now_ms: i64,
+    ) -> Result<JobId, StoreError> {
+        let call_id = match &payload.target {
+            StoredTarget::Call(id) => Some(*id),
+            StoredTarget::Direct(_) => None,
+        };
+        let json = serde_json::to_string(payload).map_err(corrupt)?;
+        let tx = self.tx()?;
+        let job = insert_job(&tx, "pickup", call_id, &json, now_ms)?;
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok(job)
+    }
+
+    /// Finishes a pickup and, in the same transaction, queues what it found: a recording is
+    /// attached exactly once, however often the pickup was interrupted before.
+    pub fn complete_pickup(
+        &mut self,
+        job: JobId,
+        found: Option<&AttachPayload>,
+        now_ms: i64,
+    ) -> Result<Option<JobId>, StoreError> {
+        let tx = self.tx()?;
+        let done = tx
+            .execute(
+                "UPDATE jobs SET state = 'done', lease_ms = NULL, error_code = NULL,
+                        error_message = NULL, updated_ms = ?2
+                 WHERE id = ?1 AND kind = 'pickup' AND state = 'running'",
+                params![job.0, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        if done == 0 {
+            // Discarded or taken over meanwhile: queue nothing.
+            return Err(job_state_error(&tx, job));
+        }
+        let attach = match found {
+            Some(payload) => {
+                let call_id = match &payload.target {
+                    StoredTarget::Call(id) => Some(*id),
+                    StoredTarget::Direct(_) => None,
+                };
+                let json = serde_json::to_string(payload).map_err(corrupt)?;
+                let attach = insert_job(&tx, "attach", call_id, &json, now_ms)?;
+                // The call's registration may have failed for good meanwhile.
+                tx.execute(
+                    "UPDATE jobs SET state = 'failed', error_code = 'registration_failed',
+                     error_message = 'the call could not be registered: retry or discard its registration first'
+                     WHERE id = ?1 AND EXISTS (SELECT 1 FROM jobs r WHERE r.call_id = ?2
+                                               AND r.kind = 'register' AND r.state = 'failed')",
+                    params![attach.0, call_id],
+                )
+                .map_err(|e| db_err(&e))?;
+                Some(attach)
+            }
+            None => None,
+        };
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok(attach)
     }
 
     /// Claims the next due job (a pending one whose time has come, or a running one whose
@@ -377,7 +455,7 @@ impl Store {
                  WHERE j.kind = ?2
                    AND ((j.state = 'pending' AND j.next_ms <= ?1)
                         OR (j.state = 'running' AND j.lease_ms < ?1))
-                   AND (j.kind = 'register' OR j.call_id IS NULL OR c.task_id IS NOT NULL)
+                   AND (j.kind IN ('register', 'pickup') OR j.call_id IS NULL OR c.task_id IS NOT NULL)
                  ORDER BY j.next_ms, j.id LIMIT 1",
                 params![now_ms, lane.kind()],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
@@ -420,6 +498,9 @@ impl Store {
                 };
                 Work::Attach { payload, resolved }
             }
+            "pickup" => Work::Pickup(
+                serde_json::from_str(payload.as_deref().unwrap_or_default()).map_err(corrupt)?,
+            ),
             other => return Err(corrupt(format!("unknown job kind {other}"))),
         };
         Ok(Some(Claimed {
@@ -644,7 +725,7 @@ impl Store {
         }
         tx.execute(
             "UPDATE jobs SET state = 'discarded', updated_ms = ?2
-             WHERE kind = 'attach' AND state IN ('pending', 'failed')
+             WHERE kind IN ('attach', 'pickup') AND state IN ('pending', 'failed')
                AND call_id = (SELECT call_id FROM jobs WHERE id = ?1 AND kind = 'register')",
             params![job.0, now_ms],
         )
@@ -709,8 +790,9 @@ impl Store {
             .query_row(
                 "SELECT MIN(CASE WHEN j.state = 'running' THEN j.lease_ms ELSE j.next_ms END) FROM jobs j
                  LEFT JOIN calls c ON c.id = j.call_id
-                 WHERE j.state IN ('pending', 'running') AND (?1 IS NULL OR j.kind = ?1)
-                   AND (j.kind = 'register' OR j.call_id IS NULL OR c.task_id IS NOT NULL)",
+                 WHERE j.state IN ('pending', 'running')
+                   AND ((?1 IS NULL AND j.kind IN ('register', 'attach')) OR j.kind = ?1)
+                   AND (j.kind IN ('register', 'pickup') OR j.call_id IS NULL OR c.task_id IS NOT NULL)",
                 [lane.map(Lane::kind)],
                 |r| r.get(0),
             )
@@ -797,22 +879,39 @@ impl Store {
         for row in job_rows {
             let (call_id, job) = row.map_err(|e| self.sql(e))?;
             let brief = job.brief()?;
-            if job.kind == "register" {
-                registers.insert(call_id, brief);
-            } else {
-                let payload: AttachPayload =
-                    serde_json::from_str(job.payload.as_deref().unwrap_or_default())
-                        .map_err(corrupt)?;
-                let file_name = payload
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if brief.state != JobState::Discarded {
-                    recordings.entry(call_id).or_default().push(RecordingBrief {
-                        job: brief,
-                        file_name,
-                    });
+            let kind = JobKind::from_name(&job.kind)
+                .ok_or_else(|| corrupt(format!("unknown job kind {}", job.kind)))?;
+            match kind {
+                JobKind::Register => {
+                    registers.insert(call_id, brief);
+                }
+                // A pickup shows while it looks, or when it found nothing; once it found
+                // the file, its attach job stands for it.
+                JobKind::Pickup => {
+                    if !matches!(brief.state, JobState::Done | JobState::Discarded) {
+                        recordings.entry(call_id).or_default().push(RecordingBrief {
+                            job: brief,
+                            kind,
+                            file_name: String::new(),
+                        });
+                    }
+                }
+                JobKind::Attach => {
+                    let payload: AttachPayload =
+                        serde_json::from_str(job.payload.as_deref().unwrap_or_default())
+                            .map_err(corrupt)?;
+                    let file_name = payload
+                        .path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    if brief.state != JobState::Discarded {
+                        recordings.entry(call_id).or_default().push(RecordingBrief {
+                            job: brief,
+                            kind,
+                            file_name,
+                        });
+                    }
                 }
             }
         }
@@ -919,11 +1018,8 @@ struct RawView {
 
 impl RawView {
     fn into_view(self) -> Result<JobView, StoreError> {
-        let kind = match self.kind.as_str() {
-            "register" => JobKind::Register,
-            "attach" => JobKind::Attach,
-            other => return Err(corrupt(format!("unknown job kind {other}"))),
-        };
+        let kind = JobKind::from_name(&self.kind)
+            .ok_or_else(|| corrupt(format!("unknown job kind {}", self.kind)))?;
         let state = JobState::from_name(&self.state)
             .ok_or_else(|| corrupt(format!("unknown job state {}", self.state)))?;
         let call: Option<CallRequest> = self
@@ -932,12 +1028,24 @@ impl RawView {
             .map(serde_json::from_str)
             .transpose()
             .map_err(corrupt)?;
-        let payload: Option<AttachPayload> = self
-            .payload
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(corrupt)?;
+        let pickup: Option<PickupPayload> = match kind {
+            JobKind::Pickup => self
+                .payload
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(corrupt)?,
+            _ => None,
+        };
+        let payload: Option<AttachPayload> = match kind {
+            JobKind::Attach => self
+                .payload
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(corrupt)?,
+            _ => None,
+        };
         let mut task_id = self.task_id.map(|t| t as u64);
         let mut external_id = self.external_id;
         let file_name = payload.as_ref().map(|p| {
@@ -947,6 +1055,18 @@ impl RawView {
                 .unwrap_or_default()
         });
         let summary = match (&call, &payload) {
+            _ if pickup.is_some() => {
+                let dir = pickup.as_ref().map(|p| p.dir.display().to_string());
+                match &call {
+                    Some(c) => format!(
+                        "find the recording of call {} → {} in {}",
+                        c.from,
+                        c.to,
+                        dir.unwrap_or_default()
+                    ),
+                    None => format!("find a recording in {}", dir.unwrap_or_default()),
+                }
+            }
             (Some(c), None) => format!("call {} → {}", c.from, c.to),
             (_, Some(p)) => {
                 let target = match &p.target {
@@ -992,6 +1112,23 @@ impl RawView {
             created_ms: self.created_ms,
         })
     }
+}
+
+/// Inserts a pending job of `kind` carrying `payload` (in the caller's transaction).
+fn insert_job(
+    tx: &Transaction<'_>,
+    kind: &str,
+    call_id: Option<i64>,
+    payload: &str,
+    now_ms: i64,
+) -> Result<JobId, StoreError> {
+    tx.execute(
+        "INSERT INTO jobs (kind, call_id, payload, state, next_ms, created_ms, updated_ms)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
+        params![kind, call_id, payload, now_ms],
+    )
+    .map_err(|e| db_err(&e))?;
+    Ok(JobId(tx.last_insert_rowid()))
 }
 
 fn db_err(e: &rusqlite::Error) -> StoreError {
@@ -1062,7 +1199,9 @@ fn job_state_error(tx: &Transaction<'_>, job: JobId) -> StoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::{AttachPayload, Lane, SCHEMA_VERSION, Store, StoreError, StoredTarget, Work};
+    use super::{
+        AttachPayload, Lane, PickupPayload, SCHEMA_VERSION, Store, StoreError, StoredTarget, Work,
+    };
     use crate::domain::{CallRequest, Direction, JobState, PhoneNumber, Registration};
 
     fn store() -> (tempfile::TempDir, Store) {
@@ -1199,5 +1338,48 @@ mod tests {
             (row.request.from.as_str(), row.request.to.as_str()),
             ("+79161112200", "+74953009080")
         );
+    }
+
+    #[test]
+    fn a_pickup_runs_without_the_network_and_queues_its_recording_once() {
+        let (_dir, mut s) = store();
+        let (call_id, _register) = s.insert_call(&call("c-4"), None, 0).unwrap();
+        let pickup = s
+            .insert_pickup(
+                &PickupPayload {
+                    dir: "/rec".into(),
+                    number: "+79161112200".into(),
+                    started_ms: 0,
+                    name: "c-4".into(),
+                    target: StoredTarget::Call(call_id),
+                },
+                0,
+            )
+            .unwrap();
+        assert!(
+            s.claim_due(Lane::Upload, 10, 1_000).unwrap().is_none(),
+            "the network lanes never take a pickup"
+        );
+        assert_eq!(s.next_due_ms(None).unwrap(), Some(0), "the registration");
+        let claimed = s.claim_due(Lane::Pickup, 10, 1_000).unwrap().unwrap();
+        assert_eq!(claimed.job, pickup, "no need to wait for the registration");
+        assert!(matches!(&claimed.work, Work::Pickup(p) if p.dir.to_str() == Some("/rec")));
+        // A crash: the next start takes the orphan back and claims it again.
+        assert_eq!(s.make_due(20, false, |_| false).unwrap(), 1, "the orphan");
+        let again = s.claim_due(Lane::Pickup, 30, 1_000).unwrap().unwrap();
+        assert_eq!(again.job, pickup);
+        let attach = s
+            .complete_pickup(pickup, Some(&attach_to(call_id)), 40)
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.job(pickup).unwrap().state, JobState::Done);
+        assert_eq!(s.job(attach).unwrap().state, JobState::Pending);
+        assert!(
+            s.complete_pickup(pickup, Some(&attach_to(call_id)), 50)
+                .is_err(),
+            "a finished pickup queues nothing more"
+        );
+        let records = s.call_records(0).unwrap();
+        assert_eq!(records[0].recordings.len(), 1, "its attach stands for it");
     }
 }

@@ -73,20 +73,27 @@ fn same_number(part: &str, digits: &str) -> bool {
             && part[part.len() - 10..] == digits[digits.len() - 10..])
 }
 
-/// Waits until the files exist and their sizes stop changing.
-pub async fn settle(files: &[PathBuf]) {
-    let deadline = tokio::time::Instant::now() + SETTLE_LIMIT;
-    let sizes = || {
+/// The files' sizes (`None` where a file cannot be read yet), read on a blocking thread.
+async fn sizes(files: &[PathBuf]) -> Vec<Option<u64>> {
+    let files = files.to_vec();
+    tokio::task::spawn_blocking(move || {
         files
             .iter()
             .map(|f| std::fs::metadata(f).map(|m| m.len()).ok())
-            .collect::<Vec<_>>()
-    };
-    let mut last = sizes();
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
+}
+
+/// Waits until the files exist and their sizes stop changing.
+pub async fn settle(files: &[PathBuf]) {
+    let deadline = tokio::time::Instant::now() + SETTLE_LIMIT;
+    let mut last = sizes(files).await;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let now = sizes();
-        if now == last && now.iter().all(Option::is_some) {
+        let now = sizes(files).await;
+        if !now.is_empty() && now == last && now.iter().all(Option::is_some) {
             return;
         }
         last = now;

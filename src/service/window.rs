@@ -19,8 +19,7 @@ use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
 use crate::bus::{Command, Connection, Event, Refusal, Status, UiSender};
 use crate::domain::{
-    AttachTarget, CallEvent, EventKind, ExternalId, JobId, JobKind, JobState, Secret, SourceId,
-    Verdict,
+    CallEvent, EventKind, ExternalId, JobId, JobKind, JobState, Secret, SourceId, Verdict,
 };
 use crate::outbox::{JobEvent, JobReport, Lane, Listener, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
@@ -141,8 +140,9 @@ const TYPED_POP_MS: i64 = 2 * 60 * 1000;
 struct Shared {
     current: Current,
     ui: UiSender,
-    /// Wakes the send lanes (one `Notify` each, so neither steals the other's wake-up).
-    kicks: [Notify; 2],
+    /// Wakes the lanes (one `Notify` each, so none steals another's wake-up): register,
+    /// upload, pickup.
+    kicks: [Notify; 3],
     setup: Setup,
     connection: RwLock<Connection>,
     sources: Option<Arc<Sources>>,
@@ -176,7 +176,7 @@ impl Service {
         let shared = Arc::new(Shared {
             current: Current(RwLock::new(engine)),
             ui,
-            kicks: [Notify::new(), Notify::new()],
+            kicks: [Notify::new(), Notify::new(), Notify::new()],
             setup,
             connection: RwLock::new(Connection::Unknown),
             sources,
@@ -194,9 +194,10 @@ impl Service {
             shared.spawn(sources_loop(Arc::clone(&shared)));
         }
         shared.spawn(command_loop(Arc::clone(&shared), rx));
-        for lane in Lane::ALL {
+        for lane in Lane::NETWORK {
             shared.spawn(send_loop(Arc::clone(&shared), lane));
         }
+        shared.spawn(pickup_loop(Arc::clone(&shared)));
         let start = Arc::clone(&shared);
         shared.spawn(async move {
             let engine = start.current.get();
@@ -222,10 +223,19 @@ fn start_of_day_ms() -> i64 {
 }
 
 impl Shared {
-    /// Wakes every send lane: there may be work for it.
+    /// Wakes every lane: there may be work for it.
     fn kick(&self) {
         for kick in &self.kicks {
             kick.notify_one();
+        }
+    }
+
+    /// The wake-up of one lane.
+    fn kick_of(&self, lane: Lane) -> &Notify {
+        match lane {
+            Lane::Register => &self.kicks[0],
+            Lane::Upload => &self.kicks[1],
+            Lane::Pickup => &self.kicks[2],
         }
     }
 
@@ -495,83 +505,165 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
             && event.kind == EventKind::End
             && call.ended
         {
-            tokio::spawn(pick_up_recording(Arc::clone(&shared), dir, call));
+            shared.store_pickup(&engine, dir, call).await;
         }
     }
 }
 
-/// Finds the ended call's recording, waits for it to settle, makes one file of it and
-/// queues it for attaching to the call.
-async fn pick_up_recording(shared: Arc<Shared>, dir: PathBuf, call: Touched) {
-    let Some(external_id) = call
-        .external_id
-        .as_deref()
-        .and_then(|id| ExternalId::parse(id).ok())
-    else {
-        shared
-            .notice(format!(
+impl Shared {
+    /// Stores a pickup job for an ended call at once, so finding and attaching its
+    /// recording survives a quit or a crash; the pickup lane runs it.
+    async fn store_pickup(&self, engine: &Engine, dir: PathBuf, call: Touched) {
+        let Some(external_id) = call
+            .external_id
+            .as_deref()
+            .and_then(|id| ExternalId::parse(id).ok())
+        else {
+            self.notice(format!(
                 "The recording of the call with {} was not attached: the call is not registered",
                 call.number
             ))
             .await;
-        return;
+            return;
+        };
+        let number = call.number.as_str().to_owned();
+        match engine
+            .outbox()
+            .add_pickup(dir, number, call.started_ms, external_id)
+            .await
+        {
+            Ok(job) => {
+                tracing::info!(%job, "recording pickup stored");
+                self.kick_of(Lane::Pickup).notify_one();
+                self.publish().await;
+            }
+            Err(e) => {
+                self.notice(format!("The recording pickup could not be stored: {e}"))
+                    .await;
+            }
+        }
+    }
+}
+
+/// How often, and how long, a pickup looks for a recording to appear after its call ends.
+const FIND_TRIES: u32 = 20;
+const FIND_EVERY: Duration = Duration::from_millis(500);
+
+/// The pickup lane: claims each due pickup and runs it as its own task (several calls may
+/// be settling at once). A pickup interrupted by a quit or a crash is claimed again by the
+/// next start.
+async fn pickup_loop(shared: Arc<Shared>) {
+    let kick = shared.kick_of(Lane::Pickup);
+    loop {
+        let engine = shared.current.get();
+        let wait = match engine.outbox().claim_pickup().await {
+            Ok(Some((job, payload))) => {
+                shared.spawn(run_pickup(Arc::clone(&shared), engine, job, payload));
+                continue;
+            }
+            Ok(None) => match engine.outbox().next_due_ms(Some(Lane::Pickup)).await {
+                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+                Ok(None) => Duration::from_secs(3600),
+                Err(e) => {
+                    shared.notice(e.to_string()).await;
+                    Duration::from_secs(30)
+                }
+            },
+            Err(e) => {
+                shared.notice(e.to_string()).await;
+                Duration::from_secs(30)
+            }
+        };
+        tokio::select! {
+            () = shared.stop.cancelled() => return,
+            () = kick.notified() => {}
+            () = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
+        }
+    }
+}
+
+/// Finds a pickup's recording, waits for it to settle, makes one file of it, checks it
+/// like a hand-picked file, and queues it for attaching in the same transaction that ends
+/// the pickup.
+async fn run_pickup(
+    shared: Arc<Shared>,
+    engine: Arc<Engine>,
+    job: JobId,
+    payload: crate::outbox::PickupPayload,
+) {
+    let outbox = engine.outbox();
+    let found = tokio::select! {
+        () = shared.stop.cancelled() => return,
+        found = prepare_recording(&shared, job, &payload, &engine) => found,
     };
-    let number = call.number.as_str().to_owned();
+    match found {
+        Ok(path) => match outbox.finish_pickup(job, &payload, path).await {
+            Ok(attach) => {
+                tracing::info!(%job, %attach, "recording picked up");
+                shared.kick_of(Lane::Upload).notify_one();
+            }
+            Err(e) => tracing::warn!(%job, error = %e, "the pickup ended elsewhere"),
+        },
+        Err((code, message)) => {
+            tracing::warn!(%job, code, "recording pickup failed");
+            if let Err(e) = outbox.fail_pickup(job, code, message).await {
+                shared.notice(e.to_string()).await;
+            }
+        }
+    }
+    shared.publish().await;
+}
+
+/// The recording of a pickup, ready to upload, or why there is none (code, message).
+async fn prepare_recording(
+    shared: &Shared,
+    job: JobId,
+    payload: &crate::outbox::PickupPayload,
+    engine: &Engine,
+) -> Result<PathBuf, (&'static str, String)> {
     let mut files = Vec::new();
-    for _ in 0..20 {
-        let (d, n) = (dir.clone(), number.clone());
-        files = tokio::task::spawn_blocking(move || pickup::find(&d, &n, call.started_ms))
+    for _ in 0..FIND_TRIES {
+        let (dir, number, started) = (
+            payload.dir.clone(),
+            payload.number.clone(),
+            payload.started_ms,
+        );
+        files = tokio::task::spawn_blocking(move || pickup::find(&dir, &number, started))
             .await
             .unwrap_or_default();
         if !files.is_empty() {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(FIND_EVERY).await;
     }
     if files.is_empty() {
-        shared
-            .notice(format!(
-                "No recording of the call with {} appeared in {}",
-                call.number,
-                dir.display()
-            ))
-            .await;
-        return;
+        return Err((
+            "recording_not_found",
+            format!(
+                "no recording of this call appeared in {}: attach it with Attach recording…, or Retry to look again",
+                payload.dir.display()
+            ),
+        ));
+    }
+    // Settling takes up to a minute: keep the claim.
+    if let Err(e) = engine.outbox().renew(job).await {
+        tracing::warn!(%job, error = %e, "cannot renew the pickup's lease");
     }
     pickup::settle(&files).await;
     let out = shared.setup.recordings_out.clone();
-    let id = external_id.as_str().to_owned();
-    let merged = tokio::task::spawn_blocking(move || pickup::one_file(&files, &out, &id)).await;
-    let path = match merged {
-        Ok(Ok(Some(path))) => path,
-        Ok(Ok(None)) => return,
-        Ok(Err(e)) => {
-            return shared
-                .notice(format!("The recording could not be prepared: {e}"))
-                .await;
-        }
-        Err(e) => {
-            return shared
-                .notice(format!("The recording could not be prepared: {e}"))
-                .await;
-        }
-    };
-    let engine = shared.current.get();
-    match engine
-        .outbox()
-        .add_attachment(path, AttachTarget::ExternalId(external_id), Vec::new())
-        .await
-    {
-        Ok(job) => {
-            tracing::info!(%job, "recording picked up");
-            shared.kick();
-            shared.publish().await;
-        }
-        Err(e) => {
-            shared
-                .notice(format!("The recording could not be queued: {e}"))
-                .await
-        }
+    let name = payload.name.clone();
+    let merged = tokio::task::spawn_blocking(move || {
+        let path = pickup::one_file(&files, &out, &name)?
+            .ok_or_else(|| "the recording disappeared".to_owned())?;
+        check_recording(&path)
+            .map(|(path, _)| path)
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match merged {
+        Ok(Ok(path)) => Ok(path),
+        Ok(Err(e)) => Err(("recording_unusable", e)),
+        Err(e) => Err(("recording_unusable", e.to_string())),
     }
 }
 
@@ -926,10 +1018,7 @@ fn connection_after(reports: &[JobReport], before: Connection) -> Connection {
 /// kicked or when its next job falls due. Registrations and uploads have a lane each, so a
 /// long upload never holds up the next call's task.
 async fn send_loop(shared: Arc<Shared>, lane: Lane) {
-    let kick = match lane {
-        Lane::Register => &shared.kicks[0],
-        Lane::Upload => &shared.kicks[1],
-    };
+    let kick = shared.kick_of(lane);
     let progress_ui = shared.ui.clone();
     let listener: Listener = Arc::new(move |event| {
         if let JobEvent::Progress { job, sent, total } = event {

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use chrono::{Local, TimeZone as _};
 
 use crate::bus::Command;
-use crate::domain::{CallRecord, Direction, JobBrief, JobId, JobState, format_bytes};
+use crate::domain::{CallRecord, Direction, JobBrief, JobId, JobKind, JobState, format_bytes};
 
 use super::i18n::{Texts, fill};
 use super::theme;
@@ -85,6 +85,9 @@ fn status(call: &CallRecord, now: i64, t: &Texts) -> (String, egui::Color32) {
     match call.recordings.last() {
         None => (t.chip_registered.to_owned(), theme::OK),
         Some(rec) if rec.job.state == JobState::Done => (t.chip_attached.to_owned(), theme::OK),
+        Some(rec) if rec.kind == JobKind::Pickup => {
+            job_chip(&rec.job, now, t.chip_finding_recording, t)
+        }
         Some(rec) => job_chip(&rec.job, now, t.chip_attaching, t),
     }
 }

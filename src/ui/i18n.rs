@@ -169,6 +169,8 @@ pub struct Texts {
     pub chip_registering: &'static str,
     /// Chip.
     pub chip_attaching: &'static str,
+    /// A call's recording is being looked for in the softphone's folder.
+    pub chip_finding_recording: &'static str,
     /// Chip (`{}` = seconds, reason).
     pub chip_retrying: &'static str,
     /// Chip (`{}` = reason).
@@ -597,6 +599,7 @@ pub static EN: Texts = Texts {
     number_pair: "{} to {}",
     chip_registering: "Registering…",
     chip_attaching: "Attaching recording…",
+    chip_finding_recording: "Finding the recording…",
     chip_retrying: "Retrying in {} s: {}",
     chip_credentials: "Waiting for credentials: {}",
     chip_failed: "Failed: {}",
@@ -803,6 +806,7 @@ pub static RU: Texts = Texts {
     number_pair: "{} на {}",
     chip_registering: "Регистрируем…",
     chip_attaching: "Прикрепляем запись…",
+    chip_finding_recording: "Ищем запись разговора…",
     chip_retrying: "Повтор через {} с: {}",
     chip_credentials: "Ждём учётные данные: {}",
     chip_failed: "Ошибка: {}",

@@ -107,6 +107,12 @@ impl Headless {
             .collect()
     }
 
+    /// Kills it as a crash or a power cut would (SIGKILL): nothing runs on the way out.
+    fn crash(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Stops it the way a desktop session does (SIGTERM) and waits for it.
     fn stop(mut self) {
         let pid = self.child.id().to_string();
@@ -428,6 +434,72 @@ async fn a_ringing_call_opens_its_task_while_a_long_recording_uploads() {
         wait_for(Duration::from_secs(60), || env.count(Route::Attach) == 1).await,
         "the recording was not attached"
     );
+    instance.stop();
+}
+
+/// Open jobs in the outbox, as `queue --json` lists them.
+async fn open_jobs(env: &Env) -> Vec<serde_json::Value> {
+    let out = env.run(&["queue", "--json"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    out.json()["jobs"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
+    let mut env = Env::start().await;
+    let recordings = env.home().join("recordings");
+    std::fs::create_dir_all(&recordings).unwrap();
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    let folder = recordings.to_str().unwrap().to_owned();
+    let instance = Headless::start(&mut env, &["--recordings", &folder]).await;
+    for kind in ["ring", "answer", "end"] {
+        let body = format!(r#"{{"event":"{kind}","number":"+79160000009","call_id":"crash"}}"#);
+        assert_eq!(instance.post(&body), 202);
+    }
+    // The call has ended: its pickup is on disk before the recording is even there.
+    let mut stored = false;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !stored && Instant::now() < deadline {
+        stored = open_jobs(&env)
+            .await
+            .iter()
+            .any(|j| j["kind"] == "pickup" && j["external_id"] == "crash");
+        if !stored {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert!(stored, "no pickup job was stored when the call ended");
+    instance.crash();
+    assert_eq!(
+        env.count(Route::Attach),
+        0,
+        "nothing attached before the crash"
+    );
+
+    // The softphone finishes the file after the crash; the next start picks it up.
+    long_recording(&recordings, "89160000009", 64 * 1024);
+    let instance = Headless::start(&mut env, &["--recordings", &folder]).await;
+    assert!(
+        wait_for(Duration::from_secs(60), || env.count(Route::Attach) >= 1).await,
+        "the recording of the call cut short by the crash was never attached"
+    );
+    let mut open = open_jobs(&env).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !open.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        open = open_jobs(&env).await;
+    }
+    assert!(open.is_empty(), "work left over: {open:?}");
+    assert_eq!(env.count(Route::Attach), 1, "attached once");
+    assert_eq!(env.count(Route::Upload), 1, "uploaded once");
+    let tasks = env.sandbox.tasks();
+    assert_eq!(tasks.len(), 1, "one call, one task");
+    let attached: Vec<_> = tasks[0]
+        .comments
+        .iter()
+        .filter_map(|c| c.recording.as_ref().map(|(_, name)| name.clone()))
+        .collect();
+    assert_eq!(attached, vec!["20261129-120000-89160000009-out.wav".to_owned()]);
     instance.stop();
 }
 
