@@ -22,6 +22,8 @@ pub struct PhoneApp {
     on_top: Option<bool>,
     /// Frame timing for the logs (the window benchmark reads them).
     frames: FrameStats,
+    /// How often the window was brought to the front for another start.
+    raised: u32,
 }
 
 /// Frame timing: the first frame after start, then the CPU time of each frame.
@@ -88,6 +90,7 @@ impl PhoneApp {
             known_calls: None,
             on_top: None,
             frames: FrameStats::default(),
+            raised: 0,
         }
     }
 
@@ -113,6 +116,11 @@ impl PhoneApp {
         }
     }
 
+    /// How often the window was brought to the front because another start asked.
+    pub fn times_raised(&self) -> u32 {
+        self.raised
+    }
+
     /// Everything but drawing: events, the close request, the window level, attention.
     /// eframe runs it before each pass, and also while the window is minimized.
     pub fn logic_pass(&mut self, ctx: &egui::Context) {
@@ -127,6 +135,18 @@ impl PhoneApp {
         }
         if self.state.close_now {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if std::mem::take(&mut self.state.raise) {
+            // Shown, restored and focused; where the window system refuses focus (a
+            // second program may not steal it), the taskbar entry asks for attention.
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                egui::UserAttentionType::Informational,
+            ));
+            self.raised += 1;
+            tracing::info!("brought to the front");
         }
         let on_top = self
             .state

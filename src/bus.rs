@@ -56,6 +56,8 @@ pub enum Command {
     NewHookToken,
     /// Send the hook doctor's report now.
     CheckSources,
+    /// Try the hook's configured port again (another program held it at start).
+    CheckHookPort,
     /// Save settings (and a newly typed key into the OS keyring), then use them.
     SaveSettings {
         /// The new settings.
@@ -163,6 +165,8 @@ pub enum Event {
     Ringing(Vec<RingingCall>),
     /// The answer to `TestConnection`: the API address Pyrus handed out, or what to fix.
     ConnectionTested(Result<String, Refusal>),
+    /// Another start of the app asked for this window: bring it to the front.
+    Raise,
 }
 
 /// Why something was refused: a stable code the window puts in words, and the English text.

@@ -8,6 +8,7 @@ pub mod app;
 pub mod bus;
 pub mod cli;
 pub mod domain;
+pub mod instance;
 pub mod logging;
 pub mod outbox;
 pub mod platform;

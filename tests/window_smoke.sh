@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: bash tests/window_smoke.sh PATH/TO/pyrus-phone [SCREENSHOT.png]
 # Starts a private Xvfb, opens `pyrus-phone --demo` in it, waits for its window, saves a
-# screenshot and checks the window drew something and that the GL driver was loaded early.
+# screenshot and checks the window drew something and that the GL driver was loaded early;
+# then starts it again and checks the second start hands over to the first window.
 # Fails when no window appears.
 set -euo pipefail
 bin=$1
@@ -41,4 +42,18 @@ if [ -z "$loaded" ] || [ -z "$ready" ] || [ "$loaded" -ge "$ready" ]; then
   exit 1
 fi
 echo "window smoke: GL driver loaded at ${loaded} ms, window GL ready at ${ready} ms"
-echo "window smoke: 2 passed, 0 failed"
+# A second start hands over to the first, whose window comes to the front: still one window.
+if ! second=$(PYRUS_PHONE_HOME=$home timeout 20 "$bin" --demo 2>&1); then
+  echo "window smoke: 2 passed, 1 failed (a second start failed: $second)"; exit 1
+fi
+raised=no
+for _ in $(seq 100); do
+  grep -q 'brought to the front' "$home/logs/"* 2>/dev/null && { raised=yes; break; }
+  sleep 0.05
+done
+windows=$(xdotool search --onlyvisible --name '^pyrus-phone$' | wc -l)
+if ! grep -q 'its window was brought to the front' <<<"$second" || [ "$raised" != yes ] || [ "$windows" != 1 ]; then
+  echo "window smoke: 2 passed, 1 failed (second start: '$second'; raised: $raised; windows: $windows)"; exit 1
+fi
+echo "window smoke: a second start handed over; one window, brought to the front"
+echo "window smoke: 3 passed, 0 failed"

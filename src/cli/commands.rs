@@ -485,7 +485,15 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     use crate::sources::forward::{self, ForwardError};
     let try_send = || match crate::sources::runtime_file::read(&ctx.paths.runtime_dir) {
         Some(instance) => match forward::send(&instance, event) {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                // A link the agent clicked: show the window with its call.
+                if event.source == "uri"
+                    && let Err(e) = forward::show(&instance)
+                {
+                    tracing::warn!(error = %e, "the window was not asked to come to the front");
+                }
+                Ok(true)
+            }
             Err(ForwardError::NotRunning(_)) => Ok(false),
             Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(e.to_string())),
             Err(e) => Err(Failure::usage(e.to_string())),

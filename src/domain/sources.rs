@@ -109,8 +109,12 @@ pub enum TokenOrigin {
 pub struct HookHealth {
     /// The address it listens on, when it does.
     pub listening: Option<String>,
-    /// Why it does not listen.
+    /// Why it does not listen, or why not on its configured port.
     pub problem: Option<String>,
+    /// The configured port, when another program holds it and the hook listens on a free
+    /// port instead (command hooks work; desk phones, set up with the fixed port, do not).
+    #[serde(default)]
+    pub taken_port: Option<u16>,
     /// Where its token comes from.
     pub token_origin: TokenOrigin,
     /// Addresses other than this computer allowed to send events (empty: loopback only).

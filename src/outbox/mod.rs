@@ -19,8 +19,8 @@ use crate::domain::{
     Registration,
 };
 use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
-pub use store::{AttachPayload, CallRow, Lane, PickupPayload, StoreError, StoredTarget};
-use store::{Claimed, Store, Work};
+pub use store::{AttachPayload, CallRow, Claimed, Lane, PickupPayload, StoreError, StoredTarget};
+use store::{Store, Work};
 
 /// How long a claimed job stays leased to one process without news.
 const LEASE: Duration = Duration::from_secs(120);
@@ -36,6 +36,14 @@ pub enum JobEvent {
         sent: u64,
         /// Bytes in all.
         total: u64,
+    },
+    /// Pyrus registered a call; sent as soon as it answers, before the registration is
+    /// written (a task may open without waiting for the disk).
+    Registered {
+        /// The register job.
+        job: JobId,
+        /// What Pyrus answered.
+        registration: Registration,
     },
     /// A job attempt ended.
     Finished(JobReport),
@@ -169,6 +177,26 @@ impl Outbox {
             .await?;
         tracing::info!(%job, external_id = %external, "call stored");
         Ok((job, external))
+    }
+
+    /// Stores a call with its registration job already claimed by this process, to be sent
+    /// at once with [`Outbox::run_claimed`]; generates the external id when missing.
+    pub async fn add_call_claimed(
+        &self,
+        mut call: CallRequest,
+    ) -> Result<(ExternalId, Claimed), StoreError> {
+        let external = call
+            .external_id
+            .get_or_insert_with(generate_external_id)
+            .clone();
+        let claimed = self
+            .db(move |s| {
+                let now = now_ms();
+                s.insert_call_claimed(&call, now, now + millis(LEASE))
+            })
+            .await?;
+        tracing::info!(job = %claimed.job, external_id = %external, "call stored");
+        Ok((external, claimed))
     }
 
     /// Stores a heard call that cannot be sent until this line's number is set: the
@@ -415,6 +443,20 @@ impl Outbox {
         else {
             return Ok(None);
         };
+        self.run_claimed(claimed, client, account_id, listener)
+            .await
+            .map(Some)
+    }
+
+    /// Runs a job this process has claimed and reports the outcome; if the attempt is
+    /// abandoned (the future dropped), the job goes back to the queue.
+    pub async fn run_claimed(
+        &self,
+        claimed: Claimed,
+        client: &PyrusClient,
+        account_id: &str,
+        listener: &Listener,
+    ) -> Result<JobReport, StoreError> {
         let mut guard = ClaimGuard {
             store: Arc::clone(&self.store),
             job: claimed.job,
@@ -423,7 +465,7 @@ impl Outbox {
         let report = self.run(claimed, client, account_id, listener).await?;
         guard.armed = false;
         listener(JobEvent::Finished(report.clone()));
-        Ok(Some(report))
+        Ok(report)
     }
 
     /// Runs every due job of `lanes` once, lane by lane, oldest first, and reports each
@@ -466,6 +508,10 @@ impl Outbox {
                 tracing::info!(%job, from = %call.request.from, to = %call.request.to, "registering call");
                 match client.register_call(account_id, &call.request).await {
                     Ok(registration) => {
+                        listener(JobEvent::Registered {
+                            job,
+                            registration: registration.clone(),
+                        });
                         let reg = registration.clone();
                         self.db(move |s| s.complete_register(job, call.id, &reg, now_ms()))
                             .await?;

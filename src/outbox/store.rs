@@ -298,6 +298,34 @@ impl Store {
         hold: Option<(&str, &str)>,
         now_ms: i64,
     ) -> Result<(i64, JobId), StoreError> {
+        let (call_id, job, _) = self.insert_call_as(call, hold, None, now_ms)?;
+        Ok((call_id, job))
+    }
+
+    /// Stores a call and its registration job already claimed by this process (leased until
+    /// `lease_ms`), in one transaction: the caller sends it at once, without a claim round
+    /// trip; if this process dies first, the job is taken back like any orphaned claim.
+    pub fn insert_call_claimed(
+        &mut self,
+        call: &CallRequest,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Claimed, StoreError> {
+        let (_, job, row) = self.insert_call_as(call, None, Some(lease_ms), now_ms)?;
+        Ok(Claimed {
+            job,
+            attempts: 0,
+            work: Work::Register(row),
+        })
+    }
+
+    fn insert_call_as(
+        &mut self,
+        call: &CallRequest,
+        hold: Option<(&str, &str)>,
+        lease_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<(i64, JobId, CallRow), StoreError> {
         let external = call
             .external_id
             .as_ref()
@@ -324,19 +352,22 @@ impl Store {
             .map_err(|e| db_err(&e))?;
             tx.last_insert_rowid()
         };
-        let (state, code, message) = match hold {
-            Some((code, message)) => ("held", Some(code), Some(message)),
-            None => ("pending", None, None),
+        let (state, code, message) = match (hold, lease_ms) {
+            (Some((code, message)), _) => ("held", Some(code), Some(message)),
+            (None, Some(_)) => ("running", None, None),
+            (None, None) => ("pending", None, None),
         };
+        let owner = lease_ms.map(|_| std::process::id());
         tx.execute(
-            "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms, error_code, error_message)
-             VALUES ('register', ?1, ?3, ?2, ?2, ?2, ?4, ?5)",
-            params![call_id, now_ms, state, code, message],
+            "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms, error_code, error_message, lease_ms, owner_pid)
+             VALUES ('register', ?1, ?3, ?2, ?2, ?2, ?4, ?5, ?6, ?7)",
+            params![call_id, now_ms, state, code, message, lease_ms, owner],
         )
         .map_err(|e| db_err(&e))?;
         let job = JobId(tx.last_insert_rowid());
+        let row = load_call(&tx, call_id)?;
         tx.commit().map_err(|e| db_err(&e))?;
-        Ok((call_id, job))
+        Ok((call_id, job, row))
     }
 
     /// Finds a stored call by external id.

@@ -30,6 +30,8 @@ pub struct Sources {
     pub events: mpsc::Sender<CallEvent>,
     /// This program's path, for MicroSIP's hook lines.
     pub program: String,
+    /// The running hook, for "Check again" when its port was taken (`None`: the hook is off).
+    pub hook: Option<Arc<crate::sources::hook_port::RunningHook>>,
 }
 
 impl std::fmt::Debug for Sources {

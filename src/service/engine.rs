@@ -177,6 +177,32 @@ impl Engine {
             .await?)
     }
 
+    /// Runs a job this process claimed when it stored it (a call to register at once). When
+    /// no client can be made, the job goes back to the queue and the error is returned.
+    pub async fn run_claimed(
+        self: &Arc<Self>,
+        claimed: crate::outbox::Claimed,
+        listener: &Listener,
+    ) -> Result<JobReport, PumpError> {
+        let job = claimed.job;
+        let client = match self.client_async().await {
+            Ok(client) => client,
+            Err(e) => {
+                self.outbox.release(job).await?;
+                return Err(e.into());
+            }
+        };
+        Ok(self
+            .outbox
+            .run_claimed(
+                claimed,
+                &client,
+                self.settings.pyrus.account_id.trim(),
+                listener,
+            )
+            .await?)
+    }
+
     /// Runs every due job of `lanes` once.
     pub async fn pump(
         self: &Arc<Self>,

@@ -45,6 +45,8 @@ pub struct Setup {
     pub recordings_out: PathBuf,
     /// The running call sources, for the hook doctor.
     pub sources: Option<Sources>,
+    /// Requests from another start of the app to show this window.
+    pub raise: Option<mpsc::Receiver<()>>,
 }
 
 impl std::fmt::Debug for Setup {
@@ -152,6 +154,8 @@ struct Shared {
     typed: Mutex<HashMap<JobId, i64>>,
     /// One settings save at a time.
     saving: tokio::sync::Mutex<()>,
+    /// Turns for sending calls straight from being stored.
+    registering: tokio::sync::Semaphore,
     /// Every task the service starts, so shutdown can wait for them.
     tasks: TaskTracker,
     /// Cancelled at shutdown.
@@ -172,6 +176,7 @@ impl Service {
     ) -> ServiceHandle {
         let (tx, rx) = mpsc::channel(64);
         let call_events = setup.call_events.take();
+        let raise = setup.raise.take();
         let sources = setup.sources.take().map(Arc::new);
         let shared = Arc::new(Shared {
             current: Current(RwLock::new(engine)),
@@ -183,6 +188,7 @@ impl Service {
             pops: Mutex::new(HashMap::new()),
             typed: Mutex::new(HashMap::new()),
             saving: tokio::sync::Mutex::new(()),
+            registering: tokio::sync::Semaphore::new(REGISTER_AT_ONCE),
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
         });
@@ -192,6 +198,21 @@ impl Service {
         }
         if shared.sources.is_some() {
             shared.spawn(sources_loop(Arc::clone(&shared)));
+        }
+        if let Some(mut raise) = raise {
+            let ui = shared.ui.clone();
+            let stop = shared.stop.clone();
+            shared.spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        asked = raise.recv() => match asked {
+                            Some(()) => { ui.send(Event::Raise).await; }
+                            None => return,
+                        },
+                    }
+                }
+            });
         }
         shared.spawn(command_loop(Arc::clone(&shared), rx));
         for lane in Lane::NETWORK {
@@ -450,9 +471,22 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
         if let Some(id) = &ended_id {
             shared.ended(id);
         }
+        // A call to register now is stored already claimed, and sent once its pop is noted.
+        let mut claimed = None;
         let stored = match decision {
             Decision::Wait => None,
-            Decision::Register(call) => Some((engine.outbox().add_call(call).await, None)),
+            Decision::Register(call) => Some((
+                engine
+                    .outbox()
+                    .add_call_claimed(call)
+                    .await
+                    .map(|(external_id, claim)| {
+                        let job = claim.job;
+                        claimed = Some(claim);
+                        (job, external_id)
+                    }),
+                None,
+            )),
             Decision::Hold(call, why) => Some((
                 engine.outbox().add_held_call(call, why.clone()).await,
                 Some(why),
@@ -489,6 +523,9 @@ async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) 
                         }
                     } else {
                         tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
+                    }
+                    if let Some(claim) = claimed.take() {
+                        shared.register_now(&engine, claim);
                     }
                     shared.kick();
                     shared.publish().await;
@@ -686,15 +723,16 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
         };
         let engine = shared.current.get();
         let outcome: Result<(), String> = match command {
-            Command::Register(call) => match engine.outbox().add_call(call).await {
-                Ok((job, external_id)) => {
+            Command::Register(call) => match engine.outbox().add_call_claimed(call).await {
+                Ok((external_id, claimed)) => {
+                    let job = claimed.job;
                     shared
                         .typed
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .insert(job, now_ms());
+                    shared.register_now(&engine, claimed);
                     shared.ui.send(Event::CallQueued { job, external_id }).await;
-                    shared.kick();
                     Ok(())
                 }
                 Err(e) => Err(format!("The call could not be stored: {e}")),
@@ -788,6 +826,20 @@ async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
                 shared.spawn(async move { task.report_sources().await });
                 Ok(())
             }
+            Command::CheckHookPort => match shared.sources.as_ref().and_then(|s| s.hook.clone()) {
+                Some(hook) => {
+                    let task = Arc::clone(&shared);
+                    shared.spawn(async move {
+                        if let Err(e) = hook.check_again().await {
+                            task.notice(format!("The event hook stays where it is: {e}."))
+                                .await;
+                        }
+                        task.report_sources().await;
+                    });
+                    Ok(())
+                }
+                None => Err("The event hook is off.".to_owned()),
+            },
             Command::SaveSettings { settings, key } => {
                 let task = Arc::clone(&shared);
                 shared.spawn(async move { task.save(settings, key).await });
@@ -1014,17 +1066,101 @@ fn connection_after(reports: &[JobReport], before: Connection) -> Connection {
     })
 }
 
+/// How many calls are sent at once straight from being stored (a burst of calls must not
+/// hit Pyrus's rate limit; the rest wait for a turn, already claimed).
+const REGISTER_AT_ONCE: usize = 4;
+
+/// How long a stored call waits for a turn before the register lane takes it over.
+const TURN_WAIT: Duration = Duration::from_secs(10);
+
+impl Shared {
+    /// What the outbox reports while a job runs: upload progress goes to the window; a
+    /// registration opens its task as soon as Pyrus answers, before it is written down.
+    fn listener(self: &Arc<Self>) -> Listener {
+        let shared = Arc::downgrade(self);
+        Arc::new(move |event| {
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            match event {
+                JobEvent::Progress { job, sent, total } => {
+                    shared.ui.offer(Event::Progress { job, sent, total });
+                }
+                JobEvent::Registered { job, registration } => {
+                    let task = Arc::clone(&shared);
+                    shared.spawn(async move {
+                        let engine = task.current.get();
+                        task.on_registered(&engine, job, registration.task_id).await;
+                    });
+                }
+                JobEvent::Finished(_) => {}
+            }
+        })
+    }
+
+    /// Sends a call stored a moment ago (already claimed) at once, beside the lanes.
+    fn register_now(self: &Arc<Self>, engine: &Arc<Engine>, claimed: crate::outbox::Claimed) {
+        let shared = Arc::clone(self);
+        let engine = Arc::clone(engine);
+        self.spawn(async move {
+            let turn = tokio::time::timeout(TURN_WAIT, shared.registering.acquire()).await;
+            let Ok(Ok(_turn)) = turn else {
+                // Too many at once: the register lane takes it from the queue (well within
+                // its lease, so nobody else sends it meanwhile).
+                let job = claimed.job;
+                if let Err(e) = engine.outbox().release(job).await {
+                    tracing::error!(%job, error = %e, "a claimed call could not be handed back");
+                }
+                shared.kick();
+                return;
+            };
+            let listener = shared.listener();
+            match engine.run_claimed(claimed, &listener).await {
+                Ok(report) => {
+                    shared.report(&engine, report).await;
+                    shared.publish().await;
+                }
+                Err(e) => {
+                    // Back in the queue: the register lane says what is wrong and retries.
+                    tracing::warn!(error = %e, "a new call could not be sent at once");
+                    shared.kick();
+                }
+            }
+        });
+    }
+
+    /// Opens a just-registered call's task when it is still worth opening: a heard call
+    /// per [`Shared::pop`], a typed one within [`TYPED_POP_MS`]. Runs once per call however
+    /// often it is told.
+    async fn on_registered(&self, engine: &Arc<Engine>, job: JobId, task_id: u64) -> String {
+        let task_url = engine.task_url(task_id).await;
+        let heard = self
+            .pops
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&job);
+        let typed_ms = self
+            .typed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job);
+        if heard {
+            self.pop(job, Some(task_url.clone()), false).await;
+        } else if typed_ms.is_some_and(|at| now_ms() - at < TYPED_POP_MS)
+            && engine.settings().window.open_task == OpenTask::App
+        {
+            self.open_link(engine, task_url.clone()).await;
+        }
+        task_url
+    }
+}
+
 /// One lane's sender: runs its due jobs one at a time, reporting each as it ends, whenever
 /// kicked or when its next job falls due. Registrations and uploads have a lane each, so a
 /// long upload never holds up the next call's task.
 async fn send_loop(shared: Arc<Shared>, lane: Lane) {
     let kick = shared.kick_of(lane);
-    let progress_ui = shared.ui.clone();
-    let listener: Listener = Arc::new(move |event| {
-        if let JobEvent::Progress { job, sent, total } = event {
-            progress_ui.offer(Event::Progress { job, sent, total });
-        }
-    });
+    let listener = shared.listener();
     loop {
         let engine = shared.current.get();
         let wait = match engine.pump_one(lane, &listener).await {
@@ -1068,24 +1204,9 @@ impl Shared {
         self.set_connection(connection_after(std::slice::from_ref(&report), before));
         let event = match (report.state, report.kind, report.registration) {
             (JobState::Done, JobKind::Register, Some(registration)) => {
-                let task_url = engine.task_url(registration.task_id).await;
-                let heard = self
-                    .pops
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .contains_key(&report.job);
-                let typed_ms = self
-                    .typed
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&report.job);
-                if heard {
-                    self.pop(report.job, Some(task_url.clone()), false).await;
-                } else if typed_ms.is_some_and(|at| now_ms() - at < TYPED_POP_MS)
-                    && engine.settings().window.open_task == OpenTask::App
-                {
-                    self.open_link(engine, task_url.clone()).await;
-                }
+                let task_url = self
+                    .on_registered(engine, report.job, registration.task_id)
+                    .await;
                 Event::Registered {
                     job: report.job,
                     task_url,

@@ -45,13 +45,31 @@ pub fn event_json(event: &CallEvent) -> serde_json::Value {
 
 /// Sends `event` to the running `instance` with a plain HTTP/1.1 request on loopback.
 pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> {
+    let (status, body) = post(instance, "/events", &event_json(event).to_string())?;
+    if status == 202 {
+        return Ok(());
+    }
+    Err(ForwardError::Refused { status, body })
+}
+
+/// Asks the running `instance` to bring its window to the front. `Ok(false)`: it runs
+/// without a window.
+pub fn show(instance: &Instance) -> Result<bool, ForwardError> {
+    match post(instance, "/show", "")? {
+        (200, _) => Ok(true),
+        (409, _) => Ok(false),
+        (status, body) => Err(ForwardError::Refused { status, body }),
+    }
+}
+
+/// One `POST` to the hook; returns the status and the body.
+fn post(instance: &Instance, path: &str, body: &str) -> Result<(u16, String), ForwardError> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, instance.port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
         .map_err(ForwardError::NotRunning)?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
-    let body = event_json(event).to_string();
     let request = format!(
-        "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
          X-Pyrus-Phone-Source: command\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\
          Connection: close\r\n\r\n{body}",
         port = instance.port,
@@ -70,13 +88,10 @@ pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> 
         .nth(1)
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(0);
-    if status == 202 {
-        return Ok(());
-    }
     let body = reply
         .split_once("\r\n\r\n")
         .map_or("", |(_, b)| b)
         .trim()
         .to_owned();
-    Err(ForwardError::Refused { status, body })
+    Ok((status, body))
 }

@@ -1,5 +1,6 @@
 //! The HTTP hook: `POST /events` (JSON), `GET /events?event=…` (for phones that can only
-//! call a URL) and `GET /health`. Bound to 127.0.0.1 unless the settings open it to listed
+//! call a URL), `GET /health`, and `POST /show` (a second start of the app asks this one's
+//! window to come to the front; this computer only). Bound to 127.0.0.1 unless the settings open it to listed
 //! addresses on the network; every request must carry the token; browser requests (an
 //! `Origin` header), foreign `Host`s, bodies over 64 KiB and malformed fields are refused
 //! with a status and a body that say why. Every request is noted for the hook doctor, its
@@ -80,6 +81,17 @@ struct Hook {
     allow: Arc<[AllowRule]>,
     events: mpsc::Sender<CallEvent>,
     monitor: Arc<Monitor>,
+    show: Option<mpsc::Sender<()>>,
+}
+
+/// What the hook hands on: call events, and requests to show the window (`None` when the
+/// instance has no window).
+#[derive(Debug, Clone)]
+pub struct HookOutputs {
+    /// Where call events go.
+    pub events: mpsc::Sender<CallEvent>,
+    /// Where "show the window" goes.
+    pub show: Option<mpsc::Sender<()>>,
 }
 
 /// A running hook.
@@ -100,7 +112,7 @@ impl Drop for HookServer {
 pub async fn start(
     options: HookOptions,
     token: TokenCell,
-    events: mpsc::Sender<CallEvent>,
+    outputs: HookOutputs,
     monitor: Arc<Monitor>,
 ) -> std::io::Result<HookServer> {
     let ip = if options.network {
@@ -115,12 +127,14 @@ pub async fn start(
         port: addr.port(),
         network: options.network,
         allow: options.allow.into(),
-        events,
+        events: outputs.events,
         monitor,
+        show: outputs.show,
     };
     let router = Router::new()
         .route("/health", get(health))
         .route("/events", get(event_from_query).post(event_from_json))
+        .route("/show", axum::routing::post(show))
         .fallback(|| async {
             refuse(
                 StatusCode::NOT_FOUND,
@@ -292,6 +306,35 @@ async fn health(
     }
     axum::Json(json!({ "app": "pyrus-phone", "version": env!("CARGO_PKG_VERSION"), "pid": std::process::id() }))
         .into_response()
+}
+
+/// A second start of the app asks this instance to show its window.
+async fn show(
+    State(hook): State<Hook>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "only this computer may ask for the window",
+        );
+    }
+    if let Err((status, why)) = gate(&hook, peer, &headers, None) {
+        return refuse(status, &why);
+    }
+    match &hook.show {
+        None => refuse(
+            StatusCode::CONFLICT,
+            "this pyrus-phone runs without a window (--headless)",
+        ),
+        Some(show) => {
+            // A request already waiting brings the window up just the same.
+            show.try_send(()).ok();
+            tracing::info!("asked to come to the front");
+            axum::Json(json!({ "shown": true })).into_response()
+        }
+    }
 }
 
 /// An event as sent over HTTP; `number` may also be called `from`, `line` also `to`.

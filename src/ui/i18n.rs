@@ -367,6 +367,12 @@ pub struct Texts {
     pub health_hook_off: &'static str,
     /// Health lines.
     pub health_hook_failed: &'static str,
+    /// The hook's port is held by another program (`{}` = port, where it listens, port).
+    pub port_taken: &'static str,
+    /// Button: try the configured port again (`{}` = port).
+    pub port_try_again: &'static str,
+    /// Status bar, while the hook's port is taken (`{}` = port).
+    pub status_port_taken: &'static str,
     /// Health lines.
     pub token_kept: &'static str,
     /// Health lines.
@@ -698,6 +704,9 @@ pub static EN: Texts = Texts {
     health_listening: "listening on {}",
     health_hook_off: "switched off in the settings",
     health_hook_failed: "not listening: {}",
+    port_taken: "Port {} is taken by another program, so pyrus-phone listens on {} instead. Command hooks (MicroSIP) and Simulate work; desk phones are set up for port {} and cannot reach it. Close the other program (or a second pyrus-phone), then check again.",
+    port_try_again: "Try port {} again",
+    status_port_taken: "Port {} taken: desk phones can't reach pyrus-phone (F2)",
     token_kept: "the token is kept in the system keyring",
     token_this_run: "the token is for this run only ({})",
     health_allow: "also open to {}",
@@ -905,6 +914,9 @@ pub static RU: Texts = Texts {
     health_listening: "принимает события на {}",
     health_hook_off: "выключен в настройках",
     health_hook_failed: "не принимает события: {}",
+    port_taken: "Порт {} занят другой программой, поэтому pyrus-phone принимает события на {}. Команды софтфона (MicroSIP) и «Проверочный звонок» работают; настольные телефоны настроены на порт {} и до pyrus-phone не дойдут. Закройте ту программу (или второй pyrus-phone) и проверьте снова.",
+    port_try_again: "Снова занять порт {}",
+    status_port_taken: "Порт {} занят: телефоны не достучатся до pyrus-phone (F2)",
     token_kept: "токен хранится в системной связке ключей",
     token_this_run: "токен действует только до выхода ({})",
     health_allow: "открыт также для {}",

@@ -13,7 +13,7 @@ use crate::domain::{
     Country, FormFieldInfo, JobId, JobState, Registration, RingingCall, SourceId, SourcesReport,
 };
 use crate::settings::{RegisterOn, Settings};
-use i18n::{Language, Texts};
+use i18n::{Language, Texts, fill};
 
 /// Which view fills the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,6 +103,8 @@ pub struct UiState {
     pub confirm_close: bool,
     /// The agent chose to close anyway.
     pub close_now: bool,
+    /// Another start of the app asked for this window; the next logic pass brings it up.
+    pub raise: bool,
     /// The call sources' report, once the service has sent one.
     pub sources: Option<SourcesReport>,
     /// The hook doctor's edit state.
@@ -231,6 +233,7 @@ impl UiState {
             Event::FormFields(Err(refusal)) => self.fields_error = Some(refusal),
             Event::Sources(report) => self.sources = Some(*report),
             Event::Ringing(calls) => self.ringing = calls,
+            Event::Raise => self.raise = true,
             Event::ConnectionTested(result) => {
                 self.settings_form.testing = false;
                 self.settings_form.test_result = Some(result);
@@ -335,7 +338,7 @@ fn close_dialog_ui(ctx: &egui::Context, state: &mut UiState) {
         .resizable(false)
         .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
         .show(ctx, |ui| {
-            ui.label(i18n::fill(t.close_text, &[&t.jobs(state.status.open_jobs)]));
+            ui.label(fill(t.close_text, &[&t.jobs(state.status.open_jobs)]));
             ui.horizontal(|ui| {
                 if ui.button(t.keep_open).clicked() {
                     state.confirm_close = false;
@@ -391,6 +394,26 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
                 Connection::Unknown => theme::PENDING,
             };
             ui.colored_label(colour, status_text(state));
+            if let Some(port) = state
+                .sources
+                .as_ref()
+                .and_then(|s| s.hook.as_ref())
+                .and_then(|h| h.taken_port)
+            {
+                ui.separator();
+                if ui
+                    .add(
+                        egui::Label::new(
+                            egui::RichText::new(fill(t.status_port_taken, &[&port]))
+                                .color(theme::WARN),
+                        )
+                        .sense(egui::Sense::click()),
+                    )
+                    .clicked()
+                {
+                    state.view = View::Sources;
+                }
+            }
             if let Some(notice) = &state.notice {
                 ui.separator();
                 ui.label(notice);
@@ -483,7 +506,7 @@ fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command
             ui.horizontal(|ui| {
                 ui.colored_label(
                     theme::WARN,
-                    egui::RichText::new(i18n::fill(t.ringing, &[&call.number.as_str()])).strong(),
+                    egui::RichText::new(fill(t.ringing, &[&call.number.as_str()])).strong(),
                 );
                 if call.source == SourceId::Baresip
                     && ui.button(t.answer).on_hover_text(t.answer_hover).clicked()
@@ -539,7 +562,7 @@ fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comm
                     if let Some(refusal) = &state.fields_error {
                         ui.colored_label(
                             theme::WARN,
-                            i18n::fill(t.fields_error, &[&settings_view::refusal_text(t, refusal)]),
+                            fill(t.fields_error, &[&settings_view::refusal_text(t, refusal)]),
                         );
                     }
                     ui.add_space(12.0);

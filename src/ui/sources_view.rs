@@ -126,6 +126,32 @@ fn health_ui(ui: &mut egui::Ui, report: &SourcesReport, t: &Texts) {
     }
 }
 
+/// When another program holds the hook's port: what works, what does not, and a button to
+/// try the port again.
+fn port_taken_ui(
+    ui: &mut egui::Ui,
+    report: &SourcesReport,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
+    let Some(hook) = &report.hook else {
+        return;
+    };
+    let (Some(port), Some(addr)) = (hook.taken_port, &hook.listening) else {
+        return;
+    };
+    ui.add_space(4.0);
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.colored_label(theme::WARN, fill(t.port_taken, &[&port, addr, &port]));
+        if let Some(why) = &hook.problem {
+            ui.weak(why);
+        }
+        if ui.button(fill(t.port_try_again, &[&port])).clicked() {
+            commands.push(Command::CheckHookPort);
+        }
+    });
+}
+
 /// Lines the agent copies: selectable monospace text, and a Copy button for all of them.
 fn copy_block(ui: &mut egui::Ui, lines: &[String], t: &Texts) {
     ui.horizontal(|ui| {
@@ -240,6 +266,7 @@ pub fn sources_ui(
     if ui.button(t.check_again).clicked() {
         commands.push(Command::CheckSources);
     }
+    port_taken_ui(ui, report, t, commands);
     ui.separator();
 
     ui.heading(t.simulate_title);

@@ -499,7 +499,10 @@ async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
         .iter()
         .filter_map(|c| c.recording.as_ref().map(|(_, name)| name.clone()))
         .collect();
-    assert_eq!(attached, vec!["20261129-120000-89160000009-out.wav".to_owned()]);
+    assert_eq!(
+        attached,
+        vec!["20261129-120000-89160000009-out.wav".to_owned()]
+    );
     instance.stop();
 }
 

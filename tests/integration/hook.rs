@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use pyrus_phone::domain::sources::AllowRule;
-use pyrus_phone::domain::{CallEvent, EventKind, Secret, SourceId, Verdict};
+use pyrus_phone::domain::{CallEvent, EventKind, Secret, SourceId, TokenOrigin, Verdict};
 use pyrus_phone::sandbox::Route;
-use pyrus_phone::sources::http_hook::{self, HookOptions, HookServer, TokenCell};
+use pyrus_phone::sources::hook_port::{HookPlan, RunningHook};
+use pyrus_phone::sources::http_hook::{self, HookOptions, HookOutputs, HookServer, TokenCell};
 use pyrus_phone::sources::monitor::Monitor;
+use pyrus_phone::sources::{forward, runtime_file};
 use tokio::sync::mpsc;
 
 use crate::support::{Env, wait_for};
@@ -32,7 +34,10 @@ async fn start_hook(
     let hook = http_hook::start(
         options,
         TokenCell::new(Secret::new(TOKEN)),
-        tx,
+        HookOutputs {
+            events: tx,
+            show: None,
+        },
         Arc::clone(&monitor),
     )
     .await
@@ -391,4 +396,130 @@ async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() 
     assert_eq!(bad.code, 2, "{bad:?}");
     instance.kill().unwrap();
     instance.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_start_may_ask_the_window_to_come_to_the_front_and_nobody_else_may() {
+    let (events, _rx) = mpsc::channel(4);
+    let (show_tx, mut show_rx) = mpsc::channel(4);
+    let monitor = Arc::new(Monitor::default());
+    let windowed = http_hook::start(
+        HookOptions {
+            port: 0,
+            network: false,
+            allow: Vec::new(),
+        },
+        TokenCell::new(Secret::new(TOKEN)),
+        HookOutputs {
+            events: events.clone(),
+            show: Some(show_tx),
+        },
+        Arc::clone(&monitor),
+    )
+    .await
+    .unwrap();
+    let (headless, _monitor) = start_hook(events, false, &[]).await;
+    let ask = |port: u16, auth: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            raw(
+                port,
+                &format!(
+                    "POST /show HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+                ),
+            )
+        })
+    };
+    assert_eq!(
+        ask(windowed.addr.port(), "").await.unwrap(),
+        401,
+        "no token"
+    );
+    assert!(show_rx.try_recv().is_err(), "refused: nothing shown");
+    let instance = runtime_file::Instance {
+        port: windowed.addr.port(),
+        token: TOKEN.to_owned(),
+        pid: 1,
+    };
+    let shown = tokio::task::spawn_blocking(move || forward::show(&instance))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(shown);
+    assert_eq!(show_rx.recv().await, Some(()), "the window was asked");
+    let no_window = runtime_file::Instance {
+        port: headless.addr.port(),
+        token: TOKEN.to_owned(),
+        pid: 1,
+    };
+    let shown = tokio::task::spawn_blocking(move || forward::show(&no_window))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!shown, "a headless instance says it has no window");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_port_falls_back_to_a_free_one_and_check_again_moves_back() {
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let wanted = blocker.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let (events, mut rx) = mpsc::channel(4);
+    let monitor = Arc::new(Monitor::default());
+    let plan = HookPlan {
+        options: HookOptions {
+            port: wanted,
+            network: false,
+            allow: Vec::new(),
+        },
+        allow_text: Vec::new(),
+        token: TokenCell::new(Secret::new(TOKEN)),
+        token_origin: TokenOrigin::Keyring,
+        outputs: HookOutputs { events, show: None },
+        runtime_dir: dir.path().to_path_buf(),
+    };
+    let hook = RunningHook::start(plan, Arc::clone(&monitor))
+        .await
+        .unwrap();
+    let fallback = hook.addr().await.unwrap();
+    assert_ne!(fallback.port(), wanted);
+    let health = monitor.snapshot().hook.unwrap();
+    assert_eq!(health.taken_port, Some(wanted), "{health:?}");
+    assert!(
+        health
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains(&format!("port {wanted} is taken"))),
+        "{health:?}"
+    );
+    let published = runtime_file::read(dir.path()).unwrap();
+    assert_eq!(
+        published.port,
+        fallback.port(),
+        "command hooks find the fallback"
+    );
+
+    // Still taken: it says so and stays where it is.
+    let still = hook.check_again().await.unwrap_err();
+    assert!(still.contains("still taken"), "{still}");
+    assert_eq!(hook.addr().await, Some(fallback));
+
+    // The other program lets go: the hook moves back, and command hooks follow.
+    drop(blocker);
+    let back = hook.check_again().await.unwrap();
+    assert_eq!(back.port(), wanted);
+    assert_eq!(runtime_file::read(dir.path()).unwrap().port, wanted);
+    let health = monitor.snapshot().hook.unwrap();
+    assert_eq!(health.taken_port, None, "{health:?}");
+    assert_eq!(health.listening, Some(back.to_string()));
+    let instance = runtime_file::read(dir.path()).unwrap();
+    let event = CallEvent::parse("ring", "+79161112200", None, None, None, "command").unwrap();
+    tokio::task::spawn_blocking(move || forward::send(&instance, &event))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rx.recv().await.unwrap().kind,
+        EventKind::Ring,
+        "heard on the configured port"
+    );
 }

@@ -14,7 +14,7 @@ use egui_kittest::kittest::Queryable as _;
 use pyrus_phone::app::PhoneApp;
 use pyrus_phone::bus;
 use pyrus_phone::cli::sandbox::demo_settings;
-use pyrus_phone::domain::{CallEvent, Secret};
+use pyrus_phone::domain::{CallEvent, Secret, TokenOrigin};
 use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
 use pyrus_phone::sandbox::{DEMO_SECURITY_KEY, Fault, FaultKind, Route, Sandbox, SandboxConfig};
@@ -22,7 +22,8 @@ use pyrus_phone::service::{Engine, Service, Setup, Sources};
 use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::{MemoryStore, SecretStore};
 use pyrus_phone::sources::baresip::BaresipCommand;
-use pyrus_phone::sources::http_hook::TokenCell;
+use pyrus_phone::sources::hook_port::{HookPlan, RunningHook};
+use pyrus_phone::sources::http_hook::{HookOptions, HookOutputs, TokenCell};
 use pyrus_phone::sources::monitor::Monitor;
 use pyrus_phone::ui::UiState;
 
@@ -41,6 +42,10 @@ pub struct Rig {
     pub baresip: tokio::sync::mpsc::Receiver<BaresipCommand>,
     /// Where sources send call events.
     pub events: tokio::sync::mpsc::Sender<CallEvent>,
+    /// Where another start asks the window to come to the front.
+    pub raise: tokio::sync::mpsc::Sender<()>,
+    /// Holds the hook's configured port, when the rig was asked to start with it taken.
+    pub blocker: Option<std::net::TcpListener>,
 }
 
 /// How a rig starts: the settings the view edits, where keys go, the window's first state.
@@ -51,6 +56,8 @@ pub struct RigOptions {
     pub state: UiState,
     /// The settings the demo engine starts from (the sandbox's address and login are put in).
     pub in_force: Settings,
+    /// Start a real event hook whose configured port another program holds.
+    pub hook_port_taken: bool,
 }
 
 impl Default for RigOptions {
@@ -60,6 +67,7 @@ impl Default for RigOptions {
             secrets: Arc::new(MemoryStore::default()),
             editable: None,
             in_force: Settings::default(),
+            hook_port_taken: false,
             state: UiState {
                 demo: true,
                 ..UiState::default()
@@ -105,14 +113,39 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let (events, call_events) = tokio::sync::mpsc::channel(64);
     let (baresip_tx, baresip) = tokio::sync::mpsc::channel(4);
     let monitor = Arc::new(Monitor::default());
+    let token = TokenCell::new(Secret::new("rig-hook-token"));
+    let (blocker, hook) = if options.hook_port_taken {
+        let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let plan = HookPlan {
+            options: HookOptions {
+                port: blocker.local_addr().unwrap().port(),
+                network: false,
+                allow: Vec::new(),
+            },
+            allow_text: Vec::new(),
+            token: token.clone(),
+            token_origin: TokenOrigin::Keyring,
+            outputs: HookOutputs {
+                events: events.clone(),
+                show: None,
+            },
+            runtime_dir: dir.path().join("run"),
+        };
+        let hook = runtime.block_on(RunningHook::start(plan, Arc::clone(&monitor)));
+        (Some(blocker), hook)
+    } else {
+        (None, None)
+    };
     let sources = Sources {
         monitor: Arc::clone(&monitor),
-        token: Some(TokenCell::new(Secret::new("rig-hook-token"))),
+        token: Some(token),
         runtime_dir: dir.path().join("run"),
         baresip: Some(baresip_tx),
         events: events.clone(),
         program: "/opt/pyrus-phone/pyrus-phone".to_owned(),
+        hook,
     };
+    let (raise, raise_rx) = tokio::sync::mpsc::channel(4);
     let setup = Setup {
         settings_path: dir.path().join("config/settings.toml"),
         secrets,
@@ -120,6 +153,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
         call_events: Some(call_events),
         sources: Some(sources),
         recordings_out: dir.path().join("recordings"),
+        raise: Some(raise_rx),
         open_engine: Box::new(move |settings: &Settings| {
             Ok(Engine::new(
                 settings.clone(),
@@ -156,6 +190,8 @@ pub fn rig_with(options: RigOptions) -> Rig {
         monitor,
         baresip,
         events,
+        raise,
+        blocker,
     }
 }
 

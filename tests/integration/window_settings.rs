@@ -28,6 +28,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
         secrets: Arc::new(KeyringStore),
         editable: None,
         in_force: Settings::default(),
+        hook_port_taken: false,
         state: UiState {
             demo: true,
             first_run: true,

@@ -34,6 +34,7 @@ fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard
     r.monitor.set_hook(HookHealth {
         listening: Some("127.0.0.1:47812".to_owned()),
         problem: None,
+        taken_port: None,
         token_origin: TokenOrigin::Keyring,
         allow: Vec::new(),
     });
@@ -330,5 +331,53 @@ fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
     let saved = Settings::load(&r.dir.path().join("config/settings.toml")).unwrap();
     assert_eq!(saved.sources.baresip.as_deref(), Some("localhost:4444"));
     assert_eq!(saved.sources.recordings_dir, Some(folder));
+    r.shutdown();
+}
+
+#[test]
+fn another_start_brings_the_window_to_the_front() {
+    let mut r = rig();
+    r.h.run();
+    assert_eq!(r.h.state().times_raised(), 0);
+    r.runtime.block_on(r.raise.send(())).unwrap();
+    step_until(&mut r.h, "the window to be raised", |h| {
+        h.state().times_raised() == 1
+    });
+    r.shutdown();
+}
+
+#[test]
+fn a_taken_hook_port_is_shown_and_tried_again_from_the_call_sources() {
+    let mut r = rig_with(RigOptions {
+        hook_port_taken: true,
+        ..RigOptions::default()
+    });
+    let port = r.blocker.as_ref().unwrap().local_addr().unwrap().port();
+    // The status bar says so on every view, and leads to the call sources.
+    let warning = format!("Port {port} taken: desk phones can't reach pyrus-phone (F2)");
+    step_until(&mut r.h, "the status bar's port warning", |h| {
+        h.query_by_label(&warning).is_some()
+    });
+    r.h.get_by_label(&warning).click();
+    r.h.run();
+    let again = format!("Try port {port} again");
+    step_until(&mut r.h, "the port conflict in the call sources", |h| {
+        h.query_by_label(&again).is_some()
+            && h.query_by_label_contains(&format!("Port {port} is taken by another program"))
+                .is_some()
+    });
+    // Still held: the agent is told, and nothing moves.
+    r.h.get_by_label(&again).click();
+    step_until(&mut r.h, "the answer that it is still taken", |h| {
+        h.query_by_label_contains("still taken").is_some()
+    });
+    // The other program lets go: the hook moves back and the warning goes.
+    drop(r.blocker.take());
+    r.h.get_by_label(&again).click();
+    step_until(&mut r.h, "the hook back on its port", |h| {
+        h.query_by_label_contains(&format!("listening on 127.0.0.1:{port}"))
+            .is_some()
+            && h.query_by_label(&warning).is_none()
+    });
     r.shutdown();
 }

@@ -1,0 +1,331 @@
+//! One running pyrus-phone, built the same way for the window, `--headless` and the tests:
+//! the engine (the account's, or the demo sandbox's when no account is set up), the outbox,
+//! the call sources (the event hook on its port or a free one, baresip, an event handed over
+//! at start) and the service's setup. `main` only picks paths, logging and the front end.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::bus::UiSender;
+use crate::cli::Context;
+use crate::domain::{CallEvent, Secret, TokenOrigin};
+use crate::outbox::Outbox;
+use crate::sandbox::{DEMO_SECURITY_KEY, Sandbox};
+use crate::service::{Engine, EngineFactory, Service, ServiceHandle, Setup, Sources};
+use crate::settings::Settings;
+use crate::settings::credentials::{HOOK_TOKEN_ENTRY, MemoryStore, SecretStore};
+use crate::sources::hook_port::{HookPlan, RunningHook};
+use crate::sources::http_hook::{self, HookOptions, HookOutputs, TokenCell};
+use crate::sources::monitor::Monitor;
+
+/// What this start was asked for (the command line's part).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Run against the demo sandbox even when an account is set up.
+    pub demo: bool,
+    /// baresip's `ctrl_tcp` address, for this run only.
+    pub baresip: Option<String>,
+    /// The softphone's recordings folder, for this run only.
+    pub recordings: Option<PathBuf>,
+    /// The hook's port, for this run only.
+    pub hook_port: Option<u16>,
+    /// An event handed over by the start that launched this one (JSON).
+    pub initial_event: Option<String>,
+    /// A window will show: later starts may ask it to come to the front.
+    pub window: bool,
+}
+
+/// A built instance, not yet serving.
+pub struct Instance {
+    engine: Arc<Engine>,
+    setup: Setup,
+    /// Runs against the demo sandbox.
+    pub demo: bool,
+    /// No account is set up and the demo was not asked for: the settings open first.
+    pub first_run: bool,
+    monitor: Arc<Monitor>,
+    sandbox: Option<Sandbox>,
+    hook: Option<Arc<RunningHook>>,
+    runtime_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A serving instance: the service plus what must live as long as it does.
+#[derive(Debug)]
+pub struct Running {
+    /// The service's handle (the window sends its commands there).
+    pub service: ServiceHandle,
+    sandbox: Option<Sandbox>,
+    hook: Option<Arc<RunningHook>>,
+    runtime_dir: PathBuf,
+}
+
+impl Running {
+    /// Stops the service (claimed work released for the next run), the hook and the demo
+    /// sandbox, and withdraws the runtime file.
+    pub async fn shutdown(self) {
+        self.service.shutdown().await;
+        drop(self.hook);
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await;
+        }
+        let dir = self.runtime_dir;
+        tokio::task::spawn_blocking(move || crate::sources::runtime_file::withdraw(&dir))
+            .await
+            .ok();
+    }
+}
+
+/// Reads `settings.toml` with the environment's overrides applied.
+pub fn load_settings(ctx: &Context) -> Result<Settings, String> {
+    let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
+    settings.apply(&ctx.env);
+    Ok(settings)
+}
+
+impl Instance {
+    /// Builds the instance from loaded settings: engine, outbox, demo sandbox, call sources.
+    /// Secrets go to `secrets` (the OS keyring in the product).
+    pub fn build(
+        runtime: &tokio::runtime::Runtime,
+        ctx: &Context,
+        secrets: Arc<dyn SecretStore>,
+        options: &Options,
+        mut settings: Settings,
+    ) -> Result<Self, String> {
+        let no_account = !settings.has_account();
+        let demo = options.demo || no_account;
+        // Overrides for this run only.
+        if let Some(addr) = &options.baresip {
+            settings.sources.baresip = Some(addr.clone());
+        }
+        if let Some(dir) = &options.recordings {
+            settings.sources.recordings_dir = Some(dir.clone());
+        }
+        let open_engine = engine_factory(ctx, Arc::clone(&secrets));
+        let (engine, sandbox) = if demo {
+            let (engine, sandbox) = demo_engine(runtime, ctx, &settings)?;
+            (engine, Some(sandbox))
+        } else {
+            (open_engine(&settings)?, None)
+        };
+
+        let (tx, call_events) = mpsc::channel(256);
+        let monitor = Arc::new(Monitor::default());
+        let baresip = settings
+            .sources
+            .baresip
+            .as_deref()
+            .map(str::trim)
+            .filter(|addr| !addr.is_empty())
+            .map(|addr| {
+                let (commands, rx) = mpsc::channel(8);
+                runtime.spawn(crate::sources::baresip::run(
+                    addr.to_owned(),
+                    tx.clone(),
+                    Arc::clone(&monitor),
+                    rx,
+                ));
+                commands
+            });
+        if let Some(json) = &options.initial_event {
+            match initial_event(json) {
+                Ok(event) => {
+                    tx.try_send(event).ok();
+                }
+                Err(e) => tracing::error!("the initial event was refused: {e}"),
+            }
+        }
+        let (raise_tx, raise) = if options.window {
+            let (tx, rx) = mpsc::channel(4);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let wanted = settings.hook.enabled || options.hook_port.is_some();
+        let (hook, token) = if wanted {
+            let (token, token_origin) = hook_token(Arc::clone(&secrets));
+            let cell = TokenCell::new(token);
+            let plan = HookPlan {
+                options: HookOptions {
+                    port: options.hook_port.unwrap_or(settings.hook.port),
+                    network: settings.hook.network,
+                    allow: settings.hook.allow_rules()?,
+                },
+                allow_text: settings.hook.allow.clone(),
+                token: cell.clone(),
+                token_origin,
+                outputs: HookOutputs {
+                    events: tx.clone(),
+                    show: raise_tx,
+                },
+                runtime_dir: ctx.paths.runtime_dir.clone(),
+            };
+            let hook = runtime.block_on(RunningHook::start(plan, Arc::clone(&monitor)));
+            (hook, Some(cell))
+        } else {
+            (None, None)
+        };
+        let sources = Sources {
+            monitor: Arc::clone(&monitor),
+            token,
+            runtime_dir: ctx.paths.runtime_dir.clone(),
+            baresip,
+            events: tx,
+            program: std::env::current_exe()
+                .map_or_else(|_| "pyrus-phone".to_owned(), |p| p.display().to_string()),
+            hook: hook.clone(),
+        };
+        let setup = Setup {
+            settings_path: ctx.paths.settings_file(),
+            secrets,
+            editable: settings,
+            open_engine,
+            call_events: Some(call_events),
+            recordings_out: ctx.paths.data_dir.join("recordings"),
+            sources: Some(sources),
+            raise,
+        };
+        Ok(Self {
+            engine: Arc::new(engine),
+            setup,
+            demo,
+            first_run: no_account && !options.demo,
+            monitor,
+            sandbox,
+            hook,
+            runtime_dir: ctx.paths.runtime_dir.clone(),
+        })
+    }
+
+    /// The settings the settings view starts from.
+    pub fn editable(&self) -> &Settings {
+        &self.setup.editable
+    }
+
+    /// What the call sources noted (the hook doctor reads it).
+    pub fn monitor(&self) -> &Arc<Monitor> {
+        &self.monitor
+    }
+
+    /// The demo sandbox, when this instance runs against it.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
+    }
+
+    /// Starts serving: the service's loops on `runtime`, reporting to `ui`.
+    pub fn serve(self, runtime: &tokio::runtime::Handle, ui: UiSender) -> Running {
+        let runtime_dir = self.runtime_dir;
+        let service = Service::spawn(runtime, self.engine, ui, self.setup);
+        Running {
+            service,
+            sandbox: self.sandbox,
+            hook: self.hook,
+            runtime_dir,
+        }
+    }
+}
+
+/// Builds an engine for saved settings: the real outbox, `secrets`, env overrides.
+fn engine_factory(ctx: &Context, secrets: Arc<dyn SecretStore>) -> EngineFactory {
+    let paths = ctx.paths.clone();
+    let key_override = ctx.key_override.clone();
+    let browser = Arc::clone(&ctx.browser);
+    let env = ctx.env.clone();
+    Box::new(move |saved: &Settings| {
+        let mut settings = saved.clone();
+        settings.apply(&env);
+        let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
+        Ok(Engine::new(
+            settings,
+            outbox,
+            Arc::clone(&secrets),
+            key_override.clone(),
+            Arc::clone(&browser),
+        ))
+    })
+}
+
+/// The demo: a fresh sandbox and a fresh outbox of its own (both forget everything when
+/// the demo stops).
+fn demo_engine(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &Context,
+    settings: &Settings,
+) -> Result<(Engine, Sandbox), String> {
+    let paths = ctx.paths.demo();
+    if paths.data_dir.exists() {
+        std::fs::remove_dir_all(&paths.data_dir).map_err(|e| {
+            format!(
+                "cannot reset the demo data in {}: {e}",
+                paths.data_dir.display()
+            )
+        })?;
+    }
+    let sandbox = runtime
+        .block_on(crate::cli::sandbox::start_demo(&paths, 0))
+        .map_err(|e| format!("cannot start the demo sandbox: {e}"))?;
+    let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
+    let engine = Engine::new(
+        crate::cli::sandbox::demo_settings(&sandbox, settings),
+        outbox,
+        Arc::new(MemoryStore::default()),
+        Some(Secret::new(DEMO_SECURITY_KEY)),
+        Arc::clone(&ctx.browser),
+    );
+    Ok((engine, sandbox))
+}
+
+/// The hook's token: the one kept in `secrets`, or a new one stored there. When the store
+/// cannot be used (or does not answer within 3 s) the token is for this run only, and the
+/// hook doctor says why.
+fn hook_token(secrets: Arc<dyn SecretStore>) -> (Secret, TokenOrigin) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("keyring".into())
+        .spawn(move || {
+            let kept = match secrets.get(HOOK_TOKEN_ENTRY) {
+                Ok(Some(token)) if !token.is_blank() => Ok(token),
+                Ok(_) => {
+                    let token = http_hook::new_token();
+                    secrets.set(HOOK_TOKEN_ENTRY, &token).map(|()| token)
+                }
+                Err(e) => Err(e),
+            };
+            tx.send(kept).ok();
+        });
+    let why = match spawned {
+        Err(e) => e.to_string(),
+        Ok(_) => match rx.recv_timeout(std::time::Duration::from_secs(3)) {
+            Ok(Ok(token)) => return (token, TokenOrigin::Keyring),
+            Ok(Err(e)) => format!("the system keyring is not available: {}", e.reason),
+            Err(_) => "the keyring did not answer".to_owned(),
+        },
+    };
+    tracing::warn!("the event hook's token is for this run only: {why}");
+    (http_hook::new_token(), TokenOrigin::ThisRun(why))
+}
+
+/// Reads an event handed over as JSON (`--initial-event`).
+pub fn initial_event(json: &str) -> Result<CallEvent, String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    CallEvent::parse(
+        field("event").unwrap_or_default(),
+        field("number").unwrap_or_default(),
+        field("call_id"),
+        field("internal"),
+        field("line"),
+        "command",
+    )
+    .map_err(|e| e.to_string())
+}

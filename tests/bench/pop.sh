@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Benchmark: how long a ringing call takes to open its task, idle and while a 48 MiB
+# recording uploads at ~4 MiB/s, side by side with the bare work the pop cannot avoid: one
+# `integrations/call` round trip to the same sandbox (curl) plus starting the same browser
+# command. Each run starts one curl and one browser command either way, so their start-up
+# cancels out; the overhead is what pyrus-phone adds (hook, outbox, lane, spawn).
+# Target: overhead ≤ 1 ms at p50; busy within 0.5 s of idle.
+# Usage: bash tests/bench/pop.sh [BINARY] [RUNS]
+# Figures go to stdout and to target/bench/pop.txt.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=$(realpath "${1:-target/release/pyrus-phone}")
+runs=${2:-40}
+[ -x "$bin" ] || cargo build --release --locked
+command -v curl >/dev/null || { echo "pop.sh needs curl: apt-get install curl" >&2; exit 1; }
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+unset DISPLAY WAYLAND_DISPLAY
+
+PYRUS_PHONE_HOME="$work/sandbox-home" "$bin" sandbox --port 0 >"$work/sandbox.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do grep -q "auth URL" "$work/sandbox.out" 2>/dev/null && break; sleep 0.05; done
+auth=$(awk '/auth URL:/ {print $3}' "$work/sandbox.out")
+base=$(awk '/sandbox running at/ {print $NF}' "$work/sandbox.out")
+login=demo@sandbox.pyrus-phone key=demo-security-key account=demo-account
+
+# The browser command: notes when it started (µs) and what it was asked to open.
+export OPENED="$work/opened"
+printf '#!/bin/bash\necho "${EPOCHREALTIME/./} $1" >> "$OPENED"\n' >"$work/browser"
+chmod +x "$work/browser"
+: >"$OPENED"
+
+mkdir -p "$work/home/config" "$work/recordings"
+printf '[defaults]\nline_number = "+74953009080"\n' >"$work/home/config/settings.toml"
+PYRUS_PHONE_HOME="$work/home" PYRUS_AUTH_URL="$auth" PYRUS_LOGIN=$login \
+  PYRUS_SECURITY_KEY=$key PYRUS_ACCOUNT_ID=$account BROWSER="$work/browser %s" \
+  "$bin" --headless --hook-port 0 --recordings "$work/recordings" >"$work/instance.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do [ -f "$work/home/run/instance.json" ] && break; sleep 0.05; done
+port=$(grep -o '"port":[0-9]*' "$work/home/run/instance.json" | cut -d: -f2)
+hook_token=$(grep -o '"token":"[^"]*"' "$work/home/run/instance.json" | cut -d'"' -f4)
+
+# The bare work's own token and api_url, from the sandbox's /auth.
+reply=$(curl -s -X POST "$auth" -H 'Content-Type: application/json' \
+  -d "{\"login\":\"$login\",\"security_key\":\"$key\"}")
+token=$(grep -o '"access_token":"[^"]*"' <<<"$reply" | cut -d'"' -f4)
+api_url=$(grep -o '"api_url":"[^"]*"' <<<"$reply" | cut -d'"' -f4)
+
+now_us() { echo "${EPOCHREALTIME/./}"; }
+opened() { wc -l <"$OPENED"; }
+# Waits for the browser command's line number $1; prints when it started.
+started_at() {
+  for _ in $(seq 4000); do
+    [ "$(opened)" -ge "$1" ] && { sed -n "${1}p" "$OPENED" | cut -d' ' -f1; return; }
+    sleep 0.005
+  done
+  echo "the browser command never ran (line $1)" >&2; exit 1
+}
+hook() { # EVENT NUMBER CALL_ID
+  curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/events" \
+    -H "Authorization: Bearer $hook_token" -H 'Content-Type: application/json' \
+    -d "{\"event\":\"$1\",\"number\":\"$2\",\"call_id\":\"$3\"}"
+}
+pop_once() { # NUMBER CALL_ID → µs from the ring to the task opening
+  local line t0 code
+  line=$(( $(opened) + 1 ))
+  t0=$(now_us)
+  code=$(hook ring "$1" "$2")
+  [ "$code" = 202 ] || { echo "the hook answered $code" >&2; exit 1; }
+  echo $(( $(started_at "$line") - t0 ))
+  hook end "$1" "$2" >/dev/null
+}
+bare_once() { # NUMBER → µs for one integrations/call round trip plus the browser command
+  local line t0 task
+  line=$(( $(opened) + 1 ))
+  t0=$(now_us)
+  task=$(curl -s -X POST "${api_url}integrations/call" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' \
+    -d "{\"account_id\":\"$account\",\"from_number\":\"$1\",\"to_number\":\"+74953009080\"}" |
+    grep -o '"task_id":[0-9]*' | cut -d: -f2)
+  "$work/browser" "$base/t#id$task"
+  echo $(( $(started_at "$line") - t0 ))
+}
+p() { # PERCENT FILE → that percentile, in ms
+  sort -n "$2" | awk -v q="$1" '{ v[NR] = $1 } END { i = int((NR - 1) * q / 100) + 1; printf "%.2f", v[i] / 1000 }'
+}
+
+# Warm up both paths (token, connections, page cache).
+pop_once +79160000000 warm >/dev/null
+bare_once +79150000000 >/dev/null
+
+: >"$work/pop_idle"; : >"$work/bare"; : >"$work/pop_busy"
+for i in $(seq "$runs"); do
+  bare_once "+7915$(printf '%07d' "$i")" >>"$work/bare"
+  pop_once "+7916$(printf '%07d' "$i")" "idle-$i" >>"$work/pop_idle"
+done
+
+# A 48 MiB recording goes up at ~4 MiB/s (a slow office uplink) while calls ring.
+curl -s -o /dev/null -X POST "$base/sandbox/faults" -H 'Content-Type: application/json' \
+  -d '{"route":"upload","kind":"throttle","bytes_per_sec":4194304,"times":1}'
+rec="$work/recordings/20261129-120000-89170000001-out.wav"
+{
+  printf 'RIFF'; printf '\x24\x00\x00\x03'; printf 'WAVEfmt '
+  printf '\x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00'
+  printf 'data'; printf '\x00\x00\x00\x03'
+} >"$rec"
+truncate -s $((48 * 1024 * 1024 + 44)) "$rec"
+for e in ring answer end; do hook "$e" +79170000001 long >/dev/null; done
+queue() { PYRUS_PHONE_HOME="$work/home" PYRUS_AUTH_URL="$auth" PYRUS_LOGIN=$login \
+  PYRUS_SECURITY_KEY=$key PYRUS_ACCOUNT_ID=$account "$bin" queue --json; }
+uploading() { queue | tr '{' '\n' | grep '"kind":"attach"' | grep -q '"state":"running"'; }
+for _ in $(seq 300); do uploading && break; sleep 0.05; done
+uploading || { echo "the upload never started" >&2; exit 1; }
+sleep 1 # one second into the upload, as in the test
+for i in $(seq "$runs"); do
+  pop_once "+7918$(printf '%07d' "$i")" "busy-$i" >>"$work/pop_busy"
+done
+still=no; uploading && still=yes
+
+mkdir -p target/bench
+idle=$(p 50 "$work/pop_idle"); bare=$(p 50 "$work/bare"); busy=$(p 50 "$work/pop_busy")
+{
+  echo "pop: $runs runs each; ms p50 (p90)"
+  echo "pop: bare work (curl integrations/call + browser command) $bare ($(p 90 "$work/bare"))"
+  echo "pop: task opened, idle                                   $idle ($(p 90 "$work/pop_idle"))"
+  echo "pop: task opened, during a 48 MiB upload at 4 MiB/s       $busy ($(p 90 "$work/pop_busy")) (upload still running at the end: $still)"
+  awk -v a="$idle" -v b="$bare" 'BEGIN { printf "pop: overhead over the bare work at p50: %.2f ms (target ≤ 1 ms)\n", a - b }'
+  awk -v a="$busy" -v b="$idle" 'BEGIN { printf "pop: busy minus idle at p50: %.2f ms (target < 500 ms)\n", a - b }'
+} | tee target/bench/pop.txt
