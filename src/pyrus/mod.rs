@@ -515,6 +515,51 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
+/// How much of a recording is read at once, and how many reads may wait for the socket:
+/// big enough that reading costs little beside sending, small enough to keep memory flat.
+const READ_CHUNK: usize = 512 * 1024;
+const READ_AHEAD: usize = 2;
+
+/// Reads `total` bytes of `file` on a thread of its own, a chunk ahead of the socket (no
+/// disk read on the async workers). A file that ends early is an error; one that grew
+/// meanwhile is sent as it was when the upload began (the declared length).
+fn read_ahead(
+    file: std::fs::File,
+    total: u64,
+) -> std::io::Result<tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>> {
+    use std::io::Read as _;
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    std::thread::Builder::new()
+        .name("upload-reader".into())
+        .spawn(move || {
+            let mut file = file.take(total);
+            let mut left = total;
+            while left > 0 {
+                let size = usize::try_from(left).map_or(READ_CHUNK, |l| l.min(READ_CHUNK));
+                let mut buf = vec![0_u8; size];
+                let item = match file.read(&mut buf) {
+                    Ok(0) => Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file got shorter while it was being sent",
+                    )),
+                    Ok(n) => {
+                        buf.truncate(n);
+                        left -= n as u64;
+                        Ok(buf)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(e),
+                };
+                let failed = item.is_err();
+                // The upload was dropped (cancelled, failed): stop reading.
+                if tx.blocking_send(item).is_err() || failed {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
 fn file_part(
     path: &Path,
     progress: Progress,
@@ -531,22 +576,23 @@ fn file_part(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "recording".to_owned());
     let sent = Arc::new(AtomicU64::new(0));
-    let stream =
-        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024)
-            .map(move |chunk| {
-                if cancel.is_cancelled() {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::Interrupted,
-                        "upload cancelled",
-                    ));
-                }
-                if let Ok(bytes) = &chunk {
-                    let done =
-                        sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
-                    progress(done, total);
-                }
-                chunk
-            });
+    let chunks = read_ahead(file, total).map_err(|e| file_error(&e))?;
+    let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
+        chunks.recv().await.map(|chunk| (chunk, chunks))
+    })
+    .map(move |chunk| {
+        if cancel.is_cancelled() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "upload cancelled",
+            ));
+        }
+        if let Ok(bytes) = &chunk {
+            let done = sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+            progress(done, total);
+        }
+        chunk
+    });
     let mime = match name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())

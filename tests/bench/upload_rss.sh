@@ -31,7 +31,8 @@ size=$((1024 * 1024 * 1024))
 head -c "$size" /dev/urandom >"$work/recording.wav"
 cat "$work/recording.wav" >/dev/null # in the page cache for both
 
-# Runs "$@" in the background, following its peak memory; prints "seconds peak_kib".
+# Runs the program "$@" in the background (not a shell function: its own pid is followed),
+# following its peak memory; prints "seconds peak_kib".
 measure() {
   local start end pid hwm=0 h
   start=$(date +%s.%N)
@@ -46,17 +47,15 @@ measure() {
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" -v m="$hwm" 'BEGIN { printf "%.3f %d\n", b - a, m }'
 }
-ours() { "$bin" attach "$work/recording.wav" --task 1 --json; }
-theirs() {
-  curl -s -f -X POST "${files_url}v4/files/upload" -H "Authorization: Bearer $token" \
-    -F "file=@$work/recording.wav"
-}
+ours=("$bin" attach "$work/recording.wav" --task 1 --json)
+theirs=(curl -s -f -X POST "${files_url}v4/files/upload" -H "Authorization: Bearer $token"
+        -F "file=@$work/recording.wav")
 
 : >"$work/ours"; : >"$work/curl"
 for _ in $(seq "$rounds"); do
-  measure theirs >>"$work/curl"
+  measure "${theirs[@]}" >>"$work/curl"
   grep -q '"guid"' "$work/last.out" || { echo "curl's upload failed: $(cat "$work/last.out")" >&2; exit 1; }
-  measure ours >>"$work/ours"
+  measure "${ours[@]}" >>"$work/ours"
   grep -q '"attached":true' "$work/last.out" || { echo "attach failed: $(cat "$work/last.out")" >&2; exit 1; }
 done
 
