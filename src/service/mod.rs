@@ -2,14 +2,18 @@
 //! Pyrus client and the browser. The CLI drives an [`Engine`] directly; the window talks to
 //! a [`Service`] running on tokio through the `bus`.
 
+mod commands;
 mod doctor;
 mod engine;
+mod heard;
 pub mod pickup;
 mod recording;
+mod running;
+mod sending;
+mod settings_ops;
 pub mod stitch;
-mod window;
 
 pub use doctor::Sources;
 pub use engine::{CredentialsError, Engine, PumpError};
 pub use recording::{RecordingError, check_recording};
-pub use window::{EngineFactory, Service, ServiceHandle, Setup};
+pub use running::{EngineFactory, Service, ServiceHandle, Setup};

@@ -1,0 +1,203 @@
+//! The window's commands: quick ones (store a call, retry, discard) run in order; anything
+//! that may wait on the network, the keyring or the disk runs as an owned task.
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError};
+
+use tokio::sync::mpsc;
+
+use super::doctor::{self};
+use super::running::Shared;
+use super::settings_ops::{load_form, test_connection};
+use super::{Engine, check_recording};
+use crate::bus::{Command, Event};
+use crate::outbox::now_ms;
+
+/// Takes the window's commands in order. Quick ones (storing a call, retry, discard) run
+/// here; anything that may wait on the network, the keyring or the disk runs as its own
+/// task and reports back, so a hanging "Test connection" never holds up Register.
+pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Command>) {
+    shared
+        .ui
+        .send(Event::Settings(Box::new(shared.setup.editable.clone())))
+        .await;
+    shared.announce_engine().await;
+    loop {
+        let command = tokio::select! {
+            () = shared.stop.cancelled() => return,
+            command = rx.recv() => match command {
+                Some(command) => command,
+                None => return,
+            },
+        };
+        let engine = shared.current.get();
+        let outcome: Result<(), String> = match command {
+            Command::Register(call) => match engine.outbox().add_call_claimed(call).await {
+                Ok((external_id, claimed)) => {
+                    let job = claimed.job;
+                    shared
+                        .typed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(job, now_ms());
+                    shared.register_now(&engine, claimed);
+                    shared.ui.send(Event::CallQueued { job, external_id }).await;
+                    Ok(())
+                }
+                Err(e) => Err(format!("The call could not be stored: {e}")),
+            },
+            Command::AttachRecording { call_id, path } => {
+                shared.spawn(attach_recording(Arc::clone(&shared), engine, call_id, path));
+                Ok(())
+            }
+            Command::CancelUpload(job) => {
+                if engine.outbox().cancel(job) {
+                    Ok(())
+                } else {
+                    Err(format!("Job {job} is not uploading any more."))
+                }
+            }
+            Command::OpenUrl(url) => {
+                let task = Arc::clone(&shared);
+                shared.spawn(async move { task.open_link(&engine, url).await });
+                Ok(())
+            }
+            Command::Retry(job) => match engine.outbox().retry(job).await {
+                Ok(()) => {
+                    shared.kick();
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            },
+            Command::Discard(job) => engine
+                .outbox()
+                .discard(job)
+                .await
+                .map_err(|e| e.to_string()),
+            Command::PrepareNumbers => {
+                drop(tokio::task::spawn_blocking(
+                    crate::domain::PhoneNumber::warm_up,
+                ));
+                Ok(())
+            }
+            Command::LoadForm => {
+                let task = Arc::clone(&shared);
+                shared.spawn(async move {
+                    let fields = load_form(&engine).await;
+                    task.ui.send(Event::FormFields(fields)).await;
+                });
+                Ok(())
+            }
+            Command::TestConnection { settings, key } => {
+                let task = Arc::clone(&shared);
+                shared.spawn(async move {
+                    let result = test_connection(&task.setup, &settings, key).await;
+                    task.ui.send(Event::ConnectionTested(result)).await;
+                });
+                Ok(())
+            }
+            Command::SimulateCall(number) => match shared.sources.clone() {
+                Some(sources) => {
+                    let task = Arc::clone(&shared);
+                    shared.spawn(async move {
+                        if let Err(e) = doctor::simulate(&sources, &number).await {
+                            task.notice(e).await;
+                        }
+                    });
+                    Ok(())
+                }
+                None => Err("Call sources are not running in this window.".to_owned()),
+            },
+            Command::AnswerCall => match &shared.sources {
+                Some(sources) => doctor::answer(sources),
+                None => Err("Call sources are not running in this window.".to_owned()),
+            },
+            Command::NewHookToken => match shared.sources.clone() {
+                Some(sources) => {
+                    let task = Arc::clone(&shared);
+                    shared.spawn(async move {
+                        let secrets = Arc::clone(&task.setup.secrets);
+                        let renewed = tokio::task::spawn_blocking(move || {
+                            doctor::renew_token(&sources, secrets.as_ref())
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                        if let Err(e) = renewed {
+                            task.notice(e).await;
+                        }
+                    });
+                    Ok(())
+                }
+                None => Err("Call sources are not running in this window.".to_owned()),
+            },
+            Command::CheckSources => {
+                let task = Arc::clone(&shared);
+                shared.spawn(async move { task.report_sources().await });
+                Ok(())
+            }
+            Command::CheckHookPort => match shared.sources.as_ref().and_then(|s| s.hook.clone()) {
+                Some(hook) => {
+                    let task = Arc::clone(&shared);
+                    shared.spawn(async move {
+                        if let Err(e) = hook.check_again().await {
+                            task.notice(format!("The event hook stays where it is: {e}."))
+                                .await;
+                        }
+                        task.report_sources().await;
+                    });
+                    Ok(())
+                }
+                None => Err("The event hook is off.".to_owned()),
+            },
+            Command::SaveSettings { settings, key } => {
+                let task = Arc::clone(&shared);
+                shared.spawn(async move { task.save(settings, key).await });
+                Ok(())
+            }
+        };
+        if let Err(message) = outcome {
+            shared.notice(message).await;
+        }
+        shared.publish().await;
+    }
+}
+
+/// Checks a recording the agent chose and queues it for the call.
+pub(super) async fn attach_recording(
+    shared: Arc<Shared>,
+    engine: Arc<Engine>,
+    call_id: i64,
+    path: PathBuf,
+) {
+    let checked = tokio::task::spawn_blocking(move || check_recording(&path)).await;
+    let outcome = match checked {
+        Ok(Ok((path, _size))) => {
+            match engine
+                .outbox()
+                .add_attachment_to_call(call_id, path, Vec::new())
+                .await
+            {
+                Ok(_) => {
+                    shared.kick();
+                    Ok(())
+                }
+                Err(e) => Err(format!("The recording could not be queued: {e}")),
+            }
+        }
+        Ok(Err(e)) => {
+            shared
+                .ui
+                .send(Event::AttachRejected {
+                    call_id,
+                    message: e.to_string(),
+                })
+                .await;
+            Ok(())
+        }
+        Err(e) => Err(format!("The recording could not be checked: {e}")),
+    };
+    if let Err(message) = outcome {
+        shared.notice(message).await;
+    }
+    shared.publish().await;
+}

@@ -1,0 +1,308 @@
+//! Calls heard from softphones: the sources' health reports, the call-event loop (stitch,
+//! store, register per policy, note which task may open) and the durable recording pickup
+//! lane.
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::pickup;
+use super::running::{POP_MEMORY_MS, Pop, Shared};
+use super::stitch::{Decision, Stitcher, Touched};
+use super::{Engine, check_recording};
+use crate::bus::Event;
+use crate::domain::{CallEvent, EventKind, ExternalId, JobId, SourceId, Verdict};
+use crate::outbox::{Lane, now_ms};
+
+/// Sends the hook doctor's report at start and whenever a source notes something.
+pub(super) async fn sources_loop(shared: Arc<Shared>) {
+    let Some(sources) = shared.sources.clone() else {
+        return;
+    };
+    loop {
+        shared.report_sources().await;
+        sources.monitor.changed().await;
+        // Messages come in bursts (a call's events); one report per burst is enough.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Turns events heard from softphones into calls: stitched, stored, registered per policy.
+pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) {
+    let mut stitcher = Stitcher::default();
+    loop {
+        // While a call rings, wake when it would stop counting as ringing.
+        let wait = stitcher
+            .ringing_expires_in(now_ms())
+            .map_or(Duration::from_secs(3600), |ms| {
+                Duration::from_millis(u64::try_from(ms).unwrap_or(0) + 10)
+            });
+        let event = match tokio::time::timeout(wait, events.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => return,
+            Err(_) => {
+                shared
+                    .ui
+                    .send(Event::Ringing(stitcher.ringing(now_ms())))
+                    .await;
+                continue;
+            }
+        };
+        let engine = shared.current.get();
+        let settings = engine.settings();
+        let event = event.normalised(settings.defaults.country());
+        let decision = stitcher.on_event(&event, now_ms(), settings.calls, &settings.defaults);
+        shared
+            .ui
+            .send(Event::Ringing(stitcher.ringing(now_ms())))
+            .await;
+        if event.kind == EventKind::Answer
+            && let Some(job) = stitcher
+                .touched()
+                .and_then(|c| c.external_id)
+                .and_then(|id| shared.pop_job(&id))
+        {
+            shared.pop(job, None, true).await;
+        }
+        let ended_id = (event.kind == EventKind::End)
+            .then(|| stitcher.touched())
+            .flatten()
+            .filter(|c| c.ended)
+            .and_then(|c| c.external_id);
+        if let Some(id) = &ended_id {
+            shared.ended(id);
+        }
+        // A call to register now is stored already claimed, and sent once its pop is noted.
+        let mut claimed = None;
+        let stored = match decision {
+            Decision::Wait => None,
+            Decision::Register(call) => Some((
+                engine
+                    .outbox()
+                    .add_call_claimed(call)
+                    .await
+                    .map(|(external_id, claim)| {
+                        let job = claim.job;
+                        claimed = Some(claim);
+                        (job, external_id)
+                    }),
+                None,
+            )),
+            Decision::Hold(call, why) => Some((
+                engine.outbox().add_held_call(call, why.clone()).await,
+                Some(why),
+            )),
+        };
+        match stored {
+            None => {}
+            Some((stored, held)) => match stored {
+                Ok((job, external_id)) => {
+                    stitcher.remember_external_id(external_id.as_str());
+                    {
+                        let mut pops = shared.pops.lock().unwrap_or_else(PoisonError::into_inner);
+                        // A day's calls are plenty to remember.
+                        let now = now_ms();
+                        pops.retain(|_, p| now - p.heard_ms < POP_MEMORY_MS);
+                        pops.insert(
+                            job,
+                            Pop {
+                                external_id: external_id.as_str().to_owned(),
+                                heard_ms: now,
+                                answered: stitcher.touched_answered(),
+                                ended: ended_id.is_some(),
+                                ..Pop::default()
+                            },
+                        );
+                    }
+                    if let Some(why) = held {
+                        tracing::info!(%job, %external_id, source = event.source, "call heard; held");
+                        if let Some(sources) = &shared.sources {
+                            sources.monitor.revise_newest(
+                                SourceId::from_name(&event.source),
+                                Verdict::Waiting(why),
+                            );
+                        }
+                    } else {
+                        tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
+                    }
+                    if let Some(claim) = claimed.take() {
+                        shared.register_now(&engine, claim);
+                    }
+                    shared.kick();
+                    shared.publish().await;
+                }
+                Err(e) => {
+                    shared
+                        .notice(format!("The call could not be stored: {e}"))
+                        .await
+                }
+            },
+        }
+        let recordings = settings.sources.recordings_dir.clone();
+        if let (Some(dir), Some(call)) = (recordings, stitcher.touched())
+            && event.kind == EventKind::End
+            && call.ended
+        {
+            shared.store_pickup(&engine, dir, call).await;
+        }
+    }
+}
+
+impl Shared {
+    /// Stores a pickup job for an ended call at once, so finding and attaching its
+    /// recording survives a quit or a crash; the pickup lane runs it.
+    pub(super) async fn store_pickup(&self, engine: &Engine, dir: PathBuf, call: Touched) {
+        let Some(external_id) = call
+            .external_id
+            .as_deref()
+            .and_then(|id| ExternalId::parse(id).ok())
+        else {
+            self.notice(format!(
+                "The recording of the call with {} was not attached: the call is not registered",
+                call.number
+            ))
+            .await;
+            return;
+        };
+        let number = call.number.as_str().to_owned();
+        match engine
+            .outbox()
+            .add_pickup(dir, number, call.started_ms, external_id)
+            .await
+        {
+            Ok(job) => {
+                tracing::info!(%job, "recording pickup stored");
+                self.kick_of(Lane::Pickup).notify_one();
+                self.publish().await;
+            }
+            Err(e) => {
+                self.notice(format!("The recording pickup could not be stored: {e}"))
+                    .await;
+            }
+        }
+    }
+}
+
+/// How often, and how long, a pickup looks for a recording to appear after its call ends.
+pub(super) const FIND_TRIES: u32 = 20;
+pub(super) const FIND_EVERY: Duration = Duration::from_millis(500);
+
+/// The pickup lane: claims each due pickup and runs it as its own task (several calls may
+/// be settling at once). A pickup interrupted by a quit or a crash is claimed again by the
+/// next start.
+pub(super) async fn pickup_loop(shared: Arc<Shared>) {
+    let kick = shared.kick_of(Lane::Pickup);
+    loop {
+        let engine = shared.current.get();
+        let wait = match engine.outbox().claim_pickup().await {
+            Ok(Some((job, payload))) => {
+                shared.spawn(run_pickup(Arc::clone(&shared), engine, job, payload));
+                continue;
+            }
+            Ok(None) => match engine.outbox().next_due_ms(Some(Lane::Pickup)).await {
+                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
+                Ok(None) => Duration::from_secs(3600),
+                Err(e) => {
+                    shared.notice(e.to_string()).await;
+                    Duration::from_secs(30)
+                }
+            },
+            Err(e) => {
+                shared.notice(e.to_string()).await;
+                Duration::from_secs(30)
+            }
+        };
+        tokio::select! {
+            () = shared.stop.cancelled() => return,
+            () = kick.notified() => {}
+            () = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
+        }
+    }
+}
+
+/// Finds a pickup's recording, waits for it to settle, makes one file of it, checks it
+/// like a hand-picked file, and queues it for attaching in the same transaction that ends
+/// the pickup.
+pub(super) async fn run_pickup(
+    shared: Arc<Shared>,
+    engine: Arc<Engine>,
+    job: JobId,
+    payload: crate::outbox::PickupPayload,
+) {
+    let outbox = engine.outbox();
+    let found = tokio::select! {
+        () = shared.stop.cancelled() => return,
+        found = prepare_recording(&shared, job, &payload, &engine) => found,
+    };
+    match found {
+        Ok(path) => match outbox.finish_pickup(job, &payload, path).await {
+            Ok(attach) => {
+                tracing::info!(%job, %attach, "recording picked up");
+                shared.kick_of(Lane::Upload).notify_one();
+            }
+            Err(e) => tracing::warn!(%job, error = %e, "the pickup ended elsewhere"),
+        },
+        Err((code, message)) => {
+            tracing::warn!(%job, code, "recording pickup failed");
+            if let Err(e) = outbox.fail_pickup(job, code, message).await {
+                shared.notice(e.to_string()).await;
+            }
+        }
+    }
+    shared.publish().await;
+}
+
+/// The recording of a pickup, ready to upload, or why there is none (code, message).
+pub(super) async fn prepare_recording(
+    shared: &Shared,
+    job: JobId,
+    payload: &crate::outbox::PickupPayload,
+    engine: &Engine,
+) -> Result<PathBuf, (&'static str, String)> {
+    let mut files = Vec::new();
+    for _ in 0..FIND_TRIES {
+        let (dir, number, started) = (
+            payload.dir.clone(),
+            payload.number.clone(),
+            payload.started_ms,
+        );
+        files = tokio::task::spawn_blocking(move || pickup::find(&dir, &number, started))
+            .await
+            .unwrap_or_default();
+        if !files.is_empty() {
+            break;
+        }
+        tokio::time::sleep(FIND_EVERY).await;
+    }
+    if files.is_empty() {
+        return Err((
+            "recording_not_found",
+            format!(
+                "no recording of this call appeared in {}: attach it with Attach recording…, or Retry to look again",
+                payload.dir.display()
+            ),
+        ));
+    }
+    // Settling takes up to a minute: keep the claim.
+    if let Err(e) = engine.outbox().renew(job).await {
+        tracing::warn!(%job, error = %e, "cannot renew the pickup's lease");
+    }
+    pickup::settle(&files).await;
+    let out = shared.setup.recordings_out.clone();
+    let name = payload.name.clone();
+    let merged = tokio::task::spawn_blocking(move || {
+        let path = pickup::one_file(&files, &out, &name)?
+            .ok_or_else(|| "the recording disappeared".to_owned())?;
+        check_recording(&path)
+            .map(|(path, _)| path)
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match merged {
+        Ok(Ok(path)) => Ok(path),
+        Ok(Err(e)) => Err(("recording_unusable", e)),
+        Err(e) => Err(("recording_unusable", e.to_string())),
+    }
+}

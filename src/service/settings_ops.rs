@@ -1,0 +1,175 @@
+//! Settings operations: check, test the connection, save (file and keyring) and build the
+//! engine that replaces the current one; load the form's fields.
+
+use std::sync::Arc;
+
+use super::Engine;
+use super::running::{Setup, Shared};
+use crate::bus::{Connection, Event, Refusal};
+use crate::domain::Secret;
+use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
+use crate::settings::Settings;
+
+impl Shared {
+    /// Saves settings (one save at a time) and puts the new engine in use.
+    pub(super) async fn save(&self, settings: Box<Settings>, key: Option<Secret>) {
+        let _one = self.saving.lock().await;
+        match save_settings(&self.setup, &settings, key).await {
+            Ok(new_engine) => {
+                self.current.set(new_engine);
+                self.set_connection(Connection::Unknown);
+                self.ui.send(Event::Settings(settings)).await;
+                self.announce_engine().await;
+                let engine = self.current.get();
+                if let Err(e) = self.take_up(&engine, true).await {
+                    self.notice(e).await;
+                }
+            }
+            Err(refusal) => {
+                self.ui.send(Event::SettingsRejected(refusal)).await;
+            }
+        }
+        self.publish().await;
+    }
+}
+
+/// The fields of the form named in the settings.
+pub(super) async fn load_form(
+    engine: &Engine,
+) -> Result<Vec<crate::domain::FormFieldInfo>, Refusal> {
+    let Some(form_id) = engine.settings().pyrus.form_id else {
+        return Ok(Vec::new());
+    };
+    let client = engine
+        .client()
+        .map_err(|e| Refusal::new("credentials_missing", e.to_string()))?;
+    let fields = client
+        .form_fields(form_id)
+        .await
+        .map_err(|e| Refusal::new(e.code(), e.to_string()))?;
+    Ok(fields
+        .iter()
+        .filter_map(crate::pyrus::FormField::to_info)
+        .collect())
+}
+
+/// The key to use: a newly typed one, or the one stored for the login.
+pub(super) async fn key_for(
+    setup: &Setup,
+    login: &str,
+    typed: Option<Secret>,
+) -> Result<Secret, Refusal> {
+    if let Some(key) = typed.filter(|k| !k.is_blank()) {
+        return Ok(key);
+    }
+    let secrets = Arc::clone(&setup.secrets);
+    let login = login.to_owned();
+    let stored = tokio::task::spawn_blocking(move || secrets.get(&login))
+        .await
+        .map_err(|e| Refusal::new("internal", e.to_string()))?
+        .map_err(|e| Refusal::new("keyring", e.to_string()))?;
+    stored.ok_or_else(|| {
+        Refusal::new(
+            "key_missing",
+            "Type the security key: none is stored for this login yet.",
+        )
+    })
+}
+
+pub(super) fn check_fields(settings: &Settings) -> Result<(), Refusal> {
+    if settings.pyrus.login.trim().is_empty() {
+        return Err(Refusal::new(
+            "login_missing",
+            "Type the login of the Pyrus bot (or user).",
+        ));
+    }
+    if settings.pyrus.account_id.trim().is_empty() {
+        return Err(Refusal::new(
+            "account_missing",
+            "Type the account id shown in the API telephony extension in Pyrus.",
+        ));
+    }
+    settings
+        .hook
+        .allow_rules()
+        .map_err(|why| Refusal::new("hook_allow", why))?;
+    if let Some(addr) = settings.sources.baresip.as_deref()
+        && addr
+            .trim()
+            .rsplit_once(':')
+            .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+    {
+        return Err(Refusal::new(
+            "bad_baresip",
+            format!(
+                "'{addr}' is not baresip's control address: write host:port, e.g. 127.0.0.1:4444"
+            ),
+        ));
+    }
+    for (what, number) in [
+        ("This line's number", &settings.defaults.line_number),
+        ("The internal number", &settings.defaults.internal_number),
+    ] {
+        if !number.trim().is_empty() {
+            crate::domain::PhoneNumber::parse_extension(number)
+                .map_err(|e| Refusal::new("bad_number", format!("{what}: {e}")))?;
+        }
+    }
+    let bad_url = |e: crate::pyrus::PyrusError| Refusal::new("bad_url", e.to_string());
+    crate::pyrus::check_url(settings.pyrus.auth_url.trim()).map_err(bad_url)?;
+    if let Some(web) = settings
+        .pyrus
+        .web_base
+        .as_deref()
+        .filter(|w| !w.trim().is_empty())
+    {
+        crate::pyrus::check_url(web.trim()).map_err(bad_url)?;
+    }
+    Ok(())
+}
+
+pub(super) async fn test_connection(
+    setup: &Setup,
+    settings: &Settings,
+    key: Option<Secret>,
+) -> Result<String, Refusal> {
+    check_fields(settings)?;
+    let key = key_for(setup, settings.pyrus.login.trim(), key).await?;
+    let refusal = |e: crate::pyrus::PyrusError| Refusal::new(e.code(), e.to_string());
+    let client = PyrusClient::new(
+        ClientConfig::new(settings.pyrus.auth_url.trim()),
+        Credentials {
+            login: settings.pyrus.login.trim().to_owned(),
+            security_key: key,
+            person_id: settings.pyrus.person_id,
+        },
+    )
+    .map_err(refusal)?;
+    let endpoints = client.login().await.map_err(refusal)?;
+    Ok(endpoints.api_url)
+}
+
+pub(super) async fn save_settings(
+    setup: &Setup,
+    settings: &Settings,
+    key: Option<Secret>,
+) -> Result<Engine, Refusal> {
+    check_fields(settings)?;
+    let internal = |e: &dyn std::fmt::Display| Refusal::new("internal", e.to_string());
+    let login = settings.pyrus.login.trim().to_owned();
+    if let Some(key) = key.filter(|k| !k.is_blank()) {
+        let secrets = Arc::clone(&setup.secrets);
+        let l = login.clone();
+        tokio::task::spawn_blocking(move || secrets.set(&l, &key))
+            .await
+            .map_err(|e| internal(&e))?
+            .map_err(|e| Refusal::new("keyring", e.to_string()))?;
+    }
+    let path = setup.settings_path.clone();
+    let to_save = settings.clone();
+    tokio::task::spawn_blocking(move || to_save.save(&path))
+        .await
+        .map_err(|e| internal(&e))?
+        .map_err(|e| internal(&e))?;
+    (setup.open_engine)(settings).map_err(|e| internal(&e))
+}
