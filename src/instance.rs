@@ -12,10 +12,11 @@ use crate::bus::UiSender;
 use crate::cli::Context;
 use crate::domain::{CallEvent, Secret, TokenOrigin};
 use crate::outbox::Outbox;
-use crate::sandbox::{DEMO_SECURITY_KEY, Sandbox};
+use crate::sandbox::{DEMO_SECURITY_KEY, Sandbox, SandboxConfig};
 use crate::service::{Engine, EngineFactory, Service, ServiceHandle, Setup, Sources};
 use crate::settings::Settings;
 use crate::settings::credentials::{HOOK_TOKEN_ENTRY, MemoryStore, SecretStore};
+use crate::sources::baresip::BaresipCommand;
 use crate::sources::hook_port::{HookPlan, RunningHook};
 use crate::sources::http_hook::{self, HookOptions, HookOutputs, TokenCell};
 use crate::sources::monitor::Monitor;
@@ -35,6 +36,8 @@ pub struct Options {
     pub initial_event: Option<String>,
     /// A window will show: later starts may ask it to come to the front.
     pub window: bool,
+    /// The demo sandbox's users and faults (the built-in demo when `None`).
+    pub sandbox: Option<SandboxConfig>,
 }
 
 /// A built instance, not yet serving.
@@ -113,7 +116,7 @@ impl Instance {
         }
         let open_engine = engine_factory(ctx, Arc::clone(&secrets));
         let (engine, sandbox) = if demo {
-            let (engine, sandbox) = demo_engine(runtime, ctx, &settings)?;
+            let (engine, sandbox) = demo_engine(runtime, ctx, options.sandbox.clone(), &settings)?;
             (engine, Some(sandbox))
         } else {
             (open_engine(&settings)?, None)
@@ -217,9 +220,23 @@ impl Instance {
         &self.monitor
     }
 
-    /// The demo sandbox, when this instance runs against it.
-    pub fn sandbox(&self) -> Option<&Sandbox> {
-        self.sandbox.as_ref()
+    /// Takes the demo sandbox out of the instance: the caller keeps it and stops it (tests
+    /// inject faults and read what it received).
+    pub fn take_sandbox(&mut self) -> Option<Sandbox> {
+        self.sandbox.take()
+    }
+
+    /// Where call sources send their events (tests play a softphone through it).
+    pub fn events(&self) -> Option<mpsc::Sender<CallEvent>> {
+        self.setup.sources.as_ref().map(|s| s.events.clone())
+    }
+
+    /// Sends Answer and other softphone commands to `commands` instead of a baresip
+    /// connection (a fake softphone in tests).
+    pub fn set_baresip_commands(&mut self, commands: mpsc::Sender<BaresipCommand>) {
+        if let Some(sources) = self.setup.sources.as_mut() {
+            sources.baresip = Some(commands);
+        }
     }
 
     /// Starts serving: the service's loops on `runtime`, reporting to `ui`.
@@ -260,6 +277,7 @@ fn engine_factory(ctx: &Context, secrets: Arc<dyn SecretStore>) -> EngineFactory
 fn demo_engine(
     runtime: &tokio::runtime::Runtime,
     ctx: &Context,
+    config: Option<SandboxConfig>,
     settings: &Settings,
 ) -> Result<(Engine, Sandbox), String> {
     let paths = ctx.paths.demo();
@@ -272,7 +290,15 @@ fn demo_engine(
         })?;
     }
     let sandbox = runtime
-        .block_on(crate::cli::sandbox::start_demo(&paths, 0))
+        .block_on(async {
+            match config {
+                None => crate::cli::sandbox::start_demo(&paths, 0).await,
+                Some(config) => {
+                    let loopback = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+                    Sandbox::start(config, loopback).await
+                }
+            }
+        })
         .map_err(|e| format!("cannot start the demo sandbox: {e}"))?;
     let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
     let engine = Engine::new(

@@ -86,6 +86,7 @@ fn options(args: &Cli) -> Options {
         hook_port: args.hook_port,
         initial_event: args.initial_event.clone(),
         window: !args.headless,
+        sandbox: None,
     }
 }
 

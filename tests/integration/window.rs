@@ -1,9 +1,9 @@
-//! The window, driven through AccessKit with the real service and the sandbox: type a call,
+//! The window, driven through AccessKit on an instance the product's builder makes (the
+//! demo sandbox, its outbox, the event hook): type a call,
 //! click Register, see the task id come back, open it; attach a recording to its row, follow
 //! and cancel the upload, retry it; refuse a bad file inline.
 
 use std::cell::RefCell;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -13,18 +13,17 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use pyrus_phone::app::PhoneApp;
 use pyrus_phone::bus;
-use pyrus_phone::cli::sandbox::demo_settings;
-use pyrus_phone::domain::{CallEvent, Secret, TokenOrigin};
-use pyrus_phone::outbox::Outbox;
+use pyrus_phone::cli::Context;
+use pyrus_phone::domain::{CallEvent, Secret};
+use pyrus_phone::instance::{Instance, Options, Running};
 use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
-use pyrus_phone::sandbox::{DEMO_SECURITY_KEY, Fault, FaultKind, Route, Sandbox, SandboxConfig};
-use pyrus_phone::service::{Engine, Service, Setup, Sources};
-use pyrus_phone::settings::Settings;
-use pyrus_phone::settings::credentials::{MemoryStore, SecretStore};
+use pyrus_phone::platform::paths::Paths;
+use pyrus_phone::sandbox::{Fault, FaultKind, Route, Sandbox, SandboxConfig};
+use pyrus_phone::settings::credentials::{HOOK_TOKEN_ENTRY, MemoryStore, SecretStore};
+use pyrus_phone::settings::{EnvOverrides, Settings};
 use pyrus_phone::sources::baresip::BaresipCommand;
-use pyrus_phone::sources::hook_port::{HookPlan, RunningHook};
-use pyrus_phone::sources::http_hook::{HookOptions, HookOutputs, TokenCell};
 use pyrus_phone::sources::monitor::Monitor;
+use pyrus_phone::sources::runtime_file;
 use pyrus_phone::ui::UiState;
 
 use crate::support::write_wav;
@@ -34,6 +33,7 @@ pub struct Rig {
     pub sandbox: Sandbox,
     pub browser: Arc<RecordingBrowser>,
     pub picked: Rc<RefCell<Option<PathBuf>>>,
+    /// The home: `config/`, `data/`, `run/` as the product lays them out.
     pub dir: tempfile::TempDir,
     pub runtime: tokio::runtime::Runtime,
     /// What the call sources noted (the doctor reads it).
@@ -42,21 +42,20 @@ pub struct Rig {
     pub baresip: tokio::sync::mpsc::Receiver<BaresipCommand>,
     /// Where sources send call events.
     pub events: tokio::sync::mpsc::Sender<CallEvent>,
-    /// Where another start asks the window to come to the front.
-    pub raise: tokio::sync::mpsc::Sender<()>,
     /// Holds the hook's configured port, when the rig was asked to start with it taken.
     pub blocker: Option<std::net::TcpListener>,
+    running: Running,
 }
 
-/// How a rig starts: the settings the view edits, where keys go, the window's first state.
+/// How a rig starts: the sandbox, where keys go, the settings file's content, the window's
+/// first state.
 pub struct RigOptions {
     pub sandbox: Option<SandboxConfig>,
     pub secrets: Arc<dyn SecretStore>,
-    pub editable: Option<Settings>,
     pub state: UiState,
-    /// The settings the demo engine starts from (the sandbox's address and login are put in).
+    /// The settings as read from the file (the demo puts the sandbox's address and login in).
     pub in_force: Settings,
-    /// Start a real event hook whose configured port another program holds.
+    /// Another program holds the event hook's configured port.
     pub hook_port_taken: bool,
 }
 
@@ -65,7 +64,6 @@ impl Default for RigOptions {
         Self {
             sandbox: None,
             secrets: Arc::new(MemoryStore::default()),
-            editable: None,
             in_force: Settings::default(),
             hook_port_taken: false,
             state: UiState {
@@ -80,96 +78,63 @@ pub fn rig() -> Rig {
     rig_with(RigOptions::default())
 }
 
-/// A window wired to the real service, a sandbox and a recording browser; the demo engine
-/// talks to the sandbox with its demo login, and a saved account builds a new engine.
+/// The window on an instance built by the product's own builder (`Instance::build`, in the
+/// demo: a sandbox, its outbox, the event hook), with a recording browser, keys in
+/// `secrets` and a fake baresip that records the commands sent to it.
 pub fn rig_with(options: RigOptions) -> Rig {
     let runtime = pyrus_phone::runtime::build().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let sandbox = runtime.block_on(async {
+    runtime.block_on(async {
         rustls::crypto::ring::default_provider()
             .install_default()
             .ok();
-        let config = options
-            .sandbox
-            .unwrap_or_else(|| SandboxConfig::demo(dir.path().join("files")));
-        Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-            .await
-            .unwrap()
     });
-    let demo = demo_settings(&sandbox, &options.in_force);
-    let outbox = Outbox::open(&dir.path().join("demo.sqlite3")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let browser = Arc::new(RecordingBrowser::default());
-    let engine = Arc::new(Engine::new(
-        demo,
-        outbox,
-        Arc::new(MemoryStore::default()),
-        Some(Secret::new(DEMO_SECURITY_KEY)),
-        Arc::clone(&browser) as Arc<dyn Browser>,
-    ));
-    let secrets = options.secrets;
-    let factory_secrets = Arc::clone(&secrets);
-    let factory_browser = Arc::clone(&browser);
-    let real_db = dir.path().join("outbox.sqlite3");
-    let (events, call_events) = tokio::sync::mpsc::channel(64);
+    let ctx = Context {
+        paths: Paths::under(dir.path()),
+        env: EnvOverrides::default(),
+        key_override: None,
+        browser: Arc::clone(&browser) as Arc<dyn Browser>,
+    };
+    // The hook's token as the keyring keeps it between runs.
+    options
+        .secrets
+        .set(HOOK_TOKEN_ENTRY, &Secret::new("rig-hook-token"))
+        .unwrap();
+    let blocker = options
+        .hook_port_taken
+        .then(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let hook_port = blocker
+        .as_ref()
+        .map_or(0, |b| b.local_addr().unwrap().port());
+    let sandbox = options
+        .sandbox
+        .unwrap_or_else(|| SandboxConfig::demo(dir.path().join("files")));
+    let mut instance = Instance::build(
+        &runtime,
+        &ctx,
+        options.secrets,
+        &Options {
+            demo: true,
+            hook_port: Some(hook_port),
+            window: true,
+            sandbox: Some(sandbox),
+            ..Options::default()
+        },
+        options.in_force,
+    )
+    .unwrap();
     let (baresip_tx, baresip) = tokio::sync::mpsc::channel(4);
-    let monitor = Arc::new(Monitor::default());
-    let token = TokenCell::new(Secret::new("rig-hook-token"));
-    let (blocker, hook) = if options.hook_port_taken {
-        let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let plan = HookPlan {
-            options: HookOptions {
-                port: blocker.local_addr().unwrap().port(),
-                network: false,
-                allow: Vec::new(),
-            },
-            allow_text: Vec::new(),
-            token: token.clone(),
-            token_origin: TokenOrigin::Keyring,
-            outputs: HookOutputs {
-                events: events.clone(),
-                show: None,
-            },
-            runtime_dir: dir.path().join("run"),
-        };
-        let hook = runtime.block_on(RunningHook::start(plan, Arc::clone(&monitor)));
-        (Some(blocker), hook)
-    } else {
-        (None, None)
-    };
-    let sources = Sources {
-        monitor: Arc::clone(&monitor),
-        token: Some(token),
-        runtime_dir: dir.path().join("run"),
-        baresip: Some(baresip_tx),
-        events: events.clone(),
-        program: "/opt/pyrus-phone/pyrus-phone".to_owned(),
-        hook,
-    };
-    let (raise, raise_rx) = tokio::sync::mpsc::channel(4);
-    let setup = Setup {
-        settings_path: dir.path().join("config/settings.toml"),
-        secrets,
-        editable: options.editable.unwrap_or_default(),
-        call_events: Some(call_events),
-        sources: Some(sources),
-        recordings_out: dir.path().join("recordings"),
-        raise: Some(raise_rx),
-        open_engine: Box::new(move |settings: &Settings| {
-            Ok(Engine::new(
-                settings.clone(),
-                Outbox::open(&real_db).map_err(|e| e.to_string())?,
-                Arc::clone(&factory_secrets),
-                None,
-                Arc::clone(&factory_browser) as Arc<dyn Browser>,
-            ))
-        }),
-    };
+    instance.set_baresip_commands(baresip_tx);
+    let monitor = Arc::clone(instance.monitor());
+    let events = instance.events().unwrap();
+    let sandbox = instance.take_sandbox().unwrap();
     let (tx, rx) = bus::event_channel(64, Arc::new(|| {}));
-    let handle = Service::spawn(runtime.handle(), engine, tx, setup);
+    let running = instance.serve(runtime.handle(), tx);
     let picked: Rc<RefCell<Option<PathBuf>>> = Rc::default();
     let answer = Rc::clone(&picked);
-    let app =
-        PhoneApp::new(options.state, rx, handle).with_picker(move |_| answer.borrow_mut().take());
+    let app = PhoneApp::new(options.state, rx, running.service.clone())
+        .with_picker(move |_| answer.borrow_mut().take());
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
         .with_max_steps(12)
@@ -190,22 +155,29 @@ pub fn rig_with(options: RigOptions) -> Rig {
         monitor,
         baresip,
         events,
-        raise,
         blocker,
+        running,
     }
 }
 
 impl Rig {
-    /// Closes the window, then stops the sandbox on the rig's runtime.
+    /// Closes the window, stops the instance, then the sandbox, on the rig's runtime.
     pub fn shutdown(self) {
         let Self {
             h,
             sandbox,
             runtime,
+            running,
             ..
         } = self;
         drop(h);
+        runtime.block_on(running.shutdown());
         runtime.block_on(sandbox.shutdown());
+    }
+
+    /// The running instance as a second start finds it.
+    pub fn published(&self) -> runtime_file::Instance {
+        runtime_file::read(&self.dir.path().join("run")).unwrap()
     }
 }
 

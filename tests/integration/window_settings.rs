@@ -26,7 +26,6 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     let mut r = rig_with(RigOptions {
         sandbox: Some(config),
         secrets: Arc::new(KeyringStore),
-        editable: None,
         in_force: Settings::default(),
         hook_port_taken: false,
         state: UiState {

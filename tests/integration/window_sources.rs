@@ -45,8 +45,10 @@ fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard
     });
     r.h.get_by_label_contains("the token is kept in the system keyring");
     r.h.get_by_label_contains("not set up (settings file: sources.baresip)");
-    r.h.get_by_label("cmdIncomingCall=/opt/pyrus-phone/pyrus-phone event ring");
-    r.h.get_by_label("cmdCallEnd=/opt/pyrus-phone/pyrus-phone event end");
+    // MicroSIP's lines name this very program.
+    let program = std::env::current_exe().unwrap().display().to_string();
+    r.h.get_by_label(&format!("cmdIncomingCall={program} event ring"));
+    r.h.get_by_label(&format!("cmdCallEnd={program} event end"));
     r.h.get_by_label(
         "http://127.0.0.1:47812/events?token=TOKEN&event=ring&number=$remote&call_id=$call_id",
     );
@@ -339,7 +341,9 @@ fn another_start_brings_the_window_to_the_front() {
     let mut r = rig();
     r.h.run();
     assert_eq!(r.h.state().times_raised(), 0);
-    r.runtime.block_on(r.raise.send(())).unwrap();
+    // A second start finds this instance where it published itself and asks for its window.
+    let published = r.published();
+    assert!(pyrus_phone::sources::forward::show(&published).unwrap());
     step_until(&mut r.h, "the window to be raised", |h| {
         h.state().times_raised() == 1
     });
