@@ -359,26 +359,42 @@ async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() 
         wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 1).await,
         "the call was not registered"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(env.count(Route::Call), 1, "one registration");
+    // Events are handled in order: once a later call is registered, answer and end were
+    // handled too, and registered nothing more.
+    let out = env
+        .run(&["event", "ring", "--call-id", "later", "89990000001"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 2).await,
+        "the later call was not registered"
+    );
+    assert_eq!(env.count(Route::Call), 2, "one registration per call");
     let task = &env.sandbox.tasks()[0];
     assert_eq!(task.from_number, "89774221338");
     assert_eq!(task.to_number, "+74953009080");
     assert!(
-        wait_for(Duration::from_secs(5), || browser_log.exists()).await,
-        "no pop"
+        wait_for(Duration::from_secs(5), || std::fs::read_to_string(
+            &browser_log
+        )
+        .is_ok_and(|pops| pops.lines().count() == 2))
+        .await,
+        "each call's task opens once"
     );
     let pops = std::fs::read_to_string(&browser_log).unwrap();
-    assert_eq!(pops.lines().count(), 1, "one pop: {pops}");
+    assert!(
+        pops.lines().next().is_some_and(|l| l.ends_with("#id1")),
+        "{pops}"
+    );
 
     // A tel: link is an outgoing call, handed over the same way.
     let out = env.run(&["tel:%2B7-999-000-00-01"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 2).await,
+        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 3).await,
         "the link's call was not registered"
     );
-    let outgoing = &env.sandbox.tasks()[1];
+    let outgoing = &env.sandbox.tasks()[2];
     assert_eq!(
         (outgoing.from_number.as_str(), outgoing.to_number.as_str()),
         ("+74953009080", "+79990000001")
