@@ -23,9 +23,20 @@ fn hear(r: &Rig, kind: &str, number: &str, call_id: &str, source: &str) {
     r.runtime.block_on(r.events.send(event)).unwrap();
 }
 
-fn opened_after(r: &Rig, wait: Duration) -> Vec<String> {
-    std::thread::sleep(wait);
-    r.browser.opened()
+/// Events are handled in order: once a later call has shown its ringing bar, every earlier
+/// event has been handled (stored, registered per policy, its pop decided). The later call
+/// then ends, and its bar goes.
+fn after_a_later_event(r: &mut Rig, number: &str) {
+    let id = format!("later-{number}");
+    hear(r, "ring", number, &id, "http");
+    let bar = format!("Incoming call: +{number}");
+    step_until(&mut r.h, "a later call's ringing bar", |h| {
+        h.query_by_label(&bar).is_some()
+    });
+    hear(r, "end", number, &id, "http");
+    step_until(&mut r.h, "the later call's bar to go", |h| {
+        h.query_by_label(&bar).is_none()
+    });
 }
 
 #[test]
@@ -80,10 +91,19 @@ fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard
     assert_eq!(r.h.query_all_by_label("accepted").count(), 3);
 
     // One task opened, once; the call is in the list.
-    let opened = opened_after(&r, Duration::from_millis(500));
-    assert_eq!(opened.len(), 1, "{opened:?}");
+    let browser = std::sync::Arc::clone(&r.browser);
+    step_until(&mut r.h, "the task to open", |_| {
+        !browser.opened().is_empty()
+    });
     r.h.get_by_label("Calls").click();
     r.h.run();
+    after_a_later_event(&mut r, "79990000009");
+    let opened = r.browser.opened();
+    assert_eq!(
+        opened.iter().filter(|url| url.ends_with("#id1")).count(),
+        1,
+        "{opened:?}"
+    );
     step_until(&mut r.h, "the row", |h| {
         h.query_by_label("+79990000000 to +74950000000").is_some()
     });
@@ -156,8 +176,10 @@ fn wait_registered(r: &mut Rig, n: usize) {
         std::thread::sleep(Duration::from_millis(20));
         r.h.step();
     }
-    // The registration's answer reaches the service a moment after the sandbox stores it.
-    std::thread::sleep(Duration::from_millis(300));
+    // The window hears of each registration after its task was opened or not.
+    step_until(&mut r.h, "the registrations in the list", |h| {
+        h.query_all_by_label_contains("Open task").count() >= n
+    });
 }
 
 #[test]
@@ -168,7 +190,7 @@ fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
     hear(&r, "ring", "79774221338", "c-1", "baresip");
     wait_registered(&mut r, 1);
     assert!(
-        opened_after(&r, Duration::from_millis(300)).is_empty(),
+        r.browser.opened().is_empty(),
         "nothing opens while it rings"
     );
     hear(&r, "answer", "79774221338", "c-1", "baresip");
@@ -178,12 +200,13 @@ fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
         std::thread::sleep(Duration::from_millis(20));
     }
     hear(&r, "end", "79774221338", "c-1", "baresip");
-    assert_eq!(opened_after(&r, Duration::from_millis(500)).len(), 1);
+    after_a_later_event(&mut r, "79990000009");
+    assert_eq!(r.browser.opened().len(), 1, "opened once");
     // A missed call is registered but never opens.
     hear(&r, "ring", "79160000002", "c-2", "baresip");
     hear(&r, "end", "79160000002", "c-2", "baresip");
-    wait_registered(&mut r, 2);
-    assert_eq!(opened_after(&r, Duration::from_millis(300)).len(), 1);
+    wait_registered(&mut r, 3);
+    assert_eq!(r.browser.opened().len(), 1, "the missed call did not open");
     r.shutdown();
 
     // By hand: never opened by itself.
@@ -192,7 +215,7 @@ fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
     hear(&r, "ring", "79774221338", "c-3", "baresip");
     hear(&r, "answer", "79774221338", "c-3", "baresip");
     wait_registered(&mut r, 1);
-    assert!(opened_after(&r, Duration::from_millis(500)).is_empty());
+    assert!(r.browser.opened().is_empty());
     r.shutdown();
 }
 
@@ -246,10 +269,10 @@ fn registering_by_hand_puts_the_ringing_call_into_the_form() {
     step_until(&mut r.h, "the ringing bar", |h| {
         h.query_by_label("Incoming call: +79774221338").is_some()
     });
-    std::thread::sleep(Duration::from_millis(300));
+    after_a_later_event(&mut r, "79990000009");
     assert!(
-        r.sandbox.tasks().is_empty(),
-        "nothing is registered by itself"
+        r.sandbox.tasks().is_empty() && r.h.query_by_label("No calls yet today.").is_some(),
+        "nothing is stored or registered by itself"
     );
     r.h.get_by_label("To the form").click();
     r.h.run();
