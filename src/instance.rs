@@ -51,6 +51,7 @@ pub struct Instance {
     monitor: Arc<Monitor>,
     sandbox: Option<Sandbox>,
     hook: Option<Arc<RunningHook>>,
+    baresip: Option<tokio::task::JoinHandle<()>>,
     runtime_dir: PathBuf,
 }
 
@@ -69,22 +70,29 @@ pub struct Running {
     pub service: ServiceHandle,
     sandbox: Option<Sandbox>,
     hook: Option<Arc<RunningHook>>,
+    baresip: Option<tokio::task::JoinHandle<()>>,
     runtime_dir: PathBuf,
 }
 
 impl Running {
-    /// Stops the service (claimed work released for the next run), the hook and the demo
-    /// sandbox, and withdraws the runtime file.
+    /// Stops taking events first (the hook stops listening and its runtime file goes, so a
+    /// command hook no longer finds a stopping instance; baresip is let go), then the
+    /// service (claimed work released for the next run), then the demo sandbox.
     pub async fn shutdown(self) {
-        self.service.shutdown().await;
-        drop(self.hook);
-        if let Some(sandbox) = self.sandbox {
-            sandbox.shutdown().await;
+        if let Some(hook) = &self.hook {
+            hook.stop().await;
+        }
+        if let Some(baresip) = &self.baresip {
+            baresip.abort();
         }
         let dir = self.runtime_dir;
         tokio::task::spawn_blocking(move || crate::sources::runtime_file::withdraw(&dir))
             .await
             .ok();
+        self.service.shutdown().await;
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await;
+        }
     }
 }
 
@@ -124,7 +132,7 @@ impl Instance {
 
         let (tx, call_events) = mpsc::channel(256);
         let monitor = Arc::new(Monitor::default());
-        let baresip = settings
+        let (baresip, baresip_task) = settings
             .sources
             .baresip
             .as_deref()
@@ -132,14 +140,15 @@ impl Instance {
             .filter(|addr| !addr.is_empty())
             .map(|addr| {
                 let (commands, rx) = mpsc::channel(8);
-                runtime.spawn(crate::sources::baresip::run(
+                let task = runtime.spawn(crate::sources::baresip::run(
                     addr.to_owned(),
                     tx.clone(),
                     Arc::clone(&monitor),
                     rx,
                 ));
-                commands
-            });
+                (commands, task)
+            })
+            .unzip();
         if let Some(json) = &options.initial_event {
             match initial_event(json) {
                 Ok(event) => {
@@ -206,6 +215,7 @@ impl Instance {
             monitor,
             sandbox,
             hook,
+            baresip: baresip_task,
             runtime_dir: ctx.paths.runtime_dir.clone(),
         })
     }
@@ -247,6 +257,7 @@ impl Instance {
             service,
             sandbox: self.sandbox,
             hook: self.hook,
+            baresip: self.baresip,
             runtime_dir,
         }
     }

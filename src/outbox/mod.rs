@@ -66,6 +66,21 @@ pub struct JobReport {
     pub retry_at_ms: Option<i64>,
 }
 
+/// An ended call whose recording is to be picked up.
+#[derive(Debug, Clone)]
+pub struct EndedCall {
+    /// The call's external id, as stored.
+    pub external_id: ExternalId,
+    /// The far party's number.
+    pub number: String,
+    /// When it started (Unix ms).
+    pub started_ms: i64,
+    /// When it ended (Unix ms).
+    pub ended_ms: i64,
+    /// It was answered.
+    pub answered: bool,
+}
+
 /// Receives [`JobEvent`]s.
 pub type Listener = Arc<dyn Fn(JobEvent) + Send + Sync>;
 
@@ -112,6 +127,7 @@ fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
 struct ClaimGuard {
     store: SharedStore,
     job: JobId,
+    token: i64,
     armed: bool,
 }
 
@@ -120,9 +136,9 @@ impl Drop for ClaimGuard {
         if !self.armed {
             return;
         }
-        let (store, job) = (Arc::clone(&self.store), self.job);
+        let (store, job, token) = (Arc::clone(&self.store), self.job, self.token);
         let release = move || {
-            if let Err(e) = lock(&store).release(job, now_ms()) {
+            if let Err(e) = lock(&store).release(job, token, now_ms()) {
                 tracing::error!(%job, error = %e, "cannot release an abandoned job");
             }
         };
@@ -270,35 +286,34 @@ impl Outbox {
         .await
     }
 
-    /// Stores a pickup job for an ended call: its recording is looked for in `dir` and,
-    /// once found, attached to the call stored under `external_id` (waiting for its
-    /// registration), or by external id when this outbox has no such call.
+    /// Stores a pickup job for an ended call stored here under `call.external_id`: its
+    /// recording is looked for and, once found, attached to the call (waiting for its
+    /// registration). `None` when this outbox holds no such call (nothing to attach to).
     pub async fn add_pickup(
         &self,
         dir: PathBuf,
-        number: String,
-        started_ms: i64,
-        external_id: ExternalId,
-    ) -> Result<JobId, StoreError> {
+        call: EndedCall,
+    ) -> Result<Option<JobId>, StoreError> {
         self.db(move |s| {
-            let target = match s.call_by_external_id(&external_id)? {
-                Some(call) => StoredTarget::Call(call.id),
-                None => StoredTarget::Direct(AttachTarget::ExternalId(external_id.clone())),
+            let Some(row) = s.call_by_external_id(&call.external_id)? else {
+                return Ok(None);
             };
             let payload = PickupPayload {
                 dir,
-                number,
-                started_ms,
-                name: external_id.as_str().to_owned(),
-                target,
+                number: call.number,
+                started_ms: call.started_ms,
+                ended_ms: Some(call.ended_ms),
+                answered: call.answered,
+                name: call.external_id.as_str().to_owned(),
+                target: StoredTarget::Call(row.id),
             };
-            s.insert_pickup(&payload, now_ms())
+            s.insert_pickup(&payload, now_ms()).map(Some)
         })
         .await
     }
 
     /// Claims the next due pickup (leased like any job: a crash hands it to the next start).
-    pub async fn claim_pickup(&self) -> Result<Option<(JobId, PickupPayload)>, StoreError> {
+    pub async fn claim_pickup(&self) -> Result<Option<(JobId, i64, PickupPayload)>, StoreError> {
         let now = now_ms();
         let claimed = self
             .db(move |s| s.claim_due(Lane::Pickup, now, now + millis(LEASE)))
@@ -307,12 +322,13 @@ impl Outbox {
             None => Ok(None),
             Some(Claimed {
                 job,
+                token,
                 work: Work::Pickup(payload),
                 ..
-            }) => Ok(Some((job, payload))),
+            }) => Ok(Some((job, token, payload))),
             Some(other) => {
-                let job = other.job;
-                self.db(move |s| s.release(job, now_ms())).await?;
+                let (job, token) = (other.job, other.token);
+                self.db(move |s| s.release(job, token, now_ms())).await?;
                 Err(StoreError::Corrupt(format!(
                     "job {job} was claimed as a pickup but is not one"
                 )))
@@ -325,6 +341,7 @@ impl Outbox {
     pub async fn finish_pickup(
         &self,
         job: JobId,
+        token: i64,
         payload: &PickupPayload,
         found: PathBuf,
     ) -> Result<JobId, StoreError> {
@@ -334,32 +351,48 @@ impl Outbox {
             mappings: Vec::new(),
             file_guid: None,
         };
-        self.db(move |s| s.complete_pickup(job, Some(&attach), now_ms()))
+        self.db(move |s| s.complete_pickup(job, token, Some(&attach), now_ms()))
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("pickup {job} queued nothing")))
+    }
+
+    /// Ends a pickup that found nothing to attach, and rightly so (an unanswered call).
+    pub async fn finish_pickup_empty(&self, job: JobId, token: i64) -> Result<(), StoreError> {
+        self.db(move |s| s.complete_pickup(job, token, None, now_ms()).map(|_| ()))
+            .await
     }
 
     /// Keeps a pickup that found nothing as failed, with what to do (retry looks again).
     pub async fn fail_pickup(
         &self,
         job: JobId,
+        token: i64,
         code: &str,
         message: String,
     ) -> Result<(), StoreError> {
         let code = code.to_owned();
-        self.db(move |s| s.park(job, JobState::Failed, (&code, &message), now_ms()))
-            .await
+        self.db(move |s| {
+            s.park(
+                job,
+                Some(token),
+                JobState::Failed,
+                (&code, &message),
+                now_ms(),
+            )
+        })
+        .await
     }
 
-    /// Returns a claimed job to the queue without counting an attempt (it was still running when
-    /// the process stops).
-    pub async fn release(&self, job: JobId) -> Result<(), StoreError> {
-        self.db(move |s| s.release(job, now_ms())).await
+    /// Returns a claimed job to the queue without counting an attempt (it could not run
+    /// here, or the process is stopping).
+    pub async fn release(&self, job: JobId, token: i64) -> Result<(), StoreError> {
+        self.db(move |s| s.release(job, token, now_ms())).await
     }
 
-    /// Renews the lease of a job this process is working on.
-    pub async fn renew(&self, job: JobId) -> Result<(), StoreError> {
-        self.db(move |s| s.renew_lease(job, now_ms() + millis(LEASE)))
+    /// Renews the lease of a job this process is working on; false when its claim was
+    /// taken over (stop working on it).
+    pub async fn renew(&self, job: JobId, token: i64) -> Result<bool, StoreError> {
+        self.db(move |s| s.renew_lease(job, token, now_ms() + millis(LEASE)))
             .await
     }
 
@@ -460,6 +493,7 @@ impl Outbox {
         let mut guard = ClaimGuard {
             store: Arc::clone(&self.store),
             job: claimed.job,
+            token: claimed.token,
             armed: true,
         };
         let report = self.run(claimed, client, account_id, listener).await?;
@@ -500,6 +534,7 @@ impl Outbox {
     ) -> Result<JobReport, StoreError> {
         let Claimed {
             job,
+            token,
             attempts,
             work,
         } = claimed;
@@ -513,7 +548,7 @@ impl Outbox {
                             registration: registration.clone(),
                         });
                         let reg = registration.clone();
-                        self.db(move |s| s.complete_register(job, call.id, &reg, now_ms()))
+                        self.db(move |s| s.complete_register(job, token, call.id, &reg, now_ms()))
                             .await?;
                         tracing::info!(%job, task_id = registration.task_id, new = registration.is_new_task, "call registered");
                         Ok(JobReport {
@@ -526,13 +561,13 @@ impl Outbox {
                         })
                     }
                     Err(e) => {
-                        self.record_failure(job, JobKind::Register, attempts, &e)
+                        self.record_failure(job, token, JobKind::Register, attempts, &e)
                             .await
                     }
                 }
             }
             Work::Pickup(_) => {
-                self.db(move |s| s.release(job, now_ms())).await?;
+                self.db(move |s| s.release(job, token, now_ms())).await?;
                 Err(StoreError::Corrupt(format!(
                     "pickup {job} reached a network lane"
                 )))
@@ -543,7 +578,10 @@ impl Outbox {
             } => {
                 let guid = match payload.file_guid.clone() {
                     Some(guid) => guid,
-                    None => match self.upload(job, &payload.path, client, listener).await {
+                    None => match self
+                        .upload(job, token, &payload.path, client, listener)
+                        .await
+                    {
                         Ok(guid) => {
                             payload.file_guid = Some(guid.clone());
                             let saved = payload.clone();
@@ -553,7 +591,7 @@ impl Outbox {
                         }
                         Err(e) => {
                             return self
-                                .record_failure(job, JobKind::Attach, attempts, &e)
+                                .record_failure(job, token, JobKind::Attach, attempts, &e)
                                 .await;
                         }
                     },
@@ -563,7 +601,7 @@ impl Outbox {
                     .await
                 {
                     Ok(()) => {
-                        self.db(move |s| s.complete(job, now_ms())).await?;
+                        self.db(move |s| s.complete(job, token, now_ms())).await?;
                         tracing::info!(%job, target = %resolved, "recording attached");
                         Ok(JobReport {
                             job,
@@ -583,11 +621,11 @@ impl Outbox {
                         let err = PyrusError::Network {
                             reason: "the uploaded file expired; uploading again".to_owned(),
                         };
-                        self.record_failure(job, JobKind::Attach, attempts, &err)
+                        self.record_failure(job, token, JobKind::Attach, attempts, &err)
                             .await
                     }
                     Err(e) => {
-                        self.record_failure(job, JobKind::Attach, attempts, &e)
+                        self.record_failure(job, token, JobKind::Attach, attempts, &e)
                             .await
                     }
                 }
@@ -598,6 +636,7 @@ impl Outbox {
     async fn upload(
         &self,
         job: JobId,
+        token: i64,
         path: &Path,
         client: &PyrusClient,
         listener: &Listener,
@@ -609,6 +648,7 @@ impl Outbox {
             .insert(job, cancel.clone());
         let store = Arc::clone(&self.store);
         let listener = Arc::clone(listener);
+        let cancel_on_loss = cancel.clone();
         let last_renewal = AtomicI64::new(now_ms());
         let progress = Arc::new(move |sent: u64, total: u64| {
             listener(JobEvent::Progress { job, sent, total });
@@ -616,10 +656,15 @@ impl Outbox {
             if now - last_renewal.load(Ordering::Relaxed) > millis(LEASE) / 4 {
                 last_renewal.store(now, Ordering::Relaxed);
                 let store = Arc::clone(&store);
-                let renew = move || {
-                    if let Err(e) = lock(&store).renew_lease(job, now + millis(LEASE)) {
-                        tracing::warn!(%job, error = %e, "cannot renew the upload's lease");
+                let taken_over = cancel_on_loss.clone();
+                let renew = move || match lock(&store).renew_lease(job, token, now + millis(LEASE))
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(%job, "the upload's job was taken over; stopping");
+                        taken_over.cancel();
                     }
+                    Err(e) => tracing::warn!(%job, error = %e, "cannot renew the upload's lease"),
                 };
                 // The callback runs on an async worker: the write goes to a blocking thread.
                 match tokio::runtime::Handle::try_current() {
@@ -639,6 +684,7 @@ impl Outbox {
     async fn record_failure(
         &self,
         job: JobId,
+        token: i64,
         kind: JobKind,
         attempts: u32,
         error: &PyrusError,
@@ -663,8 +709,8 @@ impl Outbox {
         };
         let (c, m) = (code.clone(), message.clone());
         self.db(move |s| match retry_at_ms {
-            Some(at) => s.reschedule(job, at, (&c, &m), now),
-            None => s.park(job, state, (&c, &m), now),
+            Some(at) => s.reschedule(job, token, at, (&c, &m), now),
+            None => s.park(job, Some(token), state, (&c, &m), now),
         })
         .await?;
         Ok(JobReport {
@@ -686,6 +732,7 @@ impl Outbox {
         self.db(move |s| {
             s.park(
                 job,
+                None,
                 JobState::NeedsCredentials,
                 ("credentials_missing", &message),
                 now_ms(),

@@ -88,10 +88,21 @@ pub struct PickupPayload {
     pub number: String,
     /// When the call started (Unix ms): older files are not its recording.
     pub started_ms: i64,
+    /// When the call ended (Unix ms): a file last written long after is another call's.
+    #[serde(default)]
+    pub ended_ms: Option<i64>,
+    /// The call was answered: an unanswered one may well have no recording, and finding
+    /// none is not a failure.
+    #[serde(default = "answered_by_default")]
+    pub answered: bool,
     /// The call's external id, which names a merged file.
     pub name: String,
     /// Where the recording goes once found.
     pub target: StoredTarget,
+}
+
+fn answered_by_default() -> bool {
+    true
 }
 
 /// A stored call.
@@ -110,6 +121,8 @@ pub struct CallRow {
 pub struct Claimed {
     /// The job.
     pub job: JobId,
+    /// This claim's token: what finishing the job must show.
+    pub token: i64,
     /// Attempts already made.
     pub attempts: u32,
     /// What to do.
@@ -168,6 +181,9 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
 ",
     // Jobs are claimed per lane (kind) and by due time.
     "CREATE INDEX IF NOT EXISTS jobs_lane ON jobs(kind, state, next_ms);",
+    // Each claim gets a token: only the attempt holding it may finish the job, so an attempt
+    // that outlived its lease cannot overwrite the one that took over.
+    "ALTER TABLE jobs ADD COLUMN claim INTEGER;",
 ];
 
 /// The schema version this build writes.
@@ -311,9 +327,11 @@ impl Store {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Claimed, StoreError> {
-        let (_, job, row) = self.insert_call_as(call, None, Some(lease_ms), now_ms)?;
+        let token = new_token();
+        let (_, job, row) = self.insert_call_as(call, None, Some((lease_ms, token)), now_ms)?;
         Ok(Claimed {
             job,
+            token,
             attempts: 0,
             work: Work::Register(row),
         })
@@ -323,7 +341,7 @@ impl Store {
         &mut self,
         call: &CallRequest,
         hold: Option<(&str, &str)>,
-        lease_ms: Option<i64>,
+        claim: Option<(i64, i64)>,
         now_ms: i64,
     ) -> Result<(i64, JobId, CallRow), StoreError> {
         let external = call
@@ -352,16 +370,17 @@ impl Store {
             .map_err(|e| db_err(&e))?;
             tx.last_insert_rowid()
         };
-        let (state, code, message) = match (hold, lease_ms) {
+        let (state, code, message) = match (hold, claim) {
             (Some((code, message)), _) => ("held", Some(code), Some(message)),
             (None, Some(_)) => ("running", None, None),
             (None, None) => ("pending", None, None),
         };
-        let owner = lease_ms.map(|_| std::process::id());
+        let owner = claim.map(|_| std::process::id());
+        let (lease_ms, token) = claim.unzip();
         tx.execute(
-            "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms, error_code, error_message, lease_ms, owner_pid)
-             VALUES ('register', ?1, ?3, ?2, ?2, ?2, ?4, ?5, ?6, ?7)",
-            params![call_id, now_ms, state, code, message, lease_ms, owner],
+            "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms, error_code, error_message, lease_ms, owner_pid, claim)
+             VALUES ('register', ?1, ?3, ?2, ?2, ?2, ?4, ?5, ?6, ?7, ?8)",
+            params![call_id, now_ms, state, code, message, lease_ms, owner, token],
         )
         .map_err(|e| db_err(&e))?;
         let job = JobId(tx.last_insert_rowid());
@@ -407,7 +426,8 @@ impl Store {
         Ok(job)
     }
 
-    /// Stores a pickup job: look for an ended call's recording.
+    /// Stores a pickup job: look for an ended call's recording. A call gets one pickup: a
+    /// repeated end finds the one already stored.
     pub fn insert_pickup(
         &mut self,
         payload: &PickupPayload,
@@ -419,6 +439,19 @@ impl Store {
         };
         let json = serde_json::to_string(payload).map_err(corrupt)?;
         let tx = self.tx()?;
+        if let Some(id) = call_id {
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM jobs WHERE kind = 'pickup' AND call_id = ?1 AND state != 'discarded'",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| db_err(&e))?;
+            if let Some(job) = existing {
+                return Ok(JobId(job));
+            }
+        }
         let job = insert_job(&tx, "pickup", call_id, &json, now_ms)?;
         tx.commit().map_err(|e| db_err(&e))?;
         Ok(job)
@@ -429,6 +462,7 @@ impl Store {
     pub fn complete_pickup(
         &mut self,
         job: JobId,
+        token: i64,
         found: Option<&AttachPayload>,
         now_ms: i64,
     ) -> Result<Option<JobId>, StoreError> {
@@ -437,8 +471,8 @@ impl Store {
             .execute(
                 "UPDATE jobs SET state = 'done', lease_ms = NULL, error_code = NULL,
                         error_message = NULL, updated_ms = ?2
-                 WHERE id = ?1 AND kind = 'pickup' AND state = 'running'",
-                params![job.0, now_ms],
+                 WHERE id = ?1 AND kind = 'pickup' AND state = 'running' AND claim = ?3",
+                params![job.0, now_ms, token],
             )
             .map_err(|e| db_err(&e))?;
         if done == 0 {
@@ -453,12 +487,20 @@ impl Store {
                 };
                 let json = serde_json::to_string(payload).map_err(corrupt)?;
                 let attach = insert_job(&tx, "attach", call_id, &json, now_ms)?;
-                // The call's registration may have failed for good meanwhile.
+                // The call's registration may have been discarded, or failed for good, meanwhile.
+                tx.execute(
+                    "UPDATE jobs SET state = 'discarded'
+                     WHERE id = ?1 AND EXISTS (SELECT 1 FROM jobs r WHERE r.call_id = ?2
+                                               AND r.kind = 'register' AND r.state = 'discarded')",
+                    params![attach.0, call_id],
+                )
+                .map_err(|e| db_err(&e))?;
                 tx.execute(
                     "UPDATE jobs SET state = 'failed', error_code = 'registration_failed',
                      error_message = 'the call could not be registered: retry or discard its registration first'
-                     WHERE id = ?1 AND EXISTS (SELECT 1 FROM jobs r WHERE r.call_id = ?2
-                                               AND r.kind = 'register' AND r.state = 'failed')",
+                     WHERE id = ?1 AND state = 'pending'
+                       AND EXISTS (SELECT 1 FROM jobs r WHERE r.call_id = ?2
+                                   AND r.kind = 'register' AND r.state = 'failed')",
                     params![attach.0, call_id],
                 )
                 .map_err(|e| db_err(&e))?;
@@ -496,9 +538,10 @@ impl Store {
         let Some((id, kind, call_id, payload, attempts)) = row else {
             return Ok(None);
         };
+        let token = new_token();
         tx.execute(
-            "UPDATE jobs SET state = 'running', lease_ms = ?2, owner_pid = ?4, updated_ms = ?3 WHERE id = ?1",
-            params![id, lease_ms, now_ms, std::process::id()],
+            "UPDATE jobs SET state = 'running', lease_ms = ?2, owner_pid = ?4, updated_ms = ?3, claim = ?5 WHERE id = ?1",
+            params![id, lease_ms, now_ms, std::process::id(), token],
         )
         .map_err(|e| db_err(&e))?;
         let call = match call_id {
@@ -536,38 +579,50 @@ impl Store {
         };
         Ok(Some(Claimed {
             job,
+            token,
             attempts,
             work,
         }))
     }
 
     /// Extends a running job's lease (long uploads).
-    pub fn renew_lease(&mut self, job: JobId, lease_ms: i64) -> Result<(), StoreError> {
-        self.conn
+    /// Extends a running job's lease while its claim still holds; false when it was taken
+    /// over (the attempt should stop).
+    pub fn renew_lease(
+        &mut self,
+        job: JobId,
+        token: i64,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .conn
             .execute(
-                "UPDATE jobs SET lease_ms = ?2 WHERE id = ?1 AND state = 'running'",
-                params![job.0, lease_ms],
+                "UPDATE jobs SET lease_ms = ?2 WHERE id = ?1 AND state = 'running' AND claim = ?3",
+                params![job.0, lease_ms, token],
             )
             .map_err(|e| self.sql(e))?;
-        Ok(())
+        Ok(n == 1)
     }
 
     /// Records a registration and finishes its job, in one transaction.
     pub fn complete_register(
         &mut self,
         job: JobId,
+        token: i64,
         call_id: i64,
         registration: &Registration,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(registration).map_err(corrupt)?;
         let tx = self.tx()?;
+        // An attempt that outlived its lease does not replace the registration of the one
+        // that took over; it fills it in only if there is none.
+        let ours = finish(&tx, job, Some(token), JobState::Done, None, now_ms)? == 1;
         tx.execute(
-            "UPDATE calls SET task_id = ?2, registration = ?3 WHERE id = ?1",
-            params![call_id, registration.task_id as i64, json],
+            "UPDATE calls SET task_id = ?2, registration = ?3 WHERE id = ?1 AND (?4 OR task_id IS NULL)",
+            params![call_id, registration.task_id as i64, json, ours],
         )
         .map_err(|e| db_err(&e))?;
-        finish(&tx, job, JobState::Done, None, now_ms)?;
         // Attach jobs waiting on this call may run now.
         tx.execute(
             "UPDATE jobs SET next_ms = MIN(next_ms, ?2) WHERE call_id = ?1 AND kind = 'attach' AND state = 'pending'",
@@ -595,46 +650,57 @@ impl Store {
     }
 
     /// Marks a job done.
-    pub fn complete(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+    pub fn complete(&mut self, job: JobId, token: i64, now_ms: i64) -> Result<(), StoreError> {
         let tx = self.tx()?;
-        finish(&tx, job, JobState::Done, None, now_ms)?;
+        finish(&tx, job, Some(token), JobState::Done, None, now_ms)?;
         tx.commit().map_err(|e| db_err(&e))
     }
 
-    /// Puts a job back in the queue for `next_ms`, counting the failed attempt.
+    /// Puts a claimed job back in the queue for `next_ms`, counting the failed attempt
+    /// (nothing, when the claim was taken over meanwhile).
     pub fn reschedule(
         &mut self,
         job: JobId,
+        token: i64,
         next_ms: i64,
         error: (&str, &str),
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.conn
+        let n = self
+            .conn
             .execute(
                 "UPDATE jobs SET state = 'pending', attempts = attempts + 1, next_ms = ?2,
-                 lease_ms = NULL, error_code = ?3, error_message = ?4, updated_ms = ?5 WHERE id = ?1",
-                params![job.0, next_ms, error.0, error.1, now_ms],
+                 lease_ms = NULL, error_code = ?3, error_message = ?4, updated_ms = ?5
+                 WHERE id = ?1 AND state = 'running' AND claim = ?6",
+                params![job.0, next_ms, error.0, error.1, now_ms, token],
             )
             .map_err(|e| self.sql(e))?;
+        if n == 0 {
+            tracing::warn!(%job, "the job was taken over; this attempt's outcome is dropped");
+        }
         Ok(())
     }
 
-    /// Parks a job as failed or waiting for credentials, with its reason. A failed
+    /// Parks a job as failed or waiting for credentials, with its reason: a claimed one
+    /// (`token`) only while the claim holds, an unclaimed one (`None`) as it is. A failed
     /// registration fails the attach jobs waiting on it too.
     pub fn park(
         &mut self,
         job: JobId,
+        token: Option<i64>,
         state: JobState,
         error: (&str, &str),
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let tx = self.tx()?;
+        if finish(&tx, job, token, state, Some(error), now_ms)? == 0 {
+            return Ok(());
+        }
         tx.execute(
             "UPDATE jobs SET attempts = attempts + 1 WHERE id = ?1",
             [job.0],
         )
         .map_err(|e| db_err(&e))?;
-        finish(&tx, job, state, Some(error), now_ms)?;
         if state == JobState::Failed {
             tx.execute(
                 "UPDATE jobs SET state = 'failed', error_code = 'registration_failed',
@@ -650,13 +716,13 @@ impl Store {
     }
 
     /// Returns a claimed job to the queue without counting an attempt (the process is
-    /// stopping or gave up waiting).
-    pub fn release(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+    /// stopping or gave up waiting), while the claim holds.
+    pub fn release(&mut self, job: JobId, token: i64, now_ms: i64) -> Result<(), StoreError> {
         self.conn
             .execute(
                 "UPDATE jobs SET state = 'pending', lease_ms = NULL, updated_ms = ?2
-                 WHERE id = ?1 AND state = 'running'",
-                params![job.0, now_ms],
+                 WHERE id = ?1 AND state = 'running' AND claim = ?3",
+                params![job.0, now_ms, token],
             )
             .map_err(|e| self.sql(e))?;
         Ok(())
@@ -1197,21 +1263,33 @@ fn load_call(conn: &Connection, call_id: i64) -> Result<CallRow, StoreError> {
     call_row(row)
 }
 
+/// Ends a job in `state`; a claimed one (`token`) only while its claim holds. Returns how
+/// many rows changed (0: the claim was taken over, and nothing is written).
 fn finish(
     tx: &Transaction<'_>,
     job: JobId,
+    token: Option<i64>,
     state: JobState,
     error: Option<(&str, &str)>,
     now_ms: i64,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let (code, message) = error.unzip();
-    tx.execute(
-        "UPDATE jobs SET state = ?2, lease_ms = NULL, error_code = ?3, error_message = ?4, updated_ms = ?5
-         WHERE id = ?1",
-        params![job.0, state.as_str(), code, message, now_ms],
-    )
-    .map_err(|e| db_err(&e))?;
-    Ok(())
+    let n = tx
+        .execute(
+            "UPDATE jobs SET state = ?2, lease_ms = NULL, error_code = ?3, error_message = ?4, updated_ms = ?5
+             WHERE id = ?1 AND (?6 IS NULL OR (state = 'running' AND claim = ?6))",
+            params![job.0, state.as_str(), code, message, now_ms, token],
+        )
+        .map_err(|e| db_err(&e))?;
+    if n == 0 {
+        tracing::warn!(%job, "the job was taken over; this attempt's outcome is dropped");
+    }
+    Ok(n)
+}
+
+/// A new claim token.
+fn new_token() -> i64 {
+    rand::random::<i64>() & i64::MAX
 }
 
 fn job_state_error(tx: &Transaction<'_>, job: JobId) -> StoreError {
@@ -1319,22 +1397,28 @@ mod tests {
             s.claim_due(Lane::Upload, 10, 1_000).unwrap().is_none(),
             "not before the call is registered"
         );
-        s.claim_due(Lane::Register, 10, 1_000).unwrap().unwrap();
-        s.park(register, JobState::Failed, ("bad_number", "no"), 20)
-            .unwrap();
+        let first = s.claim_due(Lane::Register, 10, 1_000).unwrap().unwrap();
+        s.park(
+            register,
+            Some(first.token),
+            JobState::Failed,
+            ("bad_number", "no"),
+            20,
+        )
+        .unwrap();
         let failed = s.job(attach).unwrap();
         assert_eq!(failed.state, JobState::Failed);
         assert_eq!(failed.error_code.as_deref(), Some("registration_failed"));
         // Retrying the registration brings its attach back; once registered it may run.
         s.retry(register, 30).unwrap();
         assert_eq!(s.job(attach).unwrap().state, JobState::Pending);
-        s.claim_due(Lane::Register, 40, 1_000).unwrap().unwrap();
-        s.complete_register(register, call_id, &registration(9), 50)
+        let second = s.claim_due(Lane::Register, 40, 1_000).unwrap().unwrap();
+        s.complete_register(register, second.token, call_id, &registration(9), 50)
             .unwrap();
         let up = s.claim_due(Lane::Upload, 60, 1_000).unwrap().unwrap();
         assert_eq!(up.job, attach);
         // Discarded work is never claimed again, and cannot be discarded twice.
-        s.release(attach, 70).unwrap();
+        s.release(attach, up.token, 70).unwrap();
         s.discard(attach, 80).unwrap();
         assert!(s.claim_due(Lane::Upload, 90, 1_000).unwrap().is_none());
         assert!(matches!(
@@ -1381,6 +1465,8 @@ mod tests {
                     dir: "/rec".into(),
                     number: "+79161112200".into(),
                     started_ms: 0,
+                    ended_ms: Some(5),
+                    answered: true,
                     name: "c-4".into(),
                     target: StoredTarget::Call(call_id),
                 },
@@ -1399,18 +1485,73 @@ mod tests {
         assert_eq!(s.make_due(20, false, |_| false).unwrap(), 1, "the orphan");
         let again = s.claim_due(Lane::Pickup, 30, 1_000).unwrap().unwrap();
         assert_eq!(again.job, pickup);
+        assert!(
+            s.complete_pickup(pickup, claimed.token, Some(&attach_to(call_id)), 35)
+                .is_err(),
+            "the crashed attempt's claim no longer counts"
+        );
         let attach = s
-            .complete_pickup(pickup, Some(&attach_to(call_id)), 40)
+            .complete_pickup(pickup, again.token, Some(&attach_to(call_id)), 40)
             .unwrap()
             .unwrap();
         assert_eq!(s.job(pickup).unwrap().state, JobState::Done);
         assert_eq!(s.job(attach).unwrap().state, JobState::Pending);
         assert!(
-            s.complete_pickup(pickup, Some(&attach_to(call_id)), 50)
+            s.complete_pickup(pickup, again.token, Some(&attach_to(call_id)), 50)
                 .is_err(),
             "a finished pickup queues nothing more"
         );
+        // A repeated end finds the pickup already stored.
+        let payload = PickupPayload {
+            dir: "/rec".into(),
+            number: "+79161112200".into(),
+            started_ms: 0,
+            ended_ms: Some(6),
+            answered: true,
+            name: "c-4".into(),
+            target: StoredTarget::Call(call_id),
+        };
+        assert_eq!(s.insert_pickup(&payload, 60).unwrap(), pickup);
         let records = s.call_records(0).unwrap();
         assert_eq!(records[0].recordings.len(), 1, "its attach stands for it");
+    }
+
+    #[test]
+    fn an_attempt_that_outlived_its_lease_cannot_overwrite_the_one_that_took_over() {
+        let (_dir, mut s) = store();
+        let stale = s.insert_call_claimed(&call("c-5"), 0, 100).unwrap();
+        assert!(
+            s.claim_due(Lane::Register, 50, 1_000).unwrap().is_none(),
+            "leased to whoever stored it"
+        );
+        // Its lease runs out; the lane takes it over.
+        let fresh = s.claim_due(Lane::Register, 200, 1_000).unwrap().unwrap();
+        assert_eq!(fresh.job, stale.job);
+        assert!(
+            !s.renew_lease(stale.job, stale.token, 2_000).unwrap(),
+            "the old claim is gone"
+        );
+        // The late attempt fails: it changes nothing.
+        s.reschedule(stale.job, stale.token, 9_999, ("timeout", "late"), 300)
+            .unwrap();
+        s.park(
+            stale.job,
+            Some(stale.token),
+            JobState::Failed,
+            ("bad", "late"),
+            300,
+        )
+        .unwrap();
+        assert_eq!(s.job(stale.job).unwrap().state, JobState::Running);
+        let Work::Register(row) = fresh.work else {
+            panic!()
+        };
+        s.complete_register(fresh.job, fresh.token, row.id, &registration(7), 400)
+            .unwrap();
+        // A late success does not replace the registration that stands.
+        s.complete_register(stale.job, stale.token, row.id, &registration(8), 500)
+            .unwrap();
+        assert_eq!(s.job(stale.job).unwrap().state, JobState::Done);
+        assert_eq!(s.job(stale.job).unwrap().task_id, Some(7));
     }
 }

@@ -40,8 +40,9 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .insert(job, now_ms());
-                    shared.register_now(&engine, claimed);
+                    // The window follows the job from here: tell it before any outcome.
                     shared.ui.send(Event::CallQueued { job, external_id }).await;
+                    shared.register_now(&engine, claimed);
                     Ok(())
                 }
                 Err(e) => Err(format!("The call could not be stored: {e}")),
@@ -117,13 +118,22 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     let task = Arc::clone(&shared);
                     shared.spawn(async move {
                         let secrets = Arc::clone(&task.setup.secrets);
+                        let kept = Arc::clone(&sources);
                         let renewed = tokio::task::spawn_blocking(move || {
-                            doctor::renew_token(&sources, secrets.as_ref())
+                            doctor::renew_token(&kept, secrets.as_ref())
                         })
                         .await
                         .unwrap_or_else(|e| Err(e.to_string()));
-                        if let Err(e) = renewed {
-                            task.notice(e).await;
+                        match (renewed, &sources.hook) {
+                            (Ok(origin), Some(hook)) => {
+                                if let Err(e) = hook.token_renewed(origin).await {
+                                    task.notice(e).await;
+                                }
+                            }
+                            (Ok(origin), None) => {
+                                sources.monitor.update_hook(|h| h.token_origin = origin);
+                            }
+                            (Err(e), _) => task.notice(e).await,
                         }
                     });
                     Ok(())

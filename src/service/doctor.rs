@@ -14,7 +14,6 @@ use crate::settings::credentials::{HOOK_TOKEN_ENTRY, SecretStore};
 use crate::sources::baresip::BaresipCommand;
 use crate::sources::http_hook::{self, TokenCell};
 use crate::sources::monitor::Monitor;
-use crate::sources::runtime_file;
 
 /// The running sources, as the service sees them.
 pub struct Sources {
@@ -131,9 +130,9 @@ pub fn answer(sources: &Sources) -> Result<(), String> {
         .map_err(|_| "baresip is busy; answer in the softphone.".to_owned())
 }
 
-/// Makes a new hook token, keeps it in the keyring and in the runtime file, and uses it
-/// from now on (blocking: the keyring). Senders with the old token are refused.
-pub fn renew_token(sources: &Sources, secrets: &dyn SecretStore) -> Result<(), String> {
+/// Makes a new hook token and keeps it in the keyring (blocking); the running hook takes it
+/// at once. Returns where it is kept; the caller republishes it for command hooks.
+pub fn renew_token(sources: &Sources, secrets: &dyn SecretStore) -> Result<TokenOrigin, String> {
     let cell = sources
         .token
         .as_ref()
@@ -143,15 +142,6 @@ pub fn renew_token(sources: &Sources, secrets: &dyn SecretStore) -> Result<(), S
         Ok(()) => TokenOrigin::Keyring,
         Err(e) => TokenOrigin::ThisRun(e.reason),
     };
-    cell.set(token.clone());
-    if let Some(mut instance) = runtime_file::read(&sources.runtime_dir)
-        && instance.pid == std::process::id()
-    {
-        instance.token = token.expose().to_owned();
-        runtime_file::publish(&sources.runtime_dir, &instance).map_err(|e| {
-            format!("The new token is in use, but command hooks cannot find it: {e}")
-        })?;
-    }
-    sources.monitor.update_hook(|h| h.token_origin = origin);
-    Ok(())
+    cell.set(token);
+    Ok(origin)
 }

@@ -100,10 +100,11 @@ impl Engine {
 
     /// The client, built on first use from the settings and the stored key.
     pub fn client(&self) -> Result<Arc<PyrusClient>, CredentialsError> {
-        let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(client) = guard.as_ref() {
-            return Ok(Arc::clone(client));
+        if let Some(client) = self.cached_client() {
+            return Ok(client);
         }
+        // The lock is not held while the keyring answers (it may take a while): two
+        // callers may both build a client; the first one kept wins.
         let pyrus = &self.settings.pyrus;
         let login = pyrus.login.trim();
         if login.is_empty() {
@@ -133,21 +134,24 @@ impl Engine {
             },
         )
         .map_err(CredentialsError::BadUrl)?;
-        let client = Arc::new(client);
-        *guard = Some(Arc::clone(&client));
-        Ok(client)
+        let mut guard = self.client.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(Arc::clone(guard.get_or_insert_with(|| Arc::new(client))))
+    }
+
+    /// The client, when one was built already.
+    fn cached_client(&self) -> Option<Arc<PyrusClient>> {
+        self.client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(Arc::clone)
     }
 
     /// The client, built on a blocking thread the first time (reading the key may wait on
     /// the keyring: D-Bus, or a Keychain prompt), never on an async worker.
     pub async fn client_async(self: &Arc<Self>) -> Result<Arc<PyrusClient>, CredentialsError> {
-        if let Some(client) = self
-            .client
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            return Ok(Arc::clone(client));
+        if let Some(client) = self.cached_client() {
+            return Ok(client);
         }
         let engine = Arc::clone(self);
         tokio::task::spawn_blocking(move || engine.client())
@@ -184,11 +188,11 @@ impl Engine {
         claimed: crate::outbox::Claimed,
         listener: &Listener,
     ) -> Result<JobReport, PumpError> {
-        let job = claimed.job;
+        let (job, token) = (claimed.job, claimed.token);
         let client = match self.client_async().await {
             Ok(client) => client,
             Err(e) => {
-                self.outbox.release(job).await?;
+                self.outbox.release(job, token).await?;
                 return Err(e.into());
             }
         };
@@ -223,9 +227,11 @@ impl Engine {
 
     /// The browser link of a task.
     pub async fn task_url(&self, task_id: u64) -> String {
-        match self.client() {
-            Ok(client) => client.task_url(task_id).await,
-            Err(_) => {
+        // Never builds a client here (that may wait on the keyring): a task was registered,
+        // so there is one, unless the engine was replaced meanwhile.
+        match self.cached_client() {
+            Some(client) => client.task_url(task_id).await,
+            None => {
                 let web = self.settings.pyrus.web_base.clone().unwrap_or_else(|| {
                     crate::pyrus::derive_web_base(crate::pyrus::FALLBACK_API_URL)
                 });

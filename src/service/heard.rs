@@ -14,7 +14,7 @@ use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
 use crate::bus::Event;
 use crate::domain::{CallEvent, EventKind, ExternalId, JobId, SourceId, Verdict};
-use crate::outbox::{Lane, now_ms};
+use crate::outbox::{EndedCall, Lane, now_ms};
 
 /// Sends the hook doctor's report at start and whenever a source notes something.
 pub(super) async fn sources_loop(shared: Arc<Shared>) {
@@ -141,41 +141,54 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<C
             },
         }
         let recordings = settings.sources.recordings_dir.clone();
+        // Simulated calls have no recording.
         if let (Some(dir), Some(call)) = (recordings, stitcher.touched())
             && event.kind == EventKind::End
             && call.ended
+            && event.source != "simulated"
         {
-            shared.store_pickup(&engine, dir, call).await;
+            let answered = stitcher.touched_answered();
+            shared.store_pickup(&engine, dir, call, answered).await;
         }
     }
 }
 
 impl Shared {
     /// Stores a pickup job for an ended call at once, so finding and attaching its
-    /// recording survives a quit or a crash; the pickup lane runs it.
-    pub(super) async fn store_pickup(&self, engine: &Engine, dir: PathBuf, call: Touched) {
-        let Some(external_id) = call
+    /// recording survives a quit or a crash; the pickup lane runs it. A call gets one pickup
+    /// however often its end is heard.
+    pub(super) async fn store_pickup(
+        &self,
+        engine: &Engine,
+        dir: PathBuf,
+        call: Touched,
+        answered: bool,
+    ) {
+        let external_id = call
             .external_id
             .as_deref()
-            .and_then(|id| ExternalId::parse(id).ok())
-        else {
-            self.notice(format!(
-                "The recording of the call with {} was not attached: the call is not registered",
-                call.number
-            ))
-            .await;
-            return;
+            .and_then(|id| ExternalId::parse(id).ok());
+        let stored = match external_id {
+            Some(external_id) => {
+                let ended = EndedCall {
+                    external_id,
+                    number: call.number.as_str().to_owned(),
+                    started_ms: call.started_ms,
+                    ended_ms: now_ms(),
+                    answered,
+                };
+                engine.outbox().add_pickup(dir, ended).await
+            }
+            None => Ok(None),
         };
-        let number = call.number.as_str().to_owned();
-        match engine
-            .outbox()
-            .add_pickup(dir, number, call.started_ms, external_id)
-            .await
-        {
-            Ok(job) => {
+        match stored {
+            Ok(Some(job)) => {
                 tracing::info!(%job, "recording pickup stored");
                 self.kick_of(Lane::Pickup).notify_one();
                 self.publish().await;
+            }
+            Ok(None) => {
+                tracing::info!(number = %call.number, "an ended call that was not stored here: no recording to attach");
             }
             Err(e) => {
                 self.notice(format!("The recording pickup could not be stored: {e}"))
@@ -184,6 +197,9 @@ impl Shared {
         }
     }
 }
+
+/// How many recording pickups run at once.
+pub(super) const PICKUPS_AT_ONCE: usize = 2;
 
 /// How often, and how long, a pickup looks for a recording to appear after its call ends.
 pub(super) const FIND_TRIES: u32 = 20;
@@ -197,8 +213,8 @@ pub(super) async fn pickup_loop(shared: Arc<Shared>) {
     loop {
         let engine = shared.current.get();
         let wait = match engine.outbox().claim_pickup().await {
-            Ok(Some((job, payload))) => {
-                shared.spawn(run_pickup(Arc::clone(&shared), engine, job, payload));
+            Ok(Some((job, token, payload))) => {
+                shared.spawn(run_pickup(Arc::clone(&shared), engine, job, token, payload));
                 continue;
             }
             Ok(None) => match engine.outbox().next_due_ms(Some(Lane::Pickup)).await {
@@ -229,24 +245,45 @@ pub(super) async fn run_pickup(
     shared: Arc<Shared>,
     engine: Arc<Engine>,
     job: JobId,
+    token: i64,
     payload: crate::outbox::PickupPayload,
 ) {
     let outbox = engine.outbox();
+    // A few at a time (each may read two whole WAVs to merge them); the claim is renewed
+    // when its turn comes, and given up if another process took it meanwhile.
+    let Ok(_turn) = shared.picking.acquire().await else {
+        return;
+    };
+    match outbox.renew(job, token).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(%job, error = %e, "cannot renew the pickup's lease");
+            return;
+        }
+    }
     let found = tokio::select! {
         () = shared.stop.cancelled() => return,
-        found = prepare_recording(&shared, job, &payload, &engine) => found,
+        found = prepare_recording(&shared, job, token, &payload, &engine) => found,
     };
     match found {
-        Ok(path) => match outbox.finish_pickup(job, &payload, path).await {
+        Ok(path) => match outbox.finish_pickup(job, token, &payload, path).await {
             Ok(attach) => {
                 tracing::info!(%job, %attach, "recording picked up");
                 shared.kick_of(Lane::Upload).notify_one();
             }
             Err(e) => tracing::warn!(%job, error = %e, "the pickup ended elsewhere"),
         },
+        Err(_) if !payload.answered => {
+            // An unanswered call usually has no recording: nothing to keep.
+            tracing::info!(%job, "no recording of an unanswered call");
+            if let Err(e) = outbox.finish_pickup_empty(job, token).await {
+                tracing::warn!(%job, error = %e, "the pickup ended elsewhere");
+            }
+        }
         Err((code, message)) => {
             tracing::warn!(%job, code, "recording pickup failed");
-            if let Err(e) = outbox.fail_pickup(job, code, message).await {
+            if let Err(e) = outbox.fail_pickup(job, token, code, message).await {
                 shared.notice(e.to_string()).await;
             }
         }
@@ -258,17 +295,19 @@ pub(super) async fn run_pickup(
 pub(super) async fn prepare_recording(
     shared: &Shared,
     job: JobId,
+    token: i64,
     payload: &crate::outbox::PickupPayload,
     engine: &Engine,
 ) -> Result<PathBuf, (&'static str, String)> {
     let mut files = Vec::new();
     for _ in 0..FIND_TRIES {
-        let (dir, number, started) = (
+        let (dir, number, started, ended) = (
             payload.dir.clone(),
             payload.number.clone(),
             payload.started_ms,
+            payload.ended_ms,
         );
-        files = tokio::task::spawn_blocking(move || pickup::find(&dir, &number, started))
+        files = tokio::task::spawn_blocking(move || pickup::find(&dir, &number, started, ended))
             .await
             .unwrap_or_default();
         if !files.is_empty() {
@@ -285,11 +324,20 @@ pub(super) async fn prepare_recording(
             ),
         ));
     }
-    // Settling takes up to a minute: keep the claim.
-    if let Err(e) = engine.outbox().renew(job).await {
-        tracing::warn!(%job, error = %e, "cannot renew the pickup's lease");
+    // Settling takes up to a minute, merging a while more: keep the claim all along.
+    let taken_over = || {
+        (
+            "pickup_taken_over",
+            "another pyrus-phone took this pickup over".to_owned(),
+        )
+    };
+    if !engine.outbox().renew(job, token).await.unwrap_or(false) {
+        return Err(taken_over());
     }
     pickup::settle(&files).await;
+    if !engine.outbox().renew(job, token).await.unwrap_or(false) {
+        return Err(taken_over());
+    }
     let out = shared.setup.recordings_out.clone();
     let name = payload.name.clone();
     let merged = tokio::task::spawn_blocking(move || {

@@ -14,29 +14,46 @@ fn mtime_ms(path: &Path) -> Option<i64> {
     i64::try_from(d.as_millis()).ok()
 }
 
-/// The recording files for a call that started at `started_ms` with `number`: baresip's
-/// newest `dump-…-enc.wav`/`-dec.wav` pair, or a single file whose name holds the number
-/// (MicroSIP's `YYYYMMDD-HHMMSS-<number>-…`).
-pub fn find(dir: &Path, number: &str, started_ms: i64) -> Vec<PathBuf> {
+/// How long after a call's end its recording may still be written to (a softphone closes
+/// the file a moment after hanging up; a slow disk takes a while more).
+const WRITTEN_AFTER_END_MS: i64 = 30_000;
+
+/// The recording files for a call that started at `started_ms` (and ended at `ended_ms`,
+/// when known) with `number`: a single file whose name holds the number (MicroSIP's
+/// `YYYYMMDD-HHMMSS-<number>-…`), else baresip's `dump-…-enc.wav`/`-dec.wav` pair. Only files
+/// last written during the call, or shortly after it ended, count; of several, the one last
+/// written nearest the call's end (baresip's names carry no number: two calls in a row each
+/// get their own).
+pub fn find(dir: &Path, number: &str, started_ms: i64, ended_ms: Option<i64>) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    let latest = ended_ms.map_or(i64::MAX, |end| end + WRITTEN_AFTER_END_MS);
     let mut fresh: Vec<(i64, PathBuf)> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter_map(|p| Some((mtime_ms(&p)?, p)))
-        .filter(|(t, _)| *t >= started_ms - 5_000)
+        .filter(|(t, _)| *t >= started_ms - 5_000 && *t <= latest)
         .collect();
-    fresh.sort();
+    // Nearest the end first (newest first when the end is not known).
+    let end = ended_ms.unwrap_or(i64::MAX);
+    fresh.sort_by_key(|(t, _)| (end.saturating_sub(*t)).abs());
     let name = |p: &Path| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
+    if let Some((_, single)) = fresh.iter().find(|(_, p)| {
+        let n = name(p);
+        crate::domain::check_recording_name(&n).is_ok()
+            && n.split(['-', '_', '.'])
+                .any(|part| same_number(part, &digits))
+    }) {
+        return vec![single.clone()];
+    }
     if let Some((_, enc)) = fresh
         .iter()
-        .rev()
         .find(|(_, p)| name(p).starts_with("dump-") && name(p).ends_with("-enc.wav"))
     {
         let dec = enc.with_file_name(name(enc).replace("-enc.wav", "-dec.wav"));
@@ -46,18 +63,7 @@ pub fn find(dir: &Path, number: &str, started_ms: i64) -> Vec<PathBuf> {
             vec![enc.clone()]
         };
     }
-    fresh
-        .into_iter()
-        .rev()
-        .map(|(_, p)| p)
-        .find(|p| {
-            let n = name(p);
-            crate::domain::check_recording_name(&n).is_ok()
-                && n.split(['-', '_', '.'])
-                    .any(|part| same_number(part, &digits))
-        })
-        .into_iter()
-        .collect()
+    Vec::new()
 }
 
 /// True when a file-name part is the number: the same digits, or the same last ten digits
@@ -243,7 +249,7 @@ mod tests {
         let dec = dir.path().join("dump-2026-11-28-10-00-00-dec.wav");
         mono(&enc, &[1, 2, 3], true);
         mono(&dec, &[-1], false); // a header the writer never finished
-        let files = find(dir.path(), "79774221338", 0);
+        let files = find(dir.path(), "79774221338", 0, None);
         assert_eq!(files, vec![enc.clone(), dec.clone()]);
         let merged = one_file(&files, &dir.path().join("out"), "1-2@x")
             .unwrap()
@@ -274,8 +280,44 @@ mod tests {
         for p in [&other, &ours] {
             std::io::Write::write_all(&mut std::fs::File::create(p).unwrap(), b"x").unwrap();
         }
-        assert_eq!(find(dir.path(), "+7 977 422-13-38", 0), vec![ours]);
-        assert!(find(dir.path(), "123", 0).is_empty());
-        assert!(find(&dir.path().join("missing"), "123", 0).is_empty());
+        assert_eq!(find(dir.path(), "+7 977 422-13-38", 0, None), vec![ours]);
+        assert!(find(dir.path(), "123", 0, None).is_empty());
+        assert!(find(&dir.path().join("missing"), "123", 0, None).is_empty());
+    }
+
+    #[test]
+    fn of_two_calls_in_a_row_each_gets_the_recording_written_at_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |path: &std::path::Path, ms: u64| {
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(time)
+                .unwrap();
+        };
+        let first = dir.path().join("dump-2026-11-29-10-00-00-enc.wav");
+        let second = dir.path().join("dump-2026-11-29-10-05-00-enc.wav");
+        for (path, ms) in [(&first, 1_000_000), (&second, 1_400_000)] {
+            mono(path, &[1], true);
+            at(path, ms);
+        }
+        // The first call: 900 s to 1000 s; the second: 1300 s to 1400 s.
+        assert_eq!(
+            find(dir.path(), "+79161112200", 900_000, Some(1_000_000)),
+            vec![first]
+        );
+        assert_eq!(
+            find(dir.path(), "+79161112200", 1_300_000, Some(1_400_000)),
+            vec![second.clone()]
+        );
+        // A call whose recording never came does not take a later call's.
+        assert!(find(dir.path(), "+79161112200", 1_100_000, Some(1_200_000)).is_empty());
+        // Without an end (an old pickup), the newest one written since the start.
+        assert_eq!(
+            find(dir.path(), "+79161112200", 900_000, None),
+            vec![second]
+        );
     }
 }

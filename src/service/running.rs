@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 use super::Engine;
 use super::commands::command_loop;
 use super::doctor::{self, Sources};
-use super::heard::{event_loop, pickup_loop, sources_loop};
+use super::heard::{PICKUPS_AT_ONCE, event_loop, pickup_loop, sources_loop};
 use super::sending::{REGISTER_AT_ONCE, send_loop};
 use super::settings_ops::load_form;
 use crate::bus::{Command, Connection, Event, Status, UiSender};
@@ -154,6 +154,8 @@ pub(super) struct Shared {
     pub(super) saving: tokio::sync::Mutex<()>,
     /// Turns for sending calls straight from being stored.
     pub(super) registering: tokio::sync::Semaphore,
+    /// Turns for recording pickups (each may read two whole WAVs).
+    pub(super) picking: tokio::sync::Semaphore,
     /// Every task the service starts, so shutdown can wait for them.
     pub(super) tasks: TaskTracker,
     /// Cancelled at shutdown.
@@ -187,6 +189,7 @@ impl Service {
             typed: Mutex::new(HashMap::new()),
             saving: tokio::sync::Mutex::new(()),
             registering: tokio::sync::Semaphore::new(REGISTER_AT_ONCE),
+            picking: tokio::sync::Semaphore::new(PICKUPS_AT_ONCE),
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
         });

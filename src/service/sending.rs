@@ -62,17 +62,30 @@ impl Shared {
         let shared = Arc::clone(self);
         let engine = Arc::clone(engine);
         self.spawn(async move {
+            let (job, token) = (claimed.job, claimed.token);
             let turn = tokio::time::timeout(TURN_WAIT, shared.registering.acquire()).await;
             let Ok(Ok(_turn)) = turn else {
                 // Too many at once: the register lane takes it from the queue (well within
                 // its lease, so nobody else sends it meanwhile).
-                let job = claimed.job;
-                if let Err(e) = engine.outbox().release(job).await {
+                if let Err(e) = engine.outbox().release(job, token).await {
                     tracing::error!(%job, error = %e, "a claimed call could not be handed back");
                 }
                 shared.kick();
                 return;
             };
+            // The claim must still be ours, renewed for the whole attempt.
+            match engine.outbox().renew(job, token).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(%job, "a new call's claim was taken over; not sent twice");
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(%job, error = %e, "a new call's claim could not be renewed");
+                    shared.kick();
+                    return;
+                }
+            }
             let listener = shared.listener();
             match engine.run_claimed(claimed, &listener).await {
                 Ok(report) => {

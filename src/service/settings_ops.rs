@@ -35,13 +35,14 @@ impl Shared {
 
 /// The fields of the form named in the settings.
 pub(super) async fn load_form(
-    engine: &Engine,
+    engine: &Arc<Engine>,
 ) -> Result<Vec<crate::domain::FormFieldInfo>, Refusal> {
     let Some(form_id) = engine.settings().pyrus.form_id else {
         return Ok(Vec::new());
     };
     let client = engine
-        .client()
+        .client_async()
+        .await
         .map_err(|e| Refusal::new("credentials_missing", e.to_string()))?;
     let fields = client
         .form_fields(form_id)
@@ -171,5 +172,7 @@ pub(super) async fn save_settings(
         .await
         .map_err(|e| internal(&e))?
         .map_err(|e| internal(&e))?;
-    (setup.open_engine)(settings).map_err(|e| internal(&e))
+    // Opening the outbox (and migrating it) is blocking work: let this worker's other
+    // tasks move on meanwhile.
+    tokio::task::block_in_place(|| (setup.open_engine)(settings)).map_err(|e| internal(&e))
 }

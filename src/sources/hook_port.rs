@@ -34,7 +34,11 @@ pub struct HookPlan {
 pub struct RunningHook {
     plan: HookPlan,
     monitor: Arc<Monitor>,
+    /// The listener; held while it is replaced or published, so the runtime file always
+    /// names the port and token in use.
     server: tokio::sync::Mutex<Option<HookServer>>,
+    /// Where the token is kept now ("New token" may change it).
+    token_origin: std::sync::Mutex<TokenOrigin>,
 }
 
 impl RunningHook {
@@ -43,34 +47,76 @@ impl RunningHook {
     /// (the doctor says why).
     pub async fn start(plan: HookPlan, monitor: Arc<Monitor>) -> Option<Arc<Self>> {
         let wanted = plan.options.port;
+        let token_origin = std::sync::Mutex::new(plan.token_origin.clone());
         let hook = Self {
             plan,
             monitor,
             server: tokio::sync::Mutex::new(None),
+            token_origin,
         };
-        let (server, taken) = match hook.listen(wanted).await {
+        let (server, taken) = match hook.listen(wanted, hook.plan.options.network).await {
             Ok(server) => (server, None),
-            Err(e) if wanted != 0 => match hook.listen(0).await {
-                Ok(server) => {
-                    let why = e.to_string();
-                    tracing::warn!(port = wanted, instead = server.addr.port(), error = %why, "the hook's port is taken");
-                    (server, Some(why))
+            // Another program holds the port: a free one on this computer keeps command
+            // hooks working (never a random port on the network).
+            Err(e) if wanted != 0 && e.kind() == std::io::ErrorKind::AddrInUse => {
+                match hook.listen(0, false).await {
+                    Ok(server) => {
+                        let why = e.to_string();
+                        tracing::warn!(port = wanted, instead = server.addr.port(), error = %why, "the hook's port is taken");
+                        (server, Some(why))
+                    }
+                    Err(e) => {
+                        hook.report(None, Some(format!("port {wanted}: {e}")));
+                        return None;
+                    }
                 }
-                Err(e) => {
-                    hook.report(None, Some(format!("port {wanted}: {e}")));
-                    return None;
-                }
-            },
+            }
             Err(e) => {
                 hook.report(None, Some(format!("port {wanted}: {e}")));
                 return None;
             }
         };
         let addr = server.addr;
-        *hook.server.lock().await = Some(server);
+        let mut current = hook.server.lock().await;
+        *current = Some(server);
         hook.publish(addr).await;
+        drop(current);
         hook.report(Some(addr), taken);
         Some(Arc::new(hook))
+    }
+
+    /// The token was replaced (the cell holds the new one): publishes it for command hooks
+    /// and says where it is kept.
+    pub async fn token_renewed(&self, origin: TokenOrigin) -> Result<(), String> {
+        *self
+            .token_origin
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = origin.clone();
+        self.monitor.update_hook(|h| h.token_origin = origin);
+        let current = self.server.lock().await;
+        match current.as_ref() {
+            Some(server) => {
+                if self.publish(server.addr).await {
+                    Ok(())
+                } else {
+                    Err(
+                        "The new token is in use, but command hooks cannot find it: see the log"
+                            .to_owned(),
+                    )
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Stops listening and withdraws the runtime file (the instance is stopping).
+    pub async fn stop(&self) {
+        let mut current = self.server.lock().await;
+        *current = None;
+        let dir = self.plan.runtime_dir.clone();
+        tokio::task::spawn_blocking(move || runtime_file::withdraw(&dir))
+            .await
+            .ok();
     }
 
     /// Where it listens now.
@@ -88,13 +134,13 @@ impl RunningHook {
         {
             return Ok(server.addr);
         }
-        match self.listen(wanted).await {
+        match self.listen(wanted, self.plan.options.network).await {
             Ok(server) => {
                 let addr = server.addr;
                 // The old listener stops as it is dropped; requests in flight finish.
                 *current = Some(server);
-                drop(current);
                 self.publish(addr).await;
+                drop(current);
                 self.report(Some(addr), None);
                 tracing::info!(%addr, "the hook is back on its port");
                 Ok(addr)
@@ -109,10 +155,11 @@ impl RunningHook {
         }
     }
 
-    async fn listen(&self, port: u16) -> std::io::Result<HookServer> {
+    async fn listen(&self, port: u16, network: bool) -> std::io::Result<HookServer> {
         http_hook::start(
             HookOptions {
                 port,
+                network,
                 ..self.plan.options.clone()
             },
             self.plan.token.clone(),
@@ -122,8 +169,9 @@ impl RunningHook {
         .await
     }
 
-    /// Writes the runtime file so command hooks find this port.
-    async fn publish(&self, addr: SocketAddr) {
+    /// Writes the runtime file so command hooks find this port (call with the server lock
+    /// held); false when it could not be written.
+    async fn publish(&self, addr: SocketAddr) -> bool {
         let dir = self.plan.runtime_dir.clone();
         let published = runtime_file::Instance {
             port: addr.port(),
@@ -133,9 +181,15 @@ impl RunningHook {
         let written =
             tokio::task::spawn_blocking(move || runtime_file::publish(&dir, &published)).await;
         match written {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "command hooks cannot find this instance"),
-            Err(e) => tracing::error!(error = %e, "command hooks cannot find this instance"),
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "command hooks cannot find this instance");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "command hooks cannot find this instance");
+                false
+            }
         }
     }
 
@@ -153,7 +207,11 @@ impl RunningHook {
                 }
             }),
             taken_port: taken.then_some(wanted),
-            token_origin: self.plan.token_origin.clone(),
+            token_origin: self
+                .token_origin
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
             allow: if self.plan.options.network {
                 self.plan.allow_text.clone()
             } else {

@@ -445,11 +445,15 @@ async fn a_second_start_may_ask_the_window_to_come_to_the_front_and_nobody_else_
             )
         })
     };
+    let port = windowed.addr.port();
+    assert_eq!(ask(port, "").await.unwrap(), 401, "no token");
     assert_eq!(
-        ask(windowed.addr.port(), "").await.unwrap(),
+        ask(port, "Authorization: Bearer nope\r\n").await.unwrap(),
         401,
-        "no token"
+        "wrong token"
     );
+    let from_a_page = "Authorization: Bearer hook-test-token\r\nOrigin: http://evil.example\r\n";
+    assert_eq!(ask(port, from_a_page).await.unwrap(), 403, "a web page");
     assert!(show_rx.try_recv().is_err(), "refused: nothing shown");
     let instance = runtime_file::Instance {
         port: windowed.addr.port(),
