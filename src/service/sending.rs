@@ -63,18 +63,31 @@ impl Shared {
         let engine = Arc::clone(engine);
         self.spawn(async move {
             let (job, token) = (claimed.job, claimed.token);
-            let turn = tokio::time::timeout(TURN_WAIT, shared.registering.acquire()).await;
-            let Ok(Ok(_turn)) = turn else {
-                // Too many at once: the register lane takes it from the queue (well within
-                // its lease, so nobody else sends it meanwhile).
-                if let Err(e) = engine.outbox().release(job, token).await {
-                    tracing::error!(%job, error = %e, "a claimed call could not be handed back");
+            // A free turn at once: the claim is a moment old. Else wait for one, then renew
+            // the claim for the whole attempt (it must still be ours).
+            let (_turn, waited) = match shared.registering.try_acquire() {
+                Ok(turn) => (turn, false),
+                Err(_) => {
+                    match tokio::time::timeout(TURN_WAIT, shared.registering.acquire()).await {
+                        Ok(Ok(turn)) => (turn, true),
+                        _ => {
+                            // Too many at once: the register lane takes it from the queue
+                            // (well within its lease, so nobody else sends it meanwhile).
+                            if let Err(e) = engine.outbox().release(job, token).await {
+                                tracing::error!(%job, error = %e, "a claimed call could not be handed back");
+                            }
+                            shared.kick();
+                            return;
+                        }
+                    }
                 }
-                shared.kick();
-                return;
             };
-            // The claim must still be ours, renewed for the whole attempt.
-            match engine.outbox().renew(job, token).await {
+            let renewed = if waited {
+                engine.outbox().renew(job, token).await
+            } else {
+                Ok(true)
+            };
+            match renewed {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(%job, "a new call's claim was taken over; not sent twice");
