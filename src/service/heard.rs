@@ -198,7 +198,7 @@ impl Shared {
     }
 }
 
-/// How many recording pickups run at once.
+/// How many recording pickups merge files at once.
 pub(super) const PICKUPS_AT_ONCE: usize = 2;
 
 /// How often, and how long, a pickup looks for a recording to appear after its call ends.
@@ -249,19 +249,6 @@ pub(super) async fn run_pickup(
     payload: crate::outbox::PickupPayload,
 ) {
     let outbox = engine.outbox();
-    // A few at a time (each may read two whole WAVs to merge them); the claim is renewed
-    // when its turn comes, and given up if another process took it meanwhile.
-    let Ok(_turn) = shared.picking.acquire().await else {
-        return;
-    };
-    match outbox.renew(job, token).await {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(e) => {
-            tracing::warn!(%job, error = %e, "cannot renew the pickup's lease");
-            return;
-        }
-    }
     let found = tokio::select! {
         () = shared.stop.cancelled() => return,
         found = prepare_recording(&shared, job, token, &payload, &engine) => found,
@@ -300,7 +287,10 @@ pub(super) async fn prepare_recording(
     engine: &Engine,
 ) -> Result<PathBuf, (&'static str, String)> {
     let mut files = Vec::new();
-    for _ in 0..FIND_TRIES {
+    // An unanswered call's recording, if the softphone made one at all, is there at once:
+    // one look, so missed calls never hold up the pickups of answered ones.
+    let tries = if payload.answered { FIND_TRIES } else { 1 };
+    for attempt in 1..=tries {
         let (dir, number, started, ended) = (
             payload.dir.clone(),
             payload.number.clone(),
@@ -310,7 +300,7 @@ pub(super) async fn prepare_recording(
         files = tokio::task::spawn_blocking(move || pickup::find(&dir, &number, started, ended))
             .await
             .unwrap_or_default();
-        if !files.is_empty() {
+        if !files.is_empty() || attempt == tries {
             break;
         }
         tokio::time::sleep(FIND_EVERY).await;
@@ -338,6 +328,10 @@ pub(super) async fn prepare_recording(
     if !engine.outbox().renew(job, token).await.unwrap_or(false) {
         return Err(taken_over());
     }
+    // A few merges at a time: each reads two whole WAVs.
+    let Ok(_turn) = shared.picking.acquire().await else {
+        return Err(taken_over());
+    };
     let out = shared.setup.recordings_out.clone();
     let name = payload.name.clone();
     let merged = tokio::task::spawn_blocking(move || {

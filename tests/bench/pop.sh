@@ -15,7 +15,7 @@ runs=${2:-40}
 command -v curl >/dev/null || { echo "pop.sh needs curl: apt-get install curl" >&2; exit 1; }
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEEP:-}" ] && echo "kept: $work" || rm -rf "$work"; }
 trap cleanup EXIT
 unset DISPLAY WAYLAND_DISPLAY
 
