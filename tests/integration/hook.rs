@@ -369,6 +369,8 @@ async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() 
         wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 2).await,
         "the later call was not registered"
     );
+    // The sandbox notes a request just after answering it.
+    wait_for(Duration::from_secs(5), || env.count(Route::Call) >= 2).await;
     assert_eq!(env.count(Route::Call), 2, "one registration per call");
     let task = &env.sandbox.tasks()[0];
     assert_eq!(task.from_number, "89774221338");
