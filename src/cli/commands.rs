@@ -1,5 +1,6 @@
 //! `login`, `call`, `attach` and `queue`: each validates its input first (exit 2, nothing
-//! stored or sent), stores the work in the outbox, then sends kept work and its own.
+//! stored or sent), stores the work in the outbox, then sends its own job — within
+//! `--wait`, whatever the network does — and kept jobs whose time has come.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
@@ -26,7 +27,8 @@ fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
     Ok(settings)
 }
 
-/// Opens the engine and makes kept work due, so it is sent before new work.
+/// Opens the engine and takes up what a dead process had claimed (pending jobs keep their
+/// time).
 async fn open_engine(ctx: &Context, settings: Settings) -> Result<Arc<Engine>, Failure> {
     let outbox =
         Outbox::open(&ctx.paths.database_file()).map_err(|e| Failure::internal(e.to_string()))?;
@@ -61,7 +63,10 @@ fn kept_note(view: &JobView) -> String {
     )
 }
 
-/// Sends due work until `job` is done, refused, or `wait` runs out.
+/// Sends `job` (and the registration it waits for) until it is done, refused, or `wait`
+/// runs out — whatever the network does: the whole run is cut at `wait`, an attempt still
+/// in flight then is abandoned and its job handed back for the next run. Kept jobs of
+/// other runs are sent after this one succeeds, at their own time, in what is left of `wait`.
 async fn drive(
     engine: &Arc<Engine>,
     job: JobId,
@@ -69,9 +74,61 @@ async fn drive(
     listener: &Listener,
 ) -> Result<JobView, Failure> {
     let deadline = Instant::now() + wait;
+    let outcome = tokio::time::timeout(wait, drive_own(engine, job, listener)).await;
+    let view = match outcome {
+        Ok(Ok(view)) => view,
+        Ok(Err(failure)) => return Err(failure),
+        Err(_) => {
+            let view = engine
+                .outbox()
+                .job(job)
+                .await
+                .map_err(|e| Failure::internal(e.to_string()))?;
+            let why = view
+                .error_message
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "no answer yet".to_owned());
+            return Err(Failure::unreachable(format!(
+                "Pyrus did not answer within {} s ({why}). {}",
+                wait.as_secs(),
+                kept_note(&view)
+            )));
+        }
+    };
+    // Pyrus answers: send kept work that is due, while time is left; stop at the first
+    // attempt that fails (no hammering).
+    let left = deadline.saturating_duration_since(Instant::now());
+    let kept = async {
+        for lane in Lane::NETWORK {
+            while let Ok(Some(report)) = engine.pump_one(lane, listener).await {
+                if report.state != JobState::Done {
+                    return;
+                }
+            }
+        }
+    };
+    if tokio::time::timeout(left, kept).await.is_err() {
+        tracing::info!("kept work left for the next run: this one's time is up");
+    }
+    Ok(view)
+}
+
+/// Runs `job` — or first the registration it waits for — whenever it is due, until it ends.
+async fn drive_own(
+    engine: &Arc<Engine>,
+    job: JobId,
+    listener: &Listener,
+) -> Result<JobView, Failure> {
     let internal = |e: &dyn std::fmt::Display| Failure::internal(e.to_string());
     loop {
-        match engine.pump(&Lane::NETWORK, listener).await {
+        let next = engine
+            .outbox()
+            .waits_for(job)
+            .await
+            .map_err(|e| internal(&e))?
+            .unwrap_or(job);
+        match engine.run_job(next, listener).await {
             Ok(_) => {}
             Err(PumpError::Credentials(e)) => {
                 engine
@@ -110,31 +167,18 @@ async fn drive(
                 return Err(Failure::usage(format!("{reason}. {}", kept_note(&view))));
             }
             JobState::Pending | JobState::Running => {
-                let now = Instant::now();
-                if now >= deadline {
-                    let why = if reason.is_empty() {
-                        "it is still waiting its turn".to_owned()
-                    } else {
-                        reason
-                    };
-                    return Err(Failure::unreachable(format!(
-                        "Pyrus was not reachable within {} s: {why}. {}",
-                        wait.as_secs(),
-                        kept_note(&view)
-                    )));
-                }
-                let next = engine
+                // Wake when the job (or the registration it waits for) is due again.
+                let due = engine
                     .outbox()
-                    .next_due_ms(None)
+                    .job(next)
                     .await
                     .map_err(|e| internal(&e))?
+                    .next_attempt_ms
                     .map_or(Duration::from_millis(500), |at| {
                         Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
                     });
-                let sleep = next
-                    .clamp(Duration::from_millis(50), Duration::from_secs(5))
-                    .min(deadline - now);
-                tokio::time::sleep(sleep).await;
+                tokio::time::sleep(due.clamp(Duration::from_millis(50), Duration::from_secs(5)))
+                    .await;
             }
         }
     }

@@ -129,7 +129,7 @@ pub struct CallArgs {
     #[arg(long)]
     pub json: bool,
     /// Seconds to keep retrying before leaving the call in the outbox (exit 75).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", value_parser = wait_seconds, default_value_t = 30)]
     pub wait: u64,
 }
 
@@ -167,7 +167,7 @@ pub struct AttachArgs {
     #[arg(long)]
     pub json: bool,
     /// Seconds to keep retrying before leaving the recording in the outbox (exit 75).
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    #[arg(long, value_name = "SECONDS", value_parser = wait_seconds, default_value_t = 120)]
     pub wait: u64,
 }
 
@@ -190,7 +190,7 @@ pub enum QueueAction {
         /// The job's number (from `pyrus-phone queue`).
         id: i64,
         /// Seconds to keep retrying.
-        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        #[arg(long, value_name = "SECONDS", value_parser = wait_seconds, default_value_t = 30)]
         wait: u64,
     },
     /// Give up on a job; it is kept as discarded and never sent.
@@ -309,4 +309,21 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Event(args) => commands::event(&args, &ctx),
     };
     finish(result)
+}
+
+/// The longest `--wait`: a day.
+const MAX_WAIT_SECS: u64 = 24 * 60 * 60;
+
+/// Parses `--wait`: whole seconds, at most a day.
+fn wait_seconds(text: &str) -> Result<u64, String> {
+    let secs: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+    if secs > MAX_WAIT_SECS {
+        return Err(format!(
+            "{secs} s is more than a day ({MAX_WAIT_SECS} s): kept work is sent by the next run anyway, so wait less"
+        ));
+    }
+    Ok(secs)
 }

@@ -432,8 +432,9 @@ impl Outbox {
         self.db(move |s| s.discard(job, now_ms())).await
     }
 
-    /// Makes kept work due now — including jobs a crashed process had claimed; with
-    /// `credentials_changed`, also work parked for credentials.
+    /// Takes kept work up: jobs a crashed process had claimed are due now, and with
+    /// `credentials_changed` so is work parked for credentials; pending jobs keep their
+    /// time (backoff and `Retry-After` hold across processes).
     pub async fn make_due(&self, credentials_changed: bool) -> Result<usize, StoreError> {
         self.db(move |s| s.make_due(now_ms(), credentials_changed, process_alive))
             .await
@@ -479,6 +480,31 @@ impl Outbox {
         self.run_claimed(claimed, client, account_id, listener)
             .await
             .map(Some)
+    }
+
+    /// Claims and runs `job` if it is due now (its own time, not waiting for a registration).
+    pub async fn run_job(
+        &self,
+        job: JobId,
+        client: &PyrusClient,
+        account_id: &str,
+        listener: &Listener,
+    ) -> Result<Option<JobReport>, StoreError> {
+        let now = now_ms();
+        let Some(claimed) = self
+            .db(move |s| s.claim_job(job, now, now + millis(LEASE)))
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.run_claimed(claimed, client, account_id, listener)
+            .await
+            .map(Some)
+    }
+
+    /// The registration `job` waits for, while its call has no task yet.
+    pub async fn waits_for(&self, job: JobId) -> Result<Option<JobId>, StoreError> {
+        self.db(move |s| s.waits_for(job)).await
     }
 
     /// Runs a job this process has claimed and reports the outcome; if the attempt is

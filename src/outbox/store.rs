@@ -520,17 +520,57 @@ impl Store {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<Option<Claimed>, StoreError> {
+        self.claim_where("j.kind = ?2", lane.kind(), now_ms, lease_ms)
+    }
+
+    /// Claims one job, if it is due now (a CLI command sends its own job, not others').
+    pub fn claim_job(
+        &mut self,
+        job: JobId,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
+        self.claim_where("j.id = ?2", job.0, now_ms, lease_ms)
+    }
+
+    /// The registration a job waits for: its call's register job, while the call has no
+    /// task yet.
+    pub fn waits_for(&self, job: JobId) -> Result<Option<JobId>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT r.id FROM jobs a
+                 JOIN calls c ON c.id = a.call_id
+                 JOIN jobs r ON r.call_id = a.call_id AND r.kind = 'register'
+                 WHERE a.id = ?1 AND a.kind = 'attach' AND c.task_id IS NULL
+                 ORDER BY r.id DESC LIMIT 1",
+                [job.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|id| id.map(JobId))
+            .map_err(|e| self.sql(e))
+    }
+
+    fn claim_where(
+        &mut self,
+        filter: &str,
+        value: impl rusqlite::ToSql,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Claimed>, StoreError> {
         let tx = self.tx()?;
         let row: Option<DueRow> = tx
             .query_row(
-                "SELECT j.id, j.kind, j.call_id, j.payload, j.attempts FROM jobs j
-                 LEFT JOIN calls c ON c.id = j.call_id
-                 WHERE j.kind = ?2
-                   AND ((j.state = 'pending' AND j.next_ms <= ?1)
-                        OR (j.state = 'running' AND j.lease_ms < ?1))
-                   AND (j.kind IN ('register', 'pickup') OR j.call_id IS NULL OR c.task_id IS NOT NULL)
-                 ORDER BY j.next_ms, j.id LIMIT 1",
-                params![now_ms, lane.kind()],
+                &format!(
+                    "SELECT j.id, j.kind, j.call_id, j.payload, j.attempts FROM jobs j
+                     LEFT JOIN calls c ON c.id = j.call_id
+                     WHERE {filter}
+                       AND ((j.state = 'pending' AND j.next_ms <= ?1)
+                            OR (j.state = 'running' AND j.lease_ms < ?1))
+                       AND (j.kind IN ('register', 'pickup') OR j.call_id IS NULL OR c.task_id IS NOT NULL)
+                     ORDER BY j.next_ms, j.id LIMIT 1"
+                ),
+                params![now_ms, value],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
@@ -728,9 +768,9 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every kept job due now: pending ones, running ones whose process is gone
-    /// (`alive` says which are not), and those parked for credentials (when
-    /// `credentials_changed`). Returns how many.
+    /// Takes kept work up at a start: running jobs whose process is gone (`alive` says
+    /// which are not) become due now, and so do those parked for credentials (when
+    /// `credentials_changed`); pending jobs keep their time. Returns how many.
     pub fn make_due(
         &mut self,
         now_ms: i64,
@@ -763,13 +803,9 @@ impl Store {
             )
             .map_err(|e| db_err(&e))?;
         }
+        // Pending jobs keep their time (backoff, Retry-After): a new process does not hammer
+        // a Pyrus that asked to wait.
         let mut n = orphans.len();
-        n += tx
-            .execute(
-                "UPDATE jobs SET next_ms = ?1 WHERE state = 'pending' AND next_ms > ?1",
-                [now_ms],
-            )
-            .map_err(|e| db_err(&e))?;
         if credentials_changed {
             n += tx
                 .execute(

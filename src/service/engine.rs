@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::domain::Secret;
+use crate::domain::{JobId, Secret};
 use crate::outbox::{JobReport, Lane, Listener, Outbox, StoreError};
 use crate::platform::browser::Browser;
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient, PyrusError};
@@ -200,6 +200,24 @@ impl Engine {
             .outbox
             .run_claimed(
                 claimed,
+                &client,
+                self.settings.pyrus.account_id.trim(),
+                listener,
+            )
+            .await?)
+    }
+
+    /// Runs `job` if it is due now.
+    pub async fn run_job(
+        self: &Arc<Self>,
+        job: JobId,
+        listener: &Listener,
+    ) -> Result<Option<JobReport>, PumpError> {
+        let client = self.client_async().await?;
+        Ok(self
+            .outbox
+            .run_job(
+                job,
                 &client,
                 self.settings.pyrus.account_id.trim(),
                 listener,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use pyrus_phone::sandbox::{Fault, FaultKind, Route};
 
-use crate::support::{Env, write_wav};
+use crate::support::{Env, wait_for, write_wav};
 
 const CALL: [&str; 5] = ["call", "--from", "+79774221338", "--to", "+74953009080"];
 
@@ -245,7 +245,24 @@ async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
     assert_eq!(queue["jobs"][0]["external_id"], "offline-1");
     assert!(queue["jobs"][0]["attempts"].as_u64().unwrap() >= 1);
 
-    // Pyrus is back: the next run sends the kept call first, with the same external id.
+    // Its next attempt is due at the time its backoff set, for every process alike.
+    let due_at = queue["jobs"][0]["next_attempt_ms"].as_i64().unwrap();
+    let now_ms = || {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+    };
+    assert!(
+        wait_for(Duration::from_secs(10), || now_ms() >= due_at).await,
+        "the kept call's time never came"
+    );
+
+    // Pyrus is back: the next run sends its own call, then the kept one (its time has
+    // come), with the same external id.
     env.auth_url = real_auth;
     let next = env
         .run(&[
@@ -264,10 +281,14 @@ async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
     assert_eq!(tasks.len(), 2);
     assert_eq!(
         tasks[0].external_ids,
-        vec!["offline-1".to_owned()],
-        "kept work goes first"
+        vec!["online-1".to_owned()],
+        "its own first"
     );
-    assert_eq!(tasks[1].external_ids, vec!["online-1".to_owned()]);
+    assert_eq!(
+        tasks[1].external_ids,
+        vec!["offline-1".to_owned()],
+        "then kept work"
+    );
     let queue = env.run(&["queue", "--json"]).await.json();
     assert_eq!(queue["jobs"].as_array().map(Vec::len), Some(0));
 }
@@ -380,4 +401,153 @@ async fn a_crash_mid_upload_loses_nothing() {
     assert_eq!(recordings, 1);
     let queue = env.run(&["queue", "--json"]).await.json();
     assert_eq!(queue["jobs"].as_array().map(Vec::len), Some(0), "{queue}");
+}
+
+/// Stores `n` calls and leaves them kept, due now, without trying them (`--wait 0`).
+async fn keep_calls(env: &Env, n: usize) {
+    for i in 0..n {
+        let from = format!("+7916{i:07}");
+        let out = env
+            .run(&[
+                "call",
+                "--from",
+                &from,
+                "--to",
+                "+74953009080",
+                "--wait",
+                "0",
+            ])
+            .await;
+        assert_eq!(out.code, 75, "{out:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pyrus_that_never_answers_cannot_hold_a_run_past_its_wait() {
+    let env = Env::start().await;
+    keep_calls(&env, 12).await;
+    // Pyrus takes the connections and never answers.
+    env.sandbox.inject(Fault {
+        route: Route::Any,
+        kind: FaultKind::Slow { delay_ms: 600_000 },
+        times: 1_000,
+    });
+    let started = Instant::now();
+    let out = env.run(&[&CALL[..], &["--wait", "10"]].concat()).await;
+    let took = started.elapsed();
+    assert_eq!(out.code, 75, "{out:?}");
+    assert!(
+        took <= Duration::from_secs(15),
+        "call --wait 10 took {took:?}"
+    );
+    assert!(out.stderr.contains("did not answer within 10 s"), "{out:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("call.wav");
+    write_wav(&wav, 8000);
+    let started = Instant::now();
+    let out = env
+        .run(&[
+            "attach",
+            wav.to_str().unwrap(),
+            "--task",
+            "1",
+            "--wait",
+            "5",
+        ])
+        .await;
+    let took = started.elapsed();
+    assert_eq!(out.code, 75, "{out:?}");
+    assert!(
+        took <= Duration::from_secs(10),
+        "attach --wait 5 took {took:?}"
+    );
+    // Nothing was lost: the calls and the recording are kept for the next run.
+    let queue = env.run(&["queue", "--json"]).await;
+    assert_eq!(
+        queue.json()["jobs"].as_array().map(Vec::len),
+        Some(14),
+        "{queue:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn absurd_waits_are_refused_before_anything_is_stored() {
+    let env = Env::start().await;
+    let out = env
+        .run(&[&CALL[..], &["--wait", "18446744073709551615"]].concat())
+        .await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("more than a day"), "{out:?}");
+    let out = env.run(&[&CALL[..], &["--wait", "soon"]].concat()).await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("not a number of seconds"), "{out:?}");
+    let queue = env.run(&["queue", "--json"]).await;
+    assert_eq!(queue.json()["jobs"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_holds_for_the_next_process_too() {
+    let env = Env::start().await;
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::RateLimited {
+            retry_after_secs: 5,
+        },
+        times: 1,
+    });
+    let refused_at = Instant::now();
+    let out = env.run(&[&CALL[..], &["--wait", "1"]].concat()).await;
+    assert_eq!(out.code, 75, "{out:?}");
+    assert_eq!(statuses(&env, Route::Call), vec![429]);
+    // A new call from a new process goes at once; the refused one waits its 5 s.
+    let out = env
+        .run(&["call", "--from", "+79160000001", "--to", "+74953009080"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        refused_at.elapsed() < Duration::from_secs(5),
+        "too slow to tell"
+    );
+    assert_eq!(
+        statuses(&env, Route::Call),
+        vec![429, 200],
+        "the refused call was not tried again before its time"
+    );
+    let queue = env.run(&["queue", "--json"]).await;
+    let jobs = queue.json()["jobs"].as_array().cloned().unwrap_or_default();
+    assert_eq!(jobs.len(), 1, "{queue:?}");
+    assert_eq!(jobs[0]["state"], "pending");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_kept_calls_and_pyrus_down_make_a_handful_of_attempts() {
+    let env = Env::start().await;
+    {
+        let outbox =
+            pyrus_phone::outbox::Outbox::open(&env.home().join("data/outbox.sqlite3")).unwrap();
+        for i in 0..1_000 {
+            let call = pyrus_phone::domain::CallRequest::parse(
+                &format!("+7916{i:07}"),
+                "+74953009080",
+                None,
+                None,
+                Vec::new(),
+            )
+            .unwrap();
+            outbox.add_call(call).await.unwrap();
+        }
+    }
+    env.sandbox.inject(Fault {
+        route: Route::Any,
+        kind: FaultKind::ServerError,
+        times: 100_000,
+    });
+    let out = env.run(&[&CALL[..], &["--wait", "5"]].concat()).await;
+    assert_eq!(out.code, 75, "{out:?}");
+    let attempts = env.count(Route::Call);
+    assert!(
+        (1..=5).contains(&attempts),
+        "{attempts} attempts at integrations/call"
+    );
 }
