@@ -61,6 +61,17 @@ pub enum PyrusError {
         /// Which file (last, as sensitive data goes last).
         path: String,
     },
+    /// The server answered with a redirect: never followed, so credentials and recordings go
+    /// only where the settings say.
+    #[error(
+        "the server at the configured address answered HTTP {status} with a redirect to {to}; pyrus-phone never follows redirects, so the login and key go only to the auth URL in the settings — check that URL (Pyrus's own is https://accounts.pyrus.com/api/v4/auth)"
+    )]
+    Redirected {
+        /// HTTP status.
+        status: u16,
+        /// Where it pointed: scheme, host and port only.
+        to: String,
+    },
     /// A URL that would send credentials in clear text, or that does not parse.
     #[error("refusing to use {url}: {reason}")]
     BadUrl {
@@ -87,7 +98,7 @@ impl PyrusError {
             }
             Self::Network { .. } | Self::Timeout => ErrorClass::Retryable,
             Self::Cancelled | Self::File { .. } => ErrorClass::Permanent,
-            Self::BadUrl { .. } => ErrorClass::NeedsCredentials,
+            Self::BadUrl { .. } | Self::Redirected { .. } => ErrorClass::NeedsCredentials,
         }
     }
 
@@ -101,6 +112,7 @@ impl PyrusError {
             Self::Cancelled => "cancelled",
             Self::File { .. } => "file_unreadable",
             Self::BadUrl { .. } => "bad_url",
+            Self::Redirected { .. } => "redirect_refused",
         }
     }
 

@@ -145,6 +145,9 @@ impl PyrusClient {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("pyrus-phone/", env!("CARGO_PKG_VERSION")))
+            // Never follow a redirect: it would re-send the login and key, a token or a
+            // recording somewhere no setting names.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| PyrusError::Network {
                 reason: format!("cannot set up HTTPS: {}", root_cause(&e)),
@@ -246,6 +249,19 @@ impl PyrusClient {
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, PyrusError> {
         let response = request.send().await.map_err(|e| net_error(&e))?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| response.url().join(l).ok())
+                .map_or_else(
+                    || "an address it did not give".to_owned(),
+                    |u| u.origin().ascii_serialization(),
+                );
+            tracing::warn!(status, to, "a redirect was refused");
+            return Err(PyrusError::Redirected { status, to });
+        }
         let retry_after = retry_after(response.headers(), status);
         let body = response.bytes().await.map_err(|e| net_error(&e))?;
         tracing::debug!(status, bytes = body.len(), "pyrus reply");
@@ -560,6 +576,27 @@ fn read_ahead(
     Ok(rx)
 }
 
+/// A file name safe in a multipart header: control characters (CR and LF would start a
+/// header line of their own), quotes and backslashes become `_`; at most 200 characters.
+pub fn safe_file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '"' || c == '\\' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .take(200)
+        .collect();
+    if !safe.chars().any(char::is_alphanumeric) {
+        "recording".to_owned()
+    } else {
+        safe
+    }
+}
+
 fn file_part(
     path: &Path,
     progress: Progress,
@@ -573,7 +610,7 @@ fn file_part(
     let total = file.metadata().map_err(|e| file_error(&e))?.len();
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .map(|n| safe_file_name(&n.to_string_lossy()))
         .unwrap_or_else(|| "recording".to_owned());
     let sent = Arc::new(AtomicU64::new(0));
     let chunks = read_ahead(file, total).map_err(|e| file_error(&e))?;
@@ -616,7 +653,18 @@ fn file_part(
 
 #[cfg(test)]
 mod tests {
-    use super::{check_url, derive_web_base};
+    use super::{check_url, derive_web_base, safe_file_name};
+
+    #[test]
+    fn file_names_cannot_break_the_multipart_header() {
+        assert_eq!(
+            safe_file_name("call\r\nX-Injected: 1\".wav"),
+            "call__X-Injected: 1_.wav"
+        );
+        assert_eq!(safe_file_name("запись 1.wav"), "запись 1.wav");
+        assert_eq!(safe_file_name("\n"), "recording");
+        assert_eq!(safe_file_name(&"a".repeat(500)).len(), 200);
+    }
 
     #[test]
     fn web_base_comes_from_the_api_url() {

@@ -229,3 +229,33 @@ async fn open_hands_the_task_link_to_the_browser() {
     let url = std::fs::read_to_string(&log).unwrap();
     assert_eq!(url.trim(), format!("{}/t#id1", env.sandbox.base_url()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_name_with_line_breaks_and_quotes_uploads_with_a_safe_header() {
+    let env = Env::start().await;
+    let out = env
+        .run(&["call", "--from", "+79774221338", "--to", "+74953009080"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("call\r\nX-Injected: 1\".wav");
+    write_wav(&wav, 478);
+    let size = std::fs::metadata(&wav).unwrap().len();
+    let out = env
+        .run(&["attach", wav.to_str().unwrap(), "--task", "1", "--json"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    // The server got the file as it is, no more, under a name with no line breaks.
+    let stored: Vec<u64> = std::fs::read_dir(env.home().join("sandbox-files"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .collect();
+    assert_eq!(stored, vec![size]);
+    let task = &env.sandbox.tasks()[0];
+    let (_, name) = task
+        .comments
+        .iter()
+        .find_map(|c| c.recording.clone())
+        .unwrap();
+    assert_eq!(name, "call__X-Injected: 1_.wav");
+}

@@ -365,3 +365,51 @@ async fn an_upload_can_be_cancelled_and_reports_progress() {
     assert_eq!(seen.last(), Some(&(size, size)));
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_never_followed_and_no_credential_leaves() {
+    let stolen: Log = Arc::default();
+    let thief = {
+        let stolen = Arc::clone(&stolen);
+        Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+            let stolen = Arc::clone(&stolen);
+            async move {
+                record(&stolen, &String::from_utf8_lossy(&body), &headers);
+                StatusCode::OK
+            }
+        })
+    };
+    let thief = serve(thief).await;
+    for status in [
+        StatusCode::TEMPORARY_REDIRECT,
+        StatusCode::PERMANENT_REDIRECT,
+        StatusCode::FOUND,
+    ] {
+        let to = format!(
+            "http://localhost:{}/steal",
+            thief.rsplit(':').next().unwrap()
+        );
+        let redirecting = Router::new().fallback(move || {
+            let to = to.clone();
+            async move { (status, [("location", to)]) }
+        });
+        let auth = serve(redirecting).await;
+        let err = client(&format!("http://{auth}/auth"))
+            .login()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PyrusError::Redirected { to, .. } if to.starts_with("http://localhost:")),
+            "{err:?}"
+        );
+        assert_eq!(err.class(), ErrorClass::NeedsCredentials);
+        assert_eq!(err.code(), "redirect_refused");
+        assert!(err.to_string().contains("never follows redirects"), "{err}");
+    }
+    // The client has returned: every request it made has been answered, and none went there.
+    assert!(
+        stolen.lock().unwrap().is_empty(),
+        "{:?}",
+        stolen.lock().unwrap()
+    );
+}
