@@ -23,7 +23,24 @@ use pyrus_phone::ui::{UiState, View};
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
-    let args = Cli::parse();
+    // Customers' numbers, logs and settings are this user's alone.
+    pyrus_phone::platform::privacy::private_from_now_on();
+    let mut args = Cli::parse();
+    // `--initial-event -`: the event comes through a pipe (never on a command line).
+    if args.initial_event.as_deref() == Some("-") {
+        let mut json = String::new();
+        let read = std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::io::stdin(), 64 * 1024),
+            &mut json,
+        );
+        match read {
+            Ok(_) => args.initial_event = Some(json),
+            Err(e) => {
+                eprintln!("error: cannot read the event handed over on standard input: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     if args.command.is_none() && args.uri.is_none() && !args.headless {
         // The window's GL driver loads while everything else starts.
         pyrus_phone::platform::gl_warmup::start(started);
@@ -36,6 +53,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    for dir in [
+        &paths.config_dir,
+        &paths.data_dir,
+        &paths.log_dir,
+        &paths.runtime_dir,
+    ] {
+        pyrus_phone::platform::privacy::tighten(dir);
+    }
     let _log_guard = match pyrus_phone::logging::init(&paths.log_dir) {
         Ok(guard) => Some(guard),
         Err(e) => {

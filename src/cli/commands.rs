@@ -572,14 +572,24 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     if !graphical {
         command.arg("--headless");
     }
+    // The event goes through a pipe, never on the command line: every user on the
+    // computer can read command lines, and this one holds a customer's number.
     command
         .arg("--initial-event")
-        .arg(forward::event_json(event).to_string())
-        .stdin(std::process::Stdio::null())
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    command
+    let mut child = command
         .spawn()
         .map_err(|e| Failure::internal(format!("cannot start pyrus-phone: {e}")))?;
+    let json = forward::event_json(event).to_string();
+    if let Some(mut pipe) = child.stdin.take() {
+        pipe.write_all(json.as_bytes()).map_err(|e| {
+            Failure::internal(format!(
+                "cannot hand the event to the pyrus-phone it started: {e}"
+            ))
+        })?;
+    }
     Ok(())
 }

@@ -41,7 +41,8 @@ pub struct Cli {
     /// Pick up recordings from this folder for this run.
     #[arg(long, value_name = "DIR")]
     pub recordings: Option<PathBuf>,
-    /// An event to feed in at start (used when a command hook finds no running instance).
+    /// An event to feed in at start, as JSON, or `-` to read it from standard input (how a
+    /// command hook that finds no running instance hands its event over).
     #[arg(long, value_name = "JSON", hide = true)]
     pub initial_event: Option<String>,
     /// What to do; with none, the window opens.

@@ -1,7 +1,9 @@
 //! Thin shims over the operating system: where files live, how a link is opened (both
-//! replaced in tests), the one-instance lock, and loading the GL driver early for the window.
+//! replaced in tests), the one-instance lock, files private to the user, and loading the GL
+//! driver early for the window.
 
 pub mod browser;
 pub mod gl_warmup;
 pub mod instance_lock;
 pub mod paths;
+pub mod privacy;

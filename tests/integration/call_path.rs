@@ -578,3 +578,108 @@ async fn one_instance_per_home_even_when_the_hook_port_is_taken() {
     drop(squatter);
     instance.stop();
 }
+
+/// Command lines of the pyrus-phone processes running for `home`.
+fn command_lines_for(home: &Path) -> Vec<String> {
+    let wanted = format!("PYRUS_PHONE_HOME={}", home.display());
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_pyrus-phone")).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|p| p == exe))
+        .filter(|e| {
+            std::fs::read(e.path().join("environ")).is_ok_and(|environ| {
+                environ
+                    .split(|b| *b == 0)
+                    .any(|var| var == wanted.as_bytes())
+            })
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .collect()
+}
+
+/// Every file and folder under `dir` that its group or others may use.
+fn not_private(dir: &Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut open = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return open;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        if meta.permissions().mode() & 0o077 != 0 {
+            open.push(format!(
+                "{:o} {}",
+                meta.permissions().mode(),
+                path.display()
+            ));
+        }
+        if meta.is_dir() {
+            open.extend(not_private(&path));
+        }
+    }
+    open
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_app_writes_is_private_and_no_number_is_on_a_command_line() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    env.removed.push("DISPLAY".into());
+    env.removed.push("WAYLAND_DISPLAY".into());
+    // No instance runs: the command hook starts one and hands it the call.
+    let out = env
+        .run(&["event", "ring", "--call-id", "private-1", "89161112200"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        wait_for(Duration::from_secs(20), || env.sandbox.tasks().len() == 1).await,
+        "the handed-over call was not registered"
+    );
+    let lines = command_lines_for(env.home());
+    assert!(!lines.is_empty(), "the instance it started is running");
+    assert!(
+        lines.iter().all(|l| !l.contains("9161112200")),
+        "a number on a command line: {lines:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("private.wav");
+    crate::support::write_wav(&wav, 800);
+    let out = env
+        .run(&[
+            "attach",
+            wav.to_str().unwrap(),
+            "--external-id",
+            "private-1",
+        ])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let published = env.home().join("run/instance.json");
+    let pid: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&published).unwrap()).unwrap();
+    let pid = pid["pid"].as_u64().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(10), || instances_for(env.home()) == 0).await,
+        "the instance did not stop"
+    );
+    let mut open = Vec::new();
+    for dir in ["config", "data", "logs", "run"] {
+        let path = env.home().join(dir);
+        assert!(path.exists() || dir == "run", "{dir} was never written");
+        open.extend(not_private(&path));
+        if path.exists() {
+            open.extend(
+                not_private(env.home())
+                    .into_iter()
+                    .filter(|p| p.ends_with(&format!("/{dir}"))),
+            );
+        }
+    }
+    assert!(open.is_empty(), "readable by others: {open:#?}");
+}
