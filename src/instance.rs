@@ -16,6 +16,7 @@ use crate::sandbox::{DEMO_SECURITY_KEY, Sandbox, SandboxConfig};
 use crate::service::{Engine, EngineFactory, Service, ServiceHandle, Setup, Sources};
 use crate::settings::Settings;
 use crate::settings::credentials::{HOOK_TOKEN_ENTRY, MemoryStore, SecretStore};
+use crate::sources::Heard;
 use crate::sources::baresip::BaresipCommand;
 use crate::sources::hook_port::{HookPlan, RunningHook};
 use crate::sources::http_hook::{self, HookOptions, HookOutputs, TokenCell};
@@ -152,7 +153,7 @@ impl Instance {
         if let Some(json) = &options.initial_event {
             match initial_event(json) {
                 Ok(event) => {
-                    tx.try_send(event).ok();
+                    tx.try_send(Heard::unacknowledged(event)).ok();
                 }
                 Err(e) => tracing::error!("the initial event was refused: {e}"),
             }
@@ -237,7 +238,7 @@ impl Instance {
     }
 
     /// Where call sources send their events (tests play a softphone through it).
-    pub fn events(&self) -> Option<mpsc::Sender<CallEvent>> {
+    pub fn events(&self) -> Option<mpsc::Sender<Heard>> {
         self.setup.sources.as_ref().map(|s| s.events.clone())
     }
 

@@ -66,6 +66,18 @@ pub struct JobReport {
     pub retry_at_ms: Option<i64>,
 }
 
+/// A heard event as the journal keeps it until it is handled.
+#[derive(Debug, Clone)]
+pub struct Journaled {
+    /// Its row.
+    pub id: i64,
+    /// The external id a call it starts gets when its source gave none: the same however
+    /// often the event is handled (after a crash it is handled again).
+    pub external_id: ExternalId,
+    /// The event.
+    pub event: crate::domain::CallEvent,
+}
+
 /// An ended call whose recording is to be picked up.
 #[derive(Debug, Clone)]
 pub struct EndedCall {
@@ -213,6 +225,75 @@ impl Outbox {
             .await?;
         tracing::info!(job = %claimed.job, external_id = %external, "call stored");
         Ok((external, claimed))
+    }
+
+    /// Stores heard events in the journal (one transaction) and forgets the `handled` ones;
+    /// only then may their sources be told they were accepted.
+    pub async fn journal(
+        &self,
+        events: Vec<crate::domain::CallEvent>,
+        handled: Vec<i64>,
+    ) -> Result<Vec<Journaled>, StoreError> {
+        let rows: Vec<(String, String)> = events
+            .iter()
+            .map(|e| {
+                serde_json::to_string(e)
+                    .map(|json| (json, generate_external_id().as_str().to_owned()))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        let ids = {
+            let rows = rows.clone();
+            self.db(move |s| s.journal(&rows, &handled, now_ms()))
+                .await?
+        };
+        Ok(ids
+            .into_iter()
+            .zip(rows)
+            .zip(events)
+            .filter_map(|((id, (_, external)), event)| {
+                Some(Journaled {
+                    id,
+                    external_id: ExternalId::parse(&external).ok()?,
+                    event,
+                })
+            })
+            .collect())
+    }
+
+    /// Heard events kept from before (not handled when the last run stopped), oldest first.
+    /// A row that cannot be read is logged and forgotten, never allowed to block the rest.
+    pub async fn open_journal(&self) -> Result<Vec<Journaled>, StoreError> {
+        let rows = self.db(|s| s.journal_open()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut unreadable = Vec::new();
+        for (id, json, external) in rows {
+            match (serde_json::from_str(&json), ExternalId::parse(&external)) {
+                (Ok(event), Ok(external_id)) => out.push(Journaled {
+                    id,
+                    external_id,
+                    event,
+                }),
+                _ => {
+                    tracing::error!(id, "a heard event in the journal cannot be read; dropped");
+                    unreadable.push(id);
+                }
+            }
+        }
+        if !unreadable.is_empty() {
+            self.db(move |s| s.journal(&[], &unreadable, now_ms()))
+                .await?;
+        }
+        Ok(out)
+    }
+
+    /// The live registration job of a heard call already stored under `external_id`.
+    pub async fn live_registration(
+        &self,
+        external_id: &ExternalId,
+    ) -> Result<Option<JobId>, StoreError> {
+        let id = external_id.clone();
+        self.db(move |s| s.live_registration(&id)).await
     }
 
     /// Stores a heard call that cannot be sent until this line's number is set: the

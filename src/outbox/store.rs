@@ -184,6 +184,13 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
     // Each claim gets a token: only the attempt holding it may finish the job, so an attempt
     // that outlived its lease cannot overwrite the one that took over.
     "ALTER TABLE jobs ADD COLUMN claim INTEGER;",
+    // Heard events, stored before they are acknowledged, until they are handled.
+    "CREATE TABLE IF NOT EXISTS journal (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        event        TEXT NOT NULL,
+        external_id  TEXT NOT NULL,
+        received_ms  INTEGER NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
@@ -337,6 +344,22 @@ impl Store {
         })
     }
 
+    /// The live registration job of the call stored under `external_id` (not discarded),
+    /// if there is one: a heard call handled again after a crash finds its first one.
+    pub fn live_registration(&self, external_id: &ExternalId) -> Result<Option<JobId>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT j.id FROM jobs j JOIN calls c ON c.id = j.call_id
+                 WHERE c.external_id = ?1 AND j.kind = 'register' AND j.state != 'discarded'
+                 ORDER BY j.id DESC LIMIT 1",
+                [external_id.as_str()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(|id| id.map(JobId))
+            .map_err(|e| self.sql(e))
+    }
+
     fn insert_call_as(
         &mut self,
         call: &CallRequest,
@@ -387,6 +410,44 @@ impl Store {
         let row = load_call(&tx, call_id)?;
         tx.commit().map_err(|e| db_err(&e))?;
         Ok((call_id, job, row))
+    }
+
+    /// Stores heard events (JSON) in one transaction, before anyone is told they were
+    /// accepted, and forgets the ones handled since; returns the new events' ids in order.
+    pub fn journal(
+        &mut self,
+        events: &[(String, String)],
+        handled: &[i64],
+        now_ms: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let tx = self.tx()?;
+        for id in handled {
+            tx.execute("DELETE FROM journal WHERE id = ?1", [id])
+                .map_err(|e| db_err(&e))?;
+        }
+        let mut ids = Vec::with_capacity(events.len());
+        for (event, external_id) in events {
+            tx.execute(
+                "INSERT INTO journal (event, external_id, received_ms) VALUES (?1, ?2, ?3)",
+                params![event, external_id, now_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+            ids.push(tx.last_insert_rowid());
+        }
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok(ids)
+    }
+
+    /// Heard events not handled yet (a crash or a stop came first), oldest first.
+    pub fn journal_open(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, event, external_id FROM journal ORDER BY id")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
 
     /// Finds a stored call by external id.

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use crate::domain::{CallEvent, FolderHealth, SourceId, SourcesReport, TokenOrigin, Verdict};
 use crate::settings::Settings;
 use crate::settings::credentials::{HOOK_TOKEN_ENTRY, SecretStore};
+use crate::sources::Heard;
 use crate::sources::baresip::BaresipCommand;
 use crate::sources::http_hook::{self, TokenCell};
 use crate::sources::monitor::Monitor;
@@ -26,7 +27,7 @@ pub struct Sources {
     /// Commands to baresip (`None`: not configured).
     pub baresip: Option<mpsc::Sender<BaresipCommand>>,
     /// The channel every source sends its events into (simulated calls go there too).
-    pub events: mpsc::Sender<CallEvent>,
+    pub events: mpsc::Sender<Heard>,
     /// This program's path, for MicroSIP's hook lines.
     pub program: String,
     /// The running hook, for "Check again" when its port was taken (`None`: the hook is off).
@@ -104,7 +105,7 @@ pub async fn simulate(sources: &Sources, number: &str) -> Result<(), String> {
         );
         sources
             .events
-            .send(event)
+            .send(Heard::unacknowledged(event))
             .await
             .map_err(|_| "the call pipeline has stopped; restart pyrus-phone".to_owned())?;
     }

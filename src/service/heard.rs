@@ -13,8 +13,9 @@ use super::running::{POP_MEMORY_MS, Pop, Shared};
 use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
 use crate::bus::Event;
-use crate::domain::{CallEvent, EventKind, ExternalId, JobId, SourceId, Verdict};
-use crate::outbox::{EndedCall, Lane, now_ms};
+use crate::domain::{EventKind, ExternalId, JobId, SourceId, Verdict};
+use crate::outbox::{EndedCall, Journaled, Lane, now_ms};
+use crate::sources::Heard;
 
 /// Sends the hook doctor's report at start and whenever a source notes something.
 pub(super) async fn sources_loop(shared: Arc<Shared>) {
@@ -29,8 +30,114 @@ pub(super) async fn sources_loop(shared: Arc<Shared>) {
     }
 }
 
+/// How many heard events go into the journal in one transaction at most.
+const JOURNAL_BATCH: usize = 256;
+
+/// How often handled events are forgotten when nothing new arrives.
+const FORGET_EVERY: Duration = Duration::from_secs(2);
+
+/// Takes what every source heard and stores it in the journal — a burst in one transaction —
+/// before a waiting source (the HTTP hook) is told it was accepted; then hands it to the
+/// event loop. At start, first hands over what the journal kept from a run that stopped
+/// before handling it. When the outbox cannot be written, waiting sources are refused with
+/// the reason; the others' events are still handled in memory (better than not at all).
+pub(super) async fn intake_loop(
+    shared: Arc<Shared>,
+    mut heard: mpsc::Receiver<Heard>,
+    events: mpsc::Sender<Journaled>,
+) {
+    match shared.current.get().outbox().open_journal().await {
+        Ok(kept) => {
+            if !kept.is_empty() {
+                tracing::info!(
+                    events = kept.len(),
+                    "handling events kept from the last run"
+                );
+            }
+            for event in kept {
+                if events.send(event).await.is_err() {
+                    return;
+                }
+            }
+        }
+        Err(e) => {
+            shared
+                .notice(format!("Events kept from the last run cannot be read: {e}"))
+                .await;
+        }
+    }
+    loop {
+        let first = tokio::select! {
+            () = shared.stop.cancelled() => return,
+            () = tokio::time::sleep(FORGET_EVERY) => {
+                shared.forget_handled().await;
+                continue;
+            }
+            first = heard.recv() => match first {
+                Some(first) => first,
+                None => return,
+            },
+        };
+        let mut batch = vec![first];
+        while batch.len() < JOURNAL_BATCH {
+            match heard.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let handled = shared.take_handled();
+        let outbox = shared.current.get();
+        let stored = outbox
+            .outbox()
+            .journal(
+                batch.iter().map(|h| h.event.clone()).collect(),
+                handled.clone(),
+            )
+            .await;
+        match stored {
+            Ok(journaled) => {
+                for (heard, journaled) in batch.into_iter().zip(journaled) {
+                    if let Some(ack) = heard.stored {
+                        ack.send(Ok(())).ok();
+                    }
+                    if events.send(journaled).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                shared.return_handled(handled);
+                let why = e.to_string();
+                tracing::error!(error = %why, "heard events cannot be stored");
+                for heard in batch {
+                    match heard.stored {
+                        Some(ack) => {
+                            ack.send(Err(why.clone())).ok();
+                        }
+                        None => {
+                            let unstored = Journaled {
+                                id: 0,
+                                external_id: crate::outbox::generate_external_id(),
+                                event: heard.event,
+                            };
+                            if events.send(unstored).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                shared
+                    .notice(format!("Heard calls cannot be stored: {why}"))
+                    .await;
+            }
+        }
+    }
+}
+
 /// Turns events heard from softphones into calls: stitched, stored, registered per policy.
-pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<CallEvent>) {
+/// Each event is noted as handled once it has been; one handled again after a crash finds
+/// the call it stored the first time (its external id is kept with the event).
+pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<Journaled>) {
     let mut stitcher = Stitcher::default();
     loop {
         // While a call rings, wake when it would stop counting as ringing.
@@ -39,8 +146,12 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<C
             .map_or(Duration::from_secs(3600), |ms| {
                 Duration::from_millis(u64::try_from(ms).unwrap_or(0) + 10)
             });
-        let event = match tokio::time::timeout(wait, events.recv()).await {
-            Ok(Some(event)) => event,
+        let Journaled {
+            id: journal_id,
+            external_id: stable_id,
+            event,
+        } = match tokio::time::timeout(wait, events.recv()).await {
+            Ok(Some(journaled)) => journaled,
             Ok(None) => return,
             Err(_) => {
                 shared
@@ -78,22 +189,34 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<C
         let mut claimed = None;
         let stored = match decision {
             Decision::Wait => None,
-            Decision::Register(call) => Some((
-                engine
-                    .outbox()
-                    .add_call_claimed(call)
-                    .await
-                    .map(|(external_id, claim)| {
-                        let job = claim.job;
-                        claimed = Some(claim);
-                        (job, external_id)
-                    }),
-                None,
-            )),
-            Decision::Hold(call, why) => Some((
-                engine.outbox().add_held_call(call, why.clone()).await,
-                Some(why),
-            )),
+            Decision::Register(mut call) => {
+                let external_id = call.external_id.get_or_insert(stable_id).clone();
+                Some((
+                    match engine.outbox().live_registration(&external_id).await {
+                        Ok(Some(job)) => Ok((job, external_id)),
+                        Ok(None) => engine.outbox().add_call_claimed(call).await.map(
+                            |(external_id, claim)| {
+                                let job = claim.job;
+                                claimed = Some(claim);
+                                (job, external_id)
+                            },
+                        ),
+                        Err(e) => Err(e),
+                    },
+                    None,
+                ))
+            }
+            Decision::Hold(mut call, why) => {
+                let external_id = call.external_id.get_or_insert(stable_id).clone();
+                Some((
+                    match engine.outbox().live_registration(&external_id).await {
+                        Ok(Some(job)) => Ok((job, external_id)),
+                        Ok(None) => engine.outbox().add_held_call(call, why.clone()).await,
+                        Err(e) => Err(e),
+                    },
+                    Some(why),
+                ))
+            }
         };
         match stored {
             None => {}
@@ -150,6 +273,7 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<C
             let answered = stitcher.touched_answered();
             shared.store_pickup(&engine, dir, call, answered).await;
         }
+        shared.note_handled(journal_id);
     }
 }
 

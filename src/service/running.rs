@@ -15,14 +15,15 @@ use tokio_util::task::TaskTracker;
 use super::Engine;
 use super::commands::command_loop;
 use super::doctor::{self, Sources};
-use super::heard::{PICKUPS_AT_ONCE, event_loop, pickup_loop, sources_loop};
+use super::heard::{PICKUPS_AT_ONCE, event_loop, intake_loop, pickup_loop, sources_loop};
 use super::sending::{REGISTER_AT_ONCE, send_loop};
 use super::settings_ops::load_form;
 use crate::bus::{Command, Connection, Event, Status, UiSender};
-use crate::domain::{CallEvent, JobId};
+use crate::domain::JobId;
 use crate::outbox::Lane;
 use crate::settings::credentials::SecretStore;
 use crate::settings::{OpenOn, OpenTask, Settings};
+use crate::sources::Heard;
 
 /// Builds an engine for saved settings (the real outbox, the keyring, env overrides).
 pub type EngineFactory = Box<dyn Fn(&Settings) -> Result<Engine, String> + Send + Sync>;
@@ -38,7 +39,7 @@ pub struct Setup {
     /// Makes the engine that replaces the current one after a save.
     pub open_engine: EngineFactory,
     /// Events heard from softphones and phones.
-    pub call_events: Option<mpsc::Receiver<CallEvent>>,
+    pub call_events: Option<mpsc::Receiver<Heard>>,
     /// Where merged recordings are written.
     pub recordings_out: PathBuf,
     /// The running call sources, for the hook doctor.
@@ -85,6 +86,7 @@ impl ServiceHandle {
         {
             tracing::warn!("some work did not stop in time; its jobs are released anyway");
         }
+        shared.forget_handled().await;
         match shared.current.get().outbox().release_mine().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(jobs = n, "claimed work released for the next run"),
@@ -152,6 +154,8 @@ pub(super) struct Shared {
     pub(super) typed: Mutex<HashMap<JobId, i64>>,
     /// One settings save at a time.
     pub(super) saving: tokio::sync::Mutex<()>,
+    /// Heard events handled since the journal last forgot some.
+    pub(super) handled: Mutex<Vec<i64>>,
     /// Turns for sending calls straight from being stored.
     pub(super) registering: tokio::sync::Semaphore,
     /// Turns for recording pickups (each may read two whole WAVs).
@@ -188,13 +192,16 @@ impl Service {
             pops: Mutex::new(HashMap::new()),
             typed: Mutex::new(HashMap::new()),
             saving: tokio::sync::Mutex::new(()),
+            handled: Mutex::new(Vec::new()),
             registering: tokio::sync::Semaphore::new(REGISTER_AT_ONCE),
             picking: tokio::sync::Semaphore::new(PICKUPS_AT_ONCE),
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
         });
         let _entered = runtime.enter();
-        if let Some(events) = call_events {
+        if let Some(heard) = call_events {
+            let (journaled, events) = mpsc::channel(256);
+            shared.spawn(intake_loop(Arc::clone(&shared), heard, journaled));
             shared.spawn(event_loop(Arc::clone(&shared), events));
         }
         if shared.sources.is_some() {
@@ -245,6 +252,47 @@ pub(super) fn start_of_day_ms() -> i64 {
 }
 
 impl Shared {
+    /// Notes that a heard event has been handled (0: one never stored).
+    pub(super) fn note_handled(&self, journal_id: i64) {
+        if journal_id != 0 {
+            self.handled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(journal_id);
+        }
+    }
+
+    /// The handled events not yet forgotten (the journal forgets them with its next write).
+    pub(super) fn take_handled(&self) -> Vec<i64> {
+        std::mem::take(&mut *self.handled.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts handled events back when the journal could not forget them.
+    pub(super) fn return_handled(&self, ids: Vec<i64>) {
+        self.handled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(ids);
+    }
+
+    /// Has the journal forget the handled events now (quiet times, and shutdown).
+    pub(super) async fn forget_handled(&self) {
+        let handled = self.take_handled();
+        if handled.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .current
+            .get()
+            .outbox()
+            .journal(Vec::new(), handled.clone())
+            .await
+        {
+            tracing::warn!(error = %e, "handled events could not be forgotten yet");
+            self.return_handled(handled);
+        }
+    }
+
     /// Wakes every lane: there may be work for it.
     pub(super) fn kick(&self) {
         for kick in &self.kicks {

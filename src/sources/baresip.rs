@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::sync::mpsc;
 
+use super::Heard;
 use super::monitor::Monitor;
 use crate::domain::{BaresipHealth, CallEvent, SourceId, Verdict, number_from_uri};
 
@@ -91,7 +92,7 @@ pub fn encode(command: BaresipCommand, token: &str) -> Vec<u8> {
 /// window's commands from `commands` go to baresip, and everything is noted in `monitor`.
 pub async fn run(
     addr: String,
-    events: mpsc::Sender<CallEvent>,
+    events: mpsc::Sender<Heard>,
     monitor: Arc<Monitor>,
     mut commands: mpsc::Receiver<BaresipCommand>,
 ) {
@@ -158,7 +159,7 @@ pub async fn run(
                         };
                         monitor.record(SourceId::Baresip, &text, Verdict::Accepted);
                         tracing::info!(kind = %event.kind, number = %event.number, "baresip event");
-                        if events.send(event).await.is_err() {
+                        if events.send(Heard::unacknowledged(event)).await.is_err() {
                             return;
                         }
                     }

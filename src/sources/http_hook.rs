@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use super::Heard;
 use super::monitor::Monitor;
 use crate::domain::sources::AllowRule;
 use crate::domain::{CallEvent, Secret, SourceId, Verdict, number_from_uri};
@@ -79,7 +80,7 @@ struct Hook {
     port: u16,
     network: bool,
     allow: Arc<[AllowRule]>,
-    events: mpsc::Sender<CallEvent>,
+    events: mpsc::Sender<Heard>,
     monitor: Arc<Monitor>,
     show: Option<mpsc::Sender<()>>,
 }
@@ -88,8 +89,8 @@ struct Hook {
 /// instance has no window).
 #[derive(Debug, Clone)]
 pub struct HookOutputs {
-    /// Where call events go.
-    pub events: mpsc::Sender<CallEvent>,
+    /// Where call events go, each waiting to be told it is stored.
+    pub events: mpsc::Sender<Heard>,
     /// Where "show the window" goes.
     pub show: Option<mpsc::Sender<()>>,
 }
@@ -361,7 +362,12 @@ fn number_in(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
-fn accept(
+/// How long a request waits for its event to be stored before it is told to send it again.
+const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Checks the event, hands it on and answers `202` once it is stored in the outbox — not
+/// before: an acknowledged event survives a crash.
+async fn accept(
     hook: &Hook,
     body: &EventBody,
     source: SourceId,
@@ -376,12 +382,33 @@ fn accept(
     )
     .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
     tracing::info!(kind = %event.kind, number = %event.number, source = source.as_str(), "call event");
-    hook.events.try_send(event).map_err(|_| {
+    let (heard, stored) = Heard::acknowledged(event);
+    hook.events.try_send(heard).map_err(|_| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             "busy: too many events at once, send it again".to_owned(),
         )
     })?;
+    let unavailable = |why: String| (StatusCode::SERVICE_UNAVAILABLE, why);
+    match tokio::time::timeout(STORE_WAIT, stored).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(why))) => {
+            return Err(unavailable(format!(
+                "the event was NOT accepted: pyrus-phone cannot store it ({why}); send it again once that is fixed"
+            )));
+        }
+        Ok(Err(_)) => {
+            return Err(unavailable(
+                "the event was NOT accepted: pyrus-phone is stopping; send it again".to_owned(),
+            ));
+        }
+        Err(_) => {
+            return Err(unavailable(format!(
+                "the event was not stored within {} s (pyrus-phone is busy); send it again",
+                STORE_WAIT.as_secs()
+            )));
+        }
+    }
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({ "accepted": true })),
@@ -398,7 +425,7 @@ async fn event_from_query(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let text = describe(&method, &uri, &[]);
-    let reply = gate(&hook, peer, &headers, q.get("token").map(String::as_str)).and_then(|()| {
+    let checked = gate(&hook, peer, &headers, q.get("token").map(String::as_str)).and_then(|()| {
         let field = |k: &str| q.get(k).cloned();
         let (Some(event), Some(number)) =
             (field("event"), field("number").or_else(|| field("from")))
@@ -408,16 +435,19 @@ async fn event_from_query(
                 "give event=ring|answer|end|outgoing and number=N".to_owned(),
             ));
         };
-        let body = EventBody {
+        Ok(EventBody {
             event,
             number,
             call_id: field("call_id"),
             internal: field("internal"),
             line: field("line").or_else(|| field("to")),
             token: None,
-        };
-        accept(&hook, &body, SourceId::Http)
+        })
     });
+    let reply = match checked {
+        Ok(body) => accept(&hook, &body, SourceId::Http).await,
+        Err(refused) => Err(refused),
+    };
     answer(&hook, SourceId::Http, &text, reply)
 }
 
@@ -442,13 +472,20 @@ async fn event_from_json(
     let parsed: Result<EventBody, _> = serde_json::from_slice(&body);
     let body_token = parsed.as_ref().ok().and_then(|b| b.token.clone());
     let token = q.get("token").cloned().or(body_token);
-    let reply = gate(&hook, peer, &headers, token.as_deref()).and_then(|()| match parsed {
-        Ok(body) => accept(&hook, &body, source),
-        Err(e) => Err((
-            StatusCode::BAD_REQUEST,
-            format!("the body must be JSON like {{\"event\":\"ring\",\"number\":\"+7…\"}}: {e}"),
-        )),
+    let checked = gate(&hook, peer, &headers, token.as_deref()).and_then(|()| {
+        parsed.map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the body must be JSON like {{\"event\":\"ring\",\"number\":\"+7…\"}}: {e}"
+                ),
+            )
+        })
     });
+    let reply = match checked {
+        Ok(body) => accept(&hook, &body, source).await,
+        Err(refused) => Err(refused),
+    };
     answer(&hook, source, &text, reply)
 }
 

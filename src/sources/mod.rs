@@ -8,3 +8,40 @@ pub mod hook_port;
 pub mod http_hook;
 pub mod monitor;
 pub mod runtime_file;
+
+use tokio::sync::oneshot;
+
+use crate::domain::CallEvent;
+
+/// An event as a source hands it on, with where to say whether it was stored: a source
+/// that can tell its sender (the HTTP hook) acknowledges only once the event is durably in
+/// the outbox.
+#[derive(Debug)]
+pub struct Heard {
+    /// The event.
+    pub event: CallEvent,
+    /// Told `Ok` once the event is stored, or why it could not be.
+    pub stored: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+impl Heard {
+    /// An event whose source waits for nothing (baresip, Simulate, an event handed over).
+    pub fn unacknowledged(event: CallEvent) -> Self {
+        Self {
+            event,
+            stored: None,
+        }
+    }
+
+    /// An event whose source waits until it is stored; the receiver says how that went.
+    pub fn acknowledged(event: CallEvent) -> (Self, oneshot::Receiver<Result<(), String>>) {
+        let (tx, rx) = oneshot::channel();
+        (
+            Self {
+                event,
+                stored: Some(tx),
+            },
+            rx,
+        )
+    }
+}

@@ -13,12 +13,29 @@ use pyrus_phone::sandbox::Route;
 use pyrus_phone::sources::hook_port::{HookPlan, RunningHook};
 use pyrus_phone::sources::http_hook::{self, HookOptions, HookOutputs, HookServer, TokenCell};
 use pyrus_phone::sources::monitor::Monitor;
-use pyrus_phone::sources::{forward, runtime_file};
+use pyrus_phone::sources::{Heard, forward, runtime_file};
 use tokio::sync::mpsc;
 
 use crate::support::{Env, wait_for};
 
 const TOKEN: &str = "hook-test-token";
+
+/// Where the hook's events go in these tests: each is acknowledged as stored at once and
+/// passed on to `tx`, as the service's journal would after its write.
+fn storing(tx: mpsc::Sender<CallEvent>) -> mpsc::Sender<Heard> {
+    let (heard_tx, mut heard) = mpsc::channel::<Heard>(16);
+    tokio::spawn(async move {
+        while let Some(h) = heard.recv().await {
+            if let Some(ack) = h.stored {
+                ack.send(Ok(())).ok();
+            }
+            if tx.send(h.event).await.is_err() {
+                return;
+            }
+        }
+    });
+    heard_tx
+}
 
 async fn start_hook(
     tx: mpsc::Sender<CallEvent>,
@@ -35,7 +52,7 @@ async fn start_hook(
         options,
         TokenCell::new(Secret::new(TOKEN)),
         HookOutputs {
-            events: tx,
+            events: storing(tx),
             show: None,
         },
         Arc::clone(&monitor),
@@ -418,7 +435,8 @@ async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_start_may_ask_the_window_to_come_to_the_front_and_nobody_else_may() {
-    let (events, _rx) = mpsc::channel(4);
+    let (plain, _rx) = mpsc::channel(4);
+    let events = storing(plain.clone());
     let (show_tx, mut show_rx) = mpsc::channel(4);
     let monitor = Arc::new(Monitor::default());
     let windowed = http_hook::start(
@@ -436,7 +454,7 @@ async fn a_second_start_may_ask_the_window_to_come_to_the_front_and_nobody_else_
     )
     .await
     .unwrap();
-    let (headless, _monitor) = start_hook(events, false, &[]).await;
+    let (headless, _monitor) = start_hook(plain, false, &[]).await;
     let ask = |port: u16, auth: &'static str| {
         tokio::task::spawn_blocking(move || {
             raw(
@@ -486,6 +504,7 @@ async fn a_taken_port_falls_back_to_a_free_one_and_check_again_moves_back() {
     let wanted = blocker.local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
     let (events, mut rx) = mpsc::channel(4);
+    let events = storing(events);
     let monitor = Arc::new(Monitor::default());
     let plan = HookPlan {
         options: HookOptions {

@@ -254,13 +254,14 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
 
 /// The next call event within `secs`.
 async fn next_event(
-    rx: &mut tokio::sync::mpsc::Receiver<pyrus_phone::domain::CallEvent>,
+    rx: &mut tokio::sync::mpsc::Receiver<pyrus_phone::sources::Heard>,
     secs: u64,
 ) -> pyrus_phone::domain::CallEvent {
     tokio::time::timeout(Duration::from_secs(secs), rx.recv())
         .await
         .expect("baresip sent no call event in time")
         .expect("the baresip source stopped")
+        .event
 }
 
 fn baresip_connected(monitor: &Monitor) -> bool {
@@ -343,7 +344,7 @@ async fn a_ringing_baresip_call_is_answered_from_here_and_a_restarted_baresip_is
 }
 
 fn next_event_now(
-    rx: &mut tokio::sync::mpsc::Receiver<pyrus_phone::domain::CallEvent>,
+    rx: &mut tokio::sync::mpsc::Receiver<pyrus_phone::sources::Heard>,
 ) -> Option<pyrus_phone::domain::CallEvent> {
-    rx.try_recv().ok()
+    rx.try_recv().ok().map(|h| h.event)
 }

@@ -14,7 +14,7 @@ use egui_kittest::kittest::Queryable as _;
 use pyrus_phone::app::PhoneApp;
 use pyrus_phone::bus;
 use pyrus_phone::cli::Context;
-use pyrus_phone::domain::{CallEvent, Secret};
+use pyrus_phone::domain::Secret;
 use pyrus_phone::instance::{Instance, Options, Running};
 use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
 use pyrus_phone::platform::paths::Paths;
@@ -23,7 +23,7 @@ use pyrus_phone::settings::credentials::{HOOK_TOKEN_ENTRY, MemoryStore, SecretSt
 use pyrus_phone::settings::{EnvOverrides, Settings};
 use pyrus_phone::sources::baresip::BaresipCommand;
 use pyrus_phone::sources::monitor::Monitor;
-use pyrus_phone::sources::runtime_file;
+use pyrus_phone::sources::{Heard, runtime_file};
 use pyrus_phone::ui::UiState;
 
 use crate::support::write_wav;
@@ -41,7 +41,7 @@ pub struct Rig {
     /// Commands the window sent to baresip.
     pub baresip: tokio::sync::mpsc::Receiver<BaresipCommand>,
     /// Where sources send call events.
-    pub events: tokio::sync::mpsc::Sender<CallEvent>,
+    pub events: tokio::sync::mpsc::Sender<Heard>,
     /// Holds the hook's configured port, when the rig was asked to start with it taken.
     pub blocker: Option<std::net::TcpListener>,
     running: Running,

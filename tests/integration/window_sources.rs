@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
 use pyrus_phone::domain::{BaresipHealth, CallEvent, HookHealth, TokenOrigin};
 use pyrus_phone::settings::{OpenOn, RegisterOn, Settings};
+use pyrus_phone::sources::Heard;
 use pyrus_phone::sources::baresip::BaresipCommand;
 
 use crate::window::{Rig, RigOptions, rig, rig_with, step_until, type_into};
@@ -20,7 +21,9 @@ fn open_sources(r: &mut Rig) {
 
 fn hear(r: &Rig, kind: &str, number: &str, call_id: &str, source: &str) {
     let event = CallEvent::parse(kind, number, Some(call_id), None, None, source).unwrap();
-    r.runtime.block_on(r.events.send(event)).unwrap();
+    r.runtime
+        .block_on(r.events.send(Heard::unacknowledged(event)))
+        .unwrap();
 }
 
 /// Events are handled in order: once a later call has shown its ringing bar, every earlier
