@@ -224,7 +224,13 @@ impl Service {
         }
         shared.spawn(command_loop(Arc::clone(&shared), rx));
         for lane in Lane::NETWORK {
-            shared.spawn(send_loop(Arc::clone(&shared), lane));
+            // A registration in flight is seen through at shutdown; an upload is cut
+            // (it may take minutes) and goes again from the start next time.
+            let sender = send_loop(Arc::clone(&shared), lane);
+            match lane {
+                Lane::Register => shared.spawn_finishing(sender),
+                _ => shared.spawn(sender),
+            }
         }
         shared.spawn(pickup_loop(Arc::clone(&shared)));
         let start = Arc::clone(&shared);
@@ -467,7 +473,14 @@ impl Shared {
 }
 
 impl Shared {
-    /// Runs `task` owned by the service: cancelled and awaited at shutdown.
+    /// Runs `task` owned by the service, which ends it itself at shutdown (after the job in
+    /// hand: a request Pyrus may already have carried out is not cut, so it is not sent
+    /// twice); awaited up to the shutdown's wait.
+    pub(super) fn spawn_finishing(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
+    }
+
+    /// Runs `task` owned by the service: cancelled at once at shutdown.
     pub(super) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
         let stop = self.stop.clone();
         self.tasks.spawn(async move {

@@ -61,7 +61,8 @@ impl Shared {
     ) {
         let shared = Arc::clone(self);
         let engine = Arc::clone(engine);
-        self.spawn(async move {
+        // Not cut at shutdown: a registration Pyrus may have carried out is seen through.
+        self.spawn_finishing(async move {
             let (job, token) = (claimed.job, claimed.token);
             // A free turn at once: the claim is a moment old. Else wait for one, then renew
             // the claim for the whole attempt (it must still be ours).
@@ -152,6 +153,9 @@ pub(super) async fn send_loop(shared: Arc<Shared>, lane: Lane) {
     let kick = shared.kick_of(lane);
     let listener = shared.listener();
     loop {
+        if shared.stop.is_cancelled() {
+            return;
+        }
         let engine = shared.current.get();
         let wait = match engine.pump_one(lane, &listener).await {
             Ok(Some(report)) => {

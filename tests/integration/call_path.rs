@@ -683,3 +683,109 @@ async fn what_the_app_writes_is_private_and_no_number_is_on_a_command_line() {
     }
     assert!(open.is_empty(), "readable by others: {open:#?}");
 }
+
+/// Rings `n` calls (`{prefix}-1`…) through the hook from 8 threads at once; returns the
+/// call ids whose ring was acknowledged (202).
+fn ring_from_eight_threads(instance: &Headless, prefix: &str, n: usize) -> Vec<String> {
+    let (port, token) = (instance.port, instance.token.clone());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (token, prefix) = (token.clone(), prefix.to_owned());
+            std::thread::Builder::new().name(format!("ringer-{t}")).spawn(move || {
+                let mut acknowledged = Vec::new();
+                for i in (t..n).step_by(8) {
+                    let id = format!("{prefix}-{i}");
+                    let body = format!(
+                        r#"{{"event":"ring","number":"+7916{i:07}","call_id":"{id}"}}"#
+                    );
+                    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                    let request = format!(
+                        "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    s.write_all(request.as_bytes()).unwrap();
+                    let mut reply = String::new();
+                    s.read_to_string(&mut reply).ok();
+                    if reply.starts_with("HTTP/1.1 202") {
+                        acknowledged.push(id);
+                    }
+                }
+                acknowledged
+            })
+            .unwrap()
+        })
+        .collect();
+    threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect()
+}
+
+/// Registrations the sandbox received per external id.
+fn registrations(env: &Env) -> std::collections::HashMap<String, usize> {
+    let mut seen = std::collections::HashMap::new();
+    for task in env.sandbox.tasks() {
+        for id in task.external_ids {
+            *seen.entry(id).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_call_survives_a_kill_or_a_stop() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    // Pyrus is slow: when the process goes, most calls are not registered yet.
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::Slow { delay_ms: 300 },
+        times: 10_000,
+    });
+    for (how, prefix) in [("kill", "k"), ("stop", "t")] {
+        let requests_before = env.count(Route::Call);
+        let instance = Headless::start(&mut env, &[]).await;
+        let acknowledged =
+            tokio::task::block_in_place(|| ring_from_eight_threads(&instance, prefix, 100));
+        assert_eq!(
+            acknowledged.len(),
+            100,
+            "{how}: every ring was acknowledged"
+        );
+        let registered_before = registrations(&env).len();
+        if how == "kill" {
+            instance.crash();
+        } else {
+            instance.stop();
+        }
+        // The next start handles what was acknowledged and not yet sent.
+        let instance = Headless::start(&mut env, &[]).await;
+        let all = |env: &Env| {
+            let seen = registrations(env);
+            acknowledged.iter().all(|id| seen.contains_key(id))
+        };
+        assert!(
+            wait_for(Duration::from_secs(120), || all(&env)).await,
+            "{how}: acknowledged calls were lost"
+        );
+        let seen = registrations(&env);
+        let tasks_of_these = seen
+            .iter()
+            .filter(|(id, _)| id.starts_with(&format!("{prefix}-")))
+            .count();
+        assert_eq!(tasks_of_these, 100, "{how}: one task per call");
+        // A registration in flight when the process is killed is sent again by the next
+        // start (it lands as a comment on the same task); at most as many as run at once.
+        // A stop sees registrations in flight through: none is sent twice.
+        wait_for(Duration::from_secs(5), || {
+            env.count(Route::Call) >= requests_before + 100
+        })
+        .await;
+        let repeated = env.count(Route::Call) - requests_before - 100;
+        eprintln!("{how}: {registered_before} of 100 registered before; {repeated} sent twice");
+        let allowed = if how == "kill" { 4 } else { 0 };
+        assert!(repeated <= allowed, "{how}: {repeated} calls sent twice");
+        instance.stop();
+    }
+}
