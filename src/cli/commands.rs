@@ -563,7 +563,10 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
             ctx.paths.log_dir.display()
         )));
     }
-    // Nobody is listening: start pyrus-phone with this event and leave it running.
+    // Nobody is listening: start pyrus-phone, wait until it listens, and hand the event
+    // over like any other — acknowledged once stored. If it does not come up, the event is
+    // kept in the outbox's journal, where the next start finds it, and the softphone is
+    // told it was not delivered.
     let exe = std::env::current_exe()
         .map_err(|e| Failure::internal(format!("cannot find pyrus-phone itself: {e}")))?;
     let mut command = std::process::Command::new(exe);
@@ -572,24 +575,56 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     if !graphical {
         command.arg("--headless");
     }
-    // The event goes through a pipe, never on the command line: every user on the
-    // computer can read command lines, and this one holds a customer's number.
     command
-        .arg("--initial-event")
-        .arg("-")
-        .stdin(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut child = command
         .spawn()
         .map_err(|e| Failure::internal(format!("cannot start pyrus-phone: {e}")))?;
-    let json = forward::event_json(event).to_string();
-    if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(json.as_bytes()).map_err(|e| {
-            Failure::internal(format!(
-                "cannot hand the event to the pyrus-phone it started: {e}"
-            ))
-        })?;
+    let deadline = Instant::now() + START_WAIT;
+    loop {
+        if try_send()? {
+            return Ok(());
+        }
+        let why = match child.try_wait() {
+            Ok(Some(status)) => format!("pyrus-phone stopped as it started ({status})"),
+            _ if Instant::now() >= deadline => format!(
+                "pyrus-phone did not start listening for events within {} s (is the event hook off in its settings?)",
+                START_WAIT.as_secs()
+            ),
+            _ => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        keep_for_next_start(event, ctx)?;
+        return Err(Failure::unreachable(format!(
+            "{why}; see its log in {}. The event is kept and handled when pyrus-phone next starts.",
+            ctx.paths.log_dir.display()
+        )));
     }
+}
+
+/// How long a command hook waits for the pyrus-phone it started to listen.
+const START_WAIT: Duration = Duration::from_secs(15);
+
+/// Keeps an event no instance could take in the outbox's journal (the next start handles
+/// it first).
+fn keep_for_next_start(event: &crate::domain::CallEvent, ctx: &Context) -> Result<(), Failure> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        Failure::internal(format!(
+            "the event could not be delivered, nor kept for later ({e}); check {}",
+            ctx.paths.data_dir.display()
+        ))
+    };
+    let mut store =
+        crate::outbox::store::Store::open(&ctx.paths.database_file()).map_err(|e| cannot(&e))?;
+    let json = serde_json::to_string(event).map_err(|e| cannot(&e))?;
+    let external_id = crate::outbox::generate_external_id().as_str().to_owned();
+    store
+        .journal(&[(json, external_id)], &[], now_ms())
+        .map_err(|e| cannot(&e))?;
+    tracing::info!("an event no instance took is kept for the next start");
     Ok(())
 }

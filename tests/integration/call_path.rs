@@ -789,3 +789,30 @@ async fn every_acknowledged_call_survives_a_kill_or_a_stop() {
         instance.stop();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_hook_is_told_when_its_event_was_not_taken_and_the_event_is_kept() {
+    let mut env = Env::start().await;
+    env.removed.push("DISPLAY".into());
+    env.removed.push("WAYLAND_DISPLAY".into());
+    // A broken settings file: the instance the hook starts stops at once.
+    write_settings(&env, "[defaults\nline_number = ");
+    let out = env
+        .run(&["event", "ring", "--call-id", "kept-1", "89161112200"])
+        .await;
+    assert_eq!(out.code, 75, "{out:?}");
+    assert!(out.stderr.contains("stopped as it started"), "{out:?}");
+    assert!(out.stderr.contains("The event is kept"), "{out:?}");
+    assert_eq!(instances_for(env.home()), 0);
+
+    // The settings are fixed; the next start handles the kept event first.
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    let instance = Headless::start(&mut env, &[]).await;
+    assert!(
+        wait_for(Duration::from_secs(20), || registrations(&env)
+            .contains_key("kept-1"))
+        .await,
+        "the kept event was not handled"
+    );
+    instance.stop();
+}
