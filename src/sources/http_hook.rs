@@ -21,6 +21,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::Heard;
+use super::guarded::{GuardedListener, Peer};
 use super::monitor::Monitor;
 use crate::domain::sources::AllowRule;
 use crate::domain::{CallEvent, Secret, SourceId, Verdict, number_from_uri};
@@ -143,15 +144,39 @@ pub async fn start(
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_big_bodies))
         .with_state(hook);
+    let listener = GuardedListener::new(listener);
     let task = tokio::spawn(async move {
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let service = router.into_make_service_with_connect_info::<Peer>();
         if let Err(e) = axum::serve(listener, service).await {
             tracing::error!(error = %e, "the event hook stopped");
         }
     });
     tracing::info!(%addr, "event hook listening");
     Ok(HookServer { addr, task })
+}
+
+/// Refuses a request whose declared body is over the limit before reading any of it.
+async fn refuse_big_bodies(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "the body is over {} KiB: send one event per request",
+                MAX_BODY_BYTES / 1024
+            ),
+        );
+    }
+    next.run(request).await
 }
 
 fn refuse(status: StatusCode, why: &str) -> Response {
@@ -298,7 +323,7 @@ fn answer(
 
 async fn health(
     State(hook): State<Hook>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -312,7 +337,7 @@ async fn health(
 /// A second start of the app asks this instance to show its window.
 async fn show(
     State(hook): State<Hook>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Response {
     if !peer.ip().is_loopback() {
@@ -418,7 +443,7 @@ async fn accept(
 
 async fn event_from_query(
     State(hook): State<Hook>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -453,7 +478,7 @@ async fn event_from_query(
 
 async fn event_from_json(
     State(hook): State<Hook>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,

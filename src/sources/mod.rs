@@ -4,6 +4,7 @@
 
 pub mod baresip;
 pub mod forward;
+pub mod guarded;
 pub mod hook_port;
 pub mod http_hook;
 pub mod monitor;

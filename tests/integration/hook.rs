@@ -564,3 +564,98 @@ async fn a_taken_port_falls_back_to_a_free_one_and_check_again_moves_back() {
         "heard on the configured port"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    // This test holds 1100 connections itself: it needs the files for them.
+    let limit = getrlimit(Resource::Nofile);
+    let wanted = limit.maximum.map_or(4096, |max| max.min(4096));
+    assert!(
+        wanted >= 1300,
+        "the file limit ({limit:?}) leaves no room for 1100 connections"
+    );
+    setrlimit(
+        Resource::Nofile,
+        rustix::process::Rlimit {
+            current: Some(wanted),
+            maximum: limit.maximum,
+        },
+    )
+    .unwrap();
+
+    let env = Env::start().await;
+    std::fs::create_dir_all(env.home().join("config")).unwrap();
+    std::fs::File::create(env.home().join("config/settings.toml"))
+        .unwrap()
+        .write_all(b"[defaults]\nline_number = \"+74953009080\"\n")
+        .unwrap();
+    // The instance runs under a 1024-file limit.
+    let plain = env.command(&["--headless", "--hook-port", "0"]);
+    let mut limited = std::process::Command::new("sh");
+    limited
+        .arg("-c")
+        .arg("ulimit -n 1024 && exec \"$0\" \"$@\"")
+        .arg(plain.get_program())
+        .args(plain.get_args());
+    for (key, value) in plain.get_envs() {
+        match value {
+            Some(value) => limited.env(key, value),
+            None => limited.env_remove(key),
+        };
+    }
+    let mut instance = limited.spawn().unwrap();
+    let published = env.home().join("run/instance.json");
+    assert!(
+        wait_for(Duration::from_secs(20), || published.exists()).await,
+        "the instance never published its hook"
+    );
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&published).unwrap()).unwrap();
+    let port = u16::try_from(info["port"].as_u64().unwrap()).unwrap();
+    let token = info["token"].as_str().unwrap().to_owned();
+
+    // Any local process, no token: 1100 connections that never send a byte.
+    let idle: Vec<TcpStream> = (0..1100)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    // A declared 10 MB body is refused before any of it is read.
+    let big = tokio::task::spawn_blocking(move || {
+        raw(
+            port,
+            &format!(
+                "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 10000000\r\nConnection: close\r\n\r\n"
+            ),
+        )
+    });
+    // A valid event still goes through, and is registered.
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let body = r#"{"event":"ring","number":"+79161112200","call_id":"under-load"}"#;
+    let status = tokio::task::spawn_blocking(move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let request = format!(
+            "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(request.as_bytes()).unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).ok();
+        reply
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse::<u16>().ok())
+            .unwrap_or(0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 202, "the valid event was not served");
+    assert_eq!(big.await.unwrap(), 413, "a 10 MB body declared up front");
+    assert!(
+        wait_for(Duration::from_secs(20), || env.sandbox.tasks().len() == 1).await,
+        "the call was not registered"
+    );
+    drop(idle);
+    instance.kill().unwrap();
+    instance.wait().unwrap();
+}

@@ -27,20 +27,23 @@ impl Drop for Killed {
     }
 }
 
+/// A free port below the range the system hands out to outgoing connections, so another
+/// test's many connections cannot take it between now and baresip binding it.
+fn free_port(bindable: impl Fn(u16) -> bool) -> u16 {
+    loop {
+        let port = 20_000 + rand::random::<u16>() % 12_000;
+        if bindable(port) {
+            return port;
+        }
+    }
+}
+
 fn free_tcp() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_port(|p| TcpListener::bind(("127.0.0.1", p)).is_ok())
 }
 
 fn free_udp() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_port(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok())
 }
 
 fn write(path: &Path, text: &str) {
