@@ -540,6 +540,11 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
             }
             Err(ForwardError::NotRunning(_)) => Ok(false),
             Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(e.to_string())),
+            // The instance took it but could not store it (its outbox is broken, it is
+            // stopping): not delivered, try again later.
+            Err(e @ ForwardError::Refused { status: 503, .. }) => {
+                Err(Failure::unreachable(e.to_string()))
+            }
             Err(e) => Err(Failure::usage(e.to_string())),
         },
         None => Ok(false),

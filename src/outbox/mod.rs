@@ -780,7 +780,26 @@ impl Outbox {
                 }
             }
         });
-        let result = client.upload_file(path, progress, &cancel).await;
+        // A recording still being written is not sent as a prefix: its size and time must
+        // be the same after the upload as before it.
+        let stat = |path: PathBuf| async move {
+            tokio::task::spawn_blocking(move || {
+                std::fs::metadata(&path)
+                    .ok()
+                    .map(|m| (m.len(), m.modified().ok()))
+            })
+            .await
+            .ok()
+            .flatten()
+        };
+        let before = stat(path.to_path_buf()).await;
+        let result = match client.upload_file(path, progress, &cancel).await {
+            Ok(_) if stat(path.to_path_buf()).await != before => {
+                tracing::warn!(%job, "the recording changed while it was sent; trying again later");
+                Err(PyrusError::FileChanged)
+            }
+            other => other,
+        };
         self.cancels
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

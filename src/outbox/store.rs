@@ -18,14 +18,17 @@ use crate::domain::{
 /// The database could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite failed.
-    #[error("the outbox database failed ({source}) — {path}")]
+    /// SQLite failed: what it means and what to do, then the file.
+    #[error("the outbox {} — {path}", sqlite_advice(source))]
     Sqlite {
         /// What SQLite said.
         source: rusqlite::Error,
         /// The database file.
         path: PathBuf,
     },
+    /// A change could not be written (read-only, full disk, damaged file…).
+    #[error("the outbox {0}")]
+    Write(String),
     /// A stored row could not be read back.
     #[error("the outbox database holds a row it cannot read ({0}); report this with the log file")]
     Corrupt(String),
@@ -1326,7 +1329,31 @@ fn insert_job(
 }
 
 fn db_err(e: &rusqlite::Error) -> StoreError {
-    StoreError::Corrupt(format!("database write failed: {e}"))
+    StoreError::Write(sqlite_advice(e))
+}
+
+/// What an SQLite failure means for the agent, and what to do about it.
+fn sqlite_advice(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly) => {
+            "is read-only: make the file and its folder writable by you".to_owned()
+        }
+        Some(ErrorCode::DiskFull) => "cannot grow: the disk is full; free some space".to_owned(),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            "file is damaged: move it away (pyrus-phone starts a new one) and report it with the log".to_owned()
+        }
+        Some(ErrorCode::CannotOpen) => {
+            "cannot be opened: check that its folder exists and is yours".to_owned()
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "is held by another program: try again in a moment".to_owned()
+        }
+        Some(ErrorCode::PermissionDenied) => {
+            "may not be used: check that the file and its folder are yours".to_owned()
+        }
+        _ => format!("failed ({e})"),
+    }
 }
 
 fn call_row(
@@ -1650,5 +1677,16 @@ mod tests {
             .unwrap();
         assert_eq!(s.job(stale.job).unwrap().state, JobState::Done);
         assert_eq!(s.job(stale.job).unwrap().task_id, Some(7));
+    }
+
+    #[test]
+    fn a_damaged_outbox_says_so_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.sqlite3");
+        std::io::Write::write_all(&mut std::fs::File::create(&path).unwrap(), &[0x5a_u8; 8192])
+            .unwrap();
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("file is damaged: move it away"), "{err}");
+        assert!(err.contains("outbox.sqlite3"), "{err}");
     }
 }

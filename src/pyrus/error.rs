@@ -50,6 +50,11 @@ pub enum PyrusError {
     /// No answer in time.
     #[error("Pyrus did not answer in time; the work is kept and retried")]
     Timeout,
+    /// The recording changed while it was being sent (it is still being written).
+    #[error(
+        "the recording changed while it was being sent (still being written?); it is sent again once it stops changing"
+    )]
+    FileChanged,
     /// The upload was cancelled by the agent.
     #[error("the upload was cancelled")]
     Cancelled,
@@ -96,7 +101,7 @@ impl PyrusError {
                     ErrorClass::Permanent
                 }
             }
-            Self::Network { .. } | Self::Timeout => ErrorClass::Retryable,
+            Self::Network { .. } | Self::Timeout | Self::FileChanged => ErrorClass::Retryable,
             Self::Cancelled | Self::File { .. } => ErrorClass::Permanent,
             Self::BadUrl { .. } | Self::Redirected { .. } => ErrorClass::NeedsCredentials,
         }
@@ -110,6 +115,7 @@ impl PyrusError {
             Self::Network { .. } => "network",
             Self::Timeout => "timeout",
             Self::Cancelled => "cancelled",
+            Self::FileChanged => "file_changed",
             Self::File { .. } => "file_unreadable",
             Self::BadUrl { .. } => "bad_url",
             Self::Redirected { .. } => "redirect_refused",

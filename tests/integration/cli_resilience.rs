@@ -551,3 +551,63 @@ async fn a_thousand_kept_calls_and_pyrus_down_make_a_handful_of_attempts() {
         "{attempts} attempts at integrations/call"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_still_being_written_is_attached_once_it_stops_growing() {
+    let env = Env::start().await;
+    let out = env.run(&CALL).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("growing.wav");
+    write_wav(&wav, 1_500_000);
+    // The first upload goes slowly, and the softphone writes more meanwhile.
+    env.sandbox.inject(Fault {
+        route: Route::Upload,
+        kind: FaultKind::Throttle {
+            bytes_per_sec: 1024 * 1024,
+        },
+        times: 1,
+    });
+    let files = env.home().join("sandbox-files");
+    let growing = wav.clone();
+    let writer = tokio::spawn(async move {
+        let receiving = || std::fs::read_dir(&files).is_ok_and(|mut d| d.next().is_some());
+        assert!(
+            wait_for(Duration::from_secs(20), receiving).await,
+            "no upload began"
+        );
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&growing)
+            .unwrap();
+        std::io::Write::write_all(&mut f, &[0_u8; 100_000]).unwrap();
+    });
+    let out = env
+        .run(&[
+            "attach",
+            wav.to_str().unwrap(),
+            "--task",
+            "1",
+            "--json",
+            "--wait",
+            "60",
+        ])
+        .await;
+    writer.await.unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        env.count(Route::Upload),
+        2,
+        "sent again once it stopped changing"
+    );
+    assert_eq!(env.count(Route::Attach), 1, "attached once");
+    let size = std::fs::metadata(&wav).unwrap().len();
+    let stored: Vec<u64> = std::fs::read_dir(env.home().join("sandbox-files"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .collect();
+    assert!(
+        stored.contains(&size),
+        "the whole file arrived: {stored:?} against {size}"
+    );
+}
