@@ -642,45 +642,41 @@ impl Store {
         let Some((id, kind, call_id, payload, attempts)) = row else {
             return Ok(None);
         };
+        let job = JobId(id);
+        // Read the row before claiming it: one that cannot be read is set aside as failed,
+        // with why, and the next one is claimed — it never stops the rest.
+        let work = (|| {
+            let call = match call_id {
+                Some(cid) => Some(load_call(&tx, cid)?),
+                None => None,
+            };
+            read_work(&kind, payload.as_deref(), call)
+        })();
+        let work = match work {
+            Ok(work) => work,
+            Err(e) => {
+                tracing::error!(%job, error = %e, "a job that cannot be read is set aside");
+                tx.execute(
+                    "UPDATE jobs SET state = 'failed', lease_ms = NULL, error_code = 'unreadable',
+                            error_message = ?2, updated_ms = ?3 WHERE id = ?1",
+                    params![
+                        id,
+                        format!("this job cannot be read ({e}); discard it — the others are sent as usual"),
+                        now_ms
+                    ],
+                )
+                .map_err(|e| db_err(&e))?;
+                tx.commit().map_err(|e| db_err(&e))?;
+                return self.claim_where(filter, value, now_ms, lease_ms);
+            }
+        };
         let token = new_token();
         tx.execute(
             "UPDATE jobs SET state = 'running', lease_ms = ?2, owner_pid = ?4, updated_ms = ?3, claim = ?5 WHERE id = ?1",
             params![id, lease_ms, now_ms, std::process::id(), token],
         )
         .map_err(|e| db_err(&e))?;
-        let call = match call_id {
-            Some(cid) => Some(load_call(&tx, cid)?),
-            None => None,
-        };
         tx.commit().map_err(|e| db_err(&e))?;
-        let job = JobId(id);
-        let work = match kind.as_str() {
-            "register" => {
-                Work::Register(call.ok_or_else(|| corrupt("a register job without its call"))?)
-            }
-            "attach" => {
-                let payload: AttachPayload =
-                    serde_json::from_str(payload.as_deref().unwrap_or_default())
-                        .map_err(corrupt)?;
-                let resolved = match (&payload.target, call) {
-                    (StoredTarget::Direct(t), _) => t.clone(),
-                    (StoredTarget::Call(_), Some(call)) => AttachTarget::Task {
-                        task_id: call.registration.as_ref().map(|r| r.task_id).ok_or_else(
-                            || corrupt("an attach job claimed before its registration"),
-                        )?,
-                        external_id: call.request.external_id.clone(),
-                    },
-                    (StoredTarget::Call(_), None) => {
-                        return Err(corrupt("an attach job without its call"));
-                    }
-                };
-                Work::Attach { payload, resolved }
-            }
-            "pickup" => Work::Pickup(
-                serde_json::from_str(payload.as_deref().unwrap_or_default()).map_err(corrupt)?,
-            ),
-            other => return Err(corrupt(format!("unknown job kind {other}"))),
-        };
         Ok(Some(Claimed {
             job,
             token,
@@ -1043,8 +1039,15 @@ impl Store {
         let mut by_id: HashMap<i64, (CallRow, i64)> = HashMap::new();
         for row in rows {
             let (id, request, registration, created) = row.map_err(|e| self.sql(e))?;
-            order.push(id);
-            by_id.insert(id, (call_row((id, request, registration))?, created));
+            match call_row((id, request, registration)) {
+                Ok(call) => {
+                    order.push(id);
+                    by_id.insert(id, (call, created));
+                }
+                Err(e) => {
+                    tracing::error!(call = id, error = %e, "a stored call cannot be read; left out of the list")
+                }
+            }
         }
         let mut jobs = self
             .conn
@@ -1075,9 +1078,17 @@ impl Store {
         let mut recordings: HashMap<i64, Vec<RecordingBrief>> = HashMap::new();
         for row in job_rows {
             let (call_id, job) = row.map_err(|e| self.sql(e))?;
-            let brief = job.brief()?;
-            let kind = JobKind::from_name(&job.kind)
-                .ok_or_else(|| corrupt(format!("unknown job kind {}", job.kind)))?;
+            let Ok(brief) = job.brief() else {
+                tracing::error!(job = job.id, "a job cannot be read; left out of the list");
+                continue;
+            };
+            let Some(kind) = JobKind::from_name(&job.kind) else {
+                tracing::error!(
+                    job = job.id,
+                    "a job of an unknown kind; left out of the list"
+                );
+                continue;
+            };
             match kind {
                 JobKind::Register => {
                     registers.insert(call_id, brief);
@@ -1094,9 +1105,15 @@ impl Store {
                     }
                 }
                 JobKind::Attach => {
-                    let payload: AttachPayload =
-                        serde_json::from_str(job.payload.as_deref().unwrap_or_default())
-                            .map_err(corrupt)?;
+                    let Ok(payload) = serde_json::from_str::<AttachPayload>(
+                        job.payload.as_deref().unwrap_or_default(),
+                    ) else {
+                        tracing::error!(
+                            job = job.id,
+                            "a recording's job cannot be read; left out of the list"
+                        );
+                        continue;
+                    };
                     let file_name = payload
                         .path
                         .file_name()
@@ -1166,7 +1183,31 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         let mut out = Vec::new();
         for raw in rows {
-            out.push(raw.map_err(|e| self.sql(e))?.into_view()?);
+            let raw = raw.map_err(|e| self.sql(e))?;
+            // A row that cannot be read is listed as what it is, never hides the others.
+            let (id, kind, state, error_code, created_ms) = (
+                raw.id,
+                raw.kind.clone(),
+                raw.state.clone(),
+                raw.error_code.clone(),
+                raw.created_ms,
+            );
+            out.push(raw.into_view().unwrap_or_else(|e| JobView {
+                id: JobId(id),
+                kind: JobKind::from_name(&kind).unwrap_or(JobKind::Register),
+                state: JobState::from_name(&state).unwrap_or(JobState::Failed),
+                attempts: 0,
+                next_attempt_ms: None,
+                error_code: error_code.or_else(|| Some("unreadable".to_owned())),
+                error_message: Some(format!(
+                    "this job cannot be read ({e}); discard it — the others are sent as usual"
+                )),
+                external_id: None,
+                task_id: None,
+                file_name: None,
+                summary: format!("job {id} ({kind}) cannot be read"),
+                created_ms,
+            }));
         }
         Ok(out)
     }
@@ -1308,6 +1349,39 @@ impl RawView {
             summary,
             created_ms: self.created_ms,
         })
+    }
+}
+
+/// What a claimed job is to do, read from its row.
+fn read_work(kind: &str, payload: Option<&str>, call: Option<CallRow>) -> Result<Work, StoreError> {
+    match kind {
+        "register" => {
+            Ok(Work::Register(call.ok_or_else(|| {
+                corrupt("a register job without its call")
+            })?))
+        }
+        "attach" => {
+            let payload: AttachPayload =
+                serde_json::from_str(payload.unwrap_or_default()).map_err(corrupt)?;
+            let resolved =
+                match (&payload.target, call) {
+                    (StoredTarget::Direct(t), _) => t.clone(),
+                    (StoredTarget::Call(_), Some(call)) => AttachTarget::Task {
+                        task_id: call.registration.as_ref().map(|r| r.task_id).ok_or_else(
+                            || corrupt("an attach job claimed before its registration"),
+                        )?,
+                        external_id: call.request.external_id.clone(),
+                    },
+                    (StoredTarget::Call(_), None) => {
+                        return Err(corrupt("an attach job without its call"));
+                    }
+                };
+            Ok(Work::Attach { payload, resolved })
+        }
+        "pickup" => Ok(Work::Pickup(
+            serde_json::from_str(payload.unwrap_or_default()).map_err(corrupt)?,
+        )),
+        other => Err(corrupt(format!("unknown job kind {other}"))),
     }
 }
 
@@ -1688,5 +1762,39 @@ mod tests {
         let err = Store::open(&path).unwrap_err().to_string();
         assert!(err.contains("file is damaged: move it away"), "{err}");
         assert!(err.contains("outbox.sqlite3"), "{err}");
+    }
+
+    #[test]
+    fn a_job_that_cannot_be_read_is_set_aside_and_the_rest_flows() {
+        let (_dir, mut s) = store();
+        let direct = |task_id| AttachPayload {
+            target: StoredTarget::Direct(crate::domain::AttachTarget::Task {
+                task_id,
+                external_id: None,
+            }),
+            ..attach_to(0)
+        };
+        let bad = s.insert_attach(&direct(1), 0).unwrap();
+        let good = s.insert_attach(&direct(2), 1).unwrap();
+        s.conn
+            .execute(
+                "UPDATE jobs SET payload = '{not json' WHERE id = ?1",
+                [bad.0],
+            )
+            .unwrap();
+        let claimed = s.claim_due(Lane::Upload, 10, 1_000).unwrap().unwrap();
+        assert_eq!(claimed.job, good, "the readable one is sent");
+        let listed = s.open_jobs().unwrap();
+        let set_aside = listed.iter().find(|j| j.id == bad).unwrap();
+        assert_eq!(set_aside.state, JobState::Failed);
+        assert_eq!(set_aside.error_code.as_deref(), Some("unreadable"));
+        assert!(
+            set_aside
+                .error_message
+                .as_deref()
+                .is_some_and(|m| m.contains("cannot be read")),
+            "{set_aside:?}"
+        );
+        assert!(s.claim_due(Lane::Upload, 20, 1_000).unwrap().is_none());
     }
 }

@@ -172,11 +172,17 @@ pub(super) async fn send_loop(shared: Arc<Shared>, lane: Lane) {
                     Duration::from_secs(30)
                 }
             },
-            Err(e) => {
+            Err(e @ crate::service::PumpError::Credentials(_)) => {
                 shared.set_connection(Connection::NeedsCredentials);
                 shared.notice(e.to_string()).await;
                 shared.publish().await;
                 Duration::from_secs(3600)
+            }
+            // The outbox failed (not the credentials): say so, and try again soon.
+            Err(e) => {
+                shared.notice(e.to_string()).await;
+                shared.publish().await;
+                Duration::from_secs(30)
             }
         };
         tokio::select! {
