@@ -26,6 +26,11 @@ pub enum StoreError {
         /// The database file.
         path: PathBuf,
     },
+    /// The file was removed or replaced while it was open.
+    #[error(
+        "the outbox file was removed or replaced while pyrus-phone ran; nothing more is written to it: restart pyrus-phone — {0}"
+    )]
+    Gone(PathBuf),
     /// A change could not be written (read-only, full disk, damaged file…).
     #[error("the outbox {0}")]
     Write(String),
@@ -257,6 +262,22 @@ impl Lane {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The file opened (device and inode on Unix): a write never goes into a file that was
+    /// removed or replaced meanwhile.
+    identity: Option<(u64, u64)>,
+}
+
+/// The file's device and inode, where the platform has them.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::metadata(path).ok().map(|_| (0, 0))
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -296,6 +317,7 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            identity: identity(path),
         })
     }
 
@@ -307,6 +329,9 @@ impl Store {
     }
 
     fn tx(&mut self) -> Result<Transaction<'_>, StoreError> {
+        if identity(&self.path) != self.identity {
+            return Err(StoreError::Gone(self.path.clone()));
+        }
         let path = self.path.clone();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -1796,5 +1821,15 @@ mod tests {
             "{set_aside:?}"
         );
         assert!(s.claim_due(Lane::Upload, 20, 1_000).unwrap().is_none());
+    }
+
+    #[test]
+    fn nothing_is_written_into_a_file_removed_meanwhile() {
+        let (dir, mut s) = store();
+        s.insert_call(&call("c-6"), None, 0).unwrap();
+        std::fs::remove_file(dir.path().join("outbox.sqlite3")).unwrap();
+        let err = s.insert_call(&call("c-7"), None, 1).unwrap_err();
+        assert!(matches!(err, StoreError::Gone(_)), "{err}");
+        assert!(err.to_string().contains("removed or replaced"), "{err}");
     }
 }

@@ -77,6 +77,16 @@ impl Headless {
 
     /// Posts one event to the HTTP hook; returns the status code.
     fn post(&self, body: &str) -> u16 {
+        let reply = self.post_reply(body);
+        reply
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Posts one event to the HTTP hook; returns the whole reply.
+    fn post_reply(&self, body: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let request = format!(
@@ -89,10 +99,6 @@ impl Headless {
         let mut reply = String::new();
         s.read_to_string(&mut reply).ok();
         reply
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0)
     }
 
     /// The links opened so far, with when each was asked for.
@@ -813,6 +819,89 @@ async fn a_command_hook_is_told_when_its_event_was_not_taken_and_the_event_is_ke
             .contains_key("kept-1"))
         .await,
         "the kept event was not handled"
+    );
+    instance.stop();
+}
+
+/// Unmounts a folder when dropped.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status()
+            .ok();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_events_with_the_reason_and_loses_nothing_acknowledged() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    // The outbox lives on a small disk of its own.
+    let data = env.home().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(
+        mounted.success(),
+        "mounting a small disk needs root (tests/run.sh runs as root)"
+    );
+    let _mounted = Mounted(data.clone());
+    let instance = Headless::start(&mut env, &[]).await;
+    let ring =
+        |id: &str, n: u32| format!(r#"{{"event":"ring","number":"+7916{n:07}","call_id":"{id}"}}"#);
+    assert_eq!(instance.post(&ring("before-full", 1)), 202);
+    assert!(
+        wait_for(Duration::from_secs(15), || registrations(&env)
+            .contains_key("before-full"))
+        .await,
+        "the first call was not registered"
+    );
+
+    // The disk fills up.
+    let filler = data.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0_u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        f.sync_all().ok();
+    }
+    let reply = instance.post_reply(&ring("while-full", 2));
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    assert!(reply.contains("NOT accepted"), "{reply}");
+    assert!(reply.contains("disk is full"), "{reply}");
+    let out = env
+        .run(&[
+            "event",
+            "ring",
+            "--call-id",
+            "hook-while-full",
+            "89160000003",
+        ])
+        .await;
+    assert_eq!(out.code, 75, "{out:?}");
+    assert!(out.stderr.contains("disk is full"), "{out:?}");
+
+    // Space again: events are taken, and what was acknowledged before is all there.
+    std::fs::remove_file(&filler).unwrap();
+    assert_eq!(instance.post(&ring("after-full", 4)), 202);
+    assert!(
+        wait_for(Duration::from_secs(30), || registrations(&env)
+            .contains_key("after-full"))
+        .await,
+        "the call after the disk was freed was not registered"
+    );
+    let seen = registrations(&env);
+    assert!(seen.contains_key("before-full"));
+    assert!(
+        !seen.contains_key("while-full"),
+        "a refused event was not taken"
     );
     instance.stop();
 }
