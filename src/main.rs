@@ -102,6 +102,22 @@ fn main() -> ExitCode {
     code
 }
 
+/// Builds the instance this start asks for, with the OS keyring.
+fn build(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &Context,
+    args: &Cli,
+    settings: Settings,
+) -> Result<Instance, String> {
+    Instance::build(
+        runtime,
+        ctx,
+        Arc::new(KeyringStore),
+        &options(args),
+        settings,
+    )
+}
+
 /// What this start asks of the instance.
 fn options(args: &Cli) -> Options {
     Options {
@@ -136,14 +152,7 @@ fn run_instance(
     // A broken settings file is reported before any window opens.
     let settings = load_settings(ctx)?;
     let result = if args.headless {
-        Instance::build(
-            runtime,
-            ctx,
-            Arc::new(KeyringStore),
-            &options(args),
-            settings,
-        )
-        .and_then(|instance| run_headless(runtime, instance))
+        build(runtime, ctx, args, settings).and_then(|instance| run_headless(runtime, instance))
     } else {
         run_window(runtime, ctx, args, settings, started)
     };
@@ -269,15 +278,7 @@ fn run_window(
     let opened = std::thread::scope(|scope| {
         let preparing = std::thread::Builder::new()
             .name("prepare".into())
-            .spawn_scoped(scope, || {
-                Instance::build(
-                    runtime,
-                    ctx,
-                    Arc::new(KeyringStore),
-                    &options(args),
-                    settings,
-                )
-            })
+            .spawn_scoped(scope, || build(runtime, ctx, args, settings))
             .map_err(|e| format!("cannot start: {e}"))?;
         tracing::info!(ms = started.elapsed().as_millis(), "opening the window");
         eframe::run_native(

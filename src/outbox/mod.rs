@@ -551,11 +551,24 @@ impl Outbox {
         account_id: &str,
         listener: &Listener,
     ) -> Result<Option<JobReport>, StoreError> {
-        let now = now_ms();
-        let Some(claimed) = self
-            .db(move |s| s.claim_due(lane, now, now + millis(LEASE)))
-            .await?
-        else {
+        self.claim_and_run(
+            move |s, now| s.claim_due(lane, now, now + millis(LEASE)),
+            client,
+            account_id,
+            listener,
+        )
+        .await
+    }
+
+    /// Claims a job with `claim` and runs it, if there was one to claim.
+    async fn claim_and_run(
+        &self,
+        claim: impl FnOnce(&mut Store, i64) -> Result<Option<Claimed>, StoreError> + Send + 'static,
+        client: &PyrusClient,
+        account_id: &str,
+        listener: &Listener,
+    ) -> Result<Option<JobReport>, StoreError> {
+        let Some(claimed) = self.db(move |s| claim(s, now_ms())).await? else {
             return Ok(None);
         };
         self.run_claimed(claimed, client, account_id, listener)
@@ -571,16 +584,13 @@ impl Outbox {
         account_id: &str,
         listener: &Listener,
     ) -> Result<Option<JobReport>, StoreError> {
-        let now = now_ms();
-        let Some(claimed) = self
-            .db(move |s| s.claim_job(job, now, now + millis(LEASE)))
-            .await?
-        else {
-            return Ok(None);
-        };
-        self.run_claimed(claimed, client, account_id, listener)
-            .await
-            .map(Some)
+        self.claim_and_run(
+            move |s, now| s.claim_job(job, now, now + millis(LEASE)),
+            client,
+            account_id,
+            listener,
+        )
+        .await
     }
 
     /// The registration `job` waits for, while its call has no task yet.

@@ -74,6 +74,16 @@ pub enum StoredTarget {
     Direct(AttachTarget),
 }
 
+impl StoredTarget {
+    /// The stored call, when the target is one.
+    pub fn call_id(&self) -> Option<i64> {
+        match self {
+            Self::Call(id) => Some(*id),
+            Self::Direct(_) => None,
+        }
+    }
+}
+
 /// What an attach job carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachPayload {
@@ -504,10 +514,7 @@ impl Store {
         payload: &AttachPayload,
         now_ms: i64,
     ) -> Result<JobId, StoreError> {
-        let call_id = match &payload.target {
-            StoredTarget::Call(id) => Some(*id),
-            StoredTarget::Direct(_) => None,
-        };
+        let call_id = payload.target.call_id();
         let json = serde_json::to_string(payload).map_err(corrupt)?;
         let tx = self.tx()?;
         let job = insert_job(&tx, "attach", call_id, &json, now_ms)?;
@@ -522,10 +529,7 @@ impl Store {
         payload: &PickupPayload,
         now_ms: i64,
     ) -> Result<JobId, StoreError> {
-        let call_id = match &payload.target {
-            StoredTarget::Call(id) => Some(*id),
-            StoredTarget::Direct(_) => None,
-        };
+        let call_id = payload.target.call_id();
         let json = serde_json::to_string(payload).map_err(corrupt)?;
         let tx = self.tx()?;
         if let Some(id) = call_id {
@@ -570,10 +574,7 @@ impl Store {
         }
         let attach = match found {
             Some(payload) => {
-                let call_id = match &payload.target {
-                    StoredTarget::Call(id) => Some(*id),
-                    StoredTarget::Direct(_) => None,
-                };
+                let call_id = payload.target.call_id();
                 let json = serde_json::to_string(payload).map_err(corrupt)?;
                 let attach = insert_job(&tx, "attach", call_id, &json, now_ms)?;
                 // The call's registration may have been discarded, or failed for good, meanwhile.
