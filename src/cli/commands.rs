@@ -120,7 +120,13 @@ async fn drive_own(
     job: JobId,
     listener: &Listener,
 ) -> Result<JobView, Failure> {
-    let internal = |e: &dyn std::fmt::Display| Failure::internal(e.to_string());
+    // The job is stored by now: a failure from here on leaves it kept (exit 75), so a script
+    // that retries on 75 does not store it twice.
+    let internal = |e: &dyn std::fmt::Display| {
+        Failure::unreachable(format!(
+            "the outbox failed while this run was sending ({e}); what was stored is kept and sent by the next run"
+        ))
+    };
     loop {
         let next = engine
             .outbox()

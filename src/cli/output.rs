@@ -21,14 +21,22 @@ pub(super) fn print_jobs(jobs: &[JobView]) {
     );
     let now = now_ms();
     for job in jobs {
+        let state = if job.interrupted {
+            "interrupted"
+        } else {
+            job.state.as_str()
+        };
         println!(
             "{:<5} {:<9} {:<18} {:>5}  {}",
             job.id.0,
             job.kind.as_str(),
-            job.state.as_str(),
+            state,
             job.attempts,
             job.summary
         );
+        if job.interrupted {
+            println!("      its process is gone; the next pyrus-phone run takes it up");
+        }
         if let Some(id) = &job.external_id {
             println!("      external id {id}");
         }

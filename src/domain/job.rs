@@ -127,6 +127,9 @@ pub struct JobView {
     pub summary: String,
     /// When the job was stored (Unix milliseconds).
     pub created_ms: i64,
+    /// Claimed by a process that is gone (it crashed or was killed): the next run takes it
+    /// up.
+    pub interrupted: bool,
 }
 
 /// Where one job stands, briefly: what a call row shows.

@@ -1185,7 +1185,7 @@ impl Store {
     ) -> Result<Vec<JobView>, StoreError> {
         let sql = format!(
             "SELECT j.id, j.kind, j.state, j.attempts, j.next_ms, j.error_code, j.error_message,
-                    j.payload, j.created_ms, c.external_id, c.request, c.task_id
+                    j.payload, j.created_ms, c.external_id, c.request, c.task_id, j.owner_pid
              FROM jobs j LEFT JOIN calls c ON c.id = j.call_id {filter} ORDER BY j.id"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql(e))?;
@@ -1204,6 +1204,7 @@ impl Store {
                     external_id: r.get(9)?,
                     request: r.get(10)?,
                     task_id: r.get(11)?,
+                    owner_pid: r.get(12)?,
                 })
             })
             .map_err(|e| self.sql(e))?;
@@ -1233,6 +1234,7 @@ impl Store {
                 file_name: None,
                 summary: format!("job {id} ({kind}) cannot be read"),
                 created_ms,
+                interrupted: false,
             }));
         }
         Ok(out)
@@ -1278,6 +1280,7 @@ struct RawView {
     external_id: Option<String>,
     request: Option<String>,
     task_id: Option<i64>,
+    owner_pid: Option<u32>,
 }
 
 impl RawView {
@@ -1374,6 +1377,8 @@ impl RawView {
             file_name,
             summary,
             created_ms: self.created_ms,
+            interrupted: state == JobState::Running
+                && self.owner_pid.is_none_or(|pid| !super::process_alive(pid)),
         })
     }
 }

@@ -486,6 +486,12 @@ async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
         0,
         "nothing attached before the crash"
     );
+    // The queue tells a claim whose process is gone from one at work.
+    let left = open_jobs(&env).await;
+    let pickup = left.iter().find(|j| j["kind"] == "pickup").unwrap();
+    assert_eq!(pickup["interrupted"], true, "{pickup}");
+    let text = env.run(&["queue"]).await;
+    assert!(text.stdout.contains("interrupted"), "{text:?}");
 
     // The softphone finishes the file after the crash; the next start picks it up.
     long_recording(&recordings, "89160000009", 64 * 1024);
