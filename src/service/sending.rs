@@ -21,9 +21,10 @@ pub(super) fn connection_after(reports: &[JobReport], before: Connection) -> Con
     })
 }
 
-/// How many calls are sent at once straight from being stored (a burst of calls must not
-/// hit Pyrus's rate limit; the rest wait for a turn, already claimed).
-pub(super) const REGISTER_AT_ONCE: usize = 4;
+/// How many calls are sent at once straight from being stored. One: a burst never hits
+/// Pyrus's rate limit, and a crash can leave at most one registration in flight (sent again
+/// by the next start, onto the same task); the rest wait a moment for their turn.
+pub(super) const REGISTER_AT_ONCE: usize = 1;
 
 /// How long a stored call waits for a turn before the register lane takes it over.
 pub(super) const TURN_WAIT: Duration = Duration::from_secs(10);
