@@ -152,6 +152,8 @@ pub struct SourcesReport {
     pub baresip: Option<BaresipHealth>,
     /// The recording folder (`None`: not configured).
     pub recordings: Option<FolderHealth>,
+    /// Why heard calls cannot be stored in the outbox now (they are refused until fixed).
+    pub outbox_problem: Option<String>,
     /// The last raw messages of each source, newest first.
     pub raw: Vec<(SourceId, Vec<RawMessage>)>,
     /// This program, as a command hook should start it.

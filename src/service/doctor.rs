@@ -78,6 +78,7 @@ pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
         hook: snapshot.hook,
         token: sources.token.as_ref().map(TokenCell::get),
         baresip: snapshot.baresip,
+        outbox_problem: snapshot.outbox_problem,
         recordings,
         raw: snapshot.raw,
         program: sources.program.clone(),

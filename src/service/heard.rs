@@ -96,6 +96,9 @@ pub(super) async fn intake_loop(
             .await;
         match stored {
             Ok(journaled) => {
+                if let Some(sources) = &shared.sources {
+                    sources.monitor.set_outbox_problem(None);
+                }
                 for (heard, journaled) in batch.into_iter().zip(journaled) {
                     if let Some(ack) = heard.stored {
                         ack.send(Ok(())).ok();
@@ -109,6 +112,9 @@ pub(super) async fn intake_loop(
                 shared.return_handled(handled);
                 let why = e.to_string();
                 tracing::error!(error = %why, "heard events cannot be stored");
+                if let Some(sources) = &shared.sources {
+                    sources.monitor.set_outbox_problem(Some(why.clone()));
+                }
                 for heard in batch {
                     match heard.stored {
                         Some(ack) => {

@@ -14,6 +14,7 @@ struct Inner {
     raw: BTreeMap<SourceId, VecDeque<RawMessage>>,
     hook: Option<HookHealth>,
     baresip: Option<BaresipHealth>,
+    outbox_problem: Option<String>,
 }
 
 /// The sources' shared notebook.
@@ -30,6 +31,8 @@ pub struct Snapshot {
     pub hook: Option<HookHealth>,
     /// baresip.
     pub baresip: Option<BaresipHealth>,
+    /// Why heard events cannot be stored, when they cannot.
+    pub outbox_problem: Option<String>,
     /// The last raw messages of each source, newest first.
     pub raw: Vec<(SourceId, Vec<RawMessage>)>,
 }
@@ -82,6 +85,20 @@ impl Monitor {
         self.with(|inner| inner.hook.as_mut().map(f));
     }
 
+    /// Notes whether heard events can be stored (`None`: they can), telling the doctor
+    /// only when that changes.
+    pub fn set_outbox_problem(&self, problem: Option<String>) {
+        let changed = {
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let changed = inner.outbox_problem != problem;
+            inner.outbox_problem = problem;
+            changed
+        };
+        if changed {
+            self.changed.notify_one();
+        }
+    }
+
     /// Sets baresip's health.
     pub fn set_baresip(&self, health: BaresipHealth) {
         self.with(|inner| inner.baresip = Some(health));
@@ -93,6 +110,7 @@ impl Monitor {
         Snapshot {
             hook: inner.hook.clone(),
             baresip: inner.baresip.clone(),
+            outbox_problem: inner.outbox_problem.clone(),
             raw: inner
                 .raw
                 .iter()

@@ -373,6 +373,12 @@ pub struct Texts {
     pub port_try_again: &'static str,
     /// Status bar, while the hook's port is taken (`{}` = port).
     pub status_port_taken: &'static str,
+    /// Health row name: the outbox.
+    pub src_outbox: &'static str,
+    /// Health line when heard calls cannot be stored (`{}` = why, with the file).
+    pub outbox_broken: &'static str,
+    /// Status bar, while heard calls cannot be stored.
+    pub status_outbox_broken: &'static str,
     /// Health lines.
     pub token_kept: &'static str,
     /// Health lines.
@@ -707,6 +713,9 @@ pub static EN: Texts = Texts {
     port_taken: "Port {} is taken by another program, so pyrus-phone listens on {} instead. Command hooks (MicroSIP) and Simulate work; desk phones are set up for port {} and cannot reach it. Close the other program (or a second pyrus-phone), then check again.",
     port_try_again: "Try port {} again",
     status_port_taken: "Port {} taken: desk phones can't reach pyrus-phone (F2)",
+    src_outbox: "Outbox",
+    outbox_broken: "heard calls cannot be stored, so they are refused until this is fixed: {}",
+    status_outbox_broken: "Calls cannot be stored: see Call sources (F2)",
     token_kept: "the token is kept in the system keyring",
     token_this_run: "the token is for this run only ({})",
     health_allow: "also open to {}",
@@ -917,6 +926,9 @@ pub static RU: Texts = Texts {
     port_taken: "Порт {} занят другой программой, поэтому pyrus-phone принимает события на {}. Команды софтфона (MicroSIP) и «Проверочный звонок» работают; настольные телефоны настроены на порт {} и до pyrus-phone не дойдут. Закройте ту программу (или второй pyrus-phone) и проверьте снова.",
     port_try_again: "Снова занять порт {}",
     status_port_taken: "Порт {} занят: телефоны не достучатся до pyrus-phone (F2)",
+    src_outbox: "Очередь отправки",
+    outbox_broken: "услышанные звонки не сохраняются и отклоняются, пока это не исправлено: {}",
+    status_outbox_broken: "Звонки не сохраняются: см. «Источники звонков» (F2)",
     token_kept: "токен хранится в системной связке ключей",
     token_this_run: "токен действует только до выхода ({})",
     health_allow: "открыт также для {}",

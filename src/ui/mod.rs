@@ -394,6 +394,24 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
                 Connection::Unknown => theme::PENDING,
             };
             ui.colored_label(colour, status_text(state));
+            if state
+                .sources
+                .as_ref()
+                .is_some_and(|s| s.outbox_problem.is_some())
+            {
+                ui.separator();
+                if ui
+                    .add(
+                        egui::Label::new(
+                            egui::RichText::new(t.status_outbox_broken).color(theme::ERROR),
+                        )
+                        .sense(egui::Sense::click()),
+                    )
+                    .clicked()
+                {
+                    state.view = View::Sources;
+                }
+            }
             if let Some(port) = state
                 .sources
                 .as_ref()

@@ -82,6 +82,14 @@ fn health_ui(ui: &mut egui::Ui, report: &SourcesReport, t: &Texts) {
             (Some(hook.listening.is_some()), parts.join(" · "))
         }
     };
+    if let Some(why) = &report.outbox_problem {
+        health_row(
+            ui,
+            t.src_outbox,
+            Some(false),
+            &fill(t.outbox_broken, &[why]),
+        );
+    }
     health_row(ui, t.src_http, hook_ok, &hook_line);
     health_row(ui, t.src_command, hook_ok, t.via_command);
     match &report.baresip {

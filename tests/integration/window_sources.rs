@@ -411,3 +411,30 @@ fn a_taken_hook_port_is_shown_and_tried_again_from_the_call_sources() {
     });
     r.shutdown();
 }
+
+#[test]
+fn an_outbox_that_cannot_store_calls_is_shown_with_why() {
+    let mut r = rig();
+    r.h.run();
+    r.monitor.set_outbox_problem(Some(
+        "the outbox cannot grow: the disk is full; free some space — /home/agent/outbox.sqlite3"
+            .to_owned(),
+    ));
+    // Every view's status bar says so, and leads to the call sources.
+    let warning = "Calls cannot be stored: see Call sources (F2)";
+    step_until(&mut r.h, "the status bar's outbox line", |h| {
+        h.query_by_label(warning).is_some()
+    });
+    r.h.get_by_label(warning).click();
+    r.h.run();
+    step_until(&mut r.h, "the outbox's health line", |h| {
+        h.query_by_label_contains("heard calls cannot be stored")
+            .is_some_and(|n| format!("{n:?}").contains("disk is full"))
+    });
+    // Fixed: the warning goes.
+    r.monitor.set_outbox_problem(None);
+    step_until(&mut r.h, "the warning to go", |h| {
+        h.query_by_label(warning).is_none()
+    });
+    r.shutdown();
+}
