@@ -26,6 +26,11 @@ pub enum StoreError {
         /// The database file.
         path: PathBuf,
     },
+    /// The outbox's folder cannot be written to.
+    #[error(
+        "the outbox is on a read-only disk or in a folder that may not be written to: make it writable, or point PYRUS_PHONE_HOME at a writable folder — {0}"
+    )]
+    ReadOnly(PathBuf),
     /// The file was removed or replaced while it was open.
     #[error(
         "the outbox file was removed or replaced while pyrus-phone ran; nothing more is written to it: restart pyrus-phone — {0}"
@@ -305,6 +310,27 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_writable(path).map_err(|e| {
+            // SQLite says "cannot open" when the folder cannot be written to: say which.
+            let unwritable = path.parent().is_some_and(|dir| {
+                dir.exists()
+                    && tempfile::tempfile_in(dir).is_err_and(|e| {
+                        matches!(
+                            e.kind(),
+                            std::io::ErrorKind::ReadOnlyFilesystem
+                                | std::io::ErrorKind::PermissionDenied
+                        )
+                    })
+            });
+            if unwritable {
+                StoreError::ReadOnly(path.to_path_buf())
+            } else {
+                e
+            }
+        })
+    }
+
+    fn open_writable(path: &Path) -> Result<Self, StoreError> {
         let err = |source| StoreError::Sqlite {
             source,
             path: path.to_path_buf(),

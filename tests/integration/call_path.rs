@@ -914,3 +914,44 @@ async fn a_full_disk_refuses_events_with_the_reason_and_loses_nothing_acknowledg
     );
     instance.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_outbox_is_named_and_no_event_is_taken_into_it() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    env.removed.push("DISPLAY".into());
+    env.removed.push("WAYLAND_DISPLAY".into());
+    let data = env.home().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(
+        mounted.success(),
+        "mounting a small disk needs root (tests/run.sh runs as root)"
+    );
+    let _mounted = Mounted(data.clone());
+    // An outbox made earlier, then the disk turned read-only (root ignores file modes).
+    let out = env.run(&["queue"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let remounted = std::process::Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(remounted.success());
+
+    // The instance says what is wrong instead of running without a place for calls.
+    let out = env.run(&["--headless", "--hook-port", "0"]).await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("read-only"), "{out:?}");
+    // A command hook is told the event was not taken, and why.
+    let out = env
+        .run(&["event", "ring", "--call-id", "ro-1", "89161112200"])
+        .await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("read-only"), "{out:?}");
+    assert_eq!(instances_for(env.home()), 0);
+}
