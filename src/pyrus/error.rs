@@ -78,8 +78,10 @@ pub enum PyrusError {
         to: String,
     },
     /// A URL that would send credentials in clear text, or that does not parse.
-    #[error("refusing to use {url}: {reason}")]
+    #[error("refusing to use {what} {url}: {reason}")]
     BadUrl {
+        /// Which address (the auth URL, the web address, …).
+        what: &'static str,
         /// Why.
         reason: &'static str,
         /// The URL (no secrets in it).

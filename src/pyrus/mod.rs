@@ -134,9 +134,9 @@ impl std::fmt::Debug for PyrusClient {
 impl PyrusClient {
     /// Builds a client; checks the auth URL but does not connect.
     pub fn new(config: ClientConfig, credentials: Credentials) -> Result<Self, PyrusError> {
-        check_url(&config.auth_url)?;
+        check_named_url("the auth URL", &config.auth_url)?;
         if let Some(web) = &config.web_base {
-            check_url(web)?;
+            check_named_url("the web address (web_base)", web)?;
         }
         // Several clients may be built in one process; only the first install wins.
         rustls::crypto::ring::default_provider()
@@ -189,10 +189,10 @@ impl PyrusClient {
             .json(&body);
         let reply: AuthResponse = read_json(&self.send(request).await?)?;
         let api_url = with_slash(reply.api_url.as_deref().unwrap_or(FALLBACK_API_URL));
-        check_url(&api_url)?;
+        check_named_url("the api_url Pyrus handed out", &api_url)?;
         let files_url = reply.files_url.as_deref().map(with_slash);
         if let Some(files) = &files_url {
-            check_url(files)?;
+            check_named_url("the files_url Pyrus handed out", files)?;
         }
         tracing::info!(login_count = self.login_count(), "logged in to Pyrus");
         Ok(Arc::new(Session {
@@ -442,21 +442,34 @@ pub fn derive_web_base(api_url: &str) -> String {
 /// Allows `https://` anywhere and `http://` only on loopback, so credentials never cross a
 /// network in clear text.
 pub fn check_url(url: &str) -> Result<(), PyrusError> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| PyrusError::BadUrl {
-        reason: "it is not a valid URL",
-        url: url.to_owned(),
-    })?;
+    check_named_url("the address", url)
+}
+
+/// [`check_url`] for the address the settings or Pyrus call `what` (named in the error).
+pub fn check_named_url(what: &'static str, url: &str) -> Result<(), PyrusError> {
+    let bad = |reason| {
+        // Only where it points, never a path or query that might carry more.
+        let shown = reqwest::Url::parse(url)
+            .ok()
+            .filter(|u| u.has_host())
+            .map_or_else(
+                || "(not a URL)".to_owned(),
+                |u| u.origin().ascii_serialization(),
+            );
+        PyrusError::BadUrl {
+            what,
+            reason,
+            url: shown,
+        }
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| bad("it is not a valid URL"))?;
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if parsed.host_str().is_some_and(is_loopback_host) => Ok(()),
-        "http" => Err(PyrusError::BadUrl {
-            reason: "plain http is allowed only on this computer (loopback); use https",
-            url: url.to_owned(),
-        }),
-        _ => Err(PyrusError::BadUrl {
-            reason: "only https URLs are supported",
-            url: url.to_owned(),
-        }),
+        "http" => Err(bad(
+            "plain http is allowed only on this computer (loopback); use https",
+        )),
+        _ => Err(bad("only https URLs are supported")),
     }
 }
 

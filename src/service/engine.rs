@@ -31,8 +31,8 @@ pub enum CredentialsError {
     /// The keyring failed.
     #[error(transparent)]
     Keyring(#[from] SecretError),
-    /// The auth URL is unusable.
-    #[error("the auth URL cannot be used: {0}")]
+    /// An address in the settings is unusable (the error names which).
+    #[error("{0}; fix it in the settings")]
     BadUrl(PyrusError),
 }
 

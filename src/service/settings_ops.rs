@@ -117,14 +117,15 @@ pub(super) fn check_fields(settings: &Settings) -> Result<(), Refusal> {
         }
     }
     let bad_url = |e: crate::pyrus::PyrusError| Refusal::new("bad_url", e.to_string());
-    crate::pyrus::check_url(settings.pyrus.auth_url.trim()).map_err(bad_url)?;
+    crate::pyrus::check_named_url("the auth URL", settings.pyrus.auth_url.trim())
+        .map_err(bad_url)?;
     if let Some(web) = settings
         .pyrus
         .web_base
         .as_deref()
         .filter(|w| !w.trim().is_empty())
     {
-        crate::pyrus::check_url(web.trim()).map_err(bad_url)?;
+        crate::pyrus::check_named_url("the web address (web_base)", web.trim()).map_err(bad_url)?;
     }
     Ok(())
 }

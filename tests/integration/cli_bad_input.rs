@@ -131,3 +131,29 @@ async fn bad_input_exits_2_and_sends_nothing() {
         "nothing stored: {queue:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_http_web_address_is_named_as_such_and_only_where_it_points_is_shown() {
+    let env = Env::start().await;
+    let config = env.home().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::io::Write::write_all(
+        &mut std::fs::File::create(config.join("settings.toml")).unwrap(),
+        b"[pyrus]\nweb_base = \"http://pyrus.example.org/tasks?session=s3cr3t\"\n",
+    )
+    .unwrap();
+    let out = env
+        .run(&["call", "--from", "+79774221338", "--to", "+74953009080"])
+        .await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("the web address (web_base) http://pyrus.example.org"),
+        "{out:?}"
+    );
+    assert!(
+        !out.stderr.contains("auth URL"),
+        "the auth URL is not to blame: {out:?}"
+    );
+    assert!(!out.stderr.contains("s3cr3t"), "{out:?}");
+}
