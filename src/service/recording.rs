@@ -28,6 +28,11 @@ pub enum RecordingError {
         /// The file.
         path: String,
     },
+    /// Its path is not valid text, so it cannot be kept in the outbox.
+    #[error(
+        "the recording's path is not valid text (UTF-8), so it cannot be kept for sending: rename the file or its folder — {0}"
+    )]
+    NotText(String),
     /// Cannot be read.
     #[error("cannot read the recording ({reason}): {path}")]
     Unreadable {
@@ -71,6 +76,9 @@ pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
     }
     std::fs::File::open(path).map_err(|e| unreadable(&e))?;
     let absolute = std::path::absolute(path).map_err(|e| unreadable(&e))?;
+    if absolute.to_str().is_none() {
+        return Err(RecordingError::NotText(shown));
+    }
     Ok((absolute, meta.len()))
 }
 
