@@ -214,7 +214,58 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
         external_id  TEXT NOT NULL,
         received_ms  INTEGER NOT NULL
      );",
+    // Requests to Pyrus per ten minutes, counted by every process that shares the outbox.
+    "CREATE TABLE IF NOT EXISTS rate (
+        window    INTEGER PRIMARY KEY,
+        requests  INTEGER NOT NULL
+     );",
 ];
+
+/// Pyrus allows 5,000 requests per ten minutes per user; every process sharing this outbox
+/// stays under this many together (some room is left for the rest of the agent's tools).
+pub const RATE_BUDGET: i64 = 4_500;
+
+/// The rate limit's window.
+pub const RATE_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+/// The requests a job of `kind` makes (an attach uploads, then attaches).
+fn requests_of(kind: &str) -> i64 {
+    match kind {
+        "register" => 1,
+        "attach" => 2,
+        _ => 0,
+    }
+}
+
+/// Counts `cost` requests in the current window; false (nothing counted) when they would
+/// go over the budget.
+fn spend(tx: &Transaction<'_>, cost: i64, now_ms: i64, force: bool) -> Result<bool, StoreError> {
+    if cost == 0 {
+        return Ok(true);
+    }
+    let window = now_ms / RATE_WINDOW_MS;
+    let used: i64 = tx
+        .query_row(
+            "SELECT requests FROM rate WHERE window = ?1",
+            [window],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(|e| db_err(&e))?
+        .unwrap_or(0);
+    if used + cost > RATE_BUDGET && !force {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO rate (window, requests) VALUES (?1, ?2)
+         ON CONFLICT(window) DO UPDATE SET requests = requests + ?2",
+        params![window, cost],
+    )
+    .map_err(|e| db_err(&e))?;
+    tx.execute("DELETE FROM rate WHERE window < ?1", [window - 1])
+        .map_err(|e| db_err(&e))?;
+    Ok(true)
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -471,6 +522,10 @@ impl Store {
         )
         .map_err(|e| db_err(&e))?;
         let job = JobId(tx.last_insert_rowid());
+        // A call sent at once is counted (never held back: it is one call, now).
+        if claim.is_some() {
+            spend(&tx, requests_of("register"), now_ms, true)?;
+        }
         let row = load_call(&tx, call_id)?;
         tx.commit().map_err(|e| db_err(&e))?;
         Ok((call_id, job, row))
@@ -722,6 +777,18 @@ impl Store {
                 return self.claim_where(filter, value, now_ms, lease_ms);
             }
         };
+        // Over this window's budget: the job waits for the next window.
+        if !spend(&tx, requests_of(&kind), now_ms, false)? {
+            let next_window = (now_ms / RATE_WINDOW_MS + 1) * RATE_WINDOW_MS;
+            tracing::warn!(%job, "the rate limit's budget is spent; waiting for the next window");
+            tx.execute(
+                "UPDATE jobs SET state = 'pending', next_ms = ?2, lease_ms = NULL WHERE id = ?1",
+                params![id, next_window],
+            )
+            .map_err(|e| db_err(&e))?;
+            tx.commit().map_err(|e| db_err(&e))?;
+            return Ok(None);
+        }
         let token = new_token();
         tx.execute(
             "UPDATE jobs SET state = 'running', lease_ms = ?2, owner_pid = ?4, updated_ms = ?3, claim = ?5 WHERE id = ?1",
@@ -1863,5 +1930,45 @@ mod tests {
         let err = s.insert_call(&call("c-7"), None, 1).unwrap_err();
         assert!(matches!(err, StoreError::Gone(_)), "{err}");
         assert!(err.to_string().contains("removed or replaced"), "{err}");
+    }
+
+    #[test]
+    fn the_rate_budget_is_shared_and_work_waits_for_the_next_window() {
+        use super::{RATE_BUDGET, RATE_WINDOW_MS};
+        let (_dir, mut s) = store();
+        let now = 5 * RATE_WINDOW_MS + 1_000;
+        s.conn
+            .execute(
+                "INSERT INTO rate (window, requests) VALUES (?1, ?2)",
+                [now / RATE_WINDOW_MS, RATE_BUDGET - 1],
+            )
+            .unwrap();
+        let direct = AttachPayload {
+            target: StoredTarget::Direct(crate::domain::AttachTarget::Task {
+                task_id: 3,
+                external_id: None,
+            }),
+            ..attach_to(0)
+        };
+        let attach = s.insert_attach(&direct, now).unwrap();
+        let (_, register) = s.insert_call(&call("c-8"), None, now).unwrap();
+        assert!(
+            s.claim_due(Lane::Upload, now, now + 1_000)
+                .unwrap()
+                .is_none(),
+            "an upload and an attach would go over the budget"
+        );
+        let next_window = 6 * RATE_WINDOW_MS;
+        assert_eq!(s.job(attach).unwrap().next_attempt_ms, Some(next_window));
+        let one = s
+            .claim_due(Lane::Register, now, now + 1_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.job, register, "one request still fits");
+        let later = s
+            .claim_due(Lane::Upload, next_window, next_window + 1_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(later.job, attach, "a new window, a new budget");
     }
 }
