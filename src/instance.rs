@@ -124,15 +124,33 @@ impl Instance {
             settings.sources.recordings_dir = Some(dir.clone());
         }
         let open_engine = engine_factory(ctx, Arc::clone(&secrets));
+        let mut outbox_problem = None;
         let (engine, sandbox) = if demo {
             let (engine, sandbox) = demo_engine(runtime, ctx, options.sandbox.clone(), &settings)?;
             (engine, Some(sandbox))
         } else {
-            (open_engine(&settings)?, None)
+            // An outbox that cannot be opened (read-only, damaged…) does not keep the app from
+            // starting: it runs with a stand-in that stores nothing and says why — heard calls
+            // are refused with the reason, and the window shows it — until it is fixed.
+            let path = ctx.paths.database_file();
+            let outbox = match Outbox::open(&path) {
+                Ok(outbox) => outbox,
+                Err(e) => {
+                    let why = e.to_string();
+                    tracing::error!(error = %why, "the outbox cannot be used; calls are refused until it is fixed");
+                    outbox_problem = Some(why.clone());
+                    Outbox::unusable(&path, why).map_err(|e| e.to_string())?
+                }
+            };
+            (
+                engine_with(ctx, Arc::clone(&secrets), &settings, outbox),
+                None,
+            )
         };
 
         let (tx, call_events) = mpsc::channel(256);
         let monitor = Arc::new(Monitor::default());
+        monitor.set_outbox_problem(outbox_problem);
         let (baresip, baresip_task) = settings
             .sources
             .baresip
@@ -266,22 +284,29 @@ impl Instance {
 
 /// Builds an engine for saved settings: the real outbox, `secrets`, env overrides.
 fn engine_factory(ctx: &Context, secrets: Arc<dyn SecretStore>) -> EngineFactory {
-    let paths = ctx.paths.clone();
-    let key_override = ctx.key_override.clone();
-    let browser = Arc::clone(&ctx.browser);
-    let env = ctx.env.clone();
+    let ctx = ctx.clone();
     Box::new(move |saved: &Settings| {
-        let mut settings = saved.clone();
-        settings.apply(&env);
-        let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
-        Ok(Engine::new(
-            settings,
-            outbox,
-            Arc::clone(&secrets),
-            key_override.clone(),
-            Arc::clone(&browser),
-        ))
+        let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| e.to_string())?;
+        Ok(engine_with(&ctx, Arc::clone(&secrets), saved, outbox))
     })
+}
+
+/// An engine over `outbox` for `saved` settings with the environment's overrides.
+fn engine_with(
+    ctx: &Context,
+    secrets: Arc<dyn SecretStore>,
+    saved: &Settings,
+    outbox: Outbox,
+) -> Engine {
+    let mut settings = saved.clone();
+    settings.apply(&ctx.env);
+    Engine::new(
+        settings,
+        outbox,
+        secrets,
+        ctx.key_override.clone(),
+        Arc::clone(&ctx.browser),
+    )
 }
 
 /// The demo: a fresh sandbox and a fresh outbox of its own (both forget everything when

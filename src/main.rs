@@ -139,19 +139,13 @@ fn run_instance(
     started: std::time::Instant,
 ) -> Result<(), String> {
     // One instance per user and home: a second start hands over and stops.
-    let _lock = match InstanceLock::acquire(&ctx.paths.data_dir) {
+    let _lock = match InstanceLock::acquire(&ctx.paths.runtime_dir) {
         Ok(Some(lock)) => lock,
         Ok(None) => return already_running(ctx, args),
-        Err(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => {
-            return Err(format!(
-                "the data folder is on a read-only disk, and pyrus-phone keeps calls there: make it writable, or point PYRUS_PHONE_HOME at a writable folder — {}",
-                ctx.paths.data_dir.display()
-            ));
-        }
         Err(e) => {
             return Err(format!(
                 "cannot take the instance lock in {} ({e}); check that the folder is yours and writable",
-                ctx.paths.data_dir.display()
+                ctx.paths.runtime_dir.display()
             ));
         }
     };

@@ -560,7 +560,7 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     }
     // An instance holds the lock but is not listening yet (starting): wait for it rather
     // than start a second one.
-    if InstanceLock::is_held_elsewhere(&ctx.paths.data_dir) {
+    if InstanceLock::is_held_elsewhere(&ctx.paths.runtime_dir) {
         let deadline = Instant::now() + HAND_OVER_WAIT;
         while Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));

@@ -257,6 +257,7 @@ impl Failure {
 }
 
 /// What every command gets from `main`.
+#[derive(Clone)]
 pub struct Context {
     /// Where files live.
     pub paths: Paths,

@@ -175,6 +175,15 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
+    /// A stand-in for the outbox at `path` that could not be opened (`why`): it stores
+    /// nothing and says why, so the instance can run and tell the agent.
+    pub fn unusable(path: &Path, why: String) -> Result<Self, StoreError> {
+        Ok(Self {
+            store: Arc::new(Mutex::new(Store::unusable(path, why)?)),
+            cancels: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// Opens the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Ok(Self {

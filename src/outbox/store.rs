@@ -26,6 +26,9 @@ pub enum StoreError {
         /// The database file.
         path: PathBuf,
     },
+    /// The outbox could not be opened; nothing can be stored until that is fixed.
+    #[error("{0}")]
+    Unusable(String),
     /// The outbox's folder cannot be written to.
     #[error(
         "the outbox is on a read-only disk or in a folder that may not be written to: make it writable, or point PYRUS_PHONE_HOME at a writable folder — {0}"
@@ -331,6 +334,8 @@ pub struct Store {
     /// The file opened (device and inode on Unix): a write never goes into a file that was
     /// removed or replaced meanwhile.
     identity: Option<(u64, u64)>,
+    /// Why the real outbox could not be opened, for a stand-in that refuses every change.
+    unusable: Option<String>,
 }
 
 /// The file's device and inode, where the platform has them.
@@ -405,6 +410,24 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             identity: identity(path),
+            unusable: None,
+        })
+    }
+
+    /// A stand-in for an outbox that cannot be opened (`why`): empty, and refusing every
+    /// change with the reason, so the instance runs and says so instead of not starting.
+    pub fn unusable(path: &Path, why: String) -> Result<Self, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            source,
+            path: path.to_path_buf(),
+        };
+        let mut conn = Connection::open_in_memory().map_err(err)?;
+        migrate(&mut conn, path)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            identity: None,
+            unusable: Some(why),
         })
     }
 
@@ -416,6 +439,9 @@ impl Store {
     }
 
     fn tx(&mut self) -> Result<Transaction<'_>, StoreError> {
+        if let Some(why) = &self.unusable {
+            return Err(StoreError::Unusable(why.clone()));
+        }
         if identity(&self.path) != self.identity {
             return Err(StoreError::Gone(self.path.clone()));
         }

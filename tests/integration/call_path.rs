@@ -943,15 +943,40 @@ async fn a_read_only_outbox_is_named_and_no_event_is_taken_into_it() {
         .unwrap();
     assert!(remounted.success());
 
-    // The instance says what is wrong instead of running without a place for calls.
-    let out = env.run(&["--headless", "--hook-port", "0"]).await;
-    assert_ne!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("read-only"), "{out:?}");
-    // A command hook is told the event was not taken, and why.
+    // The instance runs and refuses heard calls with the reason, instead of taking them
+    // into nowhere (the window shows it too).
+    refused_with_reason(&mut env, "read-only").await;
+}
+
+/// Starts an instance whose outbox cannot be used and checks that heard calls are refused,
+/// saying `why`, by the HTTP hook (503) and the command hook (exit 75).
+async fn refused_with_reason(env: &mut Env, why: &str) {
+    let instance = Headless::start(env, &[]).await;
+    let reply =
+        instance.post_reply(r#"{"event":"ring","number":"+79161112200","call_id":"refused-1"}"#);
+    assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
+    assert!(
+        reply.contains("NOT accepted") && reply.contains(why),
+        "{reply}"
+    );
     let out = env
-        .run(&["event", "ring", "--call-id", "ro-1", "89161112200"])
+        .run(&["event", "ring", "--call-id", "refused-2", "89161112200"])
         .await;
-    assert_ne!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("read-only"), "{out:?}");
-    assert_eq!(instances_for(env.home()), 0);
+    assert_eq!(out.code, 75, "{out:?}");
+    assert!(out.stderr.contains(why), "{out:?}");
+    assert_eq!(env.sandbox.tasks().len(), 0);
+    instance.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_outbox_is_named_and_no_event_is_taken_into_it() {
+    let mut env = Env::start().await;
+    write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
+    let data = env.home().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::File::create(data.join("outbox.sqlite3"))
+        .unwrap()
+        .write_all(&[0x5a_u8; 8192])
+        .unwrap();
+    refused_with_reason(&mut env, "file is damaged").await;
 }

@@ -178,28 +178,3 @@ async fn a_recording_whose_name_is_not_text_is_refused_with_what_to_do() {
     assert!(stderr.contains("rename"), "{stderr}");
     assert!(!stderr.contains("cannot read"), "{stderr}");
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_damaged_outbox_is_named_as_such_by_the_instance_and_the_command_hook() {
-    let mut env = Env::start().await;
-    env.removed.push("DISPLAY".into());
-    env.removed.push("WAYLAND_DISPLAY".into());
-    let data = env.home().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::io::Write::write_all(
-        &mut std::fs::File::create(data.join("outbox.sqlite3")).unwrap(),
-        &[0x5a_u8; 8192],
-    )
-    .unwrap();
-    let out = env.run(&["--headless", "--hook-port", "0"]).await;
-    assert_ne!(out.code, 0, "{out:?}");
-    assert!(
-        out.stderr.contains("file is damaged: move it away"),
-        "{out:?}"
-    );
-    let out = env
-        .run(&["event", "ring", "--call-id", "damaged-1", "89161112200"])
-        .await;
-    assert_ne!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("file is damaged"), "{out:?}");
-}
