@@ -980,3 +980,70 @@ async fn a_damaged_outbox_is_named_and_no_event_is_taken_into_it() {
         .unwrap();
     refused_with_reason(&mut env, "file is damaged").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_stored_but_not_finished_on_a_full_disk_exits_75_not_1() {
+    let env = Env::start().await;
+    let data = env.home().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(
+        mounted.success(),
+        "mounting a small disk needs root (tests/run.sh runs as root)"
+    );
+    let _mounted = Mounted(data.clone());
+    // Pyrus answers slowly; meanwhile the disk fills up.
+    env.sandbox.inject(Fault {
+        route: Route::Call,
+        kind: FaultKind::Slow { delay_ms: 3_000 },
+        times: 1,
+    });
+    let call = env.command(&[
+        "call",
+        "--from",
+        "+79161112200",
+        "--to",
+        "+74953009080",
+        "--external-id",
+        "stored-1",
+        "--wait",
+        "20",
+    ]);
+    let running = tokio::task::spawn_blocking(move || {
+        let mut call = call;
+        call.output().unwrap()
+    });
+    let mut stored = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stored && Instant::now() < deadline {
+        stored = open_jobs(&env)
+            .await
+            .iter()
+            .any(|j| j["external_id"] == "stored-1" && j["state"] == "running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(stored, "the call was never stored and sent");
+    let filler = data.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0_u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        f.sync_all().ok();
+    }
+    let out = running.await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("disk is full"), "{stderr}");
+    assert!(stderr.contains("kept"), "{stderr}");
+    std::fs::remove_file(&filler).unwrap();
+    // The call is still there for the next run.
+    let left = open_jobs(&env).await;
+    assert!(
+        left.iter().any(|j| j["external_id"] == "stored-1"),
+        "{left:?}"
+    );
+}
