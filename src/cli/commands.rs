@@ -173,12 +173,27 @@ async fn drive_own(
                 return Err(Failure::usage(format!("{reason}. {}", kept_note(&view))));
             }
             JobState::Pending | JobState::Running => {
+                let waited_on = engine.outbox().job(next).await.map_err(|e| internal(&e))?;
+                // The registration this recording waits for cannot go now: say why, as for
+                // the recording itself, rather than wait the whole run for nothing.
+                if next != job {
+                    let why = waited_on.error_message.clone().unwrap_or_default();
+                    let about = format!(
+                        "the call this recording belongs to (job {}) cannot be registered now: {why}. {}",
+                        waited_on.id,
+                        kept_note(&view)
+                    );
+                    match waited_on.state {
+                        JobState::Held => return Err(Failure::usage(about)),
+                        JobState::NeedsCredentials => return Err(Failure::credentials(about)),
+                        JobState::Failed | JobState::Discarded => {
+                            return Err(Failure::refused(about));
+                        }
+                        JobState::Pending | JobState::Running | JobState::Done => {}
+                    }
+                }
                 // Wake when the job (or the registration it waits for) is due again.
-                let due = engine
-                    .outbox()
-                    .job(next)
-                    .await
-                    .map_err(|e| internal(&e))?
+                let due = waited_on
                     .next_attempt_ms
                     .map_or(Duration::from_millis(500), |at| {
                         Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
@@ -568,8 +583,9 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
                 return Ok(());
             }
         }
+        keep_for_next_start(event, ctx)?;
         return Err(Failure::unreachable(format!(
-            "a pyrus-phone is running here but did not take the event within {} s; see its log in {}",
+            "a pyrus-phone is running here but did not take the event within {} s (is its event hook off?); see its log in {}. The event is kept and handled when pyrus-phone next starts.",
             HAND_OVER_WAIT.as_secs(),
             ctx.paths.log_dir.display()
         )));

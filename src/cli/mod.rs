@@ -41,8 +41,8 @@ pub struct Cli {
     /// Pick up recordings from this folder for this run.
     #[arg(long, value_name = "DIR")]
     pub recordings: Option<PathBuf>,
-    /// An event to feed in at start, as JSON, or `-` to read it from standard input (how a
-    /// command hook that finds no running instance hands its event over).
+    /// An event to feed in at start, as JSON, or `-` to read it from standard input (never
+    /// put a number on a command line: every user can read those).
     #[arg(long, value_name = "JSON", hide = true)]
     pub initial_event: Option<String>,
     /// What to do; with none, the window opens.

@@ -74,6 +74,8 @@ pub struct Journaled {
     /// The external id a call it starts gets when its source gave none: the same however
     /// often the event is handled (after a crash it is handled again).
     pub external_id: ExternalId,
+    /// When it was heard (Unix ms): a kept event is handled as of then.
+    pub received_ms: i64,
     /// The event.
     pub event: crate::domain::CallEvent,
 }
@@ -251,9 +253,10 @@ impl Outbox {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))
             })
             .collect::<Result<_, _>>()?;
+        let received_ms = now_ms();
         let ids = {
             let rows = rows.clone();
-            self.db(move |s| s.journal(&rows, &handled, now_ms()))
+            self.db(move |s| s.journal(&rows, &handled, received_ms))
                 .await?
         };
         Ok(ids
@@ -264,6 +267,7 @@ impl Outbox {
                 Some(Journaled {
                     id,
                     external_id: ExternalId::parse(&external).ok()?,
+                    received_ms,
                     event,
                 })
             })
@@ -276,11 +280,12 @@ impl Outbox {
         let rows = self.db(|s| s.journal_open()).await?;
         let mut out = Vec::with_capacity(rows.len());
         let mut unreadable = Vec::new();
-        for (id, json, external) in rows {
+        for (id, json, external, received_ms) in rows {
             match (serde_json::from_str(&json), ExternalId::parse(&external)) {
                 (Ok(event), Ok(external_id)) => out.push(Journaled {
                     id,
                     external_id,
+                    received_ms,
                     event,
                 }),
                 _ => {
@@ -711,7 +716,7 @@ impl Outbox {
                         Ok(guid) => {
                             payload.file_guid = Some(guid.clone());
                             let saved = payload.clone();
-                            self.db(move |s| s.save_file_guid(job, &saved, now_ms()))
+                            self.db(move |s| s.save_file_guid(job, token, &saved, now_ms()))
                                 .await?;
                             guid
                         }
@@ -742,7 +747,7 @@ impl Outbox {
                         // The uploaded file expired on the server: upload again next time.
                         payload.file_guid = None;
                         let saved = payload.clone();
-                        self.db(move |s| s.save_file_guid(job, &saved, now_ms()))
+                        self.db(move |s| s.save_file_guid(job, token, &saved, now_ms()))
                             .await?;
                         let err = PyrusError::Network {
                             reason: "the uploaded file expired; uploading again".to_owned(),

@@ -438,13 +438,19 @@ impl Store {
         }
     }
 
-    fn tx(&mut self) -> Result<Transaction<'_>, StoreError> {
+    /// Refuses a write into a stand-in or into a file removed or replaced meanwhile.
+    fn writable(&self) -> Result<(), StoreError> {
         if let Some(why) = &self.unusable {
             return Err(StoreError::Unusable(why.clone()));
         }
         if identity(&self.path) != self.identity {
             return Err(StoreError::Gone(self.path.clone()));
         }
+        Ok(())
+    }
+
+    fn tx(&mut self) -> Result<Transaction<'_>, StoreError> {
+        self.writable()?;
         let path = self.path.clone();
         self.conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -584,13 +590,13 @@ impl Store {
     }
 
     /// Heard events not handled yet (a crash or a stop came first), oldest first.
-    pub fn journal_open(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+    pub fn journal_open(&self) -> Result<Vec<(i64, String, String, i64)>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, event, external_id FROM journal ORDER BY id")
+            .prepare("SELECT id, event, external_id, received_ms FROM journal ORDER BY id")
             .map_err(|e| self.sql(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(|e| self.sql(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
@@ -787,7 +793,9 @@ impl Store {
         })();
         let work = match work {
             Ok(work) => work,
-            Err(e) => {
+            // Only a row that cannot be decoded is poison; a failing disk is not the job's
+            // fault (the claim is rolled back and the error reported).
+            Err(e @ StoreError::Corrupt(_)) => {
                 tracing::error!(%job, error = %e, "a job that cannot be read is set aside");
                 tx.execute(
                     "UPDATE jobs SET state = 'failed', lease_ms = NULL, error_code = 'unreadable',
@@ -799,9 +807,19 @@ impl Store {
                     ],
                 )
                 .map_err(|e| db_err(&e))?;
+                // Recordings waiting on a registration that cannot be read wait no longer.
+                tx.execute(
+                    "UPDATE jobs SET state = 'failed', error_code = 'registration_failed',
+                     error_message = 'the call could not be registered: retry or discard its registration first',
+                     updated_ms = ?2
+                     WHERE kind = 'attach' AND state = 'pending' AND ?3 = 'register' AND call_id = ?4",
+                    params![id, now_ms, kind, call_id],
+                )
+                .map_err(|e| db_err(&e))?;
                 tx.commit().map_err(|e| db_err(&e))?;
                 return self.claim_where(filter, value, now_ms, lease_ms);
             }
+            Err(e) => return Err(e),
         };
         // Over this window's budget: the job waits for the next window.
         if !spend(&tx, requests_of(&kind), now_ms, false)? {
@@ -839,6 +857,7 @@ impl Store {
         token: i64,
         lease_ms: i64,
     ) -> Result<bool, StoreError> {
+        self.writable()?;
         let n = self
             .conn
             .execute(
@@ -881,14 +900,17 @@ impl Store {
     pub fn save_file_guid(
         &mut self,
         job: JobId,
+        token: i64,
         payload: &AttachPayload,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        self.writable()?;
         let json = serde_json::to_string(payload).map_err(corrupt)?;
         self.conn
             .execute(
-                "UPDATE jobs SET payload = ?2, updated_ms = ?3 WHERE id = ?1",
-                params![job.0, json, now_ms],
+                "UPDATE jobs SET payload = ?2, updated_ms = ?3
+                 WHERE id = ?1 AND state = 'running' AND claim = ?4",
+                params![job.0, json, now_ms, token],
             )
             .map_err(|e| self.sql(e))?;
         Ok(())
@@ -911,6 +933,7 @@ impl Store {
         error: (&str, &str),
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        self.writable()?;
         let n = self
             .conn
             .execute(
@@ -963,6 +986,7 @@ impl Store {
     /// Returns a claimed job to the queue without counting an attempt (the process is
     /// stopping or gave up waiting), while the claim holds.
     pub fn release(&mut self, job: JobId, token: i64, now_ms: i64) -> Result<(), StoreError> {
+        self.writable()?;
         self.conn
             .execute(
                 "UPDATE jobs SET state = 'pending', lease_ms = NULL, updated_ms = ?2
@@ -1073,6 +1097,7 @@ impl Store {
 
     /// Hands back every job `pid` holds as running, due now; returns how many.
     pub fn release_owned(&mut self, pid: u32, now_ms: i64) -> Result<usize, StoreError> {
+        self.writable()?;
         self.conn
             .execute(
                 "UPDATE jobs SET state = 'pending', lease_ms = NULL, owner_pid = NULL,

@@ -99,10 +99,13 @@ pub(super) async fn intake_loop(
                 if let Some(sources) = &shared.sources {
                     sources.monitor.set_outbox_problem(None);
                 }
-                for (heard, journaled) in batch.into_iter().zip(journaled) {
+                // Every event of the batch is stored: say so at once, then hand them on.
+                for heard in batch {
                     if let Some(ack) = heard.stored {
                         ack.send(Ok(())).ok();
                     }
+                }
+                for journaled in journaled {
                     if events.send(journaled).await.is_err() {
                         return;
                     }
@@ -124,6 +127,7 @@ pub(super) async fn intake_loop(
                             let unstored = Journaled {
                                 id: 0,
                                 external_id: crate::outbox::generate_external_id(),
+                                received_ms: now_ms(),
                                 event: heard.event,
                             };
                             if events.send(unstored).await.is_err() {
@@ -155,6 +159,7 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
         let Journaled {
             id: journal_id,
             external_id: stable_id,
+            received_ms: heard_at,
             event,
         } = match tokio::time::timeout(wait, events.recv()).await {
             Ok(Some(journaled)) => journaled,
@@ -170,7 +175,12 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
         let engine = shared.current.get();
         let settings = engine.settings();
         let event = event.normalised(settings.defaults.country());
-        let decision = stitcher.on_event(&event, now_ms(), settings.calls, &settings.defaults);
+        // Stitched at the time it was heard (an event kept from a stopped run is handled
+        // later, and must not join calls by the time it is handled).
+        let decision = stitcher.on_event(&event, heard_at, settings.calls, &settings.defaults);
+        // Whether what this event asked for is committed; if not, the event stays in the
+        // journal and is handled again by the next start.
+        let mut effect_stored = true;
         shared
             .ui
             .send(Event::Ringing(stitcher.ringing(now_ms())))
@@ -263,6 +273,7 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
                     shared.publish().await;
                 }
                 Err(e) => {
+                    effect_stored = false;
                     shared
                         .notice(format!("The call could not be stored: {e}"))
                         .await
@@ -277,23 +288,28 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
             && event.source != "simulated"
         {
             let answered = stitcher.touched_answered();
-            shared.store_pickup(&engine, dir, call, answered).await;
+            effect_stored &= shared
+                .store_pickup(&engine, dir, call, answered, heard_at)
+                .await;
         }
-        shared.note_handled(journal_id);
+        if effect_stored {
+            shared.note_handled(journal_id);
+        }
     }
 }
 
 impl Shared {
     /// Stores a pickup job for an ended call at once, so finding and attaching its
     /// recording survives a quit or a crash; the pickup lane runs it. A call gets one pickup
-    /// however often its end is heard.
+    /// however often its end is heard. False when it could not be stored.
     pub(super) async fn store_pickup(
         &self,
         engine: &Engine,
         dir: PathBuf,
         call: Touched,
         answered: bool,
-    ) {
+        ended_ms: i64,
+    ) -> bool {
         let external_id = call
             .external_id
             .as_deref()
@@ -304,7 +320,7 @@ impl Shared {
                     external_id,
                     number: call.number.as_str().to_owned(),
                     started_ms: call.started_ms,
-                    ended_ms: now_ms(),
+                    ended_ms,
                     answered,
                 };
                 engine.outbox().add_pickup(dir, ended).await
@@ -316,13 +332,16 @@ impl Shared {
                 tracing::info!(%job, "recording pickup stored");
                 self.kick_of(Lane::Pickup).notify_one();
                 self.publish().await;
+                true
             }
             Ok(None) => {
                 tracing::info!(number = %call.number, "an ended call that was not stored here: no recording to attach");
+                true
             }
             Err(e) => {
                 self.notice(format!("The recording pickup could not be stored: {e}"))
                     .await;
+                false
             }
         }
     }

@@ -70,8 +70,13 @@ impl Shared {
             let (_turn, waited) = match shared.registering.try_acquire() {
                 Ok(turn) => (turn, false),
                 Err(_) => {
-                    match tokio::time::timeout(TURN_WAIT, shared.registering.acquire()).await {
-                        Ok(Ok(turn)) => (turn, true),
+                    // Stopping: not started yet, so it goes back for the next run.
+                    let turn = tokio::select! {
+                        () = shared.stop.cancelled() => None,
+                        turn = tokio::time::timeout(TURN_WAIT, shared.registering.acquire()) => turn.ok().and_then(Result::ok),
+                    };
+                    match turn {
+                        Some(turn) if !shared.stop.is_cancelled() => (turn, true),
                         _ => {
                             // Too many at once: the register lane takes it from the queue
                             // (well within its lease, so nobody else sends it meanwhile).

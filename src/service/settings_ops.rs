@@ -16,6 +16,8 @@ impl Shared {
         let _one = self.saving.lock().await;
         match save_settings(&self.setup, &settings, key).await {
             Ok(new_engine) => {
+                // Handled events are forgotten in the outbox they were kept in.
+                self.forget_handled().await;
                 self.current.set(new_engine);
                 self.set_connection(Connection::Unknown);
                 self.ui.send(Event::Settings(settings)).await;

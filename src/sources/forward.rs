@@ -67,7 +67,9 @@ fn post(instance: &Instance, path: &str, body: &str) -> Result<(u16, String), Fo
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, instance.port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
         .map_err(ForwardError::NotRunning)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    // Longer than the hook waits for an event to be stored, so a slow store is answered
+    // (stored or not), never taken for "no answer".
+    stream.set_read_timeout(Some(Duration::from_secs(15))).ok();
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
          X-Pyrus-Phone-Source: command\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\
