@@ -41,10 +41,6 @@ fn main() -> ExitCode {
             }
         }
     }
-    if args.command.is_none() && args.uri.is_none() && !args.headless {
-        // The window's GL driver loads while everything else starts.
-        pyrus_phone::platform::gl_warmup::start(started);
-    }
     let home = std::env::var_os("PYRUS_PHONE_HOME").map(PathBuf::from);
     let paths = match Paths::resolve(home.as_deref()) {
         Ok(paths) => paths,
@@ -53,6 +49,18 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let _log_guard = match pyrus_phone::logging::init(&paths.log_dir) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            eprintln!("warning: {e}; running without a log file");
+            None
+        }
+    };
+    if args.command.is_none() && args.uri.is_none() && !args.headless {
+        // The window's GL driver loads while everything else starts (once the log is
+        // there to say how long it took).
+        pyrus_phone::platform::gl_warmup::start(started);
+    }
     for dir in [
         &paths.config_dir,
         &paths.data_dir,
@@ -61,13 +69,6 @@ fn main() -> ExitCode {
     ] {
         pyrus_phone::platform::privacy::tighten(dir);
     }
-    let _log_guard = match pyrus_phone::logging::init(&paths.log_dir) {
-        Ok(guard) => Some(guard),
-        Err(e) => {
-            eprintln!("warning: {e}; running without a log file");
-            None
-        }
-    };
     let runtime = match pyrus_phone::runtime::build() {
         Ok(rt) => rt,
         Err(e) => {

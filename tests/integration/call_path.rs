@@ -835,6 +835,23 @@ async fn a_command_hook_is_told_when_its_event_was_not_taken_and_the_event_is_ke
 /// Unmounts a folder when dropped.
 struct Mounted(PathBuf);
 
+impl Mounted {
+    /// Mounts a 2 MiB disk of its own at `dir` (root only: tests/run.sh runs as root).
+    fn small_disk(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(
+            mounted.success(),
+            "mounting a small disk needs root (tests/run.sh runs as root)"
+        );
+        Self(dir.to_path_buf())
+    }
+}
+
 impl Drop for Mounted {
     fn drop(&mut self) {
         std::process::Command::new("umount")
@@ -851,17 +868,7 @@ async fn a_full_disk_refuses_events_with_the_reason_and_loses_nothing_acknowledg
     write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
     // The outbox lives on a small disk of its own.
     let data = env.home().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(
-        mounted.success(),
-        "mounting a small disk needs root (tests/run.sh runs as root)"
-    );
-    let _mounted = Mounted(data.clone());
+    let _mounted = Mounted::small_disk(&data);
     let instance = Headless::start(&mut env, &[]).await;
     let ring =
         |id: &str, n: u32| format!(r#"{{"event":"ring","number":"+7916{n:07}","call_id":"{id}"}}"#);
@@ -922,17 +929,7 @@ async fn a_read_only_outbox_is_named_and_no_event_is_taken_into_it() {
     env.removed.push("DISPLAY".into());
     env.removed.push("WAYLAND_DISPLAY".into());
     let data = env.home().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(
-        mounted.success(),
-        "mounting a small disk needs root (tests/run.sh runs as root)"
-    );
-    let _mounted = Mounted(data.clone());
+    let _mounted = Mounted::small_disk(&data);
     // An outbox made earlier, then the disk turned read-only (root ignores file modes).
     let out = env.run(&["queue"]).await;
     assert_eq!(out.code, 0, "{out:?}");
@@ -985,17 +982,7 @@ async fn a_damaged_outbox_is_named_and_no_event_is_taken_into_it() {
 async fn a_call_stored_but_not_finished_on_a_full_disk_exits_75_not_1() {
     let env = Env::start().await;
     let data = env.home().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(&data)
-        .status()
-        .unwrap();
-    assert!(
-        mounted.success(),
-        "mounting a small disk needs root (tests/run.sh runs as root)"
-    );
-    let _mounted = Mounted(data.clone());
+    let _mounted = Mounted::small_disk(&data);
     // Pyrus answers slowly; meanwhile the disk fills up.
     env.sandbox.inject(Fault {
         route: Route::Call,
