@@ -167,6 +167,7 @@ impl Drop for ClaimGuard {
 /// The outbox over its database.
 pub struct Outbox {
     store: SharedStore,
+    path: PathBuf,
     cancels: Mutex<HashMap<JobId, CancellationToken>>,
 }
 
@@ -177,11 +178,17 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
+    /// The outbox's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// A stand-in for the outbox at `path` that could not be opened (`why`): it stores
     /// nothing and says why, so the instance can run and tell the agent.
     pub fn unusable(path: &Path, why: String) -> Result<Self, StoreError> {
         Ok(Self {
             store: Arc::new(Mutex::new(Store::unusable(path, why)?)),
+            path: path.to_path_buf(),
             cancels: Mutex::new(HashMap::new()),
         })
     }
@@ -190,6 +197,7 @@ impl Outbox {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         Ok(Self {
             store: Arc::new(Mutex::new(Store::open(path)?)),
+            path: path.to_path_buf(),
             cancels: Mutex::new(HashMap::new()),
         })
     }

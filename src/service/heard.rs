@@ -113,7 +113,13 @@ pub(super) async fn intake_loop(
             }
             Err(e) => {
                 shared.return_handled(handled);
-                let why = e.to_string();
+                // What is wrong, what to do, and which file.
+                let file = outbox.outbox().path().display().to_string();
+                let why = if e.to_string().contains(&file) {
+                    e.to_string()
+                } else {
+                    format!("{e} — {file}")
+                };
                 tracing::error!(error = %why, "heard events cannot be stored");
                 if let Some(sources) = &shared.sources {
                     sources.monitor.set_outbox_problem(Some(why.clone()));

@@ -892,6 +892,7 @@ async fn a_full_disk_refuses_events_with_the_reason_and_loses_nothing_acknowledg
     assert!(reply.starts_with("HTTP/1.1 503"), "{reply}");
     assert!(reply.contains("NOT accepted"), "{reply}");
     assert!(reply.contains("disk is full"), "{reply}");
+    assert!(reply.contains("outbox.sqlite3"), "which file: {reply}");
     let out = env
         .run(&[
             "event",
