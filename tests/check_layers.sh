@@ -30,7 +30,6 @@ within() {
 only '\b(egui|eframe|rfd|winit)::|use (egui|eframe|rfd|winit)\b' "egui, eframe and rfd only in ui/, app.rs and main.rs" 'ui/|app\.rs|main\.rs'
 only '\breqwest\b' "reqwest only in pyrus/" 'pyrus/'
 only '\bkeyring::' "keyring only in settings/credentials.rs" 'settings/credentials\.rs'
-only '\banyhow\b' "anyhow only in main.rs" 'main\.rs'
 only '\brusqlite\b' "SQLite only in outbox/store.rs" 'outbox/store\.rs'
 only '\baxum\b' "axum only in sandbox/ and sources/" 'sandbox/|sources/'
 only '\bunsafe\b|libloading' "unsafe code and dynamic loading only in platform/gl_warmup.rs" 'platform/gl_warmup\.rs'

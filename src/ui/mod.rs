@@ -284,6 +284,10 @@ fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     if pressed(Modifiers::NONE, Key::F1) {
         state.help_open = !state.help_open;
     }
+    // Esc closes the help (and is left for text fields otherwise).
+    if state.help_open && pressed(Modifiers::NONE, Key::Escape) {
+        state.help_open = false;
+    }
     if pressed(Modifiers::COMMAND, Key::Comma) {
         state.view = View::Settings;
     }

@@ -400,6 +400,16 @@ fn shortcuts_and_their_help() {
             .is_none(),
         "F1 closes it again"
     );
+    r.h.key_press(egui::Key::F1);
+    r.h.run();
+    r.h.get_by_label("Ctrl+L — go to the From field");
+    r.h.key_press(egui::Key::Escape);
+    r.h.run();
+    assert!(
+        r.h.query_by_label("Ctrl+L — go to the From field")
+            .is_none(),
+        "Esc closes it too"
+    );
     r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
     r.h.run();
     r.h.get_by_label("Test connection");
