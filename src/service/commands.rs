@@ -150,7 +150,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     let task = Arc::clone(&shared);
                     shared.spawn(async move {
                         if let Err(e) = hook.check_again().await {
-                            task.notice(format!("The event hook stays where it is: {e}."))
+                            task.notice(format!("The event hook stays where it is: {e}. Close the program that holds the port, then try again."))
                                 .await;
                         }
                         task.report_sources().await;

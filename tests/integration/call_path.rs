@@ -243,20 +243,14 @@ async fn a_heard_call_without_this_lines_number_is_kept_and_sent_once_it_is_set(
         assert_eq!(out.code, 0, "{out:?}");
     }
     // Kept in the outbox, saying what it waits for.
-    let mut held = serde_json::Value::Null;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        let out = env.run(&["queue", "--json"]).await;
-        assert_eq!(out.code, 0, "{out:?}");
-        if let Some(job) = out.json()["jobs"]
-            .as_array()
-            .and_then(|jobs| jobs.iter().find(|j| j["external_id"] == "held-1").cloned())
-        {
-            held = job;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let jobs = queue_until(&env, 15, |jobs| {
+        jobs.iter().any(|j| j["external_id"] == "held-1")
+    })
+    .await;
+    let held = jobs
+        .into_iter()
+        .find(|j| j["external_id"] == "held-1")
+        .unwrap_or_default();
     assert_eq!(held["state"], "held", "{held}");
     assert_eq!(held["error_code"], "line_number_missing", "{held}");
     assert!(
@@ -450,6 +444,22 @@ async fn open_jobs(env: &Env) -> Vec<serde_json::Value> {
     out.json()["jobs"].as_array().cloned().unwrap_or_default()
 }
 
+/// The open jobs, read again until `done` holds of them or `secs` pass; the last reading.
+async fn queue_until(
+    env: &Env,
+    secs: u64,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let jobs = open_jobs(env).await;
+        if done(&jobs) || Instant::now() >= deadline {
+            return jobs;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
     let mut env = Env::start().await;
@@ -465,19 +475,14 @@ async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
     }
     // The call has ended: its pickup is on disk, and at work (looking for a recording that
     // is not there yet), when the crash comes.
-    let mut pickups = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        pickups = open_jobs(&env)
-            .await
-            .into_iter()
-            .filter(|j| j["kind"] == "pickup" && j["external_id"] == "crash")
-            .collect();
-        if pickups.iter().any(|j| j["state"] == "running") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let is_pickup = |j: &serde_json::Value| j["kind"] == "pickup" && j["external_id"] == "crash";
+    let pickups: Vec<_> = queue_until(&env, 15, |jobs| {
+        jobs.iter().any(|j| is_pickup(j) && j["state"] == "running")
+    })
+    .await
+    .into_iter()
+    .filter(is_pickup)
+    .collect();
     assert_eq!(pickups.len(), 1, "one pickup per call: {pickups:?}");
     assert_eq!(pickups[0]["state"], "running", "{pickups:?}");
     instance.crash();
@@ -500,12 +505,7 @@ async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
         wait_for(Duration::from_secs(60), || env.count(Route::Attach) >= 1).await,
         "the recording of the call cut short by the crash was never attached"
     );
-    let mut open = open_jobs(&env).await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !open.is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        open = open_jobs(&env).await;
-    }
+    let open = queue_until(&env, 15, <[serde_json::Value]>::is_empty).await;
     assert!(open.is_empty(), "work left over: {open:?}");
     assert_eq!(env.count(Route::Attach), 1, "attached once");
     assert_eq!(env.count(Route::Upload), 1, "uploaded once");
@@ -1005,15 +1005,13 @@ async fn a_call_stored_but_not_finished_on_a_full_disk_exits_75_not_1() {
         let mut call = call;
         call.output().unwrap()
     });
-    let mut stored = false;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !stored && Instant::now() < deadline {
-        stored = open_jobs(&env)
-            .await
-            .iter()
-            .any(|j| j["external_id"] == "stored-1" && j["state"] == "running");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let stored = queue_until(&env, 10, |jobs| {
+        jobs.iter()
+            .any(|j| j["external_id"] == "stored-1" && j["state"] == "running")
+    })
+    .await
+    .iter()
+    .any(|j| j["external_id"] == "stored-1" && j["state"] == "running");
     assert!(stored, "the call was never stored and sent");
     let filler = data.join("filler");
     {

@@ -475,22 +475,20 @@ async fn a_second_start_may_ask_the_window_to_come_to_the_front_and_nobody_else_
     let from_a_page = "Authorization: Bearer hook-test-token\r\nOrigin: http://evil.example\r\n";
     assert_eq!(ask(port, from_a_page).await.unwrap(), 403, "a web page");
     assert!(show_rx.try_recv().is_err(), "refused: nothing shown");
-    let instance = runtime_file::Instance {
-        port: windowed.addr.port(),
+    // What a second start reads from the runtime file.
+    let published = |port| runtime_file::Instance {
+        port,
         token: TOKEN.to_owned(),
         pid: 1,
     };
+    let instance = published(windowed.addr.port());
     let shown = tokio::task::spawn_blocking(move || forward::show(&instance))
         .await
         .unwrap()
         .unwrap();
     assert!(shown);
     assert_eq!(show_rx.recv().await, Some(()), "the window was asked");
-    let no_window = runtime_file::Instance {
-        port: headless.addr.port(),
-        token: TOKEN.to_owned(),
-        pid: 1,
-    };
+    let no_window = published(headless.addr.port());
     let shown = tokio::task::spawn_blocking(move || forward::show(&no_window))
         .await
         .unwrap()
