@@ -1,0 +1,635 @@
+//! Every word the window shows, in English and Russian: one catalogue, chosen from the
+//! system locale or the settings. Templates use `{}` for their arguments, filled in order.
+
+use crate::domain::{InputError, LongField, PhoneError};
+
+/// An interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// Russian.
+    Ru,
+}
+
+impl Language {
+    /// Both languages, for the switch.
+    pub const ALL: [Self; 2] = [Self::En, Self::Ru];
+
+    /// The code kept in the settings.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ru => "ru",
+        }
+    }
+
+    /// The language's own name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::Ru => "Русский",
+        }
+    }
+
+    /// Reads a code or a locale (`ru`, `ru-RU`, `ru_RU.UTF-8`); `None` for other languages.
+    pub fn from_code(code: &str) -> Option<Self> {
+        let lang = code
+            .split(['_', '-', '.', '@'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match lang.as_str() {
+            "en" => Some(Self::En),
+            "ru" => Some(Self::Ru),
+            _ => None,
+        }
+    }
+
+    /// The language of the first locale that names one of ours (as `LC_ALL`,
+    /// `LC_MESSAGES`, `LANG` are tried in order), English otherwise.
+    pub fn from_locales<'a>(locales: impl IntoIterator<Item = &'a str>) -> Self {
+        locales
+            .into_iter()
+            .filter(|l| !l.is_empty() && *l != "C" && *l != "POSIX")
+            .find_map(Self::from_code)
+            .unwrap_or_default()
+    }
+
+    /// The catalogue.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Self::En => &EN,
+            Self::Ru => &RU,
+        }
+    }
+}
+
+/// Fills `{}` in `template` with `args`, in order.
+pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut args = args.iter();
+    let mut rest = template;
+    while let Some(i) = rest.find("{}") {
+        out.push_str(&rest[..i]);
+        if let Some(arg) = args.next() {
+            out.push_str(&arg.to_string());
+        }
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The window's words.
+#[derive(Debug)]
+pub struct Texts {
+    /// Tab.
+    pub tab_calls: &'static str,
+    /// Tab.
+    pub tab_settings: &'static str,
+    /// Badge.
+    pub demo_badge: &'static str,
+    /// Badge hover.
+    pub demo_hover: &'static str,
+    /// Status bar.
+    pub conn_unknown: &'static str,
+    /// Status bar.
+    pub conn_signed_in: &'static str,
+    /// Status bar.
+    pub conn_offline: &'static str,
+    /// Status bar.
+    pub conn_credentials: &'static str,
+    /// Status bar.
+    pub jobs_none: &'static str,
+    /// Status bar: one, few, many (`{}` = count).
+    pub jobs_waiting: [&'static str; 3],
+    /// Form.
+    pub new_call: &'static str,
+    /// Form.
+    pub from: &'static str,
+    /// Form.
+    pub to: &'static str,
+    /// Form.
+    pub internal: &'static str,
+    /// Form.
+    pub external_id: &'static str,
+    /// Form hint.
+    pub optional_internal: &'static str,
+    /// Form hint.
+    pub optional_external: &'static str,
+    /// Form.
+    pub mappings: &'static str,
+    /// Form hint.
+    pub field_code: &'static str,
+    /// Form hint.
+    pub value: &'static str,
+    /// Form hover.
+    pub field_code_hover: &'static str,
+    /// Accessible name (`{}` = row).
+    pub mapping_code_n: &'static str,
+    /// Accessible name (`{}` = row).
+    pub mapping_value_n: &'static str,
+    /// Button.
+    pub remove: &'static str,
+    /// Accessible name (`{}` = row).
+    pub remove_n: &'static str,
+    /// Button.
+    pub add_mapping: &'static str,
+    /// Button.
+    pub register: &'static str,
+    /// Outcome (`{}` = external id).
+    pub registering_call: &'static str,
+    /// Outcome (`{}` = reason).
+    pub retrying: &'static str,
+    /// Outcome (`{}` = task id).
+    pub task_n: &'static str,
+    /// Outcome.
+    pub new_task: &'static str,
+    /// Outcome.
+    pub existing_task: &'static str,
+    /// Outcome (`{}` = name).
+    pub responsible: &'static str,
+    /// Button.
+    pub open_task: &'static str,
+    /// Outcome.
+    pub waiting_credentials: &'static str,
+    /// Outcome.
+    pub not_registered: &'static str,
+    /// Button.
+    pub retry: &'static str,
+    /// List heading (`{}` = count).
+    pub calls_today: &'static str,
+    /// List.
+    pub no_calls: &'static str,
+    /// Row (`{}` = from, to).
+    pub number_pair: &'static str,
+    /// Chip.
+    pub chip_registering: &'static str,
+    /// Chip.
+    pub chip_attaching: &'static str,
+    /// A call's recording is being looked for in the softphone's folder.
+    pub chip_finding_recording: &'static str,
+    /// Chip (`{}` = seconds, reason).
+    pub chip_retrying: &'static str,
+    /// Chip (`{}` = reason).
+    pub chip_credentials: &'static str,
+    /// Chip (`{}` = reason).
+    pub chip_failed: &'static str,
+    /// Chip: a heard call kept until this line's number is set.
+    pub chip_held_line: &'static str,
+    /// The one-click fix on a held call's row.
+    pub set_line_number: &'static str,
+    /// Chip.
+    pub chip_done: &'static str,
+    /// Chip.
+    pub chip_discarded: &'static str,
+    /// Chip.
+    pub chip_registered: &'static str,
+    /// Chip.
+    pub chip_attached: &'static str,
+    /// Button.
+    pub cancel_upload: &'static str,
+    /// Button (`{}` = task id).
+    pub open_task_n: &'static str,
+    /// Button.
+    pub attach_recording: &'static str,
+    /// Button.
+    pub discard: &'static str,
+    /// Notice.
+    pub drop_first: &'static str,
+    /// File dialog.
+    pub picker_title: &'static str,
+    /// File dialog filter.
+    pub picker_filter: &'static str,
+    /// Settings.
+    pub settings: &'static str,
+    /// Settings.
+    pub demo_note: &'static str,
+    /// Settings.
+    pub account: &'static str,
+    /// Settings.
+    pub login: &'static str,
+    /// Settings.
+    pub security_key: &'static str,
+    /// Settings.
+    pub account_id: &'static str,
+    /// Settings.
+    pub auth_url: &'static str,
+    /// Settings.
+    pub web_address: &'static str,
+    /// Settings hint.
+    pub key_hint_new: &'static str,
+    /// Settings hint.
+    pub key_hint_stored: &'static str,
+    /// Settings hint.
+    pub account_hint: &'static str,
+    /// Settings hint.
+    pub web_hint: &'static str,
+    /// Settings.
+    pub who_opens: &'static str,
+    /// Settings.
+    pub open_app: &'static str,
+    /// Settings.
+    pub open_pyrus: &'static str,
+    /// Settings.
+    pub open_pyrus_hover: &'static str,
+    /// Settings.
+    pub open_nobody: &'static str,
+    /// Settings.
+    pub language: &'static str,
+    /// Button.
+    pub test_connection: &'static str,
+    /// Settings (`{}` = API address).
+    pub signed_in_api: &'static str,
+    /// Button.
+    pub save: &'static str,
+    /// Button.
+    pub cancel: &'static str,
+    /// Settings.
+    pub saved: &'static str,
+    /// Welcome.
+    pub welcome: &'static str,
+    /// Welcome.
+    pub welcome_text: &'static str,
+    /// Welcome.
+    pub try_demo: &'static str,
+    /// Settings check.
+    pub need_login: &'static str,
+    /// Settings check.
+    pub need_account: &'static str,
+    /// Settings check.
+    pub need_key: &'static str,
+    /// Field names in input errors.
+    pub field_from: &'static str,
+    /// Field names in input errors.
+    pub field_to: &'static str,
+    /// Field names in input errors.
+    pub field_internal: &'static str,
+    /// Input error.
+    pub phone_empty: &'static str,
+    /// Input error (`{}` = character).
+    pub phone_bad_char: &'static str,
+    /// Input error.
+    pub phone_plus: &'static str,
+    /// Input error (`{}` = digits, minimum).
+    pub phone_short: &'static str,
+    /// Input error (`{}` = digits).
+    pub phone_long: &'static str,
+    /// Input error (`{}` = text).
+    pub mapping_no_equals: &'static str,
+    /// Input error.
+    pub mapping_no_code: &'static str,
+    /// Input error (`{}` = what, length).
+    pub too_long: &'static str,
+    /// Long field names.
+    pub long_external_id: &'static str,
+    /// Long field names.
+    pub long_mapping_code: &'static str,
+    /// Long field names (`{}` = code).
+    pub long_mapping_value: &'static str,
+    /// Input error.
+    pub external_id_empty: &'static str,
+    /// Input error (`{}` = file name).
+    pub unsupported_audio: &'static str,
+    /// Input error (`{}` = code).
+    pub unknown_country: &'static str,
+    /// Number preview (`{}` = number).
+    pub sent_as: &'static str,
+    /// Number preview (`{}` = number).
+    pub sent_as_typed: &'static str,
+    /// Settings.
+    pub default_country: &'static str,
+    /// Settings hint.
+    pub country_hint: &'static str,
+    /// Form.
+    pub presets: &'static str,
+    /// Form hover.
+    pub preset_hover: &'static str,
+    /// Form.
+    pub choose_option: &'static str,
+    /// Accessible name (`{}` = row).
+    pub field_options_n: &'static str,
+    /// Button.
+    pub help: &'static str,
+    /// Help line.
+    pub help_register: &'static str,
+    /// Help line.
+    pub help_focus: &'static str,
+    /// Help line.
+    pub help_open: &'static str,
+    /// Help line.
+    pub help_attach: &'static str,
+    /// Help line.
+    pub help_settings: &'static str,
+    /// Help line.
+    pub help_help: &'static str,
+    /// Button.
+    pub close: &'static str,
+    /// Settings.
+    pub always_on_top: &'static str,
+    /// Close dialog.
+    pub close_title: &'static str,
+    /// Close dialog (`{}` = jobs text).
+    pub close_text: &'static str,
+    /// Button.
+    pub close_anyway: &'static str,
+    /// Button.
+    pub keep_open: &'static str,
+    /// Settings.
+    pub form_id: &'static str,
+    /// Settings hint.
+    pub form_id_hint: &'static str,
+    /// Form (`{}` = reason).
+    pub fields_error: &'static str,
+    /// Form.
+    pub direction: &'static str,
+    /// Form and row.
+    pub incoming: &'static str,
+    /// Form and row.
+    pub outgoing: &'static str,
+    /// Tab: the hook doctor.
+    pub tab_sources: &'static str,
+    /// Source names.
+    pub src_command: &'static str,
+    /// Source names.
+    pub src_http: &'static str,
+    /// Source names.
+    pub src_baresip: &'static str,
+    /// Source names.
+    pub src_simulated: &'static str,
+    /// Source names.
+    pub src_recordings: &'static str,
+    /// Health lines.
+    pub health_listening: &'static str,
+    /// Health lines.
+    pub health_hook_off: &'static str,
+    /// Health lines.
+    pub health_hook_failed: &'static str,
+    /// The hook's port is held by another program (`{}` = port, where it listens, port).
+    pub port_taken: &'static str,
+    /// Button: try the configured port again (`{}` = port).
+    pub port_try_again: &'static str,
+    /// Status bar, while the hook's port is taken (`{}` = port).
+    pub status_port_taken: &'static str,
+    /// Health row name: the outbox.
+    pub src_outbox: &'static str,
+    /// Health line when heard calls cannot be stored (`{}` = why, with the file).
+    pub outbox_broken: &'static str,
+    /// Status bar, while heard calls cannot be stored.
+    pub status_outbox_broken: &'static str,
+    /// Health lines.
+    pub token_kept: &'static str,
+    /// Health lines.
+    pub token_this_run: &'static str,
+    /// Health lines.
+    pub health_allow: &'static str,
+    /// Health lines.
+    pub baresip_connected: &'static str,
+    /// Health lines.
+    pub baresip_waiting: &'static str,
+    /// Health lines.
+    pub baresip_none: &'static str,
+    /// Health lines.
+    pub folder_ok: &'static str,
+    /// Health lines.
+    pub folder_bad: &'static str,
+    /// Health lines.
+    pub folder_none: &'static str,
+    /// Health lines.
+    pub via_command: &'static str,
+    /// Simulate.
+    pub simulate_title: &'static str,
+    /// Simulate.
+    pub simulate_demo: &'static str,
+    /// Simulate.
+    pub simulate_real: &'static str,
+    /// Simulate.
+    pub simulate_number: &'static str,
+    /// Setup lines.
+    pub microsip_title: &'static str,
+    /// Setup lines.
+    pub microsip_too_long: &'static str,
+    /// Setup lines.
+    pub action_url_title: &'static str,
+    /// Setup lines.
+    pub action_url_local: &'static str,
+    /// Raw messages.
+    pub raw_title: &'static str,
+    /// Raw messages.
+    pub raw_none: &'static str,
+    /// Raw messages.
+    pub verdict_accepted: &'static str,
+    /// Raw messages.
+    pub verdict_ignored: &'static str,
+    /// Raw messages.
+    pub verdict_sent: &'static str,
+    /// Raw messages.
+    pub verdict_refused: &'static str,
+    /// Raw messages (`{}` = what the call waits for).
+    pub verdict_waiting: &'static str,
+    /// Buttons.
+    pub copy: &'static str,
+    /// Buttons.
+    pub show: &'static str,
+    /// Buttons.
+    pub hide: &'static str,
+    /// Buttons.
+    pub check_again: &'static str,
+    /// Token.
+    pub new_token: &'static str,
+    /// Token.
+    pub new_token_hover: &'static str,
+    /// Token.
+    pub hook_token: &'static str,
+    /// Token.
+    pub hook_token_none: &'static str,
+    /// Ringing banner.
+    pub ringing: &'static str,
+    /// Ringing banner.
+    pub answer: &'static str,
+    /// Ringing banner.
+    pub answer_hover: &'static str,
+    /// Settings.
+    pub open_on: &'static str,
+    /// Settings.
+    pub open_on_ring: &'static str,
+    /// Settings.
+    pub open_on_answer: &'static str,
+    /// Settings.
+    pub open_on_manual: &'static str,
+    /// Settings.
+    pub hook_section: &'static str,
+    /// Settings.
+    pub hook_network: &'static str,
+    /// Settings.
+    pub hook_allow: &'static str,
+    /// Settings.
+    pub hook_allow_hint: &'static str,
+    /// Simulate.
+    pub simulate_button: &'static str,
+    /// Settings.
+    pub line_number: &'static str,
+    /// Settings.
+    pub line_hint: &'static str,
+    /// Settings.
+    pub internal_hint: &'static str,
+    /// Settings.
+    pub own_internal: &'static str,
+    /// Help.
+    pub help_sources: &'static str,
+    /// Ringing banner.
+    pub to_form: &'static str,
+    /// Settings.
+    pub register_on: &'static str,
+    /// Settings.
+    pub register_missed: &'static str,
+    /// Settings.
+    pub baresip_addr: &'static str,
+    /// Settings.
+    pub baresip_hint: &'static str,
+    /// Settings.
+    pub recordings_dir: &'static str,
+    /// Settings.
+    pub recordings_hint: &'static str,
+    /// Advice by Pyrus `error_code`.
+    pub advice: &'static [(&'static str, &'static str)],
+}
+
+impl Texts {
+    /// "N jobs waiting" with the right plural form.
+    pub fn jobs(&self, n: usize) -> String {
+        if n == 0 {
+            return self.jobs_none.to_owned();
+        }
+        let form = if std::ptr::eq(self, &RU) {
+            let (d10, d100) = (n % 10, n % 100);
+            if d10 == 1 && d100 != 11 {
+                0
+            } else if (2..=4).contains(&d10) && !(12..=14).contains(&d100) {
+                1
+            } else {
+                2
+            }
+        } else if n == 1 {
+            0
+        } else {
+            2
+        };
+        fill(self.jobs_waiting[form], &[&n])
+    }
+
+    /// What to do about a Pyrus `error_code`, or `fallback` for codes without words here.
+    pub fn advice<'a>(&self, code: Option<&str>, fallback: &'a str) -> std::borrow::Cow<'a, str> {
+        code.and_then(|c| self.advice.iter().find(|(k, _)| *k == c))
+            .map_or(std::borrow::Cow::Borrowed(fallback), |(_, v)| {
+                std::borrow::Cow::Borrowed(*v)
+            })
+    }
+
+    /// Words for a number that is not one.
+    pub fn phone_error(&self, error: &PhoneError) -> String {
+        match error {
+            PhoneError::Empty => self.phone_empty.to_owned(),
+            PhoneError::BadCharacter(c) => fill(self.phone_bad_char, &[c]),
+            PhoneError::MisplacedPlus => self.phone_plus.to_owned(),
+            PhoneError::TooShort { digits, min } => fill(self.phone_short, &[digits, min]),
+            PhoneError::TooLong(n) => fill(self.phone_long, &[n]),
+            PhoneError::UnknownCountry(code) => fill(self.unknown_country, &[code]),
+        }
+    }
+
+    /// Words for bad input.
+    pub fn input_error(&self, error: &InputError) -> String {
+        match error {
+            InputError::Phone { field, source } => {
+                let name = match *field {
+                    "from" => self.field_from,
+                    "to" => self.field_to,
+                    _ => self.field_internal,
+                };
+                format!("{name}: {}", self.phone_error(source))
+            }
+            InputError::MappingWithoutEquals(text) => fill(self.mapping_no_equals, &[text]),
+            InputError::EmptyMappingCode => self.mapping_no_code.to_owned(),
+            InputError::TooLong { what, len } => {
+                let what = match what {
+                    LongField::ExternalId => self.long_external_id.to_owned(),
+                    LongField::MappingCode => self.long_mapping_code.to_owned(),
+                    LongField::MappingValue(code) => fill(self.long_mapping_value, &[code]),
+                };
+                fill(self.too_long, &[&what, len])
+            }
+            InputError::EmptyExternalId => self.external_id_empty.to_owned(),
+            InputError::UnsupportedAudio { name } => fill(self.unsupported_audio, &[name]),
+        }
+    }
+}
+
+mod en;
+mod ru;
+
+pub use en::EN;
+pub use ru::RU;
+
+#[cfg(test)]
+mod tests {
+    use super::{EN, Language, RU, fill};
+    use crate::domain::CallRequest;
+
+    #[test]
+    fn language_from_the_locale() {
+        assert_eq!(
+            Language::from_locales(["", "ru_RU.UTF-8", "en_US"]),
+            Language::Ru
+        );
+        assert_eq!(Language::from_locales(["C", "en_GB.UTF-8"]), Language::En);
+        assert_eq!(Language::from_locales(["de_DE.UTF-8"]), Language::En);
+        assert_eq!(Language::from_code("ru-RU"), Some(Language::Ru));
+    }
+
+    #[test]
+    fn templates_and_plurals() {
+        assert_eq!(fill("Task {} of {}", &[&7, &"x"]), "Task 7 of x");
+        assert_eq!(RU.jobs(1), "1 задание в очереди");
+        assert_eq!(RU.jobs(3), "3 задания в очереди");
+        assert_eq!(RU.jobs(11), "11 заданий в очереди");
+        assert_eq!(RU.jobs(22), "22 задания в очереди");
+        assert_eq!(EN.jobs(1), "1 job waiting");
+        assert_eq!(EN.jobs(5), "5 jobs waiting");
+        assert_eq!(EN.jobs(0), "nothing waiting");
+    }
+
+    #[test]
+    fn input_errors_read_in_both_languages() {
+        let err = CallRequest::parse("12a", "+7495", None, None, vec![]).unwrap_err();
+        assert_eq!(
+            EN.input_error(&err),
+            err.to_string(),
+            "the English catalogue matches the domain's words"
+        );
+        assert!(
+            RU.input_error(&err)
+                .starts_with("Откуда: в номере есть «a»")
+        );
+    }
+
+    #[test]
+    fn advice_falls_back_to_the_message() {
+        assert_eq!(
+            RU.advice(Some("empty_file"), "x"),
+            "запись пустая: выберите настоящий файл записи"
+        );
+        assert_eq!(RU.advice(Some("brand_new_code"), "as sent"), "as sent");
+        // The settings' own refusals are in Russian too, saying what to write.
+        assert!(
+            RU.advice(Some("bad_baresip"), "x")
+                .contains("127.0.0.1:4444")
+        );
+        assert_eq!(
+            EN.advice(Some("empty_file"), "the English message"),
+            "the English message"
+        );
+    }
+}
