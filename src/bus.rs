@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::domain::{
-    CallRecord, CallRequest, ExternalId, FormFieldInfo, JobId, JobState, Registration, RingingCall,
+    CallQuery, CallRecord, CallRequest, ExternalId, FormFieldInfo, PhoneNumber, JobId, JobState, Registration, RingingCall,
     Secret, SourcesReport,
 };
 use crate::settings::Settings;
@@ -33,6 +33,17 @@ pub enum Command {
     OpenUrl(String),
     /// Try a job again now.
     Retry(JobId),
+    /// Send a failed call again with what the window shows now (the call keeps its id).
+    Resend {
+        /// Its registration job.
+        job: JobId,
+        /// The corrected call.
+        call: CallRequest,
+    },
+    /// Find kept calls (any day) for the list's search and filters.
+    FindCalls(CallQuery),
+    /// Call a number back through the system's `tel:` handler (the softphone).
+    CallBack(PhoneNumber),
     /// Give up on a job (kept as discarded, never sent).
     Discard(JobId),
     /// Check credentials against the auth URL without saving them. With no key, the one
@@ -134,6 +145,8 @@ pub enum Event {
         /// Bytes in all.
         total: u64,
     },
+    /// Kept calls answering the list's last query, newest first.
+    FoundCalls(Vec<CallRecord>),
     /// A recording was attached.
     Attached {
         /// The job.

@@ -314,6 +314,7 @@ fn run_window(
                 let (ui_tx, ui_rx) =
                     bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
                 let running = instance.serve(runtime.handle(), ui_tx);
+                pyrus_phone::platform::desktop::probe_in_background();
                 let handle = running.service.clone();
                 *serving.borrow_mut() = Some(running);
                 let state = UiState {

@@ -27,7 +27,7 @@ within() {
   if [ -n "$found" ]; then echo "layer violation: $why"; echo "$found"; fail=1; fi
 }
 
-only '\b(egui|eframe|rfd|winit)::|use (egui|eframe|rfd|winit)\b' "egui, eframe and rfd only in ui/, app.rs and main.rs" 'ui/|app\.rs|main\.rs'
+only '\b(egui|eframe|egui_file|rfd|winit)::|use (egui|eframe|egui_file|rfd|winit)\b' "egui, eframe, egui_file and rfd only in ui/, app/ and main.rs" 'ui/|app/|main\.rs'
 only '\breqwest\b' "reqwest only in pyrus/" 'pyrus/'
 only '\bkeyring::' "keyring only in settings/credentials.rs" 'settings/credentials\.rs'
 only '\brusqlite\b' "SQLite only in outbox/store.rs" 'outbox/store\.rs'

@@ -86,7 +86,7 @@ if ! sandbox_get /t | grep -q '+79774221338'; then
   echo "error: the number pasted from the system clipboard did not reach the registered call" >&2
   exit 1
 fi
-head -c 300000000 /dev/zero >"$work/long-call.wav"
+{ printf 'RIFF\0\0\0\0WAVE'; head -c 300000000 /dev/zero; } >"$work/long-call.wav"
 echo "$work/long-call.wav" >"$work/answer"
 sandbox_post /sandbox/faults '{"route":"upload","kind":"slow","delay_ms":20000,"times":1}'
 xdotool key --clearmodifiers ctrl+r

@@ -330,6 +330,24 @@ pub fn check_recording_name(name: &str) -> Result<&'static str, InputError> {
         })
 }
 
+/// True when `head` (a file's first bytes) starts the way a file of the audio format `ext`
+/// does: WAV (RIFF…WAVE), MP3 (an ID3 tag or an MPEG audio frame), OGG (OggS), WMA (the
+/// ASF header) or AC3 (its sync word).
+pub fn audio_content_matches(ext: &str, head: &[u8]) -> bool {
+    const ASF: [u8; 8] = [0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11];
+    match ext {
+        "wav" => head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE",
+        "mp3" => {
+            head.starts_with(b"ID3")
+                || (head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0)
+        }
+        "ogg" => head.starts_with(b"OggS"),
+        "wma" => head.starts_with(&ASF),
+        "ac3" => head.starts_with(&[0x0b, 0x77]),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{CallRequest, InputError, Mapping, check_recording_name};

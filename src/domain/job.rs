@@ -177,4 +177,63 @@ pub struct CallRecord {
     pub task_url: Option<String>,
     /// Recordings queued for it, oldest first.
     pub recordings: Vec<RecordingBrief>,
+    /// What was heard of the call itself (nothing for a call typed in).
+    pub life: CallLife,
 }
+
+/// What a softphone said of a call: when it started, was answered and ended (Unix ms).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CallLife {
+    /// When it started ringing or was dialled.
+    pub started_ms: Option<i64>,
+    /// When it was answered.
+    pub answered_ms: Option<i64>,
+    /// When it ended.
+    pub ended_ms: Option<i64>,
+}
+
+/// Where a call stands, as the agent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Typed in: nothing was heard of it.
+    Typed,
+    /// Ringing since (Unix ms).
+    Ringing(i64),
+    /// Answered at (Unix ms), not ended.
+    Talking(i64),
+    /// Answered and ended: how long the talk lasted (ms).
+    Ended(i64),
+    /// Ended without being answered: how long it rang (ms).
+    Missed(i64),
+}
+
+impl CallLife {
+    /// The call's stage from what was heard.
+    pub fn stage(&self) -> Stage {
+        match (self.started_ms, self.answered_ms, self.ended_ms) {
+            (_, Some(answered), Some(ended)) => Stage::Ended((ended - answered).max(0)),
+            (_, Some(answered), None) => Stage::Talking(answered),
+            (Some(started), None, Some(ended)) => Stage::Missed((ended - started).max(0)),
+            (Some(started), None, None) => Stage::Ringing(started),
+            (None, None, _) => Stage::Typed,
+        }
+    }
+}
+
+/// Which kept calls to show besides today's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallQuery {
+    /// Digits that appear in either number.
+    pub digits: Option<String>,
+    /// A task id.
+    pub task_id: Option<i64>,
+    /// Stored at or after (Unix ms).
+    pub from_ms: Option<i64>,
+    /// Stored before (Unix ms).
+    pub until_ms: Option<i64>,
+    /// Only calls that rang and were not answered.
+    pub missed_only: bool,
+}
+
+/// At most this many calls answer a query (newest first).
+pub const QUERY_LIMIT: usize = 200;

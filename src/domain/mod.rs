@@ -15,11 +15,11 @@ pub mod uri;
 pub use call::{
     AUDIO_EXTENSIONS, AttachTarget, CallRequest, Direction, ExternalId, FormFieldInfo, InputError,
     LongField, MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration,
-    check_recording_name,
+    audio_content_matches, check_recording_name,
 };
 pub use event::{CallEvent, EventError, EventKind};
 pub use job::{
-    CallRecord, JobBrief, JobId, JobKind, JobState, JobView, LINE_NUMBER_MISSING, RecordingBrief,
+    CallLife, CallQuery, CallRecord, QUERY_LIMIT, Stage, JobBrief, JobId, JobKind, JobState, JobView, LINE_NUMBER_MISSING, RecordingBrief,
 };
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use crate::domain::LINE_NUMBER_MISSING;
 use crate::domain::{
-    AttachTarget, CallRecord, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
+    AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
     Registration,
 };
 use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
@@ -504,6 +504,17 @@ impl Outbox {
         self.db(move |s| s.call_records(since_ms)).await
     }
 
+    /// Kept calls that answer `query`, newest first.
+    pub async fn find_calls(&self, query: CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        self.db(move |s| s.find_calls(&query)).await
+    }
+
+    /// Notes what a softphone said of a stored call (rang, answered, ended).
+    pub async fn note_life(&self, external_id: &str, life: CallLife) -> Result<bool, StoreError> {
+        let id = external_id.to_owned();
+        self.db(move |s| s.note_life(&id, life)).await
+    }
+
     /// One job as it stands.
     pub async fn job(&self, job: JobId) -> Result<JobView, StoreError> {
         self.db(move |s| s.job(job)).await
@@ -527,6 +538,11 @@ impl Outbox {
     /// Puts a job back in the queue, due now.
     pub async fn retry(&self, job: JobId) -> Result<(), StoreError> {
         self.db(move |s| s.retry(job, now_ms())).await
+    }
+
+    /// Sends a failed call again as corrected (same external id), due now.
+    pub async fn resend(&self, job: JobId, call: CallRequest) -> Result<(), StoreError> {
+        self.db(move |s| s.resend(job, call, now_ms())).await
     }
 
     /// Discards a job (kept as discarded, never sent).

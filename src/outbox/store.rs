@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehav
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AttachTarget, CallRecord, CallRequest, Direction, ExternalId, JobBrief, JobId, JobKind,
+    AttachTarget, CallLife, CallQuery, CallRecord, QUERY_LIMIT, CallRequest, Direction, ExternalId, JobBrief, JobId, JobKind,
     JobState, JobView, LINE_NUMBER_MISSING, Mapping, PhoneNumber, RecordingBrief, Registration,
 };
 
@@ -222,6 +222,11 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
         window    INTEGER PRIMARY KEY,
         requests  INTEGER NOT NULL
      );",
+    // What the softphone said of the call: rang, answered, ended (Unix ms).
+    "ALTER TABLE calls ADD COLUMN started_ms INTEGER;
+     ALTER TABLE calls ADD COLUMN answered_ms INTEGER;
+     ALTER TABLE calls ADD COLUMN ended_ms INTEGER;
+     CREATE INDEX IF NOT EXISTS calls_created ON calls (created_ms);",
 ];
 
 /// Pyrus allows 5,000 requests per ten minutes per user; every process sharing this outbox
@@ -1051,23 +1056,40 @@ impl Store {
     /// queue, due now.
     pub fn retry(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
         let tx = self.tx()?;
-        let n = tx
-            .execute(
-                "UPDATE jobs SET state = 'pending', next_ms = ?2, lease_ms = NULL, updated_ms = ?2
-                 WHERE id = ?1 AND state IN ('pending', 'failed', 'needs_credentials', 'discarded')",
-                params![job.0, now_ms],
+        retry_in(&tx, job, now_ms)?;
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// Replaces a failed (or waiting) call's request with a corrected one and sends it
+    /// again: the call keeps its external id, and its registration is due now.
+    pub fn resend(
+        &mut self,
+        job: JobId,
+        mut call: CallRequest,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        let found: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT c.id, c.external_id FROM jobs j JOIN calls c ON c.id = j.call_id
+                 WHERE j.id = ?1 AND j.kind = 'register'
+                   AND j.state IN ('pending', 'failed', 'needs_credentials')",
+                [job.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
+            .optional()
             .map_err(|e| db_err(&e))?;
-        if n == 0 {
+        let Some((call_id, external)) = found else {
             return Err(job_state_error(&tx, job));
-        }
+        };
+        call.external_id = Some(ExternalId::parse(&external).map_err(corrupt)?);
+        let request = serde_json::to_string(&call).map_err(corrupt)?;
         tx.execute(
-            "UPDATE jobs SET state = 'pending', next_ms = ?2, updated_ms = ?2
-             WHERE kind = 'attach' AND state = 'failed' AND error_code = 'registration_failed'
-               AND call_id = (SELECT call_id FROM jobs WHERE id = ?1 AND kind = 'register')",
-            params![job.0, now_ms],
+            "UPDATE calls SET request = ?2 WHERE id = ?1",
+            params![call_id, request],
         )
         .map_err(|e| db_err(&e))?;
+        retry_in(&tx, job, now_ms)?;
         tx.commit().map_err(|e| db_err(&e))
     }
 
@@ -1188,31 +1210,91 @@ impl Store {
         const WANTED: &str =
             "c.created_ms >= ?1 OR EXISTS (SELECT 1 FROM jobs o WHERE o.call_id = c.id
                               AND o.state NOT IN ('done', 'discarded'))";
+        self.records(WANTED, &[&since_ms])
+    }
+
+    /// Kept calls that answer `query`, newest first, at most [`QUERY_LIMIT`].
+    pub fn find_calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
+        // The newest matching ids first, so the jobs query reads only those calls.
+        const WANTED: &str = "c.id IN (SELECT k.id FROM calls k
+              WHERE (?1 IS NULL OR k.created_ms >= ?1) AND (?2 IS NULL OR k.created_ms < ?2)
+                AND (?3 IS NULL OR k.request LIKE ?3 OR k.task_id = ?4)
+                AND (?5 = 0 OR (k.started_ms IS NOT NULL AND k.answered_ms IS NULL
+                                AND k.ended_ms IS NOT NULL))
+              ORDER BY k.created_ms DESC, k.id DESC LIMIT ?6)";
+        let like = match (&query.digits, query.task_id) {
+            (Some(d), _) => Some(format!("%{d}%")),
+            (None, Some(_)) => Some(String::new()),
+            (None, None) => None,
+        };
+        let limit = i64::try_from(QUERY_LIMIT).unwrap_or(i64::MAX);
+        self.records(
+            WANTED,
+            &[
+                &query.from_ms,
+                &query.until_ms,
+                &like,
+                &query.task_id,
+                &query.missed_only,
+                &limit,
+            ],
+        )
+    }
+
+    /// Notes what was heard of the call stored under `external_id` (a time already noted
+    /// is kept). False when no call is stored under it.
+    pub fn note_life(&mut self, external_id: &str, life: CallLife) -> Result<bool, StoreError> {
+        self.writable()?;
+        let n = self
+            .conn
+            .execute(
+                "UPDATE calls SET started_ms = COALESCE(started_ms, ?2),
+                                  answered_ms = COALESCE(answered_ms, ?3),
+                                  ended_ms = COALESCE(ended_ms, ?4)
+                 WHERE external_id = ?1",
+                params![external_id, life.started_ms, life.answered_ms, life.ended_ms],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(n > 0)
+    }
+
+    /// The calls (and their jobs) `wanted` selects from `calls c`, newest first.
+    fn records(
+        &self,
+        wanted: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<CallRecord>, StoreError> {
         let mut calls = self
             .conn
             .prepare(&format!(
-                "SELECT c.id, c.request, c.registration, c.created_ms FROM calls c
-                 WHERE {WANTED} ORDER BY c.created_ms DESC, c.id DESC"
+                "SELECT c.id, c.request, c.registration, c.created_ms,
+                        c.started_ms, c.answered_ms, c.ended_ms FROM calls c
+                 WHERE {wanted} ORDER BY c.created_ms DESC, c.id DESC"
             ))
             .map_err(|e| self.sql(e))?;
         let rows = calls
-            .query_map([since_ms], |r| {
+            .query_map(args, |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, i64>(3)?,
+                    CallLife {
+                        started_ms: r.get(4)?,
+                        answered_ms: r.get(5)?,
+                        ended_ms: r.get(6)?,
+                    },
                 ))
             })
             .map_err(|e| self.sql(e))?;
         let mut order = Vec::new();
-        let mut by_id: HashMap<i64, (CallRow, i64)> = HashMap::new();
+        let mut by_id: HashMap<i64, (CallRow, i64, CallLife)> = HashMap::new();
         for row in rows {
-            let (id, request, registration, created) = row.map_err(|e| self.sql(e))?;
+            let (id, request, registration, created, life) = row.map_err(|e| self.sql(e))?;
             match call_row((id, request, registration)) {
                 Ok(call) => {
                     order.push(id);
-                    by_id.insert(id, (call, created));
+                    by_id.insert(id, (call, created, life));
                 }
                 Err(e) => {
                     tracing::error!(call = id, error = %e, "a stored call cannot be read; left out of the list")
@@ -1224,11 +1306,11 @@ impl Store {
             .prepare(&format!(
                 "SELECT j.call_id, j.id, j.kind, j.state, j.attempts, j.next_ms, j.error_code,
                         j.error_message, j.payload
-                 FROM jobs j JOIN calls c ON c.id = j.call_id WHERE {WANTED} ORDER BY j.id"
+                 FROM jobs j JOIN calls c ON c.id = j.call_id WHERE {wanted} ORDER BY j.id"
             ))
             .map_err(|e| self.sql(e))?;
         let job_rows = jobs
-            .query_map([since_ms], |r| {
+            .query_map(args, |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     JobRow {
@@ -1301,7 +1383,7 @@ impl Store {
         }
         let mut out = Vec::with_capacity(order.len());
         for id in order {
-            let (Some((call, created_ms)), Some(register)) =
+            let (Some((call, created_ms, life)), Some(register)) =
                 (by_id.remove(&id), registers.remove(&id))
             else {
                 continue;
@@ -1317,6 +1399,7 @@ impl Store {
                 registration: call.registration,
                 task_url: None,
                 recordings: recordings.remove(&id).unwrap_or_default(),
+                life,
             });
         }
         Ok(out)
@@ -1663,6 +1746,29 @@ fn finish(
 /// A new claim token.
 fn new_token() -> i64 {
     rand::random::<i64>() & i64::MAX
+}
+
+/// Puts a job back in the queue, due now (a discarded one stays discarded), with the
+/// attaches that failed because it had.
+fn retry_in(tx: &Transaction<'_>, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+    let n = tx
+        .execute(
+            "UPDATE jobs SET state = 'pending', next_ms = ?2, lease_ms = NULL, updated_ms = ?2
+             WHERE id = ?1 AND state IN ('pending', 'failed', 'needs_credentials')",
+            params![job.0, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+    if n == 0 {
+        return Err(job_state_error(tx, job));
+    }
+    tx.execute(
+        "UPDATE jobs SET state = 'pending', next_ms = ?2, updated_ms = ?2
+         WHERE kind = 'attach' AND state = 'failed' AND error_code = 'registration_failed'
+           AND call_id = (SELECT call_id FROM jobs WHERE id = ?1 AND kind = 'register')",
+        params![job.0, now_ms],
+    )
+    .map_err(|e| db_err(&e))?;
+    Ok(())
 }
 
 fn job_state_error(tx: &Transaction<'_>, job: JobId) -> StoreError {

@@ -8,6 +8,11 @@ use std::sync::{Mutex, PoisonError};
 pub trait Browser: Send + Sync {
     /// Opens `url`; the error says why it could not.
     fn open(&self, url: &str) -> Result<(), String>;
+
+    /// Hands a `tel:` link to the system's handler for it (the softphone).
+    fn dial(&self, uri: &str) -> Result<(), String> {
+        self.open(uri)
+    }
 }
 
 /// The system's handler: `$BROWSER` when set, else the desktop default.
@@ -38,6 +43,23 @@ impl Browser for SystemBrowser {
         Err(format!(
             "cannot open a browser ({last}); open the link by hand"
         ))
+    }
+
+    fn dial(&self, uri: &str) -> Result<(), String> {
+        // Not `$BROWSER`: a web browser is no phone. The desktop's `tel:` handler is.
+        match std::process::Command::new("xdg-open")
+            .arg(uri)
+            .stdin(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(child) => {
+                reaper::adopt(child);
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "cannot hand the number to the softphone (xdg-open: {e}); dial it by hand"
+            )),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! driver early for the window.
 
 pub mod browser;
+pub mod desktop;
 pub mod gl_warmup;
 pub mod instance_lock;
 pub mod paths;

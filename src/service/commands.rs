@@ -70,6 +70,41 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 }
                 Err(e) => Err(e.to_string()),
             },
+            Command::Resend { job, call } => match engine.outbox().resend(job, call).await {
+                Ok(()) => {
+                    shared
+                        .typed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(job, now_ms());
+                    shared.kick();
+                    shared.publish().await;
+                    Ok(())
+                }
+                Err(e) => Err(e.to_string()),
+            },
+            Command::FindCalls(query) => {
+                let task = Arc::clone(&shared);
+                shared.spawn(async move {
+                    match engine.outbox().find_calls(query).await {
+                        Ok(mut calls) => {
+                            for call in &mut calls {
+                                if let Some(reg) = &call.registration {
+                                    call.task_url = Some(engine.task_url(reg.task_id).await);
+                                }
+                            }
+                            task.ui.send(Event::FoundCalls(calls)).await;
+                        }
+                        Err(e) => task.notice(format!("The kept calls cannot be read: {e}")).await,
+                    }
+                });
+                Ok(())
+            }
+            Command::CallBack(number) => {
+                let dial = Arc::clone(&shared);
+                shared.spawn(async move { dial.dial(&engine, number).await });
+                Ok(())
+            }
             Command::Discard(job) => engine
                 .outbox()
                 .discard(job)

@@ -13,7 +13,7 @@ use super::running::{POP_MEMORY_MS, Pop, Shared};
 use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
 use crate::bus::Event;
-use crate::domain::{EventKind, ExternalId, JobId, SourceId, Verdict};
+use crate::domain::{CallLife, EventKind, ExternalId, JobId, SourceId, Verdict};
 use crate::outbox::{EndedCall, Journaled, Lane, now_ms};
 use crate::sources::Heard;
 
@@ -240,6 +240,7 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
                 ))
             }
         };
+        let mut changed = false;
         match stored {
             None => {}
             Some((stored, held)) => match stored {
@@ -276,7 +277,7 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
                         shared.register_now(&engine, claim);
                     }
                     shared.kick();
-                    shared.publish().await;
+                    changed = true;
                 }
                 Err(e) => {
                     effect_stored = false;
@@ -285,6 +286,23 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
                         .await
                 }
             },
+        }
+        // The call's row shows what was heard of it: ringing, talking, ended or missed.
+        if let Some(call) = stitcher.touched()
+            && let Some(id) = &call.external_id
+        {
+            let life = CallLife {
+                started_ms: Some(call.started_ms),
+                answered_ms: call.answered_ms,
+                ended_ms: call.ended_ms,
+            };
+            match engine.outbox().note_life(id, life).await {
+                Ok(noted) => changed |= noted,
+                Err(e) => tracing::warn!(error = %e, "what was heard of a call could not be noted"),
+            }
+        }
+        if changed {
+            shared.publish().await;
         }
         let recordings = settings.sources.recordings_dir.clone();
         // Simulated calls have no recording.

@@ -1,9 +1,10 @@
 //! Checks a recording on disk before anything is stored or sent: it exists, is a file, has an
-//! extension Pyrus attaches, is not empty, fits the upload limit and can be read.
+//! extension Pyrus attaches and the content that goes with it, is not empty, fits the upload limit and can be read.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use crate::domain::{InputError, MAX_UPLOAD_BYTES, check_recording_name};
+use crate::domain::{InputError, MAX_UPLOAD_BYTES, audio_content_matches, check_recording_name};
 
 /// Why a file cannot be attached. Each message says what is wrong; the path comes last.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,16 @@ pub enum RecordingError {
     /// Wrong extension.
     #[error(transparent)]
     Format(#[from] InputError),
+    /// Named as audio, but its content is something else.
+    #[error(
+        "the file is named .{ext} but is not {ext} audio (its first bytes say otherwise): pick the recording itself — {path}"
+    )]
+    NotAudio {
+        /// The extension it claims.
+        ext: &'static str,
+        /// The file.
+        path: String,
+    },
     /// Zero bytes.
     #[error("the recording is empty (0 bytes): pick the real recording — {0}")]
     Empty(String),
@@ -64,7 +75,7 @@ pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    check_recording_name(&name)?;
+    let ext = check_recording_name(&name)?;
     if meta.len() == 0 {
         return Err(RecordingError::Empty(shown));
     }
@@ -74,7 +85,20 @@ pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
             path: shown,
         });
     }
-    std::fs::File::open(path).map_err(|e| unreadable(&e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| unreadable(&e))?;
+    let mut head = [0_u8; 16];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(unreadable(&e)),
+        }
+    }
+    if !audio_content_matches(ext, &head[..got]) {
+        return Err(RecordingError::NotAudio { ext, path: shown });
+    }
     let absolute = std::path::absolute(path).map_err(|e| unreadable(&e))?;
     if absolute.to_str().is_none() {
         return Err(RecordingError::NotText(shown));

@@ -19,7 +19,7 @@ use super::heard::{PICKUPS_AT_ONCE, event_loop, intake_loop, pickup_loop, source
 use super::sending::{REGISTER_AT_ONCE, send_loop};
 use super::settings_ops::load_form;
 use crate::bus::{Command, Connection, Event, Status, UiSender};
-use crate::domain::JobId;
+use crate::domain::{JobId, PhoneNumber};
 use crate::outbox::Lane;
 use crate::settings::credentials::SecretStore;
 use crate::settings::{OpenOn, OpenTask, Settings};
@@ -449,6 +449,18 @@ impl Shared {
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
         if let Err(e) = opened {
+            self.notice(e).await;
+        }
+    }
+
+    /// Calls `number` through the system's `tel:` handler (the softphone).
+    pub(super) async fn dial(&self, engine: &Arc<Engine>, number: PhoneNumber) {
+        let engine = Arc::clone(engine);
+        let uri = format!("tel:{}", number.as_str());
+        let dialled = tokio::task::spawn_blocking(move || engine.browser().dial(&uri))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        if let Err(e) = dialled {
             self.notice(e).await;
         }
     }

@@ -25,6 +25,7 @@ struct LiveCall {
     line: Option<PhoneNumber>,
     last_ms: i64,
     answered: bool,
+    answered_ms: Option<i64>,
     ended_ms: Option<i64>,
     registered: bool,
     first_ms: i64,
@@ -43,6 +44,10 @@ pub struct Touched {
     pub started_ms: i64,
     /// True when the last event ended it.
     pub ended: bool,
+    /// When it was answered (Unix ms).
+    pub answered_ms: Option<i64>,
+    /// When it ended (Unix ms).
+    pub ended_ms: Option<i64>,
 }
 
 /// What the service should do about an event.
@@ -110,6 +115,7 @@ impl Stitcher {
                 line: None,
                 last_ms: now_ms,
                 answered: false,
+                answered_ms: None,
                 ended_ms: None,
                 registered: false,
                 first_ms: now_ms,
@@ -124,7 +130,10 @@ impl Stitcher {
         call.internal = event.internal.clone().or(call.internal.take());
         call.line = event.line.clone().or(call.line.take());
         match event.kind {
-            EventKind::Answer => call.answered = true,
+            EventKind::Answer => {
+                call.answered = true;
+                call.answered_ms = Some(call.answered_ms.unwrap_or(now_ms));
+            }
             EventKind::End => call.ended_ms = Some(call.ended_ms.unwrap_or(now_ms)),
             EventKind::Ring | EventKind::Outgoing => {}
         }
@@ -155,6 +164,8 @@ impl Stitcher {
             external_id: call.external_id.clone(),
             started_ms: call.first_ms,
             ended: call.ended_ms.is_some(),
+            answered_ms: call.answered_ms,
+            ended_ms: call.ended_ms,
         })
     }
 

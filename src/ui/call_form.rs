@@ -3,8 +3,8 @@
 
 use crate::bus::Command;
 use crate::domain::{
-    CallRequest, Country, Direction, FormFieldInfo, InputError, JobState, MAX_VALUE_CHARS, Mapping,
-    PhoneNumber,
+    CallRequest, Country, Direction, FormFieldInfo, InputError, JobId, JobState, MAX_VALUE_CHARS,
+    Mapping, PhoneNumber,
 };
 use crate::settings::Preset;
 
@@ -33,18 +33,21 @@ pub struct CallForm {
     pub external_id: String,
     /// Mapping rows.
     pub mappings: Vec<MappingRow>,
-    /// Why the last Register was refused.
+    /// Why the last Register was refused (checked again as the input changes).
     pub error: Option<InputError>,
     /// Which way the call went (incoming unless the agent says otherwise).
     pub outgoing: bool,
     /// The phone-number tables were asked for.
     pub numbers_prepared: bool,
+    /// A failed call loaded to be corrected: Register sends what is shown in its place.
+    pub correcting: Option<JobId>,
 }
 
 impl CallForm {
-    /// Validates the buffers into a call; numbers without a country code are read in
-    /// `country`.
-    pub fn to_request(&self, country: Option<Country>) -> Result<CallRequest, InputError> {
+    /// Validates the buffers into a call. Numbers without a country code are read in the
+    /// default country; an empty number on our side is this line's number, and an empty
+    /// internal number the agent's own.
+    pub fn to_request(&self, cx: &FormContext<'_>) -> Result<CallRequest, InputError> {
         let mappings = self
             .mappings
             .iter()
@@ -52,20 +55,66 @@ impl CallForm {
             .map(|r| Mapping::new(&r.code, &r.value))
             .collect::<Result<Vec<_>, _>>()?;
         let external = Some(self.external_id.as_str()).filter(|s| !s.trim().is_empty());
-        let mut call = CallRequest::parse_in(
-            &self.from,
-            &self.to,
-            Some(&self.internal),
-            external,
-            mappings,
-            country,
-        )?;
+        let or_line = |typed: &str, our_side: bool| -> String {
+            if our_side && typed.trim().is_empty() {
+                cx.line_number.trim().to_owned()
+            } else {
+                typed.to_owned()
+            }
+        };
+        let from = or_line(&self.from, self.outgoing);
+        let to = or_line(&self.to, !self.outgoing);
+        let internal = if self.internal.trim().is_empty() {
+            cx.internal_number
+        } else {
+            &self.internal
+        };
+        let mut call =
+            CallRequest::parse_in(&from, &to, Some(internal), external, mappings, cx.country)?;
         call.direction = if self.outgoing {
             Direction::Outgoing
         } else {
             Direction::Incoming
         };
         Ok(call)
+    }
+
+    /// Puts a stored call into the form to be corrected and sent again.
+    pub fn correct(&mut self, job: JobId, call: &CallRequest) {
+        *self = Self {
+            from: call.from.as_str().to_owned(),
+            to: call.to.as_str().to_owned(),
+            internal: call
+                .internal
+                .as_ref()
+                .map(|n| n.as_str().to_owned())
+                .unwrap_or_default(),
+            external_id: call
+                .external_id
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+            mappings: call
+                .mappings
+                .iter()
+                .map(|m| MappingRow {
+                    code: m.code.clone(),
+                    value: m.value.clone(),
+                })
+                .collect(),
+            error: None,
+            outgoing: call.direction == Direction::Outgoing,
+            numbers_prepared: self.numbers_prepared,
+            correcting: Some(job),
+        };
+    }
+
+    /// Empties the form for the next call (the number tables stay loaded).
+    pub fn clear(&mut self) {
+        *self = Self {
+            numbers_prepared: self.numbers_prepared,
+            ..Self::default()
+        };
     }
 }
 
@@ -74,26 +123,47 @@ pub fn from_field_id() -> egui::Id {
     egui::Id::unique("call_form_from")
 }
 
-/// A labelled text field; a number field shows under it what will be sent.
-fn labelled_field(
-    ui: &mut egui::Ui,
-    label: &str,
-    text: &mut String,
-    hint: &str,
+/// Focuses the From field with its text selected, so typing replaces the old number.
+pub fn focus_from(ctx: &egui::Context, text: &str) {
+    let id = from_field_id();
+    ctx.memory_mut(|m| m.request_focus(id));
+    let mut state = egui::TextEdit::load_state(ctx, id).unwrap_or_default();
+    state
+        .cursor
+        .set_char_range(Some(egui::text::CCursorRange::two(
+            egui::text::CCursor::new(0),
+            egui::text::CCursor::new(text.chars().count()),
+        )));
+    state.store(ctx, id);
+}
+
+/// True when `response`'s field gave up focus because Enter was pressed in it.
+fn entered(ui: &egui::Ui, response: &egui::Response) -> bool {
+    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+}
+
+/// A labelled text field; a number field shows under it what will be sent, on a line that
+/// is always there (so nothing below moves as the agent types).
+struct Field<'t> {
+    label: &'t str,
+    hint: &'t str,
     id: Option<egui::Id>,
-    preview: Option<(Option<Country>, &Texts)>,
-) -> egui::Response {
-    let label = ui.label(label);
+    preview: Option<(Option<Country>, &'t Texts)>,
+    width: f32,
+}
+
+fn labelled_field(ui: &mut egui::Ui, field: &Field<'_>, text: &mut String) -> egui::Response {
+    let label = ui.label(field.label);
     let response = ui
         .vertical(|ui| {
             let mut edit = egui::TextEdit::singleline(text)
-                .hint_text(hint)
-                .desired_width(260.0);
-            if let Some(id) = id {
+                .hint_text(field.hint)
+                .desired_width(field.width);
+            if let Some(id) = field.id {
                 edit = edit.id(id);
             }
             let response = ui.add(edit).labelled_by(label.id);
-            if let Some((country, t)) = preview {
+            if let Some((country, t)) = field.preview {
                 preview_ui(ui, text, country, t);
             }
             response
@@ -103,7 +173,8 @@ fn labelled_field(
     response
 }
 
-/// What the form needs besides its buffers: the default country, presets, form fields.
+/// What the form needs besides its buffers: the default country, presets, form fields and
+/// the defaults that fill what the agent leaves empty.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FormContext<'a> {
     /// Country for numbers typed without a country code.
@@ -112,6 +183,10 @@ pub struct FormContext<'a> {
     pub presets: &'a [Preset],
     /// The Pyrus form's fields, when known.
     pub fields: &'a [FormFieldInfo],
+    /// This line's number: our side of the call when that field is left empty.
+    pub line_number: &'a str,
+    /// The agent's internal number, sent when the field is left empty.
+    pub internal_number: &'a str,
 }
 
 /// Fills the rows of a preset: a row with the same code gets the preset's value, others
@@ -132,20 +207,25 @@ pub fn apply_preset(form: &mut CallForm, preset: &Preset) {
     }
 }
 
-/// What the number will be sent as, under its field.
+/// What the number will be sent as, under its field: one line, always there.
 fn preview_ui(ui: &mut egui::Ui, text: &str, country: Option<Country>, t: &Texts) {
-    if text.trim().is_empty() {
-        return;
-    }
-    let (words, colour) = match PhoneNumber::parse_in(text, country) {
-        Ok(n) if n.is_e164() => (fill(t.sent_as, &[&n.as_str()]), theme::OK),
-        Ok(n) => (fill(t.sent_as_typed, &[&n.as_str()]), theme::WARN),
-        Err(e) => (t.phone_error(&e), theme::ERROR),
+    let (words, colour) = if text.trim().is_empty() {
+        (" ".to_owned(), theme::PENDING)
+    } else {
+        match PhoneNumber::parse_in(text, country) {
+            Ok(n) if n.is_e164() => (fill(t.sent_as, &[&n.as_str()]), theme::OK),
+            Ok(n) => (fill(t.sent_as_typed, &[&n.as_str()]), theme::WARN),
+            Err(e) => (t.phone_error(&e), theme::ERROR),
+        }
     };
-    ui.label(egui::RichText::new(words).color(colour));
+    ui.add(egui::Label::new(egui::RichText::new(words).color(colour)).truncate());
 }
 
-/// Draws the form; Register (or Enter in a field) pushes `Command::Register`.
+/// Below this width the labels sit above their fields.
+const STACKED_BELOW: f32 = 440.0;
+
+/// Draws the form; Register (or Enter in any field) pushes `Command::Register`, or
+/// `Command::Resend` for a failed call being corrected.
 pub fn call_form_ui(
     ui: &mut egui::Ui,
     form: &mut CallForm,
@@ -156,43 +236,81 @@ pub fn call_form_ui(
     ui.heading(t.new_call);
     let mut submit = false;
     let mut focused = false;
-    egui::Grid::new("call_numbers")
-        .num_columns(2)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            let r = labelled_field(
-                ui,
-                t.from,
-                &mut form.from,
-                "+7 977 422-13-38",
-                Some(from_field_id()),
-                Some((cx.country, t)),
-            );
-            focused |= r.has_focus();
-            submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            let r = labelled_field(
-                ui,
-                t.to,
-                &mut form.to,
-                "+7 495 300-90-80",
-                None,
-                Some((cx.country, t)),
-            );
-            focused |= r.has_focus();
-            submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            for (label, text, hint) in [
-                (t.internal, &mut form.internal, t.optional_internal),
-                (t.external_id, &mut form.external_id, t.optional_external),
-            ] {
-                let r = labelled_field(ui, label, text, hint, None, None);
-                submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            }
-        });
+    let stacked = ui.available_width() < STACKED_BELOW;
+    let width = if stacked {
+        ui.available_width()
+    } else {
+        (ui.available_width() - 150.0).clamp(160.0, 320.0)
+    };
+    // Our side of the call, when left empty, is this line's number: say so in the field.
+    let line_hint = fill(t.line_placeholder, &[&cx.line_number.trim()]);
+    let has_line = !cx.line_number.trim().is_empty();
+    let (from_hint, to_hint) = match (has_line, form.outgoing) {
+        (true, true) => (line_hint.as_str(), "+7 495 300-90-80"),
+        (true, false) => ("+7 977 422-13-38", line_hint.as_str()),
+        (false, _) => ("+7 977 422-13-38", "+7 495 300-90-80"),
+    };
+    let internal_hint = if cx.internal_number.trim().is_empty() {
+        t.optional_internal.to_owned()
+    } else {
+        fill(t.line_placeholder, &[&cx.internal_number.trim()])
+    };
+    let mut fields = |ui: &mut egui::Ui| {
+        let preview = Some((cx.country, t));
+        let r = labelled_field(
+            ui,
+            &Field {
+                label: t.from,
+                hint: from_hint,
+                id: Some(from_field_id()),
+                preview,
+                width,
+            },
+            &mut form.from,
+        );
+        focused |= r.has_focus();
+        submit |= entered(ui, &r);
+        let r = labelled_field(
+            ui,
+            &Field {
+                label: t.to,
+                hint: to_hint,
+                id: None,
+                preview,
+                width,
+            },
+            &mut form.to,
+        );
+        focused |= r.has_focus();
+        submit |= entered(ui, &r);
+        for (label, text, hint) in [
+            (t.internal, &mut form.internal, internal_hint.as_str()),
+            (t.external_id, &mut form.external_id, t.optional_external),
+        ] {
+            let field = Field {
+                label,
+                hint,
+                id: None,
+                preview: None,
+                width,
+            };
+            let r = labelled_field(ui, &field, text);
+            submit |= entered(ui, &r);
+        }
+    };
+    if stacked {
+        ui.vertical(|ui| fields(ui));
+    } else {
+        egui::Grid::new("call_numbers")
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| fields(ui));
+    }
     if !form.numbers_prepared && (focused || !form.from.is_empty() || !form.to.is_empty()) {
         form.numbers_prepared = true;
         commands.push(Command::PrepareNumbers);
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(t.direction);
         ui.selectable_value(&mut form.outgoing, false, t.incoming);
         ui.selectable_value(&mut form.outgoing, true, t.outgoing);
@@ -215,14 +333,9 @@ pub fn call_form_ui(
         }
     });
     let mut remove = None;
-    egui::Grid::new("mappings")
-        .num_columns(4)
-        .spacing([8.0, 4.0])
-        .show(ui, |ui| {
-            for (i, row) in form.mappings.iter_mut().enumerate() {
-                mapping_row_ui(ui, i, row, cx.fields, t, &mut remove);
-            }
-        });
+    for (i, row) in form.mappings.iter_mut().enumerate() {
+        submit |= mapping_row_ui(ui, i, row, cx.fields, t, &mut remove);
+    }
     if let Some(i) = remove {
         form.mappings.remove(i);
     }
@@ -230,27 +343,57 @@ pub fn call_form_ui(
         form.mappings.push(MappingRow::default());
     }
     ui.add_space(8.0);
+    // A refusal goes away, or changes, as the agent fixes the input.
+    if form.error.is_some() {
+        form.error = form.to_request(&cx).err();
+    }
+    ui.horizontal_wrapped(|ui| {
+        let label = if form.correcting.is_some() {
+            t.resend
+        } else {
+            t.register
+        };
+        let register = ui.button(label);
+        register.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, t.register));
+        if register.clicked() {
+            submit = true;
+        }
+        if ui
+            .button(t.next_call)
+            .on_hover_text(t.next_call_hover)
+            .clicked()
+        {
+            form.clear();
+            focus_from(ui.ctx(), "");
+        }
+    });
     if let Some(error) = &form.error {
         ui.colored_label(theme::ERROR, t.input_error(error));
     }
-    if ui.button(t.register).clicked() {
-        submit = true;
-    }
     if submit {
-        match form.to_request(cx.country) {
+        match form.to_request(&cx) {
             Ok(call) => {
                 form.error = None;
-                commands.push(Command::Register(call));
+                commands.push(match form.correcting {
+                    Some(job) => Command::Resend { job, call },
+                    None => Command::Register(call),
+                });
             }
             Err(e) => {
                 form.error = Some(e);
-                // The message sits above the button: show it on the next pass.
                 ui.ctx().request_repaint();
             }
         }
     }
 }
 
+/// Room the small widgets after a mapping's text field take.
+const COMBO_WIDTH: f32 = 32.0;
+const REMOVE_WIDTH: f32 = 30.0;
+const COUNTER_WIDTH: f32 = 64.0;
+
+/// One mapping: its code (with the form's fields to pick from) over its value (with the
+/// field's options), each as wide as the form. True when Enter was pressed in either.
 fn mapping_row_ui(
     ui: &mut egui::Ui,
     i: usize,
@@ -258,22 +401,29 @@ fn mapping_row_ui(
     fields: &[FormFieldInfo],
     t: &Texts,
     remove: &mut Option<usize>,
-) {
+) -> bool {
     let n = i + 1;
+    let spacing = ui.spacing().item_spacing.x;
+    let mut enter = false;
     ui.horizontal(|ui| {
+        let mut room = ui.available_width() - REMOVE_WIDTH - spacing;
+        if !fields.is_empty() {
+            room -= COMBO_WIDTH + spacing;
+        }
         let code = ui
             .add(
                 egui::TextEdit::singleline(&mut row.code)
                     .hint_text(t.field_code)
-                    .desired_width(120.0),
+                    .desired_width(room.max(60.0)),
             )
             .on_hover_text(t.field_code_hover);
         code.widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.mapping_code_n, &[&n]))
         });
+        enter |= entered(ui, &code);
         if !fields.is_empty() {
             let combo = egui::ComboBox::from_id_salt(("field", i))
-                .width(24.0)
+                .width(COMBO_WIDTH - 8.0)
                 .selected_text("")
                 .show_ui(ui, |ui| {
                     for field in fields {
@@ -289,24 +439,36 @@ fn mapping_row_ui(
                 )
             });
         }
+        let remove_button = ui.button("✖").on_hover_text(t.remove);
+        remove_button.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Button, true, fill(t.remove_n, &[&n]))
+        });
+        if remove_button.clicked() {
+            *remove = Some(i);
+        }
     });
     ui.horizontal(|ui| {
-        let value = ui.add(
-            egui::TextEdit::singleline(&mut row.value)
-                .hint_text(t.value)
-                .desired_width(200.0),
-        );
-        value.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.mapping_value_n, &[&n]))
-        });
         let options = fields
             .iter()
             .find(|f| f.code == row.code.trim())
             .map(|f| f.options.as_slice())
             .unwrap_or_default();
+        let mut room = ui.available_width() - COUNTER_WIDTH - spacing;
+        if !options.is_empty() {
+            room -= COMBO_WIDTH + spacing;
+        }
+        let value = ui.add(
+            egui::TextEdit::singleline(&mut row.value)
+                .hint_text(t.value)
+                .desired_width(room.max(60.0)),
+        );
+        value.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.mapping_value_n, &[&n]))
+        });
+        enter |= entered(ui, &value);
         if !options.is_empty() {
             egui::ComboBox::from_id_salt(("option", i))
-                .width(24.0)
+                .width(COMBO_WIDTH - 8.0)
                 .selected_text("")
                 .show_ui(ui, |ui| {
                     for option in options {
@@ -316,26 +478,27 @@ fn mapping_row_ui(
                 .response
                 .on_hover_text(t.choose_option);
         }
+        let len = row.value.chars().count();
+        let counter = egui::RichText::new(format!("{len}/{MAX_VALUE_CHARS}"));
+        ui.label(if len > MAX_VALUE_CHARS {
+            counter.color(theme::ERROR)
+        } else {
+            counter.weak()
+        });
     });
-    let len = row.value.chars().count();
-    let counter = egui::RichText::new(format!("{len}/{MAX_VALUE_CHARS}"));
-    ui.label(if len > MAX_VALUE_CHARS {
-        counter.color(theme::ERROR)
-    } else {
-        counter.weak()
-    });
-    let remove_button = ui.button(t.remove);
-    remove_button.widget_info(|| {
-        egui::WidgetInfo::labeled(egui::Role::Button, true, fill(t.remove_n, &[&n]))
-    });
-    if remove_button.clicked() {
-        *remove = Some(i);
-    }
-    ui.end_row();
+    ui.add_space(4.0);
+    enter
 }
 
-/// Shows where the last registration stands, with Open task once registered.
-pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, t: &Texts, commands: &mut Vec<Command>) {
+/// Shows where the last registration stands, with Open task once registered; a failed
+/// call is corrected in the form above and sent again from there.
+pub fn outcome_ui(
+    ui: &mut egui::Ui,
+    outcome: &Outcome,
+    form: &CallForm,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
     match outcome {
         Outcome::Idle => {}
         Outcome::Sending {
@@ -343,7 +506,7 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, t: &Texts, commands: &mu
             retrying,
             ..
         } => {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.spinner();
                 ui.label(fill(t.registering_call, &[external_id]));
             });
@@ -372,11 +535,11 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, t: &Texts, commands: &mu
             if let Some(person) = &registration.responsible {
                 ui.label(fill(t.responsible, &[&person.display_name()]));
             }
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 if ui.button(t.open_task).clicked() {
                     commands.push(Command::OpenUrl(task_url.clone()));
                 }
-                ui.label(egui::RichText::new(task_url).weak());
+                ui.add(egui::Label::new(egui::RichText::new(task_url).weak()).truncate());
             });
         }
         Outcome::Stopped {
@@ -394,8 +557,8 @@ pub fn outcome_ui(ui: &mut egui::Ui, outcome: &Outcome, t: &Texts, commands: &mu
                 theme::ERROR,
                 format!("{what}: {}", t.advice(Some(code), message)),
             );
-            if ui.button(t.retry).clicked() {
-                commands.push(Command::Retry(*job));
+            if form.correcting == Some(*job) {
+                ui.label(egui::RichText::new(t.correct_above).weak());
             }
         }
     }

@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use chrono::{Local, TimeZone as _};
+use chrono::{Datelike as _, Local, TimeZone as _};
 
 use crate::bus::Command;
-use crate::domain::{CallRecord, Direction, JobBrief, JobId, JobKind, JobState, format_bytes};
+use crate::domain::{
+    CallQuery, CallRecord, Direction, JobBrief, JobId, JobKind, JobState, Stage, format_bytes,
+};
 
 use super::i18n::{Texts, fill};
 use super::theme;
@@ -33,11 +35,85 @@ impl UploadProgress {
     }
 }
 
+/// A discard the agent can still take back; it is sent when the time is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Discarding {
+    /// The job to discard.
+    pub job: JobId,
+    /// Its call's row.
+    pub call_id: i64,
+    /// When it goes.
+    pub at: Instant,
+}
+
+/// How long a discard can be undone.
+pub const UNDO_FOR: Duration = Duration::from_secs(8);
+
+/// The list's search and filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// A number, a task id or a date, as typed.
+    pub search: String,
+    /// Only calls that rang and were not answered.
+    pub missed_only: bool,
+}
+
+impl ListFilter {
+    /// The query for the kept calls, or `None` to show today's calls.
+    pub fn query(&self) -> Option<CallQuery> {
+        let text = self.search.trim();
+        if text.is_empty() && !self.missed_only {
+            return None;
+        }
+        let mut query = CallQuery {
+            missed_only: self.missed_only,
+            ..CallQuery::default()
+        };
+        if let Some((from, until)) = day_of(text) {
+            query.from_ms = Some(from);
+            query.until_ms = Some(until);
+        } else {
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            if !digits.is_empty() {
+                query.task_id = digits.parse().ok();
+                query.digits = Some(digits);
+            }
+        }
+        Some(query)
+    }
+}
+
+/// A date typed as `2026-11-29`, `29.11.2026` or `29.11`: that local day, in Unix ms.
+fn day_of(text: &str) -> Option<(i64, i64)> {
+    let today = Local::now().date_naive();
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d.%m.%Y"))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(&format!("{text}.{}", today.year()), "%d.%m.%Y").ok()
+        })?;
+    let start = |d: chrono::NaiveDate| {
+        Local
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+            .earliest()
+            .map(|t| t.timestamp_millis())
+    };
+    Some((start(date)?, start(date.succ_opt()?)?))
+}
+
 /// What the list shows besides the records themselves.
 #[derive(Debug, Default)]
 pub struct CallList {
     /// The calls of the day, newest first.
     pub calls: Vec<CallRecord>,
+    /// Kept calls answering the filter, once the service has sent them.
+    pub found: Option<Vec<CallRecord>>,
+    /// The search and filter.
+    pub filter: ListFilter,
+    /// The query last sent.
+    pub query_sent: Option<CallQuery>,
+    /// The calls changed: a search is sent again to follow them.
+    pub refresh: bool,
     /// Running uploads by job.
     pub progress: HashMap<JobId, UploadProgress>,
     /// A recording refused for a call, shown on its row.
@@ -46,12 +122,73 @@ pub struct CallList {
     pub pick_for: Option<i64>,
     /// A held call's row asked for the settings (its fix is there).
     pub open_settings: bool,
+    /// A failed call's row asked to be corrected in the form.
+    pub correct: Option<i64>,
+    /// Discards that can still be undone.
+    pub discarding: Vec<Discarding>,
+    /// Files dropped where no row was: the agent is asked which call they are for.
+    pub unplaced_drop: Vec<PathBuf>,
+    /// The row under the pointer this frame (where a dropped file goes).
+    pub drop_target: Option<i64>,
+}
+
+impl CallList {
+    /// The calls shown: today's, or those the filter found.
+    pub fn shown(&self) -> &[CallRecord] {
+        match (&self.found, self.filter.query()) {
+            (Some(found), Some(_)) => found,
+            _ => &self.calls,
+        }
+    }
+
+    /// A call shown in the list (today's or found), by row id.
+    pub fn call(&self, call_id: i64) -> Option<&CallRecord> {
+        self.calls
+            .iter()
+            .chain(self.found.iter().flatten())
+            .find(|c| c.call_id == call_id)
+    }
+
+    /// Sends the discards whose time is up (all of them with `all`, when the window
+    /// closes).
+    pub fn settle_discards(&mut self, all: bool, commands: &mut Vec<Command>) {
+        let now = Instant::now();
+        self.discarding.retain(|d| {
+            let due = all || now >= d.at;
+            if due {
+                commands.push(Command::Discard(d.job));
+            }
+            !due
+        });
+    }
 }
 
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// "m:ss" (or "h:mm:ss") for a duration in ms.
+pub fn clock(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// The call's stage as words and a colour; `None` for a call typed in.
+fn stage_chip(call: &CallRecord, now: i64, t: &Texts) -> Option<(String, egui::Color32)> {
+    match call.life.stage() {
+        Stage::Typed => None,
+        Stage::Ringing(since) => Some((fill(t.stage_ringing, &[&clock(now - since)]), theme::WARN)),
+        Stage::Talking(since) => Some((fill(t.stage_talking, &[&clock(now - since)]), theme::OK)),
+        Stage::Ended(ms) => Some((fill(t.stage_ended, &[&clock(ms)]), theme::PENDING)),
+        Stage::Missed(ms) => Some((fill(t.stage_missed, &[&clock(ms)]), theme::ERROR)),
+    }
 }
 
 /// The chip for a job that is not done: text and colour.
@@ -98,89 +235,192 @@ fn waits(call: &CallRecord) -> bool {
             .recordings
             .iter()
             .any(|r| r.job.state == JobState::Pending && r.job.attempts > 0)
+        || matches!(call.life.stage(), Stage::Ringing(_) | Stage::Talking(_))
 }
 
-/// Draws the list; returns the call a dropped file should go to, if the pointer is over a row.
+/// The search field and the filter over the list.
+fn filter_ui(ui: &mut egui::Ui, list: &mut CallList, t: &Texts, commands: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        let search = ui.add(
+            egui::TextEdit::singleline(&mut list.filter.search)
+                .hint_text(t.search_hint)
+                .desired_width(ui.available_width().clamp(120.0, 260.0)),
+        );
+        search.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SearchInput, true, t.search));
+        ui.toggle_value(&mut list.filter.missed_only, t.missed_filter);
+        if list.filter.query().is_some() && ui.button(t.show_today).clicked() {
+            list.filter = ListFilter::default();
+        }
+    });
+    let query = list.filter.query();
+    let changed = query != list.query_sent;
+    if changed {
+        list.found = None;
+    }
+    if (changed || list.refresh)
+        && let Some(q) = &query
+    {
+        commands.push(Command::FindCalls(q.clone()));
+    }
+    list.refresh = false;
+    list.query_sent = query;
+}
+
+/// Draws the list; returns the call a dropped file should go to, if the pointer is over a
+/// row.
 pub fn call_list_ui(
     ui: &mut egui::Ui,
     list: &mut CallList,
     t: &Texts,
     commands: &mut Vec<Command>,
 ) -> Option<i64> {
-    ui.heading(fill(t.calls_today, &[&list.calls.len()]));
-    if list.calls.is_empty() {
-        ui.label(egui::RichText::new(t.no_calls).weak());
+    list.settle_discards(false, commands);
+    filter_ui(ui, list, t, commands);
+    let searching = list.filter.query().is_some();
+    let shown = list.shown().len();
+    ui.heading(if searching {
+        fill(t.calls_found, &[&shown])
+    } else {
+        fill(t.calls_today, &[&shown])
+    });
+    if shown == 0 {
+        let words = match (searching, &list.found) {
+            (true, None) => t.searching,
+            (true, Some(_)) => t.nothing_found,
+            (false, _) => t.no_calls,
+        };
+        ui.label(egui::RichText::new(words).weak());
         return None;
     }
     let now = now_ms();
-    if list.calls.iter().any(waits) {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_secs(1));
+    if list.shown().iter().any(waits) || !list.discarding.is_empty() {
+        ui.ctx().request_repaint_after(Duration::from_secs(1));
     }
+    let dragging = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
     let mut hovered = None;
-    let row_height = 64.0;
-    let CallList {
-        calls,
-        progress,
-        attach_errors,
-        pick_for,
-        open_settings,
-    } = list;
+    let rows: Vec<CallRecord> = list.shown().to_vec();
     egui::ScrollArea::vertical()
-        .auto_shrink([false, true])
-        .show_rows(ui, row_height, calls.len(), |ui, range| {
-            for call in &calls[range] {
-                let response = egui::Frame::group(ui.style())
-                    .show(ui, |ui| {
-                        ui.set_min_height(row_height - 12.0);
-                        ui.set_width(ui.available_width());
-                        let row = Row {
-                            call,
-                            now,
-                            progress,
-                            attach_error: attach_errors.get(&call.call_id),
-                            t,
-                        };
-                        row_ui(ui, &row, (pick_for, open_settings), commands);
-                    })
-                    .response;
-                if response.contains_pointer() {
+        .id_salt("call_list")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            for call in &rows {
+                if let Some(d) = list.discarding.iter().find(|d| d.call_id == call.call_id) {
+                    let d = *d;
+                    discarding_ui(ui, call, d, t, &mut list.discarding);
+                    continue;
+                }
+                let mut prepared = egui::Frame::group(ui.style()).begin(ui);
+                let width = prepared.content_ui.available_width();
+                prepared.content_ui.set_width(width);
+                let row = Row {
+                    call,
+                    now,
+                    list: &*list,
+                    searching,
+                    t,
+                };
+                let actions = row_ui(&mut prepared.content_ui, &row, commands);
+                let rect = prepared.content_ui.min_rect().expand(6.0);
+                let target = ui.ctx().pointer_hover_pos().is_some_and(|p| rect.contains(p))
+                    && ui.clip_rect().intersects(rect);
+                if dragging && target {
+                    // Where a dragged recording would go.
+                    prepared.frame.stroke = egui::Stroke::new(2.0, theme::OK);
+                    prepared.frame.fill = ui.visuals().selection.bg_fill.gamma_multiply(0.3);
+                }
+                prepared.end(ui);
+                if target {
                     hovered = Some(call.call_id);
                 }
+                actions.apply(call, list);
             }
         });
     hovered
+}
+
+/// A row whose discard can still be undone.
+fn discarding_ui(
+    ui: &mut egui::Ui,
+    call: &CallRecord,
+    d: Discarding,
+    t: &Texts,
+    discarding: &mut Vec<Discarding>,
+) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal_wrapped(|ui| {
+            let left = d.at.saturating_duration_since(Instant::now()).as_secs() + 1;
+            ui.label(
+                egui::RichText::new(fill(
+                    t.discarding,
+                    &[&call.request.from.as_str(), &left],
+                ))
+                .weak(),
+            );
+            if ui.button(t.undo).clicked() {
+                discarding.retain(|x| x.call_id != d.call_id);
+            }
+        });
+    });
 }
 
 /// What one row draws.
 struct Row<'a> {
     call: &'a CallRecord,
     now: i64,
-    progress: &'a HashMap<JobId, UploadProgress>,
-    attach_error: Option<&'a String>,
+    list: &'a CallList,
+    /// Rows of other days show their date.
+    searching: bool,
     t: &'a Texts,
 }
 
-fn row_ui(
-    ui: &mut egui::Ui,
-    row: &Row<'_>,
-    (pick_for, open_settings): (&mut Option<i64>, &mut bool),
-    commands: &mut Vec<Command>,
-) {
+/// What the agent asked of a row, applied once the row is drawn.
+#[derive(Debug, Default)]
+struct RowActions {
+    pick: bool,
+    open_settings: bool,
+    correct: bool,
+    discard: Option<JobId>,
+}
+
+impl RowActions {
+    fn apply(self, call: &CallRecord, list: &mut CallList) {
+        if self.pick {
+            list.pick_for = Some(call.call_id);
+        }
+        if self.open_settings {
+            list.open_settings = true;
+        }
+        if self.correct {
+            list.correct = Some(call.call_id);
+        }
+        if let Some(job) = self.discard {
+            list.discarding.push(Discarding {
+                job,
+                call_id: call.call_id,
+                at: Instant::now() + UNDO_FOR,
+            });
+        }
+    }
+}
+
+fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowActions {
     let Row {
         call,
         now,
-        progress,
-        attach_error,
+        list,
+        searching,
         t,
     } = *row;
+    let mut actions = RowActions::default();
+    let format = if searching { "%Y-%m-%d %H:%M" } else { "%H:%M:%S" };
     let time = Local
         .timestamp_millis_opt(call.created_ms)
         .single()
-        .map(|t| t.format("%H:%M:%S").to_string())
+        .map(|t| t.format(format).to_string())
         .unwrap_or_default();
     let (chip, colour) = status(call, now, t);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(egui::RichText::new(time).monospace());
         match call.request.direction {
             Direction::Incoming => {
@@ -193,27 +433,41 @@ fn row_ui(
         }
         if call.register.state == JobState::Held {
             // Our side is not known yet: only the far party's number is real.
-            let far = match call.request.direction {
-                Direction::Outgoing => &call.request.to,
-                Direction::Incoming | Direction::Unknown => &call.request.from,
-            };
-            ui.label(far.as_str());
+            ui.label(far_number(call).as_str());
         } else {
             ui.label(fill(
                 t.number_pair,
                 &[&call.request.from.as_str(), &call.request.to.as_str()],
             ));
         }
-        ui.label(egui::RichText::new(&chip).color(colour).strong())
+    });
+    ui.horizontal_wrapped(|ui| {
+        if let Some((stage, colour)) = stage_chip(call, now, t) {
+            ui.label(egui::RichText::new(stage).color(colour).strong());
+        }
+        ui.add(egui::Label::new(egui::RichText::new(&chip).color(colour).strong()).wrap())
             .on_hover_text(&chip);
     });
+    for rec in call.recordings.iter().filter(|r| !r.file_name.is_empty()) {
+        let state = match rec.job.state {
+            JobState::Done => t.rec_attached,
+            JobState::Failed | JobState::NeedsCredentials => t.rec_failed,
+            _ => t.rec_waiting,
+        };
+        ui.add(
+            egui::Label::new(
+                egui::RichText::new(fill(t.recording_line, &[&rec.file_name, &state])).small(),
+            )
+            .truncate(),
+        );
+    }
     let uploading = call
         .recordings
         .iter()
         .filter(|r| matches!(r.job.state, JobState::Pending | JobState::Running))
-        .find_map(|r| progress.get(&r.job.id).map(|p| (r, p)));
+        .find_map(|r| list.progress.get(&r.job.id).map(|p| (r, p)));
     if let Some((rec, p)) = uploading {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let fraction = if p.total == 0 {
                 1.0
             } else {
@@ -221,7 +475,7 @@ fn row_ui(
             };
             ui.add(
                 egui::ProgressBar::new(fraction)
-                    .desired_width(220.0)
+                    .desired_width(ui.available_width().min(220.0))
                     .text(format!("{:.0}%", fraction * 100.0)),
             );
             ui.label(format!(
@@ -235,10 +489,10 @@ fn row_ui(
             }
         });
     }
-    if let Some(error) = attach_error {
-        ui.colored_label(theme::ERROR, error);
+    if let Some(error) = list.attach_errors.get(&call.call_id) {
+        ui.add(egui::Label::new(egui::RichText::new(error).color(theme::ERROR)).wrap());
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if let Some(url) = &call.task_url {
             let task = call.registration.as_ref().map_or(0, |r| r.task_id);
             if ui
@@ -249,17 +503,35 @@ fn row_ui(
                 commands.push(Command::OpenUrl(url.clone()));
             }
         }
+        if matches!(call.life.stage(), Stage::Missed(_))
+            && ui
+                .button(t.call_back)
+                .on_hover_text(fill(t.call_back_hover, &[&far_number(call).as_str()]))
+                .clicked()
+        {
+            commands.push(Command::CallBack(far_number(call).clone()));
+        }
         if call.register.state == JobState::Held {
             if ui.button(t.set_line_number).clicked() {
-                *open_settings = true;
+                actions.open_settings = true;
             }
             if ui.button(t.discard).clicked() {
-                commands.push(Command::Discard(call.register.id));
+                actions.discard = Some(call.register.id);
             }
             return;
         }
-        if ui.button(t.attach_recording).clicked() {
-            *pick_for = Some(call.call_id);
+        if call.register.state != JobState::Discarded && ui.button(t.attach_recording).clicked() {
+            actions.pick = true;
+        }
+        if matches!(
+            call.register.state,
+            JobState::Failed | JobState::NeedsCredentials
+        ) && ui
+            .button(t.correct)
+            .on_hover_text(t.correct_hover)
+            .clicked()
+        {
+            actions.correct = true;
         }
         let stuck = [&call.register]
             .into_iter()
@@ -275,10 +547,29 @@ fn row_ui(
                 commands.push(Command::Retry(job.id));
             }
             if ui.button(t.discard).clicked() {
-                commands.push(Command::Discard(job.id));
+                actions.discard = Some(job.id);
             }
         }
     });
+    actions
+}
+
+/// Names a call for the agent: "the call from +7… at 14:02".
+pub fn describe(call: &CallRecord, t: &Texts) -> String {
+    let time = Local
+        .timestamp_millis_opt(call.created_ms)
+        .single()
+        .map(|t| t.format("%H:%M").to_string())
+        .unwrap_or_default();
+    fill(t.call_from_at, &[&far_number(call).as_str(), &time])
+}
+
+/// The far party's number: who called us, or whom we called.
+fn far_number(call: &CallRecord) -> &crate::domain::PhoneNumber {
+    match call.request.direction {
+        Direction::Outgoing => &call.request.to,
+        Direction::Incoming | Direction::Unknown => &call.request.from,
+    }
 }
 
 /// Files dropped on the window this frame.

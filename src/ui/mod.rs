@@ -111,7 +111,22 @@ pub struct UiState {
     pub doctor: sources_view::DoctorForm,
     /// Incoming calls ringing now.
     pub ringing: Vec<RingingCall>,
+    /// In a narrow window, which half of the calls view is shown.
+    pub pane: Pane,
 }
+
+/// The halves of the calls view; a narrow window shows one at a time, as tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    /// The new-call form and the last outcome.
+    #[default]
+    Form,
+    /// The call list.
+    List,
+}
+
+/// Below this width the calls view shows the form and the list as tabs.
+pub const NARROW_BELOW: f32 = 720.0;
 
 impl UiState {
     /// The catalogue of the language in use.
@@ -178,7 +193,11 @@ impl UiState {
                     })
                 });
                 self.list.calls = calls;
+                self.follow_list();
+                // A search shows kept calls: ask again, so it follows the change.
+                self.list.refresh = true;
             }
+            Event::FoundCalls(calls) => self.list.found = Some(calls),
             Event::Progress { job, sent, total } => {
                 let entry = self
                     .list
@@ -241,6 +260,72 @@ impl UiState {
         }
     }
 
+    /// The outcome panel follows what the list says of its call: discarded is gone, done
+    /// is registered, failed stops (and, when the form still holds the call, it is there
+    /// to be corrected).
+    fn follow_list(&mut self) {
+        let Some(job) = self.outcome_job() else {
+            return;
+        };
+        let Some(call) = self.list.calls.iter().find(|c| c.register.id == job) else {
+            return;
+        };
+        match call.register.state {
+            JobState::Discarded => {
+                self.outcome = Outcome::Idle;
+                if self.form.correcting == Some(job) {
+                    self.form.correcting = None;
+                }
+            }
+            JobState::Done => {
+                if let (Some(registration), Some(task_url)) = (&call.registration, &call.task_url)
+                    && !matches!(self.outcome, Outcome::Registered { .. })
+                {
+                    self.outcome = Outcome::Registered {
+                        job,
+                        registration: registration.clone(),
+                        task_url: task_url.clone(),
+                    };
+                }
+                if self.form.correcting == Some(job) {
+                    self.form.correcting = None;
+                }
+            }
+            JobState::Failed | JobState::NeedsCredentials => {
+                let brief = &call.register;
+                self.outcome = Outcome::Stopped {
+                    job,
+                    code: brief.error_code.clone().unwrap_or_default(),
+                    message: brief.error_message.clone().unwrap_or_default(),
+                    state: brief.state,
+                };
+                let holds_it = !(self.form.from.trim().is_empty() && self.form.to.trim().is_empty());
+                if self.form.correcting.is_none() && holds_it {
+                    self.form.correcting = Some(job);
+                }
+            }
+            JobState::Pending | JobState::Running | JobState::Held => {}
+        }
+    }
+
+    /// Loads a failed call from the list into the form to be corrected.
+    pub fn correct_call(&mut self, call_id: i64) {
+        let Some(call) = self.list.calls.iter().find(|c| c.call_id == call_id) else {
+            return;
+        };
+        let job = call.register.id;
+        let brief = call.register.clone();
+        self.form.correct(job, &call.request);
+        self.outcome = Outcome::Stopped {
+            job,
+            code: brief.error_code.unwrap_or_default(),
+            message: brief.error_message.unwrap_or_default(),
+            state: brief.state,
+        };
+        self.pane = Pane::Form;
+        self.view = View::Calls;
+    }
+
     /// The registration job of the call typed in the form, if any.
     pub fn outcome_job(&self) -> Option<JobId> {
         match &self.outcome {
@@ -296,7 +381,15 @@ fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     }
     if pressed(Modifiers::COMMAND, Key::L) {
         state.view = View::Calls;
-        ui.memory_mut(|m| m.request_focus(call_form::from_field_id()));
+        state.pane = Pane::Form;
+        call_form::focus_from(ui.ctx(), &state.form.from);
+    }
+    if pressed(Modifiers::COMMAND, Key::N) {
+        state.view = View::Calls;
+        state.pane = Pane::Form;
+        state.form.clear();
+        state.outcome = Outcome::Idle;
+        call_form::focus_from(ui.ctx(), "");
     }
     if pressed(Modifiers::COMMAND, Key::O)
         && let Some(url) = state.list.calls.iter().find_map(|c| c.task_url.clone())
@@ -320,6 +413,7 @@ fn help_ui(ctx: &egui::Context, state: &mut UiState) {
             for line in [
                 t.help_register,
                 t.help_focus,
+                t.help_next,
                 t.help_open,
                 t.help_attach,
                 t.help_settings,
@@ -365,32 +459,47 @@ fn default_country(state: &UiState) -> Option<Country> {
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     shortcuts(ui, state, commands);
+    state.list.drop_target = None;
     let t = state.texts();
+    let narrow = ui.available_width() < NARROW_BELOW;
     egui::Panel::top("top_bar").show(ui, |ui| {
-        ui.horizontal(|ui| {
-            ui.heading("pyrus-phone");
-            ui.separator();
+        ui.horizontal_wrapped(|ui| {
+            if !narrow {
+                ui.heading("pyrus-phone");
+                ui.separator();
+            }
             ui.selectable_value(&mut state.view, View::Calls, t.tab_calls);
             ui.selectable_value(&mut state.view, View::Sources, t.tab_sources);
             ui.selectable_value(&mut state.view, View::Settings, t.tab_settings);
-            if state.demo {
-                ui.separator();
-                ui.label(theme::badge(t.demo_badge))
-                    .on_hover_text(t.demo_hover);
+            let help = ui.button("?").on_hover_text(t.help_help);
+            help.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, t.help));
+            if help.clicked() {
+                state.help_open = !state.help_open;
             }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let help = ui.button("?").on_hover_text(t.help_help);
-                help.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, t.help));
-                if help.clicked() {
-                    state.help_open = !state.help_open;
-                }
-            });
         });
+        if state.demo {
+            // Obvious at a glance: nothing typed here reaches a real Pyrus.
+            egui::Frame::new()
+                .fill(theme::DEMO_FILL)
+                .inner_margin(egui::Margin::symmetric(6, 3))
+                .corner_radius(3.0)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(t.demo_banner).color(theme::DEMO_TEXT).strong(),
+                        )
+                        .wrap(),
+                    )
+                    .on_hover_text(t.demo_hover);
+                });
+            ui.add_space(2.0);
+        }
     });
     help_ui(ui.ctx(), state);
     close_dialog_ui(ui.ctx(), state);
     egui::Panel::bottom("status_bar").show(ui, |ui| {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let colour = match state.status.connection {
                 Connection::SignedIn => theme::OK,
                 Connection::Offline => theme::WARN,
@@ -438,7 +547,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
             }
             if let Some(notice) = &state.notice {
                 ui.separator();
-                ui.label(notice);
+                ui.add(egui::Label::new(notice.as_str()).wrap());
             }
         });
     });
@@ -455,6 +564,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
             });
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::vertical()
+                    .id_salt("settings_scroll")
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         if state.first_run {
@@ -494,6 +604,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
         View::Sources => {
             egui::CentralPanel::default().show(ui, |ui| {
                 egui::ScrollArea::vertical()
+                    .id_salt("sources_scroll")
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         sources_view::sources_ui(
@@ -509,6 +620,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
         }
         View::Calls => calls_view_ui(ui, state, commands),
     }
+    drops_ui(ui.ctx(), state, commands);
 }
 
 /// A bar above the calls for each incoming call ringing now; baresip's can be answered, and
@@ -562,56 +674,163 @@ fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command
 fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     let t = state.texts();
     ringing_ui(ui, state, commands);
-    egui::Panel::left("new_call")
-        .resizable(true)
-        .default_size(420.0)
-        .size_range(360.0..=640.0)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    let presets = state
-                        .in_force
-                        .as_ref()
-                        .map(|s| s.defaults.presets.as_slice())
-                        .unwrap_or_default();
-                    let cx = call_form::FormContext {
-                        country: default_country(state),
-                        presets,
-                        fields: &state.fields,
-                    };
-                    call_form::call_form_ui(ui, &mut state.form, cx, t, commands);
-                    if let Some(refusal) = &state.fields_error {
-                        ui.colored_label(
-                            theme::WARN,
-                            fill(t.fields_error, &[&settings_view::refusal_text(t, refusal)]),
-                        );
-                    }
-                    ui.add_space(12.0);
-                    call_form::outcome_ui(ui, &state.outcome, t, commands);
-                });
+    let width = ui.available_width();
+    if width < NARROW_BELOW {
+        // A strip beside the softphone: the form and the list take turns.
+        egui::Panel::top("calls_tabs").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.selectable_value(&mut state.pane, Pane::Form, t.new_call);
+                let list = fill(t.calls_tab_n, &[&state.list.calls.len()]);
+                ui.selectable_value(&mut state.pane, Pane::List, list);
+            });
         });
-    egui::CentralPanel::default().show(ui, |ui| {
-        let hovered = calls::call_list_ui(ui, &mut state.list, t, commands);
-        if std::mem::take(&mut state.list.open_settings) {
-            state.view = View::Settings;
-        }
-        for path in calls::dropped_files(ui.ctx()) {
-            match hovered.or_else(|| state.list.calls.first().map(|c| c.call_id)) {
-                Some(call_id) => {
-                    state.list.attach_errors.remove(&call_id);
-                    commands.push(Command::AttachRecording { call_id, path });
-                }
-                None => state.notice = Some(t.drop_first.to_owned()),
-            }
-        }
-    });
+        egui::CentralPanel::default().show(ui, |ui| match state.pane {
+            Pane::Form => form_pane_ui(ui, state, commands),
+            Pane::List => list_pane_ui(ui, state, commands),
+        });
+    } else {
+        egui::Panel::left("new_call")
+            .resizable(true)
+            .default_size(420.0)
+            .size_range(320.0..=(width * 0.55).max(320.0))
+            .show(ui, |ui| form_pane_ui(ui, state, commands));
+        egui::CentralPanel::default().show(ui, |ui| list_pane_ui(ui, state, commands));
+    }
 }
 
-/// Asks the agent for a recording with the system's file dialog (the only rfd call).
-pub fn pick_recording(t: &Texts) -> Option<std::path::PathBuf> {
-    rfd::FileDialog::new()
-        .set_title(t.picker_title)
-        .add_filter(t.picker_filter, &crate::domain::AUDIO_EXTENSIONS)
-        .pick_file()
+/// The new-call form and, under it, where the last registration stands.
+fn form_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    let first = commands.len();
+    egui::ScrollArea::vertical()
+        .id_salt("form_scroll")
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            let in_force = state.in_force.as_ref();
+            let presets = in_force
+                .map(|s| s.defaults.presets.as_slice())
+                .unwrap_or_default();
+            let cx = call_form::FormContext {
+                country: default_country(state),
+                presets,
+                fields: &state.fields,
+                line_number: in_force.map_or("", |s| s.defaults.line_number.as_str()),
+                internal_number: in_force.map_or("", |s| s.defaults.internal_number.as_str()),
+            };
+            call_form::call_form_ui(ui, &mut state.form, cx, t, commands);
+            if let Some(refusal) = &state.fields_error {
+                ui.colored_label(
+                    theme::WARN,
+                    fill(t.fields_error, &[&settings_view::refusal_text(t, refusal)]),
+                );
+            }
+            ui.add_space(12.0);
+            call_form::outcome_ui(ui, &state.outcome, &state.form, t, commands);
+        });
+    // A corrected call is being sent again: follow it.
+    for command in &commands[first..] {
+        if let Command::Resend { job, call } = command {
+            state.outcome = Outcome::Sending {
+                job: *job,
+                external_id: call
+                    .external_id
+                    .as_ref()
+                    .map(|e| e.as_str().to_owned())
+                    .unwrap_or_default(),
+                retrying: None,
+            };
+        }
+    }
+}
+
+/// The call list, and files dropped on it.
+fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    state.list.drop_target = calls::call_list_ui(ui, &mut state.list, t, commands);
+    if std::mem::take(&mut state.list.open_settings) {
+        state.view = View::Settings;
+    }
+    if let Some(call_id) = state.list.correct.take() {
+        state.correct_call(call_id);
+    }
+}
+
+/// Attaches `path` to a call and says so, naming the call.
+pub fn attach_to(
+    state: &mut UiState,
+    call_id: i64,
+    path: std::path::PathBuf,
+    commands: &mut Vec<Command>,
+) {
+    let t = state.texts();
+    state.list.attach_errors.remove(&call_id);
+    let file = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let call = state
+        .list
+        .call(call_id)
+        .map(|c| calls::describe(c, t))
+        .unwrap_or_default();
+    state.notice = Some(fill(t.attaching_to, &[&file, &call]));
+    commands.push(Command::AttachRecording { call_id, path });
+}
+
+/// Files dropped on the window go to the row under the pointer; dropped anywhere else,
+/// the agent is asked which call they are for.
+fn drops_ui(ctx: &egui::Context, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    let dropped = calls::dropped_files(ctx);
+    if !dropped.is_empty() {
+        match state.list.drop_target {
+            Some(call_id) => {
+                for path in dropped {
+                    attach_to(state, call_id, path, commands);
+                }
+            }
+            None if state.list.shown().is_empty() => state.notice = Some(t.drop_first.to_owned()),
+            None => state.list.unplaced_drop = dropped,
+        }
+    }
+    if state.list.unplaced_drop.is_empty() {
+        return;
+    }
+    let names = state
+        .list
+        .unplaced_drop
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut chosen = None;
+    let mut cancel = false;
+    egui::Window::new(t.which_call)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            ui.add(egui::Label::new(fill(t.which_call_text, &[&names])).wrap());
+            egui::ScrollArea::vertical()
+                .id_salt("which_call")
+                .max_height(240.0)
+                .show(ui, |ui| {
+                    for call in state.list.shown().iter().take(20) {
+                        if ui.button(calls::describe(call, t)).clicked() {
+                            chosen = Some(call.call_id);
+                        }
+                    }
+                });
+            if ui.button(t.picker_cancel).clicked() {
+                cancel = true;
+            }
+        });
+    if let Some(call_id) = chosen {
+        for path in std::mem::take(&mut state.list.unplaced_drop) {
+            attach_to(state, call_id, path, commands);
+        }
+    } else if cancel {
+        state.list.unplaced_drop.clear();
+    }
 }

@@ -28,7 +28,7 @@ token=$(grep -o '"access_token":"[^"]*"' <<<"$reply" | cut -d'"' -f4)
 files_url=$(grep -o '"files_url":"[^"]*"' <<<"$reply" | cut -d'"' -f4)
 
 size=$((1024 * 1024 * 1024))
-head -c "$size" /dev/urandom >"$work/recording.wav"
+{ printf 'RIFF\0\0\0\0WAVE'; head -c "$((size - 12))" /dev/urandom; } >"$work/recording.wav"
 cat "$work/recording.wav" >/dev/null # in the page cache for both
 
 # Runs the program "$@" in the background (not a shell function: its own pid is followed),

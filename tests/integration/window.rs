@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use pyrus_phone::app::PhoneApp;
+use pyrus_phone::app::chooser::Chooser;
 use pyrus_phone::bus;
 use pyrus_phone::cli::Context;
 use pyrus_phone::domain::Secret;
@@ -32,7 +33,9 @@ pub struct Rig {
     pub h: Harness<'static, PhoneApp>,
     pub sandbox: Sandbox,
     pub browser: Arc<RecordingBrowser>,
-    pub picked: Rc<RefCell<Option<PathBuf>>>,
+    /// How the next Attach recording… is answered (nothing set: the built-in chooser, as on
+    /// a desk without a system dialog).
+    pub picked: Rc<RefCell<Option<Chooser>>>,
     /// The home: `config/`, `data/`, `run/` as the product lays them out.
     pub dir: tempfile::TempDir,
     pub runtime: tokio::runtime::Runtime,
@@ -131,10 +134,10 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let sandbox = instance.take_sandbox().unwrap();
     let (tx, rx) = bus::event_channel(64, Arc::new(|| {}));
     let running = instance.serve(runtime.handle(), tx);
-    let picked: Rc<RefCell<Option<PathBuf>>> = Rc::default();
+    let picked: Rc<RefCell<Option<Chooser>>> = Rc::default();
     let answer = Rc::clone(&picked);
     let app = PhoneApp::new(options.state, rx, running.service.clone())
-        .with_picker(move |_| answer.borrow_mut().take());
+        .with_picker(move |_, _| answer.borrow_mut().take().unwrap_or(Chooser::BuiltIn));
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
         .with_max_steps(12)
@@ -161,6 +164,13 @@ pub fn rig_with(options: RigOptions) -> Rig {
 }
 
 impl Rig {
+    /// The next Attach recording… is answered at once with `path` by the system's dialog.
+    pub fn answer_with(&self, path: PathBuf) {
+        *self.picked.borrow_mut() = Some(Chooser::Native(Box::pin(std::future::ready(Some(
+            path,
+        )))));
+    }
+
     /// Closes the window, stops the instance, then the sandbox, on the rig's runtime.
     pub fn shutdown(self) {
         let Self {
@@ -217,7 +227,7 @@ pub fn register(r: &mut Rig) {
 fn the_window_registers_a_call_and_opens_its_task() {
     let mut r = rig();
     r.h.run();
-    r.h.get_by_label("DEMO SANDBOX");
+    r.h.get_by_label("Demo sandbox — calls go nowhere real");
     register(&mut r);
     r.h.get_by_label("New task created");
     r.h.get_by_label("Responsible: Ilya Laserson");
@@ -264,7 +274,7 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
     // A bad file is refused on the row, and nothing is sent.
     let text = r.dir.path().join("notes.txt");
     write_wav(&text, 10);
-    *r.picked.borrow_mut() = Some(text);
+    r.answer_with(text);
     r.h.get_by_label("Attach recording…").click();
     r.h.run();
     step_until(&mut r.h, "the inline error", |h| {
@@ -288,7 +298,7 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
         kind: FaultKind::Slow { delay_ms: 4_000 },
         times: 1,
     });
-    *r.picked.borrow_mut() = Some(wav);
+    r.answer_with(wav);
     r.h.get_by_label("Attach recording…").click();
     r.h.step();
     step_until(&mut r.h, "upload progress", |h| {

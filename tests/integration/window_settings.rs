@@ -83,7 +83,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
         Some(key.clone())
     );
     assert!(
-        r.h.query_by_label("DEMO SANDBOX").is_none(),
+        r.h.query_by_label("Demo sandbox — calls go nowhere real").is_none(),
         "the demo badge is gone"
     );
     let saved = std::fs::read_to_string(r.dir.path().join("config/settings.toml")).unwrap();

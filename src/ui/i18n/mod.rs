@@ -89,8 +89,8 @@ pub struct Texts {
     pub tab_calls: &'static str,
     /// Tab.
     pub tab_settings: &'static str,
-    /// Badge.
-    pub demo_badge: &'static str,
+    /// The demo's banner under the top bar.
+    pub demo_banner: &'static str,
     /// Badge hover.
     pub demo_hover: &'static str,
     /// Status bar.
@@ -493,6 +493,80 @@ pub struct Texts {
     pub recordings_dir: &'static str,
     /// Settings.
     pub recordings_hint: &'static str,
+    /// A field's default, shown as its placeholder.
+    pub line_placeholder: &'static str,
+    /// The Register button while a failed call is corrected.
+    pub resend: &'static str,
+    /// Clears the form.
+    pub next_call: &'static str,
+    /// Hover text of Next call.
+    pub next_call_hover: &'static str,
+    /// Under a failed call being corrected.
+    pub correct_above: &'static str,
+    /// The shortcut help's line for Ctrl+N.
+    pub help_next: &'static str,
+    /// The list's tab in a narrow window.
+    pub calls_tab_n: &'static str,
+    /// A row's stage: ringing for m:ss.
+    pub stage_ringing: &'static str,
+    /// A row's stage: talking for m:ss.
+    pub stage_talking: &'static str,
+    /// A row's stage: ended after m:ss of talk.
+    pub stage_ended: &'static str,
+    /// A row's stage: rang m:ss, not answered.
+    pub stage_missed: &'static str,
+    /// The list's search field's placeholder.
+    pub search_hint: &'static str,
+    /// The list's search field's name.
+    pub search: &'static str,
+    /// The filter for missed calls.
+    pub missed_filter: &'static str,
+    /// Back from a search to today's calls.
+    pub show_today: &'static str,
+    /// The list's heading when searching.
+    pub calls_found: &'static str,
+    /// While the service looks.
+    pub searching: &'static str,
+    /// A search found nothing.
+    pub nothing_found: &'static str,
+    /// A discarded row, for a while: number, seconds left.
+    pub discarding: &'static str,
+    /// Takes a discard back.
+    pub undo: &'static str,
+    /// A recording on its call's row: file, state.
+    pub recording_line: &'static str,
+    /// A recording's state.
+    pub rec_attached: &'static str,
+    /// A recording's state.
+    pub rec_failed: &'static str,
+    /// A recording's state.
+    pub rec_waiting: &'static str,
+    /// Calls a missed number back.
+    pub call_back: &'static str,
+    /// Hover: which number.
+    pub call_back_hover: &'static str,
+    /// Loads a failed call into the form.
+    pub correct: &'static str,
+    /// Hover of Correct.
+    pub correct_hover: &'static str,
+    /// The built-in chooser's Open button.
+    pub picker_open: &'static str,
+    /// The built-in chooser's Cancel button.
+    pub picker_cancel: &'static str,
+    /// The built-in chooser's file field.
+    pub picker_file: &'static str,
+    /// A chooser is open already.
+    pub picker_busy: &'static str,
+    /// The system dialog did not open.
+    pub picker_fell_back: &'static str,
+    /// Confirms a picked or dropped file: file, call.
+    pub attaching_to: &'static str,
+    /// Names a call: number, time.
+    pub call_from_at: &'static str,
+    /// The dialog for a drop that hit no row.
+    pub which_call: &'static str,
+    /// Its text: file names.
+    pub which_call_text: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }

@@ -1,7 +1,13 @@
 //! The eframe application: drains service events in `logic` (also while minimized), draws
-//! the UI in `ui`, and sends the commands the views pushed after each pass.
+//! the UI in `ui`, follows the file chooser, and sends the commands the views pushed after
+//! each pass.
+
+pub mod chooser;
 
 use std::collections::HashSet;
+use std::path::PathBuf;
+use std::task::Poll;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -15,7 +21,11 @@ pub struct PhoneApp {
     pub state: UiState,
     events: mpsc::Receiver<Event>,
     service: ServiceHandle,
-    picker: Box<dyn FnMut(&'static ui::i18n::Texts) -> Option<std::path::PathBuf>>,
+    picker: chooser::Picker,
+    /// The system's file dialog, while it is open.
+    native_pick: Option<chooser::NativePicking>,
+    /// The built-in chooser, while it is open.
+    built_in_pick: Option<chooser::BuiltInPicking>,
     /// Calls already shown; a new one the agent did not type asks for attention.
     known_calls: Option<HashSet<i64>>,
     /// The window level last applied.
@@ -50,7 +60,7 @@ impl FrameStats {
         // Start-up frames (font atlas, first layout) are measured as the first frame.
         if self
             .started
-            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(2))
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(2))
         {
             return;
         }
@@ -86,7 +96,9 @@ impl PhoneApp {
             state,
             events,
             service,
-            picker: Box::new(ui::pick_recording),
+            picker: Box::new(chooser::system_chooser),
+            native_pick: None,
+            built_in_pick: None,
             known_calls: None,
             on_top: None,
             frames: FrameStats::default(),
@@ -100,13 +112,19 @@ impl PhoneApp {
         self
     }
 
-    /// Replaces the file dialog (tests answer it themselves).
+    /// Replaces the choice of file dialog (tests answer it themselves).
     pub fn with_picker(
         mut self,
-        picker: impl FnMut(&'static ui::i18n::Texts) -> Option<std::path::PathBuf> + 'static,
+        picker: impl FnMut(&'static ui::i18n::Texts, Option<&std::path::Path>) -> chooser::Chooser
+        + 'static,
     ) -> Self {
         self.picker = Box::new(picker);
         self
+    }
+
+    /// True while a file chooser (the system's or the built-in one) is open.
+    pub fn choosing(&self) -> bool {
+        self.native_pick.is_some() || self.built_in_pick.is_some()
     }
 
     /// Applies every event that has arrived; never waits.
@@ -187,15 +205,83 @@ impl PhoneApp {
         let mut commands: Vec<Command> = Vec::new();
         ui::root_ui(ui, &mut self.state, &mut commands);
         if let Some(call_id) = self.state.list.pick_for.take() {
-            // The dialog is modal; it runs on this thread as the platforms require.
-            if let Some(path) = (self.picker)(self.state.texts()) {
-                self.state.list.attach_errors.remove(&call_id);
-                commands.push(Command::AttachRecording { call_id, path });
-            }
+            self.start_pick(call_id);
         }
+        self.follow_pick(ui.ctx(), &mut commands);
+        self.send(commands);
+    }
+
+    fn send(&mut self, commands: Vec<Command>) {
         for command in commands {
             if let Err(reason) = self.service.send(command) {
                 self.state.notice = Some(reason);
+            }
+        }
+    }
+}
+
+impl PhoneApp {
+    fn recordings_dir(&self) -> Option<PathBuf> {
+        self.state
+            .in_force
+            .as_ref()
+            .and_then(|s| s.sources.recordings_dir.clone())
+    }
+
+    /// Opens a chooser for `call_id`: the system's dialog where there is one (it never
+    /// blocks a frame), else the built-in one.
+    fn start_pick(&mut self, call_id: i64) {
+        let t = self.state.texts();
+        if self.choosing() {
+            self.state.notice = Some(t.picker_busy.to_owned());
+            return;
+        }
+        let dir = self.recordings_dir();
+        match (self.picker)(t, dir.as_deref()) {
+            chooser::Chooser::Native(pick) => {
+                self.native_pick = Some(chooser::NativePicking::new(call_id, pick));
+            }
+            chooser::Chooser::BuiltIn => {
+                self.built_in_pick =
+                    Some(chooser::BuiltInPicking::open(call_id, t, dir.as_deref()));
+            }
+        }
+    }
+
+    /// Follows the open chooser: a picked file is attached (and named in the status bar);
+    /// a system dialog that answered "nothing" at once never opened, so the built-in one
+    /// takes its place.
+    fn follow_pick(&mut self, ctx: &egui::Context, commands: &mut Vec<Command>) {
+        let t = self.state.texts();
+        if let Some(native) = &mut self.native_pick
+            && let Poll::Ready(answer) = native.poll(ctx)
+        {
+            let (call_id, quick) = (
+                native.call_id,
+                native.started.elapsed() < Duration::from_millis(500),
+            );
+            self.native_pick = None;
+            match answer {
+                Some(path) => ui::attach_to(&mut self.state, call_id, path, commands),
+                None if quick => {
+                    tracing::warn!("the system file dialog did not open; using the built-in one");
+                    self.state.notice = Some(t.picker_fell_back.to_owned());
+                    let dir = self.recordings_dir();
+                    self.built_in_pick =
+                        Some(chooser::BuiltInPicking::open(call_id, t, dir.as_deref()));
+                }
+                None => {}
+            }
+        }
+        if let Some(built_in) = &mut self.built_in_pick {
+            match built_in.show(ctx) {
+                chooser::BuiltInAnswer::Open => {}
+                chooser::BuiltInAnswer::Picked(path) => {
+                    let call_id = built_in.call_id;
+                    self.built_in_pick = None;
+                    ui::attach_to(&mut self.state, call_id, path, commands);
+                }
+                chooser::BuiltInAnswer::Cancelled => self.built_in_pick = None,
             }
         }
     }
@@ -210,17 +296,24 @@ impl eframe::App for PhoneApp {
         self.ui_pass(ui);
         self.frames.record(frame.info().cpu_usage);
     }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Discards still within their undo time go now: the agent meant them.
+        let mut commands = Vec::new();
+        self.state.list.settle_discards(true, &mut commands);
+        self.send(commands);
+    }
 }
 
 /// Window options: title, size, glow renderer; position and size are remembered in
 /// `window_state` (eframe storage: losing it is harmless).
-pub fn native_options(window_state: std::path::PathBuf) -> eframe::NativeOptions {
+pub fn native_options(window_state: PathBuf) -> eframe::NativeOptions {
     eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("pyrus-phone")
             .with_app_id("pyrus-phone")
             .with_inner_size([980.0, 640.0])
-            .with_min_inner_size([640.0, 420.0])
+            .with_min_inner_size([360.0, 420.0])
             .with_drag_and_drop(true),
         renderer: eframe::Renderer::Glow,
         persist_window: true,
