@@ -145,6 +145,8 @@ pub enum Event {
         /// Bytes in all.
         total: u64,
     },
+    /// Where the security key lives now (at start and after each save).
+    KeyPlace(KeyPlace),
     /// Kept calls answering the list's last query, newest first.
     FoundCalls(Vec<CallRecord>),
     /// A recording was attached.
@@ -180,6 +182,21 @@ pub enum Event {
     ConnectionTested(Result<String, Refusal>),
     /// Another start of the app asked for this window: bring it to the front.
     Raise,
+}
+
+/// Where the security key lives, as the window tells the agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPlace {
+    /// In the system keyring.
+    Keyring,
+    /// In the environment (`PYRUS_SECURITY_KEY`); the keyring is not used.
+    Environment,
+    /// The keyring cannot keep it: the key typed is used until the app quits.
+    ThisSession(Refusal),
+    /// The keyring cannot be used, and no key was typed in this session.
+    NoKeyring(Refusal),
+    /// No key is stored for the login yet.
+    Missing,
 }
 
 /// Why something was refused: a stable code the window puts in words, and the English text.

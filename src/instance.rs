@@ -225,6 +225,8 @@ impl Instance {
             recordings_out: ctx.paths.data_dir.join("recordings"),
             sources: Some(sources),
             raise,
+            key_from_env: ctx.key_override.is_some(),
+            session_key: std::sync::Mutex::default(),
         };
         Ok(Self {
             engine: Arc::new(engine),

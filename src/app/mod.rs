@@ -34,6 +34,13 @@ pub struct PhoneApp {
     frames: FrameStats,
     /// How often the window was brought to the front for another start.
     raised: u32,
+    /// Ringing calls already announced (by source and start).
+    announced: HashSet<(String, i64)>,
+    /// A click on a notification asks for the window here.
+    clicked_tx: std::sync::mpsc::Sender<()>,
+    clicked_rx: std::sync::mpsc::Receiver<()>,
+    /// How many desktop notifications were shown.
+    notified: u32,
 }
 
 /// Frame timing: the first frame after start, then the CPU time of each frame.
@@ -92,6 +99,7 @@ impl std::fmt::Debug for PhoneApp {
 impl PhoneApp {
     /// Wires the window to a running service.
     pub fn new(state: UiState, events: mpsc::Receiver<Event>, service: ServiceHandle) -> Self {
+        let (clicked_tx, clicked_rx) = std::sync::mpsc::channel();
         Self {
             state,
             events,
@@ -103,6 +111,10 @@ impl PhoneApp {
             on_top: None,
             frames: FrameStats::default(),
             raised: 0,
+            announced: HashSet::new(),
+            clicked_tx,
+            clicked_rx,
+            notified: 0,
         }
     }
 
@@ -134,9 +146,62 @@ impl PhoneApp {
         }
     }
 
-    /// How often the window was brought to the front because another start asked.
+    /// How often the window was brought to the front (another start, or a click on a
+    /// notification, asked).
     pub fn times_raised(&self) -> u32 {
         self.raised
+    }
+
+    /// How many desktop notifications of ringing calls were sent.
+    pub fn times_notified(&self) -> u32 {
+        self.notified
+    }
+
+    /// A call that starts ringing while the window is not in front is announced: a desktop
+    /// notification (a click brings the window up) and the taskbar's attention request.
+    fn announce_ringing(&mut self, ctx: &egui::Context) {
+        while self.clicked_rx.try_recv().is_ok() {
+            self.state.raise = true;
+        }
+        let away = ctx.input(|i| {
+            i.viewport().focused == Some(false) || i.viewport().minimized == Some(true)
+        });
+        let ringing: HashSet<(String, i64)> = self
+            .state
+            .ringing
+            .iter()
+            .map(|c| (c.number.as_str().to_owned(), c.since_ms))
+            .collect();
+        let t = self.state.texts();
+        for call in &self.state.ringing {
+            let key = (call.number.as_str().to_owned(), call.since_ms);
+            if self.announced.contains(&key) {
+                continue;
+            }
+            self.announced.insert(key);
+            if !away {
+                continue;
+            }
+            let clicked = self.clicked_tx.clone();
+            let wake = ctx.clone();
+            crate::platform::notify::notify(
+                crate::platform::notify::Note {
+                    title: t.notify_ringing.to_owned(),
+                    body: call.number.as_str().to_owned(),
+                    action: t.notify_show.to_owned(),
+                },
+                Box::new(move || {
+                    if clicked.send(()).is_ok() {
+                        wake.request_repaint();
+                    }
+                }),
+            );
+            self.notified += 1;
+            ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
+                egui::UserAttentionType::Critical,
+            ));
+        }
+        self.announced.retain(|k| ringing.contains(k));
     }
 
     /// Everything but drawing: events, the close request, the window level, attention.
@@ -154,6 +219,7 @@ impl PhoneApp {
         if self.state.close_now {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
+        self.announce_ringing(ctx);
         if std::mem::take(&mut self.state.raise) {
             // Shown, restored and focused; where the window system refuses focus (a
             // second program may not steal it), the taskbar entry asks for attention.

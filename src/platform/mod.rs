@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod desktop;
+pub mod notify;
 pub mod gl_warmup;
 pub mod instance_lock;
 pub mod paths;

@@ -22,6 +22,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
         .send(Event::Settings(Box::new(shared.setup.editable.clone())))
         .await;
     shared.announce_engine().await;
+    shared.announce_key_place().await;
     loop {
         let command = tokio::select! {
             () = shared.stop.cancelled() => return,

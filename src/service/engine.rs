@@ -53,6 +53,8 @@ pub struct Engine {
     outbox: Outbox,
     secrets: Arc<dyn SecretStore>,
     key_override: Option<Secret>,
+    /// A key typed in the window that the keyring could not keep: used until the app quits.
+    session_key: Option<Secret>,
     browser: Arc<dyn Browser>,
     client: Mutex<Option<Arc<PyrusClient>>>,
 }
@@ -78,9 +80,17 @@ impl Engine {
             outbox,
             secrets,
             key_override,
+            session_key: None,
             browser,
             client: Mutex::new(None),
         }
+    }
+
+    /// Uses `key` for this run only (the keyring could not keep it).
+    #[must_use]
+    pub fn with_session_key(mut self, key: Option<Secret>) -> Self {
+        self.session_key = key;
+        self
     }
 
     /// The settings in force.
@@ -113,7 +123,7 @@ impl Engine {
         if pyrus.account_id.trim().is_empty() {
             return Err(CredentialsError::MissingAccountId);
         }
-        let key = match &self.key_override {
+        let key = match self.key_override.as_ref().or(self.session_key.as_ref()) {
             Some(key) => key.clone(),
             None => self
                 .secrets

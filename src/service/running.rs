@@ -19,7 +19,7 @@ use super::heard::{PICKUPS_AT_ONCE, event_loop, intake_loop, pickup_loop, source
 use super::sending::{REGISTER_AT_ONCE, send_loop};
 use super::settings_ops::load_form;
 use crate::bus::{Command, Connection, Event, Status, UiSender};
-use crate::domain::{JobId, PhoneNumber};
+use crate::domain::{JobId, PhoneNumber, Secret};
 use crate::outbox::Lane;
 use crate::settings::credentials::SecretStore;
 use crate::settings::{OpenOn, OpenTask, Settings};
@@ -46,6 +46,10 @@ pub struct Setup {
     pub sources: Option<Sources>,
     /// Requests from another start of the app to show this window.
     pub raise: Option<mpsc::Receiver<()>>,
+    /// The key comes from the environment (`PYRUS_SECURITY_KEY`): the keyring is not used.
+    pub key_from_env: bool,
+    /// A key the keyring could not keep, by login: used until the app quits.
+    pub session_key: Mutex<Option<(String, Secret, crate::bus::Refusal)>>,
 }
 
 impl std::fmt::Debug for Setup {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::Engine;
 use super::running::{Setup, Shared};
-use crate::bus::{Connection, Event, Refusal};
+use crate::bus::{Connection, Event, KeyPlace, Refusal};
 use crate::domain::Secret;
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
 use crate::settings::Settings;
@@ -15,7 +15,8 @@ impl Shared {
     pub(super) async fn save(&self, settings: Box<Settings>, key: Option<Secret>) {
         let _one = self.saving.lock().await;
         match save_settings(&self.setup, &settings, key).await {
-            Ok(new_engine) => {
+            Ok((new_engine, place)) => {
+                self.ui.send(Event::KeyPlace(place)).await;
                 // Handled events are forgotten in the outbox they were kept in.
                 self.forget_handled().await;
                 self.current.set(new_engine);
@@ -33,6 +34,46 @@ impl Shared {
         }
         self.publish().await;
     }
+}
+
+impl Shared {
+    /// Tells the window where the key for the saved login lives.
+    pub(super) async fn announce_key_place(&self) {
+        let place = key_place(&self.setup, &self.setup.editable.pyrus.login).await;
+        self.ui.send(Event::KeyPlace(place)).await;
+    }
+}
+
+/// Where the key for `login` lives: the environment, this session, the keyring, or nowhere.
+async fn key_place(setup: &Setup, login: &str) -> KeyPlace {
+    let login = login.trim().to_owned();
+    if setup.key_from_env {
+        return KeyPlace::Environment;
+    }
+    if let Some(why) = session_key_for(setup, &login).map(|(_, why)| why) {
+        return KeyPlace::ThisSession(why);
+    }
+    if login.is_empty() {
+        return KeyPlace::Missing;
+    }
+    let secrets = Arc::clone(&setup.secrets);
+    match tokio::task::spawn_blocking(move || secrets.get(&login)).await {
+        Ok(Ok(Some(_))) => KeyPlace::Keyring,
+        Ok(Ok(None)) => KeyPlace::Missing,
+        Ok(Err(e)) => KeyPlace::NoKeyring(Refusal::new("keyring_unavailable", e.to_string())),
+        Err(e) => KeyPlace::NoKeyring(Refusal::new("internal", e.to_string())),
+    }
+}
+
+/// The key kept for this session for `login`, with why the keyring did not take it.
+fn session_key_for(setup: &Setup, login: &str) -> Option<(Secret, Refusal)> {
+    let kept = setup
+        .session_key
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    kept.as_ref()
+        .filter(|(l, _, _)| l == login)
+        .map(|(_, key, why)| (key.clone(), why.clone()))
 }
 
 /// The fields of the form named in the settings.
@@ -63,6 +104,9 @@ pub(super) async fn key_for(
     typed: Option<Secret>,
 ) -> Result<Secret, Refusal> {
     if let Some(key) = typed.filter(|k| !k.is_blank()) {
+        return Ok(key);
+    }
+    if let Some((key, _)) = session_key_for(setup, login.trim()) {
         return Ok(key);
     }
     let secrets = Arc::clone(&setup.secrets);
@@ -153,21 +197,38 @@ pub(super) async fn test_connection(
     Ok(endpoints.api_url)
 }
 
+/// Saves the settings file, and a typed key in the keyring. Where the keyring cannot keep
+/// the key, everything else is still saved and the key is used for this session only;
+/// the answer says where the key lives.
 pub(super) async fn save_settings(
     setup: &Setup,
     settings: &Settings,
     key: Option<Secret>,
-) -> Result<Engine, Refusal> {
+) -> Result<(Engine, KeyPlace), Refusal> {
     check_fields(settings)?;
     let internal = |e: &dyn std::fmt::Display| Refusal::new("internal", e.to_string());
     let login = settings.pyrus.login.trim().to_owned();
-    if let Some(key) = key.filter(|k| !k.is_blank()) {
+    if let Some(key) = key.filter(|k| !k.is_blank() && !setup.key_from_env) {
         let secrets = Arc::clone(&setup.secrets);
-        let l = login.clone();
-        tokio::task::spawn_blocking(move || secrets.set(&l, &key))
+        let (l, k) = (login.clone(), key.clone());
+        let stored = tokio::task::spawn_blocking(move || secrets.set(&l, &k))
             .await
-            .map_err(|e| internal(&e))?
-            .map_err(|e| Refusal::new("keyring", e.to_string()))?;
+            .map_err(|e| internal(&e))?;
+        let mut kept = setup
+            .session_key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *kept = match stored {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "the keyring did not take the key; it is kept for this session");
+                Some((
+                    login.clone(),
+                    key,
+                    Refusal::new("keyring_unavailable", e.to_string()),
+                ))
+            }
+        };
     }
     let path = setup.settings_path.clone();
     let to_save = settings.clone();
@@ -177,5 +238,9 @@ pub(super) async fn save_settings(
         .map_err(|e| internal(&e))?;
     // Opening the outbox (and migrating it) is blocking work: let this worker's other
     // tasks move on meanwhile.
-    tokio::task::block_in_place(|| (setup.open_engine)(settings)).map_err(|e| internal(&e))
+    let engine = tokio::task::block_in_place(|| (setup.open_engine)(settings))
+        .map_err(|e| internal(&e))?;
+    let place = key_place(setup, &login).await;
+    let session = session_key_for(setup, &login).map(|(key, _)| key);
+    Ok((engine.with_session_key(session), place))
 }

@@ -8,7 +8,7 @@ pub mod settings_view;
 pub mod sources_view;
 pub mod theme;
 
-use crate::bus::{Command, Connection, Event, Refusal, Status};
+use crate::bus::{Command, Connection, Event, KeyPlace, Refusal, Status};
 use crate::domain::{
     Country, FormFieldInfo, JobId, JobState, Registration, RingingCall, SourceId, SourcesReport,
 };
@@ -113,6 +113,10 @@ pub struct UiState {
     pub ringing: Vec<RingingCall>,
     /// In a narrow window, which half of the calls view is shown.
     pub pane: Pane,
+    /// Where the security key lives, once the service has said.
+    pub key_place: Option<KeyPlace>,
+    /// Ringing bars the agent closed (by number and start).
+    pub dismissed: std::collections::HashSet<(String, i64)>,
 }
 
 /// The halves of the calls view; a narrow window shows one at a time, as tabs.
@@ -198,6 +202,7 @@ impl UiState {
                 self.list.refresh = true;
             }
             Event::FoundCalls(calls) => self.list.found = Some(calls),
+            Event::KeyPlace(place) => self.key_place = Some(place),
             Event::Progress { job, sent, total } => {
                 let entry = self
                     .list
@@ -251,7 +256,11 @@ impl UiState {
             }
             Event::FormFields(Err(refusal)) => self.fields_error = Some(refusal),
             Event::Sources(report) => self.sources = Some(*report),
-            Event::Ringing(calls) => self.ringing = calls,
+            Event::Ringing(calls) => {
+                self.dismissed
+                    .retain(|(n, at)| calls.iter().any(|c| c.number.as_str() == n && c.since_ms == *at));
+                self.ringing = calls;
+            }
             Event::Raise => self.raise = true,
             Event::ConnectionTested(result) => {
                 self.settings_form.testing = false;
@@ -556,7 +565,13 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
             egui::Panel::bottom("settings_actions").show(ui, |ui| {
                 ui.add_space(4.0);
                 let action =
-                    settings_view::settings_actions_ui(ui, &mut state.settings_form, t, commands);
+                    settings_view::settings_actions_ui(
+                    ui,
+                    &mut state.settings_form,
+                    state.key_place.as_ref(),
+                    t,
+                    commands,
+                );
                 if action == settings_view::SettingsAction::Close {
                     state.view = View::Calls;
                 }
@@ -578,6 +593,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
                         }
                         let cx = settings_view::SettingsContext {
                             demo: state.demo,
+                            key_place: state.key_place.as_ref(),
                             system: state.system_lang,
                             sources: state.sources.as_ref(),
                         };
@@ -626,7 +642,13 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
 /// A bar above the calls for each incoming call ringing now; baresip's can be answered, and
 /// when calls are registered by hand, any can be put into the form.
 fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
-    if state.ringing.is_empty() {
+    let dismissed = &state.dismissed;
+    let shown: Vec<&RingingCall> = state
+        .ringing
+        .iter()
+        .filter(|c| !dismissed.contains(&(c.number.as_str().to_owned(), c.since_ms)))
+        .collect();
+    if shown.is_empty() {
         return;
     }
     let t = state.texts();
@@ -635,9 +657,10 @@ fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command
         .as_ref()
         .is_some_and(|s| s.calls.register_on == RegisterOn::Manual);
     let mut to_form = None;
+    let mut dismiss = None;
     egui::Panel::top("ringing").show(ui, |ui| {
-        for call in &state.ringing {
-            ui.horizontal(|ui| {
+        for call in shown {
+            ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
                     theme::WARN,
                     egui::RichText::new(fill(t.ringing, &[&call.number.as_str()])).strong(),
@@ -647,12 +670,37 @@ fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command
                 {
                     commands.push(Command::AnswerCall);
                 }
+                // Its task, once registered.
+                let task = call.call_id.as_deref().and_then(|id| {
+                    state.list.calls.iter().find(|c| {
+                        c.request.external_id.as_ref().is_some_and(|e| e.as_str() == id)
+                    })
+                });
+                if let Some(record) = task
+                    && let (Some(url), Some(reg)) = (&record.task_url, &record.registration)
+                    && ui
+                        .button(fill(t.open_task_n, &[&reg.task_id]))
+                        .on_hover_text(url)
+                        .clicked()
+                {
+                    commands.push(Command::OpenUrl(url.clone()));
+                }
                 if by_hand && ui.button(t.to_form).clicked() {
                     to_form = Some(call.clone());
+                }
+                let close = ui.button("✖").on_hover_text(t.dismiss_ringing);
+                close.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, t.dismiss_ringing)
+                });
+                if close.clicked() {
+                    dismiss = Some((call.number.as_str().to_owned(), call.since_ms));
                 }
             });
         }
     });
+    if let Some(key) = dismiss {
+        state.dismissed.insert(key);
+    }
     if let Some(call) = to_form {
         let defaults = state.in_force.as_ref().map(|s| s.defaults.clone());
         let form = &mut state.form;

@@ -1,9 +1,9 @@
 //! The settings view: edits a copy of the settings (and a newly typed security key, never
 //! shown back), tests the connection, and saves or cancels.
 
-use crate::bus::{Command, Refusal};
-use crate::domain::{Country, Secret, SourcesReport};
-use crate::settings::{OpenOn, OpenTask, RegisterOn, Settings};
+use crate::bus::{Command, KeyPlace, Refusal};
+use crate::domain::{Country, Mapping, Secret, SourcesReport};
+use crate::settings::{OpenOn, OpenTask, Preset, RegisterOn, Settings};
 
 use super::i18n::{Language, Texts, fill};
 use super::sources_view::{DoctorForm, token_ui};
@@ -30,6 +30,10 @@ pub struct SettingsForm {
     pub saved: bool,
     /// The hook's allow-list as typed (commas or spaces between entries).
     pub allow_text: String,
+    /// The hook's port as typed.
+    pub port_text: String,
+    /// The presets as typed: a name, and its mappings as `Code=Value; Code=Value`.
+    pub preset_text: Vec<(String, String)>,
 }
 
 impl SettingsForm {
@@ -39,6 +43,21 @@ impl SettingsForm {
             draft: settings.clone(),
             original: settings.clone(),
             allow_text: settings.hook.allow.join(", "),
+            port_text: settings.hook.port.to_string(),
+            preset_text: settings
+                .defaults
+                .presets
+                .iter()
+                .map(|p| {
+                    let maps = p
+                        .mappings
+                        .iter()
+                        .map(|m| format!("{}={}", m.code, m.value))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    (p.name.clone(), maps)
+                })
+                .collect(),
             ..Self::default()
         }
     }
@@ -89,6 +108,8 @@ fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password
 pub struct SettingsContext<'a> {
     /// Talking to the demo sandbox.
     pub demo: bool,
+    /// Where the security key lives, once the service has said.
+    pub key_place: Option<&'a KeyPlace>,
     /// The language the system asks for.
     pub system: Language,
     /// The call sources' report (for the hook's token).
@@ -145,6 +166,21 @@ fn hook_ui(
     ui.label(egui::RichText::new(t.hook_section).strong());
     token_ui(ui, doctor, sources, t, commands);
     let hook = &mut form.draft.hook;
+    ui.horizontal(|ui| {
+        let label = ui.label(t.hook_port);
+        ui.add(
+            egui::TextEdit::singleline(&mut form.port_text)
+                .hint_text("47812")
+                .desired_width(80.0),
+        )
+        .labelled_by(label.id);
+    });
+    match form.port_text.trim().parse::<u16>() {
+        Ok(port) if port >= 1024 => hook.port = port,
+        _ => {
+            ui.colored_label(theme::ERROR, t.hook_port_error);
+        }
+    }
     ui.checkbox(&mut hook.network, t.hook_network);
     if hook.network {
         ui.horizontal(|ui| {
@@ -169,7 +205,13 @@ fn hook_ui(
 }
 
 /// The account: login, key, account id, addresses, form; Test connection and its answer.
-fn account_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts, commands: &mut Vec<Command>) {
+fn account_ui(
+    ui: &mut egui::Ui,
+    form: &mut SettingsForm,
+    key_place: Option<&KeyPlace>,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
     ui.label(egui::RichText::new(t.account).strong());
     egui::Grid::new("account")
         .num_columns(2)
@@ -177,10 +219,13 @@ fn account_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts, commands: &
         .show(ui, |ui| {
             let p = &mut form.draft.pyrus;
             field(ui, t.login, &mut p.login, "bot@example.com", false);
-            let key_hint = if form.original.pyrus.login.is_empty() {
-                t.key_hint_new
-            } else {
-                t.key_hint_stored
+            // Says truthfully where the key is now.
+            let key_hint = match key_place {
+                Some(KeyPlace::Environment) => t.key_hint_env,
+                Some(KeyPlace::ThisSession(_)) => t.key_hint_session,
+                Some(KeyPlace::NoKeyring(_)) => t.key_hint_no_keyring,
+                Some(KeyPlace::Keyring) => t.key_hint_stored,
+                Some(KeyPlace::Missing) | None => t.key_hint_new,
             };
             field(ui, t.security_key, &mut form.key, key_hint, true);
             field(ui, t.account_id, &mut p.account_id, t.account_hint, false);
@@ -273,6 +318,73 @@ fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
     }
 }
 
+/// Presets: named sets of mappings the form applies in one click.
+fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
+    ui.label(egui::RichText::new(t.presets).strong());
+    ui.label(egui::RichText::new(t.presets_hint).weak());
+    let mut remove = None;
+    let mut presets = Vec::new();
+    let mut problem = None;
+    for (i, (name, maps)) in form.preset_text.iter_mut().enumerate() {
+        let n = i + 1;
+        ui.horizontal_wrapped(|ui| {
+            let name_edit = ui.add(
+                egui::TextEdit::singleline(name)
+                    .hint_text(t.preset_name)
+                    .desired_width(140.0),
+            );
+            name_edit.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.preset_name_n, &[&n]))
+            });
+            let maps_edit = ui.add(
+                egui::TextEdit::singleline(maps)
+                    .hint_text("Subject=Consultation; Priority=High")
+                    .desired_width(ui.available_width().clamp(160.0, 420.0) - 40.0),
+            );
+            maps_edit.widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::TextInput,
+                    true,
+                    fill(t.preset_mappings_n, &[&n]),
+                )
+            });
+            if ui.button("✖").on_hover_text(t.remove).clicked() {
+                remove = Some(i);
+            }
+        });
+        let mappings = maps
+            .split(';')
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| match m.split_once('=') {
+                Some((code, value)) => Mapping::new(code.trim(), value.trim()),
+                None => Err(crate::domain::InputError::MappingWithoutEquals(
+                    m.trim().to_owned(),
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>();
+        match mappings {
+            Ok(mappings) if !name.trim().is_empty() => presets.push(Preset {
+                name: name.trim().to_owned(),
+                mappings,
+            }),
+            Ok(_) => {}
+            Err(e) => problem = Some(format!("{}: {}", name.trim(), t.input_error(&e))),
+        }
+    }
+    if let Some(i) = remove {
+        form.preset_text.remove(i);
+    }
+    if ui.button(t.add_preset).clicked() {
+        form.preset_text.push((String::new(), String::new()));
+    }
+    match problem {
+        Some(problem) => {
+            ui.colored_label(theme::ERROR, problem);
+        }
+        None => form.draft.defaults.presets = presets,
+    }
+}
+
 /// Draws the view's body (the caller puts [`settings_actions_ui`] where it stays visible).
 pub fn settings_ui(
     ui: &mut egui::Ui,
@@ -284,6 +396,7 @@ pub fn settings_ui(
 ) {
     let SettingsContext {
         demo,
+        key_place,
         system,
         sources,
     } = cx;
@@ -315,9 +428,11 @@ pub fn settings_ui(
     });
     ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
     ui.add_space(8.0);
-    account_ui(ui, form, t, commands);
+    account_ui(ui, form, key_place, t, commands);
     ui.add_space(8.0);
     numbers_ui(ui, form, t);
+    ui.add_space(8.0);
+    presets_ui(ui, form, t);
     ui.add_space(8.0);
     ui.label(egui::RichText::new(t.who_opens).strong());
     let open = &mut form.draft.window.open_task;
@@ -334,6 +449,7 @@ pub fn settings_ui(
 pub fn settings_actions_ui(
     ui: &mut egui::Ui,
     form: &mut SettingsForm,
+    key_place: Option<&KeyPlace>,
     t: &Texts,
     commands: &mut Vec<Command>,
 ) -> SettingsAction {
@@ -363,7 +479,18 @@ pub fn settings_actions_ui(
             ui.colored_label(theme::ERROR, refusal_text(t, refusal));
         }
         if form.saved {
-            ui.colored_label(theme::OK, t.saved);
+            // Where the key went, said as it is.
+            let (words, colour, why) = match key_place {
+                Some(KeyPlace::Environment) => (t.saved_env, theme::OK, None),
+                Some(KeyPlace::ThisSession(why)) => (t.saved_session, theme::WARN, Some(why)),
+                Some(KeyPlace::NoKeyring(why)) => (t.saved_no_keyring, theme::WARN, Some(why)),
+                Some(KeyPlace::Missing) => (t.saved_no_key, theme::WARN, None),
+                Some(KeyPlace::Keyring) | None => (t.saved, theme::OK, None),
+            };
+            let label = ui.add(egui::Label::new(egui::RichText::new(words).color(colour)).wrap());
+            if let Some(why) = why {
+                label.on_hover_text(&why.message);
+            }
         }
     });
     action

@@ -567,6 +567,40 @@ pub struct Texts {
     pub which_call: &'static str,
     /// Its text: file names.
     pub which_call_text: &'static str,
+    /// A notification's title for a ringing call.
+    pub notify_ringing: &'static str,
+    /// A notification's action.
+    pub notify_show: &'static str,
+    /// Closes a ringing bar.
+    pub dismiss_ringing: &'static str,
+    /// Key field hint: the key comes from the environment.
+    pub key_hint_env: &'static str,
+    /// Key field hint: kept for this session.
+    pub key_hint_session: &'static str,
+    /// Key field hint: no keyring.
+    pub key_hint_no_keyring: &'static str,
+    /// Saved; the key comes from the environment.
+    pub saved_env: &'static str,
+    /// Saved; the keyring could not keep the key.
+    pub saved_session: &'static str,
+    /// Saved; no keyring and no key typed.
+    pub saved_no_keyring: &'static str,
+    /// Saved; no key for the login yet.
+    pub saved_no_key: &'static str,
+    /// The hook's port field.
+    pub hook_port: &'static str,
+    /// A bad hook port.
+    pub hook_port_error: &'static str,
+    /// How presets are written.
+    pub presets_hint: &'static str,
+    /// A preset's name field hint.
+    pub preset_name: &'static str,
+    /// A preset's name field, by number.
+    pub preset_name_n: &'static str,
+    /// A preset's mappings field, by number.
+    pub preset_mappings_n: &'static str,
+    /// Adds a preset.
+    pub add_preset: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
