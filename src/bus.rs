@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::domain::{
-    CallQuery, CallRecord, CallRequest, ExternalId, FormFieldInfo, PhoneNumber, JobId, JobState, Registration, RingingCall,
-    Secret, SourcesReport,
+    CallQuery, CallRecord, CallRequest, ExternalId, FormFieldInfo, JobId, JobState, PhoneNumber,
+    Registration, RingingCall, Secret, SourcesReport,
 };
 use crate::settings::Settings;
 
@@ -158,11 +158,13 @@ pub enum Event {
     AttachRejected {
         /// The call it was meant for.
         call_id: i64,
+        /// Why, as an error code.
+        code: &'static str,
         /// What is wrong with the file.
         message: String,
     },
     /// Something the agent should read (a command could not be carried out).
-    Notice(String),
+    Notice(Notice),
     /// The status bar's figures changed.
     Status(Status),
     /// The settings the settings view edits (at start and after a save).
@@ -182,6 +184,102 @@ pub enum Event {
     ConnectionTested(Result<String, Refusal>),
     /// Another start of the app asked for this window: bring it to the front.
     Raise,
+}
+
+/// Something the agent should read: what happened as a kind the window puts in words, an
+/// error code when one says why, and the system's own words for the log-minded (shown on
+/// hover).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// What happened.
+    pub kind: NoticeKind,
+    /// Why, as an error code (see `domain::codes`), when there is one.
+    pub code: Option<String>,
+    /// The technical detail, as the system said it.
+    pub detail: String,
+}
+
+impl Notice {
+    /// A notice of `kind` with `detail`.
+    pub fn new(kind: NoticeKind, detail: impl std::fmt::Display) -> Self {
+        Self {
+            kind,
+            code: None,
+            detail: detail.to_string(),
+        }
+    }
+
+    /// The same notice, with the error code that says why.
+    #[must_use]
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+}
+
+/// What a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// A call could not be stored.
+    CallNotStored,
+    /// Heard calls could not be kept.
+    HeardNotStored,
+    /// Events kept from the last run cannot be read.
+    JournalUnreadable,
+    /// A recording pickup could not be stored.
+    PickupNotStored,
+    /// The call list (or a search) cannot be read.
+    ListUnreadable,
+    /// The outbox failed while sending; retried soon.
+    OutboxFailed,
+    /// Credentials are missing or unusable.
+    Credentials,
+    /// A link could not be opened.
+    LinkNotOpened,
+    /// A number could not be handed to the softphone.
+    DialFailed,
+    /// A recording could not be checked or queued.
+    RecordingNotQueued,
+    /// Cancel: the upload had ended already.
+    NotUploading,
+    /// Retry, discard or resend: the job is not in a state that allows it.
+    JobRefused,
+    /// Call sources are not running in this window.
+    NoSources,
+    /// The event hook is off.
+    HookOff,
+    /// The event hook stays on its other port.
+    HookPortStays,
+    /// A test call could not be made.
+    SimulateFailed,
+    /// The call could not be answered.
+    AnswerFailed,
+    /// The hook's token could not be renewed.
+    TokenNotRenewed,
+}
+
+impl NoticeKind {
+    /// Every kind (the catalogue test reads it).
+    pub const ALL: [Self; 18] = [
+        Self::CallNotStored,
+        Self::HeardNotStored,
+        Self::JournalUnreadable,
+        Self::PickupNotStored,
+        Self::ListUnreadable,
+        Self::OutboxFailed,
+        Self::Credentials,
+        Self::LinkNotOpened,
+        Self::DialFailed,
+        Self::RecordingNotQueued,
+        Self::NotUploading,
+        Self::JobRefused,
+        Self::NoSources,
+        Self::HookOff,
+        Self::HookPortStays,
+        Self::SimulateFailed,
+        Self::AnswerFailed,
+        Self::TokenNotRenewed,
+    ];
 }
 
 /// Where the security key lives, as the window tells the agent.

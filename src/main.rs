@@ -236,8 +236,9 @@ fn run_headless(runtime: &tokio::runtime::Runtime, instance: Instance) -> Result
         };
         let log = async {
             while let Some(event) = ui_rx.recv().await {
-                if let bus::Event::Notice(text) = event {
-                    tracing::warn!("{text}");
+                if let bus::Event::Notice(notice) = event {
+                    let what = pyrus_phone::ui::i18n::EN.notice(&notice);
+                    tracing::warn!(detail = %notice.detail, "{what}");
                 }
             }
         };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine with the Rust toolchain:
 #   bash tests/run.sh
-# Installs what the tests need (gnome-keyring, Xvfb, xdotool, ImageMagick), then runs the
+# Installs what the tests need (gnome-keyring, dunst, Xvfb, xdotool, ImageMagick), then runs the
 # static checks, every cargo test inside a private D-Bus session with an unlocked
 # gnome-keyring, and the real window under Xvfb (a smoke test, then the main flows driven by
 # the keyboard with screenshots in target/screenshots). Fails — never skips — when a part
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # What the tests run: a Secret Service in a private D-Bus session, an X server, a tool to
 # find and shoot windows, and the libraries the window loads at run time (X11, xkbcommon,
 # Mesa's software GL).
-packages=(dbus dbus-bin dbus-user-session gnome-keyring xvfb xauth xdotool xclip imagemagick desktop-file-utils baresip-core sip-tester
+packages=(dbus dbus-bin dbus-user-session gnome-keyring dunst xvfb xauth xdotool xclip imagemagick desktop-file-utils baresip-core sip-tester
           libgl1 libegl1 libgl1-mesa-dri libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2
           libxkbcommon0 libxkbcommon-x11-0)
 need=()
@@ -27,7 +27,7 @@ if ((${#need[@]})); then
   # No recommends: dbus-x11 would autolaunch stray session buses.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-for tool in dbus-run-session dbus-send gnome-keyring-daemon Xvfb xdotool xclip import convert desktop-file-validate baresip sipp; do
+for tool in dbus-run-session dbus-send gnome-keyring-daemon dunst dunstctl Xvfb xdotool xclip import convert desktop-file-validate baresip sipp; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing after installing packages" >&2; exit 1; }
 done
 

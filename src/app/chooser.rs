@@ -129,12 +129,11 @@ impl BuiltInPicking {
         self.dialog.show(ctx);
         match self.dialog.state() {
             egui_file::State::Open => BuiltInAnswer::Open,
-            egui_file::State::Selected => self
-                .dialog
-                .path()
-                .map_or(BuiltInAnswer::Cancelled, |p| {
+            egui_file::State::Selected => {
+                self.dialog.path().map_or(BuiltInAnswer::Cancelled, |p| {
                     BuiltInAnswer::Picked(p.to_path_buf())
-                }),
+                })
+            }
             egui_file::State::Closed | egui_file::State::Cancelled => BuiltInAnswer::Cancelled,
         }
     }
@@ -223,12 +222,10 @@ impl egui_file::vfs::Vfs for NewestFirst {
             })
             .collect();
         entries.sort_by(|a, b| {
-            b.dir
-                .cmp(&a.dir)
-                .then_with(|| match a.dir {
-                    true => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-                    false => b.modified.cmp(&a.modified),
-                })
+            b.dir.cmp(&a.dir).then_with(|| match a.dir {
+                true => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                false => b.modified.cmp(&a.modified),
+            })
         });
         Ok(entries
             .into_iter()

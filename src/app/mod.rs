@@ -37,10 +37,12 @@ pub struct PhoneApp {
     /// Ringing calls already announced (by source and start).
     announced: HashSet<(String, i64)>,
     /// A click on a notification asks for the window here.
-    clicked_tx: std::sync::mpsc::Sender<()>,
+    clicked_tx: std::sync::mpsc::SyncSender<()>,
     clicked_rx: std::sync::mpsc::Receiver<()>,
     /// How many desktop notifications were shown.
     notified: u32,
+    /// The chooser's drawn glyphs are installed.
+    glyphs: bool,
 }
 
 /// Frame timing: the first frame after start, then the CPU time of each frame.
@@ -99,7 +101,7 @@ impl std::fmt::Debug for PhoneApp {
 impl PhoneApp {
     /// Wires the window to a running service.
     pub fn new(state: UiState, events: mpsc::Receiver<Event>, service: ServiceHandle) -> Self {
-        let (clicked_tx, clicked_rx) = std::sync::mpsc::channel();
+        let (clicked_tx, clicked_rx) = std::sync::mpsc::sync_channel(8);
         Self {
             state,
             events,
@@ -115,6 +117,7 @@ impl PhoneApp {
             clicked_tx,
             clicked_rx,
             notified: 0,
+            glyphs: false,
         }
     }
 
@@ -163,9 +166,7 @@ impl PhoneApp {
         while self.clicked_rx.try_recv().is_ok() {
             self.state.raise = true;
         }
-        let away = ctx.input(|i| {
-            i.viewport().focused == Some(false) || i.viewport().minimized == Some(true)
-        });
+        let away = ctx.input(|i| !i.focused || i.viewport().minimized == Some(true));
         let ringing: HashSet<(String, i64)> = self
             .state
             .ringing
@@ -191,7 +192,7 @@ impl PhoneApp {
                     action: t.notify_show.to_owned(),
                 },
                 Box::new(move || {
-                    if clicked.send(()).is_ok() {
+                    if clicked.try_send(()).is_ok() {
                         wake.request_repaint();
                     }
                 }),
@@ -268,6 +269,10 @@ impl PhoneApp {
 
     /// One UI pass: draw, then send what the views asked for.
     pub fn ui_pass(&mut self, ui: &mut egui::Ui) {
+        if !self.glyphs {
+            ui::glyphs::install(ui.ctx());
+            self.glyphs = true;
+        }
         let mut commands: Vec<Command> = Vec::new();
         ui::root_ui(ui, &mut self.state, &mut commands);
         if let Some(call_id) = self.state.list.pick_for.take() {
@@ -279,8 +284,15 @@ impl PhoneApp {
 
     fn send(&mut self, commands: Vec<Command>) {
         for command in commands {
-            if let Err(reason) = self.service.send(command) {
-                self.state.notice = Some(reason);
+            if let Err(refused) = self.service.send(command) {
+                let t = self.state.texts();
+                self.state.notice = Some(
+                    match refused {
+                        crate::service::SendError::Busy => t.n_busy,
+                        crate::service::SendError::Stopped => t.n_stopped,
+                    }
+                    .to_owned(),
+                );
             }
         }
     }
@@ -366,7 +378,7 @@ impl eframe::App for PhoneApp {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // Discards still within their undo time go now: the agent meant them.
         let mut commands = Vec::new();
-        self.state.list.settle_discards(true, &mut commands);
+        self.state.settle_discards(true, &mut commands);
         self.send(commands);
     }
 }

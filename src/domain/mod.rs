@@ -4,6 +4,7 @@
 //! network, the disk or the window: no I/O, no async.
 
 pub mod call;
+pub mod codes;
 pub mod event;
 pub mod job;
 pub mod phone;
@@ -19,7 +20,8 @@ pub use call::{
 };
 pub use event::{CallEvent, EventError, EventKind};
 pub use job::{
-    CallLife, CallQuery, CallRecord, QUERY_LIMIT, Stage, JobBrief, JobId, JobKind, JobState, JobView, LINE_NUMBER_MISSING, RecordingBrief,
+    CallLife, CallQuery, CallRecord, JobBrief, JobId, JobKind, JobState, JobView,
+    LINE_NUMBER_MISSING, QUERY_LIMIT, RecordingBrief, Stage,
 };
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;

@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use crate::domain::LINE_NUMBER_MISSING;
 use crate::domain::{
-    AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, ExternalId, JobId, JobKind, JobState, JobView, Mapping,
-    Registration,
+    AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, ExternalId, JobId, JobKind,
+    JobState, JobView, Mapping, Registration,
 };
 use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
 pub use store::{AttachPayload, CallRow, Claimed, Lane, PickupPayload, StoreError, StoredTarget};

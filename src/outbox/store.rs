@@ -11,8 +11,9 @@ use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehav
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    AttachTarget, CallLife, CallQuery, CallRecord, QUERY_LIMIT, CallRequest, Direction, ExternalId, JobBrief, JobId, JobKind,
-    JobState, JobView, LINE_NUMBER_MISSING, Mapping, PhoneNumber, RecordingBrief, Registration,
+    AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, Direction, ExternalId, JobBrief,
+    JobId, JobKind, JobState, JobView, LINE_NUMBER_MISSING, Mapping, PhoneNumber, QUERY_LIMIT,
+    RecordingBrief, Registration,
 };
 
 /// The database could not be used.
@@ -1252,7 +1253,12 @@ impl Store {
                                   answered_ms = COALESCE(answered_ms, ?3),
                                   ended_ms = COALESCE(ended_ms, ?4)
                  WHERE external_id = ?1",
-                params![external_id, life.started_ms, life.answered_ms, life.ended_ms],
+                params![
+                    external_id,
+                    life.started_ms,
+                    life.answered_ms,
+                    life.ended_ms
+                ],
             )
             .map_err(|e| self.sql(e))?;
         Ok(n > 0)

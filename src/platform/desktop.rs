@@ -23,9 +23,8 @@ pub fn probe_in_background() {
 
 #[cfg(all(unix, not(target_os = "macos")))]
 fn probe_file_dialog() -> bool {
-    let zenity = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join("zenity").is_file())
-    });
+    let zenity = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("zenity").is_file()));
     let portal = portal_on_bus();
     tracing::info!(portal, zenity, "system file dialog");
     portal || zenity

@@ -4,8 +4,8 @@
 
 pub mod browser;
 pub mod desktop;
-pub mod notify;
 pub mod gl_warmup;
 pub mod instance_lock;
+pub mod notify;
 pub mod paths;
 pub mod privacy;

@@ -47,7 +47,9 @@ fn show_and_follow(note: &Note, on_click: Box<dyn FnOnce() + Send>) {
                 }
             });
         }
-        Err(e) => tracing::warn!(error = %e, "the desktop's notification service did not take the notification"),
+        Err(e) => {
+            tracing::warn!(error = %e, "the desktop's notification service did not take the notification")
+        }
     }
 }
 

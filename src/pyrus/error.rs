@@ -234,7 +234,32 @@ pub fn advice(code: &str, message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
     use super::{ErrorClass, PyrusError};
+
+    #[test]
+    fn the_clients_own_codes_are_known_to_the_window() {
+        for error in [
+            PyrusError::Timeout,
+            PyrusError::Cancelled,
+            PyrusError::FileChanged,
+            PyrusError::Unexpected {
+                status: 502,
+                retry_after: None,
+            },
+            PyrusError::Network { reason: "x".into() },
+            PyrusError::File {
+                reason: "x".into(),
+                path: "x".into(),
+            },
+        ] {
+            assert!(
+                crate::domain::codes::ALL.contains(&error.code()),
+                "{}",
+                error.code()
+            );
+        }
+    }
 
     fn api(status: u16, code: &str) -> PyrusError {
         PyrusError::Api {

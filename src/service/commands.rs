@@ -10,7 +10,7 @@ use super::doctor::{self};
 use super::running::Shared;
 use super::settings_ops::{load_form, test_connection};
 use super::{Engine, check_recording};
-use crate::bus::{Command, Event};
+use crate::bus::{Command, Event, Notice, NoticeKind};
 use crate::outbox::now_ms;
 
 /// Takes the window's commands in order. Quick ones (storing a call, retry, discard) run
@@ -32,7 +32,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
             },
         };
         let engine = shared.current.get();
-        let outcome: Result<(), String> = match command {
+        let outcome: Result<(), Notice> = match command {
             Command::Register(call) => match engine.outbox().add_call_claimed(call).await {
                 Ok((external_id, claimed)) => {
                     let job = claimed.job;
@@ -46,7 +46,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     shared.register_now(&engine, claimed);
                     Ok(())
                 }
-                Err(e) => Err(format!("The call could not be stored: {e}")),
+                Err(e) => Err(Notice::new(NoticeKind::CallNotStored, e)),
             },
             Command::AttachRecording { call_id, path } => {
                 shared.spawn(attach_recording(Arc::clone(&shared), engine, call_id, path));
@@ -56,7 +56,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 if engine.outbox().cancel(job) {
                     Ok(())
                 } else {
-                    Err(format!("Job {job} is not uploading any more."))
+                    Err(Notice::new(NoticeKind::NotUploading, job))
                 }
             }
             Command::OpenUrl(url) => {
@@ -69,7 +69,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     shared.kick();
                     Ok(())
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(Notice::new(NoticeKind::JobRefused, e)),
             },
             Command::Resend { job, call } => match engine.outbox().resend(job, call).await {
                 Ok(()) => {
@@ -82,7 +82,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     shared.publish().await;
                     Ok(())
                 }
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(Notice::new(NoticeKind::JobRefused, e)),
             },
             Command::FindCalls(query) => {
                 let task = Arc::clone(&shared);
@@ -96,7 +96,10 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                             }
                             task.ui.send(Event::FoundCalls(calls)).await;
                         }
-                        Err(e) => task.notice(format!("The kept calls cannot be read: {e}")).await,
+                        Err(e) => {
+                            task.notice(Notice::new(NoticeKind::ListUnreadable, e))
+                                .await
+                        }
                     }
                 });
                 Ok(())
@@ -110,7 +113,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 .outbox()
                 .discard(job)
                 .await
-                .map_err(|e| e.to_string()),
+                .map_err(|e| Notice::new(NoticeKind::JobRefused, e)),
             Command::PrepareNumbers => {
                 drop(tokio::task::spawn_blocking(
                     crate::domain::PhoneNumber::warm_up,
@@ -138,16 +141,19 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     let task = Arc::clone(&shared);
                     shared.spawn(async move {
                         if let Err(e) = doctor::simulate(&sources, &number).await {
-                            task.notice(e).await;
+                            task.notice(Notice::new(NoticeKind::SimulateFailed, e))
+                                .await;
                         }
                     });
                     Ok(())
                 }
-                None => Err("Call sources are not running in this window.".to_owned()),
+                None => Err(Notice::new(NoticeKind::NoSources, "")),
             },
             Command::AnswerCall => match &shared.sources {
-                Some(sources) => doctor::answer(sources),
-                None => Err("Call sources are not running in this window.".to_owned()),
+                Some(sources) => {
+                    doctor::answer(sources).map_err(|e| Notice::new(NoticeKind::AnswerFailed, e))
+                }
+                None => Err(Notice::new(NoticeKind::NoSources, "")),
             },
             Command::NewHookToken => match shared.sources.clone() {
                 Some(sources) => {
@@ -163,18 +169,22 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                         match (renewed, &sources.hook) {
                             (Ok(origin), Some(hook)) => {
                                 if let Err(e) = hook.token_renewed(origin).await {
-                                    task.notice(e).await;
+                                    task.notice(Notice::new(NoticeKind::TokenNotRenewed, e))
+                                        .await;
                                 }
                             }
                             (Ok(origin), None) => {
                                 sources.monitor.update_hook(|h| h.token_origin = origin);
                             }
-                            (Err(e), _) => task.notice(e).await,
+                            (Err(e), _) => {
+                                task.notice(Notice::new(NoticeKind::TokenNotRenewed, e))
+                                    .await;
+                            }
                         }
                     });
                     Ok(())
                 }
-                None => Err("Call sources are not running in this window.".to_owned()),
+                None => Err(Notice::new(NoticeKind::NoSources, "")),
             },
             Command::CheckSources => {
                 let task = Arc::clone(&shared);
@@ -186,14 +196,13 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     let task = Arc::clone(&shared);
                     shared.spawn(async move {
                         if let Err(e) = hook.check_again().await {
-                            task.notice(format!("The event hook stays where it is: {e}. Close the program that holds the port, then try again."))
-                                .await;
+                            task.notice(Notice::new(NoticeKind::HookPortStays, e)).await;
                         }
                         task.report_sources().await;
                     });
                     Ok(())
                 }
-                None => Err("The event hook is off.".to_owned()),
+                None => Err(Notice::new(NoticeKind::HookOff, "")),
             },
             Command::SaveSettings { settings, key } => {
                 let task = Arc::clone(&shared);
@@ -201,8 +210,8 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 Ok(())
             }
         };
-        if let Err(message) = outcome {
-            shared.notice(message).await;
+        if let Err(notice) = outcome {
+            shared.notice(notice).await;
         }
         shared.publish().await;
     }
@@ -227,7 +236,7 @@ pub(super) async fn attach_recording(
                     shared.kick();
                     Ok(())
                 }
-                Err(e) => Err(format!("The recording could not be queued: {e}")),
+                Err(e) => Err(Notice::new(NoticeKind::RecordingNotQueued, e)),
             }
         }
         Ok(Err(e)) => {
@@ -235,15 +244,16 @@ pub(super) async fn attach_recording(
                 .ui
                 .send(Event::AttachRejected {
                     call_id,
+                    code: e.code(),
                     message: e.to_string(),
                 })
                 .await;
             Ok(())
         }
-        Err(e) => Err(format!("The recording could not be checked: {e}")),
+        Err(e) => Err(Notice::new(NoticeKind::RecordingNotQueued, e)),
     };
-    if let Err(message) = outcome {
-        shared.notice(message).await;
+    if let Err(notice) = outcome {
+        shared.notice(notice).await;
     }
     shared.publish().await;
 }

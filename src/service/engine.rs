@@ -36,6 +36,19 @@ pub enum CredentialsError {
     BadUrl(PyrusError),
 }
 
+impl CredentialsError {
+    /// The error code the window words (see `domain::codes`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingLogin => "login_missing",
+            Self::MissingAccountId => "account_missing",
+            Self::MissingKey { .. } => "key_missing",
+            Self::Keyring(_) => "keyring",
+            Self::BadUrl(_) => "bad_url",
+        }
+    }
+}
+
 /// Sending kept work failed before any job could run.
 #[derive(Debug, thiserror::Error)]
 pub enum PumpError {

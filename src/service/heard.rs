@@ -12,7 +12,7 @@ use super::pickup;
 use super::running::{POP_MEMORY_MS, Pop, Shared};
 use super::stitch::{Decision, Stitcher, Touched};
 use super::{Engine, check_recording};
-use crate::bus::Event;
+use crate::bus::{Event, Notice, NoticeKind};
 use crate::domain::{CallLife, EventKind, ExternalId, JobId, SourceId, Verdict};
 use crate::outbox::{EndedCall, Journaled, Lane, now_ms};
 use crate::sources::Heard;
@@ -62,7 +62,7 @@ pub(super) async fn intake_loop(
         }
         Err(e) => {
             shared
-                .notice(format!("Events kept from the last run cannot be read: {e}"))
+                .notice(Notice::new(NoticeKind::JournalUnreadable, e))
                 .await;
         }
     }
@@ -143,7 +143,7 @@ pub(super) async fn intake_loop(
                     }
                 }
                 shared
-                    .notice(format!("Heard calls cannot be stored: {why}"))
+                    .notice(Notice::new(NoticeKind::HeardNotStored, why))
                     .await;
             }
         }
@@ -282,7 +282,7 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
                 Err(e) => {
                     effect_stored = false;
                     shared
-                        .notice(format!("The call could not be stored: {e}"))
+                        .notice(Notice::new(NoticeKind::CallNotStored, e))
                         .await
                 }
             },
@@ -363,7 +363,7 @@ impl Shared {
                 true
             }
             Err(e) => {
-                self.notice(format!("The recording pickup could not be stored: {e}"))
+                self.notice(Notice::new(NoticeKind::PickupNotStored, e))
                     .await;
                 false
             }
@@ -394,12 +394,16 @@ pub(super) async fn pickup_loop(shared: Arc<Shared>) {
                 Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
                 Ok(None) => Duration::from_secs(3600),
                 Err(e) => {
-                    shared.notice(e.to_string()).await;
+                    shared
+                        .notice(Notice::new(NoticeKind::OutboxFailed, e))
+                        .await;
                     Duration::from_secs(30)
                 }
             },
             Err(e) => {
-                shared.notice(e.to_string()).await;
+                shared
+                    .notice(Notice::new(NoticeKind::OutboxFailed, e))
+                    .await;
                 Duration::from_secs(30)
             }
         };
@@ -444,7 +448,9 @@ pub(super) async fn run_pickup(
         Err((code, message)) => {
             tracing::warn!(%job, code, "recording pickup failed");
             if let Err(e) = outbox.fail_pickup(job, token, code, message).await {
-                shared.notice(e.to_string()).await;
+                shared
+                    .notice(Notice::new(NoticeKind::OutboxFailed, e))
+                    .await;
             }
         }
     }

@@ -16,4 +16,4 @@ pub mod stitch;
 pub use doctor::Sources;
 pub use engine::{CredentialsError, Engine, PumpError};
 pub use recording::{RecordingError, check_recording};
-pub use running::{EngineFactory, Service, ServiceHandle, Setup};
+pub use running::{EngineFactory, SendError, Service, ServiceHandle, Setup};

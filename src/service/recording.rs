@@ -54,6 +54,22 @@ pub enum RecordingError {
     },
 }
 
+impl RecordingError {
+    /// The error code the window words (see `domain::codes`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Missing(_) => "no_such_file",
+            Self::Directory(_) => "is_directory",
+            Self::Format(_) => "unsupported_record_file_format",
+            Self::NotAudio { .. } => "not_audio",
+            Self::Empty(_) => "empty_file",
+            Self::TooLarge { .. } => "attachment_too_big",
+            Self::NotText(_) => "path_not_text",
+            Self::Unreadable { .. } => "file_unreadable",
+        }
+    }
+}
+
 /// Checks `path`; returns its absolute form and size.
 pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
     let shown = path.display().to_string();

@@ -18,7 +18,7 @@ use super::doctor::{self, Sources};
 use super::heard::{PICKUPS_AT_ONCE, event_loop, intake_loop, pickup_loop, sources_loop};
 use super::sending::{REGISTER_AT_ONCE, send_loop};
 use super::settings_ops::load_form;
-use crate::bus::{Command, Connection, Event, Status, UiSender};
+use crate::bus::{Command, Connection, Event, Notice, NoticeKind, Status, UiSender};
 use crate::domain::{JobId, PhoneNumber, Secret};
 use crate::outbox::Lane;
 use crate::settings::credentials::SecretStore;
@@ -99,16 +99,23 @@ impl ServiceHandle {
     }
 
     /// Queues a command; an error means the service is busy or gone (say so to the agent).
-    pub fn send(&self, command: Command) -> Result<(), String> {
+    pub fn send(&self, command: Command) -> Result<(), SendError> {
         self.commands.try_send(command).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => {
-                "pyrus-phone is busy; try again in a moment".to_owned()
-            }
-            mpsc::error::TrySendError::Closed(_) => {
-                "the background service has stopped; restart pyrus-phone".to_owned()
-            }
+            mpsc::error::TrySendError::Full(_) => SendError::Busy,
+            mpsc::error::TrySendError::Closed(_) => SendError::Stopped,
         })
     }
+}
+
+/// Why a command was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Too many commands are waiting.
+    #[error("pyrus-phone is busy; try again in a moment")]
+    Busy,
+    /// The service has stopped.
+    #[error("the background service has stopped; restart pyrus-phone")]
+    Stopped,
 }
 
 /// The engine in use; replaced when settings are saved.
@@ -241,7 +248,7 @@ impl Service {
         shared.spawn(async move {
             let engine = start.current.get();
             if let Err(e) = start.take_up(&engine, true).await {
-                start.notice(e).await;
+                start.notice(Notice::new(NoticeKind::OutboxFailed, e)).await;
             }
             start.publish().await;
         });
@@ -365,8 +372,7 @@ impl Shared {
                 self.ui.send(Event::Calls(calls)).await;
             }
             Err(e) => {
-                self.ui
-                    .send(Event::Notice(format!("The call list cannot be read: {e}")))
+                self.notice(Notice::new(NoticeKind::ListUnreadable, e))
                     .await;
             }
         }
@@ -398,8 +404,8 @@ impl Shared {
             .await;
     }
 
-    pub(super) async fn notice(&self, text: String) {
-        self.ui.send(Event::Notice(text)).await;
+    pub(super) async fn notice(&self, notice: Notice) {
+        self.ui.send(Event::Notice(notice)).await;
     }
 
     /// Sends the hook doctor's report.
@@ -453,7 +459,7 @@ impl Shared {
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
         if let Err(e) = opened {
-            self.notice(e).await;
+            self.notice(Notice::new(NoticeKind::LinkNotOpened, e)).await;
         }
     }
 
@@ -465,7 +471,7 @@ impl Shared {
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
         if let Err(e) = dialled {
-            self.notice(e).await;
+            self.notice(Notice::new(NoticeKind::DialFailed, e)).await;
         }
     }
 

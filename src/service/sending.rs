@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::Engine;
 use super::running::{Shared, TYPED_POP_MS};
-use crate::bus::{Connection, Event};
+use crate::bus::{Connection, Event, Notice, NoticeKind};
 use crate::domain::{JobId, JobKind, JobState};
 use crate::outbox::{JobEvent, JobReport, Lane, Listener, now_ms};
 use crate::settings::OpenTask;
@@ -174,19 +174,25 @@ pub(super) async fn send_loop(shared: Arc<Shared>, lane: Lane) {
                 Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
                 Ok(None) => Duration::from_secs(3600),
                 Err(e) => {
-                    shared.notice(e.to_string()).await;
+                    shared
+                        .notice(Notice::new(NoticeKind::OutboxFailed, e))
+                        .await;
                     Duration::from_secs(30)
                 }
             },
-            Err(e @ crate::service::PumpError::Credentials(_)) => {
+            Err(crate::service::PumpError::Credentials(e)) => {
                 shared.set_connection(Connection::NeedsCredentials);
-                shared.notice(e.to_string()).await;
+                shared
+                    .notice(Notice::new(NoticeKind::Credentials, &e).with_code(e.code()))
+                    .await;
                 shared.publish().await;
                 Duration::from_secs(3600)
             }
             // The outbox failed (not the credentials): say so, and try again soon.
             Err(e) => {
-                shared.notice(e.to_string()).await;
+                shared
+                    .notice(Notice::new(NoticeKind::OutboxFailed, e))
+                    .await;
                 shared.publish().await;
                 Duration::from_secs(30)
             }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::Engine;
 use super::running::{Setup, Shared};
-use crate::bus::{Connection, Event, KeyPlace, Refusal};
+use crate::bus::{Connection, Event, KeyPlace, Notice, NoticeKind, Refusal};
 use crate::domain::Secret;
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
 use crate::settings::Settings;
@@ -25,7 +25,7 @@ impl Shared {
                 self.announce_engine().await;
                 let engine = self.current.get();
                 if let Err(e) = self.take_up(&engine, true).await {
-                    self.notice(e).await;
+                    self.notice(Notice::new(NoticeKind::OutboxFailed, e)).await;
                 }
             }
             Err(refusal) => {
@@ -238,8 +238,8 @@ pub(super) async fn save_settings(
         .map_err(|e| internal(&e))?;
     // Opening the outbox (and migrating it) is blocking work: let this worker's other
     // tasks move on meanwhile.
-    let engine = tokio::task::block_in_place(|| (setup.open_engine)(settings))
-        .map_err(|e| internal(&e))?;
+    let engine =
+        tokio::task::block_in_place(|| (setup.open_engine)(settings)).map_err(|e| internal(&e))?;
     let place = key_place(setup, &login).await;
     let session = session_key_for(setup, &login).map(|(key, _)| key);
     Ok((engine.with_session_key(session), place))

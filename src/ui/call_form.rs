@@ -187,6 +187,8 @@ pub struct FormContext<'a> {
     pub line_number: &'a str,
     /// The agent's internal number, sent when the field is left empty.
     pub internal_number: &'a str,
+    /// Show the form's heading (a narrow window's tab names it instead).
+    pub heading: bool,
 }
 
 /// Fills the rows of a preset: a row with the same code gets the preset's value, others
@@ -233,7 +235,9 @@ pub fn call_form_ui(
     t: &Texts,
     commands: &mut Vec<Command>,
 ) {
-    ui.heading(t.new_call);
+    if cx.heading {
+        ui.heading(t.new_call);
+    }
     let mut submit = false;
     let mut focused = false;
     let stacked = ui.available_width() < STACKED_BELOW;
@@ -353,9 +357,7 @@ pub fn call_form_ui(
         } else {
             t.register
         };
-        let register = ui.button(label);
-        register.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, t.register));
-        if register.clicked() {
+        if ui.button(label).clicked() {
             submit = true;
         }
         if ui
@@ -439,7 +441,7 @@ fn mapping_row_ui(
                 )
             });
         }
-        let remove_button = ui.button("✖").on_hover_text(t.remove);
+        let remove_button = ui.button("×").on_hover_text(t.remove);
         remove_button.widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::Button, true, fill(t.remove_n, &[&n]))
         });

@@ -150,16 +150,19 @@ impl CallList {
     }
 
     /// Sends the discards whose time is up (all of them with `all`, when the window
-    /// closes).
-    pub fn settle_discards(&mut self, all: bool, commands: &mut Vec<Command>) {
+    /// closes); returns their jobs.
+    pub fn settle_discards(&mut self, all: bool, commands: &mut Vec<Command>) -> Vec<JobId> {
         let now = Instant::now();
+        let mut settled = Vec::new();
         self.discarding.retain(|d| {
             let due = all || now >= d.at;
             if due {
                 commands.push(Command::Discard(d.job));
+                settled.push(d.job);
             }
             !due
         });
+        settled
     }
 }
 
@@ -274,7 +277,6 @@ pub fn call_list_ui(
     t: &Texts,
     commands: &mut Vec<Command>,
 ) -> Option<i64> {
-    list.settle_discards(false, commands);
     filter_ui(ui, list, t, commands);
     let searching = list.filter.query().is_some();
     let shown = list.shown().len();
@@ -321,7 +323,10 @@ pub fn call_list_ui(
                 };
                 let actions = row_ui(&mut prepared.content_ui, &row, commands);
                 let rect = prepared.content_ui.min_rect().expand(6.0);
-                let target = ui.ctx().pointer_hover_pos().is_some_and(|p| rect.contains(p))
+                let target = ui
+                    .ctx()
+                    .pointer_hover_pos()
+                    .is_some_and(|p| rect.contains(p))
                     && ui.clip_rect().intersects(rect);
                 if dragging && target {
                     // Where a dragged recording would go.
@@ -351,11 +356,8 @@ fn discarding_ui(
         ui.horizontal_wrapped(|ui| {
             let left = d.at.saturating_duration_since(Instant::now()).as_secs() + 1;
             ui.label(
-                egui::RichText::new(fill(
-                    t.discarding,
-                    &[&call.request.from.as_str(), &left],
-                ))
-                .weak(),
+                egui::RichText::new(fill(t.discarding, &[&call.request.from.as_str(), &left]))
+                    .weak(),
             );
             if ui.button(t.undo).clicked() {
                 discarding.retain(|x| x.call_id != d.call_id);
@@ -413,7 +415,11 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
         t,
     } = *row;
     let mut actions = RowActions::default();
-    let format = if searching { "%Y-%m-%d %H:%M" } else { "%H:%M:%S" };
+    let format = if searching {
+        "%Y-%m-%d %H:%M"
+    } else {
+        "%H:%M:%S"
+    };
     let time = Local
         .timestamp_millis_opt(call.created_ms)
         .single()

@@ -3,6 +3,7 @@
 
 pub mod call_form;
 pub mod calls;
+pub mod glyphs;
 pub mod i18n;
 pub mod settings_view;
 pub mod sources_view;
@@ -73,6 +74,8 @@ pub struct UiState {
     pub outcome: Outcome,
     /// A message for the agent (from the service or a refused command).
     pub notice: Option<String>,
+    /// The system's own words behind the notice (shown on hover).
+    pub notice_detail: Option<String>,
     /// True when talking to the built-in demo sandbox.
     pub demo: bool,
     /// The calls of the day.
@@ -185,7 +188,10 @@ impl UiState {
                     state,
                 };
             }
-            Event::Notice(text) => self.notice = Some(text),
+            Event::Notice(notice) => {
+                self.notice = Some(self.texts().notice(&notice));
+                self.notice_detail = Some(notice.detail).filter(|d| !d.is_empty());
+            }
             Event::Calls(calls) => {
                 // Progress of uploads that ended is stale.
                 self.list.progress.retain(|job, _| {
@@ -216,8 +222,13 @@ impl UiState {
                 entry.sent = sent;
                 entry.total = total;
             }
-            Event::AttachRejected { call_id, message } => {
-                self.list.attach_errors.insert(call_id, message);
+            Event::AttachRejected {
+                call_id,
+                code,
+                message,
+            } => {
+                let words = self.texts().advice(Some(code), &message).into_owned();
+                self.list.attach_errors.insert(call_id, words);
             }
             Event::Attached { job } => {
                 self.list.progress.remove(&job);
@@ -257,8 +268,11 @@ impl UiState {
             Event::FormFields(Err(refusal)) => self.fields_error = Some(refusal),
             Event::Sources(report) => self.sources = Some(*report),
             Event::Ringing(calls) => {
-                self.dismissed
-                    .retain(|(n, at)| calls.iter().any(|c| c.number.as_str() == n && c.since_ms == *at));
+                self.dismissed.retain(|(n, at)| {
+                    calls
+                        .iter()
+                        .any(|c| c.number.as_str() == n && c.since_ms == *at)
+                });
                 self.ringing = calls;
             }
             Event::Raise => self.raise = true,
@@ -308,12 +322,26 @@ impl UiState {
                     message: brief.error_message.clone().unwrap_or_default(),
                     state: brief.state,
                 };
-                let holds_it = !(self.form.from.trim().is_empty() && self.form.to.trim().is_empty());
+                let holds_it =
+                    !(self.form.from.trim().is_empty() && self.form.to.trim().is_empty());
                 if self.form.correcting.is_none() && holds_it {
                     self.form.correcting = Some(job);
                 }
             }
             JobState::Pending | JobState::Running | JobState::Held => {}
+        }
+    }
+
+    /// Sends the discards whose undo time is over; what the form and the outcome showed of
+    /// them goes (a discarded call cannot come back).
+    pub fn settle_discards(&mut self, all: bool, commands: &mut Vec<Command>) {
+        for job in self.list.settle_discards(all, commands) {
+            if self.outcome_job() == Some(job) {
+                self.outcome = Outcome::Idle;
+            }
+            if self.form.correcting == Some(job) {
+                self.form.correcting = None;
+            }
         }
     }
 
@@ -468,6 +496,7 @@ fn default_country(state: &UiState) -> Option<Country> {
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     shortcuts(ui, state, commands);
+    state.settle_discards(false, commands);
     state.list.drop_target = None;
     let t = state.texts();
     let narrow = ui.available_width() < NARROW_BELOW;
@@ -496,7 +525,9 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
                     ui.set_width(ui.available_width());
                     ui.add(
                         egui::Label::new(
-                            egui::RichText::new(t.demo_banner).color(theme::DEMO_TEXT).strong(),
+                            egui::RichText::new(t.demo_banner)
+                                .color(theme::DEMO_TEXT)
+                                .strong(),
                         )
                         .wrap(),
                     )
@@ -556,7 +587,10 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
             }
             if let Some(notice) = &state.notice {
                 ui.separator();
-                ui.add(egui::Label::new(notice.as_str()).wrap());
+                let label = ui.add(egui::Label::new(notice.as_str()).wrap());
+                if let Some(detail) = &state.notice_detail {
+                    label.on_hover_text(detail);
+                }
             }
         });
     });
@@ -564,8 +598,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
         View::Settings => {
             egui::Panel::bottom("settings_actions").show(ui, |ui| {
                 ui.add_space(4.0);
-                let action =
-                    settings_view::settings_actions_ui(
+                let action = settings_view::settings_actions_ui(
                     ui,
                     &mut state.settings_form,
                     state.key_place.as_ref(),
@@ -673,7 +706,10 @@ fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command
                 // Its task, once registered.
                 let task = call.call_id.as_deref().and_then(|id| {
                     state.list.calls.iter().find(|c| {
-                        c.request.external_id.as_ref().is_some_and(|e| e.as_str() == id)
+                        c.request
+                            .external_id
+                            .as_ref()
+                            .is_some_and(|e| e.as_str() == id)
                     })
                 });
                 if let Some(record) = task
@@ -688,7 +724,7 @@ fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command
                 if by_hand && ui.button(t.to_form).clicked() {
                     to_form = Some(call.clone());
                 }
-                let close = ui.button("✖").on_hover_text(t.dismiss_ringing);
+                let close = ui.button("×").on_hover_text(t.dismiss_ringing);
                 close.widget_info(|| {
                     egui::WidgetInfo::labeled(egui::Role::Button, true, t.dismiss_ringing)
                 });
@@ -733,7 +769,7 @@ fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comm
             });
         });
         egui::CentralPanel::default().show(ui, |ui| match state.pane {
-            Pane::Form => form_pane_ui(ui, state, commands),
+            Pane::Form => form_pane_ui(ui, state, commands, false),
             Pane::List => list_pane_ui(ui, state, commands),
         });
     } else {
@@ -741,13 +777,18 @@ fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comm
             .resizable(true)
             .default_size(420.0)
             .size_range(320.0..=(width * 0.55).max(320.0))
-            .show(ui, |ui| form_pane_ui(ui, state, commands));
+            .show(ui, |ui| form_pane_ui(ui, state, commands, true));
         egui::CentralPanel::default().show(ui, |ui| list_pane_ui(ui, state, commands));
     }
 }
 
 /// The new-call form and, under it, where the last registration stands.
-fn form_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+fn form_pane_ui(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    commands: &mut Vec<Command>,
+    heading: bool,
+) {
     let t = state.texts();
     let first = commands.len();
     egui::ScrollArea::vertical()
@@ -764,6 +805,7 @@ fn form_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comma
                 fields: &state.fields,
                 line_number: in_force.map_or("", |s| s.defaults.line_number.as_str()),
                 internal_number: in_force.map_or("", |s| s.defaults.internal_number.as_str()),
+                heading,
             };
             call_form::call_form_ui(ui, &mut state.form, cx, t, commands);
             if let Some(refusal) = &state.fields_error {

@@ -348,7 +348,7 @@ fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
                     fill(t.preset_mappings_n, &[&n]),
                 )
             });
-            if ui.button("✖").on_hover_text(t.remove).clicked() {
+            if ui.button("×").on_hover_text(t.remove).clicked() {
                 remove = Some(i);
             }
         });

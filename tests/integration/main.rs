@@ -19,5 +19,6 @@ mod keyring;
 mod sandbox_api;
 mod softphone;
 mod window;
+mod window_desk;
 mod window_settings;
 mod window_sources;

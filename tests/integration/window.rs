@@ -15,8 +15,9 @@ use pyrus_phone::app::PhoneApp;
 use pyrus_phone::app::chooser::Chooser;
 use pyrus_phone::bus;
 use pyrus_phone::cli::Context;
-use pyrus_phone::domain::Secret;
+use pyrus_phone::domain::{CallEvent, JobId, JobState, Secret};
 use pyrus_phone::instance::{Instance, Options, Running};
+use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
 use pyrus_phone::platform::paths::Paths;
 use pyrus_phone::sandbox::{Fault, FaultKind, Route, Sandbox, SandboxConfig};
@@ -60,6 +61,9 @@ pub struct RigOptions {
     pub in_force: Settings,
     /// Another program holds the event hook's configured port.
     pub hook_port_taken: bool,
+    /// Every widget must have an accessible name (the built-in chooser's own path fields
+    /// have none, so its test turns this off).
+    pub accessibility_check: bool,
 }
 
 impl Default for RigOptions {
@@ -69,6 +73,7 @@ impl Default for RigOptions {
             secrets: Arc::new(MemoryStore::default()),
             in_force: Settings::default(),
             hook_port_taken: false,
+            accessibility_check: true,
             state: UiState {
                 demo: true,
                 ..UiState::default()
@@ -100,10 +105,11 @@ pub fn rig_with(options: RigOptions) -> Rig {
         browser: Arc::clone(&browser) as Arc<dyn Browser>,
     };
     // The hook's token as the keyring keeps it between runs.
+    // (A desk without a keyring keeps none: the hook makes one for the run.)
     options
         .secrets
         .set(HOOK_TOKEN_ENTRY, &Secret::new("rig-hook-token"))
-        .unwrap();
+        .ok();
     let blocker = options
         .hook_port_taken
         .then(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
@@ -141,6 +147,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
         .with_max_steps(12)
+        .with_accessibility_check(options.accessibility_check)
         .build_ui_state(
             |ui, app: &mut PhoneApp| {
                 app.logic_pass(&ui.ctx().clone());
@@ -166,9 +173,27 @@ pub fn rig_with(options: RigOptions) -> Rig {
 impl Rig {
     /// The next Attach recording… is answered at once with `path` by the system's dialog.
     pub fn answer_with(&self, path: PathBuf) {
-        *self.picked.borrow_mut() = Some(Chooser::Native(Box::pin(std::future::ready(Some(
-            path,
-        )))));
+        *self.picked.borrow_mut() = Some(Chooser::Native(Box::pin(std::future::ready(Some(path)))));
+    }
+
+    /// A softphone event reaches the instance as a source hands it over.
+    pub fn hear(&self, kind: &str, number: &str, call_id: &str, source: &str) {
+        let event = CallEvent::parse(kind, number, Some(call_id), None, None, source).unwrap();
+        self.runtime
+            .block_on(self.events.send(Heard::unacknowledged(event)))
+            .unwrap();
+    }
+
+    /// The service, to send it a command the window would not.
+    pub fn service(&self) -> pyrus_phone::service::ServiceHandle {
+        self.running.service.clone()
+    }
+
+    /// A job's state as the demo's outbox keeps it.
+    pub fn queue_state(&self, job: JobId) -> JobState {
+        let path = Paths::under(self.dir.path()).demo().database_file();
+        let outbox = Outbox::open(&path).unwrap();
+        self.runtime.block_on(outbox.job(job)).unwrap().state
     }
 
     /// Closes the window, stops the instance, then the sandbox, on the rig's runtime.
@@ -278,7 +303,7 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
     r.h.get_by_label("Attach recording…").click();
     r.h.run();
     step_until(&mut r.h, "the inline error", |h| {
-        h.query_by_label_contains("is not an audio file Pyrus attaches")
+        h.query_by_label_contains("the recording must be ac3, mp3, ogg, wav or wma")
             .is_some()
     });
     assert_eq!(

@@ -26,14 +26,13 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     let mut r = rig_with(RigOptions {
         sandbox: Some(config),
         secrets: Arc::new(KeyringStore),
-        in_force: Settings::default(),
-        hook_port_taken: false,
         state: UiState {
             demo: true,
             first_run: true,
             view: View::Settings,
             ..UiState::default()
         },
+        ..RigOptions::default()
     });
     let mut editable = Settings::default();
     editable.pyrus.auth_url = r.sandbox.auth_url();
@@ -49,7 +48,8 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     r.h.get_by_label("Test connection").click();
     r.h.step();
     step_until(&mut r.h, "the refusal", |h| {
-        h.query_by_label_contains("invalid_credentials").is_some()
+        h.query_by_label_contains("check the login and the security key")
+            .is_some()
     });
     assert!(
         KeyringStore.get(&login).unwrap().is_none(),
@@ -83,7 +83,8 @@ fn first_start_test_connection_and_save_into_the_keyring() {
         Some(key.clone())
     );
     assert!(
-        r.h.query_by_label("Demo sandbox — calls go nowhere real").is_none(),
+        r.h.query_by_label("Demo sandbox — calls go nowhere real")
+            .is_none(),
         "the demo badge is gone"
     );
     let saved = std::fs::read_to_string(r.dir.path().join("config/settings.toml")).unwrap();
@@ -125,7 +126,7 @@ fn the_language_switch_changes_the_labels_and_cyrillic_renders() {
     r.h.get_by_label("Новый звонок");
     r.h.get_by_label("Откуда");
     r.h.get_by_label_contains("Сегодня звонков ещё не было");
-    r.h.get_by_label("ДЕМО-ПЕСОЧНИЦА");
+    r.h.get_by_label("Демо-песочница — звонки никуда не уходят");
     // A bad number is explained in Russian.
     type_into(&mut r.h, "Откуда", "12ab");
     r.h.get_by_label("Зарегистрировать").click();

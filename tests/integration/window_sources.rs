@@ -6,9 +6,8 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
-use pyrus_phone::domain::{BaresipHealth, CallEvent, HookHealth, TokenOrigin};
+use pyrus_phone::domain::{BaresipHealth, HookHealth, TokenOrigin};
 use pyrus_phone::settings::{OpenOn, RegisterOn, Settings};
-use pyrus_phone::sources::Heard;
 use pyrus_phone::sources::baresip::BaresipCommand;
 
 use crate::window::{Rig, RigOptions, rig, rig_with, step_until, type_into};
@@ -20,10 +19,7 @@ fn open_sources(r: &mut Rig) {
 }
 
 fn hear(r: &Rig, kind: &str, number: &str, call_id: &str, source: &str) {
-    let event = CallEvent::parse(kind, number, Some(call_id), None, None, source).unwrap();
-    r.runtime
-        .block_on(r.events.send(Heard::unacknowledged(event)))
-        .unwrap();
+    r.hear(kind, number, call_id, source);
 }
 
 /// Events are handled in order: once a later call has shown its ringing bar, every earlier
@@ -340,7 +336,7 @@ fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
     // A spinner shows while saving, so step rather than run to quiet.
     r.h.step();
     step_until(&mut r.h, "the refusal", |h| {
-        h.query_by_label_contains("'localhost' is not baresip's control address")
+        h.query_by_label_contains("this is not a baresip control address")
             .is_some()
     });
     type_into(&mut r.h, "baresip control address", ":4444");
@@ -399,7 +395,8 @@ fn a_taken_hook_port_is_shown_and_tried_again_from_the_call_sources() {
     // Still held: the agent is told, and nothing moves.
     r.h.get_by_label(&again).click();
     step_until(&mut r.h, "the answer that it is still taken", |h| {
-        h.query_by_label_contains("still taken").is_some()
+        h.query_by_label_contains("stays on its other port")
+            .is_some()
     });
     // The other program lets go: the hook moves back and the warning goes.
     drop(r.blocker.take());

@@ -228,7 +228,7 @@ pub static EN: Texts = Texts {
     nothing_found: "No kept call matches.",
     discarding: "Discarded: the call from {} ({} s)",
     undo: "Undo",
-    recording_line: "🎙 {} — {}",
+    recording_line: "Recording {} — {}",
     rec_attached: "attached",
     rec_failed: "not attached",
     rec_waiting: "waiting",
@@ -262,5 +262,267 @@ pub static EN: Texts = Texts {
     preset_name_n: "Preset {} name",
     preset_mappings_n: "Preset {} mappings",
     add_preset: "Add preset",
-    advice: &[],
+    n_call_not_stored: "The call could not be stored, so it is not kept: register it again once the problem is fixed.",
+    n_heard_not_stored: "Calls from the softphone cannot be kept right now: the softphone is told so and keeps them.",
+    n_journal_unreadable: "Events kept from the last run cannot be read.",
+    n_pickup_not_stored: "The recording of a call that ended could not be queued: attach it by hand.",
+    n_list_unreadable: "The call list cannot be read from the outbox.",
+    n_outbox_failed: "The outbox on disk failed; sending is tried again in a moment.",
+    n_credentials: "Calls wait for credentials",
+    n_link_not_opened: "The link could not be opened: no browser answered. Open the task in Pyrus by hand.",
+    n_dial_failed: "The number could not be handed to the softphone: dial it by hand.",
+    n_recording_not_queued: "The recording could not be queued: attach it again.",
+    n_not_uploading: "That upload had already ended.",
+    n_job_refused: "This call has moved on (it is done, discarded or being sent): nothing was changed.",
+    n_no_sources: "Call sources are not running in this window.",
+    n_hook_off: "The event hook is off: turn it on in the settings.",
+    n_hook_port_stays: "The event hook stays on its other port: close the program that holds the usual one, then try again.",
+    n_simulate_failed: "The test call did not go through: see Call sources.",
+    n_answer_failed: "The call could not be answered from here: answer it in the softphone.",
+    n_token_not_renewed: "A new hook token could not be made.",
+    n_busy: "pyrus-phone is busy; try again in a moment.",
+    n_stopped: "The background service has stopped: restart pyrus-phone.",
+    advice: &[
+        (
+            "invalid_credentials",
+            "check the login and the security key",
+        ),
+        (
+            "authorization_error",
+            "Pyrus refused the sign-in: check the login and the security key",
+        ),
+        (
+            "invalid_application_id",
+            "Pyrus does not know this application: check the auth URL",
+        ),
+        (
+            "expired_token",
+            "the session expired and signing in again did not help: check the login and key",
+        ),
+        (
+            "revoked_token",
+            "the session was revoked and signing in again did not help: check the login and key",
+        ),
+        (
+            "invalid_token",
+            "the session is not valid: check the login and key",
+        ),
+        (
+            "token_not_specified",
+            "Pyrus got no session token: check the login and key, then retry",
+        ),
+        (
+            "account_blocked",
+            "the Pyrus account is blocked: ask your administrator",
+        ),
+        (
+            "access_denied",
+            "no access: give the bot access to the form the extension is connected to",
+        ),
+        (
+            "access_denied_form",
+            "no access to the form: give the bot access to it in Pyrus",
+        ),
+        (
+            "access_denied_task",
+            "no access to the task: give the bot access to it in Pyrus",
+        ),
+        (
+            "access_denied_file",
+            "no access to the file: attach the recording again",
+        ),
+        (
+            "unrecognized_account_id",
+            "the account id is unknown: copy it from the API telephony extension's settings",
+        ),
+        (
+            "unrecognized_integration_guid",
+            "Pyrus does not know this integration: check the account id",
+        ),
+        (
+            "required_parameters_not_specified",
+            "the call is not named: it needs a task id, an external id or both numbers",
+        ),
+        (
+            "required_parameter_missing",
+            "a required parameter is missing",
+        ),
+        (
+            "invalid_field_mapping_code",
+            "the form has no field with this code: check the codes in the form editor",
+        ),
+        (
+            "unsupported_record_file_format",
+            "the recording must be ac3, mp3, ogg, wav or wma",
+        ),
+        (
+            "unrecognized_call_id",
+            "Pyrus does not know this call: register it first",
+        ),
+        (
+            "unrecognized_call_guid",
+            "Pyrus does not know this call: register it first",
+        ),
+        (
+            "unrecognized_task_id",
+            "the task is not found or this login cannot see it",
+        ),
+        (
+            "unrecognized_attachment_id",
+            "the uploaded file expired: attach the recording again",
+        ),
+        (
+            "text_field_value_limit_exceeded",
+            "a value is too long: at most 300 characters",
+        ),
+        (
+            "max_text_length_exceeded",
+            "a text is too long for Pyrus: shorten it",
+        ),
+        (
+            "invalid_value_format",
+            "a value does not suit its field (a date, a number or a choice)",
+        ),
+        (
+            "validation_error",
+            "Pyrus refused a value: check the mappings",
+        ),
+        (
+            "invalid_request",
+            "Pyrus could not read the request: retry; if it repeats, send the log to support",
+        ),
+        (
+            "invalid_json",
+            "Pyrus could not read the request: retry; if it repeats, send the log to support",
+        ),
+        ("empty_body", "Pyrus got an empty request: retry"),
+        (
+            "bad_multipart_content",
+            "the upload was damaged on the way: retry",
+        ),
+        (
+            "no_file_in_request",
+            "the upload carried no file: attach the recording again",
+        ),
+        (
+            "empty_file",
+            "the recording is empty: pick the real recording file",
+        ),
+        (
+            "attachment_too_big",
+            "the recording is larger than Pyrus accepts (2 GB)",
+        ),
+        (
+            "too_large_request_length",
+            "the request is larger than Pyrus accepts: use fewer or shorter values",
+        ),
+        (
+            "too_many_requests",
+            "too many requests: sent when Pyrus allows",
+        ),
+        ("server_error", "Pyrus had an internal error: retried later"),
+        (
+            "unexpected_response",
+            "the server answered in a way Pyrus does not: check the auth URL; the work is kept",
+        ),
+        (
+            "network",
+            "Pyrus cannot be reached: the work is kept and sent later",
+        ),
+        (
+            "timeout",
+            "Pyrus did not answer in time: the work is kept and sent later",
+        ),
+        ("cancelled", "the upload was stopped"),
+        (
+            "file_changed",
+            "the recording changed while it was sent: it is sent again once it stops changing",
+        ),
+        (
+            "file_unreadable",
+            "the recording cannot be read: check the file and attach it again",
+        ),
+        (
+            "bad_url",
+            "an address in the settings is not usable: fix it in the settings",
+        ),
+        (
+            "redirect_refused",
+            "the server redirected elsewhere; credentials are not sent on: use the final address in the settings",
+        ),
+        (
+            "credentials_missing",
+            "no credentials are set up: open Settings",
+        ),
+        (
+            "registration_failed",
+            "the call is not registered: retry or discard its registration first",
+        ),
+        (
+            "line_number_missing",
+            "this line's number is not set: set it in the settings and the call is registered",
+        ),
+        (
+            "unreadable",
+            "this job cannot be read (written by another version?): discard it",
+        ),
+        (
+            "recording_not_found",
+            "no recording of this call was found in the recordings folder: attach it by hand",
+        ),
+        (
+            "recording_unusable",
+            "the recording found for this call cannot be attached: attach it by hand",
+        ),
+        (
+            "pickup_taken_over",
+            "another running copy of the app is handling this recording",
+        ),
+        (
+            "bad_baresip",
+            "this is not a baresip control address: write host:port, e.g. 127.0.0.1:4444",
+        ),
+        (
+            "bad_number",
+            "a number in the settings is not a phone number: fix it",
+        ),
+        (
+            "hook_allow",
+            "an allow-list entry is not an address or a network: write e.g. 192.168.1.20 or 192.168.1.0/24",
+        ),
+        (
+            "keyring",
+            "the system keyring refused: unlock it, or set PYRUS_SECURITY_KEY",
+        ),
+        (
+            "keyring_unavailable",
+            "the system keyring is not available on this desk",
+        ),
+        (
+            "internal",
+            "something went wrong inside the app: the log has the details",
+        ),
+        ("login_missing", "type the Pyrus login"),
+        ("account_missing", "type the account id"),
+        (
+            "key_missing",
+            "type the security key: none is stored for this login yet",
+        ),
+        (
+            "no_such_file",
+            "there is no such file: pick the recording again",
+        ),
+        (
+            "is_directory",
+            "this is a folder: pick the recording file itself",
+        ),
+        (
+            "not_audio",
+            "the file's content is not the audio its name says: pick the recording itself",
+        ),
+        (
+            "path_not_text",
+            "the file's path is not valid text: rename the file or its folder",
+        ),
+    ],
 };

@@ -1,6 +1,7 @@
 //! Every word the window shows, in English and Russian: one catalogue, chosen from the
 //! system locale or the settings. Templates use `{}` for their arguments, filled in order.
 
+use crate::bus::{Notice, NoticeKind};
 use crate::domain::{InputError, LongField, PhoneError};
 
 /// An interface language.
@@ -601,6 +602,46 @@ pub struct Texts {
     pub preset_mappings_n: &'static str,
     /// Adds a preset.
     pub add_preset: &'static str,
+    /// Notice: a call could not be stored.
+    pub n_call_not_stored: &'static str,
+    /// Notice: heard calls could not be kept.
+    pub n_heard_not_stored: &'static str,
+    /// Notice: events kept from the last run cannot be read.
+    pub n_journal_unreadable: &'static str,
+    /// Notice: a pickup could not be stored.
+    pub n_pickup_not_stored: &'static str,
+    /// Notice: the list cannot be read.
+    pub n_list_unreadable: &'static str,
+    /// Notice: the outbox failed while sending.
+    pub n_outbox_failed: &'static str,
+    /// Notice: credentials are missing or unusable.
+    pub n_credentials: &'static str,
+    /// Notice: a link could not be opened.
+    pub n_link_not_opened: &'static str,
+    /// Notice: a number could not be handed to the softphone.
+    pub n_dial_failed: &'static str,
+    /// Notice: a recording could not be queued.
+    pub n_recording_not_queued: &'static str,
+    /// Notice: cancel came too late.
+    pub n_not_uploading: &'static str,
+    /// Notice: retry/discard refused.
+    pub n_job_refused: &'static str,
+    /// Notice: no call sources here.
+    pub n_no_sources: &'static str,
+    /// Notice: the hook is off.
+    pub n_hook_off: &'static str,
+    /// Notice: the hook stays on its other port.
+    pub n_hook_port_stays: &'static str,
+    /// Notice: a test call failed.
+    pub n_simulate_failed: &'static str,
+    /// Notice: the call could not be answered.
+    pub n_answer_failed: &'static str,
+    /// Notice: the token could not be renewed.
+    pub n_token_not_renewed: &'static str,
+    /// The service queue is full.
+    pub n_busy: &'static str,
+    /// The service stopped.
+    pub n_stopped: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
@@ -634,6 +675,34 @@ impl Texts {
             .map_or(std::borrow::Cow::Borrowed(fallback), |(_, v)| {
                 std::borrow::Cow::Borrowed(*v)
             })
+    }
+
+    /// A notice from the service, in words: what happened, and why when a code says so.
+    pub fn notice(&self, notice: &Notice) -> String {
+        let what = match notice.kind {
+            NoticeKind::CallNotStored => self.n_call_not_stored,
+            NoticeKind::HeardNotStored => self.n_heard_not_stored,
+            NoticeKind::JournalUnreadable => self.n_journal_unreadable,
+            NoticeKind::PickupNotStored => self.n_pickup_not_stored,
+            NoticeKind::ListUnreadable => self.n_list_unreadable,
+            NoticeKind::OutboxFailed => self.n_outbox_failed,
+            NoticeKind::Credentials => self.n_credentials,
+            NoticeKind::LinkNotOpened => self.n_link_not_opened,
+            NoticeKind::DialFailed => self.n_dial_failed,
+            NoticeKind::RecordingNotQueued => self.n_recording_not_queued,
+            NoticeKind::NotUploading => self.n_not_uploading,
+            NoticeKind::JobRefused => self.n_job_refused,
+            NoticeKind::NoSources => self.n_no_sources,
+            NoticeKind::HookOff => self.n_hook_off,
+            NoticeKind::HookPortStays => self.n_hook_port_stays,
+            NoticeKind::SimulateFailed => self.n_simulate_failed,
+            NoticeKind::AnswerFailed => self.n_answer_failed,
+            NoticeKind::TokenNotRenewed => self.n_token_not_renewed,
+        };
+        match &notice.code {
+            Some(code) => format!("{what}: {}", self.advice(Some(code), &notice.detail)),
+            None => what.to_owned(),
+        }
     }
 
     /// Words for a number that is not one.
@@ -735,9 +804,50 @@ mod tests {
             RU.advice(Some("bad_baresip"), "x")
                 .contains("127.0.0.1:4444")
         );
-        assert_eq!(
-            EN.advice(Some("empty_file"), "the English message"),
-            "the English message"
-        );
+    }
+
+    fn cyrillic(text: &str) -> bool {
+        text.chars()
+            .any(|c| ('а'..='я').contains(&c.to_lowercase().next().unwrap_or(c)))
+    }
+
+    #[test]
+    fn every_code_has_words_in_both_languages() {
+        for code in crate::domain::codes::ALL {
+            for (name, texts) in [("en", &EN), ("ru", &RU)] {
+                let words = texts.advice(Some(code), "");
+                assert!(!words.is_empty(), "{code} has no {name} words");
+            }
+            let ru = RU.advice(Some(code), "");
+            assert!(
+                cyrillic(&ru),
+                "{code}: the Russian words are not Russian: {ru}"
+            );
+            assert!(
+                !cyrillic(&EN.advice(Some(code), "")),
+                "{code}: the English words are Russian"
+            );
+        }
+        // Nothing in the tables is left over from a code that is gone.
+        for (code, _) in EN.advice.iter().chain(RU.advice) {
+            assert!(
+                crate::domain::codes::ALL.contains(code),
+                "{code} is worded but not a known code"
+            );
+        }
+    }
+
+    #[test]
+    fn every_notice_reads_in_both_languages() {
+        for kind in crate::bus::NoticeKind::ALL {
+            let notice = crate::bus::Notice::new(kind, "disk I/O error");
+            let (en, ru) = (EN.notice(&notice), RU.notice(&notice));
+            assert!(!en.is_empty() && !cyrillic(&en), "{kind:?}: {en}");
+            assert!(cyrillic(&ru), "{kind:?} is not Russian: {ru}");
+            assert!(!ru.contains("disk I/O"), "the system's words stay on hover");
+        }
+        let why = crate::bus::Notice::new(crate::bus::NoticeKind::Credentials, "x")
+            .with_code("key_missing");
+        assert!(RU.notice(&why).contains("введите ключ безопасности"));
     }
 }
