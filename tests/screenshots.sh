@@ -4,14 +4,16 @@
 # main states: empty, a registered call, an upload in progress, a call ringing through the
 # command hook, the call sources, the settings, the shortcuts help, and the Russian
 # interface. The first number is pasted from the X clipboard, and the registered call must
-# carry it. The file dialog is answered by a stand-in `zenity`.
+# carry it. The file dialog is answered by a stand-in `zenity`. Then the agent's desk, in
+# English and Russian, at 360×640, 600×800 and 1280×800, with calls in every state heard
+# through the command hook: ringing, talking, ended, missed, failed, and an upload.
 set -euo pipefail
 bin=$(realpath "$1")
 out=$(realpath -m "${2:-target/screenshots}")
 mkdir -p "$out"
 work=$(mktemp -d)
 display=":$((120 + RANDOM % 100))"
-Xvfb "$display" -screen 0 1100x720x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$work"; }
@@ -107,4 +109,39 @@ start "$home" LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8
 type_call "+7 977 422-13-38" "(495) 300-90-80"
 shot 08-russian 2
 stop
-echo "screenshots: 8 passed, 0 failed"
+
+hook() { # KIND NUMBER CALL_ID — a softphone's command hook, as a separate process
+  PYRUS_PHONE_HOME="$home" "$bin" event "$1" "$2" --call-id "$3" >/dev/null
+}
+desk() { # LANGUAGE [ENV...] — calls in every state, shot at three sizes
+  local lang=$1; shift
+  home=$work/desk-$lang
+  start "$home" "$@"
+  hook ring 79160000001 ended; hook answer 79160000001 ended; hook end 79160000001 ended
+  hook ring 79160000002 missed; hook end 79160000002 missed
+  sandbox_post /sandbox/faults '{"route":"call","kind":"invalid_value","times":1}'
+  hook ring 79160000003 failed; hook end 79160000003 failed
+  hook ring 79160000004 talking; hook answer 79160000004 talking
+  sandbox_post /sandbox/faults '{"route":"upload","kind":"slow","delay_ms":30000,"times":1}'
+  xdotool windowfocus --sync "$wid"
+  xdotool key --clearmodifiers ctrl+r   # the newest call's recording: the upload waits
+  hook ring 79160000005 ringing
+  sleep 2
+  local size w h
+  for size in 360x640 600x800 1280x800; do
+    w=${size%x*}; h=${size#*x}
+    xdotool windowsize --sync "$wid" "$w" "$h" 2>/dev/null || xdotool windowsize "$wid" "$w" "$h"
+    if [ "$w" -lt 720 ]; then
+      xdotool windowfocus --sync "$wid"; xdotool key --clearmodifiers ctrl+1
+      shot "desk-$lang-$size-form" 1.5
+      xdotool key --clearmodifiers ctrl+2
+      shot "desk-$lang-$size-calls" 1.5
+    else
+      shot "desk-$lang-$size" 1.5
+    fi
+  done
+  stop
+}
+desk en
+desk ru LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8
+echo "screenshots: 18 passed, 0 failed"

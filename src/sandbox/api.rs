@@ -116,6 +116,12 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
             "Injected server error.",
         )
         .into_response(),
+        Some(FaultKind::InvalidValue) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_value_format",
+            "Injected: a value does not suit its field.",
+        )
+        .into_response(),
         Some(FaultKind::RateLimited { retry_after_secs }) => {
             let mut r = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

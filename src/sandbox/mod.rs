@@ -157,6 +157,8 @@ pub enum Route {
 pub enum FaultKind {
     /// HTTP 500 with `server_error`.
     ServerError,
+    /// HTTP 400 with `invalid_value_format`: a refusal that retrying does not cure.
+    InvalidValue,
     /// HTTP 429 with `too_many_requests` and `Retry-After`.
     RateLimited {
         /// Seconds to wait.

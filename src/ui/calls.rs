@@ -458,6 +458,7 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
         let state = match rec.job.state {
             JobState::Done => t.rec_attached,
             JobState::Failed | JobState::NeedsCredentials => t.rec_failed,
+            _ if list.progress.contains_key(&rec.job.id) => t.rec_sending,
             _ => t.rec_waiting,
         };
         ui.add(

@@ -421,6 +421,15 @@ fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
         state.pane = Pane::Form;
         call_form::focus_from(ui.ctx(), &state.form.from);
     }
+    // In a narrow window, the form and the list by keyboard.
+    if pressed(Modifiers::COMMAND, Key::Num1) {
+        state.view = View::Calls;
+        state.pane = Pane::Form;
+    }
+    if pressed(Modifiers::COMMAND, Key::Num2) {
+        state.view = View::Calls;
+        state.pane = Pane::List;
+    }
     if pressed(Modifiers::COMMAND, Key::N) {
         state.view = View::Calls;
         state.pane = Pane::Form;
@@ -451,6 +460,7 @@ fn help_ui(ctx: &egui::Context, state: &mut UiState) {
                 t.help_register,
                 t.help_focus,
                 t.help_next,
+                t.help_panes,
                 t.help_open,
                 t.help_attach,
                 t.help_settings,

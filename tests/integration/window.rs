@@ -333,7 +333,7 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
     r.h.get_by_label("Cancel upload").click();
     r.h.step();
     step_until(&mut r.h, "the cancelled chip", |h| {
-        h.query_by_label_contains("the upload was cancelled")
+        h.query_by_label_contains("the upload was stopped")
             .is_some()
     });
 

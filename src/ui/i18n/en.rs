@@ -282,6 +282,8 @@ pub static EN: Texts = Texts {
     n_token_not_renewed: "A new hook token could not be made.",
     n_busy: "pyrus-phone is busy; try again in a moment.",
     n_stopped: "The background service has stopped: restart pyrus-phone.",
+    help_panes: "Ctrl+1 / Ctrl+2 — the form / the calls (in a narrow window)",
+    rec_sending: "sending",
     advice: &[
         (
             "invalid_credentials",

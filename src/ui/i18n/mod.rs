@@ -642,6 +642,10 @@ pub struct Texts {
     pub n_busy: &'static str,
     /// The service stopped.
     pub n_stopped: &'static str,
+    /// The shortcut help's line for Ctrl+1 / Ctrl+2.
+    pub help_panes: &'static str,
+    /// A recording's state while it uploads.
+    pub rec_sending: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
