@@ -44,6 +44,8 @@ pub enum Command {
     FindCalls(CallQuery),
     /// Call a number back through the system's `tel:` handler (the softphone).
     CallBack(PhoneNumber),
+    /// Take back a discard made moments ago.
+    Undiscard(JobId),
     /// Give up on a job (kept as discarded, never sent).
     Discard(JobId),
     /// Check credentials against the auth URL without saving them. With no key, the one
@@ -147,8 +149,13 @@ pub enum Event {
     },
     /// Where the security key lives now (at start and after each save).
     KeyPlace(KeyPlace),
-    /// Kept calls answering the list's last query, newest first.
-    FoundCalls(Vec<CallRecord>),
+    /// Kept calls answering a query, newest first.
+    FoundCalls {
+        /// The query they answer.
+        query: CallQuery,
+        /// The calls.
+        calls: Vec<CallRecord>,
+    },
     /// A recording was attached.
     Attached {
         /// The job.

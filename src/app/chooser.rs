@@ -110,6 +110,9 @@ impl BuiltInPicking {
             .open_button_text(t.picker_open.into())
             .cancel_button_text(t.picker_cancel.into())
             .file_label_text(t.picker_file.into())
+            .show_hidden_checkbox_text(t.picker_hidden.into())
+            .refresh_button_hover_text(t.picker_refresh.into())
+            .parent_folder_button_hover_text(t.picker_parent.into())
             .show_rename(false)
             .show_new_folder(false)
             .show_files_filter(Box::new(|p: &Path| {

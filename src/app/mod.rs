@@ -286,7 +286,7 @@ impl PhoneApp {
         for command in commands {
             if let Err(refused) = self.service.send(command) {
                 let t = self.state.texts();
-                self.state.notice = Some(
+                self.state.say(
                     match refused {
                         crate::service::SendError::Busy => t.n_busy,
                         crate::service::SendError::Stopped => t.n_stopped,
@@ -310,11 +310,18 @@ impl PhoneApp {
     /// blocks a frame), else the built-in one.
     fn start_pick(&mut self, call_id: i64) {
         let t = self.state.texts();
-        if self.choosing() {
-            self.state.notice = Some(t.picker_busy.to_owned());
+        let dir = self.recordings_dir();
+        if self.built_in_pick.is_some() {
+            self.state.say(t.picker_busy);
             return;
         }
-        let dir = self.recordings_dir();
+        if self.native_pick.take().is_some() {
+            // Asked again while the system's dialog is still out (behind a window, or never
+            // shown): the window's own chooser takes over.
+            self.state.say(t.picker_fell_back);
+            self.built_in_pick = Some(chooser::BuiltInPicking::open(call_id, t, dir.as_deref()));
+            return;
+        }
         match (self.picker)(t, dir.as_deref()) {
             chooser::Chooser::Native(pick) => {
                 self.native_pick = Some(chooser::NativePicking::new(call_id, pick));
@@ -343,7 +350,7 @@ impl PhoneApp {
                 Some(path) => ui::attach_to(&mut self.state, call_id, path, commands),
                 None if quick => {
                     tracing::warn!("the system file dialog did not open; using the built-in one");
-                    self.state.notice = Some(t.picker_fell_back.to_owned());
+                    self.state.say(t.picker_fell_back);
                     let dir = self.recordings_dir();
                     self.built_in_pick =
                         Some(chooser::BuiltInPicking::open(call_id, t, dir.as_deref()));
@@ -373,13 +380,6 @@ impl eframe::App for PhoneApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.ui_pass(ui);
         self.frames.record(frame.info().cpu_usage);
-    }
-
-    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        // Discards still within their undo time go now: the agent meant them.
-        let mut commands = Vec::new();
-        self.state.settle_discards(true, &mut commands);
-        self.send(commands);
     }
 }
 

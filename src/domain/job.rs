@@ -203,17 +203,39 @@ pub enum Stage {
     Talking(i64),
     /// Answered and ended: how long the talk lasted (ms).
     Ended(i64),
-    /// Ended without being answered: how long it rang (ms).
+    /// An incoming call that ended without being answered: how long it rang (ms).
     Missed(i64),
+    /// An outgoing call nobody answered: how long it rang (ms).
+    NoAnswer(i64),
+    /// Rang or talked longer than any call does with no end heard (the softphone's end was
+    /// lost, e.g. across a restart).
+    Unfinished,
 }
 
-impl CallLife {
-    /// The call's stage from what was heard.
-    pub fn stage(&self) -> Stage {
-        match (self.started_ms, self.answered_ms, self.ended_ms) {
+/// A call still "ringing" after this long had its end lost.
+pub const RINGING_AT_MOST_MS: i64 = 5 * 60 * 1000;
+
+/// A call still "talking" after this long had its end lost.
+pub const TALKING_AT_MOST_MS: i64 = 4 * 60 * 60 * 1000;
+
+impl CallRecord {
+    /// The call's stage at `now_ms` from what was heard of it.
+    pub fn stage(&self, now_ms: i64) -> Stage {
+        let outgoing = self.request.direction == super::Direction::Outgoing;
+        let life = &self.life;
+        match (life.started_ms, life.answered_ms, life.ended_ms) {
             (_, Some(answered), Some(ended)) => Stage::Ended((ended - answered).max(0)),
+            (_, Some(answered), None) if now_ms - answered > TALKING_AT_MOST_MS => {
+                Stage::Unfinished
+            }
             (_, Some(answered), None) => Stage::Talking(answered),
+            (Some(started), None, Some(ended)) if outgoing => {
+                Stage::NoAnswer((ended - started).max(0))
+            }
             (Some(started), None, Some(ended)) => Stage::Missed((ended - started).max(0)),
+            (Some(started), None, None) if now_ms - started > RINGING_AT_MOST_MS => {
+                Stage::Unfinished
+            }
             (Some(started), None, None) => Stage::Ringing(started),
             (None, None, _) => Stage::Typed,
         }

@@ -551,6 +551,11 @@ impl Outbox {
         self.db(move |s| s.discard(job, now_ms())).await
     }
 
+    /// Takes back a discard made moments ago (see [`store::UNDO_MS`]).
+    pub async fn undiscard(&self, job: JobId) -> Result<(), StoreError> {
+        self.db(move |s| s.undiscard(job, now_ms())).await
+    }
+
     /// Takes kept work up: jobs a crashed process had claimed are due now, and with
     /// `credentials_changed` so is work parked for credentials; pending jobs keep their
     /// time (backoff and `Retry-After` hold across processes).

@@ -228,7 +228,12 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
      ALTER TABLE calls ADD COLUMN answered_ms INTEGER;
      ALTER TABLE calls ADD COLUMN ended_ms INTEGER;
      CREATE INDEX IF NOT EXISTS calls_created ON calls (created_ms);",
+    // A discard can be taken back for a little while: the state it had before.
+    "ALTER TABLE jobs ADD COLUMN undo_state TEXT;",
 ];
+
+/// How long after a discard it can be taken back.
+pub const UNDO_MS: i64 = 10_000;
 
 /// Pyrus allows 5,000 requests per ten minutes per user; every process sharing this outbox
 /// stays under this many together (some room is left for the rest of the agent's tools).
@@ -1100,7 +1105,8 @@ impl Store {
         let tx = self.tx()?;
         let n = tx
             .execute(
-                "UPDATE jobs SET state = 'discarded', lease_ms = NULL, updated_ms = ?2
+                "UPDATE jobs SET undo_state = state, state = 'discarded', lease_ms = NULL,
+                        updated_ms = ?2
                  WHERE id = ?1 AND state IN ('pending', 'failed', 'needs_credentials', 'held')",
                 params![job.0, now_ms],
             )
@@ -1109,9 +1115,47 @@ impl Store {
             return Err(job_state_error(&tx, job));
         }
         tx.execute(
-            "UPDATE jobs SET state = 'discarded', updated_ms = ?2
+            "UPDATE jobs SET undo_state = state, state = 'discarded', updated_ms = ?2
              WHERE kind IN ('attach', 'pickup') AND state IN ('pending', 'failed')
                AND call_id = (SELECT call_id FROM jobs WHERE id = ?1 AND kind = 'register')",
+            params![job.0, now_ms],
+        )
+        .map_err(|e| db_err(&e))?;
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// Takes back a discard made less than [`UNDO_MS`] ago: the job (and the recordings it
+    /// took with it) return to the state they had, due now.
+    pub fn undiscard(&mut self, job: JobId, now_ms: i64) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        let found: Option<(Option<i64>, String, i64)> = tx
+            .query_row(
+                "SELECT call_id, kind, updated_ms FROM jobs
+                 WHERE id = ?1 AND state = 'discarded' AND undo_state IS NOT NULL
+                   AND updated_ms >= ?2",
+                params![job.0, now_ms - UNDO_MS],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| db_err(&e))?;
+        let Some((call_id, kind, discarded_ms)) = found else {
+            return Err(job_state_error(&tx, job));
+        };
+        let back = "SET state = undo_state, undo_state = NULL, lease_ms = NULL,
+                        next_ms = MIN(next_ms, ?2), updated_ms = ?2";
+        if kind == "register" {
+            // The recordings it took with it, in the same discard.
+            tx.execute(
+                &format!(
+                    "UPDATE jobs {back} WHERE kind IN ('attach', 'pickup') AND call_id = ?1
+                       AND state = 'discarded' AND undo_state IS NOT NULL AND updated_ms = ?3"
+                ),
+                params![call_id, now_ms, discarded_ms],
+            )
+            .map_err(|e| db_err(&e))?;
+        }
+        tx.execute(
+            &format!("UPDATE jobs {back} WHERE id = ?1"),
             params![job.0, now_ms],
         )
         .map_err(|e| db_err(&e))?;
@@ -1217,11 +1261,18 @@ impl Store {
     /// Kept calls that answer `query`, newest first, at most [`QUERY_LIMIT`].
     pub fn find_calls(&self, query: &CallQuery) -> Result<Vec<CallRecord>, StoreError> {
         // The newest matching ids first, so the jobs query reads only those calls.
+        // Numbers are matched on the call's two numbers only; a missed call is an incoming
+        // (or undirected) one that rang and ended unanswered; discarded calls are left out.
         const WANTED: &str = "c.id IN (SELECT k.id FROM calls k
               WHERE (?1 IS NULL OR k.created_ms >= ?1) AND (?2 IS NULL OR k.created_ms < ?2)
-                AND (?3 IS NULL OR k.request LIKE ?3 OR k.task_id = ?4)
+                AND (?3 IS NULL OR json_extract(k.request, '$.from') LIKE ?3
+                     OR json_extract(k.request, '$.to') LIKE ?3 OR k.task_id = ?4)
                 AND (?5 = 0 OR (k.started_ms IS NOT NULL AND k.answered_ms IS NULL
-                                AND k.ended_ms IS NOT NULL))
+                                AND k.ended_ms IS NOT NULL
+                                AND IFNULL(json_extract(k.request, '$.direction'), '')
+                                    != 'outgoing'))
+                AND NOT EXISTS (SELECT 1 FROM jobs d WHERE d.call_id = k.id
+                                AND d.kind = 'register' AND d.state = 'discarded')
               ORDER BY k.created_ms DESC, k.id DESC LIMIT ?6)";
         let like = match (&query.digits, query.task_id) {
             (Some(d), _) => Some(format!("%{d}%")),
@@ -1910,6 +1961,108 @@ mod tests {
             s.discard(attach, 100),
             Err(StoreError::WrongState { .. })
         ));
+    }
+
+    #[test]
+    fn a_corrected_call_is_sent_again_under_its_id_and_a_discard_is_undone_only_at_once() {
+        use super::UNDO_MS;
+        let (_dir, mut s) = store();
+        let (call_id, register) = s.insert_call(&call("c-fix"), None, 0).unwrap();
+        let attach = s.insert_attach(&attach_to(call_id), 0).unwrap();
+        let first = s.claim_due(Lane::Register, 10, 1_000).unwrap().unwrap();
+        s.park(
+            register,
+            Some(first.token),
+            JobState::Failed,
+            ("invalid_field_mapping_code", "no"),
+            20,
+        )
+        .unwrap();
+        // Corrected: the stored request is replaced, the id kept, the job due now.
+        let mut fixed = call("another-id");
+        fixed.from = PhoneNumber::parse("+79160000001").unwrap();
+        s.resend(register, fixed, 30).unwrap();
+        let row = s
+            .call_by_external_id(&crate::domain::ExternalId::parse("c-fix").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.request.from.as_str(), "+79160000001");
+        assert_eq!(row.request.external_id.unwrap().as_str(), "c-fix");
+        assert_eq!(s.job(register).unwrap().state, JobState::Pending);
+        assert_eq!(s.job(attach).unwrap().state, JobState::Pending);
+
+        // Discarded with its recording; taken back at once, both come back as they were.
+        s.discard(register, 40).unwrap();
+        assert_eq!(s.job(attach).unwrap().state, JobState::Discarded);
+        s.undiscard(register, 40 + UNDO_MS).unwrap();
+        assert_eq!(s.job(register).unwrap().state, JobState::Pending);
+        assert_eq!(s.job(attach).unwrap().state, JobState::Pending);
+        // Too late: the discard is final, and nothing brings the call back.
+        s.discard(register, 100).unwrap();
+        assert!(s.undiscard(register, 101 + UNDO_MS).is_err());
+        assert!(s.retry(register, 200).is_err());
+        assert!(s.resend(register, call("x"), 200).is_err());
+        assert_eq!(s.job(register).unwrap().state, JobState::Discarded);
+    }
+
+    #[test]
+    fn kept_calls_are_found_by_their_numbers_task_and_day_and_missed_means_incoming() {
+        use crate::domain::{CallLife, CallQuery};
+        let (_dir, mut s) = store();
+        let life = |answered: Option<i64>| CallLife {
+            started_ms: Some(1_000),
+            answered_ms: answered,
+            ended_ms: Some(5_000),
+        };
+        let mut missed = call("m");
+        missed.internal = Some(PhoneNumber::parse_extension("2001").unwrap());
+        s.insert_call(&missed, None, 1_000).unwrap();
+        s.note_life("m", life(None)).unwrap();
+        let mut out = call("o");
+        out.direction = Direction::Outgoing;
+        out.from = PhoneNumber::parse("+79990000000").unwrap();
+        s.insert_call(&out, None, 2_000).unwrap();
+        s.note_life("o", life(None)).unwrap();
+        let mut talked = call("t");
+        talked.from = PhoneNumber::parse("+79998887766").unwrap();
+        s.insert_call(&talked, None, 3_000).unwrap();
+        assert!(s.note_life("t", life(Some(2_000))).unwrap());
+        assert!(!s.note_life("nobody", life(None)).unwrap(), "no such call");
+
+        let ids = |q: CallQuery, s: &Store| -> Vec<String> {
+            s.find_calls(&q)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.request.external_id.unwrap().as_str().to_owned())
+                .collect()
+        };
+        let missed_only = CallQuery {
+            missed_only: true,
+            ..CallQuery::default()
+        };
+        assert_eq!(
+            ids(missed_only, &s),
+            vec!["m"],
+            "an outgoing call is not missed"
+        );
+        // Digits match either number only, not the internal number or the ids.
+        let by = |d: &str| CallQuery {
+            digits: Some(d.into()),
+            ..CallQuery::default()
+        };
+        assert_eq!(ids(by("8887766"), &s), vec!["t"]);
+        assert_eq!(ids(by("4953009080"), &s), vec!["t", "o", "m"]);
+        assert!(ids(by("2001"), &s).is_empty(), "not the internal number");
+        let day = CallQuery {
+            from_ms: Some(1_500),
+            until_ms: Some(2_500),
+            ..CallQuery::default()
+        };
+        assert_eq!(ids(day, &s), vec!["o"]);
+        // A call noted again keeps its first times.
+        s.note_life("t", life(Some(9_999))).unwrap();
+        let t = s.find_calls(&by("8887766")).unwrap().remove(0);
+        assert_eq!(t.life.answered_ms, Some(2_000));
     }
 
     #[test]

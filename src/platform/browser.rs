@@ -69,6 +69,31 @@ impl Browser for SystemBrowser {
         webbrowser::open(url)
             .map_err(|e| format!("cannot open a browser ({e}); open the link by hand"))
     }
+
+    fn dial(&self, uri: &str) -> Result<(), String> {
+        // The system's handler for tel: (the softphone), not the web browser.
+        #[cfg(target_os = "macos")]
+        let mut command = std::process::Command::new("/usr/bin/open");
+        #[cfg(windows)]
+        let mut command = std::process::Command::new("explorer.exe");
+        #[cfg(not(any(target_os = "macos", windows)))]
+        let mut command = std::process::Command::new("xdg-open");
+        match command.arg(uri).stdin(std::process::Stdio::null()).spawn() {
+            Ok(mut child) => {
+                // Waited for on a thread of its own, so it leaves no zombie.
+                let waiter = std::thread::Builder::new()
+                    .name("dial".into())
+                    .spawn(move || child.wait());
+                if let Err(e) = waiter {
+                    tracing::warn!(error = %e, "cannot wait for the tel: handler");
+                }
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "cannot hand the number to the softphone ({e}); dial it by hand"
+            )),
+        }
+    }
 }
 
 /// The commands to try for `url`, in order: each `$BROWSER` entry (`:`-separated; `%s`

@@ -5,17 +5,18 @@ use std::sync::OnceLock;
 
 static FILE_DIALOG: OnceLock<bool> = OnceLock::new();
 
-/// True when the system's file dialog can open. Asked on first use; call
-/// [`probe_in_background`] at start so the window never waits for the answer.
+/// True when the system's file dialog can open, as [`probe_in_background`] found out; never
+/// waits (until the probe has answered, the dialog is tried, and the window's own chooser
+/// takes over if it does not come up).
 pub fn has_file_dialog() -> bool {
-    *FILE_DIALOG.get_or_init(probe_file_dialog)
+    FILE_DIALOG.get().copied().unwrap_or(true)
 }
 
 /// Finds out whether a file dialog exists, on a thread of its own.
 pub fn probe_in_background() {
     let spawned = std::thread::Builder::new()
         .name("desktop-probe".into())
-        .spawn(has_file_dialog);
+        .spawn(|| FILE_DIALOG.get_or_init(probe_file_dialog));
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "cannot probe the desktop's file dialog");
     }

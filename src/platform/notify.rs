@@ -32,10 +32,12 @@ fn show_and_follow(note: &Note, on_click: Box<dyn FnOnce() + Send>) {
         .summary(&note.title)
         .body(&note.body)
         .action("default", &note.action);
+    // Gone by itself after a ringing call's time, so none pile up.
+    notification.timeout(notify_rust::Timeout::Milliseconds(60_000));
     #[cfg(all(unix, not(target_os = "macos")))]
     notification
         .icon("call-start")
-        .urgency(notify_rust::Urgency::Critical)
+        .urgency(notify_rust::Urgency::Normal)
         .hint(notify_rust::Hint::Category("im.received".into()));
     match notification.show() {
         Ok(handle) => {

@@ -32,6 +32,16 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
             },
         };
         let engine = shared.current.get();
+        // Only what changes the calls needs the list sent again.
+        let changes_calls = matches!(
+            command,
+            Command::Register(_)
+                | Command::CancelUpload(_)
+                | Command::Retry(_)
+                | Command::Resend { .. }
+                | Command::Discard(_)
+                | Command::Undiscard(_)
+        );
         let outcome: Result<(), Notice> = match command {
             Command::Register(call) => match engine.outbox().add_call_claimed(call).await {
                 Ok((external_id, claimed)) => {
@@ -69,7 +79,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     shared.kick();
                     Ok(())
                 }
-                Err(e) => Err(Notice::new(NoticeKind::JobRefused, e)),
+                Err(e) => Err(refused(&e)),
             },
             Command::Resend { job, call } => match engine.outbox().resend(job, call).await {
                 Ok(()) => {
@@ -82,19 +92,19 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                     shared.publish().await;
                     Ok(())
                 }
-                Err(e) => Err(Notice::new(NoticeKind::JobRefused, e)),
+                Err(e) => Err(refused(&e)),
             },
             Command::FindCalls(query) => {
                 let task = Arc::clone(&shared);
                 shared.spawn(async move {
-                    match engine.outbox().find_calls(query).await {
+                    match engine.outbox().find_calls(query.clone()).await {
                         Ok(mut calls) => {
                             for call in &mut calls {
                                 if let Some(reg) = &call.registration {
                                     call.task_url = Some(engine.task_url(reg.task_id).await);
                                 }
                             }
-                            task.ui.send(Event::FoundCalls(calls)).await;
+                            task.ui.send(Event::FoundCalls { query, calls }).await;
                         }
                         Err(e) => {
                             task.notice(Notice::new(NoticeKind::ListUnreadable, e))
@@ -109,11 +119,13 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 shared.spawn(async move { dial.dial(&engine, number).await });
                 Ok(())
             }
-            Command::Discard(job) => engine
+            Command::Undiscard(job) => engine
                 .outbox()
-                .discard(job)
+                .undiscard(job)
                 .await
-                .map_err(|e| Notice::new(NoticeKind::JobRefused, e)),
+                .map(|()| shared.kick())
+                .map_err(|e| refused(&e)),
+            Command::Discard(job) => engine.outbox().discard(job).await.map_err(|e| refused(&e)),
             Command::PrepareNumbers => {
                 drop(tokio::task::spawn_blocking(
                     crate::domain::PhoneNumber::warm_up,
@@ -213,8 +225,20 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
         if let Err(notice) = outcome {
             shared.notice(notice).await;
         }
-        shared.publish().await;
+        if changes_calls {
+            shared.publish().await;
+        }
     }
+}
+
+/// A change the outbox refused: the job moved on, or the outbox failed.
+fn refused(e: &crate::outbox::StoreError) -> Notice {
+    use crate::outbox::StoreError;
+    let kind = match e {
+        StoreError::NoSuchJob(_) | StoreError::WrongState { .. } => NoticeKind::JobRefused,
+        _ => NoticeKind::OutboxFailed,
+    };
+    Notice::new(kind, e)
 }
 
 /// Checks a recording the agent chose and queues it for the call.

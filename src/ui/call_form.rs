@@ -41,6 +41,8 @@ pub struct CallForm {
     pub numbers_prepared: bool,
     /// A failed call loaded to be corrected: Register sends what is shown in its place.
     pub correcting: Option<JobId>,
+    /// Next call was pressed (the caller lets the last outcome go).
+    pub cleared: bool,
 }
 
 impl CallForm {
@@ -106,7 +108,27 @@ impl CallForm {
             outgoing: call.direction == Direction::Outgoing,
             numbers_prepared: self.numbers_prepared,
             correcting: Some(job),
+            cleared: false,
         };
+    }
+
+    /// True when the form holds the same call as `other` (what is typed, not its state).
+    pub fn same_call(&self, other: &Self) -> bool {
+        (
+            &self.from,
+            &self.to,
+            &self.internal,
+            &self.external_id,
+            &self.mappings,
+            self.outgoing,
+        ) == (
+            &other.from,
+            &other.to,
+            &other.internal,
+            &other.external_id,
+            &other.mappings,
+            other.outgoing,
+        )
     }
 
     /// Empties the form for the next call (the number tables stay loaded).
@@ -366,6 +388,7 @@ pub fn call_form_ui(
             .clicked()
         {
             form.clear();
+            form.cleared = true;
             focus_from(ui.ctx(), "");
         }
     });

@@ -35,18 +35,23 @@ impl UploadProgress {
     }
 }
 
-/// A discard the agent can still take back; it is sent when the time is up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A discard the agent can still take back (the outbox has it discarded already, and takes
+/// it back for a little longer than the window offers).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Discarding {
-    /// The job to discard.
+    /// The discarded job.
     pub job: JobId,
     /// Its call's row.
     pub call_id: i64,
-    /// When it goes.
-    pub at: Instant,
+    /// The whole call went (its registration), not one of its recordings.
+    pub whole_call: bool,
+    /// Who the call was with.
+    pub number: String,
+    /// Until when Undo is offered.
+    pub until: Instant,
 }
 
-/// How long a discard can be undone.
+/// How long Undo is offered after a discard.
 pub const UNDO_FOR: Duration = Duration::from_secs(8);
 
 /// The list's search and filter.
@@ -74,9 +79,14 @@ impl ListFilter {
             query.until_ms = Some(until);
         } else {
             let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-            if !digits.is_empty() {
+            if digits.is_empty() {
+                // Neither a number nor a date: it finds nothing rather than everything.
+                query.digits = Some(text.to_owned());
+            } else {
                 query.task_id = digits.parse().ok();
-                query.digits = Some(digits);
+                // A national "8 916 …" and "+7 916 …" share their last ten digits.
+                let tail = digits.len().saturating_sub(10);
+                query.digits = Some(digits[tail..].to_owned());
             }
         }
         Some(query)
@@ -130,6 +140,8 @@ pub struct CallList {
     pub unplaced_drop: Vec<PathBuf>,
     /// The row under the pointer this frame (where a dropped file goes).
     pub drop_target: Option<i64>,
+    /// The pointer was seen moving over the window during the current drag.
+    pub drag_seen: bool,
 }
 
 impl CallList {
@@ -149,20 +161,10 @@ impl CallList {
             .find(|c| c.call_id == call_id)
     }
 
-    /// Sends the discards whose time is up (all of them with `all`, when the window
-    /// closes); returns their jobs.
-    pub fn settle_discards(&mut self, all: bool, commands: &mut Vec<Command>) -> Vec<JobId> {
+    /// Forgets the discards whose Undo time is over.
+    pub fn expire_discards(&mut self) {
         let now = Instant::now();
-        let mut settled = Vec::new();
-        self.discarding.retain(|d| {
-            let due = all || now >= d.at;
-            if due {
-                commands.push(Command::Discard(d.job));
-                settled.push(d.job);
-            }
-            !due
-        });
-        settled
+        self.discarding.retain(|d| now < d.until);
     }
 }
 
@@ -185,8 +187,10 @@ pub fn clock(ms: i64) -> String {
 
 /// The call's stage as words and a colour; `None` for a call typed in.
 fn stage_chip(call: &CallRecord, now: i64, t: &Texts) -> Option<(String, egui::Color32)> {
-    match call.life.stage() {
+    match call.stage(now) {
         Stage::Typed => None,
+        Stage::NoAnswer(ms) => Some((fill(t.stage_no_answer, &[&clock(ms)]), theme::WARN)),
+        Stage::Unfinished => Some((t.stage_unfinished.to_owned(), theme::PENDING)),
         Stage::Ringing(since) => Some((fill(t.stage_ringing, &[&clock(now - since)]), theme::WARN)),
         Stage::Talking(since) => Some((fill(t.stage_talking, &[&clock(now - since)]), theme::OK)),
         Stage::Ended(ms) => Some((fill(t.stage_ended, &[&clock(ms)]), theme::PENDING)),
@@ -232,13 +236,13 @@ fn status(call: &CallRecord, now: i64, t: &Texts) -> (String, egui::Color32) {
     }
 }
 
-fn waits(call: &CallRecord) -> bool {
+fn waits(call: &CallRecord, now: i64) -> bool {
     call.register.state == JobState::Pending && call.register.attempts > 0
         || call
             .recordings
             .iter()
             .any(|r| r.job.state == JobState::Pending && r.job.attempts > 0)
-        || matches!(call.life.stage(), Stage::Ringing(_) | Stage::Talking(_))
+        || matches!(call.stage(now), Stage::Ringing(_) | Stage::Talking(_))
 }
 
 /// The search field and the filter over the list.
@@ -295,7 +299,7 @@ pub fn call_list_ui(
         return None;
     }
     let now = now_ms();
-    if list.shown().iter().any(waits) || !list.discarding.is_empty() {
+    if list.shown().iter().any(|c| waits(c, now)) {
         ui.ctx().request_repaint_after(Duration::from_secs(1));
     }
     let dragging = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
@@ -306,9 +310,12 @@ pub fn call_list_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             for call in &rows {
-                if let Some(d) = list.discarding.iter().find(|d| d.call_id == call.call_id) {
-                    let d = *d;
-                    discarding_ui(ui, call, d, t, &mut list.discarding);
+                // A call just discarded stays out of sight until the list catches up.
+                if list
+                    .discarding
+                    .iter()
+                    .any(|d| d.whole_call && d.call_id == call.call_id)
+                {
                     continue;
                 }
                 let mut prepared = egui::Frame::group(ui.style()).begin(ui);
@@ -337,33 +344,46 @@ pub fn call_list_ui(
                 if target {
                     hovered = Some(call.call_id);
                 }
-                actions.apply(call, list);
+                actions.apply(call, list, commands);
             }
         });
     hovered
 }
 
-/// A row whose discard can still be undone.
-fn discarding_ui(
+/// Discards that can still be taken back, above the list.
+pub fn discarding_ui(
     ui: &mut egui::Ui,
-    call: &CallRecord,
-    d: Discarding,
+    list: &mut CallList,
     t: &Texts,
-    discarding: &mut Vec<Discarding>,
+    commands: &mut Vec<Command>,
 ) {
-    egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.set_width(ui.available_width());
-        ui.horizontal_wrapped(|ui| {
-            let left = d.at.saturating_duration_since(Instant::now()).as_secs() + 1;
-            ui.label(
-                egui::RichText::new(fill(t.discarding, &[&call.request.from.as_str(), &left]))
-                    .weak(),
-            );
-            if ui.button(t.undo).clicked() {
-                discarding.retain(|x| x.call_id != d.call_id);
-            }
+    list.expire_discards();
+    if list.discarding.is_empty() {
+        return;
+    }
+    ui.ctx().request_repaint_after(Duration::from_secs(1));
+    let mut undone = None;
+    for d in &list.discarding {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal_wrapped(|ui| {
+                let left = d.until.saturating_duration_since(Instant::now()).as_secs() + 1;
+                let words = if d.whole_call {
+                    t.discarding
+                } else {
+                    t.discarding_recording
+                };
+                ui.label(egui::RichText::new(fill(words, &[&d.number, &left])).weak());
+                if ui.button(t.undo).clicked() {
+                    undone = Some(d.job);
+                }
+            });
         });
-    });
+    }
+    if let Some(job) = undone {
+        commands.push(Command::Undiscard(job));
+        list.discarding.retain(|d| d.job != job);
+    }
 }
 
 /// What one row draws.
@@ -386,7 +406,7 @@ struct RowActions {
 }
 
 impl RowActions {
-    fn apply(self, call: &CallRecord, list: &mut CallList) {
+    fn apply(self, call: &CallRecord, list: &mut CallList, commands: &mut Vec<Command>) {
         if self.pick {
             list.pick_for = Some(call.call_id);
         }
@@ -397,10 +417,14 @@ impl RowActions {
             list.correct = Some(call.call_id);
         }
         if let Some(job) = self.discard {
+            // Discarded at once (no retry may slip through meanwhile); Undo takes it back.
+            commands.push(Command::Discard(job));
             list.discarding.push(Discarding {
                 job,
                 call_id: call.call_id,
-                at: Instant::now() + UNDO_FOR,
+                whole_call: job == call.register.id,
+                number: far_number(call).as_str().to_owned(),
+                until: Instant::now() + UNDO_FOR,
             });
         }
     }
@@ -510,7 +534,7 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
                 commands.push(Command::OpenUrl(url.clone()));
             }
         }
-        if matches!(call.life.stage(), Stage::Missed(_))
+        if matches!(call.stage(now), Stage::Missed(_))
             && ui
                 .button(t.call_back)
                 .on_hover_text(fill(t.call_back_hover, &[&far_number(call).as_str()]))

@@ -118,6 +118,8 @@ pub struct UiState {
     pub pane: Pane,
     /// Where the security key lives, once the service has said.
     pub key_place: Option<KeyPlace>,
+    /// The form as it was when its call was registered.
+    pub typed: Option<call_form::CallForm>,
     /// Ringing bars the agent closed (by number and start).
     pub dismissed: std::collections::HashSet<(String, i64)>,
 }
@@ -202,12 +204,17 @@ impl UiState {
                         })
                     })
                 });
+                // A search shows kept calls: ask again when they changed, so it follows.
+                self.list.refresh |= calls != self.list.calls;
                 self.list.calls = calls;
                 self.follow_list();
-                // A search shows kept calls: ask again, so it follows the change.
-                self.list.refresh = true;
             }
-            Event::FoundCalls(calls) => self.list.found = Some(calls),
+            Event::FoundCalls { query, calls } => {
+                // An answer to a query the agent has typed past is dropped.
+                if self.list.query_sent.as_ref() == Some(&query) {
+                    self.list.found = Some(calls);
+                }
+            }
             Event::KeyPlace(place) => self.key_place = Some(place),
             Event::Progress { job, sent, total } => {
                 let entry = self
@@ -291,6 +298,13 @@ impl UiState {
             return;
         };
         let Some(call) = self.list.calls.iter().find(|c| c.register.id == job) else {
+            // A refused call gone from the list was discarded (here or elsewhere).
+            if matches!(self.outcome, Outcome::Stopped { .. }) {
+                self.outcome = Outcome::Idle;
+                if self.form.correcting == Some(job) {
+                    self.form.correcting = None;
+                }
+            }
             return;
         };
         match call.register.state {
@@ -322,26 +336,14 @@ impl UiState {
                     message: brief.error_message.clone().unwrap_or_default(),
                     state: brief.state,
                 };
-                let holds_it =
-                    !(self.form.from.trim().is_empty() && self.form.to.trim().is_empty());
+                // The form takes the call up for correction only while it still holds
+                // exactly the call that was sent; anything else is the agent's next call.
+                let holds_it = self.typed.as_ref().is_some_and(|t| t.same_call(&self.form));
                 if self.form.correcting.is_none() && holds_it {
                     self.form.correcting = Some(job);
                 }
             }
             JobState::Pending | JobState::Running | JobState::Held => {}
-        }
-    }
-
-    /// Sends the discards whose undo time is over; what the form and the outcome showed of
-    /// them goes (a discarded call cannot come back).
-    pub fn settle_discards(&mut self, all: bool, commands: &mut Vec<Command>) {
-        for job in self.list.settle_discards(all, commands) {
-            if self.outcome_job() == Some(job) {
-                self.outcome = Outcome::Idle;
-            }
-            if self.form.correcting == Some(job) {
-                self.form.correcting = None;
-            }
         }
     }
 
@@ -361,6 +363,12 @@ impl UiState {
         };
         self.pane = Pane::Form;
         self.view = View::Calls;
+    }
+
+    /// Shows the window's own message in the status bar (it has no system detail).
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.notice = Some(text.into());
+        self.notice_detail = None;
     }
 
     /// The registration job of the call typed in the form, if any.
@@ -417,8 +425,12 @@ fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
         state.view = View::Sources;
     }
     if pressed(Modifiers::COMMAND, Key::L) {
+        // A new number: a failed call being corrected stays in the list (Correct…).
         state.view = View::Calls;
         state.pane = Pane::Form;
+        if state.form.correcting.take().is_some() {
+            state.outcome = Outcome::Idle;
+        }
         call_form::focus_from(ui.ctx(), &state.form.from);
     }
     // In a narrow window, the form and the list by keyboard.
@@ -435,6 +447,7 @@ fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
         state.pane = Pane::Form;
         state.form.clear();
         state.outcome = Outcome::Idle;
+        state.typed = None;
         call_form::focus_from(ui.ctx(), "");
     }
     if pressed(Modifiers::COMMAND, Key::O)
@@ -506,7 +519,6 @@ fn default_country(state: &UiState) -> Option<Country> {
 /// Draws the whole window.
 pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     shortcuts(ui, state, commands);
-    state.settle_discards(false, commands);
     state.list.drop_target = None;
     let t = state.texts();
     let narrow = ui.available_width() < NARROW_BELOW;
@@ -750,6 +762,7 @@ fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command
     if let Some(call) = to_form {
         let defaults = state.in_force.as_ref().map(|s| s.defaults.clone());
         let form = &mut state.form;
+        form.correcting = None;
         form.from = call.number.as_str().to_owned();
         form.outgoing = false;
         form.external_id = call.call_id.unwrap_or_default();
@@ -827,8 +840,15 @@ fn form_pane_ui(
             ui.add_space(12.0);
             call_form::outcome_ui(ui, &state.outcome, &state.form, t, commands);
         });
-    // A corrected call is being sent again: follow it.
+    if std::mem::take(&mut state.form.cleared) {
+        state.outcome = Outcome::Idle;
+        state.typed = None;
+    }
+    // A call is being sent: remember what the form held; a corrected one: follow it.
     for command in &commands[first..] {
+        if matches!(command, Command::Register(_) | Command::Resend { .. }) {
+            state.typed = Some(state.form.clone());
+        }
         if let Command::Resend { job, call } = command {
             state.outcome = Outcome::Sending {
                 job: *job,
@@ -846,7 +866,17 @@ fn form_pane_ui(
 /// The call list, and files dropped on it.
 fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     let t = state.texts();
+    calls::discarding_ui(ui, &mut state.list, t, commands);
     state.list.drop_target = calls::call_list_ui(ui, &mut state.list, t, commands);
+    // A call discarded here leaves the form and the outcome panel too.
+    for d in &state.list.discarding {
+        if state.outcome_job() == Some(d.job) {
+            state.outcome = Outcome::Idle;
+        }
+        if state.form.correcting == Some(d.job) {
+            state.form.correcting = None;
+        }
+    }
     if std::mem::take(&mut state.list.open_settings) {
         state.view = View::Settings;
     }
@@ -873,7 +903,7 @@ pub fn attach_to(
         .call(call_id)
         .map(|c| calls::describe(c, t))
         .unwrap_or_default();
-    state.notice = Some(fill(t.attaching_to, &[&file, &call]));
+    state.say(fill(t.attaching_to, &[&file, &call]));
     commands.push(Command::AttachRecording { call_id, path });
 }
 
@@ -881,17 +911,33 @@ pub fn attach_to(
 /// the agent is asked which call they are for.
 fn drops_ui(ctx: &egui::Context, state: &mut UiState, commands: &mut Vec<Command>) {
     let t = state.texts();
+    // The row under the pointer is trusted only when the pointer was seen moving over the
+    // window during this drag: many desktops report no pointer while another program drags,
+    // and a position from before the drag could name the wrong call.
+    let (hovering, moving) = ctx.input(|i| {
+        (
+            !i.raw.hovered_files.is_empty(),
+            i.pointer.delta() != egui::Vec2::ZERO,
+        )
+    });
+    if hovering {
+        state.list.drag_seen |= moving && ctx.pointer_hover_pos().is_some();
+    }
     let dropped = calls::dropped_files(ctx);
     if !dropped.is_empty() {
-        match state.list.drop_target {
+        let seen = std::mem::take(&mut state.list.drag_seen);
+        match state.list.drop_target.filter(|_| seen) {
             Some(call_id) => {
                 for path in dropped {
                     attach_to(state, call_id, path, commands);
                 }
             }
-            None if state.list.shown().is_empty() => state.notice = Some(t.drop_first.to_owned()),
-            None => state.list.unplaced_drop = dropped,
+            None if state.list.shown().is_empty() => state.say(t.drop_first),
+            // Asked which call; files dropped while asking join the question.
+            None => state.list.unplaced_drop.extend(dropped),
         }
+    } else if !hovering {
+        state.list.drag_seen = false;
     }
     if state.list.unplaced_drop.is_empty() {
         return;

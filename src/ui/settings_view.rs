@@ -34,6 +34,8 @@ pub struct SettingsForm {
     pub port_text: String,
     /// The presets as typed: a name, and its mappings as `Code=Value; Code=Value`.
     pub preset_text: Vec<(String, String)>,
+    /// A field the view checks is wrong as typed (Save waits until it is fixed).
+    pub invalid: bool,
 }
 
 impl SettingsForm {
@@ -179,6 +181,7 @@ fn hook_ui(
         Ok(port) if port >= 1024 => hook.port = port,
         _ => {
             ui.colored_label(theme::ERROR, t.hook_port_error);
+            form.invalid = true;
         }
     }
     ui.checkbox(&mut hook.network, t.hook_network);
@@ -338,7 +341,7 @@ fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
             });
             let maps_edit = ui.add(
                 egui::TextEdit::singleline(maps)
-                    .hint_text("Subject=Consultation; Priority=High")
+                    .hint_text(t.presets_example)
                     .desired_width(ui.available_width().clamp(160.0, 420.0) - 40.0),
             );
             maps_edit.widget_info(|| {
@@ -367,7 +370,8 @@ fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
                 name: name.trim().to_owned(),
                 mappings,
             }),
-            Ok(_) => {}
+            Ok(mappings) if mappings.is_empty() => {}
+            Ok(_) => problem = Some(t.preset_needs_name.to_owned()),
             Err(e) => problem = Some(format!("{}: {}", name.trim(), t.input_error(&e))),
         }
     }
@@ -380,6 +384,7 @@ fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
     match problem {
         Some(problem) => {
             ui.colored_label(theme::ERROR, problem);
+            form.invalid = true;
         }
         None => form.draft.defaults.presets = presets,
     }
@@ -400,6 +405,8 @@ pub fn settings_ui(
         system,
         sources,
     } = cx;
+    // Checked again below as the fields are drawn.
+    form.invalid = false;
     ui.heading(t.settings);
     if demo {
         ui.label(egui::RichText::new(t.demo_note).color(theme::WARN));
@@ -455,7 +462,7 @@ pub fn settings_actions_ui(
 ) -> SettingsAction {
     let mut action = SettingsAction::None;
     ui.horizontal_wrapped(|ui| {
-        let can_save = form.dirty() && !form.saving;
+        let can_save = form.dirty() && !form.saving && !form.invalid;
         if ui
             .add_enabled(can_save, egui::Button::new(t.save))
             .clicked()
@@ -474,6 +481,9 @@ pub fn settings_actions_ui(
         }
         if form.saving {
             ui.spinner();
+        }
+        if form.invalid {
+            ui.colored_label(theme::ERROR, t.fix_before_save);
         }
         if let Some(refusal) = &form.save_error {
             ui.colored_label(theme::ERROR, refusal_text(t, refusal));

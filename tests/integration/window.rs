@@ -191,9 +191,7 @@ impl Rig {
 
     /// A job's state as the demo's outbox keeps it.
     pub fn queue_state(&self, job: JobId) -> JobState {
-        let path = Paths::under(self.dir.path()).demo().database_file();
-        let outbox = Outbox::open(&path).unwrap();
-        self.runtime.block_on(outbox.job(job)).unwrap().state
+        stored_state(self.dir.path(), &self.runtime, job)
     }
 
     /// Closes the window, stops the instance, then the sandbox, on the rig's runtime.
@@ -214,6 +212,17 @@ impl Rig {
     pub fn published(&self) -> runtime_file::Instance {
         runtime_file::read(&self.dir.path().join("run")).unwrap()
     }
+}
+
+/// A job's state in the demo outbox under `home`.
+pub fn stored_state(
+    home: &std::path::Path,
+    runtime: &tokio::runtime::Runtime,
+    job: JobId,
+) -> JobState {
+    let path = Paths::under(home).demo().database_file();
+    let outbox = Outbox::open(&path).unwrap();
+    runtime.block_on(outbox.job(job)).unwrap().state
 }
 
 pub fn type_into(h: &mut Harness<'_, PhoneApp>, label: &str, text: &str) {

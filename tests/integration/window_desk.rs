@@ -14,7 +14,9 @@ use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::{SecretError, SecretStore};
 
 use crate::support::write_wav;
-use crate::window::{Rig, RigOptions, register, rig, rig_with, step_until, type_into};
+use crate::window::{
+    Rig, RigOptions, register, rig, rig_with, step_until, stored_state, type_into,
+};
 
 /// Every widget labelled `label` lies inside a `width`×`height` window.
 fn inside(r: &Rig, label: &str, width: f32, height: f32) {
@@ -176,23 +178,33 @@ fn a_discard_can_be_undone_then_is_final() {
     });
     let job = r.h.state().state.list.calls[0].register.id;
     r.h.get_by_label("Discard").click();
-    r.h.run();
-    r.h.get_by_label_contains("Discarded: the call from +79774221338");
+    r.h.step();
+    step_until(&mut r.h, "the Undo strip", |h| {
+        h.query_by_label_contains("Discarded: the call with +79774221338")
+            .is_some()
+    });
+    // Discarded at once in the outbox, so no retry slips through meanwhile.
+    step_until(&mut r.h, "the discard in the outbox", |_| {
+        stored_state(r.dir.path(), &r.runtime, job) == JobState::Discarded
+    });
     r.h.get_by_label("Undo").click();
-    r.h.run();
-    assert!(r.h.query_by_label("Correct…").is_some(), "the row is back");
+    r.h.step();
+    step_until(&mut r.h, "the row to come back", |h| {
+        h.query_by_label("Correct…").is_some()
+    });
+    assert_eq!(r.queue_state(job), JobState::Failed, "Undo restored it");
     assert!(r.h.state().state.list.discarding.is_empty());
 
-    // Discarded for good: once the undo time is over the outbox has it discarded, its row
-    // and its outcome are gone, and a retry cannot bring it back.
+    // Discarded for good: once the undo time is over the row and the outcome are gone,
+    // and neither Undo nor a retry brings it back.
     r.h.get_by_label("Discard").click();
-    r.h.run();
+    r.h.step();
     for d in &mut r.h.state_mut().state.list.discarding {
-        d.at = Instant::now();
+        d.until = Instant::now();
     }
     r.h.step();
     step_until(&mut r.h, "the discarded row to go", |h| {
-        h.state().state.list.calls.is_empty()
+        h.state().state.list.calls.is_empty() && h.query_by_label("Undo").is_none()
     });
     assert!(r.h.query_by_label_contains("Pyrus refused").is_none());
     assert!(r.h.query_by_label("Retry with these values").is_none());
@@ -236,8 +248,16 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
     let third = r.h.get_by_label("+79160000001 to +74953009080").rect();
     let wav = r.dir.path().join("first.wav");
     write_wav(&wav, 8_000);
+    // The file is dragged in from a file manager, across the list, onto the third row.
+    r.h.input_mut().hovered_files.push(egui::HoveredFile {
+        path: Some(wav.clone()),
+        ..Default::default()
+    });
+    r.h.hover_at(third.center() - egui::vec2(0.0, 40.0));
+    r.h.step();
     r.h.hover_at(third.center());
-    r.h.run();
+    r.h.step();
+    r.h.input_mut().hovered_files.clear();
     r.h.input_mut().dropped_files.push(Arc::new(Dropped(wav)));
     r.h.step();
     r.h.step();
@@ -256,13 +276,25 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
         .collect();
     assert_eq!(with_recording, vec!["+79160000001".to_owned()]);
 
-    // A drop where no row is asks which call it is for.
+    // A drop the window saw no pointer for (the desktop reports none during another
+    // program's drag) asks which call, even over a row; so does a drop where no row is.
     let other = r.dir.path().join("other.wav");
     write_wav(&other, 8_000);
-    r.h.hover_at(egui::pos2(5.0, 5.0));
     r.h.input_mut().dropped_files.push(Arc::new(Dropped(other)));
     r.h.run();
     r.h.get_by_label("Which call is this recording for?");
+    r.h.get_by_label_contains("Dropped: other.wav");
+    r.h.get_by_label_contains("the call from +79160000002")
+        .click();
+    r.h.step();
+    step_until(&mut r.h, "the second call's recording", |_| {
+        r.sandbox
+            .tasks()
+            .iter()
+            .filter(|t| t.comments.iter().any(|c| c.recording.is_some()))
+            .count()
+            == 2
+    });
     r.shutdown();
 }
 
@@ -529,5 +561,35 @@ fn missed_calls_are_found_and_called_back() {
             .as_ref()
             .is_some_and(|f| f.len() == 1 && f[0].request.from.as_str() == "+79167770011")
     });
+    r.shutdown();
+}
+
+#[test]
+fn the_next_call_after_a_refusal_is_a_new_call_and_the_refused_one_stays() {
+    let mut r = rig();
+    register_refused(&mut r, "+79774221338");
+    next_call(&mut r);
+    // Typed as the refusal is still being followed: it must not replace the refused call.
+    type_into(&mut r.h, "From", "+79160000009");
+    type_into(&mut r.h, "To", "+74953009080");
+    r.h.key_press(egui::Key::Enter);
+    r.h.step();
+    step_until(&mut r.h, "the new call's task", |h| {
+        h.query_by_label("Task 1").is_some()
+    });
+    assert_eq!(r.sandbox.tasks()[0].from_number, "+79160000009");
+    step_until(&mut r.h, "both rows", |h| {
+        h.state().state.list.calls.len() == 2
+    });
+    let calls = &r.h.state().state.list.calls;
+    let refused = calls
+        .iter()
+        .find(|c| c.request.from.as_str() == "+79774221338")
+        .expect("the refused call is still listed");
+    assert_eq!(refused.register.state, JobState::Failed);
+    assert_eq!(
+        refused.request.mappings[0].code, "Subjekt",
+        "kept as it was"
+    );
     r.shutdown();
 }

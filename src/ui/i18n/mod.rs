@@ -646,6 +646,24 @@ pub struct Texts {
     pub help_panes: &'static str,
     /// A recording's state while it uploads.
     pub rec_sending: &'static str,
+    /// A row's stage: an outgoing call nobody answered, rang m:ss.
+    pub stage_no_answer: &'static str,
+    /// A row's stage: its end was never heard.
+    pub stage_unfinished: &'static str,
+    /// A recording discarded, for a while: number, seconds left.
+    pub discarding_recording: &'static str,
+    /// The built-in chooser's hidden-files switch.
+    pub picker_hidden: &'static str,
+    /// The built-in chooser's refresh button.
+    pub picker_refresh: &'static str,
+    /// The built-in chooser's parent-folder button.
+    pub picker_parent: &'static str,
+    /// The presets' mappings field hint.
+    pub presets_example: &'static str,
+    /// A preset with mappings but no name.
+    pub preset_needs_name: &'static str,
+    /// Save is off while a field is wrong.
+    pub fix_before_save: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
