@@ -90,6 +90,8 @@ pub enum Connection {
     SignedIn,
     /// Pyrus could not be reached; work is kept and retried.
     Offline,
+    /// Pyrus answers, with errors it says pass (5xx, 429); work is kept and retried.
+    Troubled,
     /// Credentials are missing or refused; nothing is sent until they are fixed.
     NeedsCredentials,
 }
@@ -147,6 +149,8 @@ pub enum Event {
         /// Bytes in all.
         total: u64,
     },
+    /// A test call went through the call pipeline under this call id.
+    Simulated(String),
     /// Where the security key lives now (at start and after each save).
     KeyPlace(KeyPlace),
     /// Kept calls answering a query, newest first.

@@ -12,6 +12,11 @@ pub fn has_file_dialog() -> bool {
     FILE_DIALOG.get().copied().unwrap_or(true)
 }
 
+/// What the probe found, once it has answered.
+pub fn probed() -> Option<bool> {
+    FILE_DIALOG.get().copied()
+}
+
 /// Finds out whether a file dialog exists, on a thread of its own.
 pub fn probe_in_background() {
     let spawned = std::thread::Builder::new()

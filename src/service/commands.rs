@@ -152,9 +152,14 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 Some(sources) => {
                     let task = Arc::clone(&shared);
                     shared.spawn(async move {
-                        if let Err(e) = doctor::simulate(&sources, &number).await {
-                            task.notice(Notice::new(NoticeKind::SimulateFailed, e))
-                                .await;
+                        match doctor::simulate(&sources, &number).await {
+                            Ok(call_id) => {
+                                task.ui.send(Event::Simulated(call_id)).await;
+                            }
+                            Err(e) => {
+                                task.notice(Notice::new(NoticeKind::SimulateFailed, e))
+                                    .await;
+                            }
                         }
                     });
                     Ok(())

@@ -91,7 +91,7 @@ pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
 
 /// Feeds ring, answer and end for `number` through the event channel, a second apart, as a
 /// softphone would; the call is registered against the Pyrus in use.
-pub async fn simulate(sources: &Sources, number: &str) -> Result<(), String> {
+pub async fn simulate(sources: &Sources, number: &str) -> Result<String, String> {
     let call_id = format!("simulated-{}", crate::sources::monitor::now_ms());
     for (i, kind) in ["ring", "answer", "end"].into_iter().enumerate() {
         if i > 0 {
@@ -110,7 +110,7 @@ pub async fn simulate(sources: &Sources, number: &str) -> Result<(), String> {
             .await
             .map_err(|_| "the call pipeline has stopped; restart pyrus-phone".to_owned())?;
     }
-    Ok(())
+    Ok(call_id)
 }
 
 /// Asks baresip to answer the ringing call.

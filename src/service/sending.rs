@@ -16,7 +16,11 @@ pub(super) fn connection_after(reports: &[JobReport], before: Connection) -> Con
     reports.iter().fold(before, |c, r| match r.state {
         JobState::Done => Connection::SignedIn,
         JobState::NeedsCredentials => Connection::NeedsCredentials,
-        JobState::Pending => Connection::Offline,
+        // Not reached at all is offline; a server that answers with an error is not.
+        JobState::Pending => match r.error.as_ref().map(|(code, _)| code.as_str()) {
+            Some("network" | "timeout") | None => Connection::Offline,
+            Some(_) => Connection::Troubled,
+        },
         _ => c,
     })
 }
@@ -238,5 +242,33 @@ impl Shared {
             }
         };
         self.ui.send(event).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_after;
+    use crate::bus::Connection;
+    use crate::domain::{JobId, JobKind, JobState};
+    use crate::outbox::JobReport;
+
+    fn pending(code: &str) -> JobReport {
+        JobReport {
+            job: JobId(1),
+            kind: JobKind::Register,
+            state: JobState::Pending,
+            error: Some((code.to_owned(), String::new())),
+            registration: None,
+            retry_at_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_server_that_answers_with_errors_is_not_called_offline() {
+        let after = |code| connection_after(&[pending(code)], Connection::SignedIn);
+        assert_eq!(after("network"), Connection::Offline);
+        assert_eq!(after("timeout"), Connection::Offline);
+        assert_eq!(after("server_error"), Connection::Troubled);
+        assert_eq!(after("too_many_requests"), Connection::Troubled);
     }
 }

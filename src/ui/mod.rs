@@ -216,6 +216,7 @@ impl UiState {
                 }
             }
             Event::KeyPlace(place) => self.key_place = Some(place),
+            Event::Simulated(call_id) => self.doctor.simulated = Some(call_id),
             Event::Progress { job, sent, total } => {
                 let entry = self
                     .list
@@ -397,6 +398,7 @@ fn status_text(state: &UiState) -> String {
         Connection::Unknown => t.conn_unknown,
         Connection::SignedIn => t.conn_signed_in,
         Connection::Offline => t.conn_offline,
+        Connection::Troubled => t.conn_troubled,
         Connection::NeedsCredentials => t.conn_credentials,
     };
     format!("{connection} · {}", t.jobs(state.status.open_jobs))
@@ -564,7 +566,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
         ui.horizontal_wrapped(|ui| {
             let colour = match state.status.connection {
                 Connection::SignedIn => theme::OK,
-                Connection::Offline => theme::WARN,
+                Connection::Offline | Connection::Troubled => theme::WARN,
                 Connection::NeedsCredentials => theme::ERROR,
                 Connection::Unknown => theme::PENDING,
             };
@@ -678,11 +680,19 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
                     .id_salt("sources_scroll")
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
+                        let simulated = state.doctor.simulated.as_deref().and_then(|id| {
+                            state.list.calls.iter().find(|c| {
+                                c.request
+                                    .external_id
+                                    .as_ref()
+                                    .is_some_and(|e| e.as_str() == id)
+                            })
+                        });
                         sources_view::sources_ui(
                             ui,
                             &mut state.doctor,
                             state.sources.as_ref(),
-                            state.demo,
+                            (state.demo, simulated),
                             t,
                             commands,
                         );

@@ -4,7 +4,8 @@
 use crate::bus::Command;
 use crate::domain::sources::{action_url, microsip_line_fits, microsip_lines};
 use crate::domain::{
-    LINE_NUMBER_MISSING, RawMessage, SourceId, SourcesReport, TokenOrigin, Verdict,
+    CallRecord, JobState, LINE_NUMBER_MISSING, RawMessage, SourceId, SourcesReport, TokenOrigin,
+    Verdict,
 };
 
 use super::i18n::{Texts, fill};
@@ -19,6 +20,8 @@ pub struct DoctorForm {
     pub show_token: bool,
     /// Whose raw messages are listed.
     pub raw_of: SourceId,
+    /// The last test call's id, to show its outcome by the button.
+    pub simulated: Option<String>,
 }
 
 impl Default for DoctorForm {
@@ -27,6 +30,7 @@ impl Default for DoctorForm {
             number: "+79990000000".to_owned(),
             show_token: false,
             raw_of: SourceId::Command,
+            simulated: None,
         }
     }
 }
@@ -262,7 +266,7 @@ pub fn sources_ui(
     ui: &mut egui::Ui,
     form: &mut DoctorForm,
     report: Option<&SourcesReport>,
-    demo: bool,
+    (demo, simulated): (bool, Option<&CallRecord>),
     t: &Texts,
     commands: &mut Vec<Command>,
 ) {
@@ -288,7 +292,39 @@ pub fn sources_ui(
         ui.add(egui::TextEdit::singleline(&mut form.number).desired_width(180.0))
             .labelled_by(label.id);
         if ui.button(t.simulate_button).clicked() {
+            form.simulated = None;
             commands.push(Command::SimulateCall(form.number.trim().to_owned()));
+        }
+        // What became of the test call, right here.
+        if form.simulated.is_some() {
+            match simulated {
+                Some(call) if call.register.state == JobState::Done => {
+                    if let (Some(url), Some(reg)) = (&call.task_url, &call.registration)
+                        && ui
+                            .button(fill(t.open_task_n, &[&reg.task_id]))
+                            .on_hover_text(url)
+                            .clicked()
+                    {
+                        commands.push(Command::OpenUrl(url.clone()));
+                    }
+                }
+                Some(call)
+                    if matches!(
+                        call.register.state,
+                        JobState::Failed | JobState::NeedsCredentials | JobState::Held
+                    ) =>
+                {
+                    let why = t.advice(
+                        call.register.error_code.as_deref(),
+                        call.register.error_message.as_deref().unwrap_or_default(),
+                    );
+                    ui.colored_label(theme::ERROR, fill(t.chip_failed, &[&why]));
+                }
+                _ => {
+                    ui.spinner();
+                    ui.label(t.simulate_sent);
+                }
+            }
         }
     });
     ui.separator();

@@ -34,8 +34,8 @@ pub struct Rig {
     pub h: Harness<'static, PhoneApp>,
     pub sandbox: Sandbox,
     pub browser: Arc<RecordingBrowser>,
-    /// How the next Attach recording… is answered (nothing set: the built-in chooser, as on
-    /// a desk without a system dialog).
+    /// How the next Attach recording… is answered (nothing set: as the product decides on
+    /// this desk, which has no system dialog).
     pub picked: Rc<RefCell<Option<Chooser>>>,
     /// The home: `config/`, `data/`, `run/` as the product lays them out.
     pub dir: tempfile::TempDir,
@@ -142,8 +142,13 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let running = instance.serve(runtime.handle(), tx);
     let picked: Rc<RefCell<Option<Chooser>>> = Rc::default();
     let answer = Rc::clone(&picked);
-    let app = PhoneApp::new(options.state, rx, running.service.clone())
-        .with_picker(move |_, _| answer.borrow_mut().take().unwrap_or(Chooser::BuiltIn));
+    let app =
+        PhoneApp::new(options.state, rx, running.service.clone()).with_picker(move |t, dir| {
+            answer
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| pyrus_phone::app::chooser::system_chooser(t, dir))
+        });
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
         .with_max_steps(12)
@@ -324,12 +329,14 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
         0
     );
 
-    // A large recording on a slow server: progress shows, then the agent cancels.
+    // A large recording on a slow uplink: progress shows, then the agent cancels mid-way.
     let wav = r.dir.path().join("call.wav");
     write_wav(&wav, 8_000_000);
     r.sandbox.inject(Fault {
         route: Route::Upload,
-        kind: FaultKind::Slow { delay_ms: 4_000 },
+        kind: FaultKind::Throttle {
+            bytes_per_sec: 1_048_576,
+        },
         times: 1,
     });
     r.answer_with(wav);

@@ -78,6 +78,10 @@ fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard
     assert_eq!(task.from_number, "+79990000000");
     assert_eq!(task.to_number, "+74950000000", "the demo line's number");
     assert!(task.external_ids[0].starts_with("simulated-"));
+    // Its outcome shows beside the button: the task, to open from there.
+    step_until(&mut r.h, "the test call's task by the button", |h| {
+        h.query_by_label("Open task 1").is_some()
+    });
 
     // Its raw messages: ring, answer, end, newest first.
     r.h.get_by_label("Simulated calls").click();

@@ -293,6 +293,8 @@ pub static EN: Texts = Texts {
     presets_example: "Subject=Consultation; Priority=High",
     preset_needs_name: "A preset needs a name.",
     fix_before_save: "Fix the fields marked in red to save.",
+    conn_troubled: "Pyrus answers with errors, retrying",
+    simulate_sent: "ringing through the pipeline…",
     advice: &[
         (
             "invalid_credentials",

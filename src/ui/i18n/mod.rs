@@ -664,6 +664,10 @@ pub struct Texts {
     pub preset_needs_name: &'static str,
     /// Save is off while a field is wrong.
     pub fix_before_save: &'static str,
+    /// The status bar: Pyrus answers with errors.
+    pub conn_troubled: &'static str,
+    /// By the Simulate button while the test call goes through.
+    pub simulate_sent: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }

@@ -297,6 +297,8 @@ pub static RU: Texts = Texts {
     presets_example: "Subject=Консультация; Priority=Высокий",
     preset_needs_name: "У шаблона должно быть название.",
     fix_before_save: "Исправьте поля, отмеченные красным, чтобы сохранить.",
+    conn_troubled: "Pyrus отвечает ошибками, повторяем",
+    simulate_sent: "звонок идёт по цепочке…",
     advice: &[
         ("invalid_credentials", "проверьте логин и ключ безопасности"),
         (
