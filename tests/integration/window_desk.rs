@@ -445,22 +445,28 @@ fn without_a_keyring_everything_but_the_key_is_saved_and_the_window_says_so() {
     type_into(&mut r.h, "Security key", "secret-key");
     type_into(&mut r.h, "Account id", "42");
     type_into(&mut r.h, "This line's number", "+74953009080");
-    r.h.get_by_label("Save").click();
+    r.h.get_by_label("Language").click();
+    r.h.run();
+    r.h.get_by_label("Русский").click();
+    r.h.run();
+    r.h.get_by_label("Сохранить").click();
     r.h.step();
     step_until(&mut r.h, "the save's answer", |h| {
-        h.query_by_label_contains("Saved, all but the security key")
+        h.query_by_label_contains("Сохранено всё, кроме ключа безопасности")
             .is_some()
     });
     assert!(
-        r.h.query_by_label_contains("is in the system keyring")
-            .is_none(),
+        r.h.query_by_label_contains("связке ключей").is_none(),
         "nothing says the key is in a keyring"
     );
-    let saved = Settings::load(&r.dir.path().join("config").join("settings.toml")).unwrap();
+    // What the next start reads: everything but the key.
+    let file = r.dir.path().join("config").join("settings.toml");
+    let saved = Settings::load(&file).unwrap();
     assert_eq!(saved.pyrus.login, "bot@example.com");
     assert_eq!(saved.pyrus.account_id, "42");
     assert_eq!(saved.defaults.line_number, "+74953009080");
-    let text = std::fs::read_to_string(r.dir.path().join("config").join("settings.toml")).unwrap();
+    assert_eq!(saved.window.language.as_deref(), Some("ru"));
+    let text = std::fs::read_to_string(&file).unwrap();
     assert!(
         !text.contains("secret-key"),
         "the key is never written to disk"
