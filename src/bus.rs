@@ -267,11 +267,13 @@ pub enum NoticeKind {
     AnswerFailed,
     /// The hook's token could not be renewed.
     TokenNotRenewed,
+    /// "Start when I log in" could not be written or removed.
+    AutostartFailed,
 }
 
 impl NoticeKind {
     /// Every kind (the catalogue test reads it).
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::CallNotStored,
         Self::HeardNotStored,
         Self::JournalUnreadable,
@@ -290,6 +292,7 @@ impl NoticeKind {
         Self::SimulateFailed,
         Self::AnswerFailed,
         Self::TokenNotRenewed,
+        Self::AutostartFailed,
     ];
 }
 

@@ -226,6 +226,11 @@ impl Instance {
             sources: Some(sources),
             raise,
             key_from_env: ctx.key_override.is_some(),
+            autostart: ctx.paths.autostart_dir.clone().and_then(|dir| {
+                std::env::current_exe()
+                    .ok()
+                    .map(|program| crate::platform::autostart::Autostart { dir, program })
+            }),
             session_key: std::sync::Mutex::default(),
         };
         Ok(Self {

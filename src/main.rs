@@ -185,7 +185,7 @@ fn already_running(ctx: &Context, args: &Cli) -> Result<(), String> {
     if let Some(json) = &args.initial_event {
         let event = initial_event(json)?;
         forward::send(&instance, &event).map_err(|e| e.to_string())?;
-    } else if !args.headless {
+    } else if !args.headless && !args.minimized {
         match forward::show(&instance) {
             Ok(true) => {
                 eprintln!(
@@ -331,7 +331,9 @@ fn run_window(
                     ..UiState::default()
                 };
                 Ok(Box::new(
-                    PhoneApp::new(state, ui_rx, handle).with_start_time(started),
+                    PhoneApp::new(state, ui_rx, handle)
+                        .with_start_time(started)
+                        .minimized(args.minimized),
                 ))
             }),
         )

@@ -43,6 +43,8 @@ pub struct PhoneApp {
     notified: u32,
     /// The chooser's drawn glyphs are installed.
     glyphs: bool,
+    /// Minimise the window on the first pass (a start with the session).
+    start_minimized: bool,
 }
 
 /// Frame timing: the first frame after start, then the CPU time of each frame.
@@ -118,7 +120,14 @@ impl PhoneApp {
             clicked_rx,
             notified: 0,
             glyphs: false,
+            start_minimized: false,
         }
+    }
+
+    /// Starts with the window minimised to the taskbar (a start with the session).
+    pub fn minimized(mut self, yes: bool) -> Self {
+        self.start_minimized = yes;
+        self
     }
 
     /// Logs the time from `started` to the first frame drawn.
@@ -208,6 +217,9 @@ impl PhoneApp {
     /// Everything but drawing: events, the close request, the window level, attention.
     /// eframe runs it before each pass, and also while the window is minimized.
     pub fn logic_pass(&mut self, ctx: &egui::Context) {
+        if std::mem::take(&mut self.start_minimized) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(true));
+        }
         self.drain_events();
         if ctx.input(|i| i.viewport().close_requested())
             && !self.state.close_now

@@ -32,6 +32,9 @@ pub struct Cli {
     /// Run the service and every call source without a window.
     #[arg(long)]
     pub headless: bool,
+    /// Start with the window minimised (how "Start when I log in" starts it).
+    #[arg(long)]
+    pub minimized: bool,
     /// Listen for events on this loopback port for this run (0 picks a free one).
     #[arg(long, value_name = "N")]
     pub hook_port: Option<u16>,

@@ -2,6 +2,7 @@
 //! replaced in tests), the one-instance lock, files private to the user, and loading the GL
 //! driver early for the window.
 
+pub mod autostart;
 pub mod browser;
 pub mod desktop;
 pub mod gl_warmup;

@@ -13,6 +13,10 @@ pub struct Paths {
     pub log_dir: PathBuf,
     /// Files that live only while an instance runs (the hook's port and token).
     pub runtime_dir: PathBuf,
+    /// Where "Start when I log in" puts its entry (Linux and macOS; Windows uses the
+    /// registry); under the home folder when one is given, so a test never touches the
+    /// user's session.
+    pub autostart_dir: Option<PathBuf>,
 }
 
 /// No home directory could be found and `PYRUS_PHONE_HOME` is not set.
@@ -30,6 +34,7 @@ impl Paths {
             data_dir: dir.join("data"),
             log_dir: dir.join("logs"),
             runtime_dir: dir.join("run"),
+            autostart_dir: Some(dir.join("autostart")),
         }
     }
 
@@ -47,6 +52,8 @@ impl Paths {
             runtime_dir: dirs
                 .runtime_dir()
                 .map_or_else(|| dirs.data_local_dir().join("run"), Path::to_path_buf),
+            autostart_dir: crate::platform::autostart::Autostart::for_user(PathBuf::new())
+                .map(|a| a.dir),
         })
     }
 
@@ -57,6 +64,7 @@ impl Paths {
             data_dir: self.data_dir.join("demo"),
             log_dir: self.log_dir.clone(),
             runtime_dir: self.runtime_dir.join("demo"),
+            autostart_dir: self.autostart_dir.clone(),
         }
     }
 

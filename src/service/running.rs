@@ -48,6 +48,8 @@ pub struct Setup {
     pub raise: Option<mpsc::Receiver<()>>,
     /// The key comes from the environment (`PYRUS_SECURITY_KEY`): the keyring is not used.
     pub key_from_env: bool,
+    /// Where "Start when I log in" writes its entry (none: the setting does nothing here).
+    pub autostart: Option<crate::platform::autostart::Autostart>,
     /// A key the keyring could not keep, by login: used until the app quits.
     pub session_key: Mutex<Option<(String, Secret, crate::bus::Refusal)>>,
 }

@@ -17,6 +17,16 @@ impl Shared {
         match save_settings(&self.setup, &settings, key).await {
             Ok((new_engine, place)) => {
                 self.ui.send(Event::KeyPlace(place)).await;
+                if let Some(autostart) = self.setup.autostart.clone() {
+                    let on = settings.window.start_at_login;
+                    let applied = tokio::task::spawn_blocking(move || autostart.apply(on))
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()));
+                    if let Err(e) = applied {
+                        self.notice(Notice::new(NoticeKind::AutostartFailed, e))
+                            .await;
+                    }
+                }
                 // Handled events are forgotten in the outbox they were kept in.
                 self.forget_handled().await;
                 self.current.set(new_engine);

@@ -175,6 +175,8 @@ pub struct WindowSettings {
     pub language: Option<String>,
     /// Keep the window above others.
     pub always_on_top: bool,
+    /// Start with the session (the platform's autostart entry), minimised.
+    pub start_at_login: bool,
 }
 
 /// Pyrus connection settings (no secrets).

@@ -434,6 +434,7 @@ pub fn settings_ui(
             .labelled_by(label.id);
     });
     ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
+    ui.checkbox(&mut form.draft.window.start_at_login, t.start_at_login);
     ui.add_space(8.0);
     account_ui(ui, form, key_place, t, commands);
     ui.add_space(8.0);

@@ -609,3 +609,33 @@ fn the_next_call_after_a_refusal_is_a_new_call_and_the_refused_one_stays() {
     );
     r.shutdown();
 }
+
+#[test]
+fn start_when_i_log_in_writes_and_removes_the_autostart_entry() {
+    let mut r = rig();
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    r.h.run();
+    type_into(&mut r.h, "Login", "bot@example.com");
+    type_into(&mut r.h, "Security key", "secret-key");
+    type_into(&mut r.h, "Account id", "42");
+    let entry = r.dir.path().join("autostart").join("pyrus-phone.desktop");
+    let save = |r: &mut Rig| {
+        r.h.get_by_label("Save").click();
+        r.h.step();
+        step_until(&mut r.h, "the save", |h| {
+            h.query_by_label_contains("Saved").is_some() && !h.state().state.settings_form.saving
+        });
+    };
+    r.h.get_by_label("Start when I log in (minimised)").click();
+    r.h.run();
+    save(&mut r);
+    let text = std::fs::read_to_string(&entry).expect("the autostart entry is written");
+    let program = std::env::current_exe().unwrap().display().to_string();
+    assert!(text.contains("[Desktop Entry]"), "{text}");
+    assert!(text.contains(&format!("{program} --minimized")), "{text}");
+    r.h.get_by_label("Start when I log in (minimised)").click();
+    r.h.run();
+    save(&mut r);
+    assert!(!entry.exists(), "turned off, the entry is gone");
+    r.shutdown();
+}

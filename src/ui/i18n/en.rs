@@ -295,6 +295,8 @@ pub static EN: Texts = Texts {
     fix_before_save: "Fix the fields marked in red to save.",
     conn_troubled: "Pyrus answers with errors, retrying",
     simulate_sent: "ringing through the pipeline…",
+    n_autostart_failed: "Saved, but \"Start when I log in\" could not be set up on this desk.",
+    start_at_login: "Start when I log in (minimised)",
     advice: &[
         (
             "invalid_credentials",

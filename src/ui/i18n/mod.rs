@@ -668,6 +668,10 @@ pub struct Texts {
     pub conn_troubled: &'static str,
     /// By the Simulate button while the test call goes through.
     pub simulate_sent: &'static str,
+    /// Notice: the autostart entry could not be written.
+    pub n_autostart_failed: &'static str,
+    /// The autostart setting.
+    pub start_at_login: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
@@ -724,6 +728,7 @@ impl Texts {
             NoticeKind::SimulateFailed => self.n_simulate_failed,
             NoticeKind::AnswerFailed => self.n_answer_failed,
             NoticeKind::TokenNotRenewed => self.n_token_not_renewed,
+            NoticeKind::AutostartFailed => self.n_autostart_failed,
         };
         match &notice.code {
             Some(code) => format!("{what}: {}", self.advice(Some(code), &notice.detail)),
