@@ -151,6 +151,9 @@ pub enum Event {
     },
     /// A test call went through the call pipeline under this call id.
     Simulated(String),
+    /// The settings (dotted keys) whose value comes from the administrator's file (at
+    /// start and after each save).
+    FromAdmin(Vec<String>),
     /// Where the security key lives now (at start and after each save).
     KeyPlace(KeyPlace),
     /// Kept calls answering a query, newest first.

@@ -99,7 +99,11 @@ impl Running {
 
 /// Reads `settings.toml` with the environment's overrides applied.
 pub fn load_settings(ctx: &Context) -> Result<Settings, String> {
-    let mut settings = Settings::load(&ctx.paths.settings_file()).map_err(|e| e.to_string())?;
+    let mut settings = Settings::load_with_admin(
+        &ctx.paths.settings_file(),
+        ctx.paths.admin_settings_file.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
     settings.apply(&ctx.env);
     Ok(settings)
 }
@@ -218,6 +222,7 @@ impl Instance {
         };
         let setup = Setup {
             settings_path: ctx.paths.settings_file(),
+            admin_settings: ctx.paths.admin_settings_file.clone(),
             secrets,
             editable: settings,
             open_engine,

@@ -21,8 +21,11 @@ use crate::settings::Settings;
 use crate::settings::credentials::{KeyringStore, SecretStore};
 
 fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
-    let mut settings =
-        Settings::load(&ctx.paths.settings_file()).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut settings = Settings::load_with_admin(
+        &ctx.paths.settings_file(),
+        ctx.paths.admin_settings_file.as_deref(),
+    )
+    .map_err(|e| Failure::usage(e.to_string()))?;
     settings.apply(&ctx.env);
     Ok(settings)
 }
@@ -499,7 +502,10 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
         .set(&login, &key)
         .map_err(|e| Failure::credentials(e.to_string()))?;
     settings
-        .save(&ctx.paths.settings_file())
+        .save_over_admin(
+            &ctx.paths.settings_file(),
+            ctx.paths.admin_settings_file.as_deref(),
+        )
         .map_err(|e| Failure::internal(e.to_string()))?;
     println!(
         "Signed in as {login}. The security key is stored in the {}.",

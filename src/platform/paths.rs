@@ -17,6 +17,9 @@ pub struct Paths {
     /// registry); under the home folder when one is given, so a test never touches the
     /// user's session.
     pub autostart_dir: Option<PathBuf>,
+    /// The administrator's defaults for every user of this machine, when the platform has
+    /// a place for them (they apply under each user's own settings).
+    pub admin_settings_file: Option<PathBuf>,
 }
 
 /// No home directory could be found and `PYRUS_PHONE_HOME` is not set.
@@ -35,6 +38,7 @@ impl Paths {
             log_dir: dir.join("logs"),
             runtime_dir: dir.join("run"),
             autostart_dir: Some(dir.join("autostart")),
+            admin_settings_file: admin_settings_file(),
         }
     }
 
@@ -54,6 +58,7 @@ impl Paths {
                 .map_or_else(|| dirs.data_local_dir().join("run"), Path::to_path_buf),
             autostart_dir: crate::platform::autostart::Autostart::for_user(PathBuf::new())
                 .map(|a| a.dir),
+            admin_settings_file: admin_settings_file(),
         })
     }
 
@@ -65,6 +70,7 @@ impl Paths {
             log_dir: self.log_dir.clone(),
             runtime_dir: self.runtime_dir.join("demo"),
             autostart_dir: self.autostart_dir.clone(),
+            admin_settings_file: self.admin_settings_file.clone(),
         }
     }
 
@@ -82,4 +88,33 @@ impl Paths {
     pub fn sandbox_files_dir(&self) -> PathBuf {
         self.data_dir.join("sandbox-files")
     }
+}
+
+/// Where an administrator puts defaults for every user: the first folder of
+/// `$XDG_CONFIG_DIRS` (else `/etc/xdg`) on Linux, `%ProgramData%` on Windows,
+/// `/Library/Application Support` on macOS — each with `pyrus-phone/settings.toml`.
+pub fn admin_settings_file() -> Option<PathBuf> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let base = {
+        // The first folder of the search path that has the file, else the first folder.
+        let dirs: Vec<PathBuf> = std::env::var_os("XDG_CONFIG_DIRS")
+            .map(|dirs| {
+                std::env::split_paths(&dirs)
+                    .filter(|d| d.is_absolute())
+                    .collect()
+            })
+            .filter(|dirs: &Vec<PathBuf>| !dirs.is_empty())
+            .unwrap_or_else(|| vec![PathBuf::from("/etc/xdg")]);
+        dirs.iter()
+            .find(|d| d.join("pyrus-phone").join("settings.toml").is_file())
+            .or_else(|| dirs.first())
+            .cloned()
+    };
+    #[cfg(windows)]
+    let base = std::env::var_os("ProgramData").map(PathBuf::from);
+    #[cfg(target_os = "macos")]
+    let base = Some(PathBuf::from("/Library/Application Support"));
+    #[cfg(not(any(unix, windows)))]
+    let base: Option<PathBuf> = None;
+    base.map(|b| b.join("pyrus-phone").join("settings.toml"))
 }

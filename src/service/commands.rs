@@ -23,6 +23,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
         .await;
     shared.announce_engine().await;
     shared.announce_key_place().await;
+    shared.announce_admin().await;
     loop {
         let command = tokio::select! {
             () = shared.stop.cancelled() => return,

@@ -32,6 +32,8 @@ pub type EngineFactory = Box<dyn Fn(&Settings) -> Result<Engine, String> + Send 
 pub struct Setup {
     /// The settings file.
     pub settings_path: PathBuf,
+    /// The administrator's defaults under it, when the platform has a place for them.
+    pub admin_settings: Option<PathBuf>,
     /// The OS keyring (or memory in tests).
     pub secrets: Arc<dyn SecretStore>,
     /// The settings the settings view starts from (the file's, even in the demo).

@@ -17,6 +17,7 @@ impl Shared {
         match save_settings(&self.setup, &settings, key).await {
             Ok((new_engine, place)) => {
                 self.ui.send(Event::KeyPlace(place)).await;
+                self.announce_admin().await;
                 if let Some(autostart) = self.setup.autostart.clone() {
                     let on = settings.window.start_at_login;
                     let applied = tokio::task::spawn_blocking(move || autostart.apply(on))
@@ -47,6 +48,19 @@ impl Shared {
 }
 
 impl Shared {
+    /// Tells the window which settings come from the administrator's file.
+    pub(super) async fn announce_admin(&self) {
+        let (user, admin) = (
+            self.setup.settings_path.clone(),
+            self.setup.admin_settings.clone(),
+        );
+        let keys =
+            tokio::task::spawn_blocking(move || Settings::from_admin(&user, admin.as_deref()))
+                .await
+                .unwrap_or_default();
+        self.ui.send(Event::FromAdmin(keys)).await;
+    }
+
     /// Tells the window where the key for the saved login lives.
     pub(super) async fn announce_key_place(&self) {
         let place = key_place(&self.setup, &self.setup.editable.pyrus.login).await;
@@ -241,8 +255,9 @@ pub(super) async fn save_settings(
         };
     }
     let path = setup.settings_path.clone();
+    let admin = setup.admin_settings.clone();
     let to_save = settings.clone();
-    tokio::task::spawn_blocking(move || to_save.save(&path))
+    tokio::task::spawn_blocking(move || to_save.save_over_admin(&path, admin.as_deref()))
         .await
         .map_err(|e| internal(&e))?
         .map_err(|e| internal(&e))?;

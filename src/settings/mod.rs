@@ -334,6 +334,66 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Loads the user's file over the administrator's defaults (`admin`, when there is
+    /// one): a value the user's file sets wins, unless it is empty text or an empty list;
+    /// everything else comes from the administrator.
+    pub fn load_with_admin(user: &Path, admin: Option<&Path>) -> Result<Self, SettingsError> {
+        let Some(admin_table) = admin.map(read_table).transpose()?.flatten() else {
+            return Self::load(user);
+        };
+        let user_table = read_table(user)?.unwrap_or_default();
+        let mut merged = admin_table;
+        merge_over(&mut merged, &user_table);
+        let settings: Self =
+            toml::Value::Table(merged)
+                .try_into()
+                .map_err(|e: toml::de::Error| SettingsError::Invalid {
+                    reason: e.message().to_owned(),
+                    path: admin.unwrap_or(user).to_path_buf(),
+                })?;
+        settings
+            .hook
+            .allow_rules()
+            .map_err(|reason| SettingsError::Invalid {
+                reason,
+                path: user.to_path_buf(),
+            })?;
+        Ok(settings)
+    }
+
+    /// The settings (dotted keys, e.g. `pyrus.account_id`) whose value comes from the
+    /// administrator's file: set there and not by the user.
+    pub fn from_admin(user: &Path, admin: Option<&Path>) -> Vec<String> {
+        let Some(Ok(Some(admin))) = admin.map(read_table) else {
+            return Vec::new();
+        };
+        let user = read_table(user).ok().flatten().unwrap_or_default();
+        let mut out = Vec::new();
+        admin_keys(&admin, &user, "", &mut out);
+        out
+    }
+
+    /// Writes the user's file, leaving out what equals the administrator's defaults (so a
+    /// later change by the administrator still reaches this user).
+    pub fn save_over_admin(&self, path: &Path, admin: Option<&Path>) -> Result<(), SettingsError> {
+        let Some(admin) = admin.map(read_table).transpose()?.flatten() else {
+            return self.save(path);
+        };
+        let io = |source| SettingsError::Io {
+            action: "write",
+            source,
+            path: path.to_path_buf(),
+        };
+        let toml::Value::Table(mut mine) =
+            toml::Value::try_from(self).map_err(|e| io(std::io::Error::other(e)))?
+        else {
+            return self.save(path);
+        };
+        strip_equal(&mut mine, &admin);
+        let text = toml::to_string_pretty(&mine).map_err(|e| io(std::io::Error::other(e)))?;
+        write_file(path, &text)
+    }
+
     /// Writes the file atomically.
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
         let io = |source| SettingsError::Io {
@@ -342,15 +402,100 @@ impl Settings {
             path: path.to_path_buf(),
         };
         let text = toml::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
-        let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-        tmp.write_all(text.as_bytes()).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
-        tmp.persist(path).map_err(|e| io(e.error))?;
-        Ok(())
+        write_file(path, &text)
     }
+}
 
+/// Writes `text` to `path` atomically (a temporary file renamed over it).
+fn write_file(path: &Path, text: &str) -> Result<(), SettingsError> {
+    let io = |source| SettingsError::Io {
+        action: "write",
+        source,
+        path: path.to_path_buf(),
+    };
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// A settings file as a table; `None` when there is no file.
+fn read_table(path: &Path) -> Result<Option<toml::Table>, SettingsError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(SettingsError::Io {
+                action: "read",
+                source,
+                path: path.to_path_buf(),
+            });
+        }
+    };
+    text.parse::<toml::Table>()
+        .map(Some)
+        .map_err(|e| SettingsError::Invalid {
+            reason: e.message().to_owned(),
+            path: path.to_path_buf(),
+        })
+}
+
+/// True for a value that says nothing: empty text or an empty list.
+fn says_nothing(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::String(s) => s.trim().is_empty(),
+        toml::Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Lays `over` on `base`: tables merge key by key, other values replace, values that say
+/// nothing leave `base` as it is.
+fn merge_over(base: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_over(b, o),
+            (Some(_), v) if says_nothing(v) => {}
+            (_, v) => {
+                base.insert(key.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// Collects the keys `admin` sets that `user` does not (or sets to nothing).
+fn admin_keys(admin: &toml::Table, user: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (key, value) in admin {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (value, user.get(key)) {
+            (toml::Value::Table(a), Some(toml::Value::Table(u))) => admin_keys(a, u, &path, out),
+            (toml::Value::Table(a), _) => admin_keys(a, &toml::Table::new(), &path, out),
+            (_, Some(u)) if !says_nothing(u) => {}
+            _ => out.push(path),
+        }
+    }
+}
+
+/// Removes from `mine` what equals `admin` (tables left empty go too).
+fn strip_equal(mine: &mut toml::Table, admin: &toml::Table) {
+    mine.retain(|key, value| match (value, admin.get(key)) {
+        (toml::Value::Table(m), Some(toml::Value::Table(a))) => {
+            strip_equal(m, a);
+            !m.is_empty()
+        }
+        (v, Some(a)) => v != a,
+        (_, None) => true,
+    });
+}
+
+impl Settings {
     /// Applies environment overrides.
     pub fn apply(&mut self, env: &EnvOverrides) {
         if let Some(v) = &env.login {
@@ -380,6 +525,51 @@ mod tests {
         assert_eq!(s.pyrus.login, "bot@x");
         assert_eq!(s.pyrus.auth_url, crate::pyrus::DEFAULT_AUTH_URL);
         assert_eq!(s.version, super::SETTINGS_VERSION);
+    }
+
+    #[test]
+    fn the_users_file_lies_over_the_administrators_and_saves_only_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = dir.path().join("admin.toml");
+        let user = dir.path().join("user.toml");
+        let write = |path: &std::path::Path, text: &str| {
+            let mut f = std::fs::File::create(path).unwrap();
+            std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        };
+        write(
+            &admin,
+            "[pyrus]\naccount_id = \"fleet\"\nlogin = \"bot@fleet\"\n\n[defaults]\ncountry = \"KZ\"\n\n[[defaults.presets]]\nname = \"Sales\"\nmappings = [{ code = \"Subject\", value = \"Sale\" }]\n",
+        );
+        // An old file that wrote every key, empty ones too, and one value of the user's own.
+        write(
+            &user,
+            "[pyrus]\naccount_id = \"\"\nlogin = \"me@desk\"\n\n[defaults]\npresets = []\n",
+        );
+        let s = Settings::load_with_admin(&user, Some(&admin)).unwrap();
+        assert_eq!(s.pyrus.account_id, "fleet", "empty says nothing");
+        assert_eq!(s.pyrus.login, "me@desk", "the user's own wins");
+        assert_eq!(s.defaults.country.as_deref(), Some("KZ"));
+        assert_eq!(s.defaults.presets[0].name, "Sales");
+        let mut marked = Settings::from_admin(&user, Some(&admin));
+        marked.sort();
+        assert_eq!(
+            marked,
+            vec!["defaults.country", "defaults.presets", "pyrus.account_id"]
+        );
+        // Saving keeps the administrator's values out of the user's file.
+        s.save_over_admin(&user, Some(&admin)).unwrap();
+        let text = std::fs::read_to_string(&user).unwrap();
+        assert!(!text.contains("fleet") && !text.contains("Sales"), "{text}");
+        assert!(text.contains("me@desk"), "{text}");
+        assert_eq!(Settings::load_with_admin(&user, Some(&admin)).unwrap(), s);
+        // No administrator's file: the user's alone.
+        assert_eq!(
+            Settings::load_with_admin(&user, Some(&dir.path().join("none.toml")))
+                .unwrap()
+                .pyrus
+                .account_id,
+            ""
+        );
     }
 
     #[test]

@@ -216,6 +216,7 @@ impl UiState {
                 }
             }
             Event::KeyPlace(place) => self.key_place = Some(place),
+            Event::FromAdmin(keys) => self.settings_form.admin = keys,
             Event::Simulated(call_id) => self.doctor.simulated = Some(call_id),
             Event::Progress { job, sent, total } => {
                 let entry = self
@@ -254,7 +255,10 @@ impl UiState {
                     self.demo = false;
                     self.first_run = false;
                 } else if !form.dirty() {
-                    *form = settings_view::SettingsForm::new(&settings);
+                    *form = settings_view::SettingsForm {
+                        admin: std::mem::take(&mut form.admin),
+                        ..settings_view::SettingsForm::new(&settings)
+                    };
                 }
                 self.lang = settings
                     .window

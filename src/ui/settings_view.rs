@@ -36,6 +36,8 @@ pub struct SettingsForm {
     pub preset_text: Vec<(String, String)>,
     /// A field the view checks is wrong as typed (Save waits until it is fixed).
     pub invalid: bool,
+    /// The settings (dotted keys) whose value comes from the administrator's file.
+    pub admin: Vec<String>,
 }
 
 impl SettingsForm {
@@ -94,15 +96,50 @@ pub fn refusal_text(t: &Texts, refusal: &Refusal) -> String {
 }
 
 fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password: bool) {
+    marked_field(ui, (label, None), text, hint, password);
+}
+
+/// A field whose value may come from the administrator's file: then it says so beside it.
+fn marked_field(
+    ui: &mut egui::Ui,
+    (label, admin): (&str, Option<&Texts>),
+    text: &mut String,
+    hint: &str,
+    password: bool,
+) {
     let label = ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(text)
-            .hint_text(hint)
-            .password(password)
-            .desired_width(340.0),
-    )
-    .labelled_by(label.id);
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(text)
+                .hint_text(hint)
+                .password(password)
+                .desired_width(340.0),
+        )
+        .labelled_by(label.id);
+        if let Some(t) = admin {
+            admin_mark(ui, t);
+        }
+    });
     ui.end_row();
+}
+
+/// "From your administrator", beside a value that comes from the machine-wide file.
+fn admin_mark(ui: &mut egui::Ui, t: &Texts) {
+    ui.label(
+        egui::RichText::new(t.admin_mark)
+            .small()
+            .color(theme::PENDING),
+    )
+    .on_hover_text(t.admin_hover);
+}
+
+/// True when the administrator's file sets `key` (or something under it) for this user.
+fn from_admin(admin: &[String], key: &str) -> bool {
+    admin.iter().any(|k| {
+        k == key
+            || k.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
 }
 
 /// What the settings view shows besides the form.
@@ -220,8 +257,15 @@ fn account_ui(
         .num_columns(2)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
+            let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
             let p = &mut form.draft.pyrus;
-            field(ui, t.login, &mut p.login, "bot@example.com", false);
+            marked_field(
+                ui,
+                (t.login, admin("pyrus.login")),
+                &mut p.login,
+                "bot@example.com",
+                false,
+            );
             // Says truthfully where the key is now.
             let key_hint = match key_place {
                 Some(KeyPlace::Environment) => t.key_hint_env,
@@ -231,19 +275,37 @@ fn account_ui(
                 Some(KeyPlace::Missing) | None => t.key_hint_new,
             };
             field(ui, t.security_key, &mut form.key, key_hint, true);
-            field(ui, t.account_id, &mut p.account_id, t.account_hint, false);
-            field(
+            marked_field(
                 ui,
-                t.auth_url,
+                (t.account_id, admin("pyrus.account_id")),
+                &mut p.account_id,
+                t.account_hint,
+                false,
+            );
+            marked_field(
+                ui,
+                (t.auth_url, admin("pyrus.auth_url")),
                 &mut p.auth_url,
                 crate::settings::DEFAULT_AUTH_URL,
                 false,
             );
             let mut web = p.web_base.clone().unwrap_or_default();
-            field(ui, t.web_address, &mut web, t.web_hint, false);
+            marked_field(
+                ui,
+                (t.web_address, admin("pyrus.web_base")),
+                &mut web,
+                t.web_hint,
+                false,
+            );
             p.web_base = Some(web).filter(|w| !w.trim().is_empty());
             let mut form_id = p.form_id.map(|id| id.to_string()).unwrap_or_default();
-            field(ui, t.form_id, &mut form_id, t.form_id_hint, false);
+            marked_field(
+                ui,
+                (t.form_id, admin("pyrus.form_id")),
+                &mut form_id,
+                t.form_id_hint,
+                false,
+            );
             let digits: String = form_id.chars().filter(char::is_ascii_digit).collect();
             p.form_id = digits.parse().ok();
         });
@@ -280,8 +342,15 @@ fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
         .num_columns(2)
         .spacing([12.0, 6.0])
         .show(ui, |ui| {
+            let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
             let mut country = form.draft.defaults.country.clone().unwrap_or_default();
-            field(ui, t.default_country, &mut country, t.country_hint, false);
+            marked_field(
+                ui,
+                (t.default_country, admin("defaults.country")),
+                &mut country,
+                t.country_hint,
+                false,
+            );
             let country: String = country
                 .trim()
                 .chars()
@@ -289,11 +358,21 @@ fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
                 .collect::<String>()
                 .to_ascii_uppercase();
             form.draft.defaults.country = Some(country).filter(|c| !c.is_empty());
+            let (line_admin, internal_admin) = (
+                admin("defaults.line_number"),
+                admin("defaults.internal_number"),
+            );
             let d = &mut form.draft.defaults;
-            field(ui, t.line_number, &mut d.line_number, t.line_hint, false);
-            field(
+            marked_field(
                 ui,
-                t.own_internal,
+                (t.line_number, line_admin),
+                &mut d.line_number,
+                t.line_hint,
+                false,
+            );
+            marked_field(
+                ui,
+                (t.own_internal, internal_admin),
                 &mut d.internal_number,
                 t.internal_hint,
                 false,
@@ -323,7 +402,12 @@ fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
 
 /// Presets: named sets of mappings the form applies in one click.
 fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
-    ui.label(egui::RichText::new(t.presets).strong());
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new(t.presets).strong());
+        if from_admin(&form.admin, "defaults.presets") {
+            admin_mark(ui, t);
+        }
+    });
     ui.label(egui::RichText::new(t.presets_hint).weak());
     let mut remove = None;
     let mut presets = Vec::new();
@@ -477,7 +561,10 @@ pub fn settings_actions_ui(
             });
         }
         if ui.button(t.cancel).clicked() {
-            *form = SettingsForm::new(&form.original);
+            *form = SettingsForm {
+                admin: std::mem::take(&mut form.admin),
+                ..SettingsForm::new(&form.original)
+            };
             action = SettingsAction::Close;
         }
         if form.saving {

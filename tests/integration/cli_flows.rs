@@ -259,3 +259,42 @@ async fn a_file_name_with_line_breaks_and_quotes_uploads_with_a_safe_header() {
         .unwrap();
     assert_eq!(name, "call__X-Injected: 1_.wav");
 }
+
+/// The administrator's defaults for every user (a temporary `XDG_CONFIG_DIRS`) carry the
+/// account; the user's own file wins where it says something.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrators_file_supplies_the_account_and_the_users_own_file_wins() {
+    let mut env = Env::start().await;
+    let admin = tempfile::tempdir().unwrap();
+    let file = admin.path().join("pyrus-phone").join("settings.toml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let text = format!(
+        "[pyrus]\nauth_url = \"{}\"\naccount_id = \"demo-account\"\n\n[defaults]\ncountry = \"RU\"\n",
+        env.auth_url
+    );
+    let mut f = std::fs::File::create(&file).unwrap();
+    std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+    env.removed = vec!["PYRUS_AUTH_URL".into(), "PYRUS_ACCOUNT_ID".into()];
+    env.extra = vec![("XDG_CONFIG_DIRS".into(), admin.path().display().to_string())];
+    // Nothing of the account is in the user's settings: it comes from the administrator,
+    // and so does the country (a national number is sent in E.164).
+    let out = env
+        .run(&["call", "--from", "8 977 422-13-38", "--to", "84953009080"])
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(env.sandbox.tasks()[0].from_number, "+79774221338");
+    // The user's own account id wins over the administrator's.
+    let user = env.home().join("config").join("settings.toml");
+    std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+    let mut f = std::fs::File::create(&user).unwrap();
+    std::io::Write::write_all(&mut f, b"[pyrus]\naccount_id = \"someone-else\"\n").unwrap();
+    let out = env
+        .run(&["call", "--from", "+79161112233", "--to", "+74953009080"])
+        .await;
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains("unrecognized_account_id")
+            || out.stdout.contains("unrecognized_account_id"),
+        "{out:?}"
+    );
+}

@@ -64,6 +64,8 @@ pub struct RigOptions {
     /// Every widget must have an accessible name (the built-in chooser's own path fields
     /// have none, so its test turns this off).
     pub accessibility_check: bool,
+    /// The administrator's settings file for this machine, when there is one.
+    pub admin_settings: Option<String>,
 }
 
 impl Default for RigOptions {
@@ -74,6 +76,7 @@ impl Default for RigOptions {
             in_force: Settings::default(),
             hook_port_taken: false,
             accessibility_check: true,
+            admin_settings: None,
             state: UiState {
                 demo: true,
                 ..UiState::default()
@@ -98,8 +101,25 @@ pub fn rig_with(options: RigOptions) -> Rig {
     });
     let dir = tempfile::tempdir().unwrap();
     let browser = Arc::new(RecordingBrowser::default());
+    let mut paths = Paths::under(dir.path());
+    paths.admin_settings_file = options.admin_settings.as_ref().map(|text| {
+        let file = dir
+            .path()
+            .join("admin")
+            .join("pyrus-phone")
+            .join("settings.toml");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let mut f = std::fs::File::create(&file).unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        file
+    });
+    // As a start reads them: the user's file over the administrator's.
+    let in_force = match &paths.admin_settings_file {
+        Some(admin) => Settings::load_with_admin(&paths.settings_file(), Some(admin)).unwrap(),
+        None => options.in_force,
+    };
     let ctx = Context {
-        paths: Paths::under(dir.path()),
+        paths,
         env: EnvOverrides::default(),
         key_override: None,
         browser: Arc::clone(&browser) as Arc<dyn Browser>,
@@ -130,7 +150,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
             sandbox: Some(sandbox),
             ..Options::default()
         },
-        options.in_force,
+        in_force,
     )
     .unwrap();
     let (baresip_tx, baresip) = tokio::sync::mpsc::channel(4);

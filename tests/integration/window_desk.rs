@@ -639,3 +639,41 @@ fn start_when_i_log_in_writes_and_removes_the_autostart_entry() {
     assert!(!entry.exists(), "turned off, the entry is gone");
     r.shutdown();
 }
+
+#[test]
+fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
+    let mut r = rig_with(RigOptions {
+        admin_settings: Some(
+            "[pyrus]\naccount_id = \"fleet-account\"\n\n[[defaults.presets]]\nname = \"Fleet preset\"\nmappings = [{ code = \"Subject\", value = \"Sale\" }]\n"
+                .to_owned(),
+        ),
+        ..RigOptions::default()
+    });
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    r.h.run();
+    step_until(&mut r.h, "the administrator's marks", |h| {
+        h.query_all_by_label("from your administrator").count() == 2
+    });
+    assert_eq!(
+        r.h.get_by_label("Account id").value().as_deref(),
+        Some("fleet-account")
+    );
+    r.h.get_by_label("Preset 1 name");
+    // The agent sets the account id: it is theirs now, and the mark beside it goes.
+    type_into(&mut r.h, "Login", "bot@example.com");
+    type_into(&mut r.h, "Security key", "secret-key");
+    type_into(&mut r.h, "Account id", "-mine");
+    r.h.get_by_label("Save").click();
+    r.h.step();
+    step_until(&mut r.h, "one mark left (the presets)", |h| {
+        !h.state().state.settings_form.saving
+            && h.query_all_by_label("from your administrator").count() == 1
+    });
+    let text = std::fs::read_to_string(r.dir.path().join("config").join("settings.toml")).unwrap();
+    assert!(text.contains("fleet-account-mine"), "{text}");
+    assert!(
+        !text.contains("Fleet preset"),
+        "the administrator's presets stay theirs"
+    );
+    r.shutdown();
+}

@@ -297,6 +297,8 @@ pub static EN: Texts = Texts {
     simulate_sent: "ringing through the pipeline…",
     n_autostart_failed: "Saved, but \"Start when I log in\" could not be set up on this desk.",
     start_at_login: "Start when I log in (minimised)",
+    admin_mark: "from your administrator",
+    admin_hover: "Set for every user of this computer by the administrator; a value you save here is yours instead.",
     advice: &[
         (
             "invalid_credentials",

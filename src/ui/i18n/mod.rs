@@ -672,6 +672,10 @@ pub struct Texts {
     pub n_autostart_failed: &'static str,
     /// The autostart setting.
     pub start_at_login: &'static str,
+    /// Beside a value from the administrator's file.
+    pub admin_mark: &'static str,
+    /// Its hover text.
+    pub admin_hover: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }
