@@ -36,7 +36,9 @@ echo "== layers";   bash tests/check_layers.sh
 echo "== packaging"; desktop-file-validate packaging/linux/pyrus-phone.desktop
 echo "== clippy";   cargo clippy --locked --all-targets -- -D warnings
 echo "== tests (private D-Bus session, real Secret Service)"
-dbus-run-session -- bash tests/with_keyring.sh cargo test --locked --all-targets
+# Both tiers: the portable one (what `cargo test` alone runs) and the system one
+# (`#[ignore]`d there: gnome-keyring, dunst, baresip, sipp, tmpfs, a network address).
+dbus-run-session -- bash tests/with_keyring.sh cargo test --locked --all-targets -- --include-ignored
 echo "== a real window under Xvfb"
 bash tests/window_smoke.sh target/debug/pyrus-phone
 echo "== the real window driven by keyboard, with screenshots"

@@ -862,8 +862,10 @@ impl Drop for Mounted {
     }
 }
 
+#[ignore = "system tier (tests/run.sh): needs root, to mount a small tmpfs"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_events_with_the_reason_and_loses_nothing_acknowledged() {
+    crate::support::system_tier("root, to mount a small tmpfs");
     let mut env = Env::start().await;
     write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
     // The outbox lives on a small disk of its own.
@@ -923,8 +925,10 @@ async fn a_full_disk_refuses_events_with_the_reason_and_loses_nothing_acknowledg
     instance.stop();
 }
 
+#[ignore = "system tier (tests/run.sh): needs root, to mount a small tmpfs"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_outbox_is_named_and_no_event_is_taken_into_it() {
+    crate::support::system_tier("root, to mount a small tmpfs");
     let mut env = Env::start().await;
     write_settings(&env, "[defaults]\nline_number = \"+74953009080\"\n");
     env.removed.push("DISPLAY".into());
@@ -979,8 +983,10 @@ async fn a_damaged_outbox_is_named_and_no_event_is_taken_into_it() {
     refused_with_reason(&mut env, "file is damaged").await;
 }
 
+#[ignore = "system tier (tests/run.sh): needs root, to mount a small tmpfs"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_stored_but_not_finished_on_a_full_disk_exits_75_not_1() {
+    crate::support::system_tier("root, to mount a small tmpfs");
     let env = Env::start().await;
     let data = env.home().join("data");
     let _mounted = Mounted::small_disk(&data);

@@ -223,8 +223,10 @@ fn lan_ip() -> String {
     socket.local_addr().unwrap().ip().to_string()
 }
 
+#[ignore = "system tier (tests/run.sh): needs a network address besides loopback"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_the_network_only_listed_addresses_may_send_events() {
+    crate::support::system_tier("a network address besides loopback");
     let lan = lan_ip();
     assert!(!lan.starts_with("127."), "a non-loopback address: {lan}");
     let request = |port: u16, host: &str| {

@@ -28,8 +28,10 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+#[ignore = "system tier (tests/run.sh): needs gnome-keyring in a private D-Bus session"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
+    crate::support::system_tier("gnome-keyring in a private D-Bus session");
     let unique: u64 = rand::random();
     let login = format!("bot-{unique:x}@keyring.test");
     let key = format!("key-{unique:x}-{:x}", rand::random::<u64>());
@@ -152,8 +154,10 @@ async fn published_token(home: &Path) -> String {
     json["token"].as_str().unwrap().to_owned()
 }
 
+#[ignore = "system tier (tests/run.sh): needs gnome-keyring in a private D-Bus session"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_token_is_kept_in_the_keyring_and_survives_a_restart() {
+    crate::support::system_tier("gnome-keyring in a private D-Bus session");
     // Other tests start instances too: make sure the entry exists before any of them races
     // to create it, then every start must read this one.
     let store = KeyringStore;

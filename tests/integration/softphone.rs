@@ -129,8 +129,10 @@ fn sipp_call(
     })
 }
 
+#[ignore = "system tier (tests/run.sh): needs baresip and sipp"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attached() {
+    crate::support::system_tier("baresip and sipp");
     let mut env = Env::start().await;
     let home = env.home().to_path_buf();
     let phone = home.join("baresip");
@@ -272,8 +274,10 @@ fn baresip_connected(monitor: &Monitor) -> bool {
     monitor.snapshot().baresip.is_some_and(|b| b.connected)
 }
 
+#[ignore = "system tier (tests/run.sh): needs baresip and sipp"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ringing_baresip_call_is_answered_from_here_and_a_restarted_baresip_is_found_again() {
+    crate::support::system_tier("baresip and sipp");
     let dir = tempfile::tempdir().unwrap();
     let phone = dir.path().join("baresip");
     let rec = phone.join("rec");

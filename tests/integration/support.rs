@@ -10,6 +10,17 @@ use pyrus_phone::sandbox::{
     DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Route, Sandbox, SandboxConfig,
 };
 
+/// A test of the system tier: it needs what `tests/run.sh` provides (a private D-Bus
+/// session with gnome-keyring and dunst, baresip, sipp, root for tmpfs, a network address).
+/// Such tests are `#[ignore]`d, so plain `cargo test` runs the portable tier only; run
+/// outside `tests/run.sh` they stop here, before touching the developer's own session.
+pub fn system_tier(needs: &str) {
+    assert!(
+        std::env::var_os("PYRUS_PHONE_SYSTEM_TIER").is_some(),
+        "this test needs {needs}: run it through `bash tests/run.sh`, which provides it in a private session"
+    );
+}
+
 /// What a finished run of the binary printed and returned.
 #[derive(Debug)]
 pub struct Out {
