@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Keeps the background log writer alive; drop it last.
 pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
@@ -20,12 +22,20 @@ pub fn init(dir: &Path) -> Result<LogGuard, String> {
         .build(dir)
         .map_err(|e| format!("cannot open a log file in {}: {e}", dir.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_env("PYRUS_PHONE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("pyrus_phone=info,warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(false)
+    // `debug`, or per target: `pyrus_phone=debug,reqwest=info,warn`.
+    let default = || "pyrus_phone=info,warn".parse::<Targets>();
+    let filter = std::env::var("PYRUS_PHONE_LOG")
+        .ok()
+        .and_then(|spec| spec.parse::<Targets>().ok())
+        .map_or_else(default, Ok)
+        .map_err(|e| format!("cannot start logging: {e}"))?;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
+        .with(filter)
         .try_init()
         .map_err(|e| format!("cannot start logging: {e}"))?;
     Ok(guard)
