@@ -263,10 +263,7 @@ fn run_window(
     settings: Settings,
     started: std::time::Instant,
 ) -> Result<(), String> {
-    let locales: Vec<String> = ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .collect();
+    let locales = pyrus_phone::platform::desktop::system_locales();
     let system_lang = Language::from_locales(locales.iter().map(String::as_str));
     let window_state = ctx
         .paths

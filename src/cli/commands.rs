@@ -603,11 +603,11 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     let exe = std::env::current_exe()
         .map_err(|e| Failure::internal(format!("cannot find pyrus-phone itself: {e}")))?;
     let mut command = std::process::Command::new(exe);
-    let graphical =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    if !graphical {
+    if !crate::platform::desktop::has_graphical_session() {
         command.arg("--headless");
     }
+    // Not a child of the softphone's hook: it keeps running after the hook's process ends.
+    crate::platform::desktop::detach(&mut command);
     command
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -51,7 +51,9 @@ impl Paths {
             directories::ProjectDirs::from("com", "Pyrus", "pyrus-phone").ok_or(NoHomeError)?;
         Ok(Self {
             config_dir: dirs.config_dir().to_path_buf(),
-            data_dir: dirs.data_dir().to_path_buf(),
+            // Local, not roaming: on Windows the roaming profile is copied at log-off, and
+            // the outbox and recordings must stay on this machine (same folder elsewhere).
+            data_dir: dirs.data_local_dir().to_path_buf(),
             log_dir: dirs.data_local_dir().join("logs"),
             runtime_dir: dirs
                 .runtime_dir()

@@ -16,7 +16,8 @@ pub const HOOK_TOKEN_ENTRY: &str = "event-hook-token";
 /// The keyring could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "the system keyring is not available ({reason}); the security key was not stored. Start a keyring (e.g. gnome-keyring) or set PYRUS_SECURITY_KEY for this run"
+    "the system keyring is not available ({reason}); the security key was not stored. {hint}, or set PYRUS_SECURITY_KEY for this run",
+    hint = KEYRING_HINT
 )]
 pub struct SecretError {
     /// What the keyring said.
@@ -34,6 +35,16 @@ pub trait SecretStore: Send + Sync {
     /// A name for messages ("system keyring", "memory").
     fn name(&self) -> &'static str;
 }
+
+/// What to start where the keyring is missing, on this platform.
+#[cfg(all(unix, not(target_os = "macos")))]
+const KEYRING_HINT: &str = "Start a Secret Service keyring (gnome-keyring or KWallet)";
+#[cfg(target_os = "macos")]
+const KEYRING_HINT: &str = "Unlock the login keychain (Keychain Access)";
+#[cfg(windows)]
+const KEYRING_HINT: &str = "Check that Credential Manager runs for this user";
+#[cfg(not(any(unix, windows)))]
+const KEYRING_HINT: &str = "Start the system keyring";
 
 /// The OS keyring.
 #[derive(Debug, Default, Clone, Copy)]
