@@ -324,14 +324,18 @@ impl Settings {
             reason: e.message().to_owned(),
             path: path.to_path_buf(),
         })?;
-        settings
-            .hook
+        settings.checked(path)
+    }
+
+    /// Checks what types alone cannot (the hook's allow-list); errors name `path`.
+    fn checked(self, path: &Path) -> Result<Self, SettingsError> {
+        self.hook
             .allow_rules()
             .map_err(|reason| SettingsError::Invalid {
                 reason,
                 path: path.to_path_buf(),
             })?;
-        Ok(settings)
+        Ok(self)
     }
 
     /// Loads the user's file over the administrator's defaults (`admin`, when there is
@@ -351,14 +355,7 @@ impl Settings {
                     reason: e.message().to_owned(),
                     path: admin.unwrap_or(user).to_path_buf(),
                 })?;
-        settings
-            .hook
-            .allow_rules()
-            .map_err(|reason| SettingsError::Invalid {
-                reason,
-                path: user.to_path_buf(),
-            })?;
-        Ok(settings)
+        settings.checked(user)
     }
 
     /// The settings (dotted keys, e.g. `pyrus.account_id`) whose value comes from the
