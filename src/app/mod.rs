@@ -175,6 +175,9 @@ impl PhoneApp {
         while self.clicked_rx.try_recv().is_ok() {
             self.state.raise = true;
         }
+        if self.state.ringing.is_empty() && self.announced.is_empty() {
+            return;
+        }
         let away = ctx.input(|i| !i.focused || i.viewport().minimized == Some(true));
         let ringing: HashSet<(String, i64)> = self
             .state

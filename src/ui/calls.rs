@@ -304,14 +304,16 @@ pub fn call_list_ui(
     }
     let dragging = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
     let mut hovered = None;
-    let rows: Vec<CallRecord> = list.shown().to_vec();
+    // Rows are drawn from the list as it is; what the agent asked of them is applied after.
+    let mut asked: Vec<(i64, RowActions)> = Vec::new();
+    let drawn: &CallList = list;
     egui::ScrollArea::vertical()
         .id_salt("call_list")
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            for call in &rows {
+            for call in drawn.shown() {
                 // A call just discarded stays out of sight until the list catches up.
-                if list
+                if drawn
                     .discarding
                     .iter()
                     .any(|d| d.whole_call && d.call_id == call.call_id)
@@ -324,7 +326,7 @@ pub fn call_list_ui(
                 let row = Row {
                     call,
                     now,
-                    list: &*list,
+                    list: drawn,
                     searching,
                     t,
                 };
@@ -344,9 +346,16 @@ pub fn call_list_ui(
                 if target {
                     hovered = Some(call.call_id);
                 }
-                actions.apply(call, list, commands);
+                if actions != RowActions::default() {
+                    asked.push((call.call_id, actions));
+                }
             }
         });
+    for (call_id, actions) in asked {
+        if let Some(call) = list.call(call_id).cloned() {
+            actions.apply(&call, list, commands);
+        }
+    }
     hovered
 }
 
@@ -397,7 +406,7 @@ struct Row<'a> {
 }
 
 /// What the agent asked of a row, applied once the row is drawn.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct RowActions {
     pick: bool,
     open_settings: bool,

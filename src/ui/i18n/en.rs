@@ -295,7 +295,7 @@ pub static EN: Texts = Texts {
     fix_before_save: "Fix the fields marked in red to save.",
     conn_troubled: "Pyrus answers with errors, retrying",
     simulate_sent: "ringing through the pipeline…",
-    n_autostart_failed: "Saved, but \"Start when I log in\" could not be set up on this desk.",
+    n_autostart_failed: "Saved, but \"Start when I log in\" could not be set up on this desk (point here for why); add pyrus-phone to your session's startup programs by hand.",
     start_at_login: "Start when I log in (minimised)",
     admin_mark: "from your administrator",
     admin_hover: "Set for every user of this computer by the administrator; a value you save here is yours instead.",
