@@ -3,6 +3,7 @@
 //! and never dropped silently.
 
 mod backoff;
+pub mod owners;
 pub mod store;
 
 use std::collections::HashMap;
@@ -116,19 +117,6 @@ pub fn generate_external_id() -> ExternalId {
     let text = format!("pp-{:x}-{random:08x}", now_ms());
     // Always valid: short and non-empty.
     ExternalId::parse(&text).unwrap_or_else(|_| unreachable!("generated ids are valid"))
-}
-
-/// Whether a process still runs; where this cannot be told, it is assumed to (its claim
-/// then ends with its lease).
-fn process_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    if cfg!(target_os = "linux") {
-        Path::new("/proc").join(pid.to_string()).exists()
-    } else {
-        true
-    }
 }
 
 type SharedStore = Arc<Mutex<Store>>;
@@ -560,8 +548,11 @@ impl Outbox {
     /// `credentials_changed` so is work parked for credentials; pending jobs keep their
     /// time (backoff and `Retry-After` hold across processes).
     pub async fn make_due(&self, credentials_changed: bool) -> Result<usize, StoreError> {
-        self.db(move |s| s.make_due(now_ms(), credentials_changed, process_alive))
-            .await
+        self.db(move |s| {
+            let owners = s.owners().clone();
+            s.make_due(now_ms(), credentials_changed, |pid| owners.alive(pid))
+        })
+        .await
     }
 
     /// When the next job falls due (Unix ms).

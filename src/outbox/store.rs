@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
+use super::owners::Owners;
 use crate::domain::{
     AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, Direction, ExternalId, JobBrief,
     JobId, JobKind, JobState, JobView, LINE_NUMBER_MISSING, Mapping, PhoneNumber, QUERY_LIMIT,
@@ -347,6 +348,8 @@ pub struct Store {
     identity: Option<(u64, u64)>,
     /// Why the real outbox could not be opened, for a stand-in that refuses every change.
     unusable: Option<String>,
+    /// Which processes working on this outbox are alive (for their claims).
+    owners: Owners,
 }
 
 /// The file's device and inode, where the platform has them.
@@ -417,12 +420,19 @@ impl Store {
             .map_err(err)?;
         let mut conn = conn;
         migrate(&mut conn, path)?;
-        Ok(Self {
+        let owners = Owners::of(path);
+        if let Err(e) = owners.register() {
+            tracing::warn!(error = %e, "other processes cannot tell this one is alive; its claims wait out their lease");
+        }
+        let store = Self {
             conn,
             path: path.to_path_buf(),
             identity: identity(path),
             unusable: None,
-        })
+            owners,
+        };
+        store.forget_ended_owners();
+        Ok(store)
     }
 
     /// A stand-in for an outbox that cannot be opened (`why`): empty, and refusing every
@@ -439,6 +449,7 @@ impl Store {
             path: path.to_path_buf(),
             identity: None,
             unusable: Some(why),
+            owners: Owners::of(path),
         })
     }
 
@@ -1008,8 +1019,28 @@ impl Store {
         Ok(())
     }
 
+    /// Removes the lock files of ended processes that no claim names any more (a claim
+    /// still naming one is taken up by [`Store::make_due`] first).
+    fn forget_ended_owners(&self) {
+        let claimers: Result<Vec<u32>, rusqlite::Error> = self
+            .conn
+            .prepare("SELECT DISTINCT owner_pid FROM jobs WHERE state = 'running' AND owner_pid IS NOT NULL")
+            .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect());
+        let Ok(claimers) = claimers else { return };
+        for pid in self.owners.dead() {
+            if !claimers.contains(&pid) {
+                self.owners.forget(pid);
+            }
+        }
+    }
+
+    /// Which processes working on this outbox are alive.
+    pub fn owners(&self) -> &Owners {
+        &self.owners
+    }
+
     /// Takes kept work up at a start: running jobs whose process is gone (`alive` says
-    /// which are not) become due now, and so do those parked for credentials (when
+    /// which are not: [`Owners::alive`]) become due now, and so do those parked for credentials (when
     /// `credentials_changed`); pending jobs keep their time. Returns how many.
     pub fn make_due(
         &mut self,
@@ -1503,7 +1534,8 @@ impl Store {
                 raw.error_code.clone(),
                 raw.created_ms,
             );
-            out.push(raw.into_view().unwrap_or_else(|e| JobView {
+            let alive = |pid| self.owners.alive(pid);
+            out.push(raw.into_view(alive).unwrap_or_else(|e| JobView {
                 id: JobId(id),
                 kind: JobKind::from_name(&kind).unwrap_or(JobKind::Register),
                 state: JobState::from_name(&state).unwrap_or(JobState::Failed),
@@ -1568,7 +1600,7 @@ struct RawView {
 }
 
 impl RawView {
-    fn into_view(self) -> Result<JobView, StoreError> {
+    fn into_view(self, alive: impl Fn(u32) -> bool) -> Result<JobView, StoreError> {
         let kind = JobKind::from_name(&self.kind)
             .ok_or_else(|| corrupt(format!("unknown job kind {}", self.kind)))?;
         let state = JobState::from_name(&self.state)
@@ -1661,8 +1693,7 @@ impl RawView {
             file_name,
             summary,
             created_ms: self.created_ms,
-            interrupted: state == JobState::Running
-                && self.owner_pid.is_none_or(|pid| !super::process_alive(pid)),
+            interrupted: state == JobState::Running && self.owner_pid.is_none_or(|pid| !alive(pid)),
         })
     }
 }
