@@ -1,5 +1,8 @@
 //! The `pyrus-phone` binary: parses the command line, then runs a CLI command, the sandbox,
 //! or the window (against Pyrus, or the built-in demo sandbox when no account is set up).
+//! On Windows it is a GUI-subsystem program that attaches to the console it was typed in
+//! (`platform::console` says why).
+#![cfg_attr(windows, windows_subsystem = "windows")]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +26,7 @@ use pyrus_phone::ui::{UiState, View};
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
+    let errors_seen = pyrus_phone::platform::console::attach_to_parent();
     // Customers' numbers, logs and settings are this user's alone.
     pyrus_phone::platform::privacy::private_from_now_on();
     let mut args = Cli::parse();
@@ -95,6 +99,12 @@ fn main() -> ExitCode {
             Err(message) => {
                 tracing::error!("{message}");
                 eprintln!("error: {message}");
+                // Started from a menu, a link or at login on Windows and macOS, nobody
+                // reads standard error: say it in a dialog (Linux desktops keep it in the
+                // session's journal, beside the log file).
+                if !errors_seen && cfg!(any(windows, target_os = "macos")) {
+                    pyrus_phone::app::tell_fatal(&message);
+                }
                 ExitCode::from(1)
             }
         },
@@ -113,7 +123,7 @@ fn build(
     Instance::build(
         runtime,
         ctx,
-        Arc::new(KeyringStore),
+        Arc::new(KeyringStore::new(ctx.paths.keyring_service.clone())),
         &options(args),
         settings,
     )
@@ -265,11 +275,8 @@ fn run_window(
 ) -> Result<(), String> {
     let locales = pyrus_phone::platform::desktop::system_locales();
     let system_lang = Language::from_locales(locales.iter().map(String::as_str));
-    let window_state = ctx
-        .paths
-        .settings_file()
-        .parent()
-        .map_or_else(|| PathBuf::from("window.ron"), |dir| dir.join("window.ron"));
+    let place_file = ctx.paths.window_place_file();
+    let restored = pyrus_phone::platform::window_place::load(&place_file);
     let failed: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
     // The instance serves until the window closes; it is then stopped and its claimed
     // work released.
@@ -279,12 +286,17 @@ fn run_window(
             .name("prepare".into())
             .spawn_scoped(scope, || build(runtime, ctx, args, settings))
             .map_err(|e| format!("cannot start: {e}"))?;
+        // The fonts are unpacked beside the window system's start, off the UI thread.
+        let unpacking = std::thread::Builder::new()
+            .name("fonts".into())
+            .spawn_scoped(scope, pyrus_phone::app::fonts::definitions)
+            .map_err(|e| format!("cannot start: {e}"))?;
         tracing::info!(ms = started.elapsed().as_millis(), "opening the window");
         eframe::run_native(
             "pyrus-phone",
-            native_options(window_state),
+            native_options(restored.as_ref()),
             Box::new(|cc| {
-                tracing::debug!(ms = started.elapsed().as_millis(), "window system ready");
+                tracing::info!(ms = started.elapsed().as_millis(), "window system ready");
                 let instance = match preparing.join() {
                     Ok(Ok(instance)) => instance,
                     Ok(Err(message)) => {
@@ -329,6 +341,13 @@ fn run_window(
                 };
                 Ok(Box::new(
                     PhoneApp::new(state, ui_rx, handle)
+                        .with_fonts(
+                            &cc.egui_ctx,
+                            unpacking
+                                .join()
+                                .unwrap_or_else(|_| pyrus_phone::app::fonts::definitions()),
+                        )
+                        .with_window_place(place_file.clone(), restored)
                         .with_start_time(started)
                         .minimized(args.minimized),
                 ))

@@ -32,7 +32,7 @@ only '\breqwest\b' "reqwest only in pyrus/" 'pyrus/'
 only '\bkeyring::' "keyring only in settings/credentials.rs" 'settings/credentials\.rs'
 only '\brusqlite\b' "SQLite only in outbox/store.rs" 'outbox/store\.rs'
 only '\baxum\b' "axum only in sandbox/ and sources/" 'sandbox/|sources/'
-only '\bunsafe\b|libloading' "unsafe code and dynamic loading only in platform/gl_warmup.rs" 'platform/gl_warmup\.rs'
+only '\bunsafe\b|libloading' "unsafe code and dynamic loading only in platform/gl_warmup.rs and platform/console.rs" 'platform/(gl_warmup|console)\.rs'
 only 'tokio::spawn|runtime\.spawn|task::spawn' "tasks are spawned only in service/, outbox/, sources/, sandbox/, instance.rs and main.rs" 'service/|outbox/|sources/|sandbox/|instance\.rs|main\.rs'
 
 within domain 'crate::(pyrus|outbox|service|settings|platform|bus|cli|app|ui|sandbox|sources)\b|std::fs|std::net|tokio' "domain depends on nothing and does no I/O"

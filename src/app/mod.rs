@@ -3,6 +3,7 @@
 //! each pass.
 
 pub mod chooser;
+pub mod fonts;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::bus::{Command, Event};
+use crate::platform::window_place::WindowPlace;
 use crate::service::ServiceHandle;
 use crate::ui::{self, UiState};
 
@@ -45,6 +47,10 @@ pub struct PhoneApp {
     glyphs: bool,
     /// Minimise the window on the first pass (a start with the session).
     start_minimized: bool,
+    /// The window's fonts are installed.
+    fonts: bool,
+    /// Where the window is, to put it back at the next start.
+    place: Option<PlaceKeeper>,
 }
 
 /// Frame timing: the first frame after start, then the CPU time of each frame.
@@ -79,7 +85,7 @@ impl FrameStats {
         self.total_secs += secs;
         self.max_secs = self.max_secs.max(secs);
         if self.count == 100 {
-            tracing::debug!(
+            tracing::info!(
                 frames = self.count,
                 mean_ms = self.total_secs * 1000.0 / self.count as f32,
                 max_ms = self.max_secs * 1000.0,
@@ -121,7 +127,28 @@ impl PhoneApp {
             notified: 0,
             glyphs: false,
             start_minimized: false,
+            fonts: false,
+            place: None,
         }
+    }
+
+    /// Keeps where the window is in `file`; `restored` is where it was put at this start.
+    pub fn with_window_place(mut self, file: PathBuf, restored: Option<WindowPlace>) -> Self {
+        self.place = Some(PlaceKeeper {
+            file,
+            restored,
+            current: None,
+            saved: restored,
+        });
+        self
+    }
+
+    /// Gives the window its fonts (`fonts::definitions`) before its first pass (otherwise the
+    /// first pass does, and they show from the second).
+    pub fn with_fonts(mut self, ctx: &egui::Context, fonts: egui::FontDefinitions) -> Self {
+        ctx.set_fonts(fonts);
+        self.fonts = true;
+        self
     }
 
     /// Starts with the window minimised to the taskbar (a start with the session).
@@ -220,6 +247,12 @@ impl PhoneApp {
     /// Everything but drawing: events, the close request, the window level, attention.
     /// eframe runs it before each pass, and also while the window is minimized.
     pub fn logic_pass(&mut self, ctx: &egui::Context) {
+        if !std::mem::replace(&mut self.fonts, true) {
+            fonts::install(ctx);
+        }
+        if let Some(place) = &mut self.place {
+            place.follow(ctx);
+        }
         if std::mem::take(&mut self.start_minimized) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(true));
         }
@@ -396,21 +429,110 @@ impl eframe::App for PhoneApp {
         self.ui_pass(ui);
         self.frames.record(frame.info().cpu_usage);
     }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(place) = &mut self.place {
+            place.save();
+        }
+    }
 }
 
-/// Window options: title, size, glow renderer; position and size are remembered in
-/// `window_state` (eframe storage: losing it is harmless).
-pub fn native_options(window_state: PathBuf) -> eframe::NativeOptions {
+/// Shows a start-up failure in the system's own message box and waits for OK: for a start
+/// from the desktop, where no one reads standard error.
+pub fn tell_fatal(message: &str) {
+    let _ = rfd::MessageDialog::new()
+        .set_level(rfd::MessageLevel::Error)
+        .set_title("pyrus-phone")
+        .set_description(format!("pyrus-phone cannot start: {message}"))
+        .set_buttons(rfd::MessageButtons::Ok)
+        .show();
+}
+
+/// Window options: title, glow renderer, and the size and position the window was left
+/// at (`place`, see [`PhoneApp::with_window_place`]) or the default size.
+pub fn native_options(place: Option<&WindowPlace>) -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("pyrus-phone")
+        .with_app_id("pyrus-phone")
+        .with_inner_size([980.0, 640.0])
+        .with_min_inner_size([360.0, 420.0])
+        .with_drag_and_drop(true);
+    if let Some(place) = place {
+        viewport = viewport.with_inner_size([place.width, place.height]);
+        if let (Some(x), Some(y)) = (place.x, place.y) {
+            viewport = viewport.with_position([x, y]);
+        }
+    }
     eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("pyrus-phone")
-            .with_app_id("pyrus-phone")
-            .with_inner_size([980.0, 640.0])
-            .with_min_inner_size([360.0, 420.0])
-            .with_drag_and_drop(true),
+        viewport,
         renderer: eframe::Renderer::Glow,
-        persist_window: true,
-        persistence_path: Some(window_state),
         ..Default::default()
+    }
+}
+
+/// Keeps the window's place: follows where the agent moves and sizes it, and saves it when
+/// the window closes.
+#[derive(Debug)]
+struct PlaceKeeper {
+    file: PathBuf,
+    /// Where the window was put at start, until its monitor is known.
+    restored: Option<WindowPlace>,
+    /// Where it is now.
+    current: Option<WindowPlace>,
+    saved: Option<WindowPlace>,
+}
+
+impl PlaceKeeper {
+    fn follow(&mut self, ctx: &egui::Context) {
+        let (outer, inner, monitor, hidden) = ctx.input(|i| {
+            let v = i.viewport();
+            (
+                v.outer_rect,
+                v.inner_rect,
+                v.monitor_size,
+                v.minimized == Some(true)
+                    || v.maximized == Some(true)
+                    || v.fullscreen == Some(true),
+            )
+        });
+        let monitor = monitor.map(|m| (m.x, m.y));
+        // A different monitor than when the place was saved: the desk changed, and the old
+        // position may lie where no monitor is now.
+        if let (Some(was), Some(now)) = (self.restored, monitor) {
+            self.restored = None;
+            if was.x.is_some() && was.monitor.is_some_and(|m| m != now) {
+                tracing::info!(
+                    "the monitor changed since the window was last placed; placing it anew"
+                );
+                ctx.send_viewport_cmd(egui::ViewportCommand::OuterPosition(egui::pos2(32.0, 32.0)));
+                return;
+            }
+        }
+        let Some(inner) = inner else { return };
+        if hidden {
+            return;
+        }
+        self.current = Some(WindowPlace {
+            x: outer.map(|r| r.min.x),
+            y: outer.map(|r| r.min.y),
+            width: inner.width(),
+            height: inner.height(),
+            monitor,
+        });
+    }
+
+    fn save(&mut self) {
+        let Some(place) = self.current.filter(WindowPlace::is_sane) else {
+            return;
+        };
+        if self.saved == Some(place) {
+            return;
+        }
+        match crate::platform::window_place::save(&self.file, &place) {
+            Ok(()) => self.saved = Some(place),
+            Err(e) => {
+                tracing::warn!(file = %self.file.display(), error = %e, "cannot keep where the window was")
+            }
+        }
     }
 }

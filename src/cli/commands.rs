@@ -42,7 +42,7 @@ async fn open_engine(ctx: &Context, settings: Settings) -> Result<Arc<Engine>, F
     Ok(Arc::new(Engine::new(
         settings,
         outbox,
-        Arc::new(KeyringStore),
+        Arc::new(KeyringStore::new(ctx.paths.keyring_service.clone())),
         ctx.key_override.clone(),
         Arc::clone(&ctx.browser),
     )))
@@ -497,7 +497,7 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
             ErrorClass::Permanent => Failure::refused(format!("{e}. Nothing was stored.")),
         });
     }
-    let store = KeyringStore;
+    let store = KeyringStore::new(ctx.paths.keyring_service.clone());
     store
         .set(&login, &key)
         .map_err(|e| Failure::credentials(e.to_string()))?;

@@ -45,7 +45,7 @@ pub fn start(started: std::time::Instant) {
     let spawned = std::thread::Builder::new()
         .name("gl-warmup".into())
         .spawn(move || match load::library(&file) {
-            Ok(()) => tracing::debug!(ms = started.elapsed().as_millis(), "GL driver loaded"),
+            Ok(()) => tracing::info!(ms = started.elapsed().as_millis(), "GL driver loaded"),
             Err(e) => tracing::debug!("GL driver not loaded early: {e}"),
         });
     if let Err(e) = spawned {

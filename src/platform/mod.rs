@@ -4,9 +4,11 @@
 
 pub mod autostart;
 pub mod browser;
+pub mod console;
 pub mod desktop;
 pub mod gl_warmup;
 pub mod instance_lock;
 pub mod notify;
 pub mod paths;
 pub mod privacy;
+pub mod window_place;

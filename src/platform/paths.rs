@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::settings::credentials::KEYRING_SERVICE;
+
 /// The three directories of one installation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {
@@ -20,6 +22,27 @@ pub struct Paths {
     /// The administrator's defaults for every user of this machine, when the platform has
     /// a place for them (they apply under each user's own settings).
     pub admin_settings_file: Option<PathBuf>,
+    /// The keyring service the security keys are stored under: `pyrus-phone` for the
+    /// user's own profile, `pyrus-phone (FOLDER)` for one under `PYRUS_PHONE_HOME`, so
+    /// such a profile (a test's, a second account's) never touches the user's own keys.
+    pub keyring_service: String,
+}
+
+/// Where the runtime file (the running instance's hook port and token) lives: the
+/// session's memory-backed runtime folder on Linux; on macOS the per-user temporary folder
+/// (`$TMPDIR`: private to the user, emptied at restart); on Windows local app data, private
+/// to the user by its access list. The file is 0600 where modes exist and is removed when
+/// the instance stops.
+fn runtime_dir(dirs: &directories::ProjectDirs) -> PathBuf {
+    if let Some(dir) = dirs.runtime_dir() {
+        return dir.to_path_buf();
+    }
+    if cfg!(target_os = "macos")
+        && let Some(tmp) = std::env::var_os("TMPDIR").filter(|t| !t.is_empty())
+    {
+        return PathBuf::from(tmp).join("pyrus-phone");
+    }
+    dirs.data_local_dir().join("run")
 }
 
 /// No home directory could be found and `PYRUS_PHONE_HOME` is not set.
@@ -39,6 +62,7 @@ impl Paths {
             runtime_dir: dir.join("run"),
             autostart_dir: Some(dir.join("autostart")),
             admin_settings_file: admin_settings_file(),
+            keyring_service: format!("{KEYRING_SERVICE} ({})", dir.display()),
         }
     }
 
@@ -55,12 +79,11 @@ impl Paths {
             // the outbox and recordings must stay on this machine (same folder elsewhere).
             data_dir: dirs.data_local_dir().to_path_buf(),
             log_dir: dirs.data_local_dir().join("logs"),
-            runtime_dir: dirs
-                .runtime_dir()
-                .map_or_else(|| dirs.data_local_dir().join("run"), Path::to_path_buf),
+            runtime_dir: runtime_dir(&dirs),
             autostart_dir: crate::platform::autostart::Autostart::for_user(PathBuf::new())
                 .map(|a| a.dir),
             admin_settings_file: admin_settings_file(),
+            keyring_service: KEYRING_SERVICE.to_owned(),
         })
     }
 
@@ -73,7 +96,13 @@ impl Paths {
             runtime_dir: self.runtime_dir.join("demo"),
             autostart_dir: self.autostart_dir.clone(),
             admin_settings_file: self.admin_settings_file.clone(),
+            keyring_service: self.keyring_service.clone(),
         }
+    }
+
+    /// Where the window was left (its position and size).
+    pub fn window_place_file(&self) -> PathBuf {
+        self.config_dir.join("window.json")
     }
 
     /// The settings file.

@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::domain::Secret;
 
-/// The keyring's service name for our entries.
+/// The keyring's service name for the user's own profile's entries.
 pub const KEYRING_SERVICE: &str = "pyrus-phone";
 
 /// The keyring entry holding the event hook's token (logins are e-mail addresses, so this
@@ -46,19 +46,37 @@ const KEYRING_HINT: &str = "Check that Credential Manager runs for this user";
 #[cfg(not(any(unix, windows)))]
 const KEYRING_HINT: &str = "Start the system keyring";
 
-/// The OS keyring.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct KeyringStore;
+/// The OS keyring, under one profile's service name: [`KEYRING_SERVICE`] for the user's
+/// own profile, a name of its own for a profile under `PYRUS_PHONE_HOME` (so a test or a
+/// second profile never reads or overwrites the user's own entries).
+#[derive(Debug, Clone)]
+pub struct KeyringStore {
+    service: String,
+}
 
-fn entry(login: &str) -> Result<keyring::Entry, SecretError> {
-    keyring::Entry::new(KEYRING_SERVICE, login).map_err(|e| SecretError {
-        reason: e.to_string(),
-    })
+impl KeyringStore {
+    /// The keyring entries under `service` (see [`crate::platform::paths::Paths::keyring_service`]).
+    pub fn new(service: impl Into<String>) -> Self {
+        Self {
+            service: service.into(),
+        }
+    }
+
+    /// The service name the entries are stored under.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    fn entry(&self, login: &str) -> Result<keyring::Entry, SecretError> {
+        keyring::Entry::new(&self.service, login).map_err(|e| SecretError {
+            reason: e.to_string(),
+        })
+    }
 }
 
 impl SecretStore for KeyringStore {
     fn get(&self, login: &str) -> Result<Option<Secret>, SecretError> {
-        match entry(login)?.get_password() {
+        match self.entry(login)?.get_password() {
             Ok(key) => Ok(Some(Secret::new(key))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(SecretError {
@@ -68,7 +86,7 @@ impl SecretStore for KeyringStore {
     }
 
     fn set(&self, login: &str, key: &Secret) -> Result<(), SecretError> {
-        entry(login)?
+        self.entry(login)?
             .set_password(key.expose())
             .map_err(|e| SecretError {
                 reason: e.to_string(),
@@ -76,7 +94,7 @@ impl SecretStore for KeyringStore {
     }
 
     fn delete(&self, login: &str) -> Result<(), SecretError> {
-        match entry(login)?.delete_credential() {
+        match self.entry(login)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(SecretError {
                 reason: e.to_string(),

@@ -1,5 +1,8 @@
 //! How a second process finds the running one: its hook's port and token in a file in the
-//! runtime folder (memory-backed, private to the user), removed when the instance stops.
+//! runtime folder, private to the user and removed when the instance stops. That folder is
+//! memory-backed on Linux and the per-user `$TMPDIR` on macOS; on Windows it is local app
+//! data (on disk, private to the user by its access list) — a named pipe would keep the
+//! token off the disk there, at the price of a second hand-over path to keep working.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,7 +16,7 @@ use crate::domain::Secret;
 pub struct Instance {
     /// The hook's port on 127.0.0.1.
     pub port: u16,
-    /// The hook's token (this run's; never written to persistent storage).
+    /// The hook's token (kept in the keyring; the settings, outbox and logs never hold it).
     pub token: String,
     /// The instance's process id.
     pub pid: u32,

@@ -6,8 +6,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 use pyrus_phone::domain::Secret;
+use pyrus_phone::platform::paths::Paths;
 use pyrus_phone::sandbox::{Sandbox, SandboxConfig};
-use pyrus_phone::settings::credentials::{HOOK_TOKEN_ENTRY, KeyringStore, SecretStore as _};
+use pyrus_phone::settings::credentials::{
+    HOOK_TOKEN_ENTRY, KEYRING_SERVICE, KeyringStore, SecretStore as _,
+};
 
 use crate::support::{Env, write_wav};
 
@@ -52,6 +55,10 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
         "PYRUS_ACCOUNT_ID".into(),
     ];
 
+    // The binary keeps this profile's keys under its own service name, never the user's own.
+    let store = KeyringStore::new(Paths::under(env.home()).keyring_service);
+    assert_ne!(store.service(), KEYRING_SERVICE);
+
     // A wrong key is refused and not stored.
     let bad = env
         .run_with_stdin(
@@ -61,7 +68,7 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
         .await;
     assert_eq!(bad.code, 4, "{bad:?}");
     assert!(
-        KeyringStore.get(&login).unwrap().is_none(),
+        store.get(&login).unwrap().is_none(),
         "a refused key was stored"
     );
 
@@ -78,10 +85,15 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
         out.stdout
     );
 
-    // Another client of the Secret Service reads the same key.
-    assert_eq!(
-        KeyringStore.get(&login).unwrap(),
-        Some(Secret::new(key.clone()))
+    // Another client of the Secret Service reads the same key, under the profile's service
+    // and not the default profile's.
+    assert_eq!(store.get(&login).unwrap(), Some(Secret::new(key.clone())));
+    assert!(
+        KeyringStore::new(KEYRING_SERVICE)
+            .get(&login)
+            .unwrap()
+            .is_none(),
+        "a PYRUS_PHONE_HOME profile wrote into the user's own keyring entries"
     );
 
     // A run with no key in the environment takes it from the keyring.
@@ -139,8 +151,8 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
         );
     }
 
-    KeyringStore.delete(&login).unwrap();
-    assert!(KeyringStore.get(&login).unwrap().is_none());
+    store.delete(&login).unwrap();
+    assert!(store.get(&login).unwrap().is_none());
 }
 
 /// The hook's token as the running instance published it.
@@ -158,18 +170,12 @@ async fn published_token(home: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_token_is_kept_in_the_keyring_and_survives_a_restart() {
     crate::support::system_tier("gnome-keyring in a private D-Bus session");
-    // Other tests start instances too: make sure the entry exists before any of them races
-    // to create it, then every start must read this one.
-    let store = KeyringStore;
-    let kept = match store.get(HOOK_TOKEN_ENTRY).unwrap() {
-        Some(token) => token,
-        None => {
-            let token = Secret::new(format!("{:032x}", rand::random::<u128>()));
-            store.set(HOOK_TOKEN_ENTRY, &token).unwrap();
-            token
-        }
-    };
+    // The profile's token, put in its keyring entry before the first start: every start
+    // must read this one.
     let env = Env::start().await;
+    let store = KeyringStore::new(Paths::under(env.home()).keyring_service);
+    let kept = Secret::new(format!("{:032x}", rand::random::<u128>()));
+    store.set(HOOK_TOKEN_ENTRY, &kept).unwrap();
     let mut tokens = Vec::new();
     for _ in 0..2 {
         let mut instance = env

@@ -20,6 +20,8 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     let login = format!("agent-{unique:x}@window.test");
     let key = format!("key-{:x}", rand::random::<u64>());
     let files = tempfile::tempdir().unwrap();
+    // A service name of the test's own: the user's keyring entries are never touched.
+    let keyring = KeyringStore::new(format!("pyrus-phone test {unique:x}"));
     let mut config = SandboxConfig::demo(files.path().to_path_buf());
     config.login.clone_from(&login);
     config.security_key.clone_from(&key);
@@ -27,7 +29,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     // sandbox's address is known only once it runs, so the rig fills it in.
     let mut r = rig_with(RigOptions {
         sandbox: Some(config),
-        secrets: Arc::new(KeyringStore),
+        secrets: Arc::new(keyring.clone()),
         state: UiState {
             demo: true,
             first_run: true,
@@ -54,7 +56,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
             .is_some()
     });
     assert!(
-        KeyringStore.get(&login).unwrap().is_none(),
+        keyring.get(&login).unwrap().is_none(),
         "a test stores nothing"
     );
 
@@ -78,10 +80,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
         h.query_by_label_contains("Saved.").is_some()
     });
     assert_eq!(
-        KeyringStore
-            .get(&login)
-            .unwrap()
-            .map(|k| k.expose().to_owned()),
+        keyring.get(&login).unwrap().map(|k| k.expose().to_owned()),
         Some(key.clone())
     );
     assert!(
@@ -99,7 +98,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     let logins = r.sandbox.issued_tokens().len();
     assert!(logins >= 2, "the test and the new engine logged in");
     assert_eq!(r.sandbox.tasks().len(), 1);
-    KeyringStore.delete(&login).unwrap();
+    keyring.delete(&login).unwrap();
 }
 
 #[test]
