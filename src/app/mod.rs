@@ -8,7 +8,7 @@ pub mod fonts;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -56,7 +56,7 @@ pub struct PhoneApp {
 /// Frame timing: the first frame after start, then the CPU time of each frame.
 #[derive(Debug, Default)]
 struct FrameStats {
-    started: Option<std::time::Instant>,
+    started: Option<Instant>,
     first_logged: bool,
     count: u32,
     total_secs: f32,
@@ -158,7 +158,7 @@ impl PhoneApp {
     }
 
     /// Logs the time from `started` to the first frame drawn.
-    pub fn with_start_time(mut self, started: std::time::Instant) -> Self {
+    pub fn with_start_time(mut self, started: Instant) -> Self {
         self.frames.started = Some(started);
         self
     }
@@ -477,10 +477,14 @@ struct PlaceKeeper {
     file: PathBuf,
     /// Where the window was put at start, until its monitor is known.
     restored: Option<WindowPlace>,
-    /// Where it is now.
-    current: Option<WindowPlace>,
+    /// Where it is now, and since when.
+    current: Option<(WindowPlace, Instant)>,
     saved: Option<WindowPlace>,
 }
+
+/// How long the window stays put before its place is saved (so a crash or a logout keeps
+/// it too, without a write for every step of a drag).
+const PLACE_SETTLES: Duration = Duration::from_secs(1);
 
 impl PlaceKeeper {
     fn follow(&mut self, ctx: &egui::Context) {
@@ -512,17 +516,34 @@ impl PlaceKeeper {
         if hidden {
             return;
         }
-        self.current = Some(WindowPlace {
+        let now = WindowPlace {
             x: outer.map(|r| r.min.x),
             y: outer.map(|r| r.min.y),
             width: inner.width(),
             height: inner.height(),
             monitor,
-        });
+        };
+        match self.current {
+            Some((place, since)) if place == now => {
+                if self.saved != Some(place) {
+                    if since.elapsed() >= PLACE_SETTLES {
+                        self.save();
+                    } else {
+                        ctx.request_repaint_after(PLACE_SETTLES.saturating_sub(since.elapsed()));
+                    }
+                }
+            }
+            _ => {
+                self.current = Some((now, Instant::now()));
+                if self.saved != Some(now) {
+                    ctx.request_repaint_after(PLACE_SETTLES);
+                }
+            }
+        }
     }
 
     fn save(&mut self) {
-        let Some(place) = self.current.filter(WindowPlace::is_sane) else {
+        let Some(place) = self.current.map(|(p, _)| p).filter(WindowPlace::is_sane) else {
             return;
         };
         if self.saved == Some(place) {
