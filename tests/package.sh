@@ -76,7 +76,10 @@ ok "the RPM carries the same files and requires the libraries by soname"
 
 # A clean Debian root with the package installed by apt, which resolves the Depends.
 echo "== a clean Debian root (mmdebstrap), the .deb installed by apt"
-mmdebstrap --quiet --variant=apt --include="xdg-utils,desktop-file-utils,$PWD/$deb" \
+# (The .deb goes in by a hook: a file path in --include is not seen from the chroot.)
+mmdebstrap --variant=apt --include="xdg-utils,desktop-file-utils" \
+  --customize-hook="copy-in $deb /tmp" \
+  --customize-hook='chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/'"$(basename "$deb")" \
   bookworm "$root" http://deb.debian.org/debian >"$work/mmdebstrap.log" 2>&1 \
   || { tail -30 "$work/mmdebstrap.log" >&2; fail "mmdebstrap could not make the root or install the .deb"; }
 version=$(chroot "$root" pyrus-phone --version) || fail "pyrus-phone --version in the root failed"
