@@ -28,21 +28,14 @@ pub struct Paths {
     pub keyring_service: String,
 }
 
-/// Where the runtime file (the running instance's hook port and token) lives: the
-/// session's memory-backed runtime folder on Linux; on macOS the per-user temporary folder
-/// (`$TMPDIR`: private to the user, emptied at restart); on Windows local app data, private
-/// to the user by its access list. The file is 0600 where modes exist and is removed when
-/// the instance stops.
+/// Where the runtime file (the running instance's hook port and token) and the instance
+/// lock live: the session's memory-backed runtime folder on Linux; elsewhere local app data,
+/// private to the user (mode 0600 on macOS, the profile's access list on Windows), the file
+/// removed when the instance stops. Not macOS's `$TMPDIR`: it is purged of files not used
+/// for days, and a purged lock would let a second instance start beside a long-running one.
 fn runtime_dir(dirs: &directories::ProjectDirs) -> PathBuf {
-    if let Some(dir) = dirs.runtime_dir() {
-        return dir.to_path_buf();
-    }
-    if cfg!(target_os = "macos")
-        && let Some(tmp) = std::env::var_os("TMPDIR").filter(|t| !t.is_empty())
-    {
-        return PathBuf::from(tmp).join("pyrus-phone");
-    }
-    dirs.data_local_dir().join("run")
+    dirs.runtime_dir()
+        .map_or_else(|| dirs.data_local_dir().join("run"), Path::to_path_buf)
 }
 
 /// No home directory could be found and `PYRUS_PHONE_HOME` is not set.

@@ -1,8 +1,8 @@
 //! How a second process finds the running one: its hook's port and token in a file in the
 //! runtime folder, private to the user and removed when the instance stops. That folder is
-//! memory-backed on Linux and the per-user `$TMPDIR` on macOS; on Windows it is local app
-//! data (on disk, private to the user by its access list) — a named pipe would keep the
-//! token off the disk there, at the price of a second hand-over path to keep working.
+//! memory-backed on Linux; on Windows and macOS it is local app data (on disk, private to the
+//! user: its access list, mode 0600) — a named pipe would keep the token off the disk there,
+//! at the price of a second hand-over path to keep working.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
