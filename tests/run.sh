@@ -4,8 +4,9 @@
 # Installs what the tests need (gnome-keyring, dunst, Xvfb, xdotool, ImageMagick), then runs the
 # static checks, every cargo test inside a private D-Bus session with an unlocked
 # gnome-keyring, and the real window under Xvfb (a smoke test, then the main flows driven by
-# the keyboard with screenshots in target/screenshots). Fails — never skips — when a part
-# is missing.
+# the keyboard with screenshots in target/screenshots), and last the Linux packages
+# (tests/package.sh: built, checked, installed in a clean Debian root; needs root and the
+# Debian mirror). Fails — never skips — when a part is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
