@@ -30,7 +30,7 @@ within() {
 only '\b(egui|eframe|egui_file|rfd|winit)::|use (egui|eframe|egui_file|rfd|winit)\b' "egui, eframe, egui_file and rfd only in ui/, app/ and main.rs" 'ui/|app/|main\.rs'
 only '\breqwest\b' "reqwest only in pyrus/" 'pyrus/'
 only '\bkeyring::' "keyring only in settings/credentials.rs" 'settings/credentials\.rs'
-only '\brusqlite\b' "SQLite only in outbox/store.rs" 'outbox/store\.rs'
+only '\brusqlite\b' "SQLite only in outbox/store/" 'outbox/store/'
 only '\baxum\b' "axum only in sandbox/ and sources/" 'sandbox/|sources/'
 only '\bunsafe\b|libloading' "unsafe code and dynamic loading only in platform/gl_warmup.rs and platform/console.rs" 'platform/(gl_warmup|console)\.rs'
 only 'tokio::spawn|runtime\.spawn|task::spawn' "tasks are spawned only in service/, outbox/, sources/, sandbox/, instance.rs and main.rs" 'service/|outbox/|sources/|sandbox/|instance\.rs|main\.rs'
@@ -38,7 +38,7 @@ only 'tokio::spawn|runtime\.spawn|task::spawn' "tasks are spawned only in servic
 within domain 'crate::(pyrus|outbox|service|settings|platform|bus|cli|app|ui|sandbox|sources)\b|std::fs|std::net|tokio' "domain depends on nothing and does no I/O"
 within sandbox 'crate::(pyrus|outbox|service|settings|platform|bus|cli|app|ui|domain|sources)\b' "the sandbox shares no code with the rest"
 within pyrus 'crate::(settings|outbox|service|bus|cli|app|ui|sandbox|platform|sources)\b' "pyrus knows only domain"
-within outbox 'crate::(service|settings|cli|app|ui|sandbox|platform|bus|sources)\b' "outbox knows only domain and pyrus"
+within outbox 'crate::(pyrus|service|settings|cli|app|ui|sandbox|platform|bus|sources)\b' "outbox knows only domain"
 within sources 'crate::(pyrus|outbox|service|settings|cli|app|ui|sandbox)\b' "sources know only domain"
 within ui 'crate::(outbox|pyrus|service|cli|sandbox|platform|sources)\b|crate::settings::credentials|std::fs|std::net|Mutex' "ui is pure: no I/O, no effects, no locks (settings types only)"
 within service 'crate::(cli|app|ui|sandbox)\b' "service never reaches up to cli, app, ui or the sandbox"

@@ -14,9 +14,9 @@ use crate::domain::{
     AttachTarget, CallRequest, Country, Direction, ExternalId, JobId, JobState, JobView, Mapping,
     PhoneNumber, Secret,
 };
-use crate::outbox::{JobEvent, Lane, Listener, Outbox, now_ms};
+use crate::outbox::{Lane, Outbox, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient};
-use crate::service::{Engine, PumpError, check_recording};
+use crate::service::{Engine, JobEvent, Listener, PumpError, check_recording};
 use crate::settings::Settings;
 use crate::settings::credentials::{KeyringStore, SecretStore};
 
@@ -398,7 +398,7 @@ pub(super) async fn queue(args: QueueArgs, ctx: &Context) -> Result<(), Failure>
             if args.json {
                 println!("{}", json!({ "job": view }));
             } else {
-                println!("Job {id} sent: {}", view.summary);
+                println!("Job {id} sent: {}", output::describe(&view));
             }
             Ok(())
         }

@@ -4,8 +4,9 @@ use std::io::Write as _;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use crate::domain::{JobId, JobView};
-use crate::outbox::{JobEvent, now_ms};
+use crate::domain::{CallNumbers, JobId, JobSubject, JobView, RecordingTo};
+use crate::outbox::now_ms;
+use crate::service::JobEvent;
 
 pub(super) use crate::domain::format_bytes as bytes;
 
@@ -32,7 +33,7 @@ pub(super) fn print_jobs(jobs: &[JobView]) {
             job.kind.as_str(),
             state,
             job.attempts,
-            job.summary
+            describe(job)
         );
         if job.interrupted {
             println!("      its process is gone; the next pyrus-phone run takes it up");
@@ -46,8 +47,8 @@ pub(super) fn print_jobs(jobs: &[JobView]) {
                 println!("      next try in {secs} s");
             }
         }
-        if let Some(message) = &job.error_message {
-            println!("      reason: {message}");
+        if let Some(reason) = reason(job) {
+            println!("      reason: {reason}");
         }
     }
 }
@@ -97,5 +98,51 @@ impl ProgressLine {
         )
         .ok();
         err.flush().ok();
+    }
+}
+
+/// What a job is about, in words (numbers masked).
+pub(super) fn describe(job: &JobView) -> String {
+    let call = |n: &CallNumbers| format!("call {} → {}", n.from, n.to);
+    match &job.subject {
+        JobSubject::Call(numbers) => call(numbers),
+        JobSubject::Recording { file_name, to } => {
+            let target = match to {
+                RecordingTo::Call(Some(numbers)) => call(numbers),
+                RecordingTo::Call(None) => "a stored call".to_owned(),
+                RecordingTo::Target(target) => target.to_string(),
+            };
+            format!("recording {file_name} → {target}")
+        }
+        JobSubject::FindRecording {
+            folder,
+            call: Some(numbers),
+        } => format!(
+            "find the recording of {} in {}",
+            call(numbers),
+            folder.display()
+        ),
+        JobSubject::FindRecording { folder, call: None } => {
+            format!("find a recording in {}", folder.display())
+        }
+        JobSubject::Unreadable => format!("job {} ({}) cannot be read", job.id, job.kind.as_str()),
+    }
+}
+
+/// Why a job stands where it does: the app's own codes in words, with what the row says.
+fn reason(job: &JobView) -> Option<String> {
+    let advice = match job.error_code.as_deref() {
+        Some("registration_failed") => {
+            Some("the call could not be registered: retry or discard its registration first")
+        }
+        Some("unreadable") => {
+            Some("this job cannot be read; discard it — the others are sent as usual")
+        }
+        _ => None,
+    };
+    match (advice, &job.error_message) {
+        (Some(advice), Some(detail)) => Some(format!("{advice} ({detail})")),
+        (Some(advice), None) => Some(advice.to_owned()),
+        (None, detail) => detail.clone(),
     }
 }

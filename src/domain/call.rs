@@ -252,6 +252,25 @@ pub enum AttachTarget {
     },
 }
 
+impl AttachTarget {
+    /// The task, when the target names one.
+    pub fn task_id(&self) -> Option<u64> {
+        match self {
+            Self::Task { task_id, .. } => Some(*task_id),
+            Self::ExternalId(_) | Self::Numbers { .. } => None,
+        }
+    }
+
+    /// The call's external id, when the target carries one.
+    pub fn external_id(&self) -> Option<&ExternalId> {
+        match self {
+            Self::Task { external_id, .. } => external_id.as_ref(),
+            Self::ExternalId(id) => Some(id),
+            Self::Numbers { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for AttachTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

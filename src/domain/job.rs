@@ -1,8 +1,11 @@
 //! Outbox jobs as the rest of the program sees them: kind, state and last outcome.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::Serialize;
+
+use super::{AttachTarget, CallRequest, PhoneNumber};
 
 /// A job's row id in the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -123,13 +126,77 @@ pub struct JobView {
     pub task_id: Option<u64>,
     /// The recording's file name, for attach jobs.
     pub file_name: Option<String>,
-    /// A short masked description (numbers masked).
-    pub summary: String,
+    /// What it is about (numbers masked when written out).
+    pub subject: JobSubject,
     /// When the job was stored (Unix milliseconds).
     pub created_ms: i64,
     /// Claimed by a process that is gone (it crashed or was killed): the next run takes it
     /// up.
     pub interrupted: bool,
+}
+
+/// A call's two numbers, as a job's subject names them (masked when written out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallNumbers {
+    /// The caller.
+    #[serde(serialize_with = "masked")]
+    pub from: PhoneNumber,
+    /// The callee.
+    #[serde(serialize_with = "masked")]
+    pub to: PhoneNumber,
+}
+
+impl From<&CallRequest> for CallNumbers {
+    fn from(call: &CallRequest) -> Self {
+        Self {
+            from: call.from.clone(),
+            to: call.to.clone(),
+        }
+    }
+}
+
+/// A number written out masked, as its `Display` does.
+fn masked<S: serde::Serializer>(number: &PhoneNumber, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(number)
+}
+
+/// Where a recording goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingTo {
+    /// A call stored here (its numbers, when its row can be read).
+    Call(Option<CallNumbers>),
+    /// A call or task Pyrus already knows (written out as its masked `Display`).
+    Target(#[serde(serialize_with = "shown")] AttachTarget),
+}
+
+/// A target written out as its `Display` (numbers masked).
+fn shown<S: serde::Serializer>(target: &AttachTarget, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(target)
+}
+
+/// What a job is about, as data: the front ends word it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum JobSubject {
+    /// A call to register.
+    Call(CallNumbers),
+    /// A recording to upload and attach.
+    Recording {
+        /// The file's name.
+        file_name: String,
+        /// Where it goes.
+        to: RecordingTo,
+    },
+    /// A call's recording to find in a folder.
+    FindRecording {
+        /// The softphone's recordings folder.
+        folder: PathBuf,
+        /// The call, when its row can be read.
+        call: Option<CallNumbers>,
+    },
+    /// The job's row cannot be read.
+    Unreadable,
 }
 
 /// Where one job stands, briefly: what a call row shows.
@@ -166,7 +233,7 @@ pub struct CallRecord {
     /// The call's row id.
     pub call_id: i64,
     /// The call as registered.
-    pub request: super::CallRequest,
+    pub request: CallRequest,
     /// When it was stored (Unix ms).
     pub created_ms: i64,
     /// Its latest registration job.

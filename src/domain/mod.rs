@@ -20,8 +20,8 @@ pub use call::{
 };
 pub use event::{CallEvent, EventError, EventKind};
 pub use job::{
-    CallLife, CallQuery, CallRecord, JobBrief, JobId, JobKind, JobState, JobView,
-    LINE_NUMBER_MISSING, QUERY_LIMIT, RecordingBrief, Stage,
+    CallLife, CallNumbers, CallQuery, CallRecord, JobBrief, JobId, JobKind, JobState, JobSubject,
+    JobView, LINE_NUMBER_MISSING, QUERY_LIMIT, RecordingBrief, RecordingTo, Stage,
 };
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;

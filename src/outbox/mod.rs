@@ -2,70 +2,26 @@
 //! sent by whichever pyrus-phone process reaches Pyrus, retried only when retrying can help,
 //! and never dropped silently.
 
-mod backoff;
+pub mod backoff;
 pub mod owners;
 pub mod store;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio_util::sync::CancellationToken;
-
 pub use crate::domain::LINE_NUMBER_MISSING;
 use crate::domain::{
-    AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, ExternalId, JobId, JobKind,
-    JobState, JobView, Mapping, Registration,
+    AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, ExternalId, JobId, JobState,
+    JobView, Mapping, Registration,
 };
-use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
-pub use store::{AttachPayload, CallRow, Claimed, Lane, PickupPayload, StoreError, StoredTarget};
-use store::{Store, Work};
+use store::Store;
+pub use store::{
+    AttachPayload, CallRow, Claimed, Lane, PickupPayload, StoreError, StoredTarget, Work,
+};
 
 /// How long a claimed job stays leased to one process without news.
-const LEASE: Duration = Duration::from_secs(120);
-
-/// What the outbox reports while it works.
-#[derive(Debug, Clone)]
-pub enum JobEvent {
-    /// Upload progress.
-    Progress {
-        /// The job.
-        job: JobId,
-        /// Bytes sent.
-        sent: u64,
-        /// Bytes in all.
-        total: u64,
-    },
-    /// Pyrus registered a call; sent as soon as it answers, before the registration is
-    /// written (a task may open without waiting for the disk).
-    Registered {
-        /// The register job.
-        job: JobId,
-        /// What Pyrus answered.
-        registration: Registration,
-    },
-    /// A job attempt ended.
-    Finished(JobReport),
-}
-
-/// How one attempt at a job ended.
-#[derive(Debug, Clone)]
-pub struct JobReport {
-    /// The job.
-    pub job: JobId,
-    /// What it does.
-    pub kind: JobKind,
-    /// Its state now.
-    pub state: JobState,
-    /// The error's code and message, when it failed.
-    pub error: Option<(String, String)>,
-    /// The registration, for a register job that succeeded.
-    pub registration: Option<Registration>,
-    /// When it will be tried again, for a retryable failure (Unix ms).
-    pub retry_at_ms: Option<i64>,
-}
+pub const LEASE: Duration = Duration::from_secs(120);
 
 /// A heard event as the journal keeps it until it is handled.
 #[derive(Debug, Clone)]
@@ -96,9 +52,6 @@ pub struct EndedCall {
     pub answered: bool,
 }
 
-/// Receives [`JobEvent`]s.
-pub type Listener = Arc<dyn Fn(JobEvent) + Send + Sync>;
-
 /// The current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -125,38 +78,11 @@ fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Returns a claimed job to the queue if its attempt is abandoned (the future dropped).
-struct ClaimGuard {
-    store: SharedStore,
-    job: JobId,
-    token: i64,
-    armed: bool,
-}
-
-impl Drop for ClaimGuard {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let (store, job, token) = (Arc::clone(&self.store), self.job, self.token);
-        let release = move || {
-            if let Err(e) = lock(&store).release(job, token, now_ms()) {
-                tracing::error!(%job, error = %e, "cannot release an abandoned job");
-            }
-        };
-        // Never a database write on an async worker: hand it to a blocking thread.
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn_blocking(release)),
-            Err(_) => release(),
-        }
-    }
-}
-
 /// The outbox over its database.
+#[derive(Clone)]
 pub struct Outbox {
     store: SharedStore,
     path: PathBuf,
-    cancels: Mutex<HashMap<JobId, CancellationToken>>,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -177,7 +103,6 @@ impl Outbox {
         Ok(Self {
             store: Arc::new(Mutex::new(Store::unusable(path, why)?)),
             path: path.to_path_buf(),
-            cancels: Mutex::new(HashMap::new()),
         })
     }
 
@@ -186,7 +111,6 @@ impl Outbox {
         Ok(Self {
             store: Arc::new(Mutex::new(Store::open(path)?)),
             path: path.to_path_buf(),
-            cancels: Mutex::new(HashMap::new()),
         })
     }
 
@@ -535,7 +459,6 @@ impl Outbox {
 
     /// Discards a job (kept as discarded, never sent).
     pub async fn discard(&self, job: JobId) -> Result<(), StoreError> {
-        self.cancel(job);
         self.db(move |s| s.discard(job, now_ms())).await
     }
 
@@ -555,20 +478,9 @@ impl Outbox {
         .await
     }
 
-    /// When the next job falls due (Unix ms).
     /// When the next job of `lane` (of any lane with `None`) falls due (Unix ms).
     pub async fn next_due_ms(&self, lane: Option<Lane>) -> Result<Option<i64>, StoreError> {
         self.db(move |s| s.next_due_ms(lane)).await
-    }
-
-    /// Cancels a running upload; true when there was one.
-    pub fn cancel(&self, job: JobId) -> bool {
-        let token = self
-            .cancels
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&job);
-        token.map(|t| t.cancel()).is_some()
     }
 
     /// Hands every job this process has claimed back to the queue, due now (at shutdown).
@@ -577,320 +489,91 @@ impl Outbox {
             .await
     }
 
-    /// Claims and runs the next due job of `lane`, if there is one.
-    pub async fn run_one(
-        &self,
-        lane: Lane,
-        client: &PyrusClient,
-        account_id: &str,
-        listener: &Listener,
-    ) -> Result<Option<JobReport>, StoreError> {
-        self.claim_and_run(
-            move |s, now| s.claim_due(lane, now, now + millis(LEASE)),
-            client,
-            account_id,
-            listener,
-        )
-        .await
-    }
-
-    /// Claims a job with `claim` and runs it, if there was one to claim.
-    async fn claim_and_run(
-        &self,
-        claim: impl FnOnce(&mut Store, i64) -> Result<Option<Claimed>, StoreError> + Send + 'static,
-        client: &PyrusClient,
-        account_id: &str,
-        listener: &Listener,
-    ) -> Result<Option<JobReport>, StoreError> {
-        let Some(claimed) = self.db(move |s| claim(s, now_ms())).await? else {
-            return Ok(None);
-        };
-        self.run_claimed(claimed, client, account_id, listener)
-            .await
-            .map(Some)
-    }
-
-    /// Claims and runs `job` if it is due now (its own time, not waiting for a registration).
-    pub async fn run_job(
-        &self,
-        job: JobId,
-        client: &PyrusClient,
-        account_id: &str,
-        listener: &Listener,
-    ) -> Result<Option<JobReport>, StoreError> {
-        self.claim_and_run(
-            move |s, now| s.claim_job(job, now, now + millis(LEASE)),
-            client,
-            account_id,
-            listener,
-        )
-        .await
-    }
-
     /// The registration `job` waits for, while its call has no task yet.
     pub async fn waits_for(&self, job: JobId) -> Result<Option<JobId>, StoreError> {
         self.db(move |s| s.waits_for(job)).await
     }
 
-    /// Runs a job this process has claimed and reports the outcome; if the attempt is
-    /// abandoned (the future dropped), the job goes back to the queue.
-    pub async fn run_claimed(
-        &self,
-        claimed: Claimed,
-        client: &PyrusClient,
-        account_id: &str,
-        listener: &Listener,
-    ) -> Result<JobReport, StoreError> {
-        let mut guard = ClaimGuard {
-            store: Arc::clone(&self.store),
-            job: claimed.job,
-            token: claimed.token,
-            armed: true,
-        };
-        let report = self.run(claimed, client, account_id, listener).await?;
-        guard.armed = false;
-        listener(JobEvent::Finished(report.clone()));
-        Ok(report)
-    }
-
-    /// Runs every due job of `lanes` once, lane by lane, oldest first, and reports each
-    /// outcome. Stops early when Pyrus refuses the credentials: nothing else can succeed
-    /// until they are fixed.
-    pub async fn run_due(
-        &self,
-        lanes: &[Lane],
-        client: &PyrusClient,
-        account_id: &str,
-        listener: &Listener,
-    ) -> Result<Vec<JobReport>, StoreError> {
-        let mut reports = Vec::new();
-        for &lane in lanes {
-            while let Some(report) = self.run_one(lane, client, account_id, listener).await? {
-                let stop = report.state == JobState::NeedsCredentials;
-                reports.push(report);
-                if stop {
-                    return Ok(reports);
-                }
-            }
-        }
-        Ok(reports)
-    }
-
-    async fn run(
-        &self,
-        claimed: Claimed,
-        client: &PyrusClient,
-        account_id: &str,
-        listener: &Listener,
-    ) -> Result<JobReport, StoreError> {
-        let Claimed {
-            job,
-            token,
-            attempts,
-            work,
-        } = claimed;
-        match work {
-            Work::Register(call) => {
-                tracing::info!(%job, from = %call.request.from, to = %call.request.to, "registering call");
-                match client.register_call(account_id, &call.request).await {
-                    Ok(registration) => {
-                        listener(JobEvent::Registered {
-                            job,
-                            registration: registration.clone(),
-                        });
-                        let reg = registration.clone();
-                        self.db(move |s| s.complete_register(job, token, call.id, &reg, now_ms()))
-                            .await?;
-                        tracing::info!(%job, task_id = registration.task_id, new = registration.is_new_task, "call registered");
-                        Ok(JobReport {
-                            job,
-                            kind: JobKind::Register,
-                            state: JobState::Done,
-                            error: None,
-                            registration: Some(registration),
-                            retry_at_ms: None,
-                        })
-                    }
-                    Err(e) => {
-                        self.record_failure(job, token, JobKind::Register, attempts, &e)
-                            .await
-                    }
-                }
-            }
-            Work::Pickup(_) => {
-                self.db(move |s| s.release(job, token, now_ms())).await?;
-                Err(StoreError::Corrupt(format!(
-                    "pickup {job} reached a network lane"
-                )))
-            }
-            Work::Attach {
-                mut payload,
-                resolved,
-            } => {
-                let guid = match payload.file_guid.clone() {
-                    Some(guid) => guid,
-                    None => match self
-                        .upload(job, token, &payload.path, client, listener)
-                        .await
-                    {
-                        Ok(guid) => {
-                            payload.file_guid = Some(guid.clone());
-                            let saved = payload.clone();
-                            self.db(move |s| s.save_file_guid(job, token, &saved, now_ms()))
-                                .await?;
-                            guid
-                        }
-                        Err(e) => {
-                            return self
-                                .record_failure(job, token, JobKind::Attach, attempts, &e)
-                                .await;
-                        }
-                    },
-                };
-                match client
-                    .attach_call_record(account_id, &resolved, &guid, &payload.mappings)
-                    .await
-                {
-                    Ok(()) => {
-                        self.db(move |s| s.complete(job, token, now_ms())).await?;
-                        tracing::info!(%job, target = %resolved, "recording attached");
-                        Ok(JobReport {
-                            job,
-                            kind: JobKind::Attach,
-                            state: JobState::Done,
-                            error: None,
-                            registration: None,
-                            retry_at_ms: None,
-                        })
-                    }
-                    Err(e) if e.code() == "unrecognized_attachment_id" => {
-                        // The uploaded file expired on the server: upload again next time.
-                        payload.file_guid = None;
-                        let saved = payload.clone();
-                        self.db(move |s| s.save_file_guid(job, token, &saved, now_ms()))
-                            .await?;
-                        let err = PyrusError::Network {
-                            reason: "the uploaded file expired; uploading again".to_owned(),
-                        };
-                        self.record_failure(job, token, JobKind::Attach, attempts, &err)
-                            .await
-                    }
-                    Err(e) => {
-                        self.record_failure(job, token, JobKind::Attach, attempts, &e)
-                            .await
-                    }
-                }
-            }
-        }
-    }
-
-    async fn upload(
-        &self,
-        job: JobId,
-        token: i64,
-        path: &Path,
-        client: &PyrusClient,
-        listener: &Listener,
-    ) -> Result<String, PyrusError> {
-        let cancel = CancellationToken::new();
-        self.cancels
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(job, cancel.clone());
-        let store = Arc::clone(&self.store);
-        let listener = Arc::clone(listener);
-        let cancel_on_loss = cancel.clone();
-        let last_renewal = AtomicI64::new(now_ms());
-        let progress = Arc::new(move |sent: u64, total: u64| {
-            listener(JobEvent::Progress { job, sent, total });
+    /// Claims the next due job of `lane`, leased to this process.
+    pub async fn claim(&self, lane: Lane) -> Result<Option<Claimed>, StoreError> {
+        self.db(move |s| {
             let now = now_ms();
-            if now - last_renewal.load(Ordering::Relaxed) > millis(LEASE) / 4 {
-                last_renewal.store(now, Ordering::Relaxed);
-                let store = Arc::clone(&store);
-                let taken_over = cancel_on_loss.clone();
-                let renew = move || match lock(&store).renew_lease(job, token, now + millis(LEASE))
-                {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(%job, "the upload's job was taken over; stopping");
-                        taken_over.cancel();
-                    }
-                    Err(e) => tracing::warn!(%job, error = %e, "cannot renew the upload's lease"),
-                };
-                // The callback runs on an async worker: the write goes to a blocking thread.
-                match tokio::runtime::Handle::try_current() {
-                    Ok(runtime) => drop(runtime.spawn_blocking(renew)),
-                    Err(_) => renew(),
-                }
-            }
-        });
-        // A recording still being written is not sent as a prefix: its size and time must
-        // be the same after the upload as before it.
-        let stat = |path: PathBuf| async move {
-            tokio::task::spawn_blocking(move || {
-                std::fs::metadata(&path)
-                    .ok()
-                    .map(|m| (m.len(), m.modified().ok()))
-            })
-            .await
-            .ok()
-            .flatten()
-        };
-        let before = stat(path.to_path_buf()).await;
-        let result = match client.upload_file(path, progress, &cancel).await {
-            Ok(_) if stat(path.to_path_buf()).await != before => {
-                tracing::warn!(%job, "the recording changed while it was sent; trying again later");
-                Err(PyrusError::FileChanged)
-            }
-            other => other,
-        };
-        self.cancels
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&job);
-        result.map(|file| file.guid)
+            s.claim_due(lane, now, now + millis(LEASE))
+        })
+        .await
     }
 
-    async fn record_failure(
+    /// Claims `job` if it is due now (its own time, not waiting for a registration).
+    pub async fn claim_job(&self, job: JobId) -> Result<Option<Claimed>, StoreError> {
+        self.db(move |s| {
+            let now = now_ms();
+            s.claim_job(job, now, now + millis(LEASE))
+        })
+        .await
+    }
+
+    /// Records a registration and finishes its job.
+    pub async fn complete_register(
         &self,
         job: JobId,
         token: i64,
-        kind: JobKind,
-        attempts: u32,
-        error: &PyrusError,
-    ) -> Result<JobReport, StoreError> {
-        let code = error.code().to_owned();
-        let message = error.to_string();
-        let now = now_ms();
-        let (state, retry_at_ms) = match error.class() {
-            ErrorClass::Retryable => {
-                let at = now + millis(backoff::delay(attempts + 1, error.retry_after()));
-                tracing::warn!(%job, code, retry_in_ms = at - now, "attempt failed; will retry");
-                (JobState::Pending, Some(at))
-            }
-            ErrorClass::NeedsCredentials => {
-                tracing::warn!(%job, code, "credentials refused; job parked");
-                (JobState::NeedsCredentials, None)
-            }
-            ErrorClass::Permanent => {
-                tracing::error!(%job, code, "job failed for good");
-                (JobState::Failed, None)
-            }
-        };
-        let (c, m) = (code.clone(), message.clone());
-        self.db(move |s| match retry_at_ms {
-            Some(at) => s.reschedule(job, token, at, (&c, &m), now),
-            None => s.park(job, Some(token), state, (&c, &m), now),
-        })
-        .await?;
-        Ok(JobReport {
-            job,
-            kind,
-            state,
-            error: Some((code, message)),
-            registration: None,
-            retry_at_ms,
-        })
+        call_id: i64,
+        registration: Registration,
+    ) -> Result<(), StoreError> {
+        self.db(move |s| s.complete_register(job, token, call_id, &registration, now_ms()))
+            .await
+    }
+
+    /// Saves an attach job's payload (the uploaded file's guid, or none to upload again).
+    pub async fn save_file_guid(
+        &self,
+        job: JobId,
+        token: i64,
+        payload: AttachPayload,
+    ) -> Result<(), StoreError> {
+        self.db(move |s| s.save_file_guid(job, token, &payload, now_ms()))
+            .await
+    }
+
+    /// Marks a claimed job done.
+    pub async fn complete(&self, job: JobId, token: i64) -> Result<(), StoreError> {
+        self.db(move |s| s.complete(job, token, now_ms())).await
+    }
+
+    /// Puts a claimed job back for `at` (Unix ms), counting the failed attempt.
+    pub async fn reschedule(
+        &self,
+        job: JobId,
+        token: i64,
+        at: i64,
+        error: (String, String),
+    ) -> Result<(), StoreError> {
+        self.db(move |s| s.reschedule(job, token, at, (&error.0, &error.1), now_ms()))
+            .await
+    }
+
+    /// Parks a claimed job as failed or waiting for credentials, with its reason.
+    pub async fn park(
+        &self,
+        job: JobId,
+        token: i64,
+        state: JobState,
+        error: (String, String),
+    ) -> Result<(), StoreError> {
+        self.db(move |s| s.park(job, Some(token), state, (&error.0, &error.1), now_ms()))
+            .await
+    }
+
+    /// Returns a claimed job to the queue now, on this thread (blocking: for a thread that
+    /// may wait on the disk, or a drop outside the runtime).
+    pub fn release_blocking(&self, job: JobId, token: i64) -> Result<(), StoreError> {
+        lock(&self.store).release(job, token, now_ms())
+    }
+
+    /// Renews a claimed job's lease on this thread (blocking, like
+    /// [`Outbox::release_blocking`]); false when the claim was taken over.
+    pub fn renew_blocking(&self, job: JobId, token: i64) -> Result<bool, StoreError> {
+        lock(&self.store).renew_lease(job, token, now_ms() + millis(LEASE))
     }
 
     /// Parks a job for credentials without trying it (none are configured).

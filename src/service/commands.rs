@@ -64,7 +64,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 Ok(())
             }
             Command::CancelUpload(job) => {
-                if engine.outbox().cancel(job) {
+                if engine.cancel_upload(job) {
                     Ok(())
                 } else {
                     Err(Notice::new(NoticeKind::NotUploading, job))
@@ -126,7 +126,7 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 .await
                 .map(|()| shared.kick())
                 .map_err(|e| refused(&e)),
-            Command::Discard(job) => engine.outbox().discard(job).await.map_err(|e| refused(&e)),
+            Command::Discard(job) => engine.discard(job).await.map_err(|e| refused(&e)),
             Command::PrepareNumbers => {
                 drop(tokio::task::spawn_blocking(
                     crate::domain::PhoneNumber::warm_up,

@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::runner::{JobReport, Listener, Runner, Uploads};
 use crate::domain::{JobId, Secret};
-use crate::outbox::{JobReport, Lane, Listener, Outbox, StoreError};
+use crate::outbox::{Claimed, Lane, Outbox, StoreError};
 use crate::platform::browser::Browser;
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient, PyrusError};
 use crate::settings::Settings;
@@ -70,6 +71,7 @@ pub struct Engine {
     session_key: Option<Secret>,
     browser: Arc<dyn Browser>,
     client: Mutex<Option<Arc<PyrusClient>>>,
+    uploads: Uploads,
 }
 
 impl std::fmt::Debug for Engine {
@@ -96,6 +98,7 @@ impl Engine {
             session_key: None,
             browser,
             client: Mutex::new(None),
+            uploads: Uploads::default(),
         }
     }
 
@@ -193,22 +196,14 @@ impl Engine {
         listener: &Listener,
     ) -> Result<Option<JobReport>, PumpError> {
         let client = self.client_async().await?;
-        Ok(self
-            .outbox
-            .run_one(
-                lane,
-                &client,
-                self.settings.pyrus.account_id.trim(),
-                listener,
-            )
-            .await?)
+        Ok(self.runner(&client, listener).run_one(lane).await?)
     }
 
     /// Runs a job this process claimed when it stored it (a call to register at once). When
     /// no client can be made, the job goes back to the queue and the error is returned.
     pub async fn run_claimed(
         self: &Arc<Self>,
-        claimed: crate::outbox::Claimed,
+        claimed: Claimed,
         listener: &Listener,
     ) -> Result<JobReport, PumpError> {
         let (job, token) = (claimed.job, claimed.token);
@@ -219,15 +214,7 @@ impl Engine {
                 return Err(e.into());
             }
         };
-        Ok(self
-            .outbox
-            .run_claimed(
-                claimed,
-                &client,
-                self.settings.pyrus.account_id.trim(),
-                listener,
-            )
-            .await?)
+        Ok(self.runner(&client, listener).run_claimed(claimed).await?)
     }
 
     /// Runs `job` if it is due now.
@@ -237,15 +224,7 @@ impl Engine {
         listener: &Listener,
     ) -> Result<Option<JobReport>, PumpError> {
         let client = self.client_async().await?;
-        Ok(self
-            .outbox
-            .run_job(
-                job,
-                &client,
-                self.settings.pyrus.account_id.trim(),
-                listener,
-            )
-            .await?)
+        Ok(self.runner(&client, listener).run_job(job).await?)
     }
 
     /// Runs every due job of `lanes` once.
@@ -255,15 +234,28 @@ impl Engine {
         listener: &Listener,
     ) -> Result<Vec<JobReport>, PumpError> {
         let client = self.client_async().await?;
-        Ok(self
-            .outbox
-            .run_due(
-                lanes,
-                &client,
-                self.settings.pyrus.account_id.trim(),
-                listener,
-            )
-            .await?)
+        Ok(self.runner(&client, listener).run_due(lanes).await?)
+    }
+
+    fn runner<'a>(&'a self, client: &'a PyrusClient, listener: &'a Listener) -> Runner<'a> {
+        Runner {
+            outbox: &self.outbox,
+            client,
+            account_id: self.settings.pyrus.account_id.trim(),
+            listener,
+            uploads: &self.uploads,
+        }
+    }
+
+    /// Cancels an upload this engine is running; true when there was one.
+    pub fn cancel_upload(&self, job: JobId) -> bool {
+        self.uploads.cancel(job)
+    }
+
+    /// Discards a job (kept as discarded, never sent), stopping its upload if one runs.
+    pub async fn discard(&self, job: JobId) -> Result<(), StoreError> {
+        self.uploads.cancel(job);
+        self.outbox.discard(job).await
     }
 
     /// The browser link of a task.

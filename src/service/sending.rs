@@ -5,10 +5,11 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use super::Engine;
+use super::runner::{JobEvent, JobReport, Listener};
 use super::running::{Shared, TYPED_POP_MS};
 use crate::bus::{Connection, Event, Notice, NoticeKind};
 use crate::domain::{JobId, JobKind, JobState};
-use crate::outbox::{JobEvent, JobReport, Lane, Listener, now_ms};
+use crate::outbox::{Lane, now_ms};
 use crate::settings::OpenTask;
 
 /// What the status bar says of the connection after these job outcomes.
@@ -250,7 +251,7 @@ mod tests {
     use super::connection_after;
     use crate::bus::Connection;
     use crate::domain::{JobId, JobKind, JobState};
-    use crate::outbox::JobReport;
+    use crate::service::JobReport;
 
     fn pending(code: &str) -> JobReport {
         JobReport {

@@ -1,0 +1,407 @@
+//! The runner: runs a claimed job against Pyrus and writes its outcome to the outbox —
+//! registered, uploaded and attached, rescheduled with backoff, parked for credentials or
+//! failed for good — reporting each step to a [`Listener`]. The outbox stores; this module is
+//! the only one that talks to Pyrus for a job.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::{AttachTarget, JobId, JobKind, JobState, Registration};
+use crate::outbox::{
+    AttachPayload, CallRow, Claimed, LEASE, Lane, Outbox, StoreError, Work, backoff, now_ms,
+};
+use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
+
+/// What the outbox reports while it works.
+#[derive(Debug, Clone)]
+pub enum JobEvent {
+    /// Upload progress.
+    Progress {
+        /// The job.
+        job: JobId,
+        /// Bytes sent.
+        sent: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// Pyrus registered a call; sent as soon as it answers, before the registration is
+    /// written (a task may open without waiting for the disk).
+    Registered {
+        /// The register job.
+        job: JobId,
+        /// What Pyrus answered.
+        registration: Registration,
+    },
+    /// A job attempt ended.
+    Finished(JobReport),
+}
+
+/// How one attempt at a job ended.
+#[derive(Debug, Clone)]
+pub struct JobReport {
+    /// The job.
+    pub job: JobId,
+    /// What it does.
+    pub kind: JobKind,
+    /// Its state now.
+    pub state: JobState,
+    /// The error's code and message, when it failed.
+    pub error: Option<(String, String)>,
+    /// The registration, for a register job that succeeded.
+    pub registration: Option<Registration>,
+    /// When it will be tried again, for a retryable failure (Unix ms).
+    pub retry_at_ms: Option<i64>,
+}
+
+/// Receives [`JobEvent`]s.
+pub type Listener = Arc<dyn Fn(JobEvent) + Send + Sync>;
+
+/// The uploads this process is running, by job: what "Cancel" stops.
+#[derive(Debug, Default)]
+pub struct Uploads(Mutex<HashMap<JobId, CancellationToken>>);
+
+impl Uploads {
+    /// Cancels a running upload; true when there was one.
+    pub fn cancel(&self, job: JobId) -> bool {
+        let token = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job);
+        token.map(|t| t.cancel()).is_some()
+    }
+
+    fn start(&self, job: JobId) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(job, token.clone());
+        token
+    }
+
+    fn end(&self, job: JobId) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&job);
+    }
+}
+
+/// Returns a claimed job to the queue if its attempt is abandoned (the future dropped).
+struct ClaimGuard {
+    outbox: Outbox,
+    job: JobId,
+    token: i64,
+    armed: bool,
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let (outbox, job, token) = (self.outbox.clone(), self.job, self.token);
+        let release = move || {
+            if let Err(e) = outbox.release_blocking(job, token) {
+                tracing::error!(%job, error = %e, "cannot release an abandoned job");
+            }
+        };
+        // Never a database write on an async worker: hand it to a blocking thread.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(release)),
+            Err(_) => release(),
+        }
+    }
+}
+
+/// What a job runs with: the outbox, a client, the account and who hears of it.
+pub struct Runner<'a> {
+    /// Where the job is kept.
+    pub outbox: &'a Outbox,
+    /// The client that talks to Pyrus.
+    pub client: &'a PyrusClient,
+    /// The account the calls are registered under.
+    pub account_id: &'a str,
+    /// Who hears of progress and outcomes.
+    pub listener: &'a Listener,
+    /// The uploads running, to cancel.
+    pub uploads: &'a Uploads,
+}
+
+impl Runner<'_> {
+    /// Claims and runs the next due job of `lane`, if there is one.
+    pub async fn run_one(&self, lane: Lane) -> Result<Option<JobReport>, StoreError> {
+        match self.outbox.claim(lane).await? {
+            Some(claimed) => self.run_claimed(claimed).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Claims and runs `job` if it is due now (its own time, not waiting for a registration).
+    pub async fn run_job(&self, job: JobId) -> Result<Option<JobReport>, StoreError> {
+        match self.outbox.claim_job(job).await? {
+            Some(claimed) => self.run_claimed(claimed).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs every due job of `lanes` once, lane by lane, oldest first, and reports each
+    /// outcome. Stops early when Pyrus refuses the credentials: nothing else can succeed
+    /// until they are fixed.
+    pub async fn run_due(&self, lanes: &[Lane]) -> Result<Vec<JobReport>, StoreError> {
+        let mut reports = Vec::new();
+        for &lane in lanes {
+            while let Some(report) = self.run_one(lane).await? {
+                let stop = report.state == JobState::NeedsCredentials;
+                reports.push(report);
+                if stop {
+                    return Ok(reports);
+                }
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Runs a job this process has claimed and reports the outcome; if the attempt is
+    /// abandoned (the future dropped), the job goes back to the queue.
+    pub async fn run_claimed(&self, claimed: Claimed) -> Result<JobReport, StoreError> {
+        let mut guard = ClaimGuard {
+            outbox: self.outbox.clone(),
+            job: claimed.job,
+            token: claimed.token,
+            armed: true,
+        };
+        let report = self.run(claimed).await?;
+        guard.armed = false;
+        (self.listener)(JobEvent::Finished(report.clone()));
+        Ok(report)
+    }
+
+    async fn run(&self, claimed: Claimed) -> Result<JobReport, StoreError> {
+        let Claimed {
+            job,
+            token,
+            attempts,
+            work,
+        } = claimed;
+        let attempt = Attempt {
+            job,
+            token,
+            attempts,
+        };
+        match work {
+            Work::Register(call) => self.register(attempt, call).await,
+            Work::Pickup(_) => {
+                self.outbox.release(job, token).await?;
+                Err(StoreError::Corrupt(format!(
+                    "pickup {job} reached a network lane"
+                )))
+            }
+            Work::Attach { payload, resolved } => self.attach(attempt, payload, resolved).await,
+        }
+    }
+
+    async fn register(&self, at: Attempt, call: CallRow) -> Result<JobReport, StoreError> {
+        let job = at.job;
+        tracing::info!(%job, from = %call.request.from, to = %call.request.to, "registering call");
+        match self
+            .client
+            .register_call(self.account_id, &call.request)
+            .await
+        {
+            Ok(registration) => {
+                (self.listener)(JobEvent::Registered {
+                    job,
+                    registration: registration.clone(),
+                });
+                self.outbox
+                    .complete_register(job, at.token, call.id, registration.clone())
+                    .await?;
+                tracing::info!(%job, task_id = registration.task_id, new = registration.is_new_task, "call registered");
+                Ok(JobReport::done(job, JobKind::Register, Some(registration)))
+            }
+            Err(e) => self.record_failure(at, JobKind::Register, &e).await,
+        }
+    }
+
+    async fn attach(
+        &self,
+        at: Attempt,
+        mut payload: AttachPayload,
+        resolved: AttachTarget,
+    ) -> Result<JobReport, StoreError> {
+        let (job, token) = (at.job, at.token);
+        let guid = match payload.file_guid.clone() {
+            Some(guid) => guid,
+            None => match self.upload(job, token, &payload.path).await {
+                Ok(guid) => {
+                    payload.file_guid = Some(guid.clone());
+                    self.outbox
+                        .save_file_guid(job, token, payload.clone())
+                        .await?;
+                    guid
+                }
+                Err(e) => return self.record_failure(at, JobKind::Attach, &e).await,
+            },
+        };
+        match self
+            .client
+            .attach_call_record(self.account_id, &resolved, &guid, &payload.mappings)
+            .await
+        {
+            Ok(()) => {
+                self.outbox.complete(job, token).await?;
+                tracing::info!(%job, target = %resolved, "recording attached");
+                Ok(JobReport::done(job, JobKind::Attach, None))
+            }
+            Err(e) if e.code() == "unrecognized_attachment_id" => {
+                // The uploaded file expired on the server: upload again next time.
+                payload.file_guid = None;
+                self.outbox.save_file_guid(job, token, payload).await?;
+                let err = PyrusError::Network {
+                    reason: "the uploaded file expired; uploading again".to_owned(),
+                };
+                self.record_failure(at, JobKind::Attach, &err).await
+            }
+            Err(e) => self.record_failure(at, JobKind::Attach, &e).await,
+        }
+    }
+
+    async fn upload(&self, job: JobId, token: i64, path: &Path) -> Result<String, PyrusError> {
+        let cancel = self.uploads.start(job);
+        let progress = self.progress(job, token, cancel.clone());
+        // A recording still being written is not sent as a prefix: its size and time must
+        // be the same after the upload as before it.
+        let stat = |path: PathBuf| async move {
+            tokio::task::spawn_blocking(move || {
+                std::fs::metadata(&path)
+                    .ok()
+                    .map(|m| (m.len(), m.modified().ok()))
+            })
+            .await
+            .ok()
+            .flatten()
+        };
+        let before = stat(path.to_path_buf()).await;
+        let result = match self.client.upload_file(path, progress, &cancel).await {
+            Ok(_) if stat(path.to_path_buf()).await != before => {
+                tracing::warn!(%job, "the recording changed while it was sent; trying again later");
+                Err(PyrusError::FileChanged)
+            }
+            other => other,
+        };
+        self.uploads.end(job);
+        result.map(|file| file.guid)
+    }
+
+    /// The upload's progress callback: reports progress and renews the job's lease every
+    /// quarter lease; a claim taken over meanwhile cancels the upload.
+    fn progress(
+        &self,
+        job: JobId,
+        token: i64,
+        cancel: CancellationToken,
+    ) -> Arc<dyn Fn(u64, u64) + Send + Sync> {
+        let outbox = self.outbox.clone();
+        let listener = Arc::clone(self.listener);
+        let last_renewal = AtomicI64::new(now_ms());
+        let quarter = i64::try_from(LEASE.as_millis() / 4).unwrap_or(i64::MAX);
+        Arc::new(move |sent: u64, total: u64| {
+            listener(JobEvent::Progress { job, sent, total });
+            let now = now_ms();
+            if now - last_renewal.load(Ordering::Relaxed) <= quarter {
+                return;
+            }
+            last_renewal.store(now, Ordering::Relaxed);
+            let (outbox, taken_over) = (outbox.clone(), cancel.clone());
+            let renew = move || match outbox.renew_blocking(job, token) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(%job, "the upload's job was taken over; stopping");
+                    taken_over.cancel();
+                }
+                Err(e) => tracing::warn!(%job, error = %e, "cannot renew the upload's lease"),
+            };
+            // The callback runs on an async worker: the write goes to a blocking thread.
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(renew)),
+                Err(_) => renew(),
+            }
+        })
+    }
+
+    async fn record_failure(
+        &self,
+        at: Attempt,
+        kind: JobKind,
+        error: &PyrusError,
+    ) -> Result<JobReport, StoreError> {
+        let job = at.job;
+        let code = error.code().to_owned();
+        let message = error.to_string();
+        let now = now_ms();
+        let (state, retry_at_ms) = match error.class() {
+            ErrorClass::Retryable => {
+                let delay = backoff::delay(at.attempts + 1, error.retry_after());
+                let at = now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+                tracing::warn!(%job, code, retry_in_ms = at - now, "attempt failed; will retry");
+                (JobState::Pending, Some(at))
+            }
+            ErrorClass::NeedsCredentials => {
+                tracing::warn!(%job, code, "credentials refused; job parked");
+                (JobState::NeedsCredentials, None)
+            }
+            ErrorClass::Permanent => {
+                tracing::error!(%job, code, "job failed for good");
+                (JobState::Failed, None)
+            }
+        };
+        let error = (code, message);
+        match retry_at_ms {
+            Some(when) => {
+                self.outbox
+                    .reschedule(job, at.token, when, error.clone())
+                    .await?;
+            }
+            None => {
+                self.outbox
+                    .park(job, at.token, state, error.clone())
+                    .await?
+            }
+        }
+        Ok(JobReport {
+            job,
+            kind,
+            state,
+            error: Some(error),
+            registration: None,
+            retry_at_ms,
+        })
+    }
+}
+
+/// One attempt at a claimed job.
+#[derive(Debug, Clone, Copy)]
+struct Attempt {
+    job: JobId,
+    token: i64,
+    attempts: u32,
+}
+
+impl JobReport {
+    fn done(job: JobId, kind: JobKind, registration: Option<Registration>) -> Self {
+        Self {
+            job,
+            kind,
+            state: JobState::Done,
+            error: None,
+            registration,
+            retry_at_ms: None,
+        }
+    }
+}
