@@ -1,17 +1,23 @@
 //! The window's commands: quick ones (store a call, retry, discard) run in order; anything
-//! that may wait on the network, the keyring or the disk runs as an owned task.
+//! that may wait on the network, the keyring or the disk runs as an owned task. One
+//! function per command; the loop only takes them in turn and dispatches.
 
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::doctor::{self};
-use super::running::Shared;
+use super::doctor::{self, Sources};
 use super::settings_ops::{load_form, test_connection};
+use super::shared::Shared;
 use super::{Engine, check_recording};
 use crate::bus::{Command, Event, Notice, NoticeKind};
-use crate::outbox::now_ms;
+use crate::domain::{CallQuery, CallRequest, JobId, PhoneNumber, Secret};
+use crate::outbox::{StoreError, now_ms};
+use crate::settings::Settings;
+
+/// What a command came to: nothing to say, or a notice for the window.
+type Outcome = Result<(), Notice>;
 
 /// Takes the window's commands in order. Quick ones (storing a call, retry, discard) run
 /// here; anything that may wait on the network, the keyring or the disk runs as its own
@@ -32,203 +38,9 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
                 None => return,
             },
         };
-        let engine = shared.current.get();
         // Only what changes the calls needs the list sent again.
-        let changes_calls = matches!(
-            command,
-            Command::Register(_)
-                | Command::CancelUpload(_)
-                | Command::Retry(_)
-                | Command::Resend { .. }
-                | Command::Discard(_)
-                | Command::Undiscard(_)
-        );
-        let outcome: Result<(), Notice> = match command {
-            Command::Register(call) => match engine.outbox().add_call_claimed(call).await {
-                Ok((external_id, claimed)) => {
-                    let job = claimed.job;
-                    shared
-                        .typed
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(job, now_ms());
-                    // The window follows the job from here: tell it before any outcome.
-                    shared.ui.send(Event::CallQueued { job, external_id }).await;
-                    shared.register_now(&engine, claimed);
-                    Ok(())
-                }
-                Err(e) => Err(Notice::new(NoticeKind::CallNotStored, e)),
-            },
-            Command::AttachRecording { call_id, path } => {
-                shared.spawn(attach_recording(Arc::clone(&shared), engine, call_id, path));
-                Ok(())
-            }
-            Command::CancelUpload(job) => {
-                if engine.cancel_upload(job) {
-                    Ok(())
-                } else {
-                    Err(Notice::new(NoticeKind::NotUploading, job))
-                }
-            }
-            Command::OpenUrl(url) => {
-                let task = Arc::clone(&shared);
-                shared.spawn(async move { task.open_link(&engine, url).await });
-                Ok(())
-            }
-            Command::Retry(job) => match engine.outbox().retry(job).await {
-                Ok(()) => {
-                    shared.kick();
-                    Ok(())
-                }
-                Err(e) => Err(refused(&e)),
-            },
-            Command::Resend { job, call } => match engine.outbox().resend(job, call).await {
-                Ok(()) => {
-                    shared
-                        .typed
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(job, now_ms());
-                    shared.kick();
-                    shared.publish().await;
-                    Ok(())
-                }
-                Err(e) => Err(refused(&e)),
-            },
-            Command::FindCalls(query) => {
-                let task = Arc::clone(&shared);
-                shared.spawn(async move {
-                    match engine.outbox().find_calls(query.clone()).await {
-                        Ok(mut calls) => {
-                            for call in &mut calls {
-                                if let Some(reg) = &call.registration {
-                                    call.task_url = Some(engine.task_url(reg.task_id).await);
-                                }
-                            }
-                            task.ui.send(Event::FoundCalls { query, calls }).await;
-                        }
-                        Err(e) => {
-                            task.notice(Notice::new(NoticeKind::ListUnreadable, e))
-                                .await
-                        }
-                    }
-                });
-                Ok(())
-            }
-            Command::CallBack(number) => {
-                let dial = Arc::clone(&shared);
-                shared.spawn(async move { dial.dial(&engine, number).await });
-                Ok(())
-            }
-            Command::Undiscard(job) => engine
-                .outbox()
-                .undiscard(job)
-                .await
-                .map(|()| shared.kick())
-                .map_err(|e| refused(&e)),
-            Command::Discard(job) => engine.discard(job).await.map_err(|e| refused(&e)),
-            Command::PrepareNumbers => {
-                drop(tokio::task::spawn_blocking(
-                    crate::domain::PhoneNumber::warm_up,
-                ));
-                Ok(())
-            }
-            Command::LoadForm => {
-                let task = Arc::clone(&shared);
-                shared.spawn(async move {
-                    let fields = load_form(&engine).await;
-                    task.ui.send(Event::FormFields(fields)).await;
-                });
-                Ok(())
-            }
-            Command::TestConnection { settings, key } => {
-                let task = Arc::clone(&shared);
-                shared.spawn(async move {
-                    let result = test_connection(&task.setup, &settings, key).await;
-                    task.ui.send(Event::ConnectionTested(result)).await;
-                });
-                Ok(())
-            }
-            Command::SimulateCall(number) => match shared.sources.clone() {
-                Some(sources) => {
-                    let task = Arc::clone(&shared);
-                    shared.spawn(async move {
-                        match doctor::simulate(&sources, &number).await {
-                            Ok(call_id) => {
-                                task.ui.send(Event::Simulated(call_id)).await;
-                            }
-                            Err(e) => {
-                                task.notice(Notice::new(NoticeKind::SimulateFailed, e))
-                                    .await;
-                            }
-                        }
-                    });
-                    Ok(())
-                }
-                None => Err(Notice::new(NoticeKind::NoSources, "")),
-            },
-            Command::AnswerCall => match &shared.sources {
-                Some(sources) => {
-                    doctor::answer(sources).map_err(|e| Notice::new(NoticeKind::AnswerFailed, e))
-                }
-                None => Err(Notice::new(NoticeKind::NoSources, "")),
-            },
-            Command::NewHookToken => match shared.sources.clone() {
-                Some(sources) => {
-                    let task = Arc::clone(&shared);
-                    shared.spawn(async move {
-                        let secrets = Arc::clone(&task.setup.secrets);
-                        let kept = Arc::clone(&sources);
-                        let renewed = tokio::task::spawn_blocking(move || {
-                            doctor::renew_token(&kept, secrets.as_ref())
-                        })
-                        .await
-                        .unwrap_or_else(|e| Err(e.to_string()));
-                        match (renewed, &sources.hook) {
-                            (Ok(origin), Some(hook)) => {
-                                if let Err(e) = hook.token_renewed(origin).await {
-                                    task.notice(Notice::new(NoticeKind::TokenNotRenewed, e))
-                                        .await;
-                                }
-                            }
-                            (Ok(origin), None) => {
-                                sources.monitor.update_hook(|h| h.token_origin = origin);
-                            }
-                            (Err(e), _) => {
-                                task.notice(Notice::new(NoticeKind::TokenNotRenewed, e))
-                                    .await;
-                            }
-                        }
-                    });
-                    Ok(())
-                }
-                None => Err(Notice::new(NoticeKind::NoSources, "")),
-            },
-            Command::CheckSources => {
-                let task = Arc::clone(&shared);
-                shared.spawn(async move { task.report_sources().await });
-                Ok(())
-            }
-            Command::CheckHookPort => match shared.sources.as_ref().and_then(|s| s.hook.clone()) {
-                Some(hook) => {
-                    let task = Arc::clone(&shared);
-                    shared.spawn(async move {
-                        if let Err(e) = hook.check_again().await {
-                            task.notice(Notice::new(NoticeKind::HookPortStays, e)).await;
-                        }
-                        task.report_sources().await;
-                    });
-                    Ok(())
-                }
-                None => Err(Notice::new(NoticeKind::HookOff, "")),
-            },
-            Command::SaveSettings { settings, key } => {
-                let task = Arc::clone(&shared);
-                shared.spawn(async move { task.save(settings, key).await });
-                Ok(())
-            }
-        };
-        if let Err(notice) = outcome {
+        let changes_calls = changes_calls(&command);
+        if let Err(notice) = dispatch(&shared, command).await {
             shared.notice(notice).await;
         }
         if changes_calls {
@@ -237,9 +49,236 @@ pub(super) async fn command_loop(shared: Arc<Shared>, mut rx: mpsc::Receiver<Com
     }
 }
 
+/// The commands after which the call list is sent again.
+fn changes_calls(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Register(_)
+            | Command::CancelUpload(_)
+            | Command::Retry(_)
+            | Command::Resend { .. }
+            | Command::Discard(_)
+            | Command::Undiscard(_)
+    )
+}
+
+/// Runs one command with the engine in use.
+async fn dispatch(shared: &Arc<Shared>, command: Command) -> Outcome {
+    let engine = shared.current.get();
+    match command {
+        Command::Register(call) => register(shared, &engine, call).await,
+        Command::AttachRecording { call_id, path } => {
+            shared.spawn(attach_recording(Arc::clone(shared), engine, call_id, path));
+            Ok(())
+        }
+        Command::CancelUpload(job) => cancel_upload(&engine, job),
+        Command::OpenUrl(url) => {
+            let task = Arc::clone(shared);
+            shared.spawn(async move { task.open_link(&engine, url).await });
+            Ok(())
+        }
+        Command::Retry(job) => retry(shared, &engine, job).await,
+        Command::Resend { job, call } => resend(shared, &engine, job, call).await,
+        Command::FindCalls(query) => {
+            shared.spawn(find_calls(Arc::clone(shared), engine, query));
+            Ok(())
+        }
+        Command::CallBack(number) => {
+            shared.spawn(call_back(Arc::clone(shared), engine, number));
+            Ok(())
+        }
+        Command::Undiscard(job) => undiscard(shared, &engine, job).await,
+        Command::Discard(job) => engine.discard(job).await.map_err(|e| refused(&e)),
+        Command::PrepareNumbers => {
+            drop(tokio::task::spawn_blocking(PhoneNumber::warm_up));
+            Ok(())
+        }
+        Command::LoadForm => {
+            shared.spawn(send_form(Arc::clone(shared), engine));
+            Ok(())
+        }
+        Command::TestConnection { settings, key } => {
+            shared.spawn(test(Arc::clone(shared), settings, key));
+            Ok(())
+        }
+        Command::SimulateCall(number) => simulate(shared, number),
+        Command::AnswerCall => answer(shared),
+        Command::NewHookToken => new_hook_token(shared),
+        Command::CheckSources => {
+            let task = Arc::clone(shared);
+            shared.spawn(async move { task.report_sources().await });
+            Ok(())
+        }
+        Command::CheckHookPort => check_hook_port(shared),
+        Command::SaveSettings { settings, key } => {
+            let task = Arc::clone(shared);
+            shared.spawn(async move { task.save(settings, key).await });
+            Ok(())
+        }
+    }
+}
+
+/// Stores a typed call already claimed, tells the window, and sends it at once.
+async fn register(shared: &Arc<Shared>, engine: &Arc<Engine>, call: CallRequest) -> Outcome {
+    let (external_id, claimed) = engine
+        .outbox()
+        .add_call_claimed(call)
+        .await
+        .map_err(|e| Notice::new(NoticeKind::CallNotStored, e))?;
+    let job = claimed.job;
+    shared.pops().typed(job, now_ms());
+    // The window follows the job from here: tell it before any outcome.
+    shared.ui.send(Event::CallQueued { job, external_id }).await;
+    shared.register_now(engine, claimed);
+    Ok(())
+}
+
+fn cancel_upload(engine: &Engine, job: JobId) -> Outcome {
+    if engine.cancel_upload(job) {
+        Ok(())
+    } else {
+        Err(Notice::new(NoticeKind::NotUploading, job))
+    }
+}
+
+async fn retry(shared: &Shared, engine: &Engine, job: JobId) -> Outcome {
+    engine.outbox().retry(job).await.map_err(|e| refused(&e))?;
+    shared.kick();
+    Ok(())
+}
+
+/// Sends a refused call again as corrected in the form; its task opens like a typed one's.
+async fn resend(shared: &Shared, engine: &Engine, job: JobId, call: CallRequest) -> Outcome {
+    engine
+        .outbox()
+        .resend(job, call)
+        .await
+        .map_err(|e| refused(&e))?;
+    shared.pops().typed(job, now_ms());
+    shared.kick();
+    shared.publish().await;
+    Ok(())
+}
+
+async fn undiscard(shared: &Shared, engine: &Engine, job: JobId) -> Outcome {
+    engine
+        .outbox()
+        .undiscard(job)
+        .await
+        .map_err(|e| refused(&e))?;
+    shared.kick();
+    Ok(())
+}
+
+/// Answers a search over kept calls, with their task links.
+async fn find_calls(shared: Arc<Shared>, engine: Arc<Engine>, query: CallQuery) {
+    match engine.outbox().find_calls(query.clone()).await {
+        Ok(mut calls) => {
+            for call in &mut calls {
+                if let Some(reg) = &call.registration {
+                    call.task_url = Some(engine.task_url(reg.task_id).await);
+                }
+            }
+            shared.ui.send(Event::FoundCalls { query, calls }).await;
+        }
+        Err(e) => {
+            shared
+                .notice(Notice::new(NoticeKind::ListUnreadable, e))
+                .await;
+        }
+    }
+}
+
+async fn call_back(shared: Arc<Shared>, engine: Arc<Engine>, number: PhoneNumber) {
+    shared.dial(&engine, number).await;
+}
+
+async fn send_form(shared: Arc<Shared>, engine: Arc<Engine>) {
+    let fields = load_form(&engine).await;
+    shared.ui.send(Event::FormFields(fields)).await;
+}
+
+async fn test(shared: Arc<Shared>, settings: Box<Settings>, key: Option<Secret>) {
+    let result = test_connection(&shared.setup, &settings, key).await;
+    shared.ui.send(Event::ConnectionTested(result)).await;
+}
+
+/// The call sources, or the notice that this instance has none.
+fn sources(shared: &Shared) -> Result<Arc<Sources>, Notice> {
+    shared
+        .sources
+        .clone()
+        .ok_or_else(|| Notice::new(NoticeKind::NoSources, ""))
+}
+
+/// Feeds a simulated ring, answer and end through the sources' own channel.
+fn simulate(shared: &Arc<Shared>, number: String) -> Outcome {
+    let sources = sources(shared)?;
+    let task = Arc::clone(shared);
+    shared.spawn(async move {
+        match doctor::simulate(&sources, &number).await {
+            Ok(call_id) => {
+                task.ui.send(Event::Simulated(call_id)).await;
+            }
+            Err(e) => {
+                task.notice(Notice::new(NoticeKind::SimulateFailed, e))
+                    .await;
+            }
+        }
+    });
+    Ok(())
+}
+
+fn answer(shared: &Shared) -> Outcome {
+    doctor::answer(sources(shared)?.as_ref()).map_err(|e| Notice::new(NoticeKind::AnswerFailed, e))
+}
+
+/// Replaces the hook's token in the keyring, the running hook and the runtime file.
+fn new_hook_token(shared: &Arc<Shared>) -> Outcome {
+    let sources = sources(shared)?;
+    let task = Arc::clone(shared);
+    shared.spawn(async move {
+        let secrets = Arc::clone(&task.setup.secrets);
+        let kept = Arc::clone(&sources);
+        let renewed =
+            tokio::task::spawn_blocking(move || doctor::renew_token(&kept, secrets.as_ref()))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+        let failed = match (renewed, &sources.hook) {
+            (Ok(origin), Some(hook)) => hook.token_renewed(origin).await.err(),
+            (Ok(origin), None) => {
+                sources.monitor.update_hook(|h| h.token_origin = origin);
+                None
+            }
+            (Err(e), _) => Some(e),
+        };
+        if let Some(e) = failed {
+            task.notice(Notice::new(NoticeKind::TokenNotRenewed, e))
+                .await;
+        }
+    });
+    Ok(())
+}
+
+/// Tries the configured hook port again (another program may have let it go).
+fn check_hook_port(shared: &Arc<Shared>) -> Outcome {
+    let hook = shared
+        .sources
+        .as_ref()
+        .and_then(|s| s.hook.clone())
+        .ok_or_else(|| Notice::new(NoticeKind::HookOff, ""))?;
+    let task = Arc::clone(shared);
+    shared.spawn(async move {
+        if let Err(e) = hook.check_again().await {
+            task.notice(Notice::new(NoticeKind::HookPortStays, e)).await;
+        }
+        task.report_sources().await;
+    });
+    Ok(())
+}
+
 /// A change the outbox refused: the job moved on, or the outbox failed.
-fn refused(e: &crate::outbox::StoreError) -> Notice {
-    use crate::outbox::StoreError;
+fn refused(e: &StoreError) -> Notice {
     let kind = match e {
         StoreError::NoSuchJob(_) | StoreError::WrongState { .. } => NoticeKind::JobRefused,
         _ => NoticeKind::OutboxFailed,

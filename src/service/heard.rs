@@ -1,20 +1,18 @@
-//! Calls heard from softphones: the sources' health reports, the call-event loop (stitch,
-//! store, register per policy, note which task may open) and the durable recording pickup
-//! lane.
+//! Calls heard from softphones: the sources' health reports, the intake (every event stored
+//! in the journal before its source is told it was accepted) and the call-event loop
+//! (stitch, store, register per policy, note which task may open, store the pickup).
 
-use std::path::PathBuf;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::pickup;
-use super::running::{POP_MEMORY_MS, Pop, Shared};
-use super::stitch::{Decision, Stitcher, Touched};
-use super::{Engine, check_recording};
+use super::Engine;
+use super::shared::Shared;
+use super::stitch::{Decision, Stitcher};
 use crate::bus::{Event, Notice, NoticeKind};
-use crate::domain::{CallLife, EventKind, ExternalId, JobId, SourceId, Verdict};
-use crate::outbox::{EndedCall, Journaled, Lane, now_ms};
+use crate::domain::{CallEvent, CallLife, EventKind, ExternalId, JobId, SourceId, Verdict};
+use crate::outbox::{Claimed, Journaled, StoreError, generate_external_id, now_ms};
 use crate::sources::Heard;
 
 /// Sends the hook doctor's report at start and whenever a source notes something.
@@ -46,25 +44,8 @@ pub(super) async fn intake_loop(
     mut heard: mpsc::Receiver<Heard>,
     events: mpsc::Sender<Journaled>,
 ) {
-    match shared.current.get().outbox().open_journal().await {
-        Ok(kept) => {
-            if !kept.is_empty() {
-                tracing::info!(
-                    events = kept.len(),
-                    "handling events kept from the last run"
-                );
-            }
-            for event in kept {
-                if events.send(event).await.is_err() {
-                    return;
-                }
-            }
-        }
-        Err(e) => {
-            shared
-                .notice(Notice::new(NoticeKind::JournalUnreadable, e))
-                .await;
-        }
+    if !shared.hand_over_kept(&events).await {
+        return;
     }
     loop {
         let first = tokio::select! {
@@ -85,67 +66,8 @@ pub(super) async fn intake_loop(
                 Err(_) => break,
             }
         }
-        let handled = shared.take_handled();
-        let outbox = shared.current.get();
-        let stored = outbox
-            .outbox()
-            .journal(
-                batch.iter().map(|h| h.event.clone()).collect(),
-                handled.clone(),
-            )
-            .await;
-        match stored {
-            Ok(journaled) => {
-                if let Some(sources) = &shared.sources {
-                    sources.monitor.set_outbox_problem(None);
-                }
-                // Every event of the batch is stored: say so at once, then hand them on.
-                for heard in batch {
-                    if let Some(ack) = heard.stored {
-                        ack.send(Ok(())).ok();
-                    }
-                }
-                for journaled in journaled {
-                    if events.send(journaled).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            Err(e) => {
-                shared.return_handled(handled);
-                // What is wrong, what to do, and which file.
-                let file = outbox.outbox().path().display().to_string();
-                let why = if e.to_string().contains(&file) {
-                    e.to_string()
-                } else {
-                    format!("{e} — {file}")
-                };
-                tracing::error!(error = %why, "heard events cannot be stored");
-                if let Some(sources) = &shared.sources {
-                    sources.monitor.set_outbox_problem(Some(why.clone()));
-                }
-                for heard in batch {
-                    match heard.stored {
-                        Some(ack) => {
-                            ack.send(Err(why.clone())).ok();
-                        }
-                        None => {
-                            let unstored = Journaled {
-                                id: 0,
-                                external_id: crate::outbox::generate_external_id(),
-                                received_ms: now_ms(),
-                                event: heard.event,
-                            };
-                            if events.send(unstored).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-                shared
-                    .notice(Notice::new(NoticeKind::HeardNotStored, why))
-                    .await;
-            }
+        if !shared.journal_batch(batch, &events).await {
+            return;
         }
     }
 }
@@ -162,368 +84,306 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
             .map_or(Duration::from_secs(3600), |ms| {
                 Duration::from_millis(u64::try_from(ms).unwrap_or(0) + 10)
             });
-        let Journaled {
-            id: journal_id,
-            external_id: stable_id,
-            received_ms: heard_at,
-            event,
-        } = match tokio::time::timeout(wait, events.recv()).await {
-            Ok(Some(journaled)) => journaled,
+        match tokio::time::timeout(wait, events.recv()).await {
+            Ok(Some(journaled)) => shared.handle_event(&mut stitcher, journaled).await,
             Ok(None) => return,
             Err(_) => {
                 shared
                     .ui
                     .send(Event::Ringing(stitcher.ringing(now_ms())))
                     .await;
-                continue;
             }
+        }
+    }
+}
+
+/// A heard call as stored: its registration job and external id, why it is held (if it
+/// is), and its claim when it is to be sent at once.
+struct Stored {
+    job: JobId,
+    external_id: ExternalId,
+    held: Option<String>,
+    claimed: Option<Claimed>,
+}
+
+impl Shared {
+    /// Hands the event loop what the journal kept from a run that stopped before handling
+    /// it; false when the event loop is gone.
+    async fn hand_over_kept(&self, events: &mpsc::Sender<Journaled>) -> bool {
+        match self.current.get().outbox().open_journal().await {
+            Ok(kept) => {
+                if !kept.is_empty() {
+                    tracing::info!(
+                        events = kept.len(),
+                        "handling events kept from the last run"
+                    );
+                }
+                for event in kept {
+                    if events.send(event).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+            Err(e) => {
+                self.notice(Notice::new(NoticeKind::JournalUnreadable, e))
+                    .await;
+            }
+        }
+        true
+    }
+
+    /// Stores a burst of heard events in one transaction, tells their sources, and hands
+    /// them on; false when the event loop is gone.
+    async fn journal_batch(&self, batch: Vec<Heard>, events: &mpsc::Sender<Journaled>) -> bool {
+        let handled = self.take_handled();
+        let engine = self.current.get();
+        let stored = engine
+            .outbox()
+            .journal(
+                batch.iter().map(|h| h.event.clone()).collect(),
+                handled.clone(),
+            )
+            .await;
+        match stored {
+            Ok(journaled) => {
+                if let Some(sources) = &self.sources {
+                    sources.monitor.set_outbox_problem(None);
+                }
+                // Every event of the batch is stored: say so at once, then hand them on.
+                for heard in batch {
+                    if let Some(ack) = heard.stored {
+                        ack.send(Ok(())).ok();
+                    }
+                }
+                for journaled in journaled {
+                    if events.send(journaled).await.is_err() {
+                        return false;
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                self.return_handled(handled);
+                self.refuse_batch(&engine, batch, &e, events).await
+            }
+        }
+    }
+
+    /// A burst the journal could not store: waiting sources are refused with the reason
+    /// and the file; the others' events are handled in memory. False when the event loop
+    /// is gone.
+    async fn refuse_batch(
+        &self,
+        engine: &Engine,
+        batch: Vec<Heard>,
+        e: &StoreError,
+        events: &mpsc::Sender<Journaled>,
+    ) -> bool {
+        // What is wrong, what to do, and which file.
+        let file = engine.outbox().path().display().to_string();
+        let why = if e.to_string().contains(&file) {
+            e.to_string()
+        } else {
+            format!("{e} — {file}")
         };
-        let engine = shared.current.get();
+        tracing::error!(error = %why, "heard events cannot be stored");
+        if let Some(sources) = &self.sources {
+            sources.monitor.set_outbox_problem(Some(why.clone()));
+        }
+        for heard in batch {
+            match heard.stored {
+                Some(ack) => {
+                    ack.send(Err(why.clone())).ok();
+                }
+                None => {
+                    let unstored = Journaled {
+                        id: 0,
+                        external_id: generate_external_id(),
+                        received_ms: now_ms(),
+                        event: heard.event,
+                    };
+                    if events.send(unstored).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+        self.notice(Notice::new(NoticeKind::HeardNotStored, why))
+            .await;
+        true
+    }
+
+    /// Handles one heard event: stitched at the time it was heard, its call stored (and
+    /// sent, or held) per policy, the pop told of an answer or an end, what was heard noted
+    /// on the call's row, the recording's pickup stored. The event is noted as handled only
+    /// once all it asked for is committed; else the next start handles it again.
+    async fn handle_event(self: &Arc<Self>, stitcher: &mut Stitcher, journaled: Journaled) {
+        let Journaled {
+            id: journal_id,
+            external_id: stable_id,
+            received_ms: heard_at,
+            event,
+        } = journaled;
+        let engine = self.current.get();
         let settings = engine.settings();
         let event = event.normalised(settings.defaults.country());
         // Stitched at the time it was heard (an event kept from a stopped run is handled
         // later, and must not join calls by the time it is handled).
         let decision = stitcher.on_event(&event, heard_at, settings.calls, &settings.defaults);
-        // Whether what this event asked for is committed; if not, the event stays in the
-        // journal and is handled again by the next start.
-        let mut effect_stored = true;
-        shared
-            .ui
+        self.ui
             .send(Event::Ringing(stitcher.ringing(now_ms())))
             .await;
-        if event.kind == EventKind::Answer
-            && let Some(job) = stitcher
-                .touched()
-                .and_then(|c| c.external_id)
-                .and_then(|id| shared.pop_job(&id))
-        {
-            shared.pop(job, None, true).await;
-        }
-        let ended_id = (event.kind == EventKind::End)
-            .then(|| stitcher.touched())
-            .flatten()
-            .filter(|c| c.ended)
-            .and_then(|c| c.external_id);
-        if let Some(id) = &ended_id {
-            shared.ended(id);
-        }
-        // A call to register now is stored already claimed, and sent once its pop is noted.
-        let mut claimed = None;
-        let stored = match decision {
-            Decision::Wait => None,
-            Decision::Register(mut call) => {
-                let external_id = call.external_id.get_or_insert(stable_id).clone();
-                Some((
-                    match engine.outbox().live_registration(&external_id).await {
-                        Ok(Some(job)) => Ok((job, external_id)),
-                        Ok(None) => engine.outbox().add_call_claimed(call).await.map(
-                            |(external_id, claim)| {
-                                let job = claim.job;
-                                claimed = Some(claim);
-                                (job, external_id)
-                            },
-                        ),
-                        Err(e) => Err(e),
-                    },
-                    None,
-                ))
-            }
-            Decision::Hold(mut call, why) => {
-                let external_id = call.external_id.get_or_insert(stable_id).clone();
-                Some((
-                    match engine.outbox().live_registration(&external_id).await {
-                        Ok(Some(job)) => Ok((job, external_id)),
-                        Ok(None) => engine.outbox().add_held_call(call, why.clone()).await,
-                        Err(e) => Err(e),
-                    },
-                    Some(why),
-                ))
-            }
-        };
+        let ended = self.follow_the_call(stitcher, &event).await;
+        let mut effect_stored = true;
         let mut changed = false;
-        match stored {
+        match self.store_decision(&engine, decision, stable_id).await {
             None => {}
-            Some((stored, held)) => match stored {
-                Ok((job, external_id)) => {
-                    stitcher.remember_external_id(external_id.as_str());
-                    {
-                        let mut pops = shared.pops.lock().unwrap_or_else(PoisonError::into_inner);
-                        // A day's calls are plenty to remember.
-                        let now = now_ms();
-                        pops.retain(|_, p| now - p.heard_ms < POP_MEMORY_MS);
-                        pops.insert(
-                            job,
-                            Pop {
-                                external_id: external_id.as_str().to_owned(),
-                                heard_ms: now,
-                                answered: stitcher.touched_answered(),
-                                ended: ended_id.is_some(),
-                                ..Pop::default()
-                            },
-                        );
-                    }
-                    if let Some(why) = held {
-                        tracing::info!(%job, %external_id, source = event.source, "call heard; held");
-                        if let Some(sources) = &shared.sources {
-                            sources.monitor.revise_newest(
-                                SourceId::from_name(&event.source),
-                                Verdict::Waiting(why),
-                            );
-                        }
-                    } else {
-                        tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
-                    }
-                    if let Some(claim) = claimed.take() {
-                        shared.register_now(&engine, claim);
-                    }
-                    shared.kick();
-                    changed = true;
-                }
-                Err(e) => {
-                    effect_stored = false;
-                    shared
-                        .notice(Notice::new(NoticeKind::CallNotStored, e))
-                        .await
-                }
-            },
-        }
-        // The call's row shows what was heard of it: ringing, talking, ended or missed.
-        if let Some(call) = stitcher.touched()
-            && let Some(id) = &call.external_id
-        {
-            let life = CallLife {
-                started_ms: Some(call.started_ms),
-                answered_ms: call.answered_ms,
-                ended_ms: call.ended_ms,
-            };
-            match engine.outbox().note_life(id, life).await {
-                Ok(noted) => changed |= noted,
-                Err(e) => tracing::warn!(error = %e, "what was heard of a call could not be noted"),
+            Some(Ok(stored)) => {
+                self.note_stored(&engine, stitcher, stored, &event, ended);
+                changed = true;
+            }
+            Some(Err(e)) => {
+                effect_stored = false;
+                self.notice(Notice::new(NoticeKind::CallNotStored, e)).await;
             }
         }
+        changed |= self.note_life(&engine, stitcher).await;
         if changed {
-            shared.publish().await;
+            self.publish().await;
         }
-        let recordings = settings.sources.recordings_dir.clone();
         // Simulated calls have no recording.
-        if let (Some(dir), Some(call)) = (recordings, stitcher.touched())
+        if let (Some(dir), Some(call)) =
+            (settings.sources.recordings_dir.clone(), stitcher.touched())
             && event.kind == EventKind::End
             && call.ended
             && event.source != "simulated"
         {
             let answered = stitcher.touched_answered();
-            effect_stored &= shared
+            effect_stored &= self
                 .store_pickup(&engine, dir, call, answered, heard_at)
                 .await;
         }
         if effect_stored {
-            shared.note_handled(journal_id);
+            self.note_handled(journal_id);
         }
     }
-}
 
-impl Shared {
-    /// Stores a pickup job for an ended call at once, so finding and attaching its
-    /// recording survives a quit or a crash; the pickup lane runs it. A call gets one pickup
-    /// however often its end is heard. False when it could not be stored.
-    pub(super) async fn store_pickup(
+    /// Tells the pop of an answer (its task may open now) or an end (it opens no more);
+    /// true when the event ended its call.
+    async fn follow_the_call(&self, stitcher: &Stitcher, event: &CallEvent) -> bool {
+        let touched = stitcher.touched();
+        let id = touched.as_ref().and_then(|c| c.external_id.clone());
+        let answered = if event.kind == EventKind::Answer {
+            id.as_deref().and_then(|id| self.pops().job_of(id))
+        } else {
+            None
+        };
+        if let Some(job) = answered {
+            self.pop(job, None, true).await;
+        }
+        let ended = event.kind == EventKind::End && touched.is_some_and(|c| c.ended);
+        if ended && let Some(id) = &id {
+            self.pops().ended(id);
+        }
+        ended && id.is_some()
+    }
+
+    /// Stores the call a decision asks for (already claimed when it is to be sent now), or
+    /// finds the one stored the first time the event was handled.
+    async fn store_decision(
         &self,
         engine: &Engine,
-        dir: PathBuf,
-        call: Touched,
-        answered: bool,
-        ended_ms: i64,
-    ) -> bool {
-        let external_id = call
-            .external_id
-            .as_deref()
-            .and_then(|id| ExternalId::parse(id).ok());
-        let stored = match external_id {
-            Some(external_id) => {
-                let ended = EndedCall {
-                    external_id,
-                    number: call.number.as_str().to_owned(),
-                    started_ms: call.started_ms,
-                    ended_ms,
-                    answered,
-                };
-                engine.outbox().add_pickup(dir, ended).await
-            }
-            None => Ok(None),
+        decision: Decision,
+        stable_id: ExternalId,
+    ) -> Option<Result<Stored, StoreError>> {
+        let (mut call, held) = match decision {
+            Decision::Wait => return None,
+            Decision::Register(call) => (call, None),
+            Decision::Hold(call, why) => (call, Some(why)),
         };
-        match stored {
-            Ok(Some(job)) => {
-                tracing::info!(%job, "recording pickup stored");
-                self.kick_of(Lane::Pickup).notify_one();
-                self.publish().await;
-                true
+        let external_id = call.external_id.get_or_insert(stable_id).clone();
+        let outbox = engine.outbox();
+        let stored = match outbox.live_registration(&external_id).await {
+            Ok(Some(job)) => Ok((job, external_id, None)),
+            Ok(None) => match &held {
+                Some(why) => outbox
+                    .add_held_call(call, why.clone())
+                    .await
+                    .map(|(job, id)| (job, id, None)),
+                None => outbox
+                    .add_call_claimed(call)
+                    .await
+                    .map(|(id, claim)| (claim.job, id, Some(claim))),
+            },
+            Err(e) => Err(e),
+        };
+        Some(stored.map(|(job, external_id, claimed)| Stored {
+            job,
+            external_id,
+            held,
+            claimed,
+        }))
+    }
+
+    /// A heard call is stored: its pop is noted, then it is sent (or said to wait).
+    fn note_stored(
+        self: &Arc<Self>,
+        engine: &Arc<Engine>,
+        stitcher: &mut Stitcher,
+        stored: Stored,
+        event: &CallEvent,
+        ended: bool,
+    ) {
+        let Stored {
+            job,
+            external_id,
+            held,
+            claimed,
+        } = stored;
+        stitcher.remember_external_id(external_id.as_str());
+        self.pops().heard(
+            job,
+            external_id.as_str(),
+            now_ms(),
+            stitcher.touched_answered(),
+            ended,
+        );
+        if let Some(why) = held {
+            tracing::info!(%job, %external_id, source = event.source, "call heard; held");
+            if let Some(sources) = &self.sources {
+                sources
+                    .monitor
+                    .revise_newest(SourceId::from_name(&event.source), Verdict::Waiting(why));
             }
-            Ok(None) => {
-                tracing::info!(number = %call.number, "an ended call that was not stored here: no recording to attach");
-                true
-            }
+        } else {
+            tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
+        }
+        if let Some(claim) = claimed {
+            self.register_now(engine, claim);
+        }
+        self.kick();
+    }
+
+    /// Notes on the call's row what was heard of it (ringing, talking, ended or missed);
+    /// true when a row changed.
+    async fn note_life(&self, engine: &Engine, stitcher: &Stitcher) -> bool {
+        let Some(call) = stitcher.touched() else {
+            return false;
+        };
+        let Some(id) = &call.external_id else {
+            return false;
+        };
+        let life = CallLife {
+            started_ms: Some(call.started_ms),
+            answered_ms: call.answered_ms,
+            ended_ms: call.ended_ms,
+        };
+        match engine.outbox().note_life(id, life).await {
+            Ok(noted) => noted,
             Err(e) => {
-                self.notice(Notice::new(NoticeKind::PickupNotStored, e))
-                    .await;
+                tracing::warn!(error = %e, "what was heard of a call could not be noted");
                 false
             }
         }
-    }
-}
-
-/// How many recording pickups merge files at once.
-pub(super) const PICKUPS_AT_ONCE: usize = 2;
-
-/// How often, and how long, a pickup looks for a recording to appear after its call ends.
-pub(super) const FIND_TRIES: u32 = 20;
-pub(super) const FIND_EVERY: Duration = Duration::from_millis(500);
-
-/// The pickup lane: claims each due pickup and runs it as its own task (several calls may
-/// be settling at once). A pickup interrupted by a quit or a crash is claimed again by the
-/// next start.
-pub(super) async fn pickup_loop(shared: Arc<Shared>) {
-    let kick = shared.kick_of(Lane::Pickup);
-    loop {
-        let engine = shared.current.get();
-        let wait = match engine.outbox().claim_pickup().await {
-            Ok(Some((job, token, payload))) => {
-                shared.spawn(run_pickup(Arc::clone(&shared), engine, job, token, payload));
-                continue;
-            }
-            Ok(None) => match engine.outbox().next_due_ms(Some(Lane::Pickup)).await {
-                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
-                Ok(None) => Duration::from_secs(3600),
-                Err(e) => {
-                    shared
-                        .notice(Notice::new(NoticeKind::OutboxFailed, e))
-                        .await;
-                    Duration::from_secs(30)
-                }
-            },
-            Err(e) => {
-                shared
-                    .notice(Notice::new(NoticeKind::OutboxFailed, e))
-                    .await;
-                Duration::from_secs(30)
-            }
-        };
-        tokio::select! {
-            () = shared.stop.cancelled() => return,
-            () = kick.notified() => {}
-            () = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
-        }
-    }
-}
-
-/// Finds a pickup's recording, waits for it to settle, makes one file of it, checks it
-/// like a hand-picked file, and queues it for attaching in the same transaction that ends
-/// the pickup.
-pub(super) async fn run_pickup(
-    shared: Arc<Shared>,
-    engine: Arc<Engine>,
-    job: JobId,
-    token: i64,
-    payload: crate::outbox::PickupPayload,
-) {
-    let outbox = engine.outbox();
-    let found = tokio::select! {
-        () = shared.stop.cancelled() => return,
-        found = prepare_recording(&shared, job, token, &payload, &engine) => found,
-    };
-    match found {
-        Ok(path) => match outbox.finish_pickup(job, token, &payload, path).await {
-            Ok(attach) => {
-                tracing::info!(%job, %attach, "recording picked up");
-                shared.kick_of(Lane::Upload).notify_one();
-            }
-            Err(e) => tracing::warn!(%job, error = %e, "the pickup ended elsewhere"),
-        },
-        Err(_) if !payload.answered => {
-            // An unanswered call usually has no recording: nothing to keep.
-            tracing::info!(%job, "no recording of an unanswered call");
-            if let Err(e) = outbox.finish_pickup_empty(job, token).await {
-                tracing::warn!(%job, error = %e, "the pickup ended elsewhere");
-            }
-        }
-        Err((code, message)) => {
-            tracing::warn!(%job, code, "recording pickup failed");
-            if let Err(e) = outbox.fail_pickup(job, token, code, message).await {
-                shared
-                    .notice(Notice::new(NoticeKind::OutboxFailed, e))
-                    .await;
-            }
-        }
-    }
-    shared.publish().await;
-}
-
-/// The recording of a pickup, ready to upload, or why there is none (code, message).
-pub(super) async fn prepare_recording(
-    shared: &Shared,
-    job: JobId,
-    token: i64,
-    payload: &crate::outbox::PickupPayload,
-    engine: &Engine,
-) -> Result<PathBuf, (&'static str, String)> {
-    let mut files = Vec::new();
-    // An unanswered call's recording, if the softphone made one at all, is there at once:
-    // one look, so missed calls never hold up the pickups of answered ones.
-    let tries = if payload.answered { FIND_TRIES } else { 1 };
-    for attempt in 1..=tries {
-        let (dir, number, started, ended) = (
-            payload.dir.clone(),
-            payload.number.clone(),
-            payload.started_ms,
-            payload.ended_ms,
-        );
-        files = tokio::task::spawn_blocking(move || pickup::find(&dir, &number, started, ended))
-            .await
-            .unwrap_or_default();
-        if !files.is_empty() || attempt == tries {
-            break;
-        }
-        tokio::time::sleep(FIND_EVERY).await;
-    }
-    if files.is_empty() {
-        return Err((
-            "recording_not_found",
-            format!(
-                "no recording of this call appeared in {}: attach it with Attach recording…, or Retry to look again",
-                payload.dir.display()
-            ),
-        ));
-    }
-    // Settling takes up to a minute, merging a while more: keep the claim all along.
-    let taken_over = || {
-        (
-            "pickup_taken_over",
-            "another pyrus-phone took this pickup over".to_owned(),
-        )
-    };
-    if !engine.outbox().renew(job, token).await.unwrap_or(false) {
-        return Err(taken_over());
-    }
-    pickup::settle(&files).await;
-    if !engine.outbox().renew(job, token).await.unwrap_or(false) {
-        return Err(taken_over());
-    }
-    // A few merges at a time: each reads two whole WAVs.
-    let Ok(_turn) = shared.picking.acquire().await else {
-        return Err(taken_over());
-    };
-    let out = shared.setup.recordings_out.clone();
-    let name = payload.name.clone();
-    let merged = tokio::task::spawn_blocking(move || {
-        let path = pickup::one_file(&files, &out, &name)?
-            .ok_or_else(|| "the recording disappeared".to_owned())?;
-        check_recording(&path)
-            .map(|(path, _)| path)
-            .map_err(|e| e.to_string())
-    })
-    .await;
-    match merged {
-        Ok(Ok(path)) => Ok(path),
-        Ok(Err(e)) => Err(("recording_unusable", e)),
-        Err(e) => Err(("recording_unusable", e.to_string())),
     }
 }

@@ -4,13 +4,13 @@
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use super::Engine;
+use super::lanes::{AFTER_FAILURE, IDLE, Turn, lane_loop};
 use super::runner::{JobEvent, JobReport, Listener};
-use super::running::{Shared, TYPED_POP_MS};
+use super::shared::Shared;
+use super::{Engine, PumpError};
 use crate::bus::{Connection, Event, Notice, NoticeKind};
 use crate::domain::{JobId, JobKind, JobState};
-use crate::outbox::{Lane, now_ms};
-use crate::settings::OpenTask;
+use crate::outbox::{Claimed, Lane, now_ms};
 
 /// What the status bar says of the connection after these job outcomes.
 pub(super) fn connection_after(reports: &[JobReport], before: Connection) -> Connection {
@@ -60,11 +60,7 @@ impl Shared {
     }
 
     /// Sends a call stored a moment ago (already claimed) at once, beside the lanes.
-    pub(super) fn register_now(
-        self: &Arc<Self>,
-        engine: &Arc<Engine>,
-        claimed: crate::outbox::Claimed,
-    ) {
+    pub(super) fn register_now(self: &Arc<Self>, engine: &Arc<Engine>, claimed: Claimed) {
         let shared = Arc::clone(self);
         let engine = Arc::clone(engine);
         // Not cut at shutdown: a registration Pyrus may have carried out is seen through.
@@ -114,8 +110,14 @@ impl Shared {
             let listener = shared.listener();
             match engine.run_claimed(claimed, &listener).await {
                 Ok(report) => {
+                    // Whatever came of it, the register lane looks again: a retryable failure
+                    // is due at its backoff, and the lane must not sleep past it.
+                    let retry = report.state == JobState::Pending;
                     shared.report(&engine, report).await;
                     shared.publish().await;
+                    if retry {
+                        shared.kick_of(Lane::Register).notify_one();
+                    }
                 }
                 Err(e) => {
                     // Back in the queue: the register lane says what is wrong and retries.
@@ -126,9 +128,8 @@ impl Shared {
         });
     }
 
-    /// Opens a just-registered call's task when it is still worth opening: a heard call
-    /// per [`Shared::pop`], a typed one within [`TYPED_POP_MS`]. Runs once per call however
-    /// often it is told.
+    /// Opens a just-registered call's task when it is still worth opening (see
+    /// [`super::pops::Pops::registered`]). Runs once per call however often it is told.
     pub(super) async fn on_registered(
         &self,
         engine: &Arc<Engine>,
@@ -136,83 +137,58 @@ impl Shared {
         task_id: u64,
     ) -> String {
         let task_url = engine.task_url(task_id).await;
-        let heard = self
-            .pops
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&job);
-        let typed_ms = self
-            .typed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&job);
-        if heard {
-            self.pop(job, Some(task_url.clone()), false).await;
-        } else if typed_ms.is_some_and(|at| now_ms() - at < TYPED_POP_MS)
-            && engine.settings().window.open_task == OpenTask::App
-        {
-            self.open_link(engine, task_url.clone()).await;
+        let policy = self.policy();
+        let open = self.pops().registered(job, &task_url, now_ms(), policy);
+        if let Some(url) = open {
+            self.open_link(engine, url).await;
         }
         task_url
     }
 }
 
-/// One lane's sender: runs its due jobs one at a time, reporting each as it ends, whenever
-/// kicked or when its next job falls due. Registrations and uploads have a lane each, so a
-/// long upload never holds up the next call's task.
+/// One network lane's sender: runs its due jobs one at a time, reporting each as it ends.
+/// Registrations and uploads have a lane each, so a long upload never holds up the next
+/// call's task.
 pub(super) async fn send_loop(shared: Arc<Shared>, lane: Lane) {
-    let kick = shared.kick_of(lane);
     let listener = shared.listener();
-    loop {
-        if shared.stop.is_cancelled() {
-            return;
-        }
-        let engine = shared.current.get();
-        let wait = match engine.pump_one(lane, &listener).await {
+    let turns = Arc::clone(&shared);
+    lane_loop(shared, lane, move |engine| {
+        let (shared, listener) = (Arc::clone(&turns), Arc::clone(&listener));
+        async move { shared.send_turn(&engine, lane, &listener).await }
+    })
+    .await;
+}
+
+impl Shared {
+    /// One turn of a network lane: the next due job, if any, sent and reported.
+    async fn send_turn(&self, engine: &Arc<Engine>, lane: Lane, listener: &Listener) -> Turn {
+        match engine.pump_one(lane, listener).await {
             Ok(Some(report)) => {
-                shared.report(&engine, report).await;
-                shared.publish().await;
-                // There may be more due at once.
-                continue;
+                self.report(engine, report).await;
+                self.publish().await;
+                Turn::Ran
             }
-            Ok(None) => match engine.outbox().next_due_ms(Some(lane)).await {
-                Ok(Some(at)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
-                Ok(None) => Duration::from_secs(3600),
-                Err(e) => {
-                    shared
-                        .notice(Notice::new(NoticeKind::OutboxFailed, e))
-                        .await;
-                    Duration::from_secs(30)
-                }
-            },
-            Err(crate::service::PumpError::Credentials(e)) => {
-                shared.set_connection(Connection::NeedsCredentials);
-                shared
-                    .notice(Notice::new(NoticeKind::Credentials, &e).with_code(e.code()))
+            Ok(None) => Turn::Idle,
+            Err(PumpError::Credentials(e)) => {
+                self.set_connection(Connection::NeedsCredentials);
+                self.notice(Notice::new(NoticeKind::Credentials, &e).with_code(e.code()))
                     .await;
-                shared.publish().await;
-                Duration::from_secs(3600)
+                self.publish().await;
+                Turn::Wait(IDLE)
             }
             // The outbox failed (not the credentials): say so, and try again soon.
             Err(e) => {
-                shared
-                    .notice(Notice::new(NoticeKind::OutboxFailed, e))
-                    .await;
-                shared.publish().await;
-                Duration::from_secs(30)
+                self.notice(Notice::new(NoticeKind::OutboxFailed, e)).await;
+                self.publish().await;
+                Turn::Wait(AFTER_FAILURE)
             }
-        };
-        tokio::select! {
-            () = shared.stop.cancelled() => return,
-            () = kick.notified() => {}
-            () = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
         }
     }
 }
 
 impl Shared {
     /// Tells the window how a job attempt ended, and opens a just-registered call's task
-    /// when it is still worth opening (see [`Shared::pop`] and [`TYPED_POP_MS`]).
+    /// when it is still worth opening (see [`super::pops::Pops`]).
     pub(super) async fn report(&self, engine: &Arc<Engine>, report: JobReport) {
         let before = *self
             .connection

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::Engine;
-use super::running::{Setup, Shared};
+use super::setup::Setup;
+use super::shared::Shared;
 use crate::bus::{Connection, Event, KeyPlace, Notice, NoticeKind, Refusal};
 use crate::domain::Secret;
 use crate::pyrus::{ClientConfig, Credentials, PyrusClient};
@@ -48,6 +49,17 @@ impl Shared {
 }
 
 impl Shared {
+    /// Tells the window what the engine in use makes calls with, and its form's fields.
+    pub(super) async fn announce_engine(&self) {
+        let engine = self.current.get();
+        self.ui
+            .send(Event::InForce(Box::new(engine.settings().clone())))
+            .await;
+        self.ui
+            .send(Event::FormFields(load_form(&engine).await))
+            .await;
+    }
+
     /// Tells the window which settings come from the administrator's file.
     pub(super) async fn announce_admin(&self) {
         let (user, admin) = (

@@ -1,0 +1,305 @@
+//! The state the service's loops share, and what they do with it: the engine in use, the
+//! window's sender, the lanes' wake-ups, the status, the pops, the journal's handled
+//! events, and the tasks the service owns. The loops themselves live beside it; this file
+//! starts none of them.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use chrono::{Local, TimeZone as _};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::Engine;
+use super::doctor::{self, Sources};
+use super::pops::{Policy, Pops};
+use super::setup::Setup;
+use crate::bus::{Connection, Event, Notice, NoticeKind, Status, UiSender};
+use crate::domain::{JobId, PhoneNumber};
+use crate::outbox::Lane;
+
+/// The engine in use; replaced when settings are saved.
+pub(super) struct Current(pub(super) RwLock<Arc<Engine>>);
+
+impl Current {
+    pub(super) fn get(&self) -> Arc<Engine> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+    pub(super) fn set(&self, engine: Engine) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(engine);
+    }
+}
+
+/// Shared by the loops.
+pub(super) struct Shared {
+    pub(super) current: Current,
+    pub(super) ui: UiSender,
+    /// Wakes the lanes (one `Notify` each, so none steals another's wake-up): register,
+    /// upload, pickup.
+    pub(super) kicks: [Notify; 3],
+    pub(super) setup: Setup,
+    pub(super) connection: RwLock<Connection>,
+    pub(super) sources: Option<Arc<Sources>>,
+    /// The calls whose tasks may open by themselves.
+    pops: Mutex<Pops>,
+    /// One settings save at a time.
+    pub(super) saving: tokio::sync::Mutex<()>,
+    /// Heard events handled since the journal last forgot some.
+    pub(super) handled: Mutex<Vec<i64>>,
+    /// Turns for sending calls straight from being stored.
+    pub(super) registering: tokio::sync::Semaphore,
+    /// Turns for recording pickups (each may read two whole WAVs).
+    pub(super) picking: tokio::sync::Semaphore,
+    /// Every task the service starts, so shutdown can wait for them.
+    pub(super) tasks: TaskTracker,
+    /// Cancelled at shutdown.
+    pub(super) stop: CancellationToken,
+}
+
+impl Shared {
+    /// The state of a service that starts with `engine`, with `turns` calls sent at once
+    /// and `pickups` recordings merged at once.
+    pub(super) fn new(
+        engine: Arc<Engine>,
+        ui: UiSender,
+        setup: Setup,
+        sources: Option<Arc<Sources>>,
+        turns: (usize, usize),
+    ) -> Self {
+        Self {
+            current: Current(RwLock::new(engine)),
+            ui,
+            kicks: [Notify::new(), Notify::new(), Notify::new()],
+            setup,
+            connection: RwLock::new(Connection::Unknown),
+            sources,
+            pops: Mutex::new(Pops::default()),
+            saving: tokio::sync::Mutex::new(()),
+            handled: Mutex::new(Vec::new()),
+            registering: tokio::sync::Semaphore::new(turns.0),
+            picking: tokio::sync::Semaphore::new(turns.1),
+            tasks: TaskTracker::new(),
+            stop: CancellationToken::new(),
+        }
+    }
+}
+
+/// Midnight today, local time, in Unix ms.
+pub(super) fn start_of_day_ms() -> i64 {
+    let today = Local::now().date_naive();
+    today
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| Local.from_local_datetime(&midnight).earliest())
+        .map_or(0, |t| t.timestamp_millis())
+}
+
+impl Shared {
+    /// Notes that a heard event has been handled (0: one never stored).
+    pub(super) fn note_handled(&self, journal_id: i64) {
+        if journal_id != 0 {
+            self.handled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(journal_id);
+        }
+    }
+
+    /// The handled events not yet forgotten (the journal forgets them with its next write).
+    pub(super) fn take_handled(&self) -> Vec<i64> {
+        std::mem::take(&mut *self.handled.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts handled events back when the journal could not forget them.
+    pub(super) fn return_handled(&self, ids: Vec<i64>) {
+        self.handled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(ids);
+    }
+
+    /// Has the journal forget the handled events now (quiet times, and shutdown).
+    pub(super) async fn forget_handled(&self) {
+        let handled = self.take_handled();
+        if handled.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .current
+            .get()
+            .outbox()
+            .journal(Vec::new(), handled.clone())
+            .await
+        {
+            tracing::warn!(error = %e, "handled events could not be forgotten yet");
+            self.return_handled(handled);
+        }
+    }
+
+    /// Wakes every lane: there may be work for it.
+    pub(super) fn kick(&self) {
+        for kick in &self.kicks {
+            kick.notify_one();
+        }
+    }
+
+    /// The wake-up of one lane.
+    pub(super) fn kick_of(&self, lane: Lane) -> &Notify {
+        match lane {
+            Lane::Register => &self.kicks[0],
+            Lane::Upload => &self.kicks[1],
+            Lane::Pickup => &self.kicks[2],
+        }
+    }
+
+    /// Makes the engine in use send what it can: kept work due now, calls held for this
+    /// line's number completed from the settings.
+    pub(super) async fn take_up(
+        &self,
+        engine: &Engine,
+        credentials_changed: bool,
+    ) -> Result<(), String> {
+        engine
+            .outbox()
+            .make_due(credentials_changed)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(line) = engine.settings().defaults.line() {
+            let filled = engine
+                .outbox()
+                .fill_line(line)
+                .await
+                .map_err(|e| e.to_string())?;
+            if filled > 0 {
+                tracing::info!(filled, "held calls completed with this line's number");
+            }
+        }
+        self.kick();
+        Ok(())
+    }
+
+    pub(super) fn set_connection(&self, connection: Connection) {
+        *self
+            .connection
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = connection;
+    }
+
+    /// Sends the window the calls of the day and the status bar's figures.
+    pub(super) async fn publish(&self) {
+        let engine = self.current.get();
+        match engine.outbox().call_records(start_of_day_ms()).await {
+            Ok(mut calls) => {
+                for call in &mut calls {
+                    if let Some(reg) = &call.registration {
+                        call.task_url = Some(engine.task_url(reg.task_id).await);
+                    }
+                }
+                self.ui.send(Event::Calls(calls)).await;
+            }
+            Err(e) => {
+                self.notice(Notice::new(NoticeKind::ListUnreadable, e))
+                    .await;
+            }
+        }
+        let open_jobs = engine
+            .outbox()
+            .open_jobs()
+            .await
+            .map_or(0, |jobs| jobs.len());
+        let connection = *self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.ui
+            .send(Event::Status(Status {
+                connection,
+                open_jobs,
+            }))
+            .await;
+    }
+
+    /// Tells the window of a notice.
+    pub(super) async fn notice(&self, notice: Notice) {
+        self.ui.send(Event::Notice(notice)).await;
+    }
+
+    /// Sends the hook doctor's report.
+    pub(super) async fn report_sources(&self) {
+        let Some(sources) = self.sources.clone() else {
+            return;
+        };
+        let settings = self.current.get().settings().clone();
+        if let Ok(report) =
+            tokio::task::spawn_blocking(move || doctor::report(&sources, &settings)).await
+        {
+            self.ui.send(Event::Sources(Box::new(report))).await;
+        }
+    }
+
+    /// The pop policy of the engine in use.
+    pub(super) fn policy(&self) -> Policy {
+        let settings = self.current.get().settings().clone();
+        Policy {
+            open_on: settings.calls.open_on,
+            open_task: settings.window.open_task,
+        }
+    }
+
+    /// The calls whose tasks may open by themselves.
+    pub(super) fn pops(&self) -> MutexGuard<'_, Pops> {
+        self.pops.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Opens a heard call's task once, if the policy says it is time: `registered` carries
+    /// the task link when the registration just came back.
+    pub(super) async fn pop(&self, job: JobId, registered: Option<String>, answered: bool) {
+        let policy = self.policy();
+        let url = self.pops().heard_news(job, registered, answered, policy);
+        if let Some(url) = url {
+            self.open_link(&self.current.get(), url).await;
+        }
+    }
+
+    /// Opens a link off the async workers (starting a process can block).
+    pub(super) async fn open_link(&self, engine: &Arc<Engine>, url: String) {
+        let engine = Arc::clone(engine);
+        let opened = tokio::task::spawn_blocking(move || engine.browser().open(&url))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        if let Err(e) = opened {
+            self.notice(Notice::new(NoticeKind::LinkNotOpened, e)).await;
+        }
+    }
+
+    /// Calls `number` through the system's `tel:` handler (the softphone).
+    pub(super) async fn dial(&self, engine: &Arc<Engine>, number: PhoneNumber) {
+        let engine = Arc::clone(engine);
+        let uri = format!("tel:{}", number.as_str());
+        let dialled = tokio::task::spawn_blocking(move || engine.browser().dial(&uri))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+        if let Err(e) = dialled {
+            self.notice(Notice::new(NoticeKind::DialFailed, e)).await;
+        }
+    }
+}
+
+impl Shared {
+    /// Runs `task` owned by the service, which ends it itself at shutdown (after the job in
+    /// hand: a request Pyrus may already have carried out is not cut, so it is not sent
+    /// twice); awaited up to the shutdown's wait.
+    pub(super) fn spawn_finishing(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
+    }
+
+    /// Runs `task` owned by the service: cancelled at once at shutdown.
+    pub(super) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = task => {}
+            }
+        });
+    }
+}
