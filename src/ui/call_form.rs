@@ -131,6 +131,13 @@ impl CallForm {
         )
     }
 
+    /// Lets go of the call being corrected when it is `job`'s.
+    pub fn stop_correcting(&mut self, job: JobId) {
+        if self.correcting == Some(job) {
+            self.correcting = None;
+        }
+    }
+
     /// Empties the form for the next call (the number tables stay loaded).
     pub fn clear(&mut self) {
         *self = Self {

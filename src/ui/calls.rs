@@ -15,6 +15,7 @@ use crate::domain::{
 
 use super::i18n::{Texts, fill};
 use super::theme;
+use super::widgets::local_time;
 
 /// Upload progress as the window follows it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -159,6 +160,16 @@ impl CallList {
             .iter()
             .chain(self.found.iter().flatten())
             .find(|c| c.call_id == call_id)
+    }
+
+    /// One of today's calls, by the external id it was registered with.
+    pub fn by_external_id(&self, external_id: &str) -> Option<&CallRecord> {
+        self.calls.iter().find(|c| {
+            c.request
+                .external_id
+                .as_ref()
+                .is_some_and(|e| e.as_str() == external_id)
+        })
     }
 
     /// Forgets the discards whose Undo time is over.
@@ -453,11 +464,7 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
     } else {
         "%H:%M:%S"
     };
-    let time = Local
-        .timestamp_millis_opt(call.created_ms)
-        .single()
-        .map(|t| t.format(format).to_string())
-        .unwrap_or_default();
+    let time = local_time(call.created_ms, format);
     let (chip, colour) = status(call, now, t);
     ui.horizontal_wrapped(|ui| {
         ui.label(egui::RichText::new(time).monospace());
@@ -596,11 +603,7 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
 
 /// Names a call for the agent: "the call from +7… at 14:02".
 pub fn describe(call: &CallRecord, t: &Texts) -> String {
-    let time = Local
-        .timestamp_millis_opt(call.created_ms)
-        .single()
-        .map(|t| t.format("%H:%M").to_string())
-        .unwrap_or_default();
+    let time = local_time(call.created_ms, "%H:%M");
     fill(t.call_from_at, &[&far_number(call).as_str(), &time])
 }
 

@@ -66,6 +66,14 @@ impl SettingsForm {
         }
     }
 
+    /// Starts editing `settings` afresh, keeping what the administrator's file sets.
+    pub fn restart(&mut self, settings: &Settings) {
+        *self = Self {
+            admin: std::mem::take(&mut self.admin),
+            ..Self::new(settings)
+        };
+    }
+
     /// True when something differs from what is in force.
     pub fn dirty(&self) -> bool {
         self.draft != self.original || !self.key.is_empty()
@@ -499,13 +507,7 @@ pub fn settings_ui(
     // The language comes first: an agent who cannot read the current one finds it at once.
     ui.horizontal(|ui| {
         let label = ui.label(egui::RichText::new(t.language).strong());
-        let current = form
-            .draft
-            .window
-            .language
-            .as_deref()
-            .and_then(Language::from_code)
-            .unwrap_or(system);
+        let current = Language::chosen(form.draft.window.language.as_deref(), system);
         egui::ComboBox::from_id_salt("language")
             .selected_text(current.name())
             .show_ui(ui, |ui| {
@@ -561,10 +563,8 @@ pub fn settings_actions_ui(
             });
         }
         if ui.button(t.cancel).clicked() {
-            *form = SettingsForm {
-                admin: std::mem::take(&mut form.admin),
-                ..SettingsForm::new(&form.original)
-            };
+            let original = std::mem::take(&mut form.original);
+            form.restart(&original);
             action = SettingsAction::Close;
         }
         if form.saving {

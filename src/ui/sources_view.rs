@@ -10,6 +10,7 @@ use crate::domain::{
 
 use super::i18n::{Texts, fill};
 use super::theme;
+use super::widgets::local_time;
 
 /// The doctor's own edit state.
 #[derive(Debug, Clone)]
@@ -243,14 +244,7 @@ fn raw_ui(ui: &mut egui::Ui, messages: &[RawMessage], t: &Texts) {
         return;
     }
     for message in messages {
-        let time = chrono::DateTime::from_timestamp_millis(message.at_ms).map_or_else(
-            String::new,
-            |utc| {
-                utc.with_timezone(&chrono::Local)
-                    .format("%H:%M:%S")
-                    .to_string()
-            },
-        );
+        let time = local_time(message.at_ms, "%H:%M:%S");
         let (verdict, colour) = verdict_text(t, &message.verdict);
         ui.horizontal_wrapped(|ui| {
             ui.monospace(time);

@@ -56,6 +56,11 @@ impl Language {
         }
     }
 
+    /// The language a setting names, or `system` when it names none of ours.
+    pub fn chosen(setting: Option<&str>, system: Self) -> Self {
+        setting.and_then(Self::from_code).unwrap_or(system)
+    }
+
     /// The language of the first locale that names one of ours (as `LC_ALL`,
     /// `LC_MESSAGES`, `LANG` are tried in order), English otherwise.
     pub fn from_locales<'a>(locales: impl IntoIterator<Item = &'a str>) -> Self {
