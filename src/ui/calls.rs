@@ -15,7 +15,7 @@ use crate::domain::{
 
 use super::i18n::{Texts, fill};
 use super::theme;
-use super::widgets::local_time;
+use super::widgets::{local_time, name_widget};
 
 /// Upload progress as the window follows it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -264,7 +264,7 @@ fn filter_ui(ui: &mut egui::Ui, list: &mut CallList, t: &Texts, commands: &mut V
                 .hint_text(t.search_hint)
                 .desired_width(ui.available_width().clamp(120.0, 260.0)),
         );
-        search.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SearchInput, true, t.search));
+        name_widget(&search, egui::Role::SearchInput, t.search);
         ui.toggle_value(&mut list.filter.missed_only, t.missed_filter);
         if list.filter.query().is_some() && ui.button(t.show_today).clicked() {
             list.filter = ListFilter::default();

@@ -8,6 +8,7 @@ use crate::settings::{OpenOn, OpenTask, Preset, RegisterOn, Settings};
 use super::i18n::{Language, Texts, fill};
 use super::sources_view::{DoctorForm, token_ui};
 use super::theme;
+use super::widgets::name_widget;
 
 /// The edit buffers of the settings view.
 #[derive(Debug, Clone, Default)]
@@ -428,21 +429,18 @@ fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
                     .hint_text(t.preset_name)
                     .desired_width(140.0),
             );
-            name_edit.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.preset_name_n, &[&n]))
-            });
+            name_widget(
+                &name_edit,
+                egui::Role::TextInput,
+                &fill(t.preset_name_n, &[&n]),
+            );
             let maps_edit = ui.add(
                 egui::TextEdit::singleline(maps)
                     .hint_text(t.presets_example)
                     .desired_width(ui.available_width().clamp(160.0, 420.0) - 40.0),
             );
-            maps_edit.widget_info(|| {
-                egui::WidgetInfo::labeled(
-                    egui::Role::TextInput,
-                    true,
-                    fill(t.preset_mappings_n, &[&n]),
-                )
-            });
+            let name = fill(t.preset_mappings_n, &[&n]);
+            name_widget(&maps_edit, egui::Role::TextInput, &name);
             if ui.button("×").on_hover_text(t.remove).clicked() {
                 remove = Some(i);
             }
