@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::bus::{Notice, NoticeKind};
-use crate::domain::{InputError, LongField, PhoneError};
+use crate::domain::{InputError, JobBrief, LongField, PhoneError};
 
 use super::{RU, Texts, fill};
 
@@ -35,6 +35,14 @@ impl Texts {
     pub fn advice<'a>(&self, code: Option<&str>, fallback: &'a str) -> Cow<'a, str> {
         code.and_then(|c| self.advice.iter().find(|(k, _)| *k == c))
             .map_or(Cow::Borrowed(fallback), |(_, v)| Cow::Borrowed(*v))
+    }
+
+    /// What to do about a job's last error, or its message when the code has no words here.
+    pub fn job_advice<'a>(&self, job: &'a JobBrief) -> Cow<'a, str> {
+        self.advice(
+            job.error_code.as_deref(),
+            job.error_message.as_deref().unwrap_or_default(),
+        )
     }
 
     /// A notice from the service, in words: what happened, and why when a code says so.
