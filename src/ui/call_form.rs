@@ -9,6 +9,7 @@ use crate::domain::{
 use crate::settings::Preset;
 
 use super::i18n::{Texts, fill};
+use super::widgets::{icon_button, name_widget};
 use super::{Outcome, theme};
 
 /// One editable mapping row.
@@ -129,6 +130,13 @@ impl CallForm {
             &other.mappings,
             other.outgoing,
         )
+    }
+
+    /// Lets go of the call being corrected when it is `job`'s.
+    pub fn stop_correcting(&mut self, job: JobId) {
+        if self.correcting == Some(job) {
+            self.correcting = None;
+        }
     }
 
     /// Empties the form for the next call (the number tables stay loaded).
@@ -260,79 +268,8 @@ pub fn call_form_ui(
     if cx.heading {
         ui.heading(t.new_call);
     }
-    let mut submit = false;
-    let mut focused = false;
-    let stacked = ui.available_width() < STACKED_BELOW;
-    let width = if stacked {
-        ui.available_width()
-    } else {
-        (ui.available_width() - 150.0).clamp(160.0, 320.0)
-    };
-    // Our side of the call, when left empty, is this line's number: say so in the field.
-    let line_hint = fill(t.line_placeholder, &[&cx.line_number.trim()]);
-    let has_line = !cx.line_number.trim().is_empty();
-    let (from_hint, to_hint) = match (has_line, form.outgoing) {
-        (true, true) => (line_hint.as_str(), "+7 495 300-90-80"),
-        (true, false) => ("+7 977 422-13-38", line_hint.as_str()),
-        (false, _) => ("+7 977 422-13-38", "+7 495 300-90-80"),
-    };
-    let internal_hint = if cx.internal_number.trim().is_empty() {
-        t.optional_internal.to_owned()
-    } else {
-        fill(t.line_placeholder, &[&cx.internal_number.trim()])
-    };
-    let mut fields = |ui: &mut egui::Ui| {
-        let preview = Some((cx.country, t));
-        let r = labelled_field(
-            ui,
-            &Field {
-                label: t.from,
-                hint: from_hint,
-                id: Some(from_field_id()),
-                preview,
-                width,
-            },
-            &mut form.from,
-        );
-        focused |= r.has_focus();
-        submit |= entered(ui, &r);
-        let r = labelled_field(
-            ui,
-            &Field {
-                label: t.to,
-                hint: to_hint,
-                id: None,
-                preview,
-                width,
-            },
-            &mut form.to,
-        );
-        focused |= r.has_focus();
-        submit |= entered(ui, &r);
-        for (label, text, hint) in [
-            (t.internal, &mut form.internal, internal_hint.as_str()),
-            (t.external_id, &mut form.external_id, t.optional_external),
-        ] {
-            let field = Field {
-                label,
-                hint,
-                id: None,
-                preview: None,
-                width,
-            };
-            let r = labelled_field(ui, &field, text);
-            submit |= entered(ui, &r);
-        }
-    };
-    if stacked {
-        ui.vertical(|ui| fields(ui));
-    } else {
-        egui::Grid::new("call_numbers")
-            .num_columns(2)
-            .spacing([12.0, 4.0])
-            .show(ui, |ui| fields(ui));
-    }
-    if !form.numbers_prepared && (focused || !form.from.is_empty() || !form.to.is_empty()) {
+    let numbers = numbers_ui(ui, form, &cx, t);
+    if !form.numbers_prepared && (numbers.focused || !form.from.is_empty() || !form.to.is_empty()) {
         form.numbers_prepared = true;
         commands.push(Command::PrepareNumbers);
     }
@@ -342,56 +279,13 @@ pub fn call_form_ui(
         ui.selectable_value(&mut form.outgoing, true, t.outgoing);
     });
     ui.add_space(8.0);
-    ui.horizontal_wrapped(|ui| {
-        ui.label(egui::RichText::new(t.mappings).strong());
-        if !cx.presets.is_empty() {
-            ui.separator();
-            ui.label(t.presets);
-            for preset in cx.presets {
-                if ui
-                    .button(&preset.name)
-                    .on_hover_text(t.preset_hover)
-                    .clicked()
-                {
-                    apply_preset(form, preset);
-                }
-            }
-        }
-    });
-    let mut remove = None;
-    for (i, row) in form.mappings.iter_mut().enumerate() {
-        submit |= mapping_row_ui(ui, i, row, cx.fields, t, &mut remove);
-    }
-    if let Some(i) = remove {
-        form.mappings.remove(i);
-    }
-    if ui.button(t.add_mapping).clicked() {
-        form.mappings.push(MappingRow::default());
-    }
+    let mut submit = numbers.entered | mappings_ui(ui, form, &cx, t);
     ui.add_space(8.0);
     // A refusal goes away, or changes, as the agent fixes the input.
     if form.error.is_some() {
         form.error = form.to_request(&cx).err();
     }
-    ui.horizontal_wrapped(|ui| {
-        let label = if form.correcting.is_some() {
-            t.resend
-        } else {
-            t.register
-        };
-        if ui.button(label).clicked() {
-            submit = true;
-        }
-        if ui
-            .button(t.next_call)
-            .on_hover_text(t.next_call_hover)
-            .clicked()
-        {
-            form.clear();
-            form.cleared = true;
-            focus_from(ui.ctx(), "");
-        }
-    });
+    submit |= buttons_ui(ui, form, t);
     if let Some(error) = &form.error {
         ui.colored_label(theme::ERROR, t.input_error(error));
     }
@@ -410,6 +304,161 @@ pub fn call_form_ui(
             }
         }
     }
+}
+
+/// What the agent did in the number fields this pass.
+#[derive(Debug, Clone, Copy, Default)]
+struct NumbersTouched {
+    /// A number field has the focus.
+    focused: bool,
+    /// Enter was pressed in one of the fields.
+    entered: bool,
+}
+
+/// The hints in the empty fields: our side of the call, when left empty, is this line's
+/// number, and the internal number the agent's own; the fields say so.
+struct Hints {
+    from: String,
+    to: String,
+    internal: String,
+}
+
+impl Hints {
+    fn new(cx: &FormContext<'_>, outgoing: bool, t: &Texts) -> Self {
+        const FAR: &str = "+7 977 422-13-38";
+        const OURS: &str = "+7 495 300-90-80";
+        let line = cx.line_number.trim();
+        let line_hint = || fill(t.line_placeholder, &[&line]);
+        let (from, to) = match (!line.is_empty(), outgoing) {
+            (true, true) => (line_hint(), OURS.to_owned()),
+            (true, false) => (FAR.to_owned(), line_hint()),
+            (false, _) => (FAR.to_owned(), OURS.to_owned()),
+        };
+        let internal = if cx.internal_number.trim().is_empty() {
+            t.optional_internal.to_owned()
+        } else {
+            fill(t.line_placeholder, &[&cx.internal_number.trim()])
+        };
+        Self { from, to, internal }
+    }
+}
+
+/// From and To (each with what it will be sent as), the internal number and the external
+/// id: labels beside the fields, or above them in a narrow form.
+fn numbers_ui(
+    ui: &mut egui::Ui,
+    form: &mut CallForm,
+    cx: &FormContext<'_>,
+    t: &Texts,
+) -> NumbersTouched {
+    let stacked = ui.available_width() < STACKED_BELOW;
+    let width = if stacked {
+        ui.available_width()
+    } else {
+        (ui.available_width() - 150.0).clamp(160.0, 320.0)
+    };
+    let hints = Hints::new(cx, form.outgoing, t);
+    let mut touched = NumbersTouched::default();
+    let mut fields = |ui: &mut egui::Ui| {
+        let preview = Some((cx.country, t));
+        for (label, hint, id, text) in [
+            (t.from, &hints.from, Some(from_field_id()), &mut form.from),
+            (t.to, &hints.to, None, &mut form.to),
+        ] {
+            let field = Field {
+                label,
+                hint,
+                id,
+                preview,
+                width,
+            };
+            let r = labelled_field(ui, &field, text);
+            touched.focused |= r.has_focus();
+            touched.entered |= entered(ui, &r);
+        }
+        for (label, text, hint) in [
+            (t.internal, &mut form.internal, hints.internal.as_str()),
+            (t.external_id, &mut form.external_id, t.optional_external),
+        ] {
+            let field = Field {
+                label,
+                hint,
+                id: None,
+                preview: None,
+                width,
+            };
+            let r = labelled_field(ui, &field, text);
+            touched.entered |= entered(ui, &r);
+        }
+    };
+    if stacked {
+        ui.vertical(|ui| fields(ui));
+    } else {
+        egui::Grid::new("call_numbers")
+            .num_columns(2)
+            .spacing([12.0, 4.0])
+            .show(ui, |ui| fields(ui));
+    }
+    touched
+}
+
+/// The mappings: a heading with the presets, one row per mapping, and Add mapping. True when
+/// Enter was pressed in a row.
+fn mappings_ui(ui: &mut egui::Ui, form: &mut CallForm, cx: &FormContext<'_>, t: &Texts) -> bool {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(egui::RichText::new(t.mappings).strong());
+        if !cx.presets.is_empty() {
+            ui.separator();
+            ui.label(t.presets);
+            for preset in cx.presets {
+                if ui
+                    .button(&preset.name)
+                    .on_hover_text(t.preset_hover)
+                    .clicked()
+                {
+                    apply_preset(form, preset);
+                }
+            }
+        }
+    });
+    let mut enter = false;
+    let mut remove = None;
+    for (i, row) in form.mappings.iter_mut().enumerate() {
+        enter |= mapping_row_ui(ui, i, row, cx.fields, t, &mut remove);
+    }
+    if let Some(i) = remove {
+        form.mappings.remove(i);
+    }
+    if ui.button(t.add_mapping).clicked() {
+        form.mappings.push(MappingRow::default());
+    }
+    enter
+}
+
+/// Register (Resend for a call being corrected) and Next call. True when Register was
+/// clicked.
+fn buttons_ui(ui: &mut egui::Ui, form: &mut CallForm, t: &Texts) -> bool {
+    let mut register = false;
+    ui.horizontal_wrapped(|ui| {
+        let label = if form.correcting.is_some() {
+            t.resend
+        } else {
+            t.register
+        };
+        if ui.button(label).clicked() {
+            register = true;
+        }
+        if ui
+            .button(t.next_call)
+            .on_hover_text(t.next_call_hover)
+            .clicked()
+        {
+            form.clear();
+            form.cleared = true;
+            focus_from(ui.ctx(), "");
+        }
+    });
+    register
 }
 
 /// Room the small widgets after a mapping's text field take.
@@ -442,9 +491,7 @@ fn mapping_row_ui(
                     .desired_width(room.max(60.0)),
             )
             .on_hover_text(t.field_code_hover);
-        code.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.mapping_code_n, &[&n]))
-        });
+        name_widget(&code, egui::Role::TextInput, &fill(t.mapping_code_n, &[&n]));
         enter |= entered(ui, &code);
         if !fields.is_empty() {
             let combo = egui::ComboBox::from_id_salt(("field", i))
@@ -456,19 +503,10 @@ fn mapping_row_ui(
                         ui.selectable_value(&mut row.code, field.code.clone(), label);
                     }
                 });
-            combo.response.widget_info(|| {
-                egui::WidgetInfo::labeled(
-                    egui::Role::ComboBox,
-                    true,
-                    fill(t.field_options_n, &[&n]),
-                )
-            });
+            let name = fill(t.field_options_n, &[&n]);
+            name_widget(&combo.response, egui::Role::ComboBox, &name);
         }
-        let remove_button = ui.button("×").on_hover_text(t.remove);
-        remove_button.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::Role::Button, true, fill(t.remove_n, &[&n]))
-        });
-        if remove_button.clicked() {
+        if icon_button(ui, "×", t.remove, &fill(t.remove_n, &[&n])).clicked() {
             *remove = Some(i);
         }
     });
@@ -487,9 +525,11 @@ fn mapping_row_ui(
                 .hint_text(t.value)
                 .desired_width(room.max(60.0)),
         );
-        value.widget_info(|| {
-            egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.mapping_value_n, &[&n]))
-        });
+        name_widget(
+            &value,
+            egui::Role::TextInput,
+            &fill(t.mapping_value_n, &[&n]),
+        );
         enter |= entered(ui, &value);
         if !options.is_empty() {
             egui::ComboBox::from_id_salt(("option", i))

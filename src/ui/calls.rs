@@ -15,6 +15,7 @@ use crate::domain::{
 
 use super::i18n::{Texts, fill};
 use super::theme;
+use super::widgets::{local_time, name_widget, open_task_button};
 
 /// Upload progress as the window follows it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -161,6 +162,16 @@ impl CallList {
             .find(|c| c.call_id == call_id)
     }
 
+    /// One of today's calls, by the external id it was registered with.
+    pub fn by_external_id(&self, external_id: &str) -> Option<&CallRecord> {
+        self.calls.iter().find(|c| {
+            c.request
+                .external_id
+                .as_ref()
+                .is_some_and(|e| e.as_str() == external_id)
+        })
+    }
+
     /// Forgets the discards whose Undo time is over.
     pub fn expire_discards(&mut self) {
         let now = Instant::now();
@@ -200,10 +211,7 @@ fn stage_chip(call: &CallRecord, now: i64, t: &Texts) -> Option<(String, egui::C
 
 /// The chip for a job that is not done: text and colour.
 fn job_chip(job: &JobBrief, now: i64, working: &str, t: &Texts) -> (String, egui::Color32) {
-    let reason = t.advice(
-        job.error_code.as_deref(),
-        job.error_message.as_deref().unwrap_or_default(),
-    );
+    let reason = t.job_advice(job);
     match job.state {
         JobState::Pending if job.attempts == 0 => (working.to_owned(), theme::PENDING),
         JobState::Pending => {
@@ -253,7 +261,7 @@ fn filter_ui(ui: &mut egui::Ui, list: &mut CallList, t: &Texts, commands: &mut V
                 .hint_text(t.search_hint)
                 .desired_width(ui.available_width().clamp(120.0, 260.0)),
         );
-        search.widget_info(|| egui::WidgetInfo::labeled(egui::Role::SearchInput, true, t.search));
+        name_widget(&search, egui::Role::SearchInput, t.search);
         ui.toggle_value(&mut list.filter.missed_only, t.missed_filter);
         if list.filter.query().is_some() && ui.button(t.show_today).clicked() {
             list.filter = ListFilter::default();
@@ -447,18 +455,33 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
         searching,
         t,
     } = *row;
-    let mut actions = RowActions::default();
+    // Rows of other days show their date.
     let format = if searching {
         "%Y-%m-%d %H:%M"
     } else {
         "%H:%M:%S"
     };
-    let time = Local
-        .timestamp_millis_opt(call.created_ms)
-        .single()
-        .map(|t| t.format(format).to_string())
-        .unwrap_or_default();
+    numbers_line_ui(ui, call, &local_time(call.created_ms, format), t);
     let (chip, colour) = status(call, now, t);
+    ui.horizontal_wrapped(|ui| {
+        if let Some((stage, colour)) = stage_chip(call, now, t) {
+            ui.label(egui::RichText::new(stage).color(colour).strong());
+        }
+        ui.add(egui::Label::new(egui::RichText::new(&chip).color(colour).strong()).wrap())
+            .on_hover_text(&chip);
+    });
+    recordings_ui(ui, call, list, t);
+    upload_ui(ui, call, list, t, commands);
+    if let Some(error) = list.attach_errors.get(&call.call_id) {
+        ui.add(egui::Label::new(egui::RichText::new(error).color(theme::ERROR)).wrap());
+    }
+    let mut actions = RowActions::default();
+    ui.horizontal_wrapped(|ui| row_buttons_ui(ui, row, &mut actions, commands));
+    actions
+}
+
+/// The row's first line: when, which way, and the numbers.
+fn numbers_line_ui(ui: &mut egui::Ui, call: &CallRecord, time: &str, t: &Texts) {
     ui.horizontal_wrapped(|ui| {
         ui.label(egui::RichText::new(time).monospace());
         match call.request.direction {
@@ -480,13 +503,10 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
             ));
         }
     });
-    ui.horizontal_wrapped(|ui| {
-        if let Some((stage, colour)) = stage_chip(call, now, t) {
-            ui.label(egui::RichText::new(stage).color(colour).strong());
-        }
-        ui.add(egui::Label::new(egui::RichText::new(&chip).color(colour).strong()).wrap())
-            .on_hover_text(&chip);
-    });
+}
+
+/// One small line per recording: its file and where it stands.
+fn recordings_ui(ui: &mut egui::Ui, call: &CallRecord, list: &CallList, t: &Texts) {
     for rec in call.recordings.iter().filter(|r| !r.file_name.is_empty()) {
         let state = match rec.job.state {
             JobState::Done => t.rec_attached,
@@ -501,106 +521,112 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
             .truncate(),
         );
     }
+}
+
+/// The recording going up now: a progress bar, bytes and rate, and Cancel.
+fn upload_ui(
+    ui: &mut egui::Ui,
+    call: &CallRecord,
+    list: &CallList,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
     let uploading = call
         .recordings
         .iter()
         .filter(|r| matches!(r.job.state, JobState::Pending | JobState::Running))
         .find_map(|r| list.progress.get(&r.job.id).map(|p| (r, p)));
-    if let Some((rec, p)) = uploading {
-        ui.horizontal_wrapped(|ui| {
-            let fraction = if p.total == 0 {
-                1.0
-            } else {
-                p.sent as f32 / p.total as f32
-            };
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .desired_width(ui.available_width().min(220.0))
-                    .text(format!("{:.0}%", fraction * 100.0)),
-            );
-            ui.label(format!(
-                "{} / {} · {}/s",
-                format_bytes(p.sent),
-                format_bytes(p.total),
-                format_bytes(p.rate() as u64)
-            ));
-            if ui.button(t.cancel_upload).clicked() {
-                commands.push(Command::CancelUpload(rec.job.id));
-            }
-        });
-    }
-    if let Some(error) = list.attach_errors.get(&call.call_id) {
-        ui.add(egui::Label::new(egui::RichText::new(error).color(theme::ERROR)).wrap());
-    }
+    let Some((rec, p)) = uploading else {
+        return;
+    };
     ui.horizontal_wrapped(|ui| {
-        if let Some(url) = &call.task_url {
-            let task = call.registration.as_ref().map_or(0, |r| r.task_id);
-            if ui
-                .button(fill(t.open_task_n, &[&task]))
-                .on_hover_text(url)
-                .clicked()
-            {
-                commands.push(Command::OpenUrl(url.clone()));
-            }
-        }
-        if matches!(call.stage(now), Stage::Missed(_))
-            && ui
-                .button(t.call_back)
-                .on_hover_text(fill(t.call_back_hover, &[&far_number(call).as_str()]))
-                .clicked()
-        {
-            commands.push(Command::CallBack(far_number(call).clone()));
-        }
-        if call.register.state == JobState::Held {
-            if ui.button(t.set_line_number).clicked() {
-                actions.open_settings = true;
-            }
-            if ui.button(t.discard).clicked() {
-                actions.discard = Some(call.register.id);
-            }
-            return;
-        }
-        if call.register.state != JobState::Discarded && ui.button(t.attach_recording).clicked() {
-            actions.pick = true;
-        }
-        if matches!(
-            call.register.state,
-            JobState::Failed | JobState::NeedsCredentials
-        ) && ui
-            .button(t.correct)
-            .on_hover_text(t.correct_hover)
-            .clicked()
-        {
-            actions.correct = true;
-        }
-        let stuck = [&call.register]
-            .into_iter()
-            .chain(call.recordings.iter().map(|r| &r.job))
-            .find(|j| {
-                matches!(
-                    j.state,
-                    JobState::Failed | JobState::NeedsCredentials | JobState::Pending
-                ) && j.attempts > 0
-            });
-        if let Some(job) = stuck {
-            if ui.button(t.retry).clicked() {
-                commands.push(Command::Retry(job.id));
-            }
-            if ui.button(t.discard).clicked() {
-                actions.discard = Some(job.id);
-            }
+        let fraction = if p.total == 0 {
+            1.0
+        } else {
+            p.sent as f32 / p.total as f32
+        };
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .desired_width(ui.available_width().min(220.0))
+                .text(format!("{:.0}%", fraction * 100.0)),
+        );
+        ui.label(format!(
+            "{} / {} · {}/s",
+            format_bytes(p.sent),
+            format_bytes(p.total),
+            format_bytes(p.rate() as u64)
+        ));
+        if ui.button(t.cancel_upload).clicked() {
+            commands.push(Command::CancelUpload(rec.job.id));
         }
     });
-    actions
+}
+
+/// The row's buttons: Open task, Call back, and what its state allows (the held call's fix,
+/// Attach, Correct, Retry, Discard).
+fn row_buttons_ui(
+    ui: &mut egui::Ui,
+    row: &Row<'_>,
+    actions: &mut RowActions,
+    commands: &mut Vec<Command>,
+) {
+    let Row { call, now, t, .. } = *row;
+    if let Some(url) = &call.task_url {
+        let task = call.registration.as_ref().map_or(0, |r| r.task_id);
+        open_task_button(ui, task, url, t, commands);
+    }
+    if matches!(call.stage(now), Stage::Missed(_))
+        && ui
+            .button(t.call_back)
+            .on_hover_text(fill(t.call_back_hover, &[&far_number(call).as_str()]))
+            .clicked()
+    {
+        commands.push(Command::CallBack(far_number(call).clone()));
+    }
+    if call.register.state == JobState::Held {
+        if ui.button(t.set_line_number).clicked() {
+            actions.open_settings = true;
+        }
+        if ui.button(t.discard).clicked() {
+            actions.discard = Some(call.register.id);
+        }
+        return;
+    }
+    if call.register.state != JobState::Discarded && ui.button(t.attach_recording).clicked() {
+        actions.pick = true;
+    }
+    if matches!(
+        call.register.state,
+        JobState::Failed | JobState::NeedsCredentials
+    ) && ui
+        .button(t.correct)
+        .on_hover_text(t.correct_hover)
+        .clicked()
+    {
+        actions.correct = true;
+    }
+    let stuck = [&call.register]
+        .into_iter()
+        .chain(call.recordings.iter().map(|r| &r.job))
+        .find(|j| {
+            matches!(
+                j.state,
+                JobState::Failed | JobState::NeedsCredentials | JobState::Pending
+            ) && j.attempts > 0
+        });
+    if let Some(job) = stuck {
+        if ui.button(t.retry).clicked() {
+            commands.push(Command::Retry(job.id));
+        }
+        if ui.button(t.discard).clicked() {
+            actions.discard = Some(job.id);
+        }
+    }
 }
 
 /// Names a call for the agent: "the call from +7… at 14:02".
 pub fn describe(call: &CallRecord, t: &Texts) -> String {
-    let time = Local
-        .timestamp_millis_opt(call.created_ms)
-        .single()
-        .map(|t| t.format("%H:%M").to_string())
-        .unwrap_or_default();
+    let time = local_time(call.created_ms, "%H:%M");
     fill(t.call_from_at, &[&far_number(call).as_str(), &time])
 }
 

@@ -8,6 +8,7 @@ use crate::settings::{OpenOn, OpenTask, Preset, RegisterOn, Settings};
 use super::i18n::{Language, Texts, fill};
 use super::sources_view::{DoctorForm, token_ui};
 use super::theme;
+use super::widgets::name_widget;
 
 /// The edit buffers of the settings view.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +67,14 @@ impl SettingsForm {
         }
     }
 
+    /// Starts editing `settings` afresh, keeping what the administrator's file sets.
+    pub fn restart(&mut self, settings: &Settings) {
+        *self = Self {
+            admin: std::mem::take(&mut self.admin),
+            ..Self::new(settings)
+        };
+    }
+
     /// True when something differs from what is in force.
     pub fn dirty(&self) -> bool {
         self.draft != self.original || !self.key.is_empty()
@@ -97,6 +106,11 @@ pub fn refusal_text(t: &Texts, refusal: &Refusal) -> String {
 
 fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password: bool) {
     marked_field(ui, (label, None), text, hint, password);
+}
+
+/// Labels beside their fields, in two columns.
+fn fields_grid(id: &str) -> egui::Grid {
+    egui::Grid::new(id).num_columns(2).spacing([12.0, 6.0])
 }
 
 /// A field whose value may come from the administrator's file: then it says so beside it.
@@ -183,24 +197,21 @@ fn hook_ui(
         ui.radio_value(open_on, OpenOn::Manual, t.open_on_manual);
     });
     ui.add_space(8.0);
-    egui::Grid::new("softphone")
-        .num_columns(2)
-        .spacing([12.0, 6.0])
-        .show(ui, |ui| {
-            let sources = &mut form.draft.sources;
-            let mut baresip = sources.baresip.clone().unwrap_or_default();
-            field(ui, t.baresip_addr, &mut baresip, t.baresip_hint, false);
-            sources.baresip = Some(baresip).filter(|b| !b.trim().is_empty());
-            let mut folder = sources
-                .recordings_dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_default();
-            field(ui, t.recordings_dir, &mut folder, t.recordings_hint, false);
-            sources.recordings_dir = Some(folder)
-                .filter(|f| !f.trim().is_empty())
-                .map(std::path::PathBuf::from);
-        });
+    fields_grid("softphone").show(ui, |ui| {
+        let sources = &mut form.draft.sources;
+        let mut baresip = sources.baresip.clone().unwrap_or_default();
+        field(ui, t.baresip_addr, &mut baresip, t.baresip_hint, false);
+        sources.baresip = Some(baresip).filter(|b| !b.trim().is_empty());
+        let mut folder = sources
+            .recordings_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        field(ui, t.recordings_dir, &mut folder, t.recordings_hint, false);
+        sources.recordings_dir = Some(folder)
+            .filter(|f| !f.trim().is_empty())
+            .map(std::path::PathBuf::from);
+    });
     ui.add_space(8.0);
     ui.label(egui::RichText::new(t.hook_section).strong());
     token_ui(ui, doctor, sources, t, commands);
@@ -253,62 +264,59 @@ fn account_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.label(egui::RichText::new(t.account).strong());
-    egui::Grid::new("account")
-        .num_columns(2)
-        .spacing([12.0, 6.0])
-        .show(ui, |ui| {
-            let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
-            let p = &mut form.draft.pyrus;
-            marked_field(
-                ui,
-                (t.login, admin("pyrus.login")),
-                &mut p.login,
-                "bot@example.com",
-                false,
-            );
-            // Says truthfully where the key is now.
-            let key_hint = match key_place {
-                Some(KeyPlace::Environment) => t.key_hint_env,
-                Some(KeyPlace::ThisSession(_)) => t.key_hint_session,
-                Some(KeyPlace::NoKeyring(_)) => t.key_hint_no_keyring,
-                Some(KeyPlace::Keyring) => t.key_hint_stored,
-                Some(KeyPlace::Missing) | None => t.key_hint_new,
-            };
-            field(ui, t.security_key, &mut form.key, key_hint, true);
-            marked_field(
-                ui,
-                (t.account_id, admin("pyrus.account_id")),
-                &mut p.account_id,
-                t.account_hint,
-                false,
-            );
-            marked_field(
-                ui,
-                (t.auth_url, admin("pyrus.auth_url")),
-                &mut p.auth_url,
-                crate::settings::DEFAULT_AUTH_URL,
-                false,
-            );
-            let mut web = p.web_base.clone().unwrap_or_default();
-            marked_field(
-                ui,
-                (t.web_address, admin("pyrus.web_base")),
-                &mut web,
-                t.web_hint,
-                false,
-            );
-            p.web_base = Some(web).filter(|w| !w.trim().is_empty());
-            let mut form_id = p.form_id.map(|id| id.to_string()).unwrap_or_default();
-            marked_field(
-                ui,
-                (t.form_id, admin("pyrus.form_id")),
-                &mut form_id,
-                t.form_id_hint,
-                false,
-            );
-            let digits: String = form_id.chars().filter(char::is_ascii_digit).collect();
-            p.form_id = digits.parse().ok();
-        });
+    fields_grid("account").show(ui, |ui| {
+        let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
+        let p = &mut form.draft.pyrus;
+        marked_field(
+            ui,
+            (t.login, admin("pyrus.login")),
+            &mut p.login,
+            "bot@example.com",
+            false,
+        );
+        // Says truthfully where the key is now.
+        let key_hint = match key_place {
+            Some(KeyPlace::Environment) => t.key_hint_env,
+            Some(KeyPlace::ThisSession(_)) => t.key_hint_session,
+            Some(KeyPlace::NoKeyring(_)) => t.key_hint_no_keyring,
+            Some(KeyPlace::Keyring) => t.key_hint_stored,
+            Some(KeyPlace::Missing) | None => t.key_hint_new,
+        };
+        field(ui, t.security_key, &mut form.key, key_hint, true);
+        marked_field(
+            ui,
+            (t.account_id, admin("pyrus.account_id")),
+            &mut p.account_id,
+            t.account_hint,
+            false,
+        );
+        marked_field(
+            ui,
+            (t.auth_url, admin("pyrus.auth_url")),
+            &mut p.auth_url,
+            crate::settings::DEFAULT_AUTH_URL,
+            false,
+        );
+        let mut web = p.web_base.clone().unwrap_or_default();
+        marked_field(
+            ui,
+            (t.web_address, admin("pyrus.web_base")),
+            &mut web,
+            t.web_hint,
+            false,
+        );
+        p.web_base = Some(web).filter(|w| !w.trim().is_empty());
+        let mut form_id = p.form_id.map(|id| id.to_string()).unwrap_or_default();
+        marked_field(
+            ui,
+            (t.form_id, admin("pyrus.form_id")),
+            &mut form_id,
+            t.form_id_hint,
+            false,
+        );
+        let digits: String = form_id.chars().filter(char::is_ascii_digit).collect();
+        p.form_id = digits.parse().ok();
+    });
     ui.horizontal(|ui| {
         if ui
             .add_enabled(!form.testing, egui::Button::new(t.test_connection))
@@ -338,46 +346,43 @@ fn account_ui(
 
 /// Numbers: default country, this line's number, the agent's internal number.
 fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
-    egui::Grid::new("numbers")
-        .num_columns(2)
-        .spacing([12.0, 6.0])
-        .show(ui, |ui| {
-            let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
-            let mut country = form.draft.defaults.country.clone().unwrap_or_default();
-            marked_field(
-                ui,
-                (t.default_country, admin("defaults.country")),
-                &mut country,
-                t.country_hint,
-                false,
-            );
-            let country: String = country
-                .trim()
-                .chars()
-                .take(2)
-                .collect::<String>()
-                .to_ascii_uppercase();
-            form.draft.defaults.country = Some(country).filter(|c| !c.is_empty());
-            let (line_admin, internal_admin) = (
-                admin("defaults.line_number"),
-                admin("defaults.internal_number"),
-            );
-            let d = &mut form.draft.defaults;
-            marked_field(
-                ui,
-                (t.line_number, line_admin),
-                &mut d.line_number,
-                t.line_hint,
-                false,
-            );
-            marked_field(
-                ui,
-                (t.own_internal, internal_admin),
-                &mut d.internal_number,
-                t.internal_hint,
-                false,
-            );
-        });
+    fields_grid("numbers").show(ui, |ui| {
+        let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
+        let mut country = form.draft.defaults.country.clone().unwrap_or_default();
+        marked_field(
+            ui,
+            (t.default_country, admin("defaults.country")),
+            &mut country,
+            t.country_hint,
+            false,
+        );
+        let country: String = country
+            .trim()
+            .chars()
+            .take(2)
+            .collect::<String>()
+            .to_ascii_uppercase();
+        form.draft.defaults.country = Some(country).filter(|c| !c.is_empty());
+        let (line_admin, internal_admin) = (
+            admin("defaults.line_number"),
+            admin("defaults.internal_number"),
+        );
+        let d = &mut form.draft.defaults;
+        marked_field(
+            ui,
+            (t.line_number, line_admin),
+            &mut d.line_number,
+            t.line_hint,
+            false,
+        );
+        marked_field(
+            ui,
+            (t.own_internal, internal_admin),
+            &mut d.internal_number,
+            t.internal_hint,
+            false,
+        );
+    });
     if let Some(code) = form
         .draft
         .defaults
@@ -420,21 +425,18 @@ fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
                     .hint_text(t.preset_name)
                     .desired_width(140.0),
             );
-            name_edit.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::TextInput, true, fill(t.preset_name_n, &[&n]))
-            });
+            name_widget(
+                &name_edit,
+                egui::Role::TextInput,
+                &fill(t.preset_name_n, &[&n]),
+            );
             let maps_edit = ui.add(
                 egui::TextEdit::singleline(maps)
                     .hint_text(t.presets_example)
                     .desired_width(ui.available_width().clamp(160.0, 420.0) - 40.0),
             );
-            maps_edit.widget_info(|| {
-                egui::WidgetInfo::labeled(
-                    egui::Role::TextInput,
-                    true,
-                    fill(t.preset_mappings_n, &[&n]),
-                )
-            });
+            let name = fill(t.preset_mappings_n, &[&n]);
+            name_widget(&maps_edit, egui::Role::TextInput, &name);
             if ui.button("×").on_hover_text(t.remove).clicked() {
                 remove = Some(i);
             }
@@ -499,13 +501,7 @@ pub fn settings_ui(
     // The language comes first: an agent who cannot read the current one finds it at once.
     ui.horizontal(|ui| {
         let label = ui.label(egui::RichText::new(t.language).strong());
-        let current = form
-            .draft
-            .window
-            .language
-            .as_deref()
-            .and_then(Language::from_code)
-            .unwrap_or(system);
+        let current = Language::chosen(form.draft.window.language.as_deref(), system);
         egui::ComboBox::from_id_salt("language")
             .selected_text(current.name())
             .show_ui(ui, |ui| {
@@ -561,10 +557,8 @@ pub fn settings_actions_ui(
             });
         }
         if ui.button(t.cancel).clicked() {
-            *form = SettingsForm {
-                admin: std::mem::take(&mut form.admin),
-                ..SettingsForm::new(&form.original)
-            };
+            let original = std::mem::take(&mut form.original);
+            form.restart(&original);
             action = SettingsAction::Close;
         }
         if form.saving {

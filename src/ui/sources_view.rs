@@ -10,6 +10,7 @@ use crate::domain::{
 
 use super::i18n::{Texts, fill};
 use super::theme;
+use super::widgets::{local_time, open_task_button};
 
 /// The doctor's own edit state.
 #[derive(Debug, Clone)]
@@ -243,14 +244,7 @@ fn raw_ui(ui: &mut egui::Ui, messages: &[RawMessage], t: &Texts) {
         return;
     }
     for message in messages {
-        let time = chrono::DateTime::from_timestamp_millis(message.at_ms).map_or_else(
-            String::new,
-            |utc| {
-                utc.with_timezone(&chrono::Local)
-                    .format("%H:%M:%S")
-                    .to_string()
-            },
-        );
+        let time = local_time(message.at_ms, "%H:%M:%S");
         let (verdict, colour) = verdict_text(t, &message.verdict);
         ui.horizontal_wrapped(|ui| {
             ui.monospace(time);
@@ -295,36 +289,8 @@ pub fn sources_ui(
             form.simulated = None;
             commands.push(Command::SimulateCall(form.number.trim().to_owned()));
         }
-        // What became of the test call, right here.
         if form.simulated.is_some() {
-            match simulated {
-                Some(call) if call.register.state == JobState::Done => {
-                    if let (Some(url), Some(reg)) = (&call.task_url, &call.registration)
-                        && ui
-                            .button(fill(t.open_task_n, &[&reg.task_id]))
-                            .on_hover_text(url)
-                            .clicked()
-                    {
-                        commands.push(Command::OpenUrl(url.clone()));
-                    }
-                }
-                Some(call)
-                    if matches!(
-                        call.register.state,
-                        JobState::Failed | JobState::NeedsCredentials | JobState::Held
-                    ) =>
-                {
-                    let why = t.advice(
-                        call.register.error_code.as_deref(),
-                        call.register.error_message.as_deref().unwrap_or_default(),
-                    );
-                    ui.colored_label(theme::ERROR, fill(t.chip_failed, &[&why]));
-                }
-                _ => {
-                    ui.spinner();
-                    ui.label(t.simulate_sent);
-                }
-            }
+            simulated_ui(ui, simulated, t, commands);
         }
     });
     ui.separator();
@@ -337,31 +303,7 @@ pub fn sources_ui(
         ui.colored_label(theme::WARN, t.microsip_too_long);
     }
     copy_block(ui, &lines, t);
-    if let (Some(token), Some(port)) = (
-        report.token.as_ref(),
-        report
-            .hook
-            .as_ref()
-            .and_then(|h| h.listening.as_deref())
-            .and_then(|a| a.rsplit_once(':'))
-            .and_then(|(_, p)| p.parse::<u16>().ok()),
-    ) {
-        ui.add_space(6.0);
-        ui.label(t.action_url_title);
-        let shown = if form.show_token {
-            token.expose().to_owned()
-        } else {
-            "TOKEN".to_owned()
-        };
-        let urls: Vec<String> = ["ring", "answer", "end", "outgoing"]
-            .iter()
-            .map(|event| action_url(&report.host, port, &shown, event))
-            .collect();
-        copy_block(ui, &urls, t);
-        if report.host == "127.0.0.1" {
-            ui.weak(t.action_url_local);
-        }
-    }
+    action_urls_ui(ui, form, report, t);
     ui.separator();
 
     ui.heading(t.raw_title);
@@ -376,4 +318,62 @@ pub fn sources_ui(
         .find(|(s, _)| *s == form.raw_of)
         .map_or(&[][..], |(_, m)| m.as_slice());
     raw_ui(ui, messages, t);
+}
+
+/// What became of the test call, by its button: its task, why it failed, or a spinner.
+fn simulated_ui(
+    ui: &mut egui::Ui,
+    simulated: Option<&CallRecord>,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
+    match simulated {
+        Some(call) if call.register.state == JobState::Done => {
+            if let (Some(url), Some(reg)) = (&call.task_url, &call.registration) {
+                open_task_button(ui, reg.task_id, url, t, commands);
+            }
+        }
+        Some(call)
+            if matches!(
+                call.register.state,
+                JobState::Failed | JobState::NeedsCredentials | JobState::Held
+            ) =>
+        {
+            let why = t.job_advice(&call.register);
+            ui.colored_label(theme::ERROR, fill(t.chip_failed, &[&why]));
+        }
+        _ => {
+            ui.spinner();
+            ui.label(t.simulate_sent);
+        }
+    }
+}
+
+/// A desk phone's Action URLs, once the hook listens and has a token (shown as `TOKEN`
+/// while the token is hidden).
+fn action_urls_ui(ui: &mut egui::Ui, form: &DoctorForm, report: &SourcesReport, t: &Texts) {
+    let port = report
+        .hook
+        .as_ref()
+        .and_then(|h| h.listening.as_deref())
+        .and_then(|a| a.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse::<u16>().ok());
+    let (Some(token), Some(port)) = (report.token.as_ref(), port) else {
+        return;
+    };
+    ui.add_space(6.0);
+    ui.label(t.action_url_title);
+    let shown = if form.show_token {
+        token.expose().to_owned()
+    } else {
+        "TOKEN".to_owned()
+    };
+    let urls: Vec<String> = ["ring", "answer", "end", "outgoing"]
+        .iter()
+        .map(|event| action_url(&report.host, port, &shown, event))
+        .collect();
+    copy_block(ui, &urls, t);
+    if report.host == "127.0.0.1" {
+        ui.weak(t.action_url_local);
+    }
 }

@@ -1,0 +1,119 @@
+//! The calls view: the ringing bars over the new-call form (with where its last call stands)
+//! and the call list, side by side, or as tabs in a narrow window.
+
+use crate::bus::Command;
+use crate::domain::Country;
+
+use super::i18n::fill;
+use super::state::{NARROW_BELOW, Outcome, Pane, UiState, View};
+use super::widgets::filling_scroll;
+use super::{call_form, calls, ringing, settings_view, theme};
+
+/// Draws the calls view.
+pub fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    ringing::ringing_ui(ui, state, commands);
+    let width = ui.available_width();
+    if width < NARROW_BELOW {
+        // A strip beside the softphone: the form and the list take turns.
+        egui::Panel::top("calls_tabs").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.selectable_value(&mut state.pane, Pane::Form, t.new_call);
+                let list = fill(t.calls_tab_n, &[&state.list.calls.len()]);
+                ui.selectable_value(&mut state.pane, Pane::List, list);
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| match state.pane {
+            Pane::Form => form_pane_ui(ui, state, commands, false),
+            Pane::List => list_pane_ui(ui, state, commands),
+        });
+    } else {
+        egui::Panel::left("new_call")
+            .resizable(true)
+            .default_size(420.0)
+            .size_range(320.0..=(width * 0.55).max(320.0))
+            .show(ui, |ui| form_pane_ui(ui, state, commands, true));
+        egui::CentralPanel::default().show(ui, |ui| list_pane_ui(ui, state, commands));
+    }
+}
+
+/// The default country from the settings, when it names one.
+fn default_country(state: &UiState) -> Option<Country> {
+    let code = state.in_force.as_ref()?.defaults.country.as_deref()?;
+    Country::parse(code).ok()
+}
+
+/// The new-call form and, under it, where the last registration stands.
+fn form_pane_ui(
+    ui: &mut egui::Ui,
+    state: &mut UiState,
+    commands: &mut Vec<Command>,
+    heading: bool,
+) {
+    let t = state.texts();
+    let first = commands.len();
+    filling_scroll("form_scroll").show(ui, |ui| {
+        let in_force = state.in_force.as_ref();
+        let presets = in_force
+            .map(|s| s.defaults.presets.as_slice())
+            .unwrap_or_default();
+        let cx = call_form::FormContext {
+            country: default_country(state),
+            presets,
+            fields: &state.fields,
+            line_number: in_force.map_or("", |s| s.defaults.line_number.as_str()),
+            internal_number: in_force.map_or("", |s| s.defaults.internal_number.as_str()),
+            heading,
+        };
+        call_form::call_form_ui(ui, &mut state.form, cx, t, commands);
+        if let Some(refusal) = &state.fields_error {
+            ui.colored_label(
+                theme::WARN,
+                fill(t.fields_error, &[&settings_view::refusal_text(t, refusal)]),
+            );
+        }
+        ui.add_space(12.0);
+        call_form::outcome_ui(ui, &state.outcome, &state.form, t, commands);
+    });
+    if std::mem::take(&mut state.form.cleared) {
+        state.let_outcome_go();
+    }
+    follow_form_commands(state, &commands[first..]);
+}
+
+/// A call is being sent: remember what the form held; a corrected one: follow it.
+fn follow_form_commands(state: &mut UiState, pushed: &[Command]) {
+    for command in pushed {
+        if matches!(command, Command::Register(_) | Command::Resend { .. }) {
+            state.typed = Some(state.form.clone());
+        }
+        if let Command::Resend { job, call } = command {
+            let external_id = call
+                .external_id
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default();
+            state.outcome = Outcome::sending(*job, external_id);
+        }
+    }
+}
+
+/// The call list, and what its rows asked of the rest of the window.
+fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    calls::discarding_ui(ui, &mut state.list, t, commands);
+    state.list.drop_target = calls::call_list_ui(ui, &mut state.list, t, commands);
+    // A call discarded here leaves the form and the outcome panel too.
+    for d in &state.list.discarding {
+        if state.outcome_job() == Some(d.job) {
+            state.outcome = Outcome::Idle;
+        }
+        state.form.stop_correcting(d.job);
+    }
+    if std::mem::take(&mut state.list.open_settings) {
+        state.view = View::Settings;
+    }
+    if let Some(call_id) = state.list.correct.take() {
+        state.correct_call(call_id);
+    }
+}

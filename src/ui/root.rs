@@ -1,0 +1,224 @@
+//! The window's frame: the top bar (views, help, the demo banner), the status bar, the
+//! close confirmation, and between them the view the agent chose.
+
+use crate::bus::{Command, Connection};
+
+use super::i18n::{Language, Texts, fill};
+use super::state::{NARROW_BELOW, UiState, View};
+use super::widgets::{dialog, filling_scroll, icon_button};
+use super::{calls_view, drops, settings_view, shortcuts, sources_view, theme};
+
+/// Draws the whole window.
+pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    shortcuts::shortcuts(ui, state, commands);
+    state.list.drop_target = None;
+    top_bar_ui(ui, state);
+    shortcuts::help_ui(ui.ctx(), state);
+    close_dialog_ui(ui.ctx(), state);
+    status_bar_ui(ui, state);
+    match state.view {
+        View::Settings => settings_page_ui(ui, state, commands),
+        View::Sources => sources_page_ui(ui, state, commands),
+        View::Calls => calls_view::calls_view_ui(ui, state, commands),
+    }
+    drops::drops_ui(ui.ctx(), state, commands);
+}
+
+/// The views' tabs and the help button; the demo's banner under them.
+fn top_bar_ui(ui: &mut egui::Ui, state: &mut UiState) {
+    let t = state.texts();
+    let narrow = ui.available_width() < NARROW_BELOW;
+    egui::Panel::top("top_bar").show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            if !narrow {
+                ui.heading("pyrus-phone");
+                ui.separator();
+            }
+            ui.selectable_value(&mut state.view, View::Calls, t.tab_calls);
+            ui.selectable_value(&mut state.view, View::Sources, t.tab_sources);
+            ui.selectable_value(&mut state.view, View::Settings, t.tab_settings);
+            if icon_button(ui, "?", t.help_help, t.help).clicked() {
+                state.help_open = !state.help_open;
+            }
+        });
+        if state.demo {
+            demo_banner_ui(ui, t);
+        }
+    });
+}
+
+/// Obvious at a glance: nothing typed here reaches a real Pyrus.
+fn demo_banner_ui(ui: &mut egui::Ui, t: &Texts) {
+    egui::Frame::new()
+        .fill(theme::DEMO_FILL)
+        .inner_margin(egui::Margin::symmetric(6, 3))
+        .corner_radius(3.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(t.demo_banner)
+                        .color(theme::DEMO_TEXT)
+                        .strong(),
+                )
+                .wrap(),
+            )
+            .on_hover_text(t.demo_hover);
+        });
+    ui.add_space(2.0);
+}
+
+fn status_text(state: &UiState) -> String {
+    let t = state.texts();
+    let connection = match state.status.connection {
+        Connection::Unknown => t.conn_unknown,
+        Connection::SignedIn => t.conn_signed_in,
+        Connection::Offline => t.conn_offline,
+        Connection::Troubled => t.conn_troubled,
+        Connection::NeedsCredentials => t.conn_credentials,
+    };
+    format!("{connection} · {}", t.jobs(state.status.open_jobs))
+}
+
+/// The connection and the jobs waiting; a broken outbox or a taken hook port, each leading
+/// to the hook doctor; the last notice, with the system's words on hover.
+fn status_bar_ui(ui: &mut egui::Ui, state: &mut UiState) {
+    let t = state.texts();
+    egui::Panel::bottom("status_bar").show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            let colour = match state.status.connection {
+                Connection::SignedIn => theme::OK,
+                Connection::Offline | Connection::Troubled => theme::WARN,
+                Connection::NeedsCredentials => theme::ERROR,
+                Connection::Unknown => theme::PENDING,
+            };
+            ui.colored_label(colour, status_text(state));
+            let sources = state.sources.as_ref();
+            let mut to_doctor = false;
+            if sources.is_some_and(|s| s.outbox_problem.is_some()) {
+                to_doctor |= status_link(ui, t.status_outbox_broken.to_owned(), theme::ERROR);
+            }
+            if let Some(port) = sources
+                .and_then(|s| s.hook.as_ref())
+                .and_then(|h| h.taken_port)
+            {
+                to_doctor |= status_link(ui, fill(t.status_port_taken, &[&port]), theme::WARN);
+            }
+            if to_doctor {
+                state.view = View::Sources;
+            }
+            if let Some(notice) = &state.notice {
+                ui.separator();
+                let label = ui.add(egui::Label::new(notice.as_str()).wrap());
+                if let Some(detail) = &state.notice_detail {
+                    label.on_hover_text(detail);
+                }
+            }
+        });
+    });
+}
+
+/// A problem in the status bar, after a separator; true when it was clicked.
+fn status_link(ui: &mut egui::Ui, text: String, colour: egui::Color32) -> bool {
+    ui.separator();
+    ui.add(egui::Label::new(egui::RichText::new(text).color(colour)).sense(egui::Sense::click()))
+        .clicked()
+}
+
+/// Asks before closing while work is waiting.
+fn close_dialog_ui(ctx: &egui::Context, state: &mut UiState) {
+    if !state.confirm_close {
+        return;
+    }
+    let t = state.texts();
+    dialog(t.close_title).show(ctx, |ui| {
+        ui.label(fill(t.close_text, &[&t.jobs(state.status.open_jobs)]));
+        ui.horizontal(|ui| {
+            if ui.button(t.keep_open).clicked() {
+                state.confirm_close = false;
+            }
+            if ui.button(t.close_anyway).clicked() {
+                state.confirm_close = false;
+                state.close_now = true;
+                ui.ctx().request_repaint();
+            }
+        });
+    });
+}
+
+/// The settings, with Save and Cancel in a bar that stays in view.
+fn settings_page_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    egui::Panel::bottom("settings_actions").show(ui, |ui| {
+        ui.add_space(4.0);
+        let action = settings_view::settings_actions_ui(
+            ui,
+            &mut state.settings_form,
+            state.key_place.as_ref(),
+            t,
+            commands,
+        );
+        if action == settings_view::SettingsAction::Close {
+            state.view = View::Calls;
+        }
+        ui.add_space(2.0);
+    });
+    egui::CentralPanel::default().show(ui, |ui| {
+        filling_scroll("settings_scroll").show(ui, |ui| {
+            if state.first_run {
+                welcome_ui(ui, state);
+            }
+            let cx = settings_view::SettingsContext {
+                demo: state.demo,
+                key_place: state.key_place.as_ref(),
+                system: state.system_lang,
+                sources: state.sources.as_ref(),
+            };
+            settings_view::settings_ui(
+                ui,
+                &mut state.settings_form,
+                &mut state.doctor,
+                cx,
+                t,
+                commands,
+            );
+        });
+    });
+    // The language switch takes effect at once; Cancel puts it back.
+    let chosen = state.settings_form.draft.window.language.as_deref();
+    state.lang = Language::chosen(chosen, state.system_lang);
+}
+
+/// The first start's greeting, with a way into the demo.
+fn welcome_ui(ui: &mut egui::Ui, state: &mut UiState) {
+    let t = state.texts();
+    ui.label(egui::RichText::new(t.welcome).heading());
+    ui.label(t.welcome_text);
+    if ui.button(t.try_demo).clicked() {
+        state.first_run = false;
+        state.view = View::Calls;
+    }
+    ui.separator();
+}
+
+/// The hook doctor, with the test call it sent, once the list has it.
+fn sources_page_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    egui::CentralPanel::default().show(ui, |ui| {
+        filling_scroll("sources_scroll").show(ui, |ui| {
+            let simulated = state
+                .doctor
+                .simulated
+                .as_deref()
+                .and_then(|id| state.list.by_external_id(id));
+            sources_view::sources_ui(
+                ui,
+                &mut state.doctor,
+                state.sources.as_ref(),
+                (state.demo, simulated),
+                t,
+                commands,
+            );
+        });
+    });
+}
