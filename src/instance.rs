@@ -9,9 +9,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::bus::UiSender;
-use crate::cli::Context;
 use crate::domain::{CallEvent, Secret, TokenOrigin};
 use crate::outbox::Outbox;
+use crate::profile::Context;
 use crate::sandbox::{DEMO_SECURITY_KEY, Sandbox, SandboxConfig};
 use crate::service::{Engine, EngineFactory, Service, ServiceHandle, Setup, Sources};
 use crate::settings::Settings;
@@ -341,7 +341,7 @@ fn demo_engine(
     let sandbox = runtime
         .block_on(async {
             match config {
-                None => crate::cli::sandbox::start_demo(&paths, 0).await,
+                None => crate::profile::demo::start_demo(&paths, 0).await,
                 Some(config) => {
                     let loopback = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
                     Sandbox::start(config, loopback).await
@@ -351,7 +351,7 @@ fn demo_engine(
         .map_err(|e| format!("cannot start the demo sandbox: {e}"))?;
     let outbox = Outbox::open(&paths.database_file()).map_err(|e| e.to_string())?;
     let engine = Engine::new(
-        crate::cli::sandbox::demo_settings(&sandbox, settings),
+        crate::profile::demo::demo_settings(&sandbox, settings),
         outbox,
         Arc::new(MemoryStore::default()),
         Some(Secret::new(DEMO_SECURITY_KEY)),

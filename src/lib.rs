@@ -12,6 +12,7 @@ pub mod instance;
 pub mod logging;
 pub mod outbox;
 pub mod platform;
+pub mod profile;
 pub mod pyrus;
 pub mod runtime;
 pub mod sandbox;

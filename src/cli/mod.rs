@@ -10,14 +10,8 @@ pub mod sandbox;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-
-use crate::domain::Secret;
-use crate::platform::browser::Browser;
-use crate::platform::paths::Paths;
-use crate::settings::EnvOverrides;
 
 /// pyrus-phone: register softphone calls in Pyrus and attach their recordings.
 #[derive(Debug, Parser)]
@@ -259,26 +253,7 @@ impl Failure {
     }
 }
 
-/// What every command gets from `main`.
-#[derive(Clone)]
-pub struct Context {
-    /// Where files live.
-    pub paths: Paths,
-    /// Environment overrides of the settings.
-    pub env: EnvOverrides,
-    /// `PYRUS_SECURITY_KEY`, when set.
-    pub key_override: Option<Secret>,
-    /// How links are opened.
-    pub browser: Arc<dyn Browser>,
-}
-
-impl std::fmt::Debug for Context {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context")
-            .field("paths", &self.paths)
-            .finish_non_exhaustive()
-    }
-}
+pub use crate::profile::Context;
 
 /// Handles a `tel:`/`callto:`/`sip:` link: an outgoing call handed to the running instance
 /// (or to one started for it).

@@ -1,67 +1,8 @@
 //! `pyrus-phone sandbox`, and the in-process sandbox behind `--demo`.
 
-use std::net::{Ipv4Addr, SocketAddr};
-
 use super::{Context, Failure, SandboxArgs};
-use crate::domain::Mapping;
-use crate::platform::paths::Paths;
-use crate::sandbox::{DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Sandbox, SandboxConfig};
-use crate::settings::{Preset, Settings};
-
-/// Starts a demo sandbox on a free loopback port, with its files under the demo data dir.
-pub async fn start_demo(paths: &Paths, port: u16) -> std::io::Result<Sandbox> {
-    let dir = paths.sandbox_files_dir();
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)?;
-    }
-    Sandbox::start(
-        SandboxConfig::demo(dir),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-    )
-    .await
-}
-
-/// The demo's line: the `to` number of calls heard from softphones in the demo.
-pub const DEMO_LINE_NUMBER: &str = "+74950000000";
-
-/// The settings the demo runs with: the sandbox's address and login, two presets, a default
-/// country and a line number, unless the agent's own settings already give them.
-pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
-    let mut settings = base.clone();
-    settings.pyrus.auth_url = sandbox.auth_url();
-    settings.pyrus.login = DEMO_LOGIN.to_owned();
-    settings.pyrus.account_id = DEMO_ACCOUNT_ID.to_owned();
-    settings.pyrus.web_base = None;
-    settings.pyrus.person_id = None;
-    settings.pyrus.form_id = Some(crate::sandbox::DEMO_FORM_ID);
-    if settings.defaults.presets.is_empty() {
-        let preset = |name: &str, rows: &[(&str, &str)]| Preset {
-            name: name.to_owned(),
-            mappings: rows
-                .iter()
-                .map(|(code, value)| Mapping {
-                    code: (*code).to_owned(),
-                    value: (*value).to_owned(),
-                })
-                .collect(),
-        };
-        settings.defaults.presets = vec![
-            preset("Consultation", &[("Subject", "Consultation")]),
-            preset(
-                "Complaint",
-                &[("Subject", "Complaint"), ("Note", "Callback within a day")],
-            ),
-        ];
-    }
-    if settings.defaults.country.is_none() {
-        settings.defaults.country = Some("RU".to_owned());
-    }
-    // Calls heard from softphones need this line's number; the demo has one of its own.
-    if settings.defaults.line_number.trim().is_empty() {
-        settings.defaults.line_number = DEMO_LINE_NUMBER.to_owned();
-    }
-    settings
-}
+use crate::profile::demo::start_demo;
+use crate::sandbox::{DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY};
 
 /// Runs the sandbox until Ctrl-C.
 pub(super) async fn serve(args: SandboxArgs, ctx: &Context) -> Result<(), Failure> {

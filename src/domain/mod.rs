@@ -30,4 +30,8 @@ pub use sources::{
     TokenOrigin, Verdict,
 };
 pub use units::format_bytes;
+
+/// The keyring's service name for the user's own profile's entries (a `PYRUS_PHONE_HOME`
+/// profile adds its folder).
+pub const KEYRING_SERVICE: &str = "pyrus-phone";
 pub use uri::number_from_uri;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::settings::credentials::KEYRING_SERVICE;
+use crate::domain::KEYRING_SERVICE;
 
 /// The three directories of one installation.
 #[derive(Debug, Clone, PartialEq, Eq)]

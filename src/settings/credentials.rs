@@ -6,8 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::domain::Secret;
 
-/// The keyring's service name for the user's own profile's entries.
-pub const KEYRING_SERVICE: &str = "pyrus-phone";
+pub use crate::domain::KEYRING_SERVICE;
 
 /// The keyring entry holding the event hook's token (logins are e-mail addresses, so this
 /// name never meets one).

@@ -16,6 +16,7 @@ mod cli_resilience;
 mod client_any_server;
 mod hook;
 mod keyring;
+mod layers;
 mod sandbox_api;
 mod softphone;
 mod window;
