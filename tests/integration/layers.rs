@@ -472,6 +472,11 @@ fn copy_of_src() -> tempfile::TempDir {
     dir
 }
 
+/// Writes a file of the copy.
+fn put(path: &Path, text: &str) {
+    std::io::Write::write_all(&mut std::fs::File::create(path).unwrap(), text.as_bytes()).unwrap();
+}
+
 /// Appends `code` to a file of the copy and returns what the check says of it.
 fn with_injected(file: &str, code: &str) -> Vec<String> {
     let copy = copy_of_src();
@@ -479,7 +484,7 @@ fn with_injected(file: &str, code: &str) -> Vec<String> {
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push('\n');
     text.push_str(code);
-    std::fs::write(&path, text).unwrap();
+    put(&path, &text);
     check(copy.path())
 }
 
@@ -544,7 +549,7 @@ fn outside_crates_and_docs_stay_where_they_belong() {
         ["domain/units.rs: domain does no I/O and no async (`std::fs`)"]
     );
     let copy = copy_of_src();
-    std::fs::write(copy.path().join("service/new.rs"), "fn f() {}\n").unwrap();
+    put(&copy.path().join("service/new.rs"), "fn f() {}\n");
     assert_eq!(
         check(copy.path()),
         ["service/new.rs: no //! module doc at the top"]
