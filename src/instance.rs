@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::bus::UiSender;
-use crate::domain::{CallEvent, Secret, TokenOrigin};
+use crate::domain::{CallEvent, CallEventWire, EventSource, Secret, TokenOrigin};
 use crate::outbox::Outbox;
 use crate::profile::Context;
 use crate::sandbox::{DEMO_SECURITY_KEY, Sandbox, SandboxConfig};
@@ -390,17 +390,9 @@ fn hook_token(secrets: Arc<dyn SecretStore>) -> (Secret, TokenOrigin) {
     (http_hook::new_token(), TokenOrigin::ThisRun(why))
 }
 
-/// Reads an event handed over as JSON (`--initial-event`).
+/// Reads an event handed over as JSON (`--initial-event`): the hook's own shape.
 pub fn initial_event(json: &str) -> Result<CallEvent, String> {
-    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
-    CallEvent::parse(
-        field("event").unwrap_or_default(),
-        field("number").unwrap_or_default(),
-        field("call_id"),
-        field("internal"),
-        field("line"),
-        "command",
-    )
-    .map_err(|e| e.to_string())
+    let wire: CallEventWire = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    wire.into_event(EventSource::Command)
+        .map_err(|e| e.to_string())
 }

@@ -7,6 +7,42 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+/// The day's log file in `dir`, as the rolling writer names it (UTC date).
+fn todays_file(dir: &Path) -> std::path::PathBuf {
+    dir.join(format!(
+        "pyrus-phone.log.{}",
+        chrono::Utc::now().format("%Y-%m-%d")
+    ))
+}
+
+/// Writes one line saying what panicked and where straight into the day's log file: the
+/// release build aborts on a panic, and the background writer's buffer goes with it.
+fn record_panic(dir: &Path, what: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(todays_file(dir))?;
+    writeln!(
+        file,
+        "{} ERROR pyrus-phone stopped on a panic: {what}",
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )?;
+    file.sync_all()
+}
+
+/// Has a panic recorded in the log file (see [`record_panic`]) before the default hook
+/// prints it and the process ends.
+pub fn record_panics_in(dir: &Path) {
+    let dir = dir.to_path_buf();
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // Best effort: the process is ending, and there is nowhere left to say it failed.
+        record_panic(&dir, &info.to_string()).ok();
+        default(info);
+    }));
+}
+
 /// Keeps the background log writer alive; drop it last.
 pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
 
@@ -39,4 +75,25 @@ pub fn init(dir: &Path) -> Result<LogGuard, String> {
         .try_init()
         .map_err(|e| format!("cannot start logging: {e}"))?;
     Ok(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_is_written_into_the_days_log_file_beside_what_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = super::todays_file(dir.path());
+        std::io::Write::write_all(
+            &mut std::fs::File::create(&file).unwrap(),
+            b"an earlier line\n",
+        )
+        .unwrap();
+        super::record_panic(dir.path(), "panicked at src/x.rs:1:1: boom").unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.starts_with("an earlier line\n"), "{text}");
+        assert!(
+            text.contains("stopped on a panic: panicked at src/x.rs:1:1: boom"),
+            "{text}"
+        );
+    }
 }

@@ -54,7 +54,10 @@ fn main() -> ExitCode {
         }
     };
     let _log_guard = match pyrus_phone::logging::init(&paths.log_dir) {
-        Ok(guard) => Some(guard),
+        Ok(guard) => {
+            pyrus_phone::logging::record_panics_in(&paths.log_dir);
+            Some(guard)
+        }
         Err(e) => {
             eprintln!("warning: {e}; running without a log file");
             None

@@ -558,7 +558,7 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
         Some(instance) => match forward::send(&instance, event) {
             Ok(()) => {
                 // A link the agent clicked: show the window with its call.
-                if event.source == "uri"
+                if event.source == crate::domain::EventSource::Uri
                     && let Err(e) = forward::show(&instance)
                 {
                     tracing::warn!(error = %e, "the window was not asked to come to the front");
@@ -653,7 +653,8 @@ fn keep_for_next_start(event: &crate::domain::CallEvent, ctx: &Context) -> Resul
     };
     let mut store =
         crate::outbox::store::Store::open(&ctx.paths.database_file()).map_err(|e| cannot(&e))?;
-    let json = serde_json::to_string(event).map_err(|e| cannot(&e))?;
+    let json = serde_json::to_string(&crate::domain::CallEventWire::kept(event))
+        .map_err(|e| cannot(&e))?;
     let external_id = crate::outbox::generate_external_id().as_str().to_owned();
     store
         .journal(&[(json, external_id)], &[], now_ms())

@@ -2,7 +2,6 @@
 //! far party's number and whatever else the source knows.
 
 use std::fmt;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -72,8 +71,8 @@ pub enum EventError {
     CallId,
 }
 
-/// One event from a source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One event from a source, checked (it travels as a [`CallEventWire`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallEvent {
     /// What happened.
     pub kind: EventKind,
@@ -85,10 +84,170 @@ pub struct CallEvent {
     pub internal: Option<PhoneNumber>,
     /// Our side's number (the callee of an incoming call), when the source reports it.
     pub line: Option<PhoneNumber>,
-    /// The recording the source made, when it says.
-    pub recording: Option<PathBuf>,
-    /// Which source said it (`http`, `command`, `baresip`, `uri`).
-    pub source: String,
+    /// Which source said it.
+    pub source: EventSource,
+}
+
+/// Where an event came from. Kept as its name (`http`, `command`, …) in the journal; a
+/// name this build does not know reads as [`EventSource::Unknown`], never as another source.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum EventSource {
+    /// The HTTP hook: softphone URL hooks and desk phones' Action URLs.
+    Http,
+    /// `pyrus-phone event …` from a softphone's command hook.
+    Command,
+    /// A `tel:`, `callto:` or `sip:` link opened with pyrus-phone.
+    Uri,
+    /// baresip's `ctrl_tcp`.
+    Baresip,
+    /// "Simulate a call" in the hook doctor.
+    Simulated,
+    /// A name this build does not know (kept as it was).
+    Unknown(String),
+}
+
+impl EventSource {
+    /// Its name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Http => "http",
+            Self::Command => "command",
+            Self::Uri => "uri",
+            Self::Baresip => "baresip",
+            Self::Simulated => "simulated",
+            Self::Unknown(name) => name,
+        }
+    }
+
+    /// The source the hook doctor lists it under (links come through the command hook);
+    /// none for an unknown one.
+    pub fn listed_as(&self) -> Option<super::SourceId> {
+        use super::SourceId;
+        match self {
+            Self::Http => Some(SourceId::Http),
+            Self::Command | Self::Uri => Some(SourceId::Command),
+            Self::Baresip => Some(SourceId::Baresip),
+            Self::Simulated => Some(SourceId::Simulated),
+            Self::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<super::SourceId> for EventSource {
+    fn from(source: super::SourceId) -> Self {
+        use super::SourceId;
+        match source {
+            SourceId::Http => Self::Http,
+            SourceId::Command => Self::Command,
+            SourceId::Baresip => Self::Baresip,
+            SourceId::Simulated => Self::Simulated,
+        }
+    }
+}
+
+impl From<&str> for EventSource {
+    fn from(name: &str) -> Self {
+        match name {
+            "http" => Self::Http,
+            "command" => Self::Command,
+            "uri" => Self::Uri,
+            "baresip" => Self::Baresip,
+            "simulated" => Self::Simulated,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl From<String> for EventSource {
+    fn from(name: String) -> Self {
+        Self::from(name.as_str())
+    }
+}
+
+impl From<EventSource> for String {
+    fn from(source: EventSource) -> Self {
+        source.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for EventSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A call event as it travels: the hook's JSON body, the command hook's hand-over, an event
+/// handed to a new start (`--initial-event`) and the journal's rows are all this one shape.
+/// `number` may also be called `from`, `line` also `to`; `kind` is the journal's older name
+/// for `event`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallEventWire {
+    /// What happened (`ring`, `answer`, `end`, `outgoing`, or a source's own word for it).
+    #[serde(alias = "kind")]
+    pub event: String,
+    /// The far party.
+    #[serde(alias = "from")]
+    pub number: String,
+    /// The source's id for the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// The agent's internal number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal: Option<String>,
+    /// Our side's number.
+    #[serde(default, alias = "to", skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// Which source heard it (the journal's; a request to the hook is told its source by
+    /// how it came, never by its body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<EventSource>,
+    /// The hook's token, when a phone cannot send a header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl CallEventWire {
+    /// Checks the fields into an event from `source` (numbers as sent: a SIP URI's user
+    /// part is the caller of `number_in`'s choosing).
+    pub fn into_event(self, source: EventSource) -> Result<CallEvent, EventError> {
+        CallEvent::parse(
+            &self.event,
+            &self.number,
+            self.call_id.as_deref(),
+            self.internal.as_deref(),
+            self.line.as_deref(),
+            source,
+        )
+    }
+
+    /// The event as it is kept in the journal (with its source).
+    pub fn kept(event: &CallEvent) -> Self {
+        Self {
+            source: Some(event.source.clone()),
+            ..Self::from(event)
+        }
+    }
+
+    /// A kept event read back; an event kept without a source was a command hook's.
+    pub fn into_kept(self) -> Result<CallEvent, EventError> {
+        let source = self.source.clone().unwrap_or(EventSource::Command);
+        self.into_event(source)
+    }
+}
+
+impl From<&CallEvent> for CallEventWire {
+    fn from(event: &CallEvent) -> Self {
+        Self {
+            event: event.kind.as_str().to_owned(),
+            number: event.number.as_str().to_owned(),
+            call_id: event.call_id.clone(),
+            internal: event.internal.as_ref().map(|n| n.as_str().to_owned()),
+            line: event.line.as_ref().map(|n| n.as_str().to_owned()),
+            ..Self::default()
+        }
+    }
 }
 
 impl CallEvent {
@@ -99,7 +258,7 @@ impl CallEvent {
         call_id: Option<&str>,
         internal: Option<&str>,
         line: Option<&str>,
-        source: &str,
+        source: impl Into<EventSource>,
     ) -> Result<Self, EventError> {
         let kind =
             EventKind::parse(kind).ok_or_else(|| EventError::UnknownKind(kind.to_owned()))?;
@@ -131,8 +290,7 @@ impl CallEvent {
             call_id,
             internal,
             line,
-            recording: None,
-            source: source.to_owned(),
+            source: source.into(),
         })
     }
 

@@ -18,7 +18,7 @@ pub use call::{
     LongField, MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration,
     audio_content_matches, check_recording_name,
 };
-pub use event::{CallEvent, EventError, EventKind};
+pub use event::{CallEvent, CallEventWire, EventError, EventKind, EventSource};
 pub use job::{
     CallLife, CallNumbers, CallQuery, CallRecord, JobBrief, JobId, JobKind, JobState, JobSubject,
     JobView, LINE_NUMBER_MISSING, QUERY_LIMIT, RecordingBrief, RecordingTo, Stage,

@@ -40,16 +40,6 @@ impl SourceId {
             Self::Simulated => "simulated",
         }
     }
-
-    /// The source named by `CallEvent::source` (`uri` events come through the command hook).
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "http" => Self::Http,
-            "baresip" => Self::Baresip,
-            "simulated" => Self::Simulated,
-            _ => Self::Command,
-        }
-    }
 }
 
 /// What became of a raw message.
@@ -171,7 +161,7 @@ pub struct RingingCall {
     /// The source's id for the call, when it has one.
     pub call_id: Option<String>,
     /// Which source heard it.
-    pub source: SourceId,
+    pub source: super::EventSource,
     /// When it started ringing (Unix ms).
     pub since_ms: i64,
 }

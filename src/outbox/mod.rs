@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use crate::domain::LINE_NUMBER_MISSING;
 use crate::domain::{
-    AttachTarget, CallLife, CallQuery, CallRecord, CallRequest, ExternalId, JobId, JobState,
-    JobView, Mapping, Registration,
+    AttachTarget, CallEvent, CallEventWire, CallLife, CallQuery, CallRecord, CallRequest,
+    ExternalId, JobId, JobState, JobView, Mapping, Registration,
 };
 use store::Store;
 pub use store::{
@@ -34,7 +34,7 @@ pub struct Journaled {
     /// When it was heard (Unix ms): a kept event is handled as of then.
     pub received_ms: i64,
     /// The event.
-    pub event: crate::domain::CallEvent,
+    pub event: CallEvent,
 }
 
 /// An ended call whose recording is to be picked up.
@@ -50,6 +50,19 @@ pub struct EndedCall {
     pub ended_ms: i64,
     /// It was answered.
     pub answered: bool,
+}
+
+/// A heard event as the journal keeps it; rows kept by older versions carry `recording`
+/// (never set), which is dropped. `None` when it cannot be read.
+fn read_kept(json: &str) -> Option<CallEvent> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("recording");
+    }
+    serde_json::from_value::<CallEventWire>(value)
+        .ok()?
+        .into_kept()
+        .ok()
 }
 
 /// The current time in Unix milliseconds.
@@ -162,13 +175,13 @@ impl Outbox {
     /// only then may their sources be told they were accepted.
     pub async fn journal(
         &self,
-        events: Vec<crate::domain::CallEvent>,
+        events: Vec<CallEvent>,
         handled: Vec<i64>,
     ) -> Result<Vec<Journaled>, StoreError> {
         let rows: Vec<(String, String)> = events
             .iter()
             .map(|e| {
-                serde_json::to_string(e)
+                serde_json::to_string(&CallEventWire::kept(e))
                     .map(|json| (json, generate_external_id().as_str().to_owned()))
                     .map_err(|e| StoreError::Corrupt(e.to_string()))
             })
@@ -201,8 +214,9 @@ impl Outbox {
         let mut out = Vec::with_capacity(rows.len());
         let mut unreadable = Vec::new();
         for (id, json, external, received_ms) in rows {
-            match (serde_json::from_str(&json), ExternalId::parse(&external)) {
-                (Ok(event), Ok(external_id)) => out.push(Journaled {
+            let event = read_kept(&json);
+            match (event, ExternalId::parse(&external)) {
+                (Some(event), Ok(external_id)) => out.push(Journaled {
                     id,
                     external_id,
                     received_ms,
@@ -592,5 +606,31 @@ impl Outbox {
             )
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_kept;
+    use crate::domain::{CallEvent, CallEventWire, EventKind, EventSource};
+
+    #[test]
+    fn kept_events_read_back_whatever_version_kept_them() {
+        let event =
+            CallEvent::parse("ring", "+79161112200", Some("c-1"), None, None, "baresip").unwrap();
+        let now = serde_json::to_string(&CallEventWire::kept(&event)).unwrap();
+        assert_eq!(read_kept(&now), Some(event));
+        let older = r#"{"kind":"end","number":"+79161112200","call_id":null,"internal":"200",
+            "line":null,"recording":null,"source":"http"}"#;
+        let read = read_kept(older).unwrap();
+        assert_eq!(read.kind, EventKind::End);
+        assert_eq!(read.source, EventSource::Http);
+        assert_eq!(read.internal.unwrap().as_str(), "200");
+        let stranger = r#"{"event":"ring","number":"123","source":"carrier-pigeon"}"#;
+        assert_eq!(
+            read_kept(stranger).unwrap().source,
+            EventSource::Unknown("carrier-pigeon".to_owned())
+        );
+        assert_eq!(read_kept(r#"{"event":"ring"}"#), None);
     }
 }

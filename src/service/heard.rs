@@ -11,7 +11,7 @@ use super::Engine;
 use super::shared::Shared;
 use super::stitch::{Decision, Stitcher};
 use crate::bus::{Event, Notice, NoticeKind};
-use crate::domain::{CallEvent, CallLife, EventKind, ExternalId, JobId, SourceId, Verdict};
+use crate::domain::{CallEvent, CallLife, EventKind, EventSource, ExternalId, JobId, Verdict};
 use crate::outbox::{Claimed, Journaled, StoreError, generate_external_id, now_ms};
 use crate::sources::Heard;
 
@@ -256,7 +256,7 @@ impl Shared {
             (settings.sources.recordings_dir.clone(), stitcher.touched())
             && event.kind == EventKind::End
             && call.ended
-            && event.source != "simulated"
+            && event.source != EventSource::Simulated
         {
             let answered = stitcher.touched_answered();
             effect_stored &= self
@@ -349,14 +349,12 @@ impl Shared {
             ended,
         );
         if let Some(why) = held {
-            tracing::info!(%job, %external_id, source = event.source, "call heard; held");
-            if let Some(sources) = &self.sources {
-                sources
-                    .monitor
-                    .revise_newest(SourceId::from_name(&event.source), Verdict::Waiting(why));
+            tracing::info!(%job, %external_id, source = %event.source, "call heard; held");
+            if let (Some(sources), Some(listed)) = (&self.sources, event.source.listed_as()) {
+                sources.monitor.revise_newest(listed, Verdict::Waiting(why));
             }
         } else {
-            tracing::info!(%job, %external_id, source = event.source, "call heard; registering");
+            tracing::info!(%job, %external_id, source = %event.source, "call heard; registering");
         }
         if let Some(claim) = claimed {
             self.register_now(engine, claim);

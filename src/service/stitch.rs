@@ -3,7 +3,7 @@
 //! the call is registered. The same call is registered — and so opened — once.
 
 use crate::domain::{
-    CallEvent, CallRequest, Direction, EventKind, ExternalId, PhoneNumber, RingingCall, SourceId,
+    CallEvent, CallRequest, Direction, EventKind, EventSource, ExternalId, PhoneNumber, RingingCall,
 };
 use crate::settings::{CallDefaults, CallPolicy, RegisterOn};
 
@@ -30,7 +30,7 @@ struct LiveCall {
     registered: bool,
     first_ms: i64,
     external_id: Option<String>,
-    source: SourceId,
+    source: EventSource,
 }
 
 /// The call the last event belonged to.
@@ -120,7 +120,7 @@ impl Stitcher {
                 registered: false,
                 first_ms: now_ms,
                 external_id: event.call_id.clone(),
-                source: SourceId::from_name(&event.source),
+                source: event.source.clone(),
             });
             self.calls.len() - 1
         });
@@ -182,7 +182,7 @@ impl Stitcher {
             .map(|c| RingingCall {
                 number: c.number.clone(),
                 call_id: c.call_id.clone(),
-                source: c.source,
+                source: c.source.clone(),
                 since_ms: c.first_ms,
             })
             .collect()

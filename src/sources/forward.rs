@@ -5,10 +5,8 @@ use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::runtime_file::Instance;
-use crate::domain::CallEvent;
+use crate::domain::{CallEvent, CallEventWire};
 
 /// Why the event could not be handed over.
 #[derive(Debug, thiserror::Error)]
@@ -32,20 +30,11 @@ pub enum ForwardError {
     },
 }
 
-/// The event as the hook reads it.
-pub fn event_json(event: &CallEvent) -> serde_json::Value {
-    json!({
-        "event": event.kind.as_str(),
-        "number": event.number.as_str(),
-        "call_id": event.call_id,
-        "internal": event.internal.as_ref().map(|n| n.as_str().to_owned()),
-        "line": event.line.as_ref().map(|n| n.as_str().to_owned()),
-    })
-}
-
 /// Sends `event` to the running `instance` with a plain HTTP/1.1 request on loopback.
 pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> {
-    let (status, body) = post(instance, "/events", &event_json(event).to_string())?;
+    // Strings and options only: it always serializes.
+    let wire = serde_json::to_string(&CallEventWire::from(event)).unwrap_or_default();
+    let (status, body) = post(instance, "/events", &wire)?;
     if status == 202 {
         return Ok(());
     }

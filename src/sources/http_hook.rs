@@ -16,7 +16,6 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -24,7 +23,7 @@ use super::Heard;
 use super::guarded::{GuardedListener, Peer};
 use super::monitor::Monitor;
 use crate::domain::sources::AllowRule;
-use crate::domain::{CallEvent, Secret, SourceId, Verdict, number_from_uri};
+use crate::domain::{CallEventWire, Secret, SourceId, Verdict, number_from_uri};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -363,23 +362,6 @@ async fn show(
     }
 }
 
-/// An event as sent over HTTP; `number` may also be called `from`, `line` also `to`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventBody {
-    event: String,
-    #[serde(alias = "from")]
-    number: String,
-    #[serde(default)]
-    call_id: Option<String>,
-    #[serde(default)]
-    internal: Option<String>,
-    #[serde(default, alias = "to")]
-    line: Option<String>,
-    #[serde(default)]
-    token: Option<String>,
-}
-
 /// The number in what a phone sends: a plain number, a SIP URI (`$remote`) or `user@host`.
 fn number_in(text: &str) -> String {
     number_from_uri(text)
@@ -394,17 +376,20 @@ const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// before: an acknowledged event survives a crash.
 async fn accept(
     hook: &Hook,
-    body: &EventBody,
+    body: &CallEventWire,
     source: SourceId,
 ) -> Result<Response, (StatusCode, String)> {
-    let event = CallEvent::parse(
-        &body.event,
-        &number_in(&body.number),
-        body.call_id.as_deref(),
-        body.internal.as_deref().map(number_in).as_deref(),
-        body.line.as_deref().map(number_in).as_deref(),
-        source.as_str(),
-    )
+    // What a phone sends may be a SIP URI or `user@host`; the source is how it came, never
+    // what the body says.
+    let event = CallEventWire {
+        number: number_in(&body.number),
+        internal: body.internal.as_deref().map(number_in),
+        line: body.line.as_deref().map(number_in),
+        source: None,
+        token: None,
+        ..body.clone()
+    }
+    .into_event(source.into())
     .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
     tracing::info!(kind = %event.kind, number = %event.number, source = source.as_str(), "call event");
     let (heard, stored) = Heard::acknowledged(event);
@@ -460,13 +445,13 @@ async fn event_from_query(
                 "give event=ring|answer|end|outgoing and number=N".to_owned(),
             ));
         };
-        Ok(EventBody {
+        Ok(CallEventWire {
             event,
             number,
             call_id: field("call_id"),
             internal: field("internal"),
             line: field("line").or_else(|| field("to")),
-            token: None,
+            ..CallEventWire::default()
         })
     });
     let reply = match checked {
@@ -494,7 +479,7 @@ async fn event_from_json(
         SourceId::Http
     };
     let text = describe(&method, &uri, &body);
-    let parsed: Result<EventBody, _> = serde_json::from_slice(&body);
+    let parsed: Result<CallEventWire, _> = serde_json::from_slice(&body);
     let body_token = parsed.as_ref().ok().and_then(|b| b.token.clone());
     let token = q.get("token").cloned().or(body_token);
     let checked = gate(&hook, peer, &headers, token.as_deref()).and_then(|()| {

@@ -2,7 +2,7 @@
 //! baresip's, its task once registered, To form when calls are registered by hand, and ×.
 
 use crate::bus::Command;
-use crate::domain::{CallRecord, RingingCall, SourceId};
+use crate::domain::{CallRecord, EventSource, RingingCall};
 use crate::settings::RegisterOn;
 
 use super::i18n::{Texts, fill};
@@ -80,7 +80,7 @@ fn bar_ui(
             theme::WARN,
             egui::RichText::new(fill(t.ringing, &[&call.number.as_str()])).strong(),
         );
-        if call.source == SourceId::Baresip
+        if call.source == EventSource::Baresip
             && ui.button(t.answer).on_hover_text(t.answer_hover).clicked()
         {
             commands.push(Command::AnswerCall);
