@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::domain::{
-    CallQuery, CallRecord, CallRequest, ExternalId, FormFieldInfo, JobId, JobState, PhoneNumber,
-    Registration, RingingCall, Secret, SourcesReport,
+    CallQuery, CallRecord, CallRequest, CallRowId, ExternalId, FormFieldInfo, JobId, JobState,
+    PhoneNumber, Registration, RingingCall, Secret, SourcesReport,
 };
 use crate::settings::Settings;
 
@@ -22,8 +22,8 @@ pub enum Command {
     Register(CallRequest),
     /// Check a recording, then upload it and attach it to a stored call's task.
     AttachRecording {
-        /// The call's row id.
-        call_id: i64,
+        /// The call's row.
+        row: CallRowId,
         /// The recording.
         path: PathBuf,
     },
@@ -171,7 +171,7 @@ pub enum Event {
     /// A recording was refused before anything was stored or sent.
     AttachRejected {
         /// The call it was meant for.
-        call_id: i64,
+        row: CallRowId,
         /// Why, as an error code.
         code: &'static str,
         /// What is wrong with the file.

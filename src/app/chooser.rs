@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Instant, SystemTime};
 
-use crate::domain::{AUDIO_EXTENSIONS, check_recording_name};
+use crate::domain::{AUDIO_EXTENSIONS, CallRowId, check_recording_name};
 use crate::ui::i18n::Texts;
 
 /// The system's dialog, answered later.
@@ -56,17 +56,17 @@ impl Wake for Repaint {
 /// A system dialog open for a call.
 pub struct NativePicking {
     /// The call the recording is for.
-    pub call_id: i64,
+    pub row: CallRowId,
     /// When the dialog was asked for.
     pub started: Instant,
     pick: NativePick,
 }
 
 impl NativePicking {
-    /// Starts following `pick` for `call_id`.
-    pub fn new(call_id: i64, pick: NativePick) -> Self {
+    /// Starts following `pick` for `row`.
+    pub fn new(row: CallRowId, pick: NativePick) -> Self {
         Self {
-            call_id,
+            row,
             started: Instant::now(),
             pick,
         }
@@ -82,7 +82,7 @@ impl NativePicking {
 /// The window's own chooser, open for a call.
 pub struct BuiltInPicking {
     /// The call the recording is for.
-    pub call_id: i64,
+    pub row: CallRowId,
     dialog: egui_file::FileDialog,
 }
 
@@ -98,7 +98,7 @@ pub enum BuiltInAnswer {
 
 impl BuiltInPicking {
     /// Opens the chooser in `dir` (else the home folder), showing audio files newest first.
-    pub fn open(call_id: i64, t: &Texts, dir: Option<&Path>) -> Self {
+    pub fn open(row: CallRowId, t: &Texts, dir: Option<&Path>) -> Self {
         let start = dir
             .filter(|d| d.is_dir())
             .map(Path::to_path_buf)
@@ -124,7 +124,7 @@ impl BuiltInPicking {
             .default_size([560.0, 420.0])
             .id(egui::Id::unique("recording_chooser"));
         dialog.open();
-        Self { call_id, dialog }
+        Self { row, dialog }
     }
 
     /// Draws the chooser; says whether a file was picked.

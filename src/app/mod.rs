@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::bus::{Command, Event};
+use crate::domain::CallRowId;
 use crate::platform::window_place::WindowPlace;
 use crate::service::ServiceHandle;
 use crate::ui::{self, UiState};
@@ -29,7 +30,7 @@ pub struct PhoneApp {
     /// The built-in chooser, while it is open.
     built_in_pick: Option<chooser::BuiltInPicking>,
     /// Calls already shown; a new one the agent did not type asks for attention.
-    known_calls: Option<HashSet<i64>>,
+    known_calls: Option<HashSet<CallRowId>>,
     /// The window level last applied.
     on_top: Option<bool>,
     /// Frame timing for the logs (the window benchmark reads them).
@@ -295,7 +296,7 @@ impl PhoneApp {
             };
             ctx.send_viewport_cmd(egui::ViewportCommand::WindowLevel(level));
         }
-        let ids: HashSet<i64> = self.state.list.calls.iter().map(|c| c.call_id).collect();
+        let ids: HashSet<CallRowId> = self.state.list.calls.iter().map(|c| c.row).collect();
         if let Some(known) = &self.known_calls {
             let typed_here = self.state.outcome_job();
             let incoming = self
@@ -303,7 +304,7 @@ impl PhoneApp {
                 .list
                 .calls
                 .iter()
-                .any(|c| !known.contains(&c.call_id) && Some(c.register.id) != typed_here);
+                .any(|c| !known.contains(&c.row) && Some(c.register.id) != typed_here);
             if incoming {
                 ctx.send_viewport_cmd(egui::ViewportCommand::RequestUserAttention(
                     egui::UserAttentionType::Informational,
@@ -323,8 +324,8 @@ impl PhoneApp {
         }
         let mut commands: Vec<Command> = Vec::new();
         ui::root_ui(ui, &mut self.state, &mut commands);
-        if let Some(call_id) = self.state.list.pick_for.take() {
-            self.start_pick(call_id);
+        if let Some(row) = self.state.list.pick_for.take() {
+            self.start_pick(row);
         }
         self.follow_pick(ui.ctx(), &mut commands);
         self.send(commands);
@@ -354,9 +355,9 @@ impl PhoneApp {
             .and_then(|s| s.sources.recordings_dir.clone())
     }
 
-    /// Opens a chooser for `call_id`: the system's dialog where there is one (it never
+    /// Opens a chooser for `row`: the system's dialog where there is one (it never
     /// blocks a frame), else the built-in one.
-    fn start_pick(&mut self, call_id: i64) {
+    fn start_pick(&mut self, row: CallRowId) {
         let t = self.state.texts();
         let dir = self.recordings_dir();
         if self.built_in_pick.is_some() {
@@ -367,16 +368,15 @@ impl PhoneApp {
             // Asked again while the system's dialog is still out (behind a window, or never
             // shown): the window's own chooser takes over.
             self.state.say(t.picker_fell_back);
-            self.built_in_pick = Some(chooser::BuiltInPicking::open(call_id, t, dir.as_deref()));
+            self.built_in_pick = Some(chooser::BuiltInPicking::open(row, t, dir.as_deref()));
             return;
         }
         match (self.picker)(t, dir.as_deref()) {
             chooser::Chooser::Native(pick) => {
-                self.native_pick = Some(chooser::NativePicking::new(call_id, pick));
+                self.native_pick = Some(chooser::NativePicking::new(row, pick));
             }
             chooser::Chooser::BuiltIn => {
-                self.built_in_pick =
-                    Some(chooser::BuiltInPicking::open(call_id, t, dir.as_deref()));
+                self.built_in_pick = Some(chooser::BuiltInPicking::open(row, t, dir.as_deref()));
             }
         }
     }
@@ -389,19 +389,19 @@ impl PhoneApp {
         if let Some(native) = &mut self.native_pick
             && let Poll::Ready(answer) = native.poll(ctx)
         {
-            let (call_id, quick) = (
-                native.call_id,
+            let (row, quick) = (
+                native.row,
                 native.started.elapsed() < Duration::from_millis(500),
             );
             self.native_pick = None;
             match answer {
-                Some(path) => ui::attach_to(&mut self.state, call_id, path, commands),
+                Some(path) => ui::attach_to(&mut self.state, row, path, commands),
                 None if quick => {
                     tracing::warn!("the system file dialog did not open; using the built-in one");
                     self.state.say(t.picker_fell_back);
                     let dir = self.recordings_dir();
                     self.built_in_pick =
-                        Some(chooser::BuiltInPicking::open(call_id, t, dir.as_deref()));
+                        Some(chooser::BuiltInPicking::open(row, t, dir.as_deref()));
                 }
                 None => {}
             }
@@ -410,9 +410,9 @@ impl PhoneApp {
             match built_in.show(ctx) {
                 chooser::BuiltInAnswer::Open => {}
                 chooser::BuiltInAnswer::Picked(path) => {
-                    let call_id = built_in.call_id;
+                    let row = built_in.row;
                     self.built_in_pick = None;
-                    ui::attach_to(&mut self.state, call_id, path, commands);
+                    ui::attach_to(&mut self.state, row, path, commands);
                 }
                 chooser::BuiltInAnswer::Cancelled => self.built_in_pick = None,
             }

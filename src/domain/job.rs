@@ -227,11 +227,23 @@ pub struct RecordingBrief {
     pub file_name: String,
 }
 
+/// A stored call's row in the outbox — never to be confused with a source's call id (a SIP
+/// Call-ID, a string), which is the call's external id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct CallRowId(pub i64);
+
+impl fmt::Display for CallRowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A stored call with the state of its jobs: one row of the call list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CallRecord {
-    /// The call's row id.
-    pub call_id: i64,
+    /// The call's row.
+    pub row: CallRowId,
     /// The call as registered.
     pub request: CallRequest,
     /// When it was stored (Unix ms).

@@ -20,8 +20,8 @@ pub use call::{
 };
 pub use event::{CallEvent, CallEventWire, EventError, EventKind, EventSource};
 pub use job::{
-    CallLife, CallNumbers, CallQuery, CallRecord, JobBrief, JobId, JobKind, JobState, JobSubject,
-    JobView, LINE_NUMBER_MISSING, QUERY_LIMIT, RecordingBrief, RecordingTo, Stage,
+    CallLife, CallNumbers, CallQuery, CallRecord, CallRowId, JobBrief, JobId, JobKind, JobState,
+    JobSubject, JobView, LINE_NUMBER_MISSING, QUERY_LIMIT, RecordingBrief, RecordingTo, Stage,
 };
 pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;

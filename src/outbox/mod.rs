@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use crate::domain::LINE_NUMBER_MISSING;
 use crate::domain::{
     AttachTarget, CallEvent, CallEventWire, CallLife, CallQuery, CallRecord, CallRequest,
-    ExternalId, JobId, JobState, JobView, Mapping, Registration,
+    CallRowId, ExternalId, JobId, JobState, JobView, Mapping, Registration,
 };
 use store::Store;
 pub use store::{
@@ -298,15 +298,15 @@ impl Outbox {
     /// registration.
     pub async fn add_attachment_to_call(
         &self,
-        call_id: i64,
+        row: CallRowId,
         path: PathBuf,
         mappings: Vec<Mapping>,
     ) -> Result<JobId, StoreError> {
         self.db(move |s| {
-            s.call(call_id)?;
+            s.call(row.0)?;
             let payload = AttachPayload {
                 path,
-                target: StoredTarget::Call(call_id),
+                target: StoredTarget::Call(row.0),
                 mappings,
                 file_guid: None,
             };

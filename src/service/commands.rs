@@ -12,7 +12,7 @@ use super::settings_ops::{load_form, test_connection};
 use super::shared::Shared;
 use super::{Engine, check_recording};
 use crate::bus::{Command, Event, Notice, NoticeKind};
-use crate::domain::{CallQuery, CallRequest, JobId, PhoneNumber, Secret};
+use crate::domain::{CallQuery, CallRequest, CallRowId, JobId, PhoneNumber, Secret};
 use crate::outbox::{StoreError, now_ms};
 use crate::settings::Settings;
 
@@ -67,8 +67,8 @@ async fn dispatch(shared: &Arc<Shared>, command: Command) -> Outcome {
     let engine = shared.current.get();
     match command {
         Command::Register(call) => register(shared, &engine, call).await,
-        Command::AttachRecording { call_id, path } => {
-            shared.spawn(attach_recording(Arc::clone(shared), engine, call_id, path));
+        Command::AttachRecording { row, path } => {
+            shared.spawn(attach_recording(Arc::clone(shared), engine, row, path));
             Ok(())
         }
         Command::CancelUpload(job) => cancel_upload(&engine, job),
@@ -290,7 +290,7 @@ fn refused(e: &StoreError) -> Notice {
 pub(super) async fn attach_recording(
     shared: Arc<Shared>,
     engine: Arc<Engine>,
-    call_id: i64,
+    row: CallRowId,
     path: PathBuf,
 ) {
     let checked = tokio::task::spawn_blocking(move || check_recording(&path)).await;
@@ -298,7 +298,7 @@ pub(super) async fn attach_recording(
         Ok(Ok((path, _size))) => {
             match engine
                 .outbox()
-                .add_attachment_to_call(call_id, path, Vec::new())
+                .add_attachment_to_call(row, path, Vec::new())
                 .await
             {
                 Ok(_) => {
@@ -312,7 +312,7 @@ pub(super) async fn attach_recording(
             shared
                 .ui
                 .send(Event::AttachRejected {
-                    call_id,
+                    row,
                     code: e.code(),
                     message: e.to_string(),
                 })

@@ -10,7 +10,8 @@ use chrono::{Datelike as _, Local, TimeZone as _};
 
 use crate::bus::Command;
 use crate::domain::{
-    CallQuery, CallRecord, Direction, JobBrief, JobId, JobKind, JobState, Stage, format_bytes,
+    CallQuery, CallRecord, CallRowId, Direction, JobBrief, JobId, JobKind, JobState, Stage,
+    format_bytes,
 };
 
 use super::i18n::{Texts, fill};
@@ -43,7 +44,7 @@ pub struct Discarding {
     /// The discarded job.
     pub job: JobId,
     /// Its call's row.
-    pub call_id: i64,
+    pub row: CallRowId,
     /// The whole call went (its registration), not one of its recordings.
     pub whole_call: bool,
     /// Who the call was with.
@@ -128,19 +129,19 @@ pub struct CallList {
     /// Running uploads by job.
     pub progress: HashMap<JobId, UploadProgress>,
     /// A recording refused for a call, shown on its row.
-    pub attach_errors: HashMap<i64, String>,
+    pub attach_errors: HashMap<CallRowId, String>,
     /// A row asked for the file picker (the app runs it after the pass).
-    pub pick_for: Option<i64>,
+    pub pick_for: Option<CallRowId>,
     /// A held call's row asked for the settings (its fix is there).
     pub open_settings: bool,
     /// A failed call's row asked to be corrected in the form.
-    pub correct: Option<i64>,
+    pub correct: Option<CallRowId>,
     /// Discards that can still be undone.
     pub discarding: Vec<Discarding>,
     /// Files dropped where no row was: the agent is asked which call they are for.
     pub unplaced_drop: Vec<PathBuf>,
     /// The row under the pointer this frame (where a dropped file goes).
-    pub drop_target: Option<i64>,
+    pub drop_target: Option<CallRowId>,
     /// The pointer was seen moving over the window during the current drag.
     pub drag_seen: bool,
 }
@@ -155,11 +156,11 @@ impl CallList {
     }
 
     /// A call shown in the list (today's or found), by row id.
-    pub fn call(&self, call_id: i64) -> Option<&CallRecord> {
+    pub fn call(&self, row: CallRowId) -> Option<&CallRecord> {
         self.calls
             .iter()
             .chain(self.found.iter().flatten())
-            .find(|c| c.call_id == call_id)
+            .find(|c| c.row == row)
     }
 
     /// One of today's calls, by the external id it was registered with.
@@ -288,7 +289,7 @@ pub fn call_list_ui(
     list: &mut CallList,
     t: &Texts,
     commands: &mut Vec<Command>,
-) -> Option<i64> {
+) -> Option<CallRowId> {
     filter_ui(ui, list, t, commands);
     let searching = list.filter.query().is_some();
     let shown = list.shown().len();
@@ -313,7 +314,7 @@ pub fn call_list_ui(
     let dragging = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
     let mut hovered = None;
     // Rows are drawn from the list as it is; what the agent asked of them is applied after.
-    let mut asked: Vec<(i64, RowActions)> = Vec::new();
+    let mut asked: Vec<(CallRowId, RowActions)> = Vec::new();
     let drawn: &CallList = list;
     egui::ScrollArea::vertical()
         .id_salt("call_list")
@@ -324,7 +325,7 @@ pub fn call_list_ui(
                 if drawn
                     .discarding
                     .iter()
-                    .any(|d| d.whole_call && d.call_id == call.call_id)
+                    .any(|d| d.whole_call && d.row == call.row)
                 {
                     continue;
                 }
@@ -352,15 +353,15 @@ pub fn call_list_ui(
                 }
                 prepared.end(ui);
                 if target {
-                    hovered = Some(call.call_id);
+                    hovered = Some(call.row);
                 }
                 if actions != RowActions::default() {
-                    asked.push((call.call_id, actions));
+                    asked.push((call.row, actions));
                 }
             }
         });
-    for (call_id, actions) in asked {
-        if let Some(call) = list.call(call_id).cloned() {
+    for (row, actions) in asked {
+        if let Some(call) = list.call(row).cloned() {
             actions.apply(&call, list, commands);
         }
     }
@@ -425,20 +426,20 @@ struct RowActions {
 impl RowActions {
     fn apply(self, call: &CallRecord, list: &mut CallList, commands: &mut Vec<Command>) {
         if self.pick {
-            list.pick_for = Some(call.call_id);
+            list.pick_for = Some(call.row);
         }
         if self.open_settings {
             list.open_settings = true;
         }
         if self.correct {
-            list.correct = Some(call.call_id);
+            list.correct = Some(call.row);
         }
         if let Some(job) = self.discard {
             // Discarded at once (no retry may slip through meanwhile); Undo takes it back.
             commands.push(Command::Discard(job));
             list.discarding.push(Discarding {
                 job,
-                call_id: call.call_id,
+                row: call.row,
                 whole_call: job == call.register.id,
                 number: far_number(call).as_str().to_owned(),
                 until: Instant::now() + UNDO_FOR,
@@ -472,7 +473,7 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
     });
     recordings_ui(ui, call, list, t);
     upload_ui(ui, call, list, t, commands);
-    if let Some(error) = list.attach_errors.get(&call.call_id) {
+    if let Some(error) = list.attach_errors.get(&call.row) {
         ui.add(egui::Label::new(egui::RichText::new(error).color(theme::ERROR)).wrap());
     }
     let mut actions = RowActions::default();

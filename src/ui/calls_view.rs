@@ -113,7 +113,7 @@ fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comma
     if std::mem::take(&mut state.list.open_settings) {
         state.view = View::Settings;
     }
-    if let Some(call_id) = state.list.correct.take() {
-        state.correct_call(call_id);
+    if let Some(row) = state.list.correct.take() {
+        state.correct_call(row);
     }
 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::bus::Command;
+use crate::domain::CallRowId;
 
 use super::calls;
 use super::i18n::fill;
@@ -17,17 +18,17 @@ fn file_name(path: &Path) -> Option<String> {
 }
 
 /// Attaches `path` to a call and says so, naming the call.
-pub fn attach_to(state: &mut UiState, call_id: i64, path: PathBuf, commands: &mut Vec<Command>) {
+pub fn attach_to(state: &mut UiState, row: CallRowId, path: PathBuf, commands: &mut Vec<Command>) {
     let t = state.texts();
-    state.list.attach_errors.remove(&call_id);
+    state.list.attach_errors.remove(&row);
     let file = file_name(&path).unwrap_or_default();
     let call = state
         .list
-        .call(call_id)
+        .call(row)
         .map(|c| calls::describe(c, t))
         .unwrap_or_default();
     state.say(fill(t.attaching_to, &[&file, &call]));
-    commands.push(Command::AttachRecording { call_id, path });
+    commands.push(Command::AttachRecording { row, path });
 }
 
 /// Files dropped on the window go to the row under the pointer; dropped anywhere else,
@@ -63,9 +64,9 @@ fn take_drop(ctx: &egui::Context, state: &mut UiState, commands: &mut Vec<Comman
     }
     let seen = std::mem::take(&mut state.list.drag_seen);
     match state.list.drop_target.filter(|_| seen) {
-        Some(call_id) => {
+        Some(row) => {
             for path in dropped {
-                attach_to(state, call_id, path, commands);
+                attach_to(state, row, path, commands);
             }
         }
         None if state.list.shown().is_empty() => state.say(t.drop_first),
@@ -94,7 +95,7 @@ fn which_call_ui(ctx: &egui::Context, state: &mut UiState, commands: &mut Vec<Co
             .show(ui, |ui| {
                 for call in state.list.shown().iter().take(20) {
                     if ui.button(calls::describe(call, t)).clicked() {
-                        chosen = Some(call.call_id);
+                        chosen = Some(call.row);
                     }
                 }
             });
@@ -102,9 +103,9 @@ fn which_call_ui(ctx: &egui::Context, state: &mut UiState, commands: &mut Vec<Co
             cancel = true;
         }
     });
-    if let Some(call_id) = chosen {
+    if let Some(row) = chosen {
         for path in std::mem::take(&mut state.list.unplaced_drop) {
-            attach_to(state, call_id, path, commands);
+            attach_to(state, row, path, commands);
         }
     } else if cancel {
         state.list.unplaced_drop.clear();

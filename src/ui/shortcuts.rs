@@ -56,7 +56,7 @@ pub fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>
         commands.push(Command::OpenUrl(url));
     }
     if pressed(Modifiers::COMMAND, Key::R) {
-        state.list.pick_for = state.list.calls.first().map(|c| c.call_id);
+        state.list.pick_for = state.list.calls.first().map(|c| c.row);
     }
 }
 

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use crate::bus::{Event, KeyPlace, Refusal, Status};
 use crate::domain::{
-    CallRecord, FormFieldInfo, JobBrief, JobId, JobState, Registration, RingingCall, SourcesReport,
+    CallRecord, CallRowId, FormFieldInfo, JobBrief, JobId, JobState, Registration, RingingCall,
+    SourcesReport,
 };
 use crate::settings::Settings;
 
@@ -213,13 +214,9 @@ impl UiState {
             Event::FromAdmin(keys) => self.settings_form.admin = keys,
             Event::Simulated(call_id) => self.doctor.simulated = Some(call_id),
             Event::Progress { job, sent, total } => self.upload_progressed(job, sent, total),
-            Event::AttachRejected {
-                call_id,
-                code,
-                message,
-            } => {
+            Event::AttachRejected { row, code, message } => {
                 let words = self.texts().advice(Some(code), &message).into_owned();
-                self.list.attach_errors.insert(call_id, words);
+                self.list.attach_errors.insert(row, words);
             }
             Event::Attached { job } => {
                 self.list.progress.remove(&job);
@@ -372,8 +369,8 @@ impl UiState {
     }
 
     /// Loads a failed call from the list into the form to be corrected.
-    pub fn correct_call(&mut self, call_id: i64) {
-        let Some(call) = self.list.calls.iter().find(|c| c.call_id == call_id) else {
+    pub fn correct_call(&mut self, row: CallRowId) {
+        let Some(call) = self.list.calls.iter().find(|c| c.row == row) else {
             return;
         };
         self.form.correct(call.register.id, &call.request);

@@ -8,8 +8,8 @@ use rusqlite::params;
 use super::error::corrupt;
 use super::{AttachPayload, CallRow, PickupPayload, Store, StoreError, StoredTarget, call_row};
 use crate::domain::{
-    CallLife, CallNumbers, CallQuery, CallRecord, CallRequest, JobBrief, JobId, JobKind, JobState,
-    JobSubject, JobView, QUERY_LIMIT, RecordingBrief, RecordingTo,
+    CallLife, CallNumbers, CallQuery, CallRecord, CallRequest, CallRowId, JobBrief, JobId, JobKind,
+    JobState, JobSubject, JobView, QUERY_LIMIT, RecordingBrief, RecordingTo,
 };
 
 /// A query's arguments.
@@ -104,7 +104,7 @@ impl Store {
                 continue;
             }
             out.push(CallRecord {
-                call_id: id,
+                row: CallRowId(id),
                 request: call.request,
                 created_ms,
                 register,
