@@ -178,13 +178,12 @@ fn run_instance(
 /// come to the front, and say which process it is.
 fn already_running(ctx: &Context, args: &Cli) -> Result<(), String> {
     // The other instance may be starting: give it a moment to publish its hook.
-    let mut running = runtime_file::read(&ctx.paths.runtime_dir);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while running.is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        running = runtime_file::read(&ctx.paths.runtime_dir);
-    }
-    let Some(instance) = running else {
+    let published = runtime_file::wait_for(
+        &ctx.paths.runtime_dir,
+        runtime_file::HAND_OVER_WAIT,
+        Ok::<_, String>,
+    )?;
+    let Some(instance) = published else {
         let what = if args.initial_event.is_some() {
             "the event was not handed over"
         } else {

@@ -547,14 +547,12 @@ pub(super) fn event(args: &super::EventArgs, ctx: &Context) -> Result<(), Failur
     hand_over(&event, ctx)
 }
 
-/// How long a hand-over waits for a running instance that is still starting.
-const HAND_OVER_WAIT: Duration = Duration::from_secs(10);
-
 /// Hands `event` to the running instance, or starts one with it when none runs.
 pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Result<(), Failure> {
     use crate::platform::instance_lock::InstanceLock;
     use crate::sources::forward::{self, ForwardError};
-    let try_send = || match crate::sources::runtime_file::read(&ctx.paths.runtime_dir) {
+    use crate::sources::runtime_file::{self, HAND_OVER_WAIT, Instance};
+    let try_send = |published: Option<Instance>| match published {
         Some(instance) => match forward::send(&instance, event) {
             Ok(()) => {
                 // A link the agent clicked: show the window with its call.
@@ -563,9 +561,9 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
                 {
                     tracing::warn!(error = %e, "the window was not asked to come to the front");
                 }
-                Ok(true)
+                Ok(Some(()))
             }
-            Err(ForwardError::NotRunning(_)) => Ok(false),
+            Err(ForwardError::NotRunning(_)) => Ok(None),
             Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(e.to_string())),
             // The instance took it but could not store it (its outbox is broken, it is
             // stopping): not delivered, try again later.
@@ -574,20 +572,17 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
             }
             Err(e) => Err(Failure::usage(e.to_string())),
         },
-        None => Ok(false),
+        None => Ok(None),
     };
-    if try_send()? {
+    let dir = &ctx.paths.runtime_dir;
+    if try_send(runtime_file::read(dir))?.is_some() {
         return Ok(());
     }
     // An instance holds the lock but is not listening yet (starting): wait for it rather
     // than start a second one.
-    if InstanceLock::is_held_elsewhere(&ctx.paths.runtime_dir) {
-        let deadline = Instant::now() + HAND_OVER_WAIT;
-        while Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-            if try_send()? {
-                return Ok(());
-            }
+    if InstanceLock::is_held_elsewhere(dir) {
+        if runtime_file::wait_for(dir, HAND_OVER_WAIT, try_send)?.is_some() {
+            return Ok(());
         }
         keep_for_next_start(event, ctx)?;
         return Err(Failure::unreachable(format!(
@@ -615,28 +610,31 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     let mut child = command
         .spawn()
         .map_err(|e| Failure::internal(format!("cannot start pyrus-phone: {e}")))?;
-    let deadline = Instant::now() + START_WAIT;
-    loop {
-        if try_send()? {
-            return Ok(());
+    // Handed over once it listens; or why not, when it stopped as it started.
+    let outcome = runtime_file::wait_for(dir, START_WAIT, |published| {
+        if try_send(published)?.is_some() {
+            return Ok(Some(None));
         }
-        let why = match child.try_wait() {
-            Ok(Some(status)) => format!("pyrus-phone stopped as it started ({status})"),
-            _ if Instant::now() >= deadline => format!(
-                "pyrus-phone did not start listening for events within {} s (is the event hook off in its settings?)",
-                START_WAIT.as_secs()
-            ),
-            _ => {
-                std::thread::sleep(Duration::from_millis(50));
-                continue;
-            }
-        };
-        keep_for_next_start(event, ctx)?;
-        return Err(Failure::unreachable(format!(
-            "{why}; see its log in {}. The event is kept and handled when pyrus-phone next starts.",
-            ctx.paths.log_dir.display()
-        )));
-    }
+        Ok(match child.try_wait() {
+            Ok(Some(status)) => Some(Some(format!(
+                "pyrus-phone stopped as it started ({status})"
+            ))),
+            _ => None,
+        })
+    })?;
+    let why = match outcome {
+        Some(None) => return Ok(()),
+        Some(Some(why)) => why,
+        None => format!(
+            "pyrus-phone did not start listening for events within {} s (is the event hook off in its settings?)",
+            START_WAIT.as_secs()
+        ),
+    };
+    keep_for_next_start(event, ctx)?;
+    Err(Failure::unreachable(format!(
+        "{why}; see its log in {}. The event is kept and handled when pyrus-phone next starts.",
+        ctx.paths.log_dir.display()
+    )))
 }
 
 /// How long a command hook waits for the pyrus-phone it started to listen.

@@ -6,6 +6,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +53,30 @@ pub fn publish(runtime_dir: &Path, instance: &Instance) -> std::io::Result<()> {
 pub fn read(runtime_dir: &Path) -> Option<Instance> {
     let bytes = std::fs::read(path(runtime_dir)).ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// How long a second process waits for a running instance that is still starting (it holds
+/// the instance lock but has not published its hook yet).
+pub const HAND_OVER_WAIT: Duration = Duration::from_secs(10);
+
+/// The one hand-over wait: tries `attempt` with what is published in `runtime_dir` (if
+/// anything) at once and then every 100 ms, until it gives something or `wait` runs out
+/// (`Ok(None)`). An error ends the wait.
+pub fn wait_for<T, E>(
+    runtime_dir: &Path,
+    wait: Duration,
+    mut attempt: impl FnMut(Option<Instance>) -> Result<Option<T>, E>,
+) -> Result<Option<T>, E> {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Some(done) = attempt(read(runtime_dir))? {
+            return Ok(Some(done));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Removes the file if it is still this instance's.
