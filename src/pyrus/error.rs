@@ -39,6 +39,17 @@ pub enum PyrusError {
         /// How long to wait, when the server said.
         retry_after: Option<Duration>,
     },
+    /// A success reply whose body is not what the API documents (a field missing, a wrong
+    /// type): serde's words say which.
+    #[error(
+        "Pyrus answered (HTTP {status}) with a reply pyrus-phone cannot read ({reason}); check that the auth URL points at Pyrus, and report this with the log file"
+    )]
+    Unreadable {
+        /// HTTP status.
+        status: u16,
+        /// What serde could not read, and where.
+        reason: String,
+    },
     /// Could not connect, or the connection broke.
     #[error(
         "Pyrus is not reachable ({reason}); the work is kept and retried — check the network or the auth URL"
@@ -104,7 +115,7 @@ impl PyrusError {
                 }
             }
             Self::Network { .. } | Self::Timeout | Self::FileChanged => ErrorClass::Retryable,
-            Self::Cancelled | Self::File { .. } => ErrorClass::Permanent,
+            Self::Cancelled | Self::File { .. } | Self::Unreadable { .. } => ErrorClass::Permanent,
             Self::BadUrl { .. } | Self::Redirected { .. } => ErrorClass::NeedsCredentials,
         }
     }
@@ -113,7 +124,7 @@ impl PyrusError {
     pub fn code(&self) -> &str {
         match self {
             Self::Api { code, .. } => code,
-            Self::Unexpected { .. } => "unexpected_response",
+            Self::Unexpected { .. } | Self::Unreadable { .. } => "unexpected_response",
             Self::Network { .. } => "network",
             Self::Timeout => "timeout",
             Self::Cancelled => "cancelled",
@@ -248,6 +259,10 @@ mod tests {
                 retry_after: None,
             },
             PyrusError::Network { reason: "x".into() },
+            PyrusError::Unreadable {
+                status: 200,
+                reason: "x".into(),
+            },
             PyrusError::File {
                 reason: "x".into(),
                 path: "x".into(),

@@ -497,10 +497,11 @@ fn mapping_dtos(mappings: &[Mapping]) -> Vec<MappingDto<'_>> {
         .collect()
 }
 
+/// A success reply's body, or what in it cannot be read (serde's words: which field, where).
 fn read_json<T: DeserializeOwned>(body: &Reply) -> Result<T, PyrusError> {
-    serde_json::from_slice(&body.bytes).map_err(|_| PyrusError::Unexpected {
+    serde_json::from_slice(&body.bytes).map_err(|e| PyrusError::Unreadable {
         status: body.status,
-        retry_after: None,
+        reason: e.to_string(),
     })
 }
 
@@ -666,7 +667,9 @@ fn file_part(
 
 #[cfg(test)]
 mod tests {
-    use super::{check_url, derive_web_base, safe_file_name};
+    use super::{Reply, check_url, derive_web_base, read_json, safe_file_name};
+    use crate::pyrus::PyrusError;
+    use crate::pyrus::model::CallResponseDto;
 
     #[test]
     fn file_names_cannot_break_the_multipart_header() {
@@ -705,5 +708,22 @@ mod tests {
         assert!(check_url("http://10.0.0.5/auth").is_err());
         assert!(check_url("ftp://x/").is_err());
         assert!(check_url("not a url").is_err());
+    }
+
+    #[test]
+    fn a_reply_that_cannot_be_read_says_what_is_missing() {
+        let reply = Reply {
+            status: 200,
+            bytes: br#"{"is_new_task": true}"#.to_vec(),
+        };
+        let Err(err) = read_json::<CallResponseDto>(&reply) else {
+            panic!("a reply without task_id was read");
+        };
+        assert!(
+            matches!(err, PyrusError::Unreadable { status: 200, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("missing field `task_id`"), "{err}");
+        assert_eq!(err.code(), "unexpected_response");
     }
 }
