@@ -97,6 +97,84 @@ impl Running {
     }
 }
 
+/// The outbox, or — when it cannot be opened (read-only, damaged…) — a stand-in that stores
+/// nothing and says why, with the reason: the app still starts, heard calls are refused
+/// with the reason and the window shows it, until it is fixed.
+fn open_outbox(ctx: &Context) -> Result<(Outbox, Option<String>), String> {
+    let path = ctx.paths.database_file();
+    match Outbox::open(&path) {
+        Ok(outbox) => Ok((outbox, None)),
+        Err(e) => {
+            let why = e.to_string();
+            tracing::error!(error = %why, "the outbox cannot be used; calls are refused until it is fixed");
+            let stand_in = Outbox::unusable(&path, why.clone()).map_err(|e| e.to_string())?;
+            Ok((stand_in, Some(why)))
+        }
+    }
+}
+
+/// baresip's control connection, when the settings name its address: the commands it
+/// takes (Answer) and its task.
+fn start_baresip(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    events: &mpsc::Sender<Heard>,
+    monitor: &Arc<Monitor>,
+) -> (
+    Option<mpsc::Sender<BaresipCommand>>,
+    Option<tokio::task::JoinHandle<()>>,
+) {
+    settings
+        .sources
+        .baresip
+        .as_deref()
+        .map(str::trim)
+        .filter(|addr| !addr.is_empty())
+        .map(|addr| {
+            let (commands, rx) = mpsc::channel(8);
+            let task = runtime.spawn(crate::sources::baresip::run(
+                addr.to_owned(),
+                events.clone(),
+                Arc::clone(monitor),
+                rx,
+            ));
+            (commands, task)
+        })
+        .unzip()
+}
+
+/// The HTTP hook, when it is on (or a port is asked for): listening, published, with its
+/// token (kept in the keyring, or for this run).
+fn start_hook(
+    runtime: &tokio::runtime::Runtime,
+    ctx: &Context,
+    secrets: &Arc<dyn SecretStore>,
+    options: &Options,
+    settings: &Settings,
+    outputs: HookOutputs,
+    monitor: &Arc<Monitor>,
+) -> Result<(Option<Arc<RunningHook>>, Option<TokenCell>), String> {
+    if !settings.hook.enabled && options.hook_port.is_none() {
+        return Ok((None, None));
+    }
+    let (token, token_origin) = hook_token(Arc::clone(secrets));
+    let cell = TokenCell::new(token);
+    let plan = HookPlan {
+        options: HookOptions {
+            port: options.hook_port.unwrap_or(settings.hook.port),
+            network: settings.hook.network,
+            allow: settings.hook.allow_rules()?,
+        },
+        allow_text: settings.hook.allow.clone(),
+        token: cell.clone(),
+        token_origin,
+        outputs,
+        runtime_dir: ctx.paths.runtime_dir.clone(),
+    };
+    let hook = runtime.block_on(RunningHook::start(plan, Arc::clone(monitor)));
+    Ok((hook, Some(cell)))
+}
+
 /// Reads `settings.toml` with the environment's overrides applied.
 pub fn load_settings(ctx: &Context) -> Result<Settings, String> {
     let mut settings = Settings::load_with_admin(
@@ -128,50 +206,22 @@ impl Instance {
             settings.sources.recordings_dir = Some(dir.clone());
         }
         let open_engine = engine_factory(ctx, Arc::clone(&secrets));
-        let mut outbox_problem = None;
-        let (engine, sandbox) = if demo {
+        let (engine, sandbox, outbox_problem) = if demo {
             let (engine, sandbox) = demo_engine(runtime, ctx, options.sandbox.clone(), &settings)?;
-            (engine, Some(sandbox))
+            (engine, Some(sandbox), None)
         } else {
-            // An outbox that cannot be opened (read-only, damaged…) does not keep the app from
-            // starting: it runs with a stand-in that stores nothing and says why — heard calls
-            // are refused with the reason, and the window shows it — until it is fixed.
-            let path = ctx.paths.database_file();
-            let outbox = match Outbox::open(&path) {
-                Ok(outbox) => outbox,
-                Err(e) => {
-                    let why = e.to_string();
-                    tracing::error!(error = %why, "the outbox cannot be used; calls are refused until it is fixed");
-                    outbox_problem = Some(why.clone());
-                    Outbox::unusable(&path, why).map_err(|e| e.to_string())?
-                }
-            };
+            let (outbox, problem) = open_outbox(ctx)?;
             (
                 engine_with(ctx, Arc::clone(&secrets), &settings, outbox),
                 None,
+                problem,
             )
         };
 
         let (tx, call_events) = mpsc::channel(256);
         let monitor = Arc::new(Monitor::default());
         monitor.set_outbox_problem(outbox_problem);
-        let (baresip, baresip_task) = settings
-            .sources
-            .baresip
-            .as_deref()
-            .map(str::trim)
-            .filter(|addr| !addr.is_empty())
-            .map(|addr| {
-                let (commands, rx) = mpsc::channel(8);
-                let task = runtime.spawn(crate::sources::baresip::run(
-                    addr.to_owned(),
-                    tx.clone(),
-                    Arc::clone(&monitor),
-                    rx,
-                ));
-                (commands, task)
-            })
-            .unzip();
+        let (baresip, baresip_task) = start_baresip(runtime, &settings, &tx, &monitor);
         if let Some(json) = &options.initial_event {
             match initial_event(json) {
                 Ok(event) => {
@@ -186,30 +236,13 @@ impl Instance {
         } else {
             (None, None)
         };
-        let wanted = settings.hook.enabled || options.hook_port.is_some();
-        let (hook, token) = if wanted {
-            let (token, token_origin) = hook_token(Arc::clone(&secrets));
-            let cell = TokenCell::new(token);
-            let plan = HookPlan {
-                options: HookOptions {
-                    port: options.hook_port.unwrap_or(settings.hook.port),
-                    network: settings.hook.network,
-                    allow: settings.hook.allow_rules()?,
-                },
-                allow_text: settings.hook.allow.clone(),
-                token: cell.clone(),
-                token_origin,
-                outputs: HookOutputs {
-                    events: tx.clone(),
-                    show: raise_tx,
-                },
-                runtime_dir: ctx.paths.runtime_dir.clone(),
-            };
-            let hook = runtime.block_on(RunningHook::start(plan, Arc::clone(&monitor)));
-            (hook, Some(cell))
-        } else {
-            (None, None)
+        let outputs = HookOutputs {
+            events: tx.clone(),
+            show: raise_tx,
         };
+        let (hook, token) = start_hook(
+            runtime, ctx, &secrets, options, &settings, outputs, &monitor,
+        )?;
         let sources = Sources {
             monitor: Arc::clone(&monitor),
             token,

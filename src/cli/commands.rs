@@ -451,23 +451,7 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
             "the account id is empty: copy it from the API telephony extension in Pyrus (--account-id or at the prompt)",
         ));
     }
-    let key = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Security key (hidden): ")
-            .map_err(|e| Failure::usage(format!("cannot read the security key: {e}")))?
-    } else {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::usage(format!("cannot read the security key from stdin: {e}")))?;
-        line
-    };
-    let key = Secret::new(key.trim());
-    if key.is_blank() {
-        return Err(Failure::usage(
-            "the security key is empty: paste it from your Pyrus profile (Get new security key)",
-        ));
-    }
+    let key = read_key()?;
     if let Some(url) = args.auth_url {
         settings.pyrus.auth_url = url;
     }
@@ -512,7 +496,33 @@ pub(super) async fn login(args: LoginArgs, ctx: &Context) -> Result<(), Failure>
         store.name()
     );
 
-    // Work kept while credentials were missing or wrong goes out now.
+    send_kept_work(ctx, settings).await
+}
+
+/// The security key: hidden at a terminal, else one line of standard input.
+fn read_key() -> Result<Secret, Failure> {
+    let key = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Security key (hidden): ")
+            .map_err(|e| Failure::usage(format!("cannot read the security key: {e}")))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::usage(format!("cannot read the security key from stdin: {e}")))?;
+        line
+    };
+    let key = Secret::new(key.trim());
+    if key.is_blank() {
+        return Err(Failure::usage(
+            "the security key is empty: paste it from your Pyrus profile (Get new security key)",
+        ));
+    }
+    Ok(key)
+}
+
+/// After a login: work kept while credentials were missing or wrong goes out now.
+async fn send_kept_work(ctx: &Context, settings: Settings) -> Result<(), Failure> {
     let engine = open_engine(ctx, settings).await?;
     engine
         .outbox()
