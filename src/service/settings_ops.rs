@@ -172,44 +172,11 @@ pub(super) fn check_fields(settings: &Settings) -> Result<(), Refusal> {
             "Type the account id shown in the API telephony extension in Pyrus.",
         ));
     }
-    settings
-        .hook
-        .allow_rules()
-        .map_err(|why| Refusal::new("hook_allow", why))?;
-    if let Some(addr) = settings.sources.baresip.as_deref()
-        && addr
-            .trim()
-            .rsplit_once(':')
-            .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
-    {
-        return Err(Refusal::new(
-            "bad_baresip",
-            format!(
-                "'{addr}' is not baresip's control address: write host:port, e.g. 127.0.0.1:4444"
-            ),
-        ));
+    // Everything else types alone cannot check: the first problem, named by its key.
+    match settings.validate().into_iter().next() {
+        Some(problem) => Err(Refusal::new(problem.code(), problem.to_string())),
+        None => Ok(()),
     }
-    for (what, number) in [
-        ("This line's number", &settings.defaults.line_number),
-        ("The internal number", &settings.defaults.internal_number),
-    ] {
-        if !number.trim().is_empty() {
-            crate::domain::PhoneNumber::parse_extension(number)
-                .map_err(|e| Refusal::new("bad_number", format!("{what}: {e}")))?;
-        }
-    }
-    let bad_url = |e: crate::pyrus::PyrusError| Refusal::new("bad_url", e.to_string());
-    crate::pyrus::check_named_url("the auth URL", settings.pyrus.auth_url.trim())
-        .map_err(bad_url)?;
-    if let Some(web) = settings
-        .pyrus
-        .web_base
-        .as_deref()
-        .filter(|w| !w.trim().is_empty())
-    {
-        crate::pyrus::check_named_url("the web address (web_base)", web.trim()).map_err(bad_url)?;
-    }
-    Ok(())
 }
 
 pub(super) async fn test_connection(

@@ -5,7 +5,9 @@
 //! (every field has a default); writes are atomic (temp file + rename).
 
 pub mod credentials;
+mod problems;
 
+pub use problems::{Problem, ProblemKind};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -327,15 +329,21 @@ impl Settings {
         settings.checked(path)
     }
 
-    /// Checks what types alone cannot (the hook's allow-list); errors name `path`.
+    /// Checks what types alone cannot ([`Settings::validate`]); errors name every problem
+    /// and `path`.
     fn checked(self, path: &Path) -> Result<Self, SettingsError> {
-        self.hook
-            .allow_rules()
-            .map_err(|reason| SettingsError::Invalid {
-                reason,
-                path: path.to_path_buf(),
-            })?;
-        Ok(self)
+        let problems = self.validate();
+        if problems.is_empty() {
+            return Ok(self);
+        }
+        Err(SettingsError::Invalid {
+            reason: problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            path: path.to_path_buf(),
+        })
     }
 
     /// Loads the user's file over the administrator's defaults (`admin`, when there is

@@ -2,8 +2,8 @@
 //! shown back), tests the connection, and saves or cancels.
 
 use crate::bus::{Command, KeyPlace, Refusal};
-use crate::domain::{Country, Mapping, Secret, SourcesReport};
-use crate::settings::{OpenOn, OpenTask, Preset, RegisterOn, Settings};
+use crate::domain::{Mapping, Secret, SourcesReport};
+use crate::settings::{OpenOn, OpenTask, Preset, ProblemKind, RegisterOn, Settings};
 
 use super::i18n::{Language, Texts, fill};
 use super::sources_view::{DoctorForm, token_ui};
@@ -212,6 +212,9 @@ fn hook_ui(
             .filter(|f| !f.trim().is_empty())
             .map(std::path::PathBuf::from);
     });
+    if let Some(ProblemKind::BaresipAddress(addr)) = problem_of(&form.draft, "sources.baresip") {
+        ui.colored_label(theme::ERROR, t.advice(Some("bad_baresip"), &addr));
+    }
     ui.add_space(8.0);
     ui.label(egui::RichText::new(t.hook_section).strong());
     token_ui(ui, doctor, sources, t, commands);
@@ -249,10 +252,19 @@ fn hook_ui(
             .filter(|e| !e.trim().is_empty())
             .map(|e| e.trim().to_owned())
             .collect();
-        if let Err(why) = hook.allow_rules() {
+        if let Some(ProblemKind::AllowList(why)) = problem_of(&form.draft, "hook.allow") {
             ui.colored_label(theme::ERROR, why);
         }
     }
+}
+
+/// What [`Settings::validate`] finds wrong with `key` in `draft`, if anything.
+fn problem_of(draft: &Settings, key: &str) -> Option<ProblemKind> {
+    draft
+        .validate()
+        .into_iter()
+        .find(|p| p.key == key)
+        .map(|p| p.kind)
 }
 
 /// The account: login, key, account id, addresses, form; Test connection and its answer.
@@ -383,24 +395,31 @@ fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
             false,
         );
     });
-    if let Some(code) = form
+    // A country code is judged once both letters are typed.
+    let whole_country = form
         .draft
         .defaults
         .country
         .as_deref()
-        .filter(|c| c.len() == 2)
-        && let Err(e) = Country::parse(code)
-    {
-        ui.colored_label(theme::ERROR, t.phone_error(&e));
-    }
-    for (label, number) in [
-        (t.line_number, &form.draft.defaults.line_number),
-        (t.own_internal, &form.draft.defaults.internal_number),
-    ] {
-        if !number.trim().is_empty()
-            && let Err(e) = crate::domain::PhoneNumber::parse_extension(number)
-        {
-            ui.colored_label(theme::ERROR, format!("{label}: {}", t.phone_error(&e)));
+        .is_some_and(|c| c.len() == 2);
+    for problem in form.draft.validate() {
+        match (problem.key, &problem.kind) {
+            ("defaults.country", ProblemKind::Country(e)) if whole_country => {
+                ui.colored_label(theme::ERROR, t.phone_error(e));
+            }
+            ("defaults.line_number", ProblemKind::Number(e)) => {
+                ui.colored_label(
+                    theme::ERROR,
+                    format!("{}: {}", t.line_number, t.phone_error(e)),
+                );
+            }
+            ("defaults.internal_number", ProblemKind::Number(e)) => {
+                ui.colored_label(
+                    theme::ERROR,
+                    format!("{}: {}", t.own_internal, t.phone_error(e)),
+                );
+            }
+            _ => {}
         }
     }
 }

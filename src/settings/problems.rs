@@ -1,0 +1,151 @@
+//! What types alone cannot check in the settings, checked in one place: the hook's
+//! allow-list, baresip's address, this line's and the internal number, the default
+//! country, and the addresses of Pyrus. Loading a file, saving or testing from the window,
+//! and the settings view all ask [`Settings::validate`]; each problem names its key.
+
+use std::fmt;
+
+use super::Settings;
+use crate::domain::{Country, PhoneError, PhoneNumber};
+
+/// One value the settings cannot use, by its key in the file (`hook.allow`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key, as the file spells it.
+    pub key: &'static str,
+    /// What is wrong with it.
+    pub kind: ProblemKind,
+}
+
+/// What is wrong with a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The hook's allow-list (why, in words).
+    AllowList(String),
+    /// Not baresip's control address (the value as written).
+    BaresipAddress(String),
+    /// Not a phone number.
+    Number(PhoneError),
+    /// Not a country code.
+    Country(PhoneError),
+    /// An address Pyrus cannot be reached at safely (why, in words).
+    Url(String),
+}
+
+impl Problem {
+    /// The error code the window words (see `domain::codes`).
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            ProblemKind::AllowList(_) => "hook_allow",
+            ProblemKind::BaresipAddress(_) => "bad_baresip",
+            ProblemKind::Number(_) | ProblemKind::Country(_) => "bad_number",
+            ProblemKind::Url(_) => "bad_url",
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = self.key;
+        match &self.kind {
+            ProblemKind::AllowList(why) | ProblemKind::Url(why) => write!(f, "{key}: {why}"),
+            ProblemKind::BaresipAddress(addr) => write!(
+                f,
+                "{key}: '{addr}' is not baresip's control address: write host:port, e.g. 127.0.0.1:4444"
+            ),
+            ProblemKind::Number(e) | ProblemKind::Country(e) => write!(f, "{key}: {e}"),
+        }
+    }
+}
+
+impl Settings {
+    /// Every value types alone cannot check, checked; empty when all can be used.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut problem = |key, kind| problems.push(Problem { key, kind });
+        if let Err(why) = self.hook.allow_rules() {
+            problem("hook.allow", ProblemKind::AllowList(why));
+        }
+        if let Some(addr) = self.sources.baresip.as_deref()
+            && addr
+                .trim()
+                .rsplit_once(':')
+                .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+        {
+            problem(
+                "sources.baresip",
+                ProblemKind::BaresipAddress(addr.to_owned()),
+            );
+        }
+        for (key, number) in [
+            ("defaults.line_number", &self.defaults.line_number),
+            ("defaults.internal_number", &self.defaults.internal_number),
+        ] {
+            if !number.trim().is_empty()
+                && let Err(e) = PhoneNumber::parse_extension(number)
+            {
+                problem(key, ProblemKind::Number(e));
+            }
+        }
+        if let Some(code) = self
+            .defaults
+            .country
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            && let Err(e) = Country::parse(code)
+        {
+            problem("defaults.country", ProblemKind::Country(e));
+        }
+        let url = |what, url: &str| {
+            crate::pyrus::check_named_url(what, url.trim())
+                .err()
+                .map(|e| ProblemKind::Url(e.to_string()))
+        };
+        if let Some(kind) = url("the auth URL", &self.pyrus.auth_url) {
+            problem("pyrus.auth_url", kind);
+        }
+        if let Some(web) = self
+            .pyrus
+            .web_base
+            .as_deref()
+            .filter(|w| !w.trim().is_empty())
+            && let Some(kind) = url("the web address (web_base)", web)
+        {
+            problem("pyrus.web_base", kind);
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProblemKind;
+    use crate::settings::Settings;
+
+    #[test]
+    fn each_problem_names_its_key_and_a_good_file_has_none() {
+        let good = Settings::default();
+        assert_eq!(good.validate(), []);
+        let mut bad = Settings::default();
+        bad.hook.network = true;
+        bad.sources.baresip = Some("4444".to_owned());
+        bad.defaults.line_number = "call me".to_owned();
+        bad.defaults.country = Some("XX".to_owned());
+        bad.pyrus.auth_url = "http://pyrus.example/auth".to_owned();
+        let problems = bad.validate();
+        let keys: Vec<&str> = problems.iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "hook.allow",
+                "sources.baresip",
+                "defaults.line_number",
+                "defaults.country",
+                "pyrus.auth_url"
+            ]
+        );
+        assert!(matches!(problems[2].kind, ProblemKind::Number(_)));
+        assert_eq!(problems[1].code(), "bad_baresip");
+        assert!(problems[4].to_string().starts_with("pyrus.auth_url: "));
+    }
+}
