@@ -349,6 +349,23 @@ pub fn check_recording_name(name: &str) -> Result<&'static str, InputError> {
         })
 }
 
+/// The media type of a recording named `name` (by its extension), for the upload's part and
+/// for serving it; `application/octet-stream` for anything else.
+pub fn audio_mime(name: &str) -> &'static str {
+    match name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("wav") => "audio/wav",
+        Some("mp3") => "audio/mpeg",
+        Some("ogg") => "audio/ogg",
+        Some("wma") => "audio/x-ms-wma",
+        Some("ac3") => "audio/ac3",
+        _ => "application/octet-stream",
+    }
+}
+
 /// True when `head` (a file's first bytes) starts the way a file of the audio format `ext`
 /// does: WAV (RIFF…WAVE), MP3 (an ID3 tag or an MPEG audio frame), OGG (OggS), WMA (the
 /// ASF header) or AC3 (its sync word).

@@ -16,7 +16,7 @@ pub mod uri;
 pub use call::{
     AUDIO_EXTENSIONS, AttachTarget, CallRequest, Direction, ExternalId, FormFieldInfo, InputError,
     LongField, MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration,
-    audio_content_matches, check_recording_name,
+    audio_content_matches, audio_mime, check_recording_name,
 };
 pub use event::{CallEvent, CallEventWire, EventError, EventKind, EventSource};
 pub use job::{

@@ -644,18 +644,7 @@ fn file_part(
         }
         chunk
     });
-    let mime = match name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("wav") => "audio/wav",
-        Some("mp3") => "audio/mpeg",
-        Some("ogg") => "audio/ogg",
-        Some("wma") => "audio/x-ms-wma",
-        Some("ac3") => "audio/ac3",
-        _ => "application/octet-stream",
-    };
+    let mime = crate::domain::audio_mime(&name);
     reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
         .file_name(name)
         .mime_str(mime)

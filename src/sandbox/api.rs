@@ -638,18 +638,7 @@ async fn download(State(shared): State<Shared>, Path(guid): Path<String>) -> Res
     let Ok(file) = tokio::fs::File::open(&path).await else {
         return (StatusCode::NOT_FOUND, "file is gone").into_response();
     };
-    let mime = match name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("wav") => "audio/wav",
-        Some("mp3") => "audio/mpeg",
-        Some("ogg") => "audio/ogg",
-        Some("wma") => "audio/x-ms-wma",
-        Some("ac3") => "audio/ac3",
-        _ => "application/octet-stream",
-    };
+    let mime = crate::domain::audio_mime(&name);
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     (
         [

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 const MAY_USE: &[(&str, &[&str])] = &[
     ("domain", &[]),
     ("pyrus", &["domain"]),
-    ("sandbox", &[]),
+    ("sandbox", &["domain"]),
     ("outbox", &["domain"]),
     ("sources", &["domain"]),
     ("settings", &["domain", "pyrus"]),

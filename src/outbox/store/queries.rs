@@ -174,19 +174,7 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         let rows = jobs
             .query_map(args, |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    JobRow {
-                        id: r.get(1)?,
-                        kind: r.get(2)?,
-                        state: r.get(3)?,
-                        attempts: r.get(4)?,
-                        next_ms: r.get(5)?,
-                        error_code: r.get(6)?,
-                        error_message: r.get(7)?,
-                        payload: r.get(8)?,
-                    },
-                ))
+                Ok((r.get::<_, i64>(0)?, JobRow::read_from(r, 1)?))
             })
             .map_err(|e| self.sql(e))?;
         let mut out = CallJobs::default();
@@ -212,14 +200,7 @@ impl Store {
         let rows = stmt
             .query_map(args, |r| {
                 Ok(RawView {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    state: r.get(2)?,
-                    attempts: r.get(3)?,
-                    next_ms: r.get(4)?,
-                    error_code: r.get(5)?,
-                    error_message: r.get(6)?,
-                    payload: r.get(7)?,
+                    job: JobRow::read_from(r, 0)?,
                     created_ms: r.get(8)?,
                     external_id: r.get(9)?,
                     request: r.get(10)?,
@@ -263,11 +244,42 @@ struct ReadJob {
 }
 
 impl JobRow {
-    fn read(&self) -> Result<ReadJob, StoreError> {
+    /// The row's job columns from column `at` on: id, kind, state, attempts, next_ms,
+    /// error_code, error_message, payload.
+    fn read_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(at)?,
+            kind: r.get(at + 1)?,
+            state: r.get(at + 2)?,
+            attempts: r.get(at + 3)?,
+            next_ms: r.get(at + 4)?,
+            error_code: r.get(at + 5)?,
+            error_message: r.get(at + 6)?,
+            payload: r.get(at + 7)?,
+        })
+    }
+
+    /// Its kind, and where it stands.
+    fn brief(&self) -> Result<(JobKind, JobBrief), StoreError> {
         let kind = JobKind::from_name(&self.kind)
             .ok_or_else(|| corrupt(format!("unknown job kind {}", self.kind)))?;
         let state = JobState::from_name(&self.state)
             .ok_or_else(|| corrupt(format!("unknown job state {}", self.state)))?;
+        Ok((
+            kind,
+            JobBrief {
+                id: JobId(self.id),
+                state,
+                attempts: self.attempts,
+                next_attempt_ms: (state == JobState::Pending).then_some(self.next_ms),
+                error_code: self.error_code.clone(),
+                error_message: self.error_message.clone(),
+            },
+        ))
+    }
+
+    fn read(&self) -> Result<ReadJob, StoreError> {
+        let (kind, brief) = self.brief()?;
         let file_name = match kind {
             JobKind::Attach => file_name(
                 &serde_json::from_str::<AttachPayload>(self.payload.as_deref().unwrap_or_default())
@@ -277,14 +289,7 @@ impl JobRow {
         };
         Ok(ReadJob {
             kind,
-            brief: JobBrief {
-                id: JobId(self.id),
-                state,
-                attempts: self.attempts,
-                next_attempt_ms: (state == JobState::Pending).then_some(self.next_ms),
-                error_code: self.error_code.clone(),
-                error_message: self.error_message.clone(),
-            },
+            brief,
             file_name,
         })
     }
@@ -331,14 +336,7 @@ fn file_name(payload: &AttachPayload) -> String {
 
 /// A job as read for `queue` and the window's job views.
 struct RawView {
-    id: i64,
-    kind: String,
-    state: String,
-    attempts: u32,
-    next_ms: i64,
-    error_code: Option<String>,
-    error_message: Option<String>,
-    payload: Option<String>,
+    job: JobRow,
     created_ms: i64,
     external_id: Option<String>,
     request: Option<String>,
@@ -350,9 +348,9 @@ impl RawView {
     /// What is listed for this row when it cannot be read.
     fn unreadable(&self) -> JobView {
         JobView {
-            id: JobId(self.id),
-            kind: JobKind::from_name(&self.kind).unwrap_or(JobKind::Register),
-            state: JobState::from_name(&self.state).unwrap_or(JobState::Failed),
+            id: JobId(self.job.id),
+            kind: JobKind::from_name(&self.job.kind).unwrap_or(JobKind::Register),
+            state: JobState::from_name(&self.job.state).unwrap_or(JobState::Failed),
             attempts: 0,
             next_attempt_ms: None,
             error_code: Some("unreadable".to_owned()),
@@ -367,10 +365,8 @@ impl RawView {
     }
 
     fn into_view(self, alive: impl Fn(u32) -> bool) -> Result<JobView, StoreError> {
-        let kind = JobKind::from_name(&self.kind)
-            .ok_or_else(|| corrupt(format!("unknown job kind {}", self.kind)))?;
-        let state = JobState::from_name(&self.state)
-            .ok_or_else(|| corrupt(format!("unknown job state {}", self.state)))?;
+        let (kind, brief) = self.job.brief()?;
+        let state = brief.state;
         let call: Option<CallRequest> = decode(self.request.as_deref())?;
         let numbers = call.as_ref().map(CallNumbers::from);
         let mut task_id = self.task_id.and_then(|t| u64::try_from(t).ok());
@@ -379,14 +375,14 @@ impl RawView {
         let subject = match kind {
             JobKind::Register => numbers.map_or(JobSubject::Unreadable, JobSubject::Call),
             JobKind::Pickup => {
-                let pickup: Option<PickupPayload> = decode(self.payload.as_deref())?;
+                let pickup: Option<PickupPayload> = decode(self.job.payload.as_deref())?;
                 JobSubject::FindRecording {
                     folder: pickup.map(|p| p.dir).unwrap_or_default(),
                     call: numbers,
                 }
             }
             JobKind::Attach => {
-                let payload: Option<AttachPayload> = decode(self.payload.as_deref())?;
+                let payload: Option<AttachPayload> = decode(self.job.payload.as_deref())?;
                 let Some(payload) = payload else {
                     return Err(corrupt("an attach job without its payload"));
                 };
@@ -408,13 +404,13 @@ impl RawView {
             }
         };
         Ok(JobView {
-            id: JobId(self.id),
+            id: brief.id,
             kind,
             state,
-            attempts: self.attempts,
-            next_attempt_ms: (state == JobState::Pending).then_some(self.next_ms),
-            error_code: self.error_code,
-            error_message: self.error_message,
+            attempts: brief.attempts,
+            next_attempt_ms: brief.next_attempt_ms,
+            error_code: brief.error_code,
+            error_message: brief.error_message,
             external_id,
             task_id,
             file_name: file,
