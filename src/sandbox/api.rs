@@ -191,6 +191,16 @@ fn set_rate_headers(headers: &mut HeaderMap, remaining: u32, reset: u64, shared:
     headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
+/// A request's JSON body, once its Bearer token is checked (in that order, as Pyrus does).
+fn authorized_json(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    authorize(shared, headers)?;
+    parse_json(body)
+}
+
 fn parse_json(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad("empty_body", "Request body is empty."));
@@ -351,8 +361,7 @@ async fn register_call(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
-    authorize(&shared, &headers)?;
-    let map = parse_json(&body)?;
+    let map = authorized_json(&shared, &headers, &body)?;
     let account = req_str(&map, "account_id")?;
     let from = req_str(&map, "from_number")?;
     let to = req_str(&map, "to_number")?;
@@ -430,8 +439,7 @@ async fn attach(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
-    authorize(&shared, &headers)?;
-    let map = parse_json(&body)?;
+    let map = authorized_json(&shared, &headers, &body)?;
     if let Some(account) = opt_str(&map, "account_id")? {
         check_account(&shared, &account)?;
     }

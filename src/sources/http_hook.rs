@@ -220,30 +220,22 @@ fn gate(
     headers: &HeaderMap,
     query_token: Option<&str>,
 ) -> Result<(), (StatusCode, String)> {
+    let forbidden = |why: String| Err((StatusCode::FORBIDDEN, why));
     let ip = peer.ip();
     if !ip.is_loopback() && !hook.allow.iter().any(|rule| rule.contains(ip)) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            format!(
-                "{ip} may not send events: add it to the hook's allowed addresses in pyrus-phone's settings"
-            ),
+        return forbidden(format!(
+            "{ip} may not send events: add it to the hook's allowed addresses in pyrus-phone's settings"
         ));
     }
     if headers.contains_key(header::ORIGIN) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "requests from web pages are refused".to_owned(),
-        ));
+        return forbidden("requests from web pages are refused".to_owned());
     }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
     if !host_allowed(host, hook.port, hook.network) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "the Host must be this computer (127.0.0.1 or its address)".to_owned(),
-        ));
+        return forbidden("the Host must be this computer (127.0.0.1 or its address)".to_owned());
     }
     let bearer = headers
         .get(header::AUTHORIZATION)
