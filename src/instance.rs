@@ -163,7 +163,7 @@ fn start_hook(
         options: HookOptions {
             port: options.hook_port.unwrap_or(settings.hook.port),
             network: settings.hook.network,
-            allow: settings.hook.allow_rules()?,
+            allow: settings.hook.allow_rules().map_err(|e| e.to_string())?,
         },
         allow_text: settings.hook.allow.clone(),
         token: cell.clone(),
@@ -331,7 +331,7 @@ impl Instance {
 fn engine_factory(ctx: &Context, secrets: Arc<dyn SecretStore>) -> EngineFactory {
     let ctx = ctx.clone();
     Box::new(move |saved: &Settings| {
-        let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| e.to_string())?;
+        let outbox = Outbox::open(&ctx.paths.database_file())?;
         Ok(engine_with(&ctx, Arc::clone(&secrets), saved, outbox))
     })
 }

@@ -204,6 +204,27 @@ pub fn action_url(host: &str, port: u16, token: &str, event: &str) -> String {
     )
 }
 
+/// Why the hook's allow-list cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AllowListError {
+    /// An entry that is not an address.
+    #[error("'{0}' is not an address: write one like 192.168.1.20 or 192.168.1.0/24")]
+    NotAnAddress(String),
+    /// A network whose prefix length is out of range.
+    #[error("'{entry}': the part after / must be 0 to {max}")]
+    BadPrefix {
+        /// The entry as written.
+        entry: String,
+        /// The longest prefix for its kind of address.
+        max: u8,
+    },
+    /// Listening on the network with nobody allowed.
+    #[error(
+        "listening on the network needs the phones' addresses: list them in hook.allow (e.g. 192.168.1.20 or 192.168.1.0/24)"
+    )]
+    Empty,
+}
+
 /// One entry of the hook's allow-list: an address, or a network in CIDR form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AllowRule {
@@ -213,23 +234,24 @@ pub struct AllowRule {
 
 impl AllowRule {
     /// Reads `192.168.1.20`, `192.168.1.0/24` or an IPv6 form.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, AllowListError> {
         let text = text.trim();
         let (addr, prefix) = match text.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (text, None),
         };
-        let addr: core::net::IpAddr = addr.parse().map_err(|_| {
-            format!("'{text}' is not an address: write one like 192.168.1.20 or 192.168.1.0/24")
-        })?;
+        let addr: core::net::IpAddr = addr
+            .parse()
+            .map_err(|_| AllowListError::NotAnAddress(text.to_owned()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("'{text}': the part after / must be 0 to {max}"))?,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| {
+                AllowListError::BadPrefix {
+                    entry: text.to_owned(),
+                    max,
+                }
+            })?,
         };
         Ok(Self { addr, prefix })
     }
@@ -257,13 +279,16 @@ impl AllowRule {
 }
 
 /// Reads an allow-list; the first bad entry is the error.
-pub fn parse_allow_list(entries: &[String]) -> Result<Vec<AllowRule>, String> {
+pub fn parse_allow_list(entries: &[String]) -> Result<Vec<AllowRule>, AllowListError> {
     entries.iter().map(|e| AllowRule::parse(e)).collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{AllowRule, RawMessage, Verdict, action_url, microsip_line_fits, microsip_lines};
+    use super::{
+        AllowListError, AllowRule, RawMessage, Verdict, action_url, microsip_line_fits,
+        microsip_lines,
+    };
 
     #[test]
     fn allow_rules_match_addresses_and_networks() {
@@ -284,16 +309,12 @@ mod tests {
                 .unwrap()
                 .contains("8.8.8.8".parse().unwrap())
         );
-        assert!(
-            AllowRule::parse("phone.local")
-                .unwrap_err()
-                .contains("not an address")
+        assert_eq!(
+            AllowRule::parse("phone.local"),
+            Err(AllowListError::NotAnAddress("phone.local".to_owned()))
         );
-        assert!(
-            AllowRule::parse("10.0.0.0/33")
-                .unwrap_err()
-                .contains("0 to 32")
-        );
+        let too_long = AllowRule::parse("10.0.0.0/33").unwrap_err();
+        assert!(too_long.to_string().contains("0 to 32"), "{too_long}");
     }
 
     #[test]

@@ -8,6 +8,18 @@ use std::path::{Path, PathBuf};
 /// The argument an entry starts the app with.
 pub const MINIMIZED_ARG: &str = "--minimized";
 
+/// The entry could not be written or removed: what, and the system's words.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {place}: {source}")]
+pub struct AutostartError {
+    /// "write" or "remove".
+    action: &'static str,
+    /// The entry's file, or the Run key.
+    place: String,
+    /// What the system said.
+    source: std::io::Error,
+}
+
 /// Where the entry lives and what starts the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Autostart {
@@ -30,7 +42,7 @@ impl Autostart {
     }
 
     /// Writes the entry (`on`) or removes it; nothing to do is not an error.
-    pub fn apply(&self, on: bool) -> Result<(), String> {
+    pub fn apply(&self, on: bool) -> Result<(), AutostartError> {
         if on { self.write() } else { self.remove() }
     }
 
@@ -44,46 +56,69 @@ impl Autostart {
     }
 
     #[cfg(not(windows))]
-    fn write(&self) -> Result<(), String> {
+    fn write(&self) -> Result<(), AutostartError> {
         let text = entry_text(&self.program);
-        write_atomically(&self.file(), &text)
-            .map_err(|e| format!("cannot write {}: {e}", self.file().display()))
+        write_atomically(&self.file(), &text).map_err(|source| AutostartError {
+            action: "write",
+            place: self.file().display().to_string(),
+            source,
+        })
     }
 
     #[cfg(not(windows))]
-    fn remove(&self) -> Result<(), String> {
+    fn remove(&self) -> Result<(), AutostartError> {
         match std::fs::remove_file(self.file()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!("cannot remove {}: {e}", self.file().display())),
+            Err(source) => Err(AutostartError {
+                action: "remove",
+                place: self.file().display().to_string(),
+                source,
+            }),
         }
     }
 
     #[cfg(windows)]
-    fn write(&self) -> Result<(), String> {
+    fn write(&self) -> Result<(), AutostartError> {
         let value = format!("\"{}\" {MINIMIZED_ARG}", self.program.display());
-        run_key()?
+        run_key("write")?
             .set_value("pyrus-phone", &value)
-            .map_err(|e| format!("cannot write the Run key: {e}"))
+            .map_err(|source| AutostartError {
+                action: "write",
+                place: RUN_KEY.to_owned(),
+                source,
+            })
     }
 
     #[cfg(windows)]
-    fn remove(&self) -> Result<(), String> {
-        match run_key()?.delete_value("pyrus-phone") {
+    fn remove(&self) -> Result<(), AutostartError> {
+        match run_key("remove")?.delete_value("pyrus-phone") {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!("cannot remove the Run key's entry: {e}")),
+            Err(source) => Err(AutostartError {
+                action: "remove",
+                place: RUN_KEY.to_owned(),
+                source,
+            }),
         }
     }
 }
 
-/// `HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run`, for writing.
+/// The per-user Run key, as the errors name it.
 #[cfg(windows)]
-fn run_key() -> Result<winreg::RegKey, String> {
+const RUN_KEY: &str = r"HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run";
+
+/// `HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run`, opened to `action`.
+#[cfg(windows)]
+fn run_key(action: &'static str) -> Result<winreg::RegKey, AutostartError> {
     winreg::RegKey::predef(winreg::enums::HKEY_CURRENT_USER)
         .create_subkey(r"Software\Microsoft\Windows\CurrentVersion\Run")
         .map(|(key, _)| key)
-        .map_err(|e| format!("cannot open the Run key: {e}"))
+        .map_err(|source| AutostartError {
+            action,
+            place: RUN_KEY.to_owned(),
+            source,
+        })
 }
 
 /// The entry's text: an XDG desktop entry, or a launchd property list.

@@ -4,13 +4,24 @@
 
 use std::sync::{Mutex, PoisonError};
 
+/// A link could not be handed on.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// No browser could be started (what was tried, and why).
+    #[error("cannot open a browser ({0}); open the link by hand")]
+    NoBrowser(String),
+    /// No handler for `tel:` links could be started.
+    #[error("cannot hand the number to the softphone ({0}); dial it by hand")]
+    NoDialler(String),
+}
+
 /// Something that opens URLs.
 pub trait Browser: Send + Sync {
     /// Opens `url`; the error says why it could not.
-    fn open(&self, url: &str) -> Result<(), String>;
+    fn open(&self, url: &str) -> Result<(), LinkError>;
 
     /// Hands a `tel:` link to the system's handler for it (the softphone).
-    fn dial(&self, uri: &str) -> Result<(), String> {
+    fn dial(&self, uri: &str) -> Result<(), LinkError> {
         self.open(uri)
     }
 }
@@ -21,7 +32,7 @@ pub struct SystemBrowser;
 
 #[cfg(all(unix, not(target_os = "macos")))]
 impl Browser for SystemBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
+    fn open(&self, url: &str) -> Result<(), LinkError> {
         let commands = browser_commands(std::env::var("BROWSER").ok().as_deref(), url);
         let mut last = String::from("no browser command");
         for argv in commands {
@@ -40,12 +51,10 @@ impl Browser for SystemBrowser {
                 Err(e) => last = format!("{program}: {e}"),
             }
         }
-        Err(format!(
-            "cannot open a browser ({last}); open the link by hand"
-        ))
+        Err(LinkError::NoBrowser(last))
     }
 
-    fn dial(&self, uri: &str) -> Result<(), String> {
+    fn dial(&self, uri: &str) -> Result<(), LinkError> {
         // Not `$BROWSER`: a web browser is no phone. The desktop's `tel:` handler is.
         match std::process::Command::new("xdg-open")
             .arg(uri)
@@ -56,21 +65,18 @@ impl Browser for SystemBrowser {
                 reaper::adopt(child);
                 Ok(())
             }
-            Err(e) => Err(format!(
-                "cannot hand the number to the softphone (xdg-open: {e}); dial it by hand"
-            )),
+            Err(e) => Err(LinkError::NoDialler(format!("xdg-open: {e}"))),
         }
     }
 }
 
 #[cfg(not(all(unix, not(target_os = "macos"))))]
 impl Browser for SystemBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        webbrowser::open(url)
-            .map_err(|e| format!("cannot open a browser ({e}); open the link by hand"))
+    fn open(&self, url: &str) -> Result<(), LinkError> {
+        webbrowser::open(url).map_err(|e| LinkError::NoBrowser(e.to_string()))
     }
 
-    fn dial(&self, uri: &str) -> Result<(), String> {
+    fn dial(&self, uri: &str) -> Result<(), LinkError> {
         // The system's handler for tel: (the softphone), not the web browser.
         #[cfg(target_os = "macos")]
         let mut command = std::process::Command::new("/usr/bin/open");
@@ -89,9 +95,7 @@ impl Browser for SystemBrowser {
                 }
                 Ok(())
             }
-            Err(e) => Err(format!(
-                "cannot hand the number to the softphone ({e}); dial it by hand"
-            )),
+            Err(e) => Err(LinkError::NoDialler(e.to_string())),
         }
     }
 }
@@ -186,7 +190,7 @@ impl RecordingBrowser {
 }
 
 impl Browser for RecordingBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
+    fn open(&self, url: &str) -> Result<(), LinkError> {
         self.opened
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

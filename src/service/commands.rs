@@ -243,9 +243,14 @@ fn new_hook_token(shared: &Arc<Shared>) -> Outcome {
         let renewed =
             tokio::task::spawn_blocking(move || doctor::renew_token(&kept, secrets.as_ref()))
                 .await
-                .unwrap_or_else(|e| Err(e.to_string()));
+                .map_err(|e| e.to_string())
+                .and_then(|renewed| renewed.map_err(|e| e.to_string()));
         let failed = match (renewed, &sources.hook) {
-            (Ok(origin), Some(hook)) => hook.token_renewed(origin).await.err(),
+            (Ok(origin), Some(hook)) => hook
+                .token_renewed(origin)
+                .await
+                .err()
+                .map(|e| e.to_string()),
             (Ok(origin), None) => {
                 sources.monitor.update_hook(|h| h.token_origin = origin);
                 None

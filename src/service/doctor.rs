@@ -89,16 +89,38 @@ pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
     }
 }
 
+/// What the hook doctor could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum DoctorError {
+    /// The number to simulate a call from is not one.
+    #[error(transparent)]
+    Event(#[from] crate::domain::EventError),
+    /// The call pipeline is gone.
+    #[error("the call pipeline has stopped; restart pyrus-phone")]
+    Stopped,
+    /// No softphone that can answer is set up.
+    #[error("No softphone that can answer is connected (set up baresip).")]
+    NoAnsweringSoftphone,
+    /// baresip is set up but not connected.
+    #[error("baresip is not connected: the call cannot be answered from here.")]
+    BaresipAway,
+    /// baresip's command queue is full.
+    #[error("baresip is busy; answer in the softphone.")]
+    BaresipBusy,
+    /// The hook is off, so it has no token to renew.
+    #[error("The event hook is switched off in the settings.")]
+    HookOff,
+}
+
 /// Feeds ring, answer and end for `number` through the event channel, a second apart, as a
 /// softphone would; the call is registered against the Pyrus in use.
-pub async fn simulate(sources: &Sources, number: &str) -> Result<String, String> {
+pub async fn simulate(sources: &Sources, number: &str) -> Result<String, DoctorError> {
     let call_id = format!("simulated-{}", crate::sources::monitor::now_ms());
     for (i, kind) in ["ring", "answer", "end"].into_iter().enumerate() {
         if i > 0 {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        let event = CallEvent::parse(kind, number, Some(&call_id), None, None, "simulated")
-            .map_err(|e| e.to_string())?;
+        let event = CallEvent::parse(kind, number, Some(&call_id), None, None, "simulated")?;
         sources.monitor.record(
             SourceId::Simulated,
             &format!("{kind} {number} call_id={call_id}"),
@@ -108,37 +130,37 @@ pub async fn simulate(sources: &Sources, number: &str) -> Result<String, String>
             .events
             .send(Heard::unacknowledged(event))
             .await
-            .map_err(|_| "the call pipeline has stopped; restart pyrus-phone".to_owned())?;
+            .map_err(|_| DoctorError::Stopped)?;
     }
     Ok(call_id)
 }
 
 /// Asks baresip to answer the ringing call.
-pub fn answer(sources: &Sources) -> Result<(), String> {
+pub fn answer(sources: &Sources) -> Result<(), DoctorError> {
     let baresip = sources
         .baresip
         .as_ref()
-        .ok_or_else(|| "No softphone that can answer is connected (set up baresip).".to_owned())?;
+        .ok_or(DoctorError::NoAnsweringSoftphone)?;
     let connected = sources
         .monitor
         .snapshot()
         .baresip
         .is_some_and(|b| b.connected);
     if !connected {
-        return Err("baresip is not connected: the call cannot be answered from here.".to_owned());
+        return Err(DoctorError::BaresipAway);
     }
     baresip
         .try_send(BaresipCommand::Accept)
-        .map_err(|_| "baresip is busy; answer in the softphone.".to_owned())
+        .map_err(|_| DoctorError::BaresipBusy)
 }
 
 /// Makes a new hook token and keeps it in the keyring (blocking); the running hook takes it
 /// at once. Returns where it is kept; the caller republishes it for command hooks.
-pub fn renew_token(sources: &Sources, secrets: &dyn SecretStore) -> Result<TokenOrigin, String> {
-    let cell = sources
-        .token
-        .as_ref()
-        .ok_or_else(|| "The event hook is switched off in the settings.".to_owned())?;
+pub fn renew_token(
+    sources: &Sources,
+    secrets: &dyn SecretStore,
+) -> Result<TokenOrigin, DoctorError> {
+    let cell = sources.token.as_ref().ok_or(DoctorError::HookOff)?;
     let token = http_hook::new_token();
     let origin = match secrets.set(HOOK_TOKEN_ENTRY, &token) {
         Ok(()) => TokenOrigin::Keyring,

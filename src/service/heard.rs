@@ -13,7 +13,7 @@ use super::stitch::{Decision, Stitcher};
 use crate::bus::{Event, Notice, NoticeKind};
 use crate::domain::{CallEvent, CallLife, EventKind, EventSource, ExternalId, JobId, Verdict};
 use crate::outbox::{Claimed, Journaled, StoreError, generate_external_id, now_ms};
-use crate::sources::Heard;
+use crate::sources::{Heard, NotStored};
 
 /// Sends the hook doctor's report at start and whenever a source notes something.
 pub(super) async fn sources_loop(shared: Arc<Shared>) {
@@ -193,7 +193,7 @@ impl Shared {
         for heard in batch {
             match heard.stored {
                 Some(ack) => {
-                    ack.send(Err(why.clone())).ok();
+                    ack.send(Err(NotStored(why.clone()))).ok();
                 }
                 None => {
                     let unstored = Journaled {

@@ -106,11 +106,47 @@ pub async fn settle(files: &[PathBuf]) {
     }
 }
 
+/// Why a recording could not be made into one file.
+#[derive(Debug, thiserror::Error)]
+pub enum PickupError {
+    /// A file could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// "read", "create" or "write".
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A side is not the WAV baresip writes.
+    #[error("{path} is not a 16-bit PCM WAV ({why})")]
+    NotPcm {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// Too many samples for a WAV's 32-bit sizes.
+    #[error("the recording is too long for a WAV")]
+    TooLong,
+    /// The two sides' sample rates differ.
+    #[error("the two sides were recorded at {0} and {1} Hz")]
+    Rates(u32, u32),
+}
+
 /// 16-bit PCM samples and their rate, from a mono WAV. A header whose data size was never
 /// filled in (the writer still had it open) counts the rest of the file.
-pub fn read_mono_pcm16(path: &Path) -> Result<(u32, Vec<i16>), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let bad = |why: &str| format!("{} is not a 16-bit PCM WAV ({why})", path.display());
+pub fn read_mono_pcm16(path: &Path) -> Result<(u32, Vec<i16>), PickupError> {
+    let bytes = std::fs::read(path).map_err(|source| PickupError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |why| PickupError::NotPcm {
+        path: path.to_path_buf(),
+        why,
+    };
     if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WAVE" {
         return Err(bad("no RIFF/WAVE header"));
     }
@@ -152,10 +188,14 @@ pub fn read_mono_pcm16(path: &Path) -> Result<(u32, Vec<i16>), String> {
 
 /// Writes a stereo 16-bit WAV: `left` and `right` side by side, the shorter padded with
 /// silence.
-pub fn write_stereo(path: &Path, rate: u32, left: &[i16], right: &[i16]) -> Result<(), String> {
+pub fn write_stereo(
+    path: &Path,
+    rate: u32,
+    left: &[i16],
+    right: &[i16],
+) -> Result<(), PickupError> {
     let frames = left.len().max(right.len());
-    let data_len =
-        u32::try_from(frames * 4).map_err(|_| "the recording is too long for a WAV".to_owned())?;
+    let data_len = u32::try_from(frames * 4).map_err(|_| PickupError::TooLong)?;
     let mut out = Vec::with_capacity(44 + frames * 4);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
@@ -174,16 +214,28 @@ pub fn write_stereo(path: &Path, rate: u32, left: &[i16], right: &[i16]) -> Resu
         out.extend_from_slice(&right.get(i).copied().unwrap_or(0).to_le_bytes());
     }
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
-    std::io::Write::write_all(&mut tmp, &out).map_err(|e| e.to_string())?;
-    tmp.persist(path).map_err(|e| e.error.to_string())?;
+    let io = |action, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PickupError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("write in", dir))?;
+    std::io::Write::write_all(&mut tmp, &out).map_err(io("write", path))?;
+    tmp.persist(path).map_err(|e| io("write", path)(e.error))?;
     Ok(())
 }
 
 /// One file for the call: a single recording as it is, or baresip's pair merged into
 /// `out_dir/<name>.wav` (our side left, the far side right).
-pub fn one_file(files: &[PathBuf], out_dir: &Path, name: &str) -> Result<Option<PathBuf>, String> {
+pub fn one_file(
+    files: &[PathBuf],
+    out_dir: &Path,
+    name: &str,
+) -> Result<Option<PathBuf>, PickupError> {
     match files {
         [] => Ok(None),
         [single] => Ok(Some(single.clone())),
@@ -191,9 +243,7 @@ pub fn one_file(files: &[PathBuf], out_dir: &Path, name: &str) -> Result<Option<
             let (rate, left) = read_mono_pcm16(ours)?;
             let (rate2, right) = read_mono_pcm16(theirs)?;
             if rate != rate2 {
-                return Err(format!(
-                    "the two sides were recorded at {rate} and {rate2} Hz"
-                ));
+                return Err(PickupError::Rates(rate, rate2));
             }
             let safe: String = name
                 .chars()

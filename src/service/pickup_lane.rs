@@ -197,7 +197,8 @@ pub(super) async fn prepare_recording(
     let out = shared.setup.recordings_out.clone();
     let name = payload.name.clone();
     let merged = tokio::task::spawn_blocking(move || {
-        let path = pickup::one_file(&files, &out, &name)?
+        let path = pickup::one_file(&files, &out, &name)
+            .map_err(|e| e.to_string())?
             .ok_or_else(|| "the recording disappeared".to_owned())?;
         check_recording(&path)
             .map(|(path, _)| path)

@@ -23,7 +23,8 @@ impl Shared {
                     let on = settings.window.start_at_login;
                     let applied = tokio::task::spawn_blocking(move || autostart.apply(on))
                         .await
-                        .unwrap_or_else(|e| Err(e.to_string()));
+                        .map_err(|e| e.to_string())
+                        .and_then(|applied| applied.map_err(|e| e.to_string()));
                     if let Err(e) = applied {
                         self.notice(Notice::new(NoticeKind::AutostartFailed, e))
                             .await;

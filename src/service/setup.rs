@@ -14,7 +14,8 @@ use crate::settings::credentials::SecretStore;
 use crate::sources::Heard;
 
 /// Builds an engine for saved settings (the real outbox, the keyring, env overrides).
-pub type EngineFactory = Box<dyn Fn(&Settings) -> Result<Engine, String> + Send + Sync>;
+pub type EngineFactory =
+    Box<dyn Fn(&Settings) -> Result<Engine, crate::outbox::StoreError> + Send + Sync>;
 
 /// Where saved settings and keys go, and how an engine is made from them.
 pub struct Setup {

@@ -16,7 +16,8 @@ use super::pops::{Policy, Pops};
 use super::setup::Setup;
 use crate::bus::{Connection, Event, Notice, NoticeKind, Status, UiSender};
 use crate::domain::{JobId, PhoneNumber};
-use crate::outbox::Lane;
+use crate::outbox::{Lane, StoreError};
+use crate::platform::browser::LinkError;
 
 /// The engine in use; replaced when settings are saved.
 pub(super) struct Current(pub(super) RwLock<Arc<Engine>>);
@@ -157,18 +158,10 @@ impl Shared {
         &self,
         engine: &Engine,
         credentials_changed: bool,
-    ) -> Result<(), String> {
-        engine
-            .outbox()
-            .make_due(credentials_changed)
-            .await
-            .map_err(|e| e.to_string())?;
+    ) -> Result<(), StoreError> {
+        engine.outbox().make_due(credentials_changed).await?;
         if let Some(line) = engine.settings().defaults.line() {
-            let filled = engine
-                .outbox()
-                .fill_line(line)
-                .await
-                .map_err(|e| e.to_string())?;
+            let filled = engine.outbox().fill_line(line).await?;
             if filled > 0 {
                 tracing::info!(filled, "held calls completed with this line's number");
             }
@@ -265,7 +258,7 @@ impl Shared {
         let engine = Arc::clone(engine);
         let opened = tokio::task::spawn_blocking(move || engine.browser().open(&url))
             .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+            .unwrap_or_else(|e| Err(LinkError::NoBrowser(e.to_string())));
         if let Err(e) = opened {
             self.notice(Notice::new(NoticeKind::LinkNotOpened, e)).await;
         }
@@ -277,7 +270,7 @@ impl Shared {
         let uri = format!("tel:{}", number.as_str());
         let dialled = tokio::task::spawn_blocking(move || engine.browser().dial(&uri))
             .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+            .unwrap_or_else(|e| Err(LinkError::NoDialler(e.to_string())));
         if let Err(e) = dialled {
             self.notice(Notice::new(NoticeKind::DialFailed, e)).await;
         }

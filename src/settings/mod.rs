@@ -127,13 +127,13 @@ impl Default for HookSettings {
 
 impl HookSettings {
     /// The allow-list, checked: listening on the network needs at least one entry.
-    pub fn allow_rules(&self) -> Result<Vec<crate::domain::sources::AllowRule>, String> {
+    pub fn allow_rules(
+        &self,
+    ) -> Result<Vec<crate::domain::sources::AllowRule>, crate::domain::sources::AllowListError>
+    {
         let rules = crate::domain::sources::parse_allow_list(&self.allow)?;
         if self.network && rules.is_empty() {
-            return Err(
-                "listening on the network needs the phones' addresses: list them in hook.allow (e.g. 192.168.1.20 or 192.168.1.0/24)"
-                    .to_owned(),
-            );
+            return Err(crate::domain::sources::AllowListError::Empty);
         }
         Ok(rules)
     }

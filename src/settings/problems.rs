@@ -6,6 +6,7 @@
 use std::fmt;
 
 use super::Settings;
+use crate::domain::sources::AllowListError;
 use crate::domain::{Country, PhoneError, PhoneNumber};
 
 /// One value the settings cannot use, by its key in the file (`hook.allow`, …).
@@ -20,8 +21,8 @@ pub struct Problem {
 /// What is wrong with a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProblemKind {
-    /// The hook's allow-list (why, in words).
-    AllowList(String),
+    /// The hook's allow-list.
+    AllowList(AllowListError),
     /// Not baresip's control address (the value as written).
     BaresipAddress(String),
     /// Not a phone number.
@@ -48,7 +49,8 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let key = self.key;
         match &self.kind {
-            ProblemKind::AllowList(why) | ProblemKind::Url(why) => write!(f, "{key}: {why}"),
+            ProblemKind::AllowList(why) => write!(f, "{key}: {why}"),
+            ProblemKind::Url(why) => write!(f, "{key}: {why}"),
             ProblemKind::BaresipAddress(addr) => write!(
                 f,
                 "{key}: '{addr}' is not baresip's control address: write host:port, e.g. 127.0.0.1:4444"

@@ -15,25 +15,39 @@ use super::Heard;
 use super::monitor::Monitor;
 use crate::domain::{BaresipHealth, CallEvent, SourceId, Verdict, number_from_uri};
 
+/// baresip's stream is not netstrings (the connection is dropped and made again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NetstringError {
+    /// More than 12 digits before any `:`.
+    #[error("a netstring length is too long")]
+    LengthTooLong,
+    /// The length is not a number.
+    #[error("a netstring does not start with its length")]
+    NoLength,
+    /// The payload is not followed by `,`.
+    #[error("a netstring does not end with ','")]
+    NoComma,
+}
+
 /// Splits complete netstrings (`<len>:<payload>,`) off the front of `buf`.
-pub fn take_netstrings(buf: &mut Vec<u8>) -> Result<Vec<Vec<u8>>, String> {
+pub fn take_netstrings(buf: &mut Vec<u8>) -> Result<Vec<Vec<u8>>, NetstringError> {
     let mut out = Vec::new();
     loop {
         let Some(colon) = buf.iter().position(|b| *b == b':') else {
             if buf.len() > 12 {
-                return Err("a netstring length is too long".to_owned());
+                return Err(NetstringError::LengthTooLong);
             }
             return Ok(out);
         };
         let len: usize = std::str::from_utf8(&buf[..colon])
             .ok()
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| "a netstring does not start with its length".to_owned())?;
+            .ok_or(NetstringError::NoLength)?;
         if buf.len() < colon + 1 + len + 1 {
             return Ok(out);
         }
         if buf[colon + 1 + len] != b',' {
-            return Err("a netstring does not end with ','".to_owned());
+            return Err(NetstringError::NoComma);
         }
         out.push(buf[colon + 1..colon + 1 + len].to_vec());
         buf.drain(..colon + 2 + len);
@@ -140,7 +154,7 @@ pub async fn run(
                         Ok(frames) => frames,
                         Err(e) => {
                             tracing::warn!(error = %e, "baresip sent something that is not a netstring");
-                            break e;
+                            break e.to_string();
                         }
                     };
                     for frame in frames {

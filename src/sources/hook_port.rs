@@ -12,6 +12,22 @@ use super::monitor::Monitor;
 use super::runtime_file;
 use crate::domain::{HookHealth, TokenOrigin};
 
+/// What moving or republishing the hook could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum HookPortError {
+    /// The runtime file could not be written.
+    #[error("The new token is in use, but command hooks cannot find it: see the log")]
+    NotPublished,
+    /// The configured port is still another program's.
+    #[error("port {port} is still taken ({why})")]
+    StillTaken {
+        /// The configured port.
+        port: u16,
+        /// What binding it said.
+        why: String,
+    },
+}
+
 /// What the running hook was asked for, and how it answers.
 #[derive(Debug)]
 pub struct HookPlan {
@@ -87,7 +103,7 @@ impl RunningHook {
 
     /// The token was replaced (the cell holds the new one): publishes it for command hooks
     /// and says where it is kept.
-    pub async fn token_renewed(&self, origin: TokenOrigin) -> Result<(), String> {
+    pub async fn token_renewed(&self, origin: TokenOrigin) -> Result<(), HookPortError> {
         *self
             .token_origin
             .lock()
@@ -99,10 +115,7 @@ impl RunningHook {
                 if self.publish(server.addr).await {
                     Ok(())
                 } else {
-                    Err(
-                        "The new token is in use, but command hooks cannot find it: see the log"
-                            .to_owned(),
-                    )
+                    Err(HookPortError::NotPublished)
                 }
             }
             None => Ok(()),
@@ -126,7 +139,7 @@ impl RunningHook {
 
     /// Tries the configured port again; on success the hook moves there and the runtime
     /// file follows. Returns where it listens afterwards.
-    pub async fn check_again(&self) -> Result<SocketAddr, String> {
+    pub async fn check_again(&self) -> Result<SocketAddr, HookPortError> {
         let wanted = self.plan.options.port;
         let mut current = self.server.lock().await;
         if let Some(server) = current.as_ref()
@@ -150,7 +163,7 @@ impl RunningHook {
                 let addr = current.as_ref().map(|s| s.addr);
                 drop(current);
                 self.report(addr, Some(why.clone()));
-                Err(format!("port {wanted} is still taken ({why})"))
+                Err(HookPortError::StillTaken { port: wanted, why })
             }
         }
     }

@@ -14,6 +14,12 @@ use tokio::sync::oneshot;
 
 use crate::domain::CallEvent;
 
+/// Why a heard event could not be stored: what is wrong, what to do, and which file (told
+/// to a source that waits for the answer).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotStored(pub String);
+
 /// An event as a source hands it on, with where to say whether it was stored: a source
 /// that can tell its sender (the HTTP hook) acknowledges only once the event is durably in
 /// the outbox.
@@ -22,7 +28,7 @@ pub struct Heard {
     /// The event.
     pub event: CallEvent,
     /// Told `Ok` once the event is stored, or why it could not be.
-    pub stored: Option<oneshot::Sender<Result<(), String>>>,
+    pub stored: Option<oneshot::Sender<Result<(), NotStored>>>,
 }
 
 impl Heard {
@@ -35,7 +41,7 @@ impl Heard {
     }
 
     /// An event whose source waits until it is stored; the receiver says how that went.
-    pub fn acknowledged(event: CallEvent) -> (Self, oneshot::Receiver<Result<(), String>>) {
+    pub fn acknowledged(event: CallEvent) -> (Self, oneshot::Receiver<Result<(), NotStored>>) {
         let (tx, rx) = oneshot::channel();
         (
             Self {

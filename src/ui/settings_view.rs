@@ -253,7 +253,7 @@ fn hook_ui(
             .map(|e| e.trim().to_owned())
             .collect();
         if let Some(ProblemKind::AllowList(why)) = problem_of(&form.draft, "hook.allow") {
-            ui.colored_label(theme::ERROR, why);
+            ui.colored_label(theme::ERROR, why.to_string());
         }
     }
 }

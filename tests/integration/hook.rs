@@ -541,7 +541,7 @@ async fn a_taken_port_falls_back_to_a_free_one_and_check_again_moves_back() {
 
     // Still taken: it says so and stays where it is.
     let still = hook.check_again().await.unwrap_err();
-    assert!(still.contains("still taken"), "{still}");
+    assert!(still.to_string().contains("still taken"), "{still}");
     assert_eq!(hook.addr().await, Some(fallback));
 
     // The other program lets go: the hook moves back, and command hooks follow.
