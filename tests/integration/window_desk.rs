@@ -13,9 +13,9 @@ use pyrus_phone::domain::{JobState, Secret};
 use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::{SecretError, SecretStore};
 
-use crate::support::write_wav;
+use crate::support::{wait_until_blocking, write_wav};
 use crate::window::{
-    Rig, RigOptions, register, rig, rig_with, step_until, stored_state, type_into,
+    Rig, RigOptions, click_until, register, rig, rig_with, step_until, stored_state, type_into,
 };
 
 /// Every widget labelled `label` lies inside a `width`×`height` window.
@@ -42,9 +42,7 @@ fn register_refused(r: &mut Rig, from: &str) {
     r.h.run();
     type_into(&mut r.h, "Mapping 1 code", "Subjekt");
     type_into(&mut r.h, "Mapping 1 value", "Consultation");
-    r.h.get_by_label("Register").click();
-    r.h.step();
-    step_until(&mut r.h, "the refusal", |h| {
+    click_until(&mut r.h, "Register", "the refusal", |h| {
         h.query_all_by_label_contains("the form has no field with this code")
             .next()
             .is_some()
@@ -132,11 +130,12 @@ fn a_refused_call_is_corrected_in_the_form_and_retry_sends_what_is_shown() {
     r.h.run();
     r.h.get_by_label("Mapping 1 code").type_text("Subject");
     r.h.run();
-    r.h.get_by_label("Retry with these values").click();
-    r.h.step();
-    step_until(&mut r.h, "the corrected call's task", |h| {
-        h.query_by_label("Task 1").is_some()
-    });
+    click_until(
+        &mut r.h,
+        "Retry with these values",
+        "the corrected call's task",
+        |h| h.query_by_label("Task 1").is_some(),
+    );
     let tasks = r.sandbox.tasks();
     assert_eq!(tasks.len(), 1, "one call, sent again: one task");
     assert_eq!(
@@ -181,9 +180,7 @@ fn a_discard_can_be_undone_then_is_final() {
         h.query_by_label("Correct…").is_some()
     });
     let job = r.h.state().state.list.calls[0].register.id;
-    r.h.get_by_label("Discard").click();
-    r.h.step();
-    step_until(&mut r.h, "the Undo strip", |h| {
+    click_until(&mut r.h, "Discard", "the Undo strip", |h| {
         h.query_by_label_contains("Discarded: the call with +79774221338")
             .is_some()
     });
@@ -191,9 +188,7 @@ fn a_discard_can_be_undone_then_is_final() {
     step_until(&mut r.h, "the discard in the outbox", |_| {
         stored_state(r.dir.path(), &r.runtime, job) == JobState::Discarded
     });
-    r.h.get_by_label("Undo").click();
-    r.h.step();
-    step_until(&mut r.h, "the row to come back", |h| {
+    click_until(&mut r.h, "Undo", "the row to come back", |h| {
         h.query_by_label("Correct…").is_some()
     });
     assert_eq!(r.queue_state(job), JobState::Failed, "Undo restored it");
@@ -356,15 +351,12 @@ fn without_a_system_dialog_the_built_in_chooser_opens_in_the_recordings_folder()
     });
     // This desk has neither a desktop portal nor zenity, as the product finds out itself.
     pyrus_phone::platform::desktop::probe_in_background();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pyrus_phone::platform::desktop::probed().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the desktop probe did not answer"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(pyrus_phone::platform::desktop::probed(), Some(false));
+    let found = wait_until_blocking(
+        "the desktop probe's answer",
+        Duration::from_secs(10),
+        pyrus_phone::platform::desktop::probed,
+    );
+    assert!(!found, "a file dialog was found");
     r.h.get_by_label("Attach recording…").click();
     r.h.run();
     r.h.run();
@@ -377,9 +369,7 @@ fn without_a_system_dialog_the_built_in_chooser_opens_in_the_recordings_folder()
     );
     r.h.get_by_label("🗋 newer.wav").click();
     r.h.run();
-    r.h.get_by_label("Attach").click();
-    r.h.step();
-    step_until(&mut r.h, "the attached chip", |h| {
+    click_until(&mut r.h, "Attach", "the attached chip", |h| {
         h.query_by_label("Recording attached").is_some()
     });
     let recording = r.sandbox.tasks()[0]
@@ -456,9 +446,7 @@ fn without_a_keyring_everything_but_the_key_is_saved_and_the_window_says_so() {
     r.h.run();
     r.h.get_by_label("Русский").click();
     r.h.run();
-    r.h.get_by_label("Сохранить").click();
-    r.h.step();
-    step_until(&mut r.h, "the save's answer", |h| {
+    click_until(&mut r.h, "Сохранить", "the save's answer", |h| {
         h.query_by_label_contains("Сохранено всё, кроме ключа безопасности")
             .is_some()
     });
@@ -496,14 +484,11 @@ fn a_call_ringing_while_the_window_is_away_is_announced_and_the_click_brings_it_
         h.state().times_notified() == 1
     });
     // It reached the desktop's notification service on this session bus.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while dunst_count() <= before {
-        assert!(
-            Instant::now() < deadline,
-            "the notification service got nothing"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_blocking(
+        "the notification service to get it",
+        Duration::from_secs(10),
+        || dunst_count() > before,
+    );
     // The agent clicks it: the window is asked to come to the front.
     let raised = r.h.state().times_raised();
     dunstctl(&["action", "0"]);
@@ -552,22 +537,18 @@ fn missed_calls_are_found_and_called_back() {
     });
     r.h.get_by_label("Call back").click();
     r.h.run();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !r.browser.opened().contains(&"tel:+79167770011".to_owned()) {
-        assert!(Instant::now() < deadline, "{:?}", r.browser.opened());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_blocking(
+        "the number to be handed to the softphone",
+        Duration::from_secs(5),
+        || r.browser.opened().contains(&"tel:+79167770011".to_owned()),
+    );
     // The filter shows missed calls only; a search finds the call by its number.
     type_into(&mut r.h, "From", "+7 977 422-13-38");
     type_into(&mut r.h, "To", "+74953009080");
-    r.h.get_by_label("Register").click();
-    r.h.step();
-    step_until(&mut r.h, "the typed call's task", |h| {
+    click_until(&mut r.h, "Register", "the typed call's task", |h| {
         h.query_by_label("Task 2").is_some()
     });
-    r.h.get_by_label("Missed").click();
-    r.h.step();
-    step_until(&mut r.h, "the missed calls", |h| {
+    click_until(&mut r.h, "Missed", "the missed calls", |h| {
         h.state()
             .state
             .list
@@ -629,9 +610,7 @@ fn start_when_i_log_in_writes_and_removes_the_autostart_entry() {
     type_into(&mut r.h, "Account id", "42");
     let entry = r.dir.path().join("autostart").join("pyrus-phone.desktop");
     let save = |r: &mut Rig| {
-        r.h.get_by_label("Save").click();
-        r.h.step();
-        step_until(&mut r.h, "the save", |h| {
+        click_until(&mut r.h, "Save", "the save", |h| {
             h.query_by_label_contains("Saved").is_some() && !h.state().state.settings_form.saving
         });
     };
@@ -672,9 +651,7 @@ fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
     type_into(&mut r.h, "Login", "bot@example.com");
     type_into(&mut r.h, "Security key", "secret-key");
     type_into(&mut r.h, "Account id", "-mine");
-    r.h.get_by_label("Save").click();
-    r.h.step();
-    step_until(&mut r.h, "one mark left (the presets)", |h| {
+    click_until(&mut r.h, "Save", "one mark left (the presets)", |h| {
         !h.state().state.settings_form.saving
             && h.query_all_by_label("from your administrator").count() == 1
     });

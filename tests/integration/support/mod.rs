@@ -1,14 +1,30 @@
-//! Shared test fixtures: a sandbox with a private home folder, and a runner for the real
-//! binary with the environment pointing at that sandbox.
+//! Shared test fixtures: a sandbox with a private home folder, a runner for the real binary
+//! with the environment pointing at that sandbox, and the harness every test uses: waits
+//! with a deadline ([`wait`]), a raw client of the event hook ([`hook`]), the browser
+//! stand-in that records the links the binary opens ([`browser`]) and a headless instance
+//! ([`headless`]).
+
+pub mod browser;
+pub mod headless;
+pub mod hook;
+pub mod wait;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use pyrus_phone::sandbox::{
-    DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Route, Sandbox, SandboxConfig,
+    DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Fault, FaultKind, Route, Sandbox,
+    SandboxConfig, TaskSnapshot,
 };
+
+pub use wait::{wait_until, wait_until_async, wait_until_blocking};
+
+/// The call most tests register: a customer calling the demo line.
+pub const CALL: [&str; 5] = ["call", "--from", "+79774221338", "--to", "+74953009080"];
+
+/// This line's number in the settings of the tests that hear calls.
+pub const LINE_SETTINGS: &str = "[defaults]\nline_number = \"+74953009080\"\n";
 
 /// A test of the system tier: it needs what `tests/run.sh` provides (a private D-Bus
 /// session with gnome-keyring and dunst, baresip, sipp, root for tmpfs, a network address).
@@ -30,6 +46,19 @@ pub struct Out {
 }
 
 impl Out {
+    /// Checks that the run exited with `code`; the run, for what else a test checks.
+    #[track_caller]
+    pub fn exited(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "{self:?}");
+        self
+    }
+
+    /// Checks that the run succeeded (exit 0).
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        self.exited(0)
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(self.stdout.trim())
             .unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
@@ -70,7 +99,44 @@ impl Env {
         self.run_with_stdin(args, "").await
     }
 
-    /// The binary with the environment pointing at the sandbox.
+    /// Registers [`CALL`] with `extra` arguments after it.
+    pub async fn call(&self, extra: &[&str]) -> Out {
+        self.run(&[&CALL[..], extra].concat()).await
+    }
+
+    /// The open jobs in the outbox, as `queue --json` lists them.
+    pub async fn jobs(&self) -> Vec<serde_json::Value> {
+        let out = self.run(&["queue", "--json"]).await;
+        assert_eq!(out.code, 0, "{out:?}");
+        out.json()["jobs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("no list of jobs: {out:?}"))
+    }
+
+    /// Waits until the sandbox holds `n` tasks.
+    pub async fn wait_for_tasks(&self, n: usize, what: &str, secs: u64) {
+        let timeout = std::time::Duration::from_secs(secs);
+        wait_until(what, timeout, || self.sandbox.tasks().len() == n).await;
+    }
+
+    /// Waits until the open jobs satisfy `done`, and returns them.
+    pub async fn wait_for_jobs(
+        &self,
+        what: &str,
+        timeout: std::time::Duration,
+        done: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
+        let done = &done;
+        wait_until_async(what, timeout, || async move {
+            let jobs = self.jobs().await;
+            done(&jobs).then_some(jobs)
+        })
+        .await
+    }
+
+    /// The binary with the environment pointing at the sandbox, and links it opens going
+    /// to the browser stand-in.
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pyrus-phone"));
         cmd.args(args)
@@ -79,11 +145,11 @@ impl Env {
             .env("PYRUS_LOGIN", DEMO_LOGIN)
             .env("PYRUS_SECURITY_KEY", &self.key)
             .env("PYRUS_ACCOUNT_ID", DEMO_ACCOUNT_ID)
-            .env_remove("BROWSER")
             .env_remove("PYRUS_PHONE_LOG")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        browser::point_at(&mut cmd, &self.opened_log());
         for (k, v) in &self.extra {
             cmd.env(k, v);
         }
@@ -121,6 +187,21 @@ impl Env {
             .filter(|r| r.route == Some(route))
             .count()
     }
+
+    /// Writes the user's settings file.
+    pub fn write_settings(&self, toml: &str) {
+        write_file(&self.home().join("config").join("settings.toml"), toml);
+    }
+
+    /// Where the browser stand-in logs the links this home's runs open.
+    pub fn opened_log(&self) -> PathBuf {
+        self.home().join("opened.txt")
+    }
+
+    /// The links this home's runs opened so far, in order.
+    pub fn opened(&self) -> Vec<browser::Opened> {
+        browser::opened(&self.opened_log())
+    }
 }
 
 pub async fn start_sandbox(files: PathBuf) -> Sandbox {
@@ -134,6 +215,38 @@ pub async fn start_sandbox(files: PathBuf) -> Sandbox {
     )
     .await
     .unwrap()
+}
+
+/// A fault the sandbox plays `times` times on `route`.
+pub fn fault(route: Route, kind: FaultKind, times: u32) -> Fault {
+    Fault { route, kind, times }
+}
+
+/// Writes `text` to `path`, making its folder first.
+pub fn write_file(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut file = std::fs::File::create(path).unwrap();
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+}
+
+/// The recordings attached to `task`: the file's guid and name, oldest first.
+pub fn recordings(task: &TaskSnapshot) -> Vec<(String, String)> {
+    task.comments
+        .iter()
+        .filter_map(|c| c.recording.clone())
+        .collect()
+}
+
+/// The sizes of the files under `dir` (the sandbox's received uploads); none when it is not
+/// there yet.
+pub fn file_sizes(dir: &Path) -> Vec<u64> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .collect()
 }
 
 /// The 44-byte header of an 8 kHz mono 16-bit PCM WAV holding `data_len` bytes of samples.
@@ -166,16 +279,4 @@ pub fn write_wav(path: &Path, samples: u32) {
     }
     let mut f = std::fs::File::create(path).unwrap();
     std::io::Write::write_all(&mut f, &bytes).unwrap();
-}
-
-/// Polls `check` until it holds or `timeout` passes.
-pub async fn wait_for(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    check()
 }
