@@ -2,6 +2,10 @@
 //! number normalised alike whichever way it arrives, a heard call kept (not dropped) until
 //! this line's number is set, no burst of stale tabs after an outage, no zombies from opened
 //! links, and a registration that never waits behind an upload.
+//!
+//! Linux and the BSDs only (`main.rs` gates the module): the instances open tasks through
+//! `$BROWSER`, the browser stand-in, which the binary honours there only. Tests that read
+//! `/proc` are Linux only.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -136,6 +140,7 @@ async fn a_heard_call_without_this_lines_number_is_kept_and_sent_once_it_is_set(
     instance.stop();
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_that_ended_during_an_outage_open_no_tabs_and_links_leave_no_zombies() {
     let env = Env::start().await;
@@ -344,6 +349,7 @@ async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
 }
 
 /// The `/proc` entries of the pyrus-phone processes running for `home`.
+#[cfg(target_os = "linux")]
 fn processes_for(home: &Path) -> Vec<PathBuf> {
     let wanted = format!("PYRUS_PHONE_HOME={}", home.display());
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_pyrus-phone")).unwrap();
@@ -363,11 +369,13 @@ fn processes_for(home: &Path) -> Vec<PathBuf> {
 }
 
 /// How many pyrus-phone processes run for `home`.
+#[cfg(target_os = "linux")]
 fn instances_for(home: &Path) -> usize {
     processes_for(home).len()
 }
 
 /// Command lines of the pyrus-phone processes running for `home`.
+#[cfg(target_os = "linux")]
 fn command_lines_for(home: &Path) -> Vec<String> {
     processes_for(home)
         .into_iter()
@@ -377,6 +385,7 @@ fn command_lines_for(home: &Path) -> Vec<String> {
 }
 
 /// Children of `pid` that have exited but were never waited for.
+#[cfg(target_os = "linux")]
 fn zombies_of(pid: u32) -> usize {
     std::fs::read_dir("/proc")
         .unwrap()
@@ -395,6 +404,7 @@ fn zombies_of(pid: u32) -> usize {
         .count()
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_instance_per_home_even_when_the_hook_port_is_taken() {
     let env = Env::start().await;
@@ -442,6 +452,7 @@ async fn one_instance_per_home_even_when_the_hook_port_is_taken() {
 }
 
 /// Every file and folder under `dir` that its group or others may use.
+#[cfg(target_os = "linux")]
 fn not_private(dir: &Path) -> Vec<String> {
     use std::os::unix::fs::PermissionsExt as _;
     let mut open = Vec::new();
@@ -473,6 +484,7 @@ fn without_a_display(env: &mut Env, settings: &str) {
     env.removed.push("WAYLAND_DISPLAY".into());
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_the_app_writes_is_private_and_no_number_is_on_a_command_line() {
     let mut env = Env::start().await;
@@ -623,6 +635,7 @@ async fn every_acknowledged_call_survives_a_kill_or_a_stop() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_hook_is_told_when_its_event_was_not_taken_and_the_event_is_kept() {
     let mut env = Env::start().await;

@@ -145,6 +145,8 @@ async fn attach_by_task_by_external_id_and_by_number_pair() {
     }
 }
 
+// The link goes to `$BROWSER` (the browser stand-in), honoured on Linux and the BSDs only.
+#[cfg(all(unix, not(target_os = "macos")))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_hands_the_task_link_to_the_browser() {
     let env = Env::start().await;
@@ -159,6 +161,8 @@ async fn open_hands_the_task_link_to_the_browser() {
     assert_eq!(env.opened().len(), 1, "opened once");
 }
 
+// Line breaks and quotes in a file name: Windows allows neither.
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_name_with_line_breaks_and_quotes_uploads_with_a_safe_header() {
     let env = Env::start().await;
@@ -185,6 +189,7 @@ async fn a_file_name_with_line_breaks_and_quotes_uploads_with_a_safe_header() {
 /// The administrator's defaults for every user (a temporary `XDG_CONFIG_DIRS`) carry the
 /// account; the user's own file wins where it says something. `XDG_CONFIG_DIRS` is where
 /// they are on Linux and the BSDs only.
+#[cfg(all(unix, not(target_os = "macos")))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_administrators_file_supplies_the_account_and_the_users_own_file_wins() {
     let mut env = Env::start().await;

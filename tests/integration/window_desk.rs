@@ -315,6 +315,7 @@ impl egui::DroppedFile for Dropped {
 }
 
 /// A recordings folder with an older and a newer recording.
+#[cfg(all(unix, not(target_os = "macos")))]
 fn recordings(dir: &Path) -> (PathBuf, PathBuf) {
     let folder = dir.join("recordings");
     std::fs::create_dir_all(&folder).unwrap();
@@ -333,6 +334,8 @@ fn recordings(dir: &Path) -> (PathBuf, PathBuf) {
     (older, newer)
 }
 
+// Only Linux and the BSDs may lack a system file dialog (Windows and macOS always have one).
+#[cfg(all(unix, not(target_os = "macos")))]
 #[test]
 fn without_a_system_dialog_the_built_in_chooser_opens_in_the_recordings_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -600,6 +603,9 @@ fn the_next_call_after_a_refusal_is_a_new_call_and_the_refused_one_stays() {
     r.shutdown();
 }
 
+// The XDG autostart entry: macOS has a launch agent instead, and Windows a registry value
+// (the user's own, which a test must not touch).
+#[cfg(all(unix, not(target_os = "macos")))]
 #[test]
 fn start_when_i_log_in_writes_and_removes_the_autostart_entry() {
     let mut r = rig();
