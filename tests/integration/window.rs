@@ -285,6 +285,41 @@ pub fn click_until(
     step_until(h, what, done);
 }
 
+/// Presses `key`, then steps the window until `done` holds of it.
+pub fn press_until(
+    h: &mut Harness<'_, PhoneApp>,
+    key: egui::Key,
+    what: &str,
+    done: impl FnMut(&Harness<'_, PhoneApp>) -> bool,
+) {
+    h.key_press(key);
+    h.step();
+    step_until(h, what, done);
+}
+
+/// Types a call from `from` to the demo line into the form.
+pub fn type_call(h: &mut Harness<'_, PhoneApp>, from: &str) {
+    type_into(h, "From", from);
+    type_into(h, "To", "+74953009080");
+}
+
+/// Erases the last `n` characters of the field `label`.
+pub fn erase(h: &mut Harness<'_, PhoneApp>, label: &str, n: usize) {
+    h.get_by_label(label).focus();
+    h.run();
+    for _ in 0..n {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.run();
+}
+
+/// Replaces the last `n` characters of the field `label` with `text`.
+pub fn retype(h: &mut Harness<'_, PhoneApp>, label: &str, n: usize, text: &str) {
+    erase(h, label, n);
+    h.get_by_label(label).type_text(text);
+    h.run();
+}
+
 /// Waits (without stepping the window) until the browser has opened `n` links; all it
 /// opened.
 pub fn opened_at_least(browser: &RecordingBrowser, n: usize) -> Vec<String> {
@@ -296,8 +331,7 @@ pub fn opened_at_least(browser: &RecordingBrowser, n: usize) -> Vec<String> {
 }
 
 pub fn register(r: &mut Rig) {
-    type_into(&mut r.h, "From", "+7 977 422-13-38");
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, "+7 977 422-13-38");
     type_into(&mut r.h, "Internal number", "200");
     click_until(&mut r.h, "Register", "the task id", |h| {
         h.query_by_label("Task 1").is_some()
@@ -435,14 +469,7 @@ fn numbers_are_previewed_presets_fill_rows_and_the_form_offers_its_codes() {
     r.h.run();
 
     // Fix the number and register: what was previewed is what Pyrus gets.
-    r.h.get_by_label("To").focus();
-    r.h.run();
-    for _ in 0..4 {
-        r.h.key_press(egui::Key::Backspace);
-    }
-    r.h.run();
-    r.h.get_by_label("To").type_text("(495) 300-90-80");
-    r.h.run();
+    retype(&mut r.h, "To", 4, "(495) 300-90-80");
     r.h.get_by_label("Sent as +74953009080");
     click_until(&mut r.h, "Register", "the task id", |h| {
         h.query_by_label("Task 1").is_some()
@@ -460,24 +487,17 @@ fn numbers_are_previewed_presets_fill_rows_and_the_form_offers_its_codes() {
 fn shortcuts_and_their_help() {
     let mut r = rig();
     r.h.run();
-    r.h.key_press(egui::Key::F1);
-    r.h.run();
-    r.h.get_by_label("Ctrl+L — go to the From field");
-    r.h.key_press(egui::Key::F1);
-    r.h.run();
+    // Presses `key`; whether the help shows then.
+    let help_after = |h: &mut Harness<'static, PhoneApp>, key| {
+        h.key_press(key);
+        h.run();
+        h.query_by_label("Ctrl+L — go to the From field").is_some()
+    };
+    assert!(help_after(&mut r.h, egui::Key::F1), "F1 opens the help");
+    assert!(!help_after(&mut r.h, egui::Key::F1), "F1 closes it again");
+    assert!(help_after(&mut r.h, egui::Key::F1), "F1 opens it again");
     assert!(
-        r.h.query_by_label("Ctrl+L — go to the From field")
-            .is_none(),
-        "F1 closes it again"
-    );
-    r.h.key_press(egui::Key::F1);
-    r.h.run();
-    r.h.get_by_label("Ctrl+L — go to the From field");
-    r.h.key_press(egui::Key::Escape);
-    r.h.run();
-    assert!(
-        r.h.query_by_label("Ctrl+L — go to the From field")
-            .is_none(),
+        !help_after(&mut r.h, egui::Key::Escape),
         "Esc closes it too"
     );
     r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
@@ -496,8 +516,7 @@ fn closing_with_work_waiting_asks_first() {
     let mut r = rig();
     r.sandbox
         .inject(fault(Route::Call, FaultKind::ServerError, 1000));
-    type_into(&mut r.h, "From", "+79774221338");
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, "+79774221338");
     click_until(&mut r.h, "Register", "the waiting job", |h| {
         h.state().state.status.open_jobs == 1
     });

@@ -15,7 +15,8 @@ use pyrus_phone::settings::credentials::{SecretError, SecretStore};
 
 use crate::support::{wait_until_blocking, write_wav};
 use crate::window::{
-    Rig, RigOptions, click_until, register, rig, rig_with, step_until, stored_state, type_into,
+    Rig, RigOptions, click_until, press_until, register, retype, rig, rig_with, step_until,
+    stored_state, type_call, type_into,
 };
 
 /// Every widget labelled `label` lies inside a `width`×`height` window.
@@ -36,8 +37,7 @@ fn inside(r: &Rig, label: &str, width: f32, height: f32) {
 
 /// A call Pyrus refuses for good: its mapping names no field of the form.
 fn register_refused(r: &mut Rig, from: &str) {
-    type_into(&mut r.h, "From", from);
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, from);
     r.h.get_by_label("Add mapping").click();
     r.h.run();
     type_into(&mut r.h, "Mapping 1 code", "Subjekt");
@@ -122,14 +122,7 @@ fn a_refused_call_is_corrected_in_the_form_and_retry_sends_what_is_shown() {
     register_refused(&mut r, "+79774221338");
     // The form still holds the call, and now sends it again in its place.
     r.h.get_by_label("Retry with these values");
-    r.h.get_by_label("Mapping 1 code").focus();
-    r.h.run();
-    for _ in 0..7 {
-        r.h.key_press(egui::Key::Backspace);
-    }
-    r.h.run();
-    r.h.get_by_label("Mapping 1 code").type_text("Subject");
-    r.h.run();
+    retype(&mut r.h, "Mapping 1 code", 7, "Subject");
     click_until(
         &mut r.h,
         "Retry with these values",
@@ -154,15 +147,12 @@ fn a_refused_call_is_corrected_in_the_form_and_retry_sends_what_is_shown() {
 #[test]
 fn enter_in_a_mapping_field_registers() {
     let mut r = rig();
-    type_into(&mut r.h, "From", "+79774221338");
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, "+79774221338");
     r.h.get_by_label("Add mapping").click();
     r.h.run();
     type_into(&mut r.h, "Mapping 1 code", "Subject");
     type_into(&mut r.h, "Mapping 1 value", "Consultation");
-    r.h.key_press(egui::Key::Enter);
-    r.h.step();
-    step_until(&mut r.h, "the task", |h| {
+    press_until(&mut r.h, egui::Key::Enter, "the task", |h| {
         h.query_by_label("Task 1").is_some()
     });
     assert_eq!(
@@ -231,8 +221,7 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
         .into_iter()
         .enumerate()
     {
-        type_into(&mut r.h, "From", from);
-        type_into(&mut r.h, "To", "+74953009080");
+        type_call(&mut r.h, from);
         r.h.get_by_label("Register").click();
         r.h.step();
         let n = i + 1;
@@ -546,8 +535,7 @@ fn missed_calls_are_found_and_called_back() {
         || r.browser.opened().contains(&"tel:+79167770011".to_owned()),
     );
     // The filter shows missed calls only; a search finds the call by its number.
-    type_into(&mut r.h, "From", "+7 977 422-13-38");
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, "+7 977 422-13-38");
     click_until(&mut r.h, "Register", "the typed call's task", |h| {
         h.query_by_label("Task 2").is_some()
     });
@@ -579,11 +567,8 @@ fn the_next_call_after_a_refusal_is_a_new_call_and_the_refused_one_stays() {
     register_refused(&mut r, "+79774221338");
     next_call(&mut r);
     // Typed as the refusal is still being followed: it must not replace the refused call.
-    type_into(&mut r.h, "From", "+79160000009");
-    type_into(&mut r.h, "To", "+74953009080");
-    r.h.key_press(egui::Key::Enter);
-    r.h.step();
-    step_until(&mut r.h, "the new call's task", |h| {
+    type_call(&mut r.h, "+79160000009");
+    press_until(&mut r.h, egui::Key::Enter, "the new call's task", |h| {
         h.query_by_label("Task 1").is_some()
     });
     assert_eq!(r.sandbox.tasks()[0].from_number, "+79160000009");

@@ -10,7 +10,7 @@ use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::{KeyringStore, SecretStore as _};
 use pyrus_phone::ui::{UiState, View};
 
-use crate::window::{RigOptions, click_until, register, rig_with, type_into};
+use crate::window::{RigOptions, click_until, register, retype, rig_with, type_into};
 
 #[ignore = "system tier (tests/run.sh): needs gnome-keyring in a private D-Bus session"]
 #[test]
@@ -59,14 +59,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     );
 
     // Fix the key: the test passes, then Save stores it in the system keyring.
-    r.h.get_by_label("Security key").focus();
-    r.h.run();
-    for _ in 0.."wrong-key".len() {
-        r.h.key_press(egui::Key::Backspace);
-    }
-    r.h.run();
-    r.h.get_by_label("Security key").type_text(&key);
-    r.h.run();
+    retype(&mut r.h, "Security key", "wrong-key".len(), &key);
     click_until(&mut r.h, "Test connection", "the success", |h| {
         h.query_by_label_contains("Signed in. API at").is_some()
     });

@@ -12,7 +12,7 @@ use pyrus_phone::sources::baresip::BaresipCommand;
 
 use crate::support::wait_until_blocking;
 use crate::window::{
-    Rig, RigOptions, click_until, opened_at_least, rig, rig_with, step_until, type_into,
+    Rig, RigOptions, click_until, erase, opened_at_least, rig, rig_with, step_until, type_into,
 };
 
 fn open_sources(r: &mut Rig) {
@@ -290,11 +290,7 @@ fn listening_on_the_network_asks_for_the_allowed_addresses() {
     r.h.run();
     type_into(&mut r.h, "Allowed addresses", "192.168.1.0/33");
     r.h.get_by_label_contains("'192.168.1.0/33': the part after / must be 0 to 32");
-    r.h.get_by_label("Allowed addresses").focus();
-    r.h.run();
-    r.h.key_press(egui::Key::Backspace);
-    r.h.key_press(egui::Key::Backspace);
-    r.h.run();
+    erase(&mut r.h, "Allowed addresses", 2);
     type_into(&mut r.h, "Allowed addresses", "24, 192.168.5.7");
     assert!(
         r.h.query_by_label_contains("needs the phones' addresses")
