@@ -134,8 +134,7 @@ async fn a_heard_call_without_this_lines_number_is_kept_and_sent_once_it_is_set(
     env.wait_for_tasks(1, "the held call to be registered", 15)
         .await;
     assert_eq!(numbers(&env, 0), pair("+79161112200", "+74953009080"));
-    let left = env.jobs().await;
-    assert!(left.is_empty(), "{left:?}");
+    env.assert_outbox_empty().await;
     assert_eq!(env.count(Route::Call), 1, "registered once");
     instance.stop();
 }
@@ -645,8 +644,8 @@ async fn a_command_hook_is_told_when_its_event_was_not_taken_and_the_event_is_ke
         .run(&["event", "ring", "--call-id", "kept-1", "89161112200"])
         .await
         .exited(75);
-    assert!(out.stderr.contains("stopped as it started"), "{out:?}");
-    assert!(out.stderr.contains("The event is kept"), "{out:?}");
+    out.stderr_says("stopped as it started");
+    out.stderr_says("The event is kept");
     assert_eq!(instances_for(env.home()), 0);
 
     // The settings are fixed; the next start handles the kept event first.
@@ -726,7 +725,7 @@ async fn a_full_disk_refuses_events_with_the_reason_and_loses_nothing_acknowledg
         ])
         .await
         .exited(75);
-    assert!(out.stderr.contains("disk is full"), "{out:?}");
+    out.stderr_says("disk is full");
 
     // Space again: events are taken, and what was acknowledged before is all there.
     std::fs::remove_file(&filler).unwrap();
@@ -779,7 +778,7 @@ async fn refused_with_reason(env: &Env, why: &str) {
         .run(&["event", "ring", "--call-id", "refused-2", "89161112200"])
         .await
         .exited(75);
-    assert!(out.stderr.contains(why), "{out:?}");
+    out.stderr_says(why);
     assert_eq!(env.sandbox.tasks().len(), 0);
     instance.stop();
 }

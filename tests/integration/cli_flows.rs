@@ -77,9 +77,7 @@ async fn attach_by_task_by_external_id_and_by_number_pair() {
     let env = Env::start().await;
     let reg = env.call(&["--external-id", "c-7", "--json"]).await.ok();
     let task = reg.json()["task_id"].as_u64().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let wav = dir.path().join("first.wav");
-    write_wav(&wav, 8000);
+    let wav = env.recording("first.wav", 8000);
 
     let by_task = env
         .run(&[

@@ -53,6 +53,16 @@ impl Out {
         self
     }
 
+    /// Checks that the run's stderr says `text`.
+    #[track_caller]
+    pub fn stderr_says(&self, text: &str) -> &Self {
+        assert!(
+            self.stderr.contains(text),
+            "stderr should say {text:?}: {self:?}"
+        );
+        self
+    }
+
     /// Checks that the run succeeded (exit 0).
     #[track_caller]
     pub fn ok(self) -> Self {
@@ -112,6 +122,20 @@ impl Env {
             .as_array()
             .cloned()
             .unwrap_or_else(|| panic!("no list of jobs: {out:?}"))
+    }
+
+    /// Checks that the outbox holds no open job.
+    pub async fn assert_outbox_empty(&self) {
+        let jobs = self.jobs().await;
+        assert!(jobs.is_empty(), "jobs left: {jobs:?}");
+    }
+
+    /// Writes a recording of `samples` samples named `name` in a folder of this test's.
+    pub fn recording(&self, name: &str, samples: u32) -> PathBuf {
+        let path = self.home().join("recordings-made").join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        write_wav(&path, samples);
+        path
     }
 
     /// Waits until the sandbox holds `n` tasks.
