@@ -7,20 +7,18 @@ use crate::support::{Env, recordings, write_wav};
 async fn register_new_then_the_same_call_again_is_the_existing_task() {
     let env = Env::start().await;
     let first = env
-        .run(&[
-            "call",
-            "--from",
+        .call_from(
             "+7 977 422-13-38",
-            "--to",
-            "+74953009080",
-            "--internal",
-            "200",
-            "--external-id",
-            "call-1",
-            "--map",
-            "Subject=Consultation",
-            "--json",
-        ])
+            &[
+                "--internal",
+                "200",
+                "--external-id",
+                "call-1",
+                "--map",
+                "Subject=Consultation",
+                "--json",
+            ],
+        )
         .await
         .ok();
     let j = first.json();
@@ -207,9 +205,7 @@ async fn an_administrators_file_supplies_the_account_and_the_users_own_file_wins
     assert_eq!(env.sandbox.tasks()[0].from_number, "+79774221338");
     // The user's own account id wins over the administrator's.
     env.write_settings("[pyrus]\naccount_id = \"someone-else\"\n");
-    let out = env
-        .run(&["call", "--from", "+79161112233", "--to", "+74953009080"])
-        .await;
+    let out = env.call_from("+79161112233", &[]).await;
     assert_ne!(out.code, 0, "{out:?}");
     assert!(
         out.stderr.contains("unrecognized_account_id")

@@ -205,18 +205,9 @@ async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
     // Pyrus is back: the next run sends its own call, then the kept one (its time has
     // come), with the same external id.
     env.auth_url = real_auth;
-    env.run(&[
-        "call",
-        "--from",
-        "+79990000000",
-        "--to",
-        "+74953009080",
-        "--external-id",
-        "online-1",
-        "--json",
-    ])
-    .await
-    .ok();
+    env.call_from("+79990000000", &["--external-id", "online-1", "--json"])
+        .await
+        .ok();
     let tasks = env.sandbox.tasks();
     assert_eq!(tasks.len(), 2);
     assert_eq!(
@@ -305,9 +296,7 @@ async fn a_crash_mid_upload_loses_nothing() {
 
     // The next run sees the claim's process is gone and sends the recording first.
     let started = Instant::now();
-    env.run(&["call", "--from", "+79990000000", "--to", "+74953009080"])
-        .await
-        .ok();
+    env.call_from("+79990000000", &[]).await.ok();
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "no waiting for the lease to run out"
@@ -320,17 +309,7 @@ async fn a_crash_mid_upload_loses_nothing() {
 async fn keep_calls(env: &Env, n: usize) {
     for i in 0..n {
         let from = format!("+7916{i:07}");
-        env.run(&[
-            "call",
-            "--from",
-            &from,
-            "--to",
-            "+74953009080",
-            "--wait",
-            "0",
-        ])
-        .await
-        .exited(75);
+        env.call_from(&from, &["--wait", "0"]).await.exited(75);
     }
 }
 
@@ -398,9 +377,7 @@ async fn retry_after_holds_for_the_next_process_too() {
     env.call(&["--wait", "1"]).await.exited(75);
     assert_eq!(statuses(&env, Route::Call), vec![429]);
     // A new call from a new process goes at once; the refused one waits its 5 s.
-    env.run(&["call", "--from", "+79160000001", "--to", "+74953009080"])
-        .await
-        .ok();
+    env.call_from("+79160000001", &[]).await.ok();
     assert!(
         refused_at.elapsed() < Duration::from_secs(5),
         "too slow to tell"

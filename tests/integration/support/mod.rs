@@ -114,6 +114,12 @@ impl Env {
         self.run(&[&CALL[..], extra].concat()).await
     }
 
+    /// Registers a call from `from` to the demo line, with `extra` arguments after it.
+    pub async fn call_from(&self, from: &str, extra: &[&str]) -> Out {
+        let call = ["call", "--from", from, "--to", "+74953009080"];
+        self.run(&[&call[..], extra].concat()).await
+    }
+
     /// The open jobs in the outbox, as `queue --json` lists them.
     pub async fn jobs(&self) -> Vec<serde_json::Value> {
         let out = self.run(&["queue", "--json"]).await;
