@@ -503,14 +503,7 @@ async fn what_the_app_writes_is_private_and_no_number_is_on_a_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("private.wav");
     crate::support::write_wav(&wav, 800);
-    env.run(&[
-        "attach",
-        wav.to_str().unwrap(),
-        "--external-id",
-        "private-1",
-    ])
-    .await
-    .ok();
+    env.attach(&wav, &["--external-id", "private-1"]).await.ok();
     let run = crate::support::headless::runtime_dir(env.home());
     let started = pyrus_phone::sources::runtime_file::read(&run).unwrap();
     crate::support::headless::terminate(started.pid);

@@ -78,39 +78,24 @@ async fn attach_by_task_by_external_id_and_by_number_pair() {
     let wav = env.recording("first.wav", 8000);
 
     let by_task = env
-        .run(&[
-            "attach",
-            wav.to_str().unwrap(),
-            "--task",
-            &task.to_string(),
-            "--map",
-            "Rating=5",
-            "--json",
-        ])
+        .attach(
+            &wav,
+            &["--task", &task.to_string(), "--map", "Rating=5", "--json"],
+        )
         .await
         .ok();
     assert_eq!(by_task.json()["task_id"].as_u64(), Some(task));
 
-    let by_external = env
-        .run(&["attach", wav.to_str().unwrap(), "--external-id", "c-7"])
-        .await
-        .ok();
+    let by_external = env.attach(&wav, &["--external-id", "c-7"]).await.ok();
     assert!(
         by_external.stdout.contains(&format!("to task {task}")),
         "{}",
         by_external.stdout
     );
 
-    env.run(&[
-        "attach",
-        wav.to_str().unwrap(),
-        "--from",
-        "+79774221338",
-        "--to",
-        "+74953009080",
-    ])
-    .await
-    .ok();
+    env.attach(&wav, &["--from", "+79774221338", "--to", "+74953009080"])
+        .await
+        .ok();
 
     let tasks = env.sandbox.tasks();
     let recordings = recordings(&tasks[0]);
@@ -167,9 +152,7 @@ async fn a_file_name_with_line_breaks_and_quotes_uploads_with_a_safe_header() {
     let wav = dir.path().join("call\r\nX-Injected: 1\".wav");
     write_wav(&wav, 478);
     let size = std::fs::metadata(&wav).unwrap().len();
-    env.run(&["attach", wav.to_str().unwrap(), "--task", "1", "--json"])
-        .await
-        .ok();
+    env.attach(&wav, &["--task", "1", "--json"]).await.ok();
     // The server got the file as it is, no more, under a name with no line breaks.
     let stored = crate::support::file_sizes(&env.home().join("sandbox-files"));
     assert_eq!(stored, vec![size]);

@@ -73,9 +73,7 @@ async fn token_expiry_mid_run_logs_in_once_more_and_succeeds() {
     // The token dies between the upload and the attach.
     env.sandbox
         .inject(fault(Route::Attach, FaultKind::ExpireToken, 1));
-    env.run(&["attach", wav.to_str().unwrap(), "--task", "1"])
-        .await
-        .ok();
+    env.attach(&wav, &["--task", "1"]).await.ok();
     assert_eq!(
         env.count(Route::Auth) - auths_before,
         2,
@@ -143,13 +141,10 @@ async fn refusals_exit_3_and_stay_in_the_queue_with_their_code() {
     assert_eq!(queue[0]["error_code"], "invalid_field_mapping_code");
 
     let wav = env.recording("r.wav", 800);
-    let out = env
-        .run(&["attach", wav.to_str().unwrap(), "--task", "999"])
-        .await
-        .exited(3);
+    let out = env.attach(&wav, &["--task", "999"]).await.exited(3);
     out.stderr_says("unrecognized_task_id");
     let out = env
-        .run(&["attach", wav.to_str().unwrap(), "--external-id", "nobody"])
+        .attach(&wav, &["--external-id", "nobody"])
         .await
         .exited(3);
     out.stderr_says("unrecognized_call_id");
@@ -232,21 +227,12 @@ async fn an_attach_waits_for_its_registration() {
         .await
         .exited(75);
     let wav = env.recording("r.wav", 800);
-    env.run(&[
-        "attach",
-        wav.to_str().unwrap(),
-        "--external-id",
-        "later-1",
-        "--wait",
-        "0",
-    ])
-    .await
-    .exited(75);
+    env.attach(&wav, &["--external-id", "later-1", "--wait", "0"])
+        .await
+        .exited(75);
 
     env.auth_url = real_auth;
-    env.run(&["attach", wav.to_str().unwrap(), "--external-id", "later-1"])
-        .await
-        .ok();
+    env.attach(&wav, &["--external-id", "later-1"]).await.ok();
     let tasks = env.sandbox.tasks();
     assert_eq!(tasks.len(), 1);
     assert_eq!(
@@ -335,16 +321,7 @@ async fn a_pyrus_that_never_answers_cannot_hold_a_run_past_its_wait() {
 
     let wav = env.recording("call.wav", 8000);
     let started = Instant::now();
-    let out = env
-        .run(&[
-            "attach",
-            wav.to_str().unwrap(),
-            "--task",
-            "1",
-            "--wait",
-            "5",
-        ])
-        .await;
+    let out = env.attach(&wav, &["--task", "1", "--wait", "5"]).await;
     let took = started.elapsed();
     assert_eq!(out.code, 75, "{out:?}");
     assert!(
@@ -445,15 +422,7 @@ async fn a_recording_still_being_written_is_attached_once_it_stops_growing() {
         std::io::Write::write_all(&mut f, &[0_u8; 100_000]).unwrap();
     });
     let out = env
-        .run(&[
-            "attach",
-            wav.to_str().unwrap(),
-            "--task",
-            "1",
-            "--json",
-            "--wait",
-            "60",
-        ])
+        .attach(&wav, &["--task", "1", "--json", "--wait", "60"])
         .await;
     writer.await.unwrap();
     assert_eq!(out.code, 0, "{out:?}");

@@ -100,9 +100,7 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
     env.call(&["--internal", "200"]).await.ok();
     let wav = env.home().join("rec.wav");
     write_wav(&wav, 800);
-    env.run(&["attach", wav.to_str().unwrap(), "--task", "1"])
-        .await
-        .ok();
+    env.attach(&wav, &["--task", "1"]).await.ok();
     std::fs::remove_file(&wav).unwrap();
 
     let tokens = env.sandbox.issued_tokens();

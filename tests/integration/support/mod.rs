@@ -120,6 +120,12 @@ impl Env {
         self.run(&[&call[..], extra].concat()).await
     }
 
+    /// Attaches the recording `wav`, with `extra` arguments after it (the call it is for).
+    pub async fn attach(&self, wav: &Path, extra: &[&str]) -> Out {
+        let attach = ["attach", wav.to_str().unwrap()];
+        self.run(&[&attach[..], extra].concat()).await
+    }
+
     /// The open jobs in the outbox, as `queue --json` lists them.
     pub async fn jobs(&self) -> Vec<serde_json::Value> {
         let out = self.run(&["queue", "--json"]).await;
