@@ -103,11 +103,9 @@ async fn a_heard_call_without_this_lines_number_is_kept_and_sent_once_it_is_set(
     // Kept in the outbox, saying what it waits for.
     let is_held = |j: &serde_json::Value| j["external_id"] == "held-1";
     let held = env
-        .wait_for_jobs(
-            "the heard call in the outbox",
-            Duration::from_secs(15),
-            |jobs| jobs.iter().any(is_held),
-        )
+        .wait_for_jobs("the heard call in the outbox", 15, |jobs| {
+            jobs.iter().any(is_held)
+        })
         .await
         .into_iter()
         .find(is_held)
@@ -293,11 +291,9 @@ async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
     // is not there yet), when the crash comes.
     let is_pickup = |j: &serde_json::Value| j["kind"] == "pickup" && j["external_id"] == "crash";
     let pickups: Vec<_> = env
-        .wait_for_jobs(
-            "the call's pickup at work",
-            Duration::from_secs(15),
-            |jobs| jobs.iter().any(|j| is_pickup(j) && j["state"] == "running"),
-        )
+        .wait_for_jobs("the call's pickup at work", 15, |jobs| {
+            jobs.iter().any(|j| is_pickup(j) && j["state"] == "running")
+        })
         .await
         .into_iter()
         .filter(is_pickup)
@@ -326,12 +322,8 @@ async fn a_recording_pickup_survives_a_crash_and_attaches_once() {
         || env.count(Route::Attach) >= 1,
     )
     .await;
-    env.wait_for_jobs(
-        "no work left over",
-        Duration::from_secs(15),
-        <[_]>::is_empty,
-    )
-    .await;
+    env.wait_for_jobs("no work left over", 15, <[_]>::is_empty)
+        .await;
     assert_eq!(env.count(Route::Attach), 1, "attached once");
     assert_eq!(env.count(Route::Upload), 1, "uploaded once");
     let tasks = env.sandbox.tasks();
@@ -813,14 +805,10 @@ async fn a_call_stored_but_not_finished_on_a_full_disk_exits_75_not_1() {
         let mut call = call;
         call.output().unwrap()
     });
-    env.wait_for_jobs(
-        "the call to be stored and sent",
-        Duration::from_secs(10),
-        |jobs| {
-            jobs.iter()
-                .any(|j| j["external_id"] == "stored-1" && j["state"] == "running")
-        },
-    )
+    env.wait_for_jobs("the call to be stored and sent", 10, |jobs| {
+        jobs.iter()
+            .any(|j| j["external_id"] == "stored-1" && j["state"] == "running")
+    })
     .await;
     let filler = disk.fill();
     let out = running.await.unwrap();

@@ -268,7 +268,7 @@ async fn a_crash_mid_upload_loses_nothing() {
         .command(&["attach", wav.to_str().unwrap(), "--task", "1"])
         .spawn()
         .unwrap();
-    env.wait_for_jobs("the upload to start", Duration::from_secs(10), |jobs| {
+    env.wait_for_jobs("the upload to start", 10, |jobs| {
         jobs.first().is_some_and(|j| j["state"] == "running")
     })
     .await;

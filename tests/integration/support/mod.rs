@@ -111,12 +111,12 @@ impl Env {
 
     /// Registers [`CALL`] with `extra` arguments after it.
     pub async fn call(&self, extra: &[&str]) -> Out {
-        self.run(&[&CALL[..], extra].concat()).await
+        self.call_from(CALL[2], extra).await
     }
 
     /// Registers a call from `from` to the demo line, with `extra` arguments after it.
     pub async fn call_from(&self, from: &str, extra: &[&str]) -> Out {
-        let call = ["call", "--from", from, "--to", "+74953009080"];
+        let call = ["call", "--from", from, "--to", CALL[4]];
         self.run(&[&call[..], extra].concat()).await
     }
 
@@ -160,10 +160,11 @@ impl Env {
     pub async fn wait_for_jobs(
         &self,
         what: &str,
-        timeout: std::time::Duration,
+        secs: u64,
         done: impl Fn(&[serde_json::Value]) -> bool,
     ) -> Vec<serde_json::Value> {
         let done = &done;
+        let timeout = std::time::Duration::from_secs(secs);
         wait_until_async(what, timeout, || async move {
             let jobs = self.jobs().await;
             done(&jobs).then_some(jobs)
