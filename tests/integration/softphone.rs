@@ -16,6 +16,7 @@ use pyrus_phone::domain::{EventKind, SourceId, Verdict};
 use pyrus_phone::sources::baresip::{self, BaresipCommand};
 use pyrus_phone::sources::monitor::Monitor;
 
+use crate::support::headless::Headless;
 use crate::support::{Env, LINE_SETTINGS, recordings, wait_until, write_wav};
 
 struct Killed(Child);
@@ -145,19 +146,12 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
 
     env.write_settings(LINE_SETTINGS);
     let ctrl_addr = format!("127.0.0.1:{ctrl}");
-    let _instance = Killed(
-        env.command(&[
-            "--headless",
-            "--hook-port",
-            "0",
-            "--baresip",
-            &ctrl_addr,
-            "--recordings",
-            rec.to_str().unwrap(),
-        ])
-        .spawn()
-        .unwrap(),
-    );
+    let recordings_dir = rec.to_str().unwrap();
+    let _instance = Headless::start(
+        &env,
+        &["--baresip", &ctrl_addr, "--recordings", recordings_dir],
+    )
+    .await;
     let log_dir = home.join("logs");
     wait_until(
         "pyrus-phone to connect to baresip's ctrl_tcp",

@@ -323,7 +323,7 @@ pub fn retype(h: &mut Harness<'_, PhoneApp>, label: &str, n: usize, text: &str) 
 /// Waits (without stepping the window) until the browser has opened `n` links; all it
 /// opened.
 pub fn opened_at_least(browser: &RecordingBrowser, n: usize) -> Vec<String> {
-    let what = format!("{n} links to open");
+    let what = format!("the browser to open {n} link(s)");
     wait_until_blocking(&what, Duration::from_secs(5), || {
         let opened = browser.opened();
         (opened.len() >= n).then_some(opened)
