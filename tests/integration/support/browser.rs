@@ -1,11 +1,11 @@
-//! The browser stand-in. `$BROWSER` names this very test binary, told to run only
-//! [`record_an_opened_link`]; run so, it appends the link it was handed, and when it was
-//! asked (Unix seconds), to a log, and does nothing else. No shell, no `date`: the same
-//! stand-in wherever the tests build.
+//! The browser stand-in. Where the binary honours `$BROWSER` (Linux and the BSDs; elsewhere
+//! it hands links to the system's own handler), each run of it gets a `$BROWSER` naming this
+//! very test binary, told to run only [`record_an_opened_link`]: run so, it appends the link
+//! it was handed, and when it was asked (Unix seconds), to a log, and does nothing else. No
+//! shell script, no `date`.
 //!
-//! The binary honours `$BROWSER` on Linux and the BSDs only (elsewhere it hands links to the
-//! system's own handler), so the tests that read the log, and those whose instances open
-//! tasks, run there only: `#[cfg(all(unix, not(target_os = "macos")))]`.
+//! The tests that read the log, and those whose instances open tasks, run where `$BROWSER`
+//! is honoured only: `#[cfg(all(unix, not(target_os = "macos")))]`.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -19,8 +19,13 @@ const LOG: &str = "PYRUS_PHONE_TEST_OPENED";
 /// colons of the whole name; no other test's name contains this).
 const ENTRY: &str = "record_an_opened_link";
 
-/// Points `command`'s `$BROWSER` at the stand-in, logging into `log`.
+/// Points `command`'s `$BROWSER` at the stand-in, logging into `log`, where the binary
+/// honours `$BROWSER`; elsewhere clears it (the binary opens links itself there).
 pub fn point_at(command: &mut Command, log: &Path) {
+    if !cfg!(all(unix, not(target_os = "macos"))) {
+        command.env_remove("BROWSER");
+        return;
+    }
     let exe = std::env::current_exe().unwrap();
     // `$BROWSER` is split at colons, then at white space.
     let exe = exe.display().to_string();
