@@ -1,7 +1,7 @@
 //! The user-visible CLI flows through the real binary: register, register again, attach
 //! three ways, open the task link.
 
-use crate::support::{Env, recordings, write_wav};
+use crate::support::{Env, recordings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_new_then_the_same_call_again_is_the_existing_task() {
@@ -148,9 +148,7 @@ async fn open_hands_the_task_link_to_the_browser() {
 async fn a_file_name_with_line_breaks_and_quotes_uploads_with_a_safe_header() {
     let env = Env::start().await;
     env.call(&[]).await.ok();
-    let dir = tempfile::tempdir().unwrap();
-    let wav = dir.path().join("call\r\nX-Injected: 1\".wav");
-    write_wav(&wav, 478);
+    let wav = env.recording("call\r\nX-Injected: 1\".wav", 478);
     let size = std::fs::metadata(&wav).unwrap().len();
     env.attach(&wav, &["--task", "1", "--json"]).await.ok();
     // The server got the file as it is, no more, under a name with no line breaks.
