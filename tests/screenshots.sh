@@ -12,14 +12,12 @@ bin=$(realpath "$1")
 out=$(realpath -m "${2:-target/screenshots}")
 mkdir -p "$out"
 work=$(mktemp -d)
-display=":$((120 + RANDOM % 100))"
-Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+source "$(dirname "$0")/xvfb.sh"
+start_xvfb 120 1400x900
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 export DISPLAY=$display
-for _ in $(seq 100); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.05; done
 unset DBUS_SESSION_BUS_ADDRESS   # no portal: the file dialog falls back to zenity
 mkdir -p "$work/bin"
 cat >"$work/bin/zenity" <<ZEN

@@ -9,14 +9,12 @@ bin=$1
 shot=${2:-target/screenshots/demo-window.png}
 mkdir -p "$(dirname "$shot")"
 home=$(mktemp -d)
-display=":$((90 + RANDOM % 100))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+source "$(dirname "$0")/xvfb.sh"
+start_xvfb 90 1280x800
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$home"; }
 trap cleanup EXIT
 export DISPLAY=$display
-for _ in $(seq 100); do xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.05; done
 PYRUS_PHONE_HOME=$home PYRUS_PHONE_LOG="pyrus_phone=debug,warn" "$bin" --demo >"$home/app.out" 2>&1 &
 app=$!
 if ! wid=$(timeout 60 xdotool search --sync --onlyvisible --name '^pyrus-phone$' | head -n1); then

@@ -11,11 +11,9 @@ mkdir -p "$XDG_DATA_HOME"
 mkdir -p -m700 "$XDG_RUNTIME_DIR"
 printf %s test-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 
-display=":$((300 + RANDOM % 200))"
-Xvfb "$display" -screen 0 800x600x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+source "$(dirname "$0")/xvfb.sh"
+start_xvfb 300 800x600
 trap 'kill "$xvfb" 2>/dev/null || true' EXIT
-for _ in $(seq 200); do DISPLAY=$display xdotool getmouselocation >/dev/null 2>&1 && break; sleep 0.05; done
 DISPLAY=$display dunst -config /dev/null >"$kdir/dunst.log" 2>&1 &
 
 owned() {

@@ -10,13 +10,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use pyrus_phone::domain::{AttachTarget, CallRequest, Mapping, Secret};
 use pyrus_phone::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient, PyrusError};
-use pyrus_phone::sandbox::{
-    DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, Fault, FaultKind, Route,
-};
+use pyrus_phone::sandbox::{DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, FaultKind, Route};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{start_sandbox, write_wav};
+use crate::support::{fault, start_sandbox, write_wav};
 
 type Log = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
@@ -34,14 +32,30 @@ fn record(log: &Log, path: &str, headers: &HeaderMap) {
     log.lock().unwrap().push((path.to_owned(), auth));
 }
 
+fn credentials(login: &str, key: &str) -> Credentials {
+    Credentials {
+        login: login.into(),
+        security_key: Secret::new(key),
+        person_id: None,
+    }
+}
+
 fn client(auth_url: &str) -> PyrusClient {
-    PyrusClient::new(
-        ClientConfig::new(auth_url),
-        Credentials {
-            login: DEMO_LOGIN.into(),
-            security_key: Secret::new(DEMO_SECURITY_KEY),
-            person_id: None,
-        },
+    client_with(ClientConfig::new(auth_url))
+}
+
+fn client_with(config: ClientConfig) -> PyrusClient {
+    PyrusClient::new(config, credentials(DEMO_LOGIN, DEMO_SECURITY_KEY)).unwrap()
+}
+
+/// The demo call, with `external_id`.
+fn call_request(external_id: &str) -> CallRequest {
+    CallRequest::parse(
+        "+79774221338",
+        "+74953009080",
+        None,
+        Some(external_id),
+        vec![],
     )
     .unwrap()
 }
@@ -123,8 +137,7 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
     .await;
 
     let client = client(&format!("http://{auth}/sso/token"));
-    let mut call =
-        CallRequest::parse("+79774221338", "+74953009080", None, Some("x-1"), vec![]).unwrap();
+    let mut call = call_request("x-1");
     call.mappings.clear();
     let reg = client.register_call("acc", &call).await.unwrap();
     assert_eq!(reg.task_id, 77);
@@ -215,11 +228,7 @@ async fn without_files_url_uploads_go_to_the_api_host() {
 async fn plain_http_to_a_remote_host_is_refused() {
     let err = PyrusClient::new(
         ClientConfig::new("http://pyrus.example.org/api/v4/auth"),
-        Credentials {
-            login: "a".into(),
-            security_key: Secret::new("k"),
-            person_id: None,
-        },
+        credentials("a", "k"),
     )
     .unwrap_err();
     assert!(err.to_string().contains("use https"), "{err}");
@@ -244,16 +253,12 @@ async fn server_side_checks_reach_the_caller_as_typed_errors() {
     let sandbox = start_sandbox(dir.path().join("files")).await;
     let client = client(&sandbox.auth_url());
     let reg = client
-        .register_call(
-            DEMO_ACCOUNT_ID,
-            &CallRequest::parse("+79774221338", "+74953009080", None, Some("s-1"), vec![]).unwrap(),
-        )
+        .register_call(DEMO_ACCOUNT_ID, &call_request("s-1"))
         .await
         .unwrap();
 
     // A value over 300 characters, slipped past the local check.
-    let mut long =
-        CallRequest::parse("+79774221338", "+74953009080", None, Some("s-2"), vec![]).unwrap();
+    let mut long = call_request("s-2");
     long.mappings.push(Mapping {
         code: "Note".into(),
         value: "x".repeat(301),
@@ -296,28 +301,13 @@ async fn server_side_checks_reach_the_caller_as_typed_errors() {
     assert_eq!(err.code(), "unrecognized_attachment_id");
 
     // A slow reply past the request timeout is a retryable timeout.
-    sandbox.inject(Fault {
-        route: Route::Call,
-        kind: FaultKind::Slow { delay_ms: 1500 },
-        times: 1,
-    });
+    sandbox.inject(fault(Route::Call, FaultKind::Slow { delay_ms: 1500 }, 1));
     let mut config = ClientConfig::new(sandbox.auth_url());
     config.request_timeout = Duration::from_millis(300);
-    let impatient = PyrusClient::new(
-        config,
-        Credentials {
-            login: DEMO_LOGIN.into(),
-            security_key: Secret::new(DEMO_SECURITY_KEY),
-            person_id: None,
-        },
-    )
-    .unwrap();
+    let impatient = client_with(config);
     impatient.login().await.unwrap();
     let err = impatient
-        .register_call(
-            DEMO_ACCOUNT_ID,
-            &CallRequest::parse("+79774221338", "+74953009080", None, Some("s-3"), vec![]).unwrap(),
-        )
+        .register_call(DEMO_ACCOUNT_ID, &call_request("s-3"))
         .await
         .unwrap_err();
     assert!(matches!(err, PyrusError::Timeout), "{err:?}");
@@ -328,22 +318,20 @@ async fn server_side_checks_reach_the_caller_as_typed_errors() {
 async fn an_upload_can_be_cancelled_and_reports_progress() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = start_sandbox(dir.path().join("files")).await;
-    sandbox.inject(Fault {
-        route: Route::Upload,
-        kind: FaultKind::Slow { delay_ms: 3000 },
-        times: 1,
-    });
+    sandbox.inject(fault(Route::Upload, FaultKind::Slow { delay_ms: 3000 }, 1));
     let client = Arc::new(client(&sandbox.auth_url()));
     let wav = dir.path().join("big.wav");
     write_wav(&wav, 400_000);
+    // The agent cancels once the whole file is sent and Pyrus is slow to answer.
     let cancel = CancellationToken::new();
     let c2 = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        c2.cancel();
+    let sent_all: pyrus_phone::pyrus::Progress = Arc::new(move |sent, total| {
+        if sent == total {
+            c2.cancel();
+        }
     });
     let err = client
-        .upload_file(&wav, progress(), &cancel)
+        .upload_file(&wav, sent_all, &cancel)
         .await
         .unwrap_err();
     assert!(matches!(err, PyrusError::Cancelled), "{err:?}");

@@ -1,22 +1,18 @@
 //! The loopback event hook: what it accepts and what it refuses, a storm of random requests,
 //! and a MicroSIP-style ring/answer/end through the command hook of the real binary.
 
-use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
 
 use pyrus_phone::domain::sources::AllowRule;
 use pyrus_phone::domain::{CallEvent, EventKind, Secret, SourceId, TokenOrigin, Verdict};
-use pyrus_phone::sandbox::Route;
 use pyrus_phone::sources::hook_port::{HookPlan, RunningHook};
 use pyrus_phone::sources::http_hook::{self, HookOptions, HookOutputs, HookServer, TokenCell};
 use pyrus_phone::sources::monitor::Monitor;
 use pyrus_phone::sources::{Heard, forward, runtime_file};
 use tokio::sync::mpsc;
 
-use crate::support::{Env, wait_for};
+use crate::support::hook::{bearer, post, raw, raw_to};
 
 const TOKEN: &str = "hook-test-token";
 
@@ -37,24 +33,22 @@ fn storing(tx: mpsc::Sender<CallEvent>) -> mpsc::Sender<Heard> {
     heard_tx
 }
 
-async fn start_hook(
-    tx: mpsc::Sender<CallEvent>,
-    network: bool,
-    allow: &[&str],
-) -> (HookServer, Arc<Monitor>) {
-    let monitor = Arc::new(Monitor::default());
-    let options = HookOptions {
+/// The hook's options: a free port, loopback or the network, and the allowed addresses.
+fn options(network: bool, allow: &[&str]) -> HookOptions {
+    HookOptions {
         port: 0,
         network,
         allow: allow.iter().map(|a| AllowRule::parse(a).unwrap()).collect(),
-    };
+    }
+}
+
+/// A hook with the test token, sending to `outputs`; what its doctor saw.
+async fn serve_hook(options: HookOptions, outputs: HookOutputs) -> (HookServer, Arc<Monitor>) {
+    let monitor = Arc::new(Monitor::default());
     let hook = http_hook::start(
         options,
         TokenCell::new(Secret::new(TOKEN)),
-        HookOutputs {
-            events: storing(tx),
-            show: None,
-        },
+        outputs,
         Arc::clone(&monitor),
     )
     .await
@@ -62,33 +56,17 @@ async fn start_hook(
     (hook, monitor)
 }
 
-/// Sends raw bytes and returns the status code.
-fn raw(port: u16, request: &str) -> u16 {
-    raw_to("127.0.0.1", port, request)
-}
-
-/// Sends raw bytes to `ip` and returns the status code.
-fn raw_to(ip: &str, port: u16, request: &str) -> u16 {
-    let mut s = TcpStream::connect((ip, port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut reply = String::new();
-    s.read_to_string(&mut reply).ok();
-    reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
-fn post(port: u16, headers: &str, body: &str) -> u16 {
-    raw(
-        port,
-        &format!(
-            "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
+/// A hook for events only, which it stores and passes on to `tx`.
+async fn start_hook(
+    tx: mpsc::Sender<CallEvent>,
+    network: bool,
+    allow: &[&str],
+) -> (HookServer, Arc<Monitor>) {
+    let outputs = HookOutputs {
+        events: storing(tx),
+        show: None,
+    };
+    serve_hook(options(network, allow), outputs).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +74,7 @@ async fn the_hook_accepts_good_events_and_refuses_everything_else() {
     let (tx, mut rx) = mpsc::channel(16);
     let (hook, monitor) = start_hook(tx, false, &[]).await;
     let port = hook.addr.port();
-    let auth = format!("Authorization: Bearer {TOKEN}\r\n");
+    let auth = bearer(TOKEN);
     let good = r#"{"event":"ring","number":"+7 977 422-13-38","call_id":"c-1","internal":"200"}"#;
 
     let (p, a) = (port, auth.clone());
@@ -296,6 +274,7 @@ async fn the_hook_survives_a_storm_of_random_requests() {
     let (tx, mut rx) = mpsc::channel(4096);
     let (hook, _monitor) = start_hook(tx, false, &[]).await;
     let port = hook.addr.port();
+    let auth = bearer(TOKEN);
     let sent = tokio::task::spawn_blocking(move || {
         use rand::Rng as _;
         let mut rng = rand::rng();
@@ -310,7 +289,7 @@ async fn the_hook_survives_a_storm_of_random_requests() {
                 let path: String = (0..rng.random_range(0..20)).map(|_| rng.random_range(b'!'..=b'~') as char).collect();
                 raw(port, &format!("GET /{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"))
             } else {
-                post(port, &format!("Authorization: Bearer {TOKEN}\r\n"), &body)
+                post(port, &auth, &body)
             };
             assert!(status != 0 && status != 500, "request {i} got {status}: {body:?}");
             if status == 202 {
@@ -318,7 +297,7 @@ async fn the_hook_survives_a_storm_of_random_requests() {
             }
         }
         // Still serving, and still correct.
-        let status = post(port, &format!("Authorization: Bearer {TOKEN}\r\n"), r#"{"event":"answer","number":"123456"}"#);
+        let status = post(port, &auth, r#"{"event":"answer","number":"123456"}"#);
         assert_eq!(status, 202);
         accepted + 1
     })
@@ -334,38 +313,18 @@ async fn the_hook_survives_a_storm_of_random_requests() {
     );
 }
 
+// Its instance opens tasks through `$BROWSER`, honoured on Linux and the BSDs only.
+#[cfg(all(unix, not(target_os = "macos")))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() {
-    let mut env = Env::start().await;
-    std::fs::create_dir_all(env.home().join("config")).unwrap();
-    let mut settings = std::fs::File::create(env.home().join("config/settings.toml")).unwrap();
-    settings
-        .write_all(b"[defaults]\nline_number = \"+74953009080\"\n")
-        .unwrap();
-    let browser_log = env.home().join("opened.txt");
-    let shim = env.home().join("browser.sh");
-    std::fs::File::create(&shim)
-        .unwrap()
-        .write_all(format!("#!/bin/sh\necho \"$1\" >> {}\n", browser_log.display()).as_bytes())
-        .unwrap();
-    std::process::Command::new("chmod")
-        .arg("+x")
-        .arg(&shim)
-        .status()
-        .unwrap();
-    env.extra
-        .push(("BROWSER".into(), format!("{} %s", shim.display())));
+    use crate::support::headless::Headless;
+    use crate::support::{Env, LINE_SETTINGS, wait_until};
+    use pyrus_phone::sandbox::Route;
+    use std::time::{Duration, Instant};
 
-    let mut instance = env
-        .command(&["--headless", "--hook-port", "0"])
-        .spawn()
-        .unwrap();
-    let published = env.home().join("run/instance.json");
-    assert!(
-        wait_for(Duration::from_secs(20), || published.exists()).await,
-        "the instance never published its hook"
-    );
-
+    let env = Env::start().await;
+    env.write_settings(LINE_SETTINGS);
+    let _instance = Headless::start(&env, &[]).await;
     let mut slowest = Duration::ZERO;
     for kind in ["ring", "answer", "end"] {
         let started = Instant::now();
@@ -374,54 +333,42 @@ async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() 
         assert_eq!(out.code, 0, "{kind}: {out:?}");
     }
     eprintln!("slowest forwarding process: {slowest:?}");
-    assert!(
-        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 1).await,
-        "the call was not registered"
-    );
+    env.wait_for_tasks(1, "the call to be registered", 15).await;
     // Events are handled in order: once a later call is registered, answer and end were
     // handled too, and registered nothing more.
-    let out = env
-        .run(&["event", "ring", "--call-id", "later", "89990000001"])
+    env.run(&["event", "ring", "--call-id", "later", "89990000001"])
+        .await
+        .ok();
+    env.wait_for_tasks(2, "the later call to be registered", 15)
         .await;
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 2).await,
-        "the later call was not registered"
-    );
     // The sandbox notes a request just after answering it.
-    wait_for(Duration::from_secs(5), || env.count(Route::Call) >= 2).await;
+    wait_until(
+        "the sandbox to note both registrations",
+        Duration::from_secs(5),
+        || env.count(Route::Call) >= 2,
+    )
+    .await;
     assert_eq!(env.count(Route::Call), 2, "one registration per call");
     let task = &env.sandbox.tasks()[0];
     assert_eq!(task.from_number, "89774221338");
     assert_eq!(task.to_number, "+74953009080");
-    assert!(
-        wait_for(Duration::from_secs(5), || std::fs::read_to_string(
-            &browser_log
-        )
-        .is_ok_and(|pops| pops.lines().count() == 2))
-        .await,
-        "each call's task opens once"
-    );
-    let pops = std::fs::read_to_string(&browser_log).unwrap();
-    assert!(
-        pops.lines().next().is_some_and(|l| l.ends_with("#id1")),
-        "{pops}"
-    );
+    let pops = wait_until("each call's task to open", Duration::from_secs(5), || {
+        let pops = env.opened();
+        (pops.len() == 2).then_some(pops)
+    })
+    .await;
+    assert!(pops[0].url.ends_with("#id1"), "{pops:?}");
 
     // A tel: link is an outgoing call, handed over the same way.
-    let out = env.run(&["tel:%2B7-999-000-00-01"]).await;
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        wait_for(Duration::from_secs(15), || env.sandbox.tasks().len() == 3).await,
-        "the link's call was not registered"
-    );
+    env.run(&["tel:%2B7-999-000-00-01"]).await.ok();
+    env.wait_for_tasks(3, "the link's call to be registered", 15)
+        .await;
     let outgoing = &env.sandbox.tasks()[2];
     assert_eq!(
         (outgoing.from_number.as_str(), outgoing.to_number.as_str()),
         ("+74953009080", "+79990000001")
     );
-    let not_a_link = env.run(&["https://example.org"]).await;
-    assert_eq!(not_a_link.code, 2, "{not_a_link:?}");
+    let not_a_link = env.run(&["https://example.org"]).await.exited(2);
     assert!(
         not_a_link
             .stderr
@@ -429,10 +376,7 @@ async fn a_microsip_sequence_through_the_command_hook_is_one_call_and_one_pop() 
     );
 
     // A bad event is refused by the forwarding process itself.
-    let bad = env.run(&["event", "explode", "123"]).await;
-    assert_eq!(bad.code, 2, "{bad:?}");
-    instance.kill().unwrap();
-    instance.wait().unwrap();
+    env.run(&["event", "explode", "123"]).await.exited(2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,22 +384,11 @@ async fn a_second_start_may_ask_the_window_to_come_to_the_front_and_nobody_else_
     let (plain, _rx) = mpsc::channel(4);
     let events = storing(plain.clone());
     let (show_tx, mut show_rx) = mpsc::channel(4);
-    let monitor = Arc::new(Monitor::default());
-    let windowed = http_hook::start(
-        HookOptions {
-            port: 0,
-            network: false,
-            allow: Vec::new(),
-        },
-        TokenCell::new(Secret::new(TOKEN)),
-        HookOutputs {
-            events: events.clone(),
-            show: Some(show_tx),
-        },
-        Arc::clone(&monitor),
-    )
-    .await
-    .unwrap();
+    let outputs = HookOutputs {
+        events,
+        show: Some(show_tx),
+    };
+    let (windowed, _monitor) = serve_hook(options(false, &[]), outputs).await;
     let (headless, _monitor) = start_hook(plain, false, &[]).await;
     let ask = |port: u16, auth: &'static str| {
         tokio::task::spawn_blocking(move || {
@@ -509,8 +442,7 @@ async fn a_taken_port_falls_back_to_a_free_one_and_check_again_moves_back() {
     let plan = HookPlan {
         options: HookOptions {
             port: wanted,
-            network: false,
-            allow: Vec::new(),
+            ..options(false, &[])
         },
         allow_text: Vec::new(),
         token: TokenCell::new(Secret::new(TOKEN)),
@@ -565,9 +497,16 @@ async fn a_taken_port_falls_back_to_a_free_one_and_check_again_moves_back() {
     );
 }
 
+// The file limits are Unix's; the instance opens the call's task through `$BROWSER`,
+// honoured on Linux and the BSDs only.
+#[cfg(all(unix, not(target_os = "macos")))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
+    use crate::support::headless::Headless;
+    use crate::support::hook::{HookClient, event};
+    use crate::support::{Env, LINE_SETTINGS};
     use rustix::process::{Resource, getrlimit, setrlimit};
+    use std::time::Duration;
     // This test holds 1100 connections itself: it needs the files for them.
     let limit = getrlimit(Resource::Nofile);
     let wanted = limit.maximum.map_or(4096, |max| max.min(4096));
@@ -585,15 +524,14 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
     .unwrap();
 
     let env = Env::start().await;
-    std::fs::create_dir_all(env.home().join("config")).unwrap();
-    std::fs::File::create(env.home().join("config/settings.toml"))
-        .unwrap()
-        .write_all(b"[defaults]\nline_number = \"+74953009080\"\n")
-        .unwrap();
+    env.write_settings(LINE_SETTINGS);
     // The instance runs under a 1024-file limit.
     let plain = env.command(&["--headless", "--hook-port", "0"]);
     let mut limited = std::process::Command::new("sh");
     limited
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .arg("-c")
         .arg("ulimit -n 1024 && exec \"$0\" \"$@\"")
         .arg(plain.get_program())
@@ -604,16 +542,8 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
             None => limited.env_remove(key),
         };
     }
-    let mut instance = limited.spawn().unwrap();
-    let published = env.home().join("run/instance.json");
-    assert!(
-        wait_for(Duration::from_secs(20), || published.exists()).await,
-        "the instance never published its hook"
-    );
-    let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&published).unwrap()).unwrap();
-    let port = u16::try_from(info["port"].as_u64().unwrap()).unwrap();
-    let token = info["token"].as_str().unwrap().to_owned();
+    let instance = Headless::spawn(&env, limited).await;
+    let port = instance.hook.port;
 
     // Any local process, no token: 1100 connections that never send a byte.
     let idle: Vec<TcpStream> = (0..1100)
@@ -629,33 +559,17 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
         )
     });
     // A valid event still goes through, and is registered.
-    let auth = format!("Authorization: Bearer {token}\r\n");
-    let body = r#"{"event":"ring","number":"+79161112200","call_id":"under-load"}"#;
+    let hook = HookClient {
+        timeout: Duration::from_secs(60),
+        ..instance.hook.clone()
+    };
     let status = tokio::task::spawn_blocking(move || {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let request = format!(
-            "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        s.write_all(request.as_bytes()).unwrap();
-        let mut reply = String::new();
-        s.read_to_string(&mut reply).ok();
-        reply
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse::<u16>().ok())
-            .unwrap_or(0)
+        hook.post(&event("ring", "+79161112200", "under-load"))
     })
     .await
     .unwrap();
     assert_eq!(status, 202, "the valid event was not served");
     assert_eq!(big.await.unwrap(), 413, "a 10 MB body declared up front");
-    assert!(
-        wait_for(Duration::from_secs(20), || env.sandbox.tasks().len() == 1).await,
-        "the call was not registered"
-    );
+    env.wait_for_tasks(1, "the call to be registered", 20).await;
     drop(idle);
-    instance.kill().unwrap();
-    instance.wait().unwrap();
 }

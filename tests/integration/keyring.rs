@@ -12,6 +12,7 @@ use pyrus_phone::settings::credentials::{
     HOOK_TOKEN_ENTRY, KEYRING_SERVICE, KeyringStore, SecretStore as _,
 };
 
+use crate::support::headless::Headless;
 use crate::support::{Env, write_wav};
 
 fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -60,13 +61,12 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
     assert_ne!(store.service(), KEYRING_SERVICE);
 
     // A wrong key is refused and not stored.
-    let bad = env
-        .run_with_stdin(
-            &["login", "--login", &login, "--account-id", "demo-account"],
-            "wrong\n",
-        )
-        .await;
-    assert_eq!(bad.code, 4, "{bad:?}");
+    env.run_with_stdin(
+        &["login", "--login", &login, "--account-id", "demo-account"],
+        "wrong\n",
+    )
+    .await
+    .exited(4);
     assert!(
         store.get(&login).unwrap().is_none(),
         "a refused key was stored"
@@ -77,8 +77,8 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
             &["login", "--login", &login, "--account-id", "demo-account"],
             &format!("{key}\n"),
         )
-        .await;
-    assert_eq!(out.code, 0, "{out:?}");
+        .await
+        .ok();
     assert!(
         out.stdout.contains("stored in the system keyring"),
         "{}",
@@ -97,24 +97,10 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
     );
 
     // A run with no key in the environment takes it from the keyring.
-    let call = env
-        .run(&[
-            "call",
-            "--from",
-            "+79774221338",
-            "--to",
-            "+74953009080",
-            "--internal",
-            "200",
-        ])
-        .await;
-    assert_eq!(call.code, 0, "{call:?}");
+    env.call(&["--internal", "200"]).await.ok();
     let wav = env.home().join("rec.wav");
     write_wav(&wav, 800);
-    let attach = env
-        .run(&["attach", wav.to_str().unwrap(), "--task", "1"])
-        .await;
-    assert_eq!(attach.code, 0, "{attach:?}");
+    env.attach(&wav, &["--task", "1"]).await.ok();
     std::fs::remove_file(&wav).unwrap();
 
     let tokens = env.sandbox.issued_tokens();
@@ -155,17 +141,6 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
     assert!(store.get(&login).unwrap().is_none());
 }
 
-/// The hook's token as the running instance published it.
-async fn published_token(home: &Path) -> String {
-    let file = home.join("run/instance.json");
-    assert!(
-        crate::support::wait_for(std::time::Duration::from_secs(20), || file.exists()).await,
-        "the instance never published its hook"
-    );
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    json["token"].as_str().unwrap().to_owned()
-}
-
 #[ignore = "system tier (tests/run.sh): needs gnome-keyring in a private D-Bus session"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_token_is_kept_in_the_keyring_and_survives_a_restart() {
@@ -178,29 +153,16 @@ async fn the_hook_token_is_kept_in_the_keyring_and_survives_a_restart() {
     store.set(HOOK_TOKEN_ENTRY, &kept).unwrap();
     let mut tokens = Vec::new();
     for _ in 0..2 {
-        let mut instance = env
-            .command(&["--headless", "--hook-port", "0"])
-            .spawn()
-            .unwrap();
-        let token = published_token(env.home()).await;
-        let port = {
-            let json: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(env.home().join("run/instance.json")).unwrap(),
-            )
-            .unwrap();
-            json["port"].as_u64().unwrap()
-        };
+        let instance = Headless::start(&env, &[]).await;
         let health = reqwest::Client::new()
-            .get(format!("http://127.0.0.1:{port}/health"))
+            .get(format!("http://127.0.0.1:{}/health", instance.hook.port))
             .bearer_auth(kept.expose())
             .send()
             .await
             .unwrap();
         assert_eq!(health.status(), 200, "the kept token opens the hook");
-        instance.kill().unwrap();
-        instance.wait().unwrap();
-        std::fs::remove_file(env.home().join("run/instance.json")).ok();
-        tokens.push(token);
+        tokens.push(instance.hook.token.clone());
+        instance.crash();
     }
     assert_eq!(tokens[0], kept.expose());
     assert_eq!(tokens[0], tokens[1], "the same token after a restart");

@@ -16,7 +16,8 @@ use pyrus_phone::domain::{EventKind, SourceId, Verdict};
 use pyrus_phone::sources::baresip::{self, BaresipCommand};
 use pyrus_phone::sources::monitor::Monitor;
 
-use crate::support::{Env, wait_for, write_wav};
+use crate::support::headless::Headless;
+use crate::support::{Env, LINE_SETTINGS, recordings, wait_until, write_wav};
 
 struct Killed(Child);
 
@@ -133,7 +134,7 @@ fn sipp_call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attached() {
     crate::support::system_tier("baresip and sipp");
-    let mut env = Env::start().await;
+    let env = Env::start().await;
     let home = env.home().to_path_buf();
     let phone = home.join("baresip");
     let rec = phone.join("rec");
@@ -143,59 +144,36 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
     write_baresip_config(&phone, &rec, sip, ctrl, true);
     let _baresip = start_baresip(&phone);
 
-    std::fs::create_dir_all(home.join("config")).unwrap();
-    write(
-        &home.join("config/settings.toml"),
-        "[defaults]\nline_number = \"+74953009080\"\n",
-    );
-    let pops = home.join("opened.txt");
-    let shim = home.join("browser.sh");
-    write(
-        &shim,
-        &format!("#!/bin/sh\necho \"$1\" >> {}\n", pops.display()),
-    );
-    Command::new("chmod").arg("+x").arg(&shim).status().unwrap();
-    env.extra
-        .push(("BROWSER".into(), format!("{} %s", shim.display())));
+    env.write_settings(LINE_SETTINGS);
     let ctrl_addr = format!("127.0.0.1:{ctrl}");
-    let _instance = Killed(
-        env.command(&[
-            "--headless",
-            "--hook-port",
-            "0",
-            "--baresip",
-            &ctrl_addr,
-            "--recordings",
-            rec.to_str().unwrap(),
-        ])
-        .spawn()
-        .unwrap(),
-    );
-    let log_dir = home.join("logs");
-    let connected = wait_for(Duration::from_secs(20), || {
-        std::fs::read_dir(&log_dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|f| {
-                std::fs::read_to_string(f.path())
-                    .unwrap_or_default()
-                    .contains("connected to baresip")
-            })
-    })
+    let recordings_dir = rec.to_str().unwrap();
+    let _instance = Headless::start(
+        &env,
+        &["--baresip", &ctrl_addr, "--recordings", recordings_dir],
+    )
     .await;
-    assert!(
-        connected,
-        "pyrus-phone never connected to baresip's ctrl_tcp"
-    );
+    let log_dir = home.join("logs");
+    wait_until(
+        "pyrus-phone to connect to baresip's ctrl_tcp",
+        Duration::from_secs(20),
+        || {
+            std::fs::read_dir(&log_dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|f| {
+                    std::fs::read_to_string(f.path())
+                        .unwrap_or_default()
+                        .contains("connected to baresip")
+                })
+        },
+    )
+    .await;
 
     let call = sipp_call(&phone, sip, sipp_port, 2000).await.unwrap();
     assert!(call.success(), "sipp's call failed: {call:?}");
 
-    assert!(
-        wait_for(Duration::from_secs(20), || env.sandbox.tasks().len() == 1).await,
-        "the call was not registered"
-    );
+    env.wait_for_tasks(1, "the call to be registered", 20).await;
     let task = env.sandbox.tasks().remove(0);
     assert_eq!(task.from_number, "79774221338");
     assert_eq!(task.to_number, "+74953009080");
@@ -205,24 +183,14 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
         "the SIP Call-ID is the external id: {call_id}"
     );
 
-    let attached = wait_for(Duration::from_secs(60), || {
-        env.sandbox.tasks()[0]
-            .comments
-            .iter()
-            .any(|c| c.recording.is_some())
-    })
+    wait_until(
+        "the recording to be attached",
+        Duration::from_secs(60),
+        || !recordings(&env.sandbox.tasks()[0]).is_empty(),
+    )
     .await;
-    assert!(
-        attached,
-        "the recording was not attached: {:?}",
-        env.sandbox.tasks()
-    );
     let tasks = env.sandbox.tasks();
-    let recordings: Vec<_> = tasks[0]
-        .comments
-        .iter()
-        .filter_map(|c| c.recording.clone())
-        .collect();
+    let recordings = recordings(&tasks[0]);
     assert_eq!(tasks.len(), 1, "one task");
     assert_eq!(recordings.len(), 1, "one recording");
     let wav = reqwest::get(format!(
@@ -247,15 +215,15 @@ async fn a_real_baresip_call_is_registered_popped_once_and_its_recording_attache
         wav.len()
     );
 
-    assert!(
-        wait_for(Duration::from_secs(5), || pops.exists()).await,
-        "the task never opened"
-    );
+    wait_until("the task to open", Duration::from_secs(5), || {
+        !env.opened().is_empty()
+    })
+    .await;
     // The recording was attached after the call's end was handled: every decision to
     // open its task has been made by now.
-    let opened = std::fs::read_to_string(&pops).unwrap();
-    assert_eq!(opened.lines().count(), 1, "the task opened once: {opened}");
-    assert!(opened.contains("/t#id1"), "{opened}");
+    let opened = env.opened();
+    assert_eq!(opened.len(), 1, "the task opened once: {opened:?}");
+    assert!(opened[0].url.contains("/t#id1"), "{opened:?}");
 }
 
 /// The next call event within `secs`.
@@ -296,11 +264,10 @@ async fn a_ringing_baresip_call_is_answered_from_here_and_a_restarted_baresip_is
         Arc::clone(&monitor),
         command_rx,
     ));
-    assert!(
-        wait_for(Duration::from_secs(20), || baresip_connected(&monitor)).await,
-        "never connected to baresip: {:?}",
-        monitor.snapshot().baresip
-    );
+    wait_until("a connection to baresip", Duration::from_secs(20), || {
+        baresip_connected(&monitor)
+    })
+    .await;
 
     // Without auto-answer the call rings until we answer it through ctrl_tcp.
     for round in 0..2 {
@@ -332,16 +299,19 @@ async fn a_ringing_baresip_call_is_answered_from_here_and_a_restarted_baresip_is
         if round == 0 {
             // baresip restarts: the source notices, and connects again by itself.
             drop(baresip.take());
-            assert!(
-                wait_for(Duration::from_secs(10), || !baresip_connected(&monitor)).await,
-                "the source did not notice baresip stopping"
-            );
+            wait_until(
+                "the source to notice baresip stopping",
+                Duration::from_secs(10),
+                || !baresip_connected(&monitor),
+            )
+            .await;
             baresip = Some(start_baresip(&phone));
-            assert!(
-                wait_for(Duration::from_secs(20), || baresip_connected(&monitor)).await,
-                "the source did not reconnect to the restarted baresip: {:?}",
-                monitor.snapshot().baresip
-            );
+            wait_until(
+                "the source to reconnect to the restarted baresip",
+                Duration::from_secs(20),
+                || baresip_connected(&monitor),
+            )
+            .await;
         }
     }
     drop(baresip);

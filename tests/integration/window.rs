@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -20,7 +20,7 @@ use pyrus_phone::instance::{Instance, Options, Running};
 use pyrus_phone::outbox::Outbox;
 use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
 use pyrus_phone::platform::paths::Paths;
-use pyrus_phone::sandbox::{Fault, FaultKind, Route, Sandbox, SandboxConfig};
+use pyrus_phone::sandbox::{FaultKind, Route, Sandbox, SandboxConfig};
 use pyrus_phone::settings::credentials::{HOOK_TOKEN_ENTRY, MemoryStore, SecretStore};
 use pyrus_phone::settings::{EnvOverrides, Settings};
 use pyrus_phone::sources::baresip::BaresipCommand;
@@ -28,7 +28,7 @@ use pyrus_phone::sources::monitor::Monitor;
 use pyrus_phone::sources::{Heard, runtime_file};
 use pyrus_phone::ui::UiState;
 
-use crate::support::write_wav;
+use crate::support::{fault, recordings, wait_until_blocking, write_wav};
 
 pub struct Rig {
     pub h: Harness<'static, PhoneApp>,
@@ -257,27 +257,83 @@ pub fn type_into(h: &mut Harness<'_, PhoneApp>, label: &str, text: &str) {
     h.run();
 }
 
+/// Steps the window until `done` holds of it, failing after 20 s naming `what`.
 pub fn step_until(
     h: &mut Harness<'_, PhoneApp>,
     what: &str,
     mut done: impl FnMut(&Harness<'_, PhoneApp>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done(h) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-        h.step();
+    let mut first = true;
+    wait_until_blocking(what, Duration::from_secs(20), || {
+        if !std::mem::take(&mut first) {
+            h.step();
+        }
+        done(h)
+    });
+}
+
+/// Clicks `label`, then steps the window until `done` holds of it.
+pub fn click_until(
+    h: &mut Harness<'_, PhoneApp>,
+    label: &str,
+    what: &str,
+    done: impl FnMut(&Harness<'_, PhoneApp>) -> bool,
+) {
+    h.get_by_label(label).click();
+    // A spinner may show meanwhile, so step rather than run to quiet.
+    h.step();
+    step_until(h, what, done);
+}
+
+/// Presses `key`, then steps the window until `done` holds of it.
+pub fn press_until(
+    h: &mut Harness<'_, PhoneApp>,
+    key: egui::Key,
+    what: &str,
+    done: impl FnMut(&Harness<'_, PhoneApp>) -> bool,
+) {
+    h.key_press(key);
+    h.step();
+    step_until(h, what, done);
+}
+
+/// Types a call from `from` to the demo line into the form.
+pub fn type_call(h: &mut Harness<'_, PhoneApp>, from: &str) {
+    type_into(h, "From", from);
+    type_into(h, "To", "+74953009080");
+}
+
+/// Erases the last `n` characters of the field `label`.
+pub fn erase(h: &mut Harness<'_, PhoneApp>, label: &str, n: usize) {
+    h.get_by_label(label).focus();
+    h.run();
+    for _ in 0..n {
+        h.key_press(egui::Key::Backspace);
     }
+    h.run();
+}
+
+/// Replaces the last `n` characters of the field `label` with `text`.
+pub fn retype(h: &mut Harness<'_, PhoneApp>, label: &str, n: usize, text: &str) {
+    erase(h, label, n);
+    h.get_by_label(label).type_text(text);
+    h.run();
+}
+
+/// Waits (without stepping the window) until the browser has opened `n` links; all it
+/// opened.
+pub fn opened_at_least(browser: &RecordingBrowser, n: usize) -> Vec<String> {
+    let what = format!("the browser to open {n} link(s)");
+    wait_until_blocking(&what, Duration::from_secs(5), || {
+        let opened = browser.opened();
+        (opened.len() >= n).then_some(opened)
+    })
 }
 
 pub fn register(r: &mut Rig) {
-    type_into(&mut r.h, "From", "+7 977 422-13-38");
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, "+7 977 422-13-38");
     type_into(&mut r.h, "Internal number", "200");
-    r.h.get_by_label("Register").click();
-    // A spinner shows while registering, so step rather than run to quiet.
-    r.h.step();
-    step_until(&mut r.h, "the task id", |h| {
+    click_until(&mut r.h, "Register", "the task id", |h| {
         h.query_by_label("Task 1").is_some()
     });
 }
@@ -308,17 +364,10 @@ fn the_window_registers_a_call_and_opens_its_task() {
 
     // "This app opens the task" is the default: the link opened once, by itself.
     let url = format!("{}/t#id1", r.sandbox.base_url());
-    let wait_opened = |n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while r.browser.opened().len() < n && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        r.browser.opened()
-    };
-    assert_eq!(wait_opened(1), vec![url.clone()]);
+    assert_eq!(opened_at_least(&r.browser, 1), vec![url.clone()]);
     r.h.get_by_label("Open task").click();
     r.h.run();
-    assert_eq!(wait_opened(2), vec![url.clone(), url]);
+    assert_eq!(opened_at_least(&r.browser, 2), vec![url.clone(), url]);
     r.shutdown();
 }
 
@@ -340,51 +389,37 @@ fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
         h.query_by_label_contains("the recording must be ac3, mp3, ogg, wav or wma")
             .is_some()
     });
-    assert_eq!(
-        r.sandbox
-            .requests()
-            .iter()
-            .filter(|q| q.route == Some(Route::Upload))
-            .count(),
-        0
+    let uploads = r.sandbox.requests();
+    assert!(
+        uploads.iter().all(|q| q.route != Some(Route::Upload)),
+        "{uploads:?}"
     );
 
     // A large recording on a slow uplink: progress shows, then the agent cancels mid-way.
     let wav = r.dir.path().join("call.wav");
     write_wav(&wav, 8_000_000);
-    r.sandbox.inject(Fault {
-        route: Route::Upload,
-        kind: FaultKind::Throttle {
+    r.sandbox.inject(fault(
+        Route::Upload,
+        FaultKind::Throttle {
             bytes_per_sec: 1_048_576,
         },
-        times: 1,
-    });
+        1,
+    ));
     r.answer_with(wav);
-    r.h.get_by_label("Attach recording…").click();
-    r.h.step();
-    step_until(&mut r.h, "upload progress", |h| {
+    click_until(&mut r.h, "Attach recording…", "upload progress", |h| {
         h.query_by_label("Cancel upload").is_some()
     });
     r.h.get_by_label_contains("MiB /");
-    r.h.get_by_label("Cancel upload").click();
-    r.h.step();
-    step_until(&mut r.h, "the cancelled chip", |h| {
+    click_until(&mut r.h, "Cancel upload", "the cancelled chip", |h| {
         h.query_by_label_contains("the upload was stopped")
             .is_some()
     });
 
     // Retry sends it; the chip turns to attached and the sandbox holds the recording.
-    r.h.get_by_label("Retry").click();
-    r.h.step();
-    step_until(&mut r.h, "the attached chip", |h| {
+    click_until(&mut r.h, "Retry", "the attached chip", |h| {
         h.query_by_label("Recording attached").is_some()
     });
-    let tasks = r.sandbox.tasks();
-    let recordings: Vec<_> = tasks[0]
-        .comments
-        .iter()
-        .filter_map(|c| c.recording.clone())
-        .collect();
+    let recordings = recordings(&r.sandbox.tasks()[0]);
     assert_eq!(recordings.len(), 1);
     assert_eq!(recordings[0].1, "call.wav");
     r.shutdown();
@@ -434,18 +469,9 @@ fn numbers_are_previewed_presets_fill_rows_and_the_form_offers_its_codes() {
     r.h.run();
 
     // Fix the number and register: what was previewed is what Pyrus gets.
-    r.h.get_by_label("To").focus();
-    r.h.run();
-    for _ in 0..4 {
-        r.h.key_press(egui::Key::Backspace);
-    }
-    r.h.run();
-    r.h.get_by_label("To").type_text("(495) 300-90-80");
-    r.h.run();
+    retype(&mut r.h, "To", 4, "(495) 300-90-80");
     r.h.get_by_label("Sent as +74953009080");
-    r.h.get_by_label("Register").click();
-    r.h.step();
-    step_until(&mut r.h, "the task id", |h| {
+    click_until(&mut r.h, "Register", "the task id", |h| {
         h.query_by_label("Task 1").is_some()
     });
     let task = &r.sandbox.tasks()[0];
@@ -461,24 +487,17 @@ fn numbers_are_previewed_presets_fill_rows_and_the_form_offers_its_codes() {
 fn shortcuts_and_their_help() {
     let mut r = rig();
     r.h.run();
-    r.h.key_press(egui::Key::F1);
-    r.h.run();
-    r.h.get_by_label("Ctrl+L — go to the From field");
-    r.h.key_press(egui::Key::F1);
-    r.h.run();
+    // Presses `key`; whether the help shows then.
+    let help_after = |h: &mut Harness<'static, PhoneApp>, key| {
+        h.key_press(key);
+        h.run();
+        h.query_by_label("Ctrl+L — go to the From field").is_some()
+    };
+    assert!(help_after(&mut r.h, egui::Key::F1), "F1 opens the help");
+    assert!(!help_after(&mut r.h, egui::Key::F1), "F1 closes it again");
+    assert!(help_after(&mut r.h, egui::Key::F1), "F1 opens it again");
     assert!(
-        r.h.query_by_label("Ctrl+L — go to the From field")
-            .is_none(),
-        "F1 closes it again"
-    );
-    r.h.key_press(egui::Key::F1);
-    r.h.run();
-    r.h.get_by_label("Ctrl+L — go to the From field");
-    r.h.key_press(egui::Key::Escape);
-    r.h.run();
-    assert!(
-        r.h.query_by_label("Ctrl+L — go to the From field")
-            .is_none(),
+        !help_after(&mut r.h, egui::Key::Escape),
         "Esc closes it too"
     );
     r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
@@ -495,16 +514,10 @@ fn shortcuts_and_their_help() {
 #[test]
 fn closing_with_work_waiting_asks_first() {
     let mut r = rig();
-    r.sandbox.inject(Fault {
-        route: Route::Call,
-        kind: FaultKind::ServerError,
-        times: 1000,
-    });
-    type_into(&mut r.h, "From", "+79774221338");
-    type_into(&mut r.h, "To", "+74953009080");
-    r.h.get_by_label("Register").click();
-    r.h.step();
-    step_until(&mut r.h, "the waiting job", |h| {
+    r.sandbox
+        .inject(fault(Route::Call, FaultKind::ServerError, 1000));
+    type_call(&mut r.h, "+79774221338");
+    click_until(&mut r.h, "Register", "the waiting job", |h| {
         h.state().state.status.open_jobs == 1
     });
     let close = |h: &mut Harness<'static, PhoneApp>| {

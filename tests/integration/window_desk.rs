@@ -13,9 +13,10 @@ use pyrus_phone::domain::{JobState, Secret};
 use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::{SecretError, SecretStore};
 
-use crate::support::write_wav;
+use crate::support::{wait_until_blocking, write_wav};
 use crate::window::{
-    Rig, RigOptions, register, rig, rig_with, step_until, stored_state, type_into,
+    Rig, RigOptions, click_until, press_until, register, retype, rig, rig_with, step_until,
+    stored_state, type_call, type_into,
 };
 
 /// Every widget labelled `label` lies inside a `width`×`height` window.
@@ -36,15 +37,12 @@ fn inside(r: &Rig, label: &str, width: f32, height: f32) {
 
 /// A call Pyrus refuses for good: its mapping names no field of the form.
 fn register_refused(r: &mut Rig, from: &str) {
-    type_into(&mut r.h, "From", from);
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, from);
     r.h.get_by_label("Add mapping").click();
     r.h.run();
     type_into(&mut r.h, "Mapping 1 code", "Subjekt");
     type_into(&mut r.h, "Mapping 1 value", "Consultation");
-    r.h.get_by_label("Register").click();
-    r.h.step();
-    step_until(&mut r.h, "the refusal", |h| {
+    click_until(&mut r.h, "Register", "the refusal", |h| {
         h.query_all_by_label_contains("the form has no field with this code")
             .next()
             .is_some()
@@ -124,19 +122,13 @@ fn a_refused_call_is_corrected_in_the_form_and_retry_sends_what_is_shown() {
     register_refused(&mut r, "+79774221338");
     // The form still holds the call, and now sends it again in its place.
     r.h.get_by_label("Retry with these values");
-    r.h.get_by_label("Mapping 1 code").focus();
-    r.h.run();
-    for _ in 0..7 {
-        r.h.key_press(egui::Key::Backspace);
-    }
-    r.h.run();
-    r.h.get_by_label("Mapping 1 code").type_text("Subject");
-    r.h.run();
-    r.h.get_by_label("Retry with these values").click();
-    r.h.step();
-    step_until(&mut r.h, "the corrected call's task", |h| {
-        h.query_by_label("Task 1").is_some()
-    });
+    retype(&mut r.h, "Mapping 1 code", 7, "Subject");
+    click_until(
+        &mut r.h,
+        "Retry with these values",
+        "the corrected call's task",
+        |h| h.query_by_label("Task 1").is_some(),
+    );
     let tasks = r.sandbox.tasks();
     assert_eq!(tasks.len(), 1, "one call, sent again: one task");
     assert_eq!(
@@ -155,15 +147,12 @@ fn a_refused_call_is_corrected_in_the_form_and_retry_sends_what_is_shown() {
 #[test]
 fn enter_in_a_mapping_field_registers() {
     let mut r = rig();
-    type_into(&mut r.h, "From", "+79774221338");
-    type_into(&mut r.h, "To", "+74953009080");
+    type_call(&mut r.h, "+79774221338");
     r.h.get_by_label("Add mapping").click();
     r.h.run();
     type_into(&mut r.h, "Mapping 1 code", "Subject");
     type_into(&mut r.h, "Mapping 1 value", "Consultation");
-    r.h.key_press(egui::Key::Enter);
-    r.h.step();
-    step_until(&mut r.h, "the task", |h| {
+    press_until(&mut r.h, egui::Key::Enter, "the task", |h| {
         h.query_by_label("Task 1").is_some()
     });
     assert_eq!(
@@ -181,9 +170,7 @@ fn a_discard_can_be_undone_then_is_final() {
         h.query_by_label("Correct…").is_some()
     });
     let job = r.h.state().state.list.calls[0].register.id;
-    r.h.get_by_label("Discard").click();
-    r.h.step();
-    step_until(&mut r.h, "the Undo strip", |h| {
+    click_until(&mut r.h, "Discard", "the Undo strip", |h| {
         h.query_by_label_contains("Discarded: the call with +79774221338")
             .is_some()
     });
@@ -191,9 +178,7 @@ fn a_discard_can_be_undone_then_is_final() {
     step_until(&mut r.h, "the discard in the outbox", |_| {
         stored_state(r.dir.path(), &r.runtime, job) == JobState::Discarded
     });
-    r.h.get_by_label("Undo").click();
-    r.h.step();
-    step_until(&mut r.h, "the row to come back", |h| {
+    click_until(&mut r.h, "Undo", "the row to come back", |h| {
         h.query_by_label("Correct…").is_some()
     });
     assert_eq!(r.queue_state(job), JobState::Failed, "Undo restored it");
@@ -236,8 +221,7 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
         .into_iter()
         .enumerate()
     {
-        type_into(&mut r.h, "From", from);
-        type_into(&mut r.h, "To", "+74953009080");
+        type_call(&mut r.h, from);
         r.h.get_by_label("Register").click();
         r.h.step();
         let n = i + 1;
@@ -320,6 +304,7 @@ impl egui::DroppedFile for Dropped {
 }
 
 /// A recordings folder with an older and a newer recording.
+#[cfg(all(unix, not(target_os = "macos")))]
 fn recordings(dir: &Path) -> (PathBuf, PathBuf) {
     let folder = dir.join("recordings");
     std::fs::create_dir_all(&folder).unwrap();
@@ -338,6 +323,8 @@ fn recordings(dir: &Path) -> (PathBuf, PathBuf) {
     (older, newer)
 }
 
+// Only Linux and the BSDs may lack a system file dialog (Windows and macOS always have one).
+#[cfg(all(unix, not(target_os = "macos")))]
 #[test]
 fn without_a_system_dialog_the_built_in_chooser_opens_in_the_recordings_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -356,15 +343,12 @@ fn without_a_system_dialog_the_built_in_chooser_opens_in_the_recordings_folder()
     });
     // This desk has neither a desktop portal nor zenity, as the product finds out itself.
     pyrus_phone::platform::desktop::probe_in_background();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pyrus_phone::platform::desktop::probed().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the desktop probe did not answer"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(pyrus_phone::platform::desktop::probed(), Some(false));
+    let found = wait_until_blocking(
+        "the desktop probe's answer",
+        Duration::from_secs(10),
+        pyrus_phone::platform::desktop::probed,
+    );
+    assert!(!found, "a file dialog was found");
     r.h.get_by_label("Attach recording…").click();
     r.h.run();
     r.h.run();
@@ -377,9 +361,7 @@ fn without_a_system_dialog_the_built_in_chooser_opens_in_the_recordings_folder()
     );
     r.h.get_by_label("🗋 newer.wav").click();
     r.h.run();
-    r.h.get_by_label("Attach").click();
-    r.h.step();
-    step_until(&mut r.h, "the attached chip", |h| {
+    click_until(&mut r.h, "Attach", "the attached chip", |h| {
         h.query_by_label("Recording attached").is_some()
     });
     let recording = r.sandbox.tasks()[0]
@@ -456,9 +438,7 @@ fn without_a_keyring_everything_but_the_key_is_saved_and_the_window_says_so() {
     r.h.run();
     r.h.get_by_label("Русский").click();
     r.h.run();
-    r.h.get_by_label("Сохранить").click();
-    r.h.step();
-    step_until(&mut r.h, "the save's answer", |h| {
+    click_until(&mut r.h, "Сохранить", "the save's answer", |h| {
         h.query_by_label_contains("Сохранено всё, кроме ключа безопасности")
             .is_some()
     });
@@ -496,14 +476,11 @@ fn a_call_ringing_while_the_window_is_away_is_announced_and_the_click_brings_it_
         h.state().times_notified() == 1
     });
     // It reached the desktop's notification service on this session bus.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while dunst_count() <= before {
-        assert!(
-            Instant::now() < deadline,
-            "the notification service got nothing"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until_blocking(
+        "the notification service to get it",
+        Duration::from_secs(10),
+        || dunst_count() > before,
+    );
     // The agent clicks it: the window is asked to come to the front.
     let raised = r.h.state().times_raised();
     dunstctl(&["action", "0"]);
@@ -552,22 +529,17 @@ fn missed_calls_are_found_and_called_back() {
     });
     r.h.get_by_label("Call back").click();
     r.h.run();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !r.browser.opened().contains(&"tel:+79167770011".to_owned()) {
-        assert!(Instant::now() < deadline, "{:?}", r.browser.opened());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until_blocking(
+        "the number to be handed to the softphone",
+        Duration::from_secs(5),
+        || r.browser.opened().contains(&"tel:+79167770011".to_owned()),
+    );
     // The filter shows missed calls only; a search finds the call by its number.
-    type_into(&mut r.h, "From", "+7 977 422-13-38");
-    type_into(&mut r.h, "To", "+74953009080");
-    r.h.get_by_label("Register").click();
-    r.h.step();
-    step_until(&mut r.h, "the typed call's task", |h| {
+    type_call(&mut r.h, "+7 977 422-13-38");
+    click_until(&mut r.h, "Register", "the typed call's task", |h| {
         h.query_by_label("Task 2").is_some()
     });
-    r.h.get_by_label("Missed").click();
-    r.h.step();
-    step_until(&mut r.h, "the missed calls", |h| {
+    click_until(&mut r.h, "Missed", "the missed calls", |h| {
         h.state()
             .state
             .list
@@ -595,11 +567,8 @@ fn the_next_call_after_a_refusal_is_a_new_call_and_the_refused_one_stays() {
     register_refused(&mut r, "+79774221338");
     next_call(&mut r);
     // Typed as the refusal is still being followed: it must not replace the refused call.
-    type_into(&mut r.h, "From", "+79160000009");
-    type_into(&mut r.h, "To", "+74953009080");
-    r.h.key_press(egui::Key::Enter);
-    r.h.step();
-    step_until(&mut r.h, "the new call's task", |h| {
+    type_call(&mut r.h, "+79160000009");
+    press_until(&mut r.h, egui::Key::Enter, "the new call's task", |h| {
         h.query_by_label("Task 1").is_some()
     });
     assert_eq!(r.sandbox.tasks()[0].from_number, "+79160000009");
@@ -619,6 +588,9 @@ fn the_next_call_after_a_refusal_is_a_new_call_and_the_refused_one_stays() {
     r.shutdown();
 }
 
+// The XDG autostart entry: macOS has a launch agent instead, and Windows a registry value
+// (the user's own, which a test must not touch).
+#[cfg(all(unix, not(target_os = "macos")))]
 #[test]
 fn start_when_i_log_in_writes_and_removes_the_autostart_entry() {
     let mut r = rig();
@@ -629,9 +601,7 @@ fn start_when_i_log_in_writes_and_removes_the_autostart_entry() {
     type_into(&mut r.h, "Account id", "42");
     let entry = r.dir.path().join("autostart").join("pyrus-phone.desktop");
     let save = |r: &mut Rig| {
-        r.h.get_by_label("Save").click();
-        r.h.step();
-        step_until(&mut r.h, "the save", |h| {
+        click_until(&mut r.h, "Save", "the save", |h| {
             h.query_by_label_contains("Saved").is_some() && !h.state().state.settings_form.saving
         });
     };
@@ -672,9 +642,7 @@ fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
     type_into(&mut r.h, "Login", "bot@example.com");
     type_into(&mut r.h, "Security key", "secret-key");
     type_into(&mut r.h, "Account id", "-mine");
-    r.h.get_by_label("Save").click();
-    r.h.step();
-    step_until(&mut r.h, "one mark left (the presets)", |h| {
+    click_until(&mut r.h, "Save", "one mark left (the presets)", |h| {
         !h.state().state.settings_form.saving
             && h.query_all_by_label("from your administrator").count() == 1
     });

@@ -10,7 +10,7 @@ use pyrus_phone::settings::Settings;
 use pyrus_phone::settings::credentials::{KeyringStore, SecretStore as _};
 use pyrus_phone::ui::{UiState, View};
 
-use crate::window::{RigOptions, register, rig_with, step_until, type_into};
+use crate::window::{RigOptions, click_until, register, retype, rig_with, type_into};
 
 #[ignore = "system tier (tests/run.sh): needs gnome-keyring in a private D-Bus session"]
 #[test]
@@ -49,9 +49,7 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     type_into(&mut r.h, "Login", &login);
     type_into(&mut r.h, "Account id", "demo-account");
     type_into(&mut r.h, "Security key", "wrong-key");
-    r.h.get_by_label("Test connection").click();
-    r.h.step();
-    step_until(&mut r.h, "the refusal", |h| {
+    click_until(&mut r.h, "Test connection", "the refusal", |h| {
         h.query_by_label_contains("check the login and the security key")
             .is_some()
     });
@@ -61,22 +59,11 @@ fn first_start_test_connection_and_save_into_the_keyring() {
     );
 
     // Fix the key: the test passes, then Save stores it in the system keyring.
-    r.h.get_by_label("Security key").focus();
-    r.h.run();
-    for _ in 0.."wrong-key".len() {
-        r.h.key_press(egui::Key::Backspace);
-    }
-    r.h.run();
-    r.h.get_by_label("Security key").type_text(&key);
-    r.h.run();
-    r.h.get_by_label("Test connection").click();
-    r.h.step();
-    step_until(&mut r.h, "the success", |h| {
+    retype(&mut r.h, "Security key", "wrong-key".len(), &key);
+    click_until(&mut r.h, "Test connection", "the success", |h| {
         h.query_by_label_contains("Signed in. API at").is_some()
     });
-    r.h.get_by_label("Save").click();
-    r.h.step();
-    step_until(&mut r.h, "the save", |h| {
+    click_until(&mut r.h, "Save", "the save", |h| {
         h.query_by_label_contains("Saved.").is_some()
     });
     assert_eq!(
@@ -116,9 +103,7 @@ fn the_language_switch_changes_the_labels_and_cyrillic_renders() {
     r.h.get_by_label("Проверить подключение");
     r.h.get_by_label("Кто открывает задачу");
     // Saving without a login is refused, in Russian.
-    r.h.get_by_label("Сохранить").click();
-    r.h.step();
-    step_until(&mut r.h, "the refusal", |h| {
+    click_until(&mut r.h, "Сохранить", "the refusal", |h| {
         h.query_by_label("Введите логин бота (или пользователя) Pyrus.")
             .is_some()
     });

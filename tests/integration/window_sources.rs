@@ -3,14 +3,17 @@
 //! messages; health lines and setup lines; a ringing baresip call shows a bar whose Answer
 //! reaches baresip's command channel; tasks open when `open_on` says; a new hook token.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::kittest::{NodeT as _, Queryable as _, by};
 use pyrus_phone::domain::{BaresipHealth, HookHealth, TokenOrigin};
 use pyrus_phone::settings::{OpenOn, RegisterOn, Settings};
 use pyrus_phone::sources::baresip::BaresipCommand;
 
-use crate::window::{Rig, RigOptions, rig, rig_with, step_until, type_into};
+use crate::support::wait_until_blocking;
+use crate::window::{
+    Rig, RigOptions, click_until, erase, opened_at_least, rig, rig_with, step_until, type_into,
+};
 
 fn open_sources(r: &mut Rig) {
     r.h.run();
@@ -65,15 +68,9 @@ fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard
 
     r.h.get_by_label("Simulate").click();
     r.h.run();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while r.sandbox.tasks().is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the simulated call was not registered"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-        r.h.step();
-    }
+    step_until(&mut r.h, "the simulated call to be registered", |_| {
+        !r.sandbox.tasks().is_empty()
+    });
     let task = r.sandbox.tasks().remove(0);
     assert_eq!(task.from_number, "+79990000000");
     assert_eq!(task.to_number, "+74950000000", "the demo line's number");
@@ -128,14 +125,9 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
     });
     r.h.get_by_label("Answer").click();
     r.h.run();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let command = loop {
-        if let Ok(command) = r.baresip.try_recv() {
-            break command;
-        }
-        assert!(Instant::now() < deadline, "Answer never reached baresip");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let command = wait_until_blocking("Answer to reach baresip", Duration::from_secs(5), || {
+        r.baresip.try_recv().ok()
+    });
     assert_eq!(command, BaresipCommand::Accept);
     hear(&r, "answer", "79774221338", "1-9@127.0.0.1", "baresip");
     step_until(&mut r.h, "the bar to go", |h| {
@@ -170,15 +162,9 @@ fn rig_opening_on(open_on: OpenOn) -> Rig {
 }
 
 fn wait_registered(r: &mut Rig, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while r.sandbox.tasks().len() < n {
-        assert!(
-            Instant::now() < deadline,
-            "the heard call was not registered"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-        r.h.step();
-    }
+    step_until(&mut r.h, "the heard call to be registered", |_| {
+        r.sandbox.tasks().len() >= n
+    });
     // The window hears of each registration after its task was opened or not.
     step_until(&mut r.h, "the registrations in the list", |h| {
         h.query_all_by_label_contains("Open task").count() >= n
@@ -197,11 +183,7 @@ fn a_heard_call_opens_its_task_when_the_open_on_setting_says() {
         "nothing opens while it rings"
     );
     hear(&r, "answer", "79774221338", "c-1", "baresip");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while r.browser.opened().is_empty() {
-        assert!(Instant::now() < deadline, "the task did not open on answer");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    opened_at_least(&r.browser, 1);
     hear(&r, "end", "79774221338", "c-1", "baresip");
     after_a_later_event(&mut r, "79990000009");
     assert_eq!(r.browser.opened().len(), 1, "opened once");
@@ -279,9 +261,7 @@ fn registering_by_hand_puts_the_ringing_call_into_the_form() {
     );
     r.h.get_by_label("To the form").click();
     r.h.run();
-    r.h.get_by_label("Register").click();
-    r.h.step();
-    step_until(&mut r.h, "the task id", |h| {
+    click_until(&mut r.h, "Register", "the task id", |h| {
         h.query_by_label("Task 1").is_some()
     });
     let task = r.sandbox.tasks().remove(0);
@@ -310,11 +290,7 @@ fn listening_on_the_network_asks_for_the_allowed_addresses() {
     r.h.run();
     type_into(&mut r.h, "Allowed addresses", "192.168.1.0/33");
     r.h.get_by_label_contains("'192.168.1.0/33': the part after / must be 0 to 32");
-    r.h.get_by_label("Allowed addresses").focus();
-    r.h.run();
-    r.h.key_press(egui::Key::Backspace);
-    r.h.key_press(egui::Key::Backspace);
-    r.h.run();
+    erase(&mut r.h, "Allowed addresses", 2);
     type_into(&mut r.h, "Allowed addresses", "24, 192.168.5.7");
     assert!(
         r.h.query_by_label_contains("needs the phones' addresses")
@@ -336,10 +312,7 @@ fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
     r.h.get_by_label("baresip control address").scroll_to_me();
     r.h.run();
     type_into(&mut r.h, "baresip control address", "localhost");
-    r.h.get_by_label("Save").click();
-    // A spinner shows while saving, so step rather than run to quiet.
-    r.h.step();
-    step_until(&mut r.h, "the refusal", |h| {
+    click_until(&mut r.h, "Save", "the refusal", |h| {
         h.query_by_label_contains("this is not a baresip control address")
             .is_some()
     });
@@ -350,10 +323,7 @@ fn the_softphone_fields_are_checked_on_save_and_kept_in_the_settings_file() {
         "Softphone's recording folder",
         &folder.display().to_string(),
     );
-    r.h.get_by_label("Save").click();
-    // A spinner shows while saving, so step rather than run to quiet.
-    r.h.step();
-    step_until(&mut r.h, "the save", |h| {
+    click_until(&mut r.h, "Save", "the save", |h| {
         h.query_by_label_contains("Saved").is_some()
     });
     let saved = Settings::load(&r.dir.path().join("config/settings.toml")).unwrap();
