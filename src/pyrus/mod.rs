@@ -333,9 +333,15 @@ impl PyrusClient {
                 .timeout(self.config.upload_timeout)
                 .multipart(reqwest::multipart::Form::new().part("file", part)))
         });
+        // The cancel is looked at first: a body cut short by it fails the request too, and
+        // that failure is the cancel's, not the network's.
         let reply = tokio::select! {
-            reply = upload => reply?,
+            biased;
             () = cancel.cancelled() => return Err(PyrusError::Cancelled),
+            reply = upload => match reply {
+                Err(_) if cancel.is_cancelled() => return Err(PyrusError::Cancelled),
+                reply => reply?,
+            },
         };
         let dto: UploadResponseDto = read_json(&reply)?;
         Ok(UploadedFile {
