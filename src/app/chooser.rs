@@ -27,9 +27,16 @@ pub enum Chooser {
 /// Chooses how to pick a recording: the system's dialog where the desktop has one.
 pub type Picker = Box<dyn FnMut(&'static Texts, Option<&Path>) -> Chooser>;
 
-/// The system's file dialog (rfd), or the built-in chooser where there is none.
+/// The system's file dialog (rfd), or the built-in chooser where the desktop probe found
+/// none.
 pub fn system_chooser(t: &'static Texts, dir: Option<&Path>) -> Chooser {
-    if !crate::platform::desktop::has_file_dialog() {
+    chooser_for(crate::platform::desktop::has_file_dialog(), t, dir)
+}
+
+/// The system's file dialog when the desktop `has_dialog`, else the built-in chooser: the
+/// decision itself, for any answer of the probe.
+pub fn chooser_for(has_dialog: bool, t: &'static Texts, dir: Option<&Path>) -> Chooser {
+    if !has_dialog {
         return Chooser::BuiltIn;
     }
     let mut dialog = rfd::AsyncFileDialog::new()

@@ -66,6 +66,9 @@ pub struct RigOptions {
     pub accessibility_check: bool,
     /// The administrator's settings file for this machine, when there is one.
     pub admin_settings: Option<String>,
+    /// What the desktop probe answers (is there a system file dialog?); `None`: this desk's
+    /// own answer.
+    pub file_dialog: Option<bool>,
 }
 
 impl Default for RigOptions {
@@ -77,6 +80,7 @@ impl Default for RigOptions {
             hook_port_taken: false,
             accessibility_check: true,
             admin_settings: None,
+            file_dialog: None,
             state: UiState {
                 demo: true,
                 ..UiState::default()
@@ -162,12 +166,16 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let running = instance.serve(runtime.handle(), tx);
     let picked: Rc<RefCell<Option<Chooser>>> = Rc::default();
     let answer = Rc::clone(&picked);
+    let file_dialog = options.file_dialog;
     let app =
         PhoneApp::new(options.state, rx, running.service.clone()).with_picker(move |t, dir| {
             answer
                 .borrow_mut()
                 .take()
-                .unwrap_or_else(|| pyrus_phone::app::chooser::system_chooser(t, dir))
+                .unwrap_or_else(|| match file_dialog {
+                    Some(has_dialog) => pyrus_phone::app::chooser::chooser_for(has_dialog, t, dir),
+                    None => pyrus_phone::app::chooser::system_chooser(t, dir),
+                })
         });
     let h = Harness::builder()
         .with_size([1000.0, 700.0])
