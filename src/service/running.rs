@@ -40,12 +40,7 @@ impl ServiceHandle {
     /// the next run sends them at once.
     pub async fn shutdown(&self) {
         let shared = &self.shared;
-        shared.stop.cancel();
-        shared.tasks.close();
-        if tokio::time::timeout(SHUTDOWN_WAIT, shared.tasks.wait())
-            .await
-            .is_err()
-        {
+        if !shared.stop_tasks(SHUTDOWN_WAIT).await {
             tracing::warn!("some work did not stop in time; its jobs are released anyway");
         }
         shared.forget_handled().await;

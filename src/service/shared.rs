@@ -37,22 +37,22 @@ pub(super) struct Shared {
     pub(super) ui: UiSender,
     /// Wakes the lanes (one `Notify` each, so none steals another's wake-up): register,
     /// upload, pickup.
-    pub(super) kicks: [Notify; 3],
+    kicks: [Notify; 3],
     pub(super) setup: Setup,
-    pub(super) connection: RwLock<Connection>,
+    connection: RwLock<Connection>,
     pub(super) sources: Option<Arc<Sources>>,
     /// The calls whose tasks may open by themselves.
     pops: Mutex<Pops>,
     /// One settings save at a time.
     pub(super) saving: tokio::sync::Mutex<()>,
     /// Heard events handled since the journal last forgot some.
-    pub(super) handled: Mutex<Vec<i64>>,
+    handled: Mutex<Vec<i64>>,
     /// Turns for sending calls straight from being stored.
     pub(super) registering: tokio::sync::Semaphore,
     /// Turns for recording pickups (each may read two whole WAVs).
     pub(super) picking: tokio::sync::Semaphore,
     /// Every task the service starts, so shutdown can wait for them.
-    pub(super) tasks: TaskTracker,
+    tasks: TaskTracker,
     /// Cancelled at shutdown.
     pub(super) stop: CancellationToken,
 }
@@ -170,6 +170,15 @@ impl Shared {
         Ok(())
     }
 
+    /// What the status bar says of the connection now.
+    pub(super) fn connection(&self) -> Connection {
+        *self
+            .connection
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Says what the status bar is to say of the connection.
     pub(super) fn set_connection(&self, connection: Connection) {
         *self
             .connection
@@ -199,10 +208,7 @@ impl Shared {
             .open_jobs()
             .await
             .map_or(0, |jobs| jobs.len());
-        let connection = *self
-            .connection
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let connection = self.connection();
         self.ui
             .send(Event::Status(Status {
                 connection,
@@ -283,6 +289,14 @@ impl Shared {
     /// twice); awaited up to the shutdown's wait.
     pub(super) fn spawn_finishing(&self, task: impl Future<Output = ()> + Send + 'static) {
         self.tasks.spawn(task);
+    }
+
+    /// Stops every task: cancels them, and waits up to `wait` for them to end; false when
+    /// some did not in time.
+    pub(super) async fn stop_tasks(&self, wait: std::time::Duration) -> bool {
+        self.stop.cancel();
+        self.tasks.close();
+        tokio::time::timeout(wait, self.tasks.wait()).await.is_ok()
     }
 
     /// Runs `task` owned by the service: cancelled at once at shutdown.
