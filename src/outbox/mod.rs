@@ -503,6 +503,11 @@ impl Outbox {
             .await
     }
 
+    /// Jobs held back because Pyrus could not be reached fall due now (it answers again).
+    pub async fn wake_unreachable(&self) -> Result<usize, StoreError> {
+        self.db(|s| s.wake_unreachable(now_ms())).await
+    }
+
     /// The registration `job` waits for, while its call has no task yet.
     pub async fn waits_for(&self, job: JobId) -> Result<Option<JobId>, StoreError> {
         self.db(move |s| s.waits_for(job)).await

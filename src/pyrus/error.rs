@@ -88,6 +88,19 @@ pub enum PyrusError {
         /// Where it pointed: scheme, host and port only.
         to: String,
     },
+    /// The API (not the login) answered with a redirect: a server problem, not a
+    /// credentials one — nothing was sent to where it pointed.
+    #[error(
+        "the Pyrus API at {api} answered HTTP {status} with a redirect to {to}; pyrus-phone never follows redirects, so nothing went there — the work is kept and retried; if this goes on, the server's address or a proxy in between is wrong"
+    )]
+    ApiRedirected {
+        /// HTTP status.
+        status: u16,
+        /// The API's address (scheme, host and port).
+        api: String,
+        /// Where it pointed: scheme, host and port only.
+        to: String,
+    },
     /// A URL that would send credentials in clear text, or that does not parse.
     #[error("refusing to use {what} {url}: {reason}")]
     BadUrl {
@@ -114,7 +127,10 @@ impl PyrusError {
                     ErrorClass::Permanent
                 }
             }
-            Self::Network { .. } | Self::Timeout | Self::FileChanged => ErrorClass::Retryable,
+            Self::Network { .. }
+            | Self::Timeout
+            | Self::FileChanged
+            | Self::ApiRedirected { .. } => ErrorClass::Retryable,
             Self::Cancelled | Self::File { .. } | Self::Unreadable { .. } => ErrorClass::Permanent,
             Self::BadUrl { .. } | Self::Redirected { .. } => ErrorClass::NeedsCredentials,
         }
@@ -132,6 +148,7 @@ impl PyrusError {
             Self::File { .. } => "file_unreadable",
             Self::BadUrl { .. } => "bad_url",
             Self::Redirected { .. } => "redirect_refused",
+            Self::ApiRedirected { .. } => "server_error",
         }
     }
 

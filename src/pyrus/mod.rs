@@ -235,7 +235,7 @@ impl PyrusClient {
         let first = self
             .send(build(&session)?.bearer_auth(session.token.expose()))
             .await;
-        match first {
+        let reply = match first {
             Err(e) if e.is_token_problem() => {
                 tracing::info!(code = e.code(), "token refused; logging in again once");
                 let session = self.renew_session(&session).await?;
@@ -243,7 +243,16 @@ impl PyrusClient {
                     .await
             }
             other => other,
-        }
+        };
+        // A redirect here is the API's, not the login's: a server problem, named by its host.
+        reply.map_err(|e| match e {
+            PyrusError::Redirected { status, to } => PyrusError::ApiRedirected {
+                status,
+                api: origin_of(&session.endpoints.api_url),
+                to,
+            },
+            other => other,
+        })
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, PyrusError> {
@@ -501,6 +510,14 @@ fn mapping_dtos(mappings: &[Mapping]) -> Vec<MappingDto<'_>> {
             value: &m.value,
         })
         .collect()
+}
+
+/// Where a URL points (scheme, host and port), never its path or query.
+fn origin_of(url: &str) -> String {
+    reqwest::Url::parse(url).map_or_else(
+        |_| "(not a URL)".to_owned(),
+        |u| u.origin().ascii_serialization(),
+    )
 }
 
 /// A success reply's body, or what in it cannot be read (serde's words: which field, where).

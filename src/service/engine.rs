@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::runner::{JobReport, Listener, Runner, Uploads};
+use super::runner::{JobReport, Listener, Reach, Runner, Uploads};
 use crate::domain::{JobId, Secret};
 use crate::outbox::{Claimed, Lane, Outbox, StoreError};
 use crate::platform::browser::Browser;
@@ -72,6 +72,7 @@ pub struct Engine {
     browser: Arc<dyn Browser>,
     client: Mutex<Option<Arc<PyrusClient>>>,
     uploads: Uploads,
+    reach: Reach,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,6 +100,7 @@ impl Engine {
             browser,
             client: Mutex::new(None),
             uploads: Uploads::default(),
+            reach: Reach::default(),
         }
     }
 
@@ -244,6 +246,7 @@ impl Engine {
             account_id: self.settings.pyrus.account_id.trim(),
             listener,
             uploads: &self.uploads,
+            reach: &self.reach,
         }
     }
 

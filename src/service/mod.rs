@@ -22,6 +22,6 @@ pub mod stitch;
 pub use doctor::Sources;
 pub use engine::{CredentialsError, Engine, PumpError};
 pub use recording::{RecordingError, check_recording};
-pub use runner::{JobEvent, JobReport, Listener, Runner, Uploads};
+pub use runner::{JobEvent, JobReport, Listener, Reach, Runner, Uploads};
 pub use running::{SendError, Service, ServiceHandle};
 pub use setup::{EngineFactory, Setup};

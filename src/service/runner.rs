@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio_util::sync::CancellationToken;
@@ -92,6 +92,30 @@ impl Uploads {
     }
 }
 
+/// Whether Pyrus has answered this engine yet since it was last unreachable: the first
+/// answer makes the work held back for unreachability due at once.
+#[derive(Debug)]
+pub struct Reach(AtomicBool);
+
+impl Default for Reach {
+    /// Not known to answer yet: the first answer of a run wakes what earlier runs kept.
+    fn default() -> Self {
+        Self(AtomicBool::new(true))
+    }
+}
+
+impl Reach {
+    /// Pyrus could not be reached.
+    fn lost(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Pyrus answered: true the first time since it was unreachable.
+    fn answered(&self) -> bool {
+        self.0.swap(false, Ordering::Relaxed)
+    }
+}
+
 /// Returns a claimed job to the queue if its attempt is abandoned (the future dropped).
 struct ClaimGuard {
     outbox: Outbox,
@@ -131,6 +155,8 @@ pub struct Runner<'a> {
     pub listener: &'a Listener,
     /// The uploads running, to cancel.
     pub uploads: &'a Uploads,
+    /// Whether Pyrus answers.
+    pub reach: &'a Reach,
 }
 
 impl Runner<'_> {
@@ -222,6 +248,7 @@ impl Runner<'_> {
                 self.outbox
                     .complete_register(job, at.token, call.id, registration.clone())
                     .await?;
+                self.answered().await?;
                 tracing::info!(%job, task_id = registration.task_id, new = registration.is_new_task, "call registered");
                 Ok(JobReport::done(job, JobKind::Register, Some(registration)))
             }
@@ -256,6 +283,7 @@ impl Runner<'_> {
         {
             Ok(()) => {
                 self.outbox.complete(job, token).await?;
+                self.answered().await?;
                 tracing::info!(%job, target = %resolved, "recording attached");
                 Ok(JobReport::done(job, JobKind::Attach, None))
             }
@@ -335,6 +363,21 @@ impl Runner<'_> {
         })
     }
 
+    /// Pyrus answered: the first time since it was unreachable, what was held back for that
+    /// goes at once.
+    async fn answered(&self) -> Result<(), StoreError> {
+        if self.reach.answered() {
+            let woken = self.outbox.wake_unreachable().await?;
+            if woken > 0 {
+                tracing::info!(
+                    jobs = woken,
+                    "Pyrus answers again: work kept meanwhile is due now"
+                );
+            }
+        }
+        Ok(())
+    }
+
     async fn record_failure(
         &self,
         at: Attempt,
@@ -347,6 +390,9 @@ impl Runner<'_> {
         let now = now_ms();
         let (state, retry_at_ms) = match error.class() {
             ErrorClass::Retryable => {
+                if matches!(error, PyrusError::Network { .. } | PyrusError::Timeout) {
+                    self.reach.lost();
+                }
                 let delay = backoff::delay(at.attempts + 1, error.retry_after());
                 let at = now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
                 tracing::warn!(%job, code, retry_in_ms = at - now, "attempt failed; will retry");

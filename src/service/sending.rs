@@ -1,7 +1,7 @@
 //! Sending: one loop per network lane, calls sent straight from being stored, and what a
 //! finished job means for the window (status, list, the task that opens).
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::lanes::{AFTER_FAILURE, IDLE, Turn, lane_loop};
@@ -190,11 +190,13 @@ impl Shared {
     /// Tells the window how a job attempt ended, and opens a just-registered call's task
     /// when it is still worth opening (see [`super::pops::Pops`]).
     pub(super) async fn report(&self, engine: &Arc<Engine>, report: JobReport) {
-        let before = *self
-            .connection
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let before = self.connection();
         self.set_connection(connection_after(std::slice::from_ref(&report), before));
+        // Pyrus answers again: work kept while it could not be reached is due now, so every
+        // lane looks at once instead of sleeping out its backoff.
+        if report.state == JobState::Done && before != Connection::SignedIn {
+            self.kick();
+        }
         let event = match (report.state, report.kind, report.registration) {
             (JobState::Done, JobKind::Register, Some(registration)) => {
                 let task_url = self

@@ -216,11 +216,9 @@ impl Stitcher {
 fn request_for(call: &LiveCall, defaults: &CallDefaults) -> Decision {
     let default_internal = PhoneNumber::parse_extension(&defaults.internal_number).ok();
     let internal = call.internal.clone().or(default_internal);
-    let ours = call
-        .line
-        .clone()
-        .or_else(|| defaults.line())
-        .or_else(|| internal.clone());
+    // Our side is this line's number, as the source reported it or as the settings give it;
+    // never the agent's internal number (an extension is no line): without it, the call waits.
+    let ours = call.line.clone().or_else(|| defaults.line());
     let held = ours.is_none();
     let ours = ours.unwrap_or_else(|| call.number.clone());
     let (from, to) = match call.direction {
@@ -465,6 +463,25 @@ mod tests {
         };
         assert_eq!(call.from.as_str(), "123456");
         assert!(why.contains("line_number"), "{why}");
+        // An internal number set is no line: the call still waits.
+        let only_internal = CallDefaults {
+            internal_number: "200".into(),
+            ..CallDefaults::default()
+        };
+        let mut s = Stitcher::default();
+        let held = s.on_event(
+            &ev("ring", "+79774221338", None),
+            0,
+            CallPolicy::default(),
+            &only_internal,
+        );
+        let Decision::Hold(call, _) = held else {
+            panic!("registered with the internal number as the line: {held:?}")
+        };
+        assert_eq!(
+            call.internal.map(|n| n.as_str().to_owned()).as_deref(),
+            Some("200")
+        );
     }
 
     #[test]

@@ -401,3 +401,59 @@ async fn a_redirect_is_never_followed_and_no_credential_leaves() {
         stolen.lock().unwrap()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_from_the_api_is_a_server_problem_that_names_the_api_host() {
+    let stolen: Log = Arc::default();
+    let thief = {
+        let stolen = Arc::clone(&stolen);
+        Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+            let stolen = Arc::clone(&stolen);
+            async move {
+                record(&stolen, &String::from_utf8_lossy(&body), &headers);
+                StatusCode::OK
+            }
+        })
+    };
+    let thief = serve(thief).await;
+    let to = format!(
+        "http://localhost:{}/steal",
+        thief.rsplit(':').next().unwrap()
+    );
+    // The API redirects every request; the login itself is answered as Pyrus does.
+    let api = serve(Router::new().fallback(move || {
+        let to = to.clone();
+        async move { (StatusCode::TEMPORARY_REDIRECT, [("location", to)]) }
+    }))
+    .await;
+    let api_url = format!("http://{api}/v4/");
+    let auth = serve(Router::new().route(
+        "/auth",
+        post(move || {
+            let api_url = api_url.clone();
+            async move { axum::Json(json!({ "access_token": "t-1", "api_url": api_url })) }
+        }),
+    ))
+    .await;
+    let err = client(&format!("http://{auth}/auth"))
+        .register_call(DEMO_ACCOUNT_ID, &call_request("redirected-1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PyrusError::ApiRedirected { api: host, .. } if *host == format!("http://{api}")),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.class(),
+        ErrorClass::Retryable,
+        "not a credentials problem"
+    );
+    assert_eq!(err.code(), "server_error");
+    assert!(err.to_string().contains(&format!("http://{api}")), "{err}");
+    assert!(!err.to_string().contains("auth URL"), "{err}");
+    assert!(
+        stolen.lock().unwrap().is_empty(),
+        "{:?}",
+        stolen.lock().unwrap()
+    );
+}

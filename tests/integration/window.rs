@@ -380,6 +380,31 @@ fn the_window_registers_a_call_and_opens_its_task() {
 }
 
 #[test]
+fn a_typed_call_that_meets_one_server_error_is_registered_with_nothing_else_happening() {
+    let mut r = rig();
+    r.sandbox
+        .inject(fault(Route::Call, FaultKind::ServerError, 1));
+    type_call(&mut r.h, "+79774221338");
+    // No other call, no Retry: the failed attempt alone brings the next one.
+    click_until(
+        &mut r.h,
+        "Register",
+        "the registration after one 500",
+        |h| h.query_by_label("Task 1").is_some(),
+    );
+    let calls: Vec<u16> = r
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|q| q.route == Some(Route::Call))
+        .map(|q| q.status)
+        .collect();
+    assert_eq!(calls, [500, 200], "one failure, then the retry");
+    assert_eq!(r.sandbox.tasks().len(), 1);
+    r.shutdown();
+}
+
+#[test]
 fn a_recording_is_attached_from_its_row_with_progress_cancel_and_retry() {
     let mut r = rig();
     register(&mut r);

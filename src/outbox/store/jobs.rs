@@ -237,6 +237,20 @@ impl Store {
         Ok(n)
     }
 
+    /// Jobs held back only because Pyrus could not be reached (no connection, no answer in
+    /// time) fall due now: it has just answered. A server that answered with an error or
+    /// asked to wait keeps its time. Returns how many.
+    pub fn wake_unreachable(&mut self, now_ms: i64) -> Result<usize, StoreError> {
+        self.writable()?;
+        self.conn
+            .execute(
+                "UPDATE jobs SET next_ms = ?1, updated_ms = ?1
+                 WHERE state = 'pending' AND next_ms > ?1 AND error_code IN (?2, ?3)",
+                params![now_ms, "network", "timeout"],
+            )
+            .map_err(|e| self.sql(e))
+    }
+
     /// Hands back every job `pid` holds as running, due now; returns how many.
     pub fn release_owned(&mut self, pid: u32, now_ms: i64) -> Result<usize, StoreError> {
         self.writable()?;
