@@ -2,6 +2,7 @@
 //! in the journal before its source is told it was accepted) and the call-event loop
 //! (stitch, store, register per policy, note which task may open, store the pickup).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,7 +45,11 @@ pub(super) async fn intake_loop(
     mut heard: mpsc::Receiver<Heard>,
     events: mpsc::Sender<Journaled>,
 ) {
-    if !shared.hand_over_kept(&events).await {
+    // The journal's rows this run has handed on (until they are forgotten): any other row is
+    // one kept by another process (a command hook that found no instance listening yet), and
+    // is handed on too, whenever it appears.
+    let mut handed = HashSet::new();
+    if !shared.hand_over_kept(&events, &mut handed).await {
         return;
     }
     loop {
@@ -52,6 +57,9 @@ pub(super) async fn intake_loop(
             () = shared.stop.cancelled() => return,
             () = tokio::time::sleep(FORGET_EVERY) => {
                 shared.forget_handled().await;
+                if !shared.hand_over_kept(&events, &mut handed).await {
+                    return;
+                }
                 continue;
             }
             first = heard.recv() => match first {
@@ -66,7 +74,7 @@ pub(super) async fn intake_loop(
                 Err(_) => break,
             }
         }
-        if !shared.journal_batch(batch, &events).await {
+        if !shared.journal_batch(batch, &events, &mut handed).await {
             return;
         }
     }
@@ -107,18 +115,27 @@ struct Stored {
 }
 
 impl Shared {
-    /// Hands the event loop what the journal kept from a run that stopped before handling
-    /// it; false when the event loop is gone.
-    async fn hand_over_kept(&self, events: &mpsc::Sender<Journaled>) -> bool {
+    /// Hands the event loop what the journal holds that this run has not handed on yet —
+    /// kept by a run that stopped before handling it, or by another process meanwhile;
+    /// false when the event loop is gone.
+    async fn hand_over_kept(
+        &self,
+        events: &mpsc::Sender<Journaled>,
+        handed: &mut HashSet<i64>,
+    ) -> bool {
         match self.current.get().outbox().open_journal().await {
             Ok(kept) => {
-                if !kept.is_empty() {
-                    tracing::info!(
-                        events = kept.len(),
-                        "handling events kept from the last run"
-                    );
+                // What was handled and forgotten is gone from the journal, and from here.
+                handed.retain(|id| kept.iter().any(|k| k.id == *id));
+                let new: Vec<Journaled> = kept
+                    .into_iter()
+                    .filter(|k| !handed.contains(&k.id))
+                    .collect();
+                if !new.is_empty() {
+                    tracing::info!(events = new.len(), "handling events kept in the journal");
                 }
-                for event in kept {
+                for event in new {
+                    handed.insert(event.id);
                     if events.send(event).await.is_err() {
                         return false;
                     }
@@ -134,7 +151,12 @@ impl Shared {
 
     /// Stores a burst of heard events in one transaction, tells their sources, and hands
     /// them on; false when the event loop is gone.
-    async fn journal_batch(&self, batch: Vec<Heard>, events: &mpsc::Sender<Journaled>) -> bool {
+    async fn journal_batch(
+        &self,
+        batch: Vec<Heard>,
+        events: &mpsc::Sender<Journaled>,
+        handed: &mut HashSet<i64>,
+    ) -> bool {
         let handled = self.take_handled();
         let engine = self.current.get();
         let stored = engine
@@ -156,6 +178,7 @@ impl Shared {
                     }
                 }
                 for journaled in journaled {
+                    handed.insert(journaled.id);
                     if events.send(journaled).await.is_err() {
                         return false;
                     }

@@ -824,3 +824,33 @@ async fn a_call_stored_but_not_finished_on_a_full_disk_exits_75_not_1() {
         "{left:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_kept_by_another_process_while_the_instance_runs_is_handled_without_a_restart() {
+    use pyrus_phone::domain::{CallEvent, CallEventWire};
+    let env = Env::start().await;
+    env.write_settings(LINE_SETTINGS);
+    let instance = Headless::start(&env, &[]).await;
+    // What a command hook keeps when the instance does not take its event in time.
+    let event = CallEvent::parse(
+        "ring",
+        "+79161112233",
+        Some("kept-1"),
+        None,
+        None,
+        "command",
+    )
+    .unwrap();
+    let json = serde_json::to_string(&CallEventWire::kept(&event)).unwrap();
+    let database = env.home().join("data").join("outbox.sqlite3");
+    let mut store = pyrus_phone::outbox::store::Store::open(&database).unwrap();
+    store
+        .journal(&[(json, "pp-kept-1".to_owned())], &[], 0)
+        .unwrap();
+    drop(store);
+    // The running instance finds it: no restart, no other event.
+    env.wait_for_tasks(1, "the kept event's call to be registered", 15)
+        .await;
+    assert_eq!(env.sandbox.tasks()[0].external_ids, ["kept-1"]);
+    instance.stop();
+}
