@@ -32,6 +32,20 @@ fn record(log: &Log, path: &str, headers: &HeaderMap) {
     log.lock().unwrap().push((path.to_owned(), auth));
 }
 
+/// A server that records whatever reaches it (nothing should): its log and address.
+async fn thief() -> (Log, String) {
+    let stolen: Log = Arc::default();
+    let log = Arc::clone(&stolen);
+    let router = Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
+        let log = Arc::clone(&log);
+        async move {
+            record(&log, &String::from_utf8_lossy(&body), &headers);
+            StatusCode::OK
+        }
+    });
+    (stolen, serve(router).await)
+}
+
 fn credentials(login: &str, key: &str) -> Credentials {
     Credentials {
         login: login.into(),
@@ -356,18 +370,7 @@ async fn an_upload_can_be_cancelled_and_reports_progress() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_is_never_followed_and_no_credential_leaves() {
-    let stolen: Log = Arc::default();
-    let thief = {
-        let stolen = Arc::clone(&stolen);
-        Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
-            let stolen = Arc::clone(&stolen);
-            async move {
-                record(&stolen, &String::from_utf8_lossy(&body), &headers);
-                StatusCode::OK
-            }
-        })
-    };
-    let thief = serve(thief).await;
+    let (stolen, thief) = thief().await;
     for status in [
         StatusCode::TEMPORARY_REDIRECT,
         StatusCode::PERMANENT_REDIRECT,
@@ -404,18 +407,7 @@ async fn a_redirect_is_never_followed_and_no_credential_leaves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_from_the_api_is_a_server_problem_that_names_the_api_host() {
-    let stolen: Log = Arc::default();
-    let thief = {
-        let stolen = Arc::clone(&stolen);
-        Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
-            let stolen = Arc::clone(&stolen);
-            async move {
-                record(&stolen, &String::from_utf8_lossy(&body), &headers);
-                StatusCode::OK
-            }
-        })
-    };
-    let thief = serve(thief).await;
+    let (stolen, thief) = thief().await;
     let to = format!(
         "http://localhost:{}/steal",
         thief.rsplit(':').next().unwrap()
