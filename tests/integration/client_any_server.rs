@@ -78,12 +78,11 @@ fn progress() -> pyrus_phone::pyrus::Progress {
     Arc::new(|_, _| {})
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
-    let log: Log = Arc::default();
-    // The files host: its own server, its own path.
-    let l = Arc::clone(&log);
-    let files = serve(Router::new().route(
+/// The files host of `uses_the_api_and_files_hosts_from_the_auth_reply`: its own server,
+/// its own path; requests go to `log`.
+async fn files_host(log: &Log) -> String {
+    let l = Arc::clone(log);
+    serve(Router::new().route(
         "/blob/store/v4/files/upload",
         post(move |headers: HeaderMap, body: Bytes| {
             let l = Arc::clone(&l);
@@ -94,11 +93,15 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
             }
         }),
     ))
-    .await;
-    // The API host: another server, deep paths, named "localhost".
-    let l = Arc::clone(&log);
-    let l2 = Arc::clone(&log);
-    let api = serve(
+    .await
+}
+
+/// The API host of `uses_the_api_and_files_hosts_from_the_auth_reply`: another server,
+/// deep paths; requests go to `log`.
+async fn api_host(log: &Log) -> String {
+    let l = Arc::clone(log);
+    let l2 = Arc::clone(log);
+    serve(
         Router::new()
             .route(
                 "/deep/api/integrations/call",
@@ -126,7 +129,14 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
                 }),
             ),
     )
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
+    let log: Log = Arc::default();
+    let files = files_host(&log).await;
+    let api = api_host(&log).await;
     let api_port = api.rsplit(':').next().unwrap().to_owned();
     let l = Arc::clone(&log);
     let auth = serve(Router::new().route(

@@ -69,6 +69,58 @@ async fn start_hook(
     serve_hook(options(network, allow), outputs).await
 }
 
+/// Requests the hook must refuse: what, headers, body, status.
+fn refusals(auth: &str, good: &str) -> Vec<(&'static str, String, String, u16)> {
+    vec![
+        ("no token", String::new(), good.to_owned(), 401),
+        (
+            "wrong token",
+            "Authorization: Bearer nope\r\n".to_owned(),
+            good.to_owned(),
+            401,
+        ),
+        (
+            "a web page",
+            format!("{auth}Origin: https://evil.example\r\n"),
+            good.to_owned(),
+            403,
+        ),
+        (
+            "malformed JSON",
+            auth.to_owned(),
+            "{\"event\":".to_owned(),
+            400,
+        ),
+        (
+            "a bad number",
+            auth.to_owned(),
+            r#"{"event":"ring","number":"call me"}"#.to_owned(),
+            400,
+        ),
+        (
+            "an unknown event",
+            auth.to_owned(),
+            r#"{"event":"explode","number":"123"}"#.to_owned(),
+            400,
+        ),
+        (
+            "an unknown field",
+            auth.to_owned(),
+            r#"{"event":"ring","number":"123","x":1}"#.to_owned(),
+            400,
+        ),
+        (
+            "an oversized body",
+            auth.to_owned(),
+            format!(
+                r#"{{"event":"ring","number":"123","call_id":"{}"}}"#,
+                "x".repeat(70_000)
+            ),
+            413,
+        ),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hook_accepts_good_events_and_refuses_everything_else() {
     let (tx, mut rx) = mpsc::channel(16);
@@ -97,54 +149,7 @@ async fn the_hook_accepts_good_events_and_refuses_everything_else() {
     assert_eq!(status, 202);
     assert_eq!(rx.recv().await.unwrap().kind, EventKind::End);
 
-    let refusals: Vec<(&str, String, String, u16)> = vec![
-        ("no token", String::new(), good.to_owned(), 401),
-        (
-            "wrong token",
-            "Authorization: Bearer nope\r\n".to_owned(),
-            good.to_owned(),
-            401,
-        ),
-        (
-            "a web page",
-            format!("{auth}Origin: https://evil.example\r\n"),
-            good.to_owned(),
-            403,
-        ),
-        (
-            "malformed JSON",
-            auth.clone(),
-            "{\"event\":".to_owned(),
-            400,
-        ),
-        (
-            "a bad number",
-            auth.clone(),
-            r#"{"event":"ring","number":"call me"}"#.to_owned(),
-            400,
-        ),
-        (
-            "an unknown event",
-            auth.clone(),
-            r#"{"event":"explode","number":"123"}"#.to_owned(),
-            400,
-        ),
-        (
-            "an unknown field",
-            auth.clone(),
-            r#"{"event":"ring","number":"123","x":1}"#.to_owned(),
-            400,
-        ),
-        (
-            "an oversized body",
-            auth.clone(),
-            format!(
-                r#"{{"event":"ring","number":"123","call_id":"{}"}}"#,
-                "x".repeat(70_000)
-            ),
-            413,
-        ),
-    ];
+    let refusals = refusals(&auth, good);
     for (what, headers, body, expected) in refusals {
         let p = port;
         let status = tokio::task::spawn_blocking(move || post(p, &headers, &body))

@@ -32,6 +32,41 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+/// Nothing under `home` holds the key or an access token, and its logs hold no full number.
+fn assert_no_secret_on_disk(home: &Path, key: &str, tokens: &[String]) {
+    let mut files = Vec::new();
+    for dir in ["config", "data", "logs"] {
+        files_under(&home.join(dir), &mut files);
+    }
+    assert!(files.iter().any(|f| f.ends_with("settings.toml")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("pyrus-phone.log"))
+    );
+    assert!(files.iter().any(|f| f.ends_with("outbox.sqlite3")));
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(
+            !contains(&bytes, key),
+            "the security key is in {}",
+            file.display()
+        );
+        for token in tokens {
+            assert!(
+                !contains(&bytes, token),
+                "an access token is in {}",
+                file.display()
+            );
+        }
+        assert!(
+            !contains(&bytes, "79774221338") || !file.to_string_lossy().contains(".log"),
+            "a full number is in the log {}",
+            file.display()
+        );
+    }
+}
+
 #[ignore = "system tier (tests/run.sh): needs gnome-keyring in a private D-Bus session"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
@@ -105,37 +140,7 @@ async fn the_key_lives_in_the_system_keyring_and_nowhere_on_disk() {
 
     let tokens = env.sandbox.issued_tokens();
     assert!(tokens.len() >= 3, "each run logged in: {tokens:?}");
-    let mut files = Vec::new();
-    for dir in ["config", "data", "logs"] {
-        files_under(&env.home().join(dir), &mut files);
-    }
-    assert!(files.iter().any(|f| f.ends_with("settings.toml")));
-    assert!(
-        files
-            .iter()
-            .any(|f| f.to_string_lossy().contains("pyrus-phone.log"))
-    );
-    assert!(files.iter().any(|f| f.ends_with("outbox.sqlite3")));
-    for file in &files {
-        let bytes = std::fs::read(file).unwrap();
-        assert!(
-            !contains(&bytes, &key),
-            "the security key is in {}",
-            file.display()
-        );
-        for token in &tokens {
-            assert!(
-                !contains(&bytes, token),
-                "an access token is in {}",
-                file.display()
-            );
-        }
-        assert!(
-            !contains(&bytes, "79774221338") || !file.to_string_lossy().contains(".log"),
-            "a full number is in the log {}",
-            file.display()
-        );
-    }
+    assert_no_secret_on_disk(env.home(), &key, &tokens);
 
     store.delete(&login).unwrap();
     assert!(store.get(&login).unwrap().is_none());

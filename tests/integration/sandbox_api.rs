@@ -279,9 +279,25 @@ async fn auth_tokens_paths_and_error_codes() {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = start_sandbox(dir.path().join("files")).await;
     let mut api = Api::new(&sandbox);
-    let base = sandbox.base_url();
+    check_auth(&mut api, &sandbox.base_url()).await;
+    check_registration(&mut api).await;
+    check_upload(&mut api).await;
+    check_attach(&mut api).await;
 
-    // Auth: wrong key, malformed body, then success with api_url/files_url on their own paths.
+    // Expired tokens answer expired_token.
+    sandbox.expire_tokens();
+    api.check(&register(
+        "an expired token",
+        Bearer::Issued,
+        call(),
+        Expect::Error(401, "expired_token"),
+    ))
+    .await;
+}
+
+/// Auth: wrong key, malformed body, then success with api_url/files_url on their own paths;
+/// API requests without a token, or with one not issued.
+async fn check_auth(api: &mut Api, base: &str) {
     api.check_all(&[
         log_in(
             "a wrong key",
@@ -322,8 +338,10 @@ async fn auth_tokens_paths_and_error_codes() {
         ),
     ])
     .await;
+}
 
-    // Registration, with rate-limit headers.
+/// Registration, with rate-limit headers, and what it refuses.
+async fn check_registration(api: &mut Api) {
     let registered = api
         .check(&register(
             "a registration (no responsible_person when none matched)",
@@ -369,8 +387,10 @@ async fn auth_tokens_paths_and_error_codes() {
         ),
     ])
     .await;
+}
 
-    // Upload: exactly one file, not empty, multipart only.
+/// Upload: exactly one file, not empty, multipart only.
+async fn check_upload(api: &mut Api) {
     let uploaded = api.upload().await;
     assert_eq!(uploaded.body["md5_hash"].as_str().unwrap().len(), 32);
     api.check_all(&[
@@ -399,8 +419,10 @@ async fn auth_tokens_paths_and_error_codes() {
         ),
     ])
     .await;
+}
 
-    // Attach: identifier rule, unknown ids, then success.
+/// Attach: identifier rule, unknown ids, then success.
+async fn check_attach(api: &mut Api) {
     api.check_all(&[
         attach(
             "no call named",
@@ -438,16 +460,6 @@ async fn auth_tokens_paths_and_error_codes() {
             Expect::Json(200, json!({})),
         ),
     ])
-    .await;
-
-    // Expired tokens answer expired_token.
-    sandbox.expire_tokens();
-    api.check(&register(
-        "an expired token",
-        Bearer::Issued,
-        call(),
-        Expect::Error(401, "expired_token"),
-    ))
     .await;
 }
 

@@ -93,6 +93,15 @@ pub fn rig() -> Rig {
     rig_with(RigOptions::default())
 }
 
+/// The administrator's settings file with `text`, in its machine-wide place under `dir`.
+fn admin_file(dir: &std::path::Path, text: &str) -> PathBuf {
+    let file = dir.join("admin").join("pyrus-phone").join("settings.toml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let mut f = std::fs::File::create(&file).unwrap();
+    std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+    file
+}
+
 /// The window on an instance built by the product's own builder (`Instance::build`, in the
 /// demo: a sandbox, its outbox, the event hook), with a recording browser, keys in
 /// `secrets` and a fake baresip that records the commands sent to it.
@@ -106,17 +115,10 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let browser = Arc::new(RecordingBrowser::default());
     let mut paths = Paths::under(dir.path());
-    paths.admin_settings_file = options.admin_settings.as_ref().map(|text| {
-        let file = dir
-            .path()
-            .join("admin")
-            .join("pyrus-phone")
-            .join("settings.toml");
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        let mut f = std::fs::File::create(&file).unwrap();
-        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
-        file
-    });
+    paths.admin_settings_file = options
+        .admin_settings
+        .as_ref()
+        .map(|text| admin_file(dir.path(), text));
     // As a start reads them: the user's file over the administrator's.
     let in_force = match &paths.admin_settings_file {
         Some(admin) => Settings::load_with_admin(&paths.settings_file(), Some(admin)).unwrap(),
