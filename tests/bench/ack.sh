@@ -7,20 +7,10 @@
 # Figures go to stdout and to target/bench/ack.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=$(realpath "${1:-target/release/pyrus-phone}")
+. tests/bench/common.sh
+bench_start "${1:-target/release/pyrus-phone}" ack.sh
 runs=${2:-200}
-[ -x "$bin" ] || cargo build --release --locked
-command -v curl >/dev/null || { echo "ack.sh needs curl: apt-get install curl" >&2; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-unset DISPLAY WAYLAND_DISPLAY
-
-PYRUS_PHONE_HOME="$work/sandbox-home" "$bin" sandbox --port 0 >"$work/sandbox.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do grep -q "auth URL" "$work/sandbox.out" 2>/dev/null && break; sleep 0.05; done
-auth=$(awk '/auth URL:/ {print $3}' "$work/sandbox.out")
+bench_sandbox
 mkdir -p "$work/home/config"
 printf '[defaults]\nline_number = "+74953009080"\n[calls]\nregister_on = "manual"\n' \
   >"$work/home/config/settings.toml"

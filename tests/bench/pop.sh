@@ -9,21 +9,10 @@
 # Figures go to stdout and to target/bench/pop.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=$(realpath "${1:-target/release/pyrus-phone}")
+. tests/bench/common.sh
+bench_start "${1:-target/release/pyrus-phone}" pop.sh
 runs=${2:-40}
-[ -x "$bin" ] || cargo build --release --locked
-command -v curl >/dev/null || { echo "pop.sh needs curl: apt-get install curl" >&2; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEEP:-}" ] && echo "kept: $work" || rm -rf "$work"; }
-trap cleanup EXIT
-unset DISPLAY WAYLAND_DISPLAY
-
-PYRUS_PHONE_HOME="$work/sandbox-home" "$bin" sandbox --port 0 >"$work/sandbox.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do grep -q "auth URL" "$work/sandbox.out" 2>/dev/null && break; sleep 0.05; done
-auth=$(awk '/auth URL:/ {print $3}' "$work/sandbox.out")
-base=$(awk '/sandbox running at/ {print $NF}' "$work/sandbox.out")
+bench_sandbox
 login=demo@sandbox.pyrus-phone key=demo-security-key account=demo-account
 
 # The browser command: notes when it started (µs) and what it was asked to open.
