@@ -329,15 +329,22 @@ impl Settings {
         settings.checked(path)
     }
 
-    /// Checks what types alone cannot ([`Settings::validate`]); errors name every problem
-    /// and `path`.
+    /// Checks what types alone cannot ([`Settings::validate`]). A problem that would make
+    /// the app unsafe to run (an allow-list that cannot be read) refuses the file, naming
+    /// it and `path`; the others are logged with the file and the key, and wait where they
+    /// matter (a call with no usable line number is held, a bad address is refused when
+    /// used) — and the settings view, Save and Test connection show them.
     fn checked(self, path: &Path) -> Result<Self, SettingsError> {
-        let problems = self.validate();
-        if problems.is_empty() {
+        let (blocking, other): (Vec<Problem>, Vec<Problem>) =
+            self.validate().into_iter().partition(Problem::blocks_start);
+        for problem in &other {
+            tracing::warn!(file = %path.display(), %problem, "a setting cannot be used");
+        }
+        if blocking.is_empty() {
             return Ok(self);
         }
         Err(SettingsError::Invalid {
-            reason: problems
+            reason: blocking
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
@@ -601,6 +608,29 @@ mod tests {
         std::fs::File::create(&path).unwrap();
         std::io::Write::write_all(&mut std::fs::File::create(&path).unwrap(), b"[pyrus\n").unwrap();
         let err = Settings::load(&path).unwrap_err().to_string();
+        assert!(err.contains("settings.toml"), "{err}");
+    }
+
+    #[test]
+    fn only_an_unreadable_allow_list_keeps_a_file_from_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        let write = |text: &str| {
+            std::io::Write::write_all(&mut std::fs::File::create(&path).unwrap(), text.as_bytes())
+                .unwrap();
+        };
+        // A typo in a number is held where it matters, not a reason not to start.
+        write("[defaults]\nline_number = \"call me\"\n");
+        let loaded = Settings::load(&path).unwrap();
+        assert_eq!(loaded.defaults.line(), None);
+        assert_eq!(loaded.validate()[0].key, "defaults.line_number");
+        // Who may send events is never guessed at.
+        write("[hook]\nnetwork = true\nallow = [\"phone.local\"]\n");
+        let err = Settings::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("hook.allow: 'phone.local' is not an address"),
+            "{err}"
+        );
         assert!(err.contains("settings.toml"), "{err}");
     }
 }

@@ -1,7 +1,8 @@
 //! What types alone cannot check in the settings, checked in one place: the hook's
 //! allow-list, baresip's address, this line's and the internal number, the default
-//! country, and the addresses of Pyrus. Loading a file, saving or testing from the window,
-//! and the settings view all ask [`Settings::validate`]; each problem names its key.
+//! country, and the addresses of Pyrus. Loading a file (which refuses only what would make
+//! running unsafe, and logs the rest), saving or testing from the window, and the settings
+//! view all ask [`Settings::validate`]; each problem names its key.
 
 use std::fmt;
 
@@ -34,6 +35,12 @@ pub enum ProblemKind {
 }
 
 impl Problem {
+    /// True when the app may not run with it: the hook's allow-list decides who may send
+    /// events, and a list that cannot be read must never be guessed at.
+    pub fn blocks_start(&self) -> bool {
+        matches!(self.kind, ProblemKind::AllowList(_))
+    }
+
     /// The error code the window words (see `domain::codes`).
     pub fn code(&self) -> &'static str {
         match self.kind {
@@ -149,5 +156,12 @@ mod tests {
         assert!(matches!(problems[2].kind, ProblemKind::Number(_)));
         assert_eq!(problems[1].code(), "bad_baresip");
         assert!(problems[4].to_string().starts_with("pyrus.auth_url: "));
+        // Only the allow-list keeps the app from starting.
+        let blocking: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.blocks_start())
+            .map(|p| p.key)
+            .collect();
+        assert_eq!(blocking, ["hook.allow"]);
     }
 }
