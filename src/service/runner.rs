@@ -248,7 +248,7 @@ impl Runner<'_> {
                 self.outbox
                     .complete_register(job, at.token, call.id, registration.clone())
                     .await?;
-                self.answered().await?;
+                self.answered().await;
                 tracing::info!(%job, task_id = registration.task_id, new = registration.is_new_task, "call registered");
                 Ok(JobReport::done(job, JobKind::Register, Some(registration)))
             }
@@ -283,7 +283,7 @@ impl Runner<'_> {
         {
             Ok(()) => {
                 self.outbox.complete(job, token).await?;
-                self.answered().await?;
+                self.answered().await;
                 tracing::info!(%job, target = %resolved, "recording attached");
                 Ok(JobReport::done(job, JobKind::Attach, None))
             }
@@ -364,18 +364,25 @@ impl Runner<'_> {
     }
 
     /// Pyrus answered: the first time since it was unreachable, what was held back for that
-    /// goes at once.
-    async fn answered(&self) -> Result<(), StoreError> {
-        if self.reach.answered() {
-            let woken = self.outbox.wake_unreachable().await?;
-            if woken > 0 {
+    /// goes at once. The job in hand is done whatever comes of this: a failure here only
+    /// leaves the kept work to its backoff, and says so.
+    async fn answered(&self) {
+        if !self.reach.answered() {
+            return;
+        }
+        match self.outbox.wake_unreachable().await {
+            Ok(0) => {}
+            Ok(woken) => {
                 tracing::info!(
                     jobs = woken,
                     "Pyrus answers again: work kept meanwhile is due now"
                 );
             }
+            Err(e) => {
+                self.reach.lost();
+                tracing::warn!(error = %e, "work kept while Pyrus was unreachable waits out its backoff");
+            }
         }
-        Ok(())
     }
 
     async fn record_failure(

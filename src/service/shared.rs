@@ -237,7 +237,8 @@ impl Shared {
 
     /// The pop policy of the engine in use.
     pub(super) fn policy(&self) -> Policy {
-        let settings = self.current.get().settings().clone();
+        let engine = self.current.get();
+        let settings = engine.settings();
         Policy {
             open_on: settings.calls.open_on,
             open_task: settings.window.open_task,

@@ -239,10 +239,15 @@ fn request_for(call: &LiveCall, defaults: &CallDefaults) -> Decision {
         direction: call.direction,
     };
     if held {
-        Decision::Hold(
-            request,
-            "this line's number is not set: set it in the settings (defaults.line_number) and the call is registered".to_owned(),
-        )
+        let why = if defaults.line_number.trim().is_empty() {
+            "this line's number is not set: set it in the settings (defaults.line_number) and the call is registered".to_owned()
+        } else {
+            format!(
+                "this line's number in the settings (defaults.line_number = '{}') is not a phone number: correct it and the call is registered",
+                defaults.line_number.trim()
+            )
+        };
+        Decision::Hold(request, why)
     } else {
         Decision::Register(request)
     }
@@ -481,6 +486,25 @@ mod tests {
         assert_eq!(
             call.internal.map(|n| n.as_str().to_owned()).as_deref(),
             Some("200")
+        );
+        // A line number that is no number is named as such, not as missing.
+        let mistyped = CallDefaults {
+            line_number: "call me".into(),
+            ..CallDefaults::default()
+        };
+        let mut s = Stitcher::default();
+        let held = s.on_event(
+            &ev("ring", "+79774221338", None),
+            0,
+            CallPolicy::default(),
+            &mistyped,
+        );
+        let Decision::Hold(_, why) = held else {
+            panic!("{held:?}")
+        };
+        assert!(
+            why.contains("(defaults.line_number = 'call me') is not a phone number"),
+            "{why}"
         );
     }
 
