@@ -2,8 +2,8 @@
 # Benchmark: how long a ringing call takes to open its task, idle and while a 48 MiB
 # recording uploads at ~4 MiB/s, side by side with the bare work the pop cannot avoid: one
 # `integrations/call` round trip to the same sandbox (curl) plus starting the same browser
-# command. Each run starts one curl and one browser command either way, so their start-up
-# cancels out; the overhead is what pyrus-phone adds (hook, outbox, lane, spawn).
+# command. Each run starts one curl and one browser command either way and nothing else, so
+# their start-up cancels out; the overhead is what pyrus-phone adds (hook, outbox, lane, spawn).
 # Target: overhead ≤ 1 ms at p50; busy within 0.5 s of idle.
 # Usage: bash tests/bench/pop.sh [BINARY] [RUNS]
 # Figures go to stdout and to target/bench/pop.txt.
@@ -65,11 +65,13 @@ bare_once() { # NUMBER → µs for one integrations/call round trip plus the bro
   local line t0 task
   line=$(( $(opened) + 1 ))
   t0=$(now_us)
-  task=$(curl -s -X POST "${api_url}integrations/call" -H "Authorization: Bearer $token" \
+  # One curl, as the pop side's request; the task id read by bash itself (no grep, no cut:
+  # the bare side starts the same processes as the pop side, no more).
+  reply=$(curl -s -X POST "${api_url}integrations/call" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' \
-    -d "{\"account_id\":\"$account\",\"from_number\":\"$1\",\"to_number\":\"+74953009080\"}" |
-    grep -o '"task_id":[0-9]*' | cut -d: -f2)
-  "$work/browser" "$base/t#id$task"
+    -d "{\"account_id\":\"$account\",\"from_number\":\"$1\",\"to_number\":\"+74953009080\"}")
+  [[ $reply =~ \"task_id\":([0-9]+) ]] || { echo "no task_id in $reply" >&2; exit 1; }
+  "$work/browser" "$base/t#id${BASH_REMATCH[1]}"
   echo $(( $(started_at "$line") - t0 ))
 }
 p() { # PERCENT FILE → that percentile, in ms
