@@ -326,7 +326,7 @@ impl Settings {
             reason: e.message().to_owned(),
             path: path.to_path_buf(),
         })?;
-        settings.checked(path)
+        settings.checked(|_| path)
     }
 
     /// Checks what types alone cannot ([`Settings::validate`]). A problem that would make
@@ -334,22 +334,23 @@ impl Settings {
     /// it and `path`; the others are logged with the file and the key, and wait where they
     /// matter (a call with no usable line number is held, a bad address is refused when
     /// used) — and the settings view, Save and Test connection show them.
-    fn checked(self, path: &Path) -> Result<Self, SettingsError> {
+    fn checked<'a>(self, file_of: impl Fn(&str) -> &'a Path) -> Result<Self, SettingsError> {
         let (blocking, other): (Vec<Problem>, Vec<Problem>) =
             self.validate().into_iter().partition(Problem::blocks_start);
         for problem in &other {
-            tracing::warn!(file = %path.display(), %problem, "a setting cannot be used");
+            let file = file_of(problem.key);
+            tracing::warn!(file = %file.display(), %problem, "a setting cannot be used");
         }
-        if blocking.is_empty() {
+        let Some(first) = blocking.first() else {
             return Ok(self);
-        }
+        };
         Err(SettingsError::Invalid {
             reason: blocking
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; "),
-            path: path.to_path_buf(),
+            path: file_of(first.key).to_path_buf(),
         })
     }
 
@@ -361,6 +362,8 @@ impl Settings {
             return Self::load(user);
         };
         let user_table = read_table(user)?.unwrap_or_default();
+        let mut admins = Vec::new();
+        admin_keys(&admin_table, &user_table, "", &mut admins);
         let mut merged = admin_table;
         merge_over(&mut merged, &user_table);
         let settings: Self =
@@ -370,7 +373,15 @@ impl Settings {
                     reason: e.message().to_owned(),
                     path: admin.unwrap_or(user).to_path_buf(),
                 })?;
-        settings.checked(user)
+        // A problem is named with the file its value came from.
+        let admin = admin.unwrap_or(user);
+        settings.checked(|key| {
+            if admins.iter().any(|k| k == key) {
+                admin
+            } else {
+                user
+            }
+        })
     }
 
     /// The settings (dotted keys, e.g. `pyrus.account_id`) whose value comes from the
@@ -632,5 +643,14 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("settings.toml"), "{err}");
+        // From the administrator's file, it is that file that is named.
+        let admin = dir.path().join("admin.toml");
+        std::fs::rename(&path, &admin).unwrap();
+        write("[defaults]\nline_number = \"+74953009080\"\n");
+        let err = Settings::load_with_admin(&path, Some(&admin))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("admin.toml"), "{err}");
+        assert!(err.contains("'phone.local' is not an address"), "{err}");
     }
 }
