@@ -10,7 +10,7 @@ use crate::domain::{
     CallQuery, CallRecord, CallRequest, CallRowId, ExternalId, FormFieldInfo, JobId, JobState,
     PhoneNumber, Registration, RingingCall, Secret, SourcesReport,
 };
-use crate::settings::Settings;
+use crate::settings::{AdminView, Settings};
 
 /// Wakes the window (in the app: `egui::Context::request_repaint`).
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -151,9 +151,9 @@ pub enum Event {
     },
     /// A test call went through the call pipeline under this call id.
     Simulated(String),
-    /// The settings (dotted keys) whose value comes from the administrator's file (at
-    /// start and after each save).
-    FromAdmin(Vec<String>),
+    /// What the administrator's file sets, locks, or why it cannot be used (at start and
+    /// after each save).
+    FromAdmin(AdminView),
     /// Where the security key lives now (at start and after each save).
     KeyPlace(KeyPlace),
     /// Kept calls answering a query, newest first.

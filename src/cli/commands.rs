@@ -20,12 +20,18 @@ use crate::service::{Engine, JobEvent, Listener, PumpError, check_recording};
 use crate::settings::Settings;
 use crate::settings::credentials::{KeyringStore, SecretStore};
 
+/// The settings in force; a broken administrator's file is said on stderr and left out.
 fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
-    let mut settings = Settings::load_with_admin(
+    let (mut settings, admin) = Settings::load_layered(
         &ctx.paths.settings_file(),
         ctx.paths.admin_settings_file.as_deref(),
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
+    if let Some(broken) = admin.broken {
+        eprintln!(
+            "warning: the administrator's settings file cannot be used ({broken}); your own settings are used — tell your administrator"
+        );
+    }
     settings.apply(&ctx.env);
     Ok(settings)
 }

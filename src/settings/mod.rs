@@ -4,9 +4,11 @@
 //! [`credentials`]), the access token only in memory. Old files load into new versions
 //! (every field has a default); writes are atomic (temp file + rename).
 
+mod admin;
 pub mod credentials;
 mod problems;
 
+pub use admin::{AdminBroken, AdminView};
 pub use problems::{Problem, ProblemKind};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Country, Mapping, PhoneNumber};
 pub use crate::pyrus::DEFAULT_AUTH_URL;
 
-/// The current settings format.
-pub const SETTINGS_VERSION: u32 = 1;
+/// The current settings format: 2 holds only what the user changed (1, written by older
+/// versions, held every default).
+pub const SETTINGS_VERSION: u32 = 2;
 
 /// Everything configurable, as stored in `settings.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -323,7 +326,7 @@ impl Settings {
             }
         };
         let settings: Self = toml::from_str(&text).map_err(|e| SettingsError::Invalid {
-            reason: e.message().to_owned(),
+            reason: admin::located(&text, &e),
             path: path.to_path_buf(),
         })?;
         settings.checked(|_| path)
@@ -354,78 +357,10 @@ impl Settings {
         })
     }
 
-    /// Loads the user's file over the administrator's defaults (`admin`, when there is
-    /// one): a value the user's file sets wins, unless it is empty text or an empty list;
-    /// everything else comes from the administrator.
-    pub fn load_with_admin(user: &Path, admin: Option<&Path>) -> Result<Self, SettingsError> {
-        let Some(admin_table) = admin.map(read_table).transpose()?.flatten() else {
-            return Self::load(user);
-        };
-        let user_table = read_table(user)?.unwrap_or_default();
-        let mut admins = Vec::new();
-        admin_keys(&admin_table, &user_table, "", &mut admins);
-        let mut merged = admin_table;
-        merge_over(&mut merged, &user_table);
-        let settings: Self =
-            toml::Value::Table(merged)
-                .try_into()
-                .map_err(|e: toml::de::Error| SettingsError::Invalid {
-                    reason: e.message().to_owned(),
-                    path: admin.unwrap_or(user).to_path_buf(),
-                })?;
-        // A problem is named with the file its value came from.
-        let admin = admin.unwrap_or(user);
-        settings.checked(|key| {
-            if admins.iter().any(|k| k == key) {
-                admin
-            } else {
-                user
-            }
-        })
-    }
-
-    /// The settings (dotted keys, e.g. `pyrus.account_id`) whose value comes from the
-    /// administrator's file: set there and not by the user.
-    pub fn from_admin(user: &Path, admin: Option<&Path>) -> Vec<String> {
-        let Some(Ok(Some(admin))) = admin.map(read_table) else {
-            return Vec::new();
-        };
-        let user = read_table(user).ok().flatten().unwrap_or_default();
-        let mut out = Vec::new();
-        admin_keys(&admin, &user, "", &mut out);
-        out
-    }
-
-    /// Writes the user's file, leaving out what equals the administrator's defaults (so a
-    /// later change by the administrator still reaches this user).
-    pub fn save_over_admin(&self, path: &Path, admin: Option<&Path>) -> Result<(), SettingsError> {
-        let Some(admin) = admin.map(read_table).transpose()?.flatten() else {
-            return self.save(path);
-        };
-        let io = |source| SettingsError::Io {
-            action: "write",
-            source,
-            path: path.to_path_buf(),
-        };
-        let toml::Value::Table(mut mine) =
-            toml::Value::try_from(self).map_err(|e| io(std::io::Error::other(e)))?
-        else {
-            return self.save(path);
-        };
-        strip_equal(&mut mine, &admin);
-        let text = toml::to_string_pretty(&mine).map_err(|e| io(std::io::Error::other(e)))?;
-        write_file(path, &text)
-    }
-
-    /// Writes the file atomically.
+    /// Writes the user's file atomically, with only what differs from the defaults (see
+    /// [`Settings::save_over_admin`]).
     pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
-        let io = |source| SettingsError::Io {
-            action: "write",
-            source,
-            path: path.to_path_buf(),
-        };
-        let text = toml::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
-        write_file(path, &text)
+        self.save_over_admin(path, None)
     }
 }
 
@@ -443,79 +378,6 @@ fn write_file(path: &Path, text: &str) -> Result<(), SettingsError> {
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
-}
-
-/// A settings file as a table; `None` when there is no file.
-fn read_table(path: &Path) -> Result<Option<toml::Table>, SettingsError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(SettingsError::Io {
-                action: "read",
-                source,
-                path: path.to_path_buf(),
-            });
-        }
-    };
-    text.parse::<toml::Table>()
-        .map(Some)
-        .map_err(|e| SettingsError::Invalid {
-            reason: e.message().to_owned(),
-            path: path.to_path_buf(),
-        })
-}
-
-/// True for a value that says nothing: empty text or an empty list.
-fn says_nothing(value: &toml::Value) -> bool {
-    match value {
-        toml::Value::String(s) => s.trim().is_empty(),
-        toml::Value::Array(a) => a.is_empty(),
-        _ => false,
-    }
-}
-
-/// Lays `over` on `base`: tables merge key by key, other values replace, values that say
-/// nothing leave `base` as it is.
-fn merge_over(base: &mut toml::Table, over: &toml::Table) {
-    for (key, value) in over {
-        match (base.get_mut(key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_over(b, o),
-            (Some(_), v) if says_nothing(v) => {}
-            (_, v) => {
-                base.insert(key.clone(), v.clone());
-            }
-        }
-    }
-}
-
-/// Collects the keys `admin` sets that `user` does not (or sets to nothing).
-fn admin_keys(admin: &toml::Table, user: &toml::Table, prefix: &str, out: &mut Vec<String>) {
-    for (key, value) in admin {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match (value, user.get(key)) {
-            (toml::Value::Table(a), Some(toml::Value::Table(u))) => admin_keys(a, u, &path, out),
-            (toml::Value::Table(a), _) => admin_keys(a, &toml::Table::new(), &path, out),
-            (_, Some(u)) if !says_nothing(u) => {}
-            _ => out.push(path),
-        }
-    }
-}
-
-/// Removes from `mine` what equals `admin` (tables left empty go too).
-fn strip_equal(mine: &mut toml::Table, admin: &toml::Table) {
-    mine.retain(|key, value| match (value, admin.get(key)) {
-        (toml::Value::Table(m), Some(toml::Value::Table(a))) => {
-            strip_equal(m, a);
-            !m.is_empty()
-        }
-        (v, Some(a)) => v != a,
-        (_, None) => true,
-    });
 }
 
 impl Settings {
@@ -573,7 +435,7 @@ mod tests {
         assert_eq!(s.pyrus.login, "me@desk", "the user's own wins");
         assert_eq!(s.defaults.country.as_deref(), Some("KZ"));
         assert_eq!(s.defaults.presets[0].name, "Sales");
-        let mut marked = Settings::from_admin(&user, Some(&admin));
+        let mut marked = Settings::from_admin(&user, Some(&admin)).keys;
         marked.sort();
         assert_eq!(
             marked,
@@ -643,14 +505,98 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("settings.toml"), "{err}");
-        // From the administrator's file, it is that file that is named.
+        // From the administrator's file, that file is left out and named; the user's runs.
         let admin = dir.path().join("admin.toml");
         std::fs::rename(&path, &admin).unwrap();
         write("[defaults]\nline_number = \"+74953009080\"\n");
-        let err = Settings::load_with_admin(&path, Some(&admin))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("admin.toml"), "{err}");
-        assert!(err.contains("'phone.local' is not an address"), "{err}");
+        let (loaded, view) = Settings::load_layered(&path, Some(&admin)).unwrap();
+        assert!(!loaded.hook.network, "nothing of the broken file is used");
+        assert_eq!(loaded.defaults.line_number, "+74953009080");
+        let broken = view.broken.unwrap().to_string();
+        assert!(broken.contains("admin.toml"), "{broken}");
+        assert!(broken.contains("'phone.local' is not an address"), "{broken}");
+    }
+
+    fn write(path: &std::path::Path, text: &str) {
+        std::io::Write::write_all(&mut std::fs::File::create(path).unwrap(), text.as_bytes())
+            .unwrap();
+    }
+
+    #[test]
+    fn a_broken_administrators_file_leaves_the_users_own_settings_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, admin) = (dir.path().join("user.toml"), dir.path().join("admin.toml"));
+        write(&user, "[pyrus]\nlogin = \"me@desk\"\n");
+        for (text, says) in [
+            ("[pyrus]\naccount_id = \"fleet\"\n\n[calls\nregister_on = \"answer\"\n", "line 4"),
+            ("[hook]\nport = \"high\"\n", "invalid type"),
+            ("locked = \"hook\"\n", "`locked` is a list of keys"),
+        ] {
+            write(&admin, text);
+            let (loaded, view) = Settings::load_layered(&user, Some(&admin)).unwrap();
+            assert_eq!(loaded.pyrus.login, "me@desk", "{text}");
+            assert_eq!(loaded.pyrus.account_id, "", "{text}");
+            let broken = view.broken.expect(text);
+            assert!(broken.reason.contains(says), "{text}: {}", broken.reason);
+            assert_eq!(broken.path, admin);
+        }
+        // A broken file of the user's own is still theirs to fix.
+        write(&admin, "[pyrus]\naccount_id = \"fleet\"\n");
+        write(&user, "[pyrus\n");
+        let err = Settings::load_layered(&user, Some(&admin)).unwrap_err().to_string();
+        assert!(err.contains("user.toml") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn save_writes_only_the_users_changes_so_later_administrator_values_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, admin) = (dir.path().join("user.toml"), dir.path().join("admin.toml"));
+        let mut mine = Settings::default();
+        mine.pyrus.login = "me@desk".into();
+        mine.save_over_admin(&user, Some(&admin)).unwrap();
+        let text = std::fs::read_to_string(&user).unwrap();
+        assert!(text.contains("me@desk") && text.contains("version = 2"), "{text}");
+        assert!(!text.contains("register_on") && !text.contains("port"), "{text}");
+        // The administrator sets values after the user's Save: they apply.
+        write(&admin, "[calls]\nregister_on = \"answer\"\n\n[hook]\nport = 50000\n");
+        let (loaded, view) = Settings::load_layered(&user, Some(&admin)).unwrap();
+        assert_eq!(loaded.calls.register_on, super::RegisterOn::Answer);
+        assert_eq!(loaded.hook.port, 50000);
+        assert_eq!(loaded.pyrus.login, "me@desk");
+        assert!(view.sets("calls.register_on") && view.sets("hook") && !view.sets("pyrus"));
+        // A file an older Save wrote held every default: those say nothing now.
+        write(
+            &user,
+            "version = 1\n\n[pyrus]\nlogin = \"me@desk\"\n\n[calls]\nregister_on = \"ring\"\nopen_on = \"manual\"\n",
+        );
+        let loaded = Settings::load_with_admin(&user, Some(&admin)).unwrap();
+        assert_eq!(loaded.calls.register_on, super::RegisterOn::Answer);
+        assert_eq!(loaded.calls.open_on, super::OpenOn::Manual, "a choice of the user's own");
+    }
+
+    #[test]
+    fn a_locked_value_is_the_administrators_whatever_the_user_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, admin) = (dir.path().join("user.toml"), dir.path().join("admin.toml"));
+        write(
+            &admin,
+            "locked = [\"calls.register_on\", \"hook\"]\n\n[calls]\nregister_on = \"answer\"\n",
+        );
+        write(
+            &user,
+            "[calls]\nregister_on = \"manual\"\nopen_on = \"manual\"\n\n[hook]\nport = 50001\n",
+        );
+        let (mut loaded, view) = Settings::load_layered(&user, Some(&admin)).unwrap();
+        assert_eq!(loaded.calls.register_on, super::RegisterOn::Answer);
+        assert_eq!(loaded.calls.open_on, super::OpenOn::Manual);
+        assert_eq!(loaded.hook.port, super::HookSettings::default().port);
+        assert!(view.locks("calls.register_on") && view.locks("hook.port"));
+        assert!(!view.locks("calls.open_on") && !view.locks("calls"));
+        // Save never writes a locked value.
+        loaded.hook.port = 50002;
+        loaded.save_over_admin(&user, Some(&admin)).unwrap();
+        let text = std::fs::read_to_string(&user).unwrap();
+        assert!(!text.contains("50002") && !text.contains("register_on"), "{text}");
+        assert!(text.contains("open_on"), "{text}");
     }
 }

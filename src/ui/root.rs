@@ -96,16 +96,25 @@ fn status_bar_ui(ui: &mut egui::Ui, state: &mut UiState) {
             let sources = state.sources.as_ref();
             let mut to_doctor = false;
             if sources.is_some_and(|s| s.outbox_problem.is_some()) {
-                to_doctor |= status_link(ui, t.status_outbox_broken.to_owned(), theme::ERROR);
+                to_doctor |=
+                    status_link(ui, t.status_outbox_broken.to_owned(), theme::ERROR).clicked();
             }
             if let Some(port) = sources
                 .and_then(|s| s.hook.as_ref())
                 .and_then(|h| h.taken_port)
             {
-                to_doctor |= status_link(ui, fill(t.status_port_taken, &[&port]), theme::WARN);
+                to_doctor |=
+                    status_link(ui, fill(t.status_port_taken, &[&port]), theme::WARN).clicked();
             }
             if to_doctor {
                 state.view = View::Sources;
+            }
+            if let Some(broken) = &state.settings_form.admin.broken
+                && status_link(ui, t.admin_broken_status.to_owned(), theme::WARN)
+                    .on_hover_text(broken.to_string())
+                    .clicked()
+            {
+                state.view = View::Settings;
             }
             if let Some(notice) = &state.notice {
                 ui.separator();
@@ -118,11 +127,10 @@ fn status_bar_ui(ui: &mut egui::Ui, state: &mut UiState) {
     });
 }
 
-/// A problem in the status bar, after a separator; true when it was clicked.
-fn status_link(ui: &mut egui::Ui, text: String, colour: egui::Color32) -> bool {
+/// A problem in the status bar, after a separator, that leads where it can be fixed.
+fn status_link(ui: &mut egui::Ui, text: String, colour: egui::Color32) -> egui::Response {
     ui.separator();
     ui.add(egui::Label::new(egui::RichText::new(text).color(colour)).sense(egui::Sense::click()))
-        .clicked()
 }
 
 /// Asks before closing while work is waiting.

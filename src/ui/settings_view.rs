@@ -3,7 +3,7 @@
 
 use crate::bus::{Command, KeyPlace, Refusal};
 use crate::domain::{Mapping, Secret, SourcesReport};
-use crate::settings::{OpenOn, OpenTask, Preset, ProblemKind, RegisterOn, Settings};
+use crate::settings::{AdminView, OpenOn, OpenTask, Preset, ProblemKind, RegisterOn, Settings};
 
 use super::i18n::{Language, Texts, fill};
 use super::sources_view::{DoctorForm, token_ui};
@@ -37,8 +37,8 @@ pub struct SettingsForm {
     pub preset_text: Vec<(String, String)>,
     /// A field the view checks is wrong as typed (Save waits until it is fixed).
     pub invalid: bool,
-    /// The settings (dotted keys) whose value comes from the administrator's file.
-    pub admin: Vec<String>,
+    /// What the administrator's file sets and locks, or why it cannot be used.
+    pub admin: AdminView,
 }
 
 impl SettingsForm {
@@ -105,7 +105,7 @@ pub fn refusal_text(t: &Texts, refusal: &Refusal) -> String {
 }
 
 fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password: bool) {
-    marked_field(ui, (label, None), text, hint, password);
+    marked_field(ui, (label, Origin::Own, None), text, hint, password);
 }
 
 /// Labels beside their fields, in two columns.
@@ -113,47 +113,94 @@ fn fields_grid(id: &str) -> egui::Grid {
     egui::Grid::new(id).num_columns(2).spacing([12.0, 6.0])
 }
 
-/// A field whose value may come from the administrator's file: then it says so beside it.
+/// Where a value in the view comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The user's own file, or the defaults.
+    Own,
+    /// The administrator's file; the user may set their own.
+    Admin,
+    /// The administrator's file, locked: shown, not editable.
+    Locked,
+}
+
+impl Origin {
+    /// Where the value of `key` (or what is under it) comes from.
+    fn of(admin: &AdminView, key: &str) -> Self {
+        if admin.locks(key) {
+            Self::Locked
+        } else if admin.sets(key) {
+            Self::Admin
+        } else {
+            Self::Own
+        }
+    }
+
+    fn editable(self) -> bool {
+        self != Self::Locked
+    }
+}
+
+/// A text field whose value may come from the administrator's file: then it says so beside
+/// it, and a locked one cannot be edited.
 fn marked_field(
     ui: &mut egui::Ui,
-    (label, admin): (&str, Option<&Texts>),
+    (label, origin, t): (&str, Origin, Option<&Texts>),
     text: &mut String,
     hint: &str,
     password: bool,
 ) {
     let label = ui.label(label);
     ui.horizontal(|ui| {
-        ui.add(
+        ui.add_enabled(
+            origin.editable(),
             egui::TextEdit::singleline(text)
                 .hint_text(hint)
                 .password(password)
-                .desired_width(340.0),
+                .desired_width(ui.available_width().clamp(120.0, 340.0)),
         )
         .labelled_by(label.id);
-        if let Some(t) = admin {
-            admin_mark(ui, t);
+        if let Some(t) = t {
+            admin_mark(ui, origin, t);
         }
     });
     ui.end_row();
 }
 
-/// "From your administrator", beside a value that comes from the machine-wide file.
-fn admin_mark(ui: &mut egui::Ui, t: &Texts) {
-    ui.label(
-        egui::RichText::new(t.admin_mark)
-            .small()
-            .color(theme::PENDING),
-    )
-    .on_hover_text(t.admin_hover);
+/// Draws `add` (a checkbox, a row of radios) locked or not, with its mark after it.
+fn marked<R>(
+    ui: &mut egui::Ui,
+    origin: Origin,
+    t: &Texts,
+    add: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    ui.horizontal_wrapped(|ui| {
+        let inner = ui.add_enabled_ui(origin.editable(), add).inner;
+        admin_mark(ui, origin, t);
+        inner
+    })
+    .inner
 }
 
-/// True when the administrator's file sets `key` (or something under it) for this user.
-fn from_admin(admin: &[String], key: &str) -> bool {
-    admin.iter().any(|k| {
-        k == key
-            || k.strip_prefix(key)
-                .is_some_and(|rest| rest.starts_with('.'))
-    })
+/// "From your administrator" or "locked by your administrator", beside a value that comes
+/// from the machine-wide file; nothing beside the user's own.
+fn admin_mark(ui: &mut egui::Ui, origin: Origin, t: &Texts) {
+    let (words, hover) = match origin {
+        Origin::Own => return,
+        Origin::Admin => (t.admin_mark, t.admin_hover),
+        Origin::Locked => (t.admin_locked, t.admin_locked_hover),
+    };
+    ui.label(egui::RichText::new(words).small().color(theme::PENDING))
+        .on_hover_text(hover);
+}
+
+/// Why the administrator's file is not in force, where the agent edits their settings.
+fn admin_broken_ui(ui: &mut egui::Ui, admin: &AdminView, t: &Texts) {
+    if let Some(broken) = &admin.broken {
+        let words = fill(t.admin_broken, &[&broken.reason, &broken.path.display()]);
+        ui.add(egui::Label::new(egui::RichText::new(words).color(theme::WARN)).wrap());
+        ui.add_space(6.0);
+    }
 }
 
 /// What the settings view shows besides the form.
@@ -178,20 +225,32 @@ fn hook_ui(
     t: &Texts,
     commands: &mut Vec<Command>,
 ) {
+    let origin = |key: &str| Origin::of(&form.admin, key);
+    let (register_on, missed, open_on_origin) = (
+        origin("calls.register_on"),
+        origin("calls.register_missed"),
+        origin("calls.open_on"),
+    );
+    let (baresip_origin, folder_origin) = (
+        origin("sources.baresip"),
+        origin("sources.recordings_dir"),
+    );
     ui.label(egui::RichText::new(t.register_on).strong());
     let calls = &mut form.draft.calls;
-    ui.horizontal_wrapped(|ui| {
+    marked(ui, register_on, t, |ui| {
         ui.radio_value(&mut calls.register_on, RegisterOn::Ring, t.open_on_ring);
         ui.radio_value(&mut calls.register_on, RegisterOn::Answer, t.open_on_answer);
         ui.radio_value(&mut calls.register_on, RegisterOn::Manual, t.open_on_manual);
     });
     if calls.register_on == RegisterOn::Answer {
-        ui.checkbox(&mut calls.register_missed, t.register_missed);
+        marked(ui, missed, t, |ui| {
+            ui.checkbox(&mut calls.register_missed, t.register_missed)
+        });
     }
     ui.add_space(8.0);
     ui.label(egui::RichText::new(t.open_on).strong());
     let open_on = &mut form.draft.calls.open_on;
-    ui.horizontal_wrapped(|ui| {
+    marked(ui, open_on_origin, t, |ui| {
         ui.radio_value(open_on, OpenOn::Ring, t.open_on_ring);
         ui.radio_value(open_on, OpenOn::Answer, t.open_on_answer);
         ui.radio_value(open_on, OpenOn::Manual, t.open_on_manual);
@@ -200,14 +259,26 @@ fn hook_ui(
     fields_grid("softphone").show(ui, |ui| {
         let sources = &mut form.draft.sources;
         let mut baresip = sources.baresip.clone().unwrap_or_default();
-        field(ui, t.baresip_addr, &mut baresip, t.baresip_hint, false);
+        marked_field(
+            ui,
+            (t.baresip_addr, baresip_origin, Some(t)),
+            &mut baresip,
+            t.baresip_hint,
+            false,
+        );
         sources.baresip = Some(baresip).filter(|b| !b.trim().is_empty());
         let mut folder = sources
             .recordings_dir
             .as_ref()
             .map(|d| d.display().to_string())
             .unwrap_or_default();
-        field(ui, t.recordings_dir, &mut folder, t.recordings_hint, false);
+        marked_field(
+            ui,
+            (t.recordings_dir, folder_origin, Some(t)),
+            &mut folder,
+            t.recordings_hint,
+            false,
+        );
         sources.recordings_dir = Some(folder)
             .filter(|f| !f.trim().is_empty())
             .map(std::path::PathBuf::from);
@@ -218,8 +289,13 @@ fn hook_ui(
     ui.add_space(8.0);
     ui.label(egui::RichText::new(t.hook_section).strong());
     token_ui(ui, doctor, sources, t, commands);
+    let (port_origin, network_origin, allow_origin) = (
+        Origin::of(&form.admin, "hook.port"),
+        Origin::of(&form.admin, "hook.network"),
+        Origin::of(&form.admin, "hook.allow"),
+    );
     let hook = &mut form.draft.hook;
-    ui.horizontal(|ui| {
+    marked(ui, port_origin, t, |ui| {
         let label = ui.label(t.hook_port);
         ui.add(
             egui::TextEdit::singleline(&mut form.port_text)
@@ -235,14 +311,16 @@ fn hook_ui(
             form.invalid = true;
         }
     }
-    ui.checkbox(&mut hook.network, t.hook_network);
+    marked(ui, network_origin, t, |ui| {
+        ui.checkbox(&mut hook.network, t.hook_network)
+    });
     if hook.network {
-        ui.horizontal(|ui| {
+        marked(ui, allow_origin, t, |ui| {
             let label = ui.label(t.hook_allow);
             ui.add(
                 egui::TextEdit::singleline(&mut form.allow_text)
                     .hint_text(t.hook_allow_hint)
-                    .desired_width(340.0),
+                    .desired_width(ui.available_width().clamp(120.0, 340.0)),
             )
             .labelled_by(label.id);
         });
@@ -277,11 +355,11 @@ fn account_ui(
 ) {
     ui.label(egui::RichText::new(t.account).strong());
     fields_grid("account").show(ui, |ui| {
-        let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
+        let admin = |key: &str| Origin::of(&form.admin, key);
         let p = &mut form.draft.pyrus;
         marked_field(
             ui,
-            (t.login, admin("pyrus.login")),
+            (t.login, admin("pyrus.login"), Some(t)),
             &mut p.login,
             "bot@example.com",
             false,
@@ -297,14 +375,14 @@ fn account_ui(
         field(ui, t.security_key, &mut form.key, key_hint, true);
         marked_field(
             ui,
-            (t.account_id, admin("pyrus.account_id")),
+            (t.account_id, admin("pyrus.account_id"), Some(t)),
             &mut p.account_id,
             t.account_hint,
             false,
         );
         marked_field(
             ui,
-            (t.auth_url, admin("pyrus.auth_url")),
+            (t.auth_url, admin("pyrus.auth_url"), Some(t)),
             &mut p.auth_url,
             crate::settings::DEFAULT_AUTH_URL,
             false,
@@ -312,7 +390,7 @@ fn account_ui(
         let mut web = p.web_base.clone().unwrap_or_default();
         marked_field(
             ui,
-            (t.web_address, admin("pyrus.web_base")),
+            (t.web_address, admin("pyrus.web_base"), Some(t)),
             &mut web,
             t.web_hint,
             false,
@@ -321,7 +399,7 @@ fn account_ui(
         let mut form_id = p.form_id.map(|id| id.to_string()).unwrap_or_default();
         marked_field(
             ui,
-            (t.form_id, admin("pyrus.form_id")),
+            (t.form_id, admin("pyrus.form_id"), Some(t)),
             &mut form_id,
             t.form_id_hint,
             false,
@@ -359,11 +437,11 @@ fn account_ui(
 /// Numbers: default country, this line's number, the agent's internal number.
 fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
     fields_grid("numbers").show(ui, |ui| {
-        let admin = |key: &str| from_admin(&form.admin, key).then_some(t);
+        let admin = |key: &str| Origin::of(&form.admin, key);
         let mut country = form.draft.defaults.country.clone().unwrap_or_default();
         marked_field(
             ui,
-            (t.default_country, admin("defaults.country")),
+            (t.default_country, admin("defaults.country"), Some(t)),
             &mut country,
             t.country_hint,
             false,
@@ -382,14 +460,14 @@ fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
         let d = &mut form.draft.defaults;
         marked_field(
             ui,
-            (t.line_number, line_admin),
+            (t.line_number, line_admin, Some(t)),
             &mut d.line_number,
             t.line_hint,
             false,
         );
         marked_field(
             ui,
-            (t.own_internal, internal_admin),
+            (t.own_internal, internal_admin, Some(t)),
             &mut d.internal_number,
             t.internal_hint,
             false,
@@ -428,11 +506,15 @@ fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
 fn presets_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
     ui.horizontal(|ui| {
         ui.label(egui::RichText::new(t.presets).strong());
-        if from_admin(&form.admin, "defaults.presets") {
-            admin_mark(ui, t);
-        }
+        admin_mark(ui, Origin::of(&form.admin, "defaults.presets"), t);
     });
     ui.label(egui::RichText::new(t.presets_hint).weak());
+    let editable = Origin::of(&form.admin, "defaults.presets").editable();
+    ui.add_enabled_ui(editable, |ui| preset_rows_ui(ui, form, t));
+}
+
+/// The presets' rows as typed, each checked; Add preset.
+fn preset_rows_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
     let mut remove = None;
     let mut presets = Vec::new();
     let mut problem = None;
@@ -513,12 +595,20 @@ pub fn settings_ui(
     // Checked again below as the fields are drawn.
     form.invalid = false;
     ui.heading(t.settings);
+    admin_broken_ui(ui, &form.admin, t);
     if demo {
         ui.label(egui::RichText::new(t.demo_note).color(theme::WARN));
     }
     ui.add_space(6.0);
     // The language comes first: an agent who cannot read the current one finds it at once.
-    ui.horizontal(|ui| {
+    let origin = |key: &str| Origin::of(&form.admin, key);
+    let (language, on_top, at_login, open_task) = (
+        origin("window.language"),
+        origin("window.always_on_top"),
+        origin("window.start_at_login"),
+        origin("window.open_task"),
+    );
+    marked(ui, language, t, |ui| {
         let label = ui.label(egui::RichText::new(t.language).strong());
         let current = Language::chosen(form.draft.window.language.as_deref(), system);
         egui::ComboBox::from_id_salt("language")
@@ -532,8 +622,13 @@ pub fn settings_ui(
             .response
             .labelled_by(label.id);
     });
-    ui.checkbox(&mut form.draft.window.always_on_top, t.always_on_top);
-    ui.checkbox(&mut form.draft.window.start_at_login, t.start_at_login);
+    let window = &mut form.draft.window;
+    marked(ui, on_top, t, |ui| {
+        ui.checkbox(&mut window.always_on_top, t.always_on_top)
+    });
+    marked(ui, at_login, t, |ui| {
+        ui.checkbox(&mut window.start_at_login, t.start_at_login)
+    });
     ui.add_space(8.0);
     account_ui(ui, form, key_place, t, commands);
     ui.add_space(8.0);
@@ -541,12 +636,17 @@ pub fn settings_ui(
     ui.add_space(8.0);
     presets_ui(ui, form, t);
     ui.add_space(8.0);
-    ui.label(egui::RichText::new(t.who_opens).strong());
+    ui.horizontal_wrapped(|ui| {
+        ui.label(egui::RichText::new(t.who_opens).strong());
+        admin_mark(ui, open_task, t);
+    });
     let open = &mut form.draft.window.open_task;
-    ui.radio_value(open, OpenTask::App, t.open_app);
-    ui.radio_value(open, OpenTask::Pyrus, t.open_pyrus)
-        .on_hover_text(t.open_pyrus_hover);
-    ui.radio_value(open, OpenTask::Nobody, t.open_nobody);
+    ui.add_enabled_ui(open_task.editable(), |ui| {
+        ui.radio_value(open, OpenTask::App, t.open_app);
+        ui.radio_value(open, OpenTask::Pyrus, t.open_pyrus)
+            .on_hover_text(t.open_pyrus_hover);
+        ui.radio_value(open, OpenTask::Nobody, t.open_nobody);
+    });
     ui.add_space(8.0);
     hook_ui(ui, form, doctor, sources, t, commands);
     ui.add_space(8.0);

@@ -194,3 +194,23 @@ async fn an_administrators_file_supplies_the_account_and_the_users_own_file_wins
         "{out:?}"
     );
 }
+
+/// A broken machine-wide file stops nobody: the call is registered with the user's own
+/// settings, and stderr names the file and the line.
+#[cfg(all(unix, not(target_os = "macos")))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_administrators_file_warns_and_the_call_goes_with_the_users_settings() {
+    let mut env = Env::start().await;
+    let admin = tempfile::tempdir().unwrap();
+    let file = admin.path().join("pyrus-phone/settings.toml");
+    crate::support::write_file(&file, "[defaults]\ncountry = \"KZ\"\n[calls\n");
+    env.extra = vec![("XDG_CONFIG_DIRS".into(), admin.path().display().to_string())];
+    let out = env.call_from("+79161112233", &[]).await.ok();
+    assert!(
+        out.stderr.contains("administrator's settings file cannot be used")
+            && out.stderr.contains("line 3")
+            && out.stderr.contains(&file.display().to_string()),
+        "{out:?}"
+    );
+    assert_eq!(env.sandbox.tasks().len(), 1);
+}

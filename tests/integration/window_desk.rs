@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use pyrus_phone::app::chooser::Chooser;
 use pyrus_phone::domain::{JobState, Secret};
-use pyrus_phone::settings::Settings;
+use pyrus_phone::settings::{RegisterOn, Settings};
 use pyrus_phone::settings::credentials::{SecretError, SecretStore};
 
 use crate::support::{wait_until_blocking, write_wav};
@@ -638,11 +638,77 @@ fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
         !h.state().state.settings_form.saving
             && h.query_all_by_label("from your administrator").count() == 1
     });
-    let text = std::fs::read_to_string(r.dir.path().join("config").join("settings.toml")).unwrap();
+    let user = r.dir.path().join("config").join("settings.toml");
+    let text = std::fs::read_to_string(&user).unwrap();
     assert!(text.contains("fleet-account-mine"), "{text}");
     assert!(
         !text.contains("Fleet preset"),
         "the administrator's presets stay theirs"
     );
+    assert!(
+        !text.contains("register_on") && !text.contains("port"),
+        "Save writes no default: {text}"
+    );
+    // The administrator sets a value after the agent's Save: it is in force at the next start.
+    let admin = r.dir.path().join("admin").join("pyrus-phone").join("settings.toml");
+    let mut more = std::fs::read_to_string(&admin).unwrap();
+    more.push_str("\n[calls]\nregister_on = \"answer\"\n");
+    std::fs::write(&admin, more).unwrap();
+    let next = Settings::load_with_admin(&user, Some(&admin)).unwrap();
+    assert_eq!(next.calls.register_on, RegisterOn::Answer);
+    assert_eq!(next.pyrus.account_id, "fleet-account-mine");
+    r.shutdown();
+}
+
+/// Radios and checkboxes are marked too, and a locked value is shown but cannot be changed.
+#[test]
+fn every_administrators_value_is_marked_and_a_locked_one_cannot_be_changed() {
+    let mut r = rig_with(RigOptions {
+        admin_settings: Some(
+            "locked = [\"calls.register_on\"]\n\n[calls]\nregister_on = \"answer\"\n\n[window]\nalways_on_top = true\nopen_task = \"nobody\"\n"
+                .to_owned(),
+        ),
+        ..RigOptions::default()
+    });
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    r.h.run();
+    // Always on top and who opens the task.
+    step_until(&mut r.h, "the administrator's marks", |h| {
+        h.query_all_by_label("from your administrator").count() == 2
+            && h.query_all_by_label("locked by your administrator").count() == 1
+    });
+    // "only by hand": when to register (locked), then when to open (the agent's).
+    let by_hand: Vec<bool> = r
+        .h
+        .query_all_by_label("only by hand")
+        .map(|n| n.accesskit_node().is_disabled())
+        .collect();
+    assert_eq!(by_hand, vec![true, false], "only the locked radios");
+    assert!(
+        !r.h.get_by_label("Keep the window above others")
+            .accesskit_node()
+            .is_disabled(),
+        "a value from the administrator that is not locked is the agent's to change"
+    );
+    r.shutdown();
+}
+
+/// A broken machine-wide file never stops the window: the agent's own settings run, the
+/// status bar says so, and the settings say which file and where.
+#[test]
+fn a_broken_administrators_file_starts_the_window_and_says_which_file_and_where() {
+    let mut r = rig_with(RigOptions {
+        admin_settings: Some("[pyrus]\naccount_id = \"fleet\"\n\n[calls\n".to_owned()),
+        ..RigOptions::default()
+    });
+    step_until(&mut r.h, "the notice in the status bar", |h| {
+        h.query_by_label("Administrator's settings not used").is_some()
+    });
+    r.h.get_by_label("Administrator's settings not used").click();
+    r.h.run();
+    step_until(&mut r.h, "which file and where", |h| {
+        h.query_by_label_contains("cannot be used (line 4").is_some()
+    });
+    r.h.get_by_label_contains("pyrus-phone/settings.toml");
     r.shutdown();
 }

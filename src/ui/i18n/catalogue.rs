@@ -594,6 +594,14 @@ pub struct Texts {
     pub admin_mark: &'static str,
     /// Its hover text.
     pub admin_hover: &'static str,
+    /// Beside a value the administrator locked.
+    pub admin_locked: &'static str,
+    /// Its hover text.
+    pub admin_locked_hover: &'static str,
+    /// The status bar: the administrator's file cannot be used (leads to the settings).
+    pub admin_broken_status: &'static str,
+    /// The settings view: the administrator's file cannot be used ({reason}, {file}).
+    pub admin_broken: &'static str,
     /// Advice by Pyrus `error_code`.
     pub advice: &'static [(&'static str, &'static str)],
 }

@@ -299,6 +299,10 @@ pub static EN: Texts = Texts {
     start_at_login: "Start when I log in (minimised)",
     admin_mark: "from your administrator",
     admin_hover: "Set for every user of this computer by the administrator; a value you save here is yours instead.",
+    admin_locked: "locked by your administrator",
+    admin_locked_hover: "Set for every user of this computer by the administrator, who keeps it as it is; ask them to change it.",
+    admin_broken_status: "Administrator's settings not used",
+    admin_broken: "Your administrator's settings file cannot be used ({}), so your own settings are in force. Tell your administrator: {}",
     advice: &[
         (
             "invalid_credentials",
