@@ -42,7 +42,8 @@ pub enum Command {
     },
     /// Find kept calls (any day) for the list's search and filters.
     FindCalls(CallQuery),
-    /// Call a number back through the system's `tel:` handler (the softphone).
+    /// Call a number back: through the dial command, baresip, or the desktop's `tel:`
+    /// handler when that is not pyrus-phone.
     CallBack(PhoneNumber),
     /// Take back a discard made moments ago.
     Undiscard(JobId),
@@ -198,6 +199,33 @@ pub enum Event {
     ConnectionTested(Result<String, Refusal>),
     /// Another start of the app asked for this window: bring it to the front.
     Raise,
+    /// A `tel:` link reached pyrus-phone: the number goes into the form as an outgoing
+    /// call, for the agent to register (or not).
+    LinkNumber(PhoneNumber),
+    /// Call back could not hand the number to any program that dials it: the agent dials
+    /// it by hand.
+    DialByHand {
+        /// The number to dial.
+        number: PhoneNumber,
+        /// Why.
+        why: DialTrouble,
+        /// The system's own words, when there are any.
+        detail: String,
+    },
+}
+
+/// Why Call back did not dial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialTrouble {
+    /// No dial command, no softphone pyrus-phone talks to, and no program for `tel:` links
+    /// but pyrus-phone itself (or none at all).
+    NoProgram,
+    /// The dial command could not be started, or is not a command line.
+    CommandFailed,
+    /// baresip is the softphone but is not connected.
+    SoftphoneAway,
+    /// The desktop's `tel:` handler started and failed.
+    HandlerFailed,
 }
 
 /// Something the agent should read: what happened as a kind the window puts in words, an

@@ -1,8 +1,12 @@
 //! Opening a task link: the system handler (honouring `$BROWSER`), or a recorder in tests.
-//! On Linux and the BSDs the handler is a process of ours (`$BROWSER`, else `xdg-open`),
-//! reaped by a small thread so opened links leave no zombies behind.
+//! On Linux and the BSDs the handler is a process of ours (`$BROWSER`, else `xdg-open`):
+//! what it answers can be watched for a while (`Opened::failure` — xdg-open exits 3 when no
+//! program takes the link), then it is reaped by a small thread so opened links leave no
+//! zombies behind.
 
+use std::process::Child;
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// A link could not be handed on.
 #[derive(Debug, thiserror::Error)]
@@ -13,15 +17,99 @@ pub enum LinkError {
     /// No handler for `tel:` links could be started.
     #[error("cannot hand the number to the softphone ({0}); dial it by hand")]
     NoDialler(String),
+    /// pyrus-phone itself handles `tel:` links here: handing one over dials nothing.
+    #[error(
+        "pyrus-phone is this computer's program for tel: links, so no softphone would get the number; dial it by hand"
+    )]
+    TelIsUs,
+    /// No program handles `tel:` links here.
+    #[error("no program dials tel: links here; dial it by hand")]
+    NoTelHandler,
+    /// The handler started, then said it could not (its program and exit status).
+    #[error("{program} could not open the link ({status}); open it by hand")]
+    HandlerFailed {
+        /// The handler.
+        program: String,
+        /// How it ended.
+        status: String,
+    },
+}
+
+/// A link handed to a program that may still fail; dropping it lets the program run on.
+#[derive(Debug, Default)]
+pub struct Opened {
+    child: Option<(String, Child)>,
+}
+
+impl Opened {
+    /// Nothing to watch: the link went where it goes.
+    pub fn done() -> Self {
+        Self::default()
+    }
+
+    fn watch(program: &str, child: Child) -> Self {
+        Self {
+            child: Some((program.to_owned(), child)),
+        }
+    }
+
+    /// Waits up to `within` for the handler to say it failed (blocking): its failure, or
+    /// `None` when it succeeded or is still running (then it runs on, reaped later).
+    pub fn failure(mut self, within: Duration) -> Option<LinkError> {
+        let (program, mut child) = self.child.take()?;
+        let deadline = Instant::now() + within;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => return None,
+                Ok(Some(status)) => {
+                    return Some(LinkError::HandlerFailed {
+                        program,
+                        status: status.to_string(),
+                    });
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Ok(None) | Err(_) => {
+                    let_run(child);
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        if let Some((_, child)) = self.child.take() {
+            let_run(child);
+        }
+    }
+}
+
+/// Lets a handler run on; it is waited for, so it leaves no zombie.
+fn let_run(child: Child) {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    reaper::adopt(child);
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        let mut child = child;
+        let waiter = std::thread::Builder::new()
+            .name("link".into())
+            .spawn(move || child.wait());
+        if let Err(e) = waiter {
+            tracing::warn!(error = %e, "cannot wait for a link handler");
+        }
+    }
 }
 
 /// Something that opens URLs.
 pub trait Browser: Send + Sync {
     /// Opens `url`; the error says why it could not.
-    fn open(&self, url: &str) -> Result<(), LinkError>;
+    fn open(&self, url: &str) -> Result<Opened, LinkError>;
 
     /// Hands a `tel:` link to the system's handler for it (the softphone).
-    fn dial(&self, uri: &str) -> Result<(), LinkError> {
+    fn dial(&self, uri: &str) -> Result<Opened, LinkError> {
         self.open(uri)
     }
 }
@@ -32,7 +120,7 @@ pub struct SystemBrowser;
 
 #[cfg(all(unix, not(target_os = "macos")))]
 impl Browser for SystemBrowser {
-    fn open(&self, url: &str) -> Result<(), LinkError> {
+    fn open(&self, url: &str) -> Result<Opened, LinkError> {
         let commands = browser_commands(std::env::var("BROWSER").ok().as_deref(), url);
         let mut last = String::from("no browser command");
         for argv in commands {
@@ -44,27 +132,27 @@ impl Browser for SystemBrowser {
                 .stdin(std::process::Stdio::null())
                 .spawn()
             {
-                Ok(child) => {
-                    reaper::adopt(child);
-                    return Ok(());
-                }
+                Ok(child) => return Ok(Opened::watch(program, child)),
                 Err(e) => last = format!("{program}: {e}"),
             }
         }
         Err(LinkError::NoBrowser(last))
     }
 
-    fn dial(&self, uri: &str) -> Result<(), LinkError> {
-        // Not `$BROWSER`: a web browser is no phone. The desktop's `tel:` handler is.
+    fn dial(&self, uri: &str) -> Result<Opened, LinkError> {
+        // Not `$BROWSER`: a web browser is no phone. The desktop's `tel:` handler is — when
+        // there is one, and it is not pyrus-phone.
+        match super::dial::tel_handler() {
+            super::dial::TelHandler::Ours => return Err(LinkError::TelIsUs),
+            super::dial::TelHandler::Nobody => return Err(LinkError::NoTelHandler),
+            super::dial::TelHandler::Other(_) | super::dial::TelHandler::Unknown => {}
+        }
         match std::process::Command::new("xdg-open")
             .arg(uri)
             .stdin(std::process::Stdio::null())
             .spawn()
         {
-            Ok(child) => {
-                reaper::adopt(child);
-                Ok(())
-            }
+            Ok(child) => Ok(Opened::watch("xdg-open", child)),
             Err(e) => Err(LinkError::NoDialler(format!("xdg-open: {e}"))),
         }
     }
@@ -72,11 +160,13 @@ impl Browser for SystemBrowser {
 
 #[cfg(not(all(unix, not(target_os = "macos"))))]
 impl Browser for SystemBrowser {
-    fn open(&self, url: &str) -> Result<(), LinkError> {
-        webbrowser::open(url).map_err(|e| LinkError::NoBrowser(e.to_string()))
+    fn open(&self, url: &str) -> Result<Opened, LinkError> {
+        webbrowser::open(url)
+            .map(|()| Opened::done())
+            .map_err(|e| LinkError::NoBrowser(e.to_string()))
     }
 
-    fn dial(&self, uri: &str) -> Result<(), LinkError> {
+    fn dial(&self, uri: &str) -> Result<Opened, LinkError> {
         // The system's handler for tel: (the softphone), not the web browser.
         #[cfg(target_os = "macos")]
         let mut command = std::process::Command::new("/usr/bin/open");
@@ -85,15 +175,10 @@ impl Browser for SystemBrowser {
         #[cfg(not(any(target_os = "macos", windows)))]
         let mut command = std::process::Command::new("xdg-open");
         match command.arg(uri).stdin(std::process::Stdio::null()).spawn() {
-            Ok(mut child) => {
-                // Waited for on a thread of its own, so it leaves no zombie.
-                let waiter = std::thread::Builder::new()
-                    .name("dial".into())
-                    .spawn(move || child.wait());
-                if let Err(e) = waiter {
-                    tracing::warn!(error = %e, "cannot wait for the tel: handler");
-                }
-                Ok(())
+            // Not watched: explorer.exe's exit status says nothing of the link.
+            Ok(child) => {
+                let_run(child);
+                Ok(Opened::done())
             }
             Err(e) => Err(LinkError::NoDialler(e.to_string())),
         }
@@ -173,13 +258,32 @@ mod reaper {
     }
 }
 
-/// Remembers the URLs it was asked to open.
+/// Remembers the URLs it was asked to open; as a desktop whose `tel:` handler is `tel`.
 #[derive(Debug, Default)]
 pub struct RecordingBrowser {
     opened: Mutex<Vec<String>>,
+    /// What `dial` answers (`None`: another program takes the link).
+    tel: Option<TelAnswer>,
+}
+
+/// How a recording browser's desktop answers a `tel:` link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TelAnswer {
+    /// pyrus-phone is the handler.
+    Ours,
+    /// Nobody handles them.
+    Nobody,
 }
 
 impl RecordingBrowser {
+    /// A recorder on a desk whose `tel:` handler answers `tel`.
+    pub fn answering_tel(tel: Option<TelAnswer>) -> Self {
+        Self {
+            tel,
+            ..Self::default()
+        }
+    }
+
     /// Every URL opened so far.
     pub fn opened(&self) -> Vec<String> {
         self.opened
@@ -190,12 +294,20 @@ impl RecordingBrowser {
 }
 
 impl Browser for RecordingBrowser {
-    fn open(&self, url: &str) -> Result<(), LinkError> {
+    fn open(&self, url: &str) -> Result<Opened, LinkError> {
         self.opened
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(url.to_owned());
-        Ok(())
+        Ok(Opened::done())
+    }
+
+    fn dial(&self, uri: &str) -> Result<Opened, LinkError> {
+        match self.tel {
+            None => self.open(uri),
+            Some(TelAnswer::Ours) => Err(LinkError::TelIsUs),
+            Some(TelAnswer::Nobody) => Err(LinkError::NoTelHandler),
+        }
     }
 }
 

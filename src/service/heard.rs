@@ -250,6 +250,12 @@ impl Shared {
         let engine = self.current.get();
         let settings = engine.settings();
         let event = event.normalised(settings.defaults.country());
+        // A link fills the form; the agent decides whether it is a call to register.
+        if event.source == EventSource::Uri {
+            self.link_heard(event.number).await;
+            self.note_handled(journal_id);
+            return;
+        }
         // Stitched at the time it was heard (an event kept from a stopped run is handled
         // later, and must not join calls by the time it is handled).
         let decision = stitcher.on_event(&event, heard_at, settings.calls, &settings.defaults);

@@ -3,6 +3,7 @@
 //! a [`Service`] running on tokio through the `bus`.
 
 mod commands;
+mod dialling;
 mod doctor;
 mod engine;
 mod heard;

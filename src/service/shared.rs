@@ -15,9 +15,8 @@ use super::doctor::{self, Sources};
 use super::pops::{Policy, Pops};
 use super::setup::Setup;
 use crate::bus::{Connection, Event, Notice, NoticeKind, Status, UiSender};
-use crate::domain::{JobId, PhoneNumber};
+use crate::domain::JobId;
 use crate::outbox::{Lane, StoreError};
-use crate::platform::browser::LinkError;
 
 /// The engine in use; replaced when settings are saved.
 pub(super) struct Current(pub(super) RwLock<Arc<Engine>>);
@@ -55,6 +54,9 @@ pub(super) struct Shared {
     tasks: TaskTracker,
     /// Cancelled at shutdown.
     pub(super) stop: CancellationToken,
+    /// The number last handed to the desktop's `tel:` handler, and when: the same number
+    /// coming back as a link moments later means the handler is pyrus-phone.
+    pub(super) handed_tel: Mutex<Option<(String, std::time::Instant)>>,
 }
 
 impl Shared {
@@ -81,6 +83,7 @@ impl Shared {
             picking: tokio::sync::Semaphore::new(turns.1),
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
+            handed_tel: Mutex::new(None),
         }
     }
 }
@@ -257,29 +260,6 @@ impl Shared {
         let url = self.pops().heard_news(job, registered, answered, policy);
         if let Some(url) = url {
             self.open_link(&self.current.get(), url).await;
-        }
-    }
-
-    /// Opens a link off the async workers (starting a process can block).
-    pub(super) async fn open_link(&self, engine: &Arc<Engine>, url: String) {
-        let engine = Arc::clone(engine);
-        let opened = tokio::task::spawn_blocking(move || engine.browser().open(&url))
-            .await
-            .unwrap_or_else(|e| Err(LinkError::NoBrowser(e.to_string())));
-        if let Err(e) = opened {
-            self.notice(Notice::new(NoticeKind::LinkNotOpened, e)).await;
-        }
-    }
-
-    /// Calls `number` through the system's `tel:` handler (the softphone).
-    pub(super) async fn dial(&self, engine: &Arc<Engine>, number: PhoneNumber) {
-        let engine = Arc::clone(engine);
-        let uri = format!("tel:{}", number.as_str());
-        let dialled = tokio::task::spawn_blocking(move || engine.browser().dial(&uri))
-            .await
-            .unwrap_or_else(|e| Err(LinkError::NoDialler(e.to_string())));
-        if let Err(e) = dialled {
-            self.notice(Notice::new(NoticeKind::DialFailed, e)).await;
         }
     }
 }

@@ -50,6 +50,10 @@ pub struct SourceSettings {
     pub baresip: Option<String>,
     /// The softphone's recording folder; recordings found there are attached by themselves.
     pub recordings_dir: Option<PathBuf>,
+    /// The command that dials a number for Call back (`%s` is the number, else it goes
+    /// last): `microsip.exe`, `twinkle --call %s`. Empty: baresip when it is the softphone,
+    /// else the desktop's `tel:` handler (never pyrus-phone itself).
+    pub dial_command: Option<String>,
 }
 
 /// When a call heard from a softphone is registered.
@@ -514,7 +518,10 @@ mod tests {
         assert_eq!(loaded.defaults.line_number, "+74953009080");
         let broken = view.broken.unwrap().to_string();
         assert!(broken.contains("admin.toml"), "{broken}");
-        assert!(broken.contains("'phone.local' is not an address"), "{broken}");
+        assert!(
+            broken.contains("'phone.local' is not an address"),
+            "{broken}"
+        );
     }
 
     fn write(path: &std::path::Path, text: &str) {
@@ -528,7 +535,10 @@ mod tests {
         let (user, admin) = (dir.path().join("user.toml"), dir.path().join("admin.toml"));
         write(&user, "[pyrus]\nlogin = \"me@desk\"\n");
         for (text, says) in [
-            ("[pyrus]\naccount_id = \"fleet\"\n\n[calls\nregister_on = \"answer\"\n", "line 4"),
+            (
+                "[pyrus]\naccount_id = \"fleet\"\n\n[calls\nregister_on = \"answer\"\n",
+                "line 4",
+            ),
             ("[hook]\nport = \"high\"\n", "invalid type"),
             ("locked = \"hook\"\n", "`locked` is a list of keys"),
         ] {
@@ -543,7 +553,9 @@ mod tests {
         // A broken file of the user's own is still theirs to fix.
         write(&admin, "[pyrus]\naccount_id = \"fleet\"\n");
         write(&user, "[pyrus\n");
-        let err = Settings::load_layered(&user, Some(&admin)).unwrap_err().to_string();
+        let err = Settings::load_layered(&user, Some(&admin))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("user.toml") && err.contains("line 1"), "{err}");
     }
 
@@ -555,10 +567,19 @@ mod tests {
         mine.pyrus.login = "me@desk".into();
         mine.save_over_admin(&user, Some(&admin)).unwrap();
         let text = std::fs::read_to_string(&user).unwrap();
-        assert!(text.contains("me@desk") && text.contains("version = 2"), "{text}");
-        assert!(!text.contains("register_on") && !text.contains("port"), "{text}");
+        assert!(
+            text.contains("me@desk") && text.contains("version = 2"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("register_on") && !text.contains("port"),
+            "{text}"
+        );
         // The administrator sets values after the user's Save: they apply.
-        write(&admin, "[calls]\nregister_on = \"answer\"\n\n[hook]\nport = 50000\n");
+        write(
+            &admin,
+            "[calls]\nregister_on = \"answer\"\n\n[hook]\nport = 50000\n",
+        );
         let (loaded, view) = Settings::load_layered(&user, Some(&admin)).unwrap();
         assert_eq!(loaded.calls.register_on, super::RegisterOn::Answer);
         assert_eq!(loaded.hook.port, 50000);
@@ -571,7 +592,11 @@ mod tests {
         );
         let loaded = Settings::load_with_admin(&user, Some(&admin)).unwrap();
         assert_eq!(loaded.calls.register_on, super::RegisterOn::Answer);
-        assert_eq!(loaded.calls.open_on, super::OpenOn::Manual, "a choice of the user's own");
+        assert_eq!(
+            loaded.calls.open_on,
+            super::OpenOn::Manual,
+            "a choice of the user's own"
+        );
     }
 
     #[test]
@@ -596,7 +621,10 @@ mod tests {
         loaded.hook.port = 50002;
         loaded.save_over_admin(&user, Some(&admin)).unwrap();
         let text = std::fs::read_to_string(&user).unwrap();
-        assert!(!text.contains("50002") && !text.contains("register_on"), "{text}");
+        assert!(
+            !text.contains("50002") && !text.contains("register_on"),
+            "{text}"
+        );
         assert!(text.contains("open_on"), "{text}");
     }
 }

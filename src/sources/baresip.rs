@@ -87,18 +87,23 @@ pub fn to_event(message: &Value, seen: &mut HashSet<String>) -> Option<CallEvent
 }
 
 /// What the window can ask baresip to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BaresipCommand {
     /// Answer the ringing call.
     Accept,
+    /// Call this number (or SIP address) from baresip's current account.
+    Dial(String),
 }
 
 /// One command as a netstring (`token` ties baresip's reply to it).
-pub fn encode(command: BaresipCommand, token: &str) -> Vec<u8> {
-    let name = match command {
-        BaresipCommand::Accept => "accept",
-    };
-    let json = serde_json::json!({ "command": name, "token": token }).to_string();
+pub fn encode(command: &BaresipCommand, token: &str) -> Vec<u8> {
+    let json = match command {
+        BaresipCommand::Accept => serde_json::json!({ "command": "accept", "token": token }),
+        BaresipCommand::Dial(number) => {
+            serde_json::json!({ "command": "dial", "params": number, "token": token })
+        }
+    }
+    .to_string();
     format!("{}:{json},", json.len()).into_bytes()
 }
 
@@ -138,7 +143,7 @@ pub async fn run(
                         command = commands.recv() => {
                             let Some(command) = command else { return };
                             sent += 1;
-                            let frame = encode(command, &format!("pp-{sent}"));
+                            let frame = encode(&command, &format!("pp-{sent}"));
                             let text = String::from_utf8_lossy(&frame).into_owned();
                             match writer.write_all(&frame).await {
                                 Ok(()) => monitor.record(SourceId::Baresip, &text, Verdict::Sent),
@@ -201,11 +206,16 @@ mod tests {
 
     #[test]
     fn commands_are_netstrings_baresip_reads() {
-        let mut frame = encode(BaresipCommand::Accept, "pp-1");
+        let mut frame = encode(&BaresipCommand::Accept, "pp-1");
         let payloads = take_netstrings(&mut frame).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&payloads[0]).unwrap();
         assert_eq!(json["command"], "accept");
         assert_eq!(json["token"], "pp-1");
+        let mut frame = encode(&BaresipCommand::Dial("+79161112233".into()), "pp-2");
+        let json: serde_json::Value =
+            serde_json::from_slice(&take_netstrings(&mut frame).unwrap()[0]).unwrap();
+        assert_eq!(json["command"], "dial");
+        assert_eq!(json["params"], "+79161112233");
     }
     use crate::domain::EventKind;
 

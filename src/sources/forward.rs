@@ -34,7 +34,13 @@ pub enum ForwardError {
 pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> {
     // Strings and options only: it always serializes.
     let wire = serde_json::to_string(&CallEventWire::from(event)).unwrap_or_default();
-    let (status, body) = post(instance, "/events", &wire)?;
+    // A link the agent clicked says so: the window puts its number in the form.
+    let from = if event.source == crate::domain::EventSource::Uri {
+        "uri"
+    } else {
+        "command"
+    };
+    let (status, body) = post(instance, "/events", &wire, from)?;
     if status == 202 {
         return Ok(());
     }
@@ -44,7 +50,7 @@ pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> 
 /// Asks the running `instance` to bring its window to the front. `Ok(false)`: it runs
 /// without a window.
 pub fn show(instance: &Instance) -> Result<bool, ForwardError> {
-    match post(instance, "/show", "")? {
+    match post(instance, "/show", "", "command")? {
         (200, _) => Ok(true),
         (409, _) => Ok(false),
         (status, body) => Err(ForwardError::Refused { status, body }),
@@ -52,7 +58,12 @@ pub fn show(instance: &Instance) -> Result<bool, ForwardError> {
 }
 
 /// One `POST` to the hook; returns the status and the body.
-fn post(instance: &Instance, path: &str, body: &str) -> Result<(u16, String), ForwardError> {
+fn post(
+    instance: &Instance,
+    path: &str,
+    body: &str,
+    from: &str,
+) -> Result<(u16, String), ForwardError> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, instance.port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
         .map_err(ForwardError::NotRunning)?;
@@ -61,7 +72,7 @@ fn post(instance: &Instance, path: &str, body: &str) -> Result<(u16, String), Fo
     stream.set_read_timeout(Some(Duration::from_secs(15))).ok();
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
-         X-Pyrus-Phone-Source: command\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\
+         X-Pyrus-Phone-Source: {from}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\
          Connection: close\r\n\r\n{body}",
         port = instance.port,
         token = instance.token,

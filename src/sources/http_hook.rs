@@ -23,7 +23,7 @@ use super::Heard;
 use super::guarded::{GuardedListener, Peer};
 use super::monitor::Monitor;
 use crate::domain::sources::AllowRule;
-use crate::domain::{CallEventWire, Secret, SourceId, Verdict, number_from_uri};
+use crate::domain::{CallEventWire, EventSource, Secret, SourceId, Verdict, number_from_uri};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -370,6 +370,7 @@ async fn accept(
     hook: &Hook,
     body: &CallEventWire,
     source: SourceId,
+    link: bool,
 ) -> Result<Response, (StatusCode, String)> {
     // What a phone sends may be a SIP URI or `user@host`; the source is how it came, never
     // what the body says.
@@ -381,7 +382,11 @@ async fn accept(
         token: None,
         ..body.clone()
     }
-    .into_event(source.into())
+    .into_event(if link {
+        EventSource::Uri
+    } else {
+        source.into()
+    })
     .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
     tracing::info!(kind = %event.kind, number = %event.number, source = source.as_str(), "call event");
     let (heard, stored) = Heard::acknowledged(event);
@@ -447,7 +452,7 @@ async fn event_from_query(
         })
     });
     let reply = match checked {
-        Ok(body) => accept(&hook, &body, SourceId::Http).await,
+        Ok(body) => accept(&hook, &body, SourceId::Http, false).await,
         Err(refused) => Err(refused),
     };
     answer(&hook, SourceId::Http, &text, reply)
@@ -462,13 +467,13 @@ async fn event_from_json(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let source = if headers
-        .get("x-pyrus-phone-source")
-        .is_some_and(|v| v == "command")
-    {
-        SourceId::Command
-    } else {
-        SourceId::Http
+    // The command hook's own processes say where they come from (they hold the token,
+    // like anyone allowed to send); a link is one of them.
+    let from = headers.get("x-pyrus-phone-source");
+    let (source, link) = match from.and_then(|v| v.to_str().ok()) {
+        Some("command") => (SourceId::Command, false),
+        Some("uri") => (SourceId::Command, true),
+        _ => (SourceId::Http, false),
     };
     let text = describe(&method, &uri, &body);
     let parsed: Result<CallEventWire, _> = serde_json::from_slice(&body);
@@ -485,7 +490,7 @@ async fn event_from_json(
         })
     });
     let reply = match checked {
-        Ok(body) => accept(&hook, &body, source).await,
+        Ok(body) => accept(&hook, &body, source, link).await,
         Err(refused) => Err(refused),
     };
     answer(&hook, source, &text, reply)

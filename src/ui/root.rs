@@ -1,7 +1,7 @@
 //! The window's frame: the top bar (views, help, the demo banner), the status bar, the
 //! close confirmation, and between them the view the agent chose.
 
-use crate::bus::{Command, Connection};
+use crate::bus::{Command, Connection, DialTrouble};
 
 use super::i18n::{Language, Texts, fill};
 use super::state::{NARROW_BELOW, UiState, View};
@@ -15,6 +15,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
     top_bar_ui(ui, state);
     shortcuts::help_ui(ui.ctx(), state);
     close_dialog_ui(ui.ctx(), state);
+    dial_dialog_ui(ui.ctx(), state);
     status_bar_ui(ui, state);
     match state.view {
         View::Settings => settings_page_ui(ui, state, commands),
@@ -152,6 +153,41 @@ fn close_dialog_ui(ctx: &egui::Context, state: &mut UiState) {
             }
         });
     });
+}
+
+/// Call back dialled nothing: says why, with the number ready to copy.
+fn dial_dialog_ui(ctx: &egui::Context, state: &mut UiState) {
+    let Some((number, why, detail)) = &state.dial_by_hand else {
+        return;
+    };
+    let t = state.texts();
+    let words = match why {
+        DialTrouble::NoProgram => t.dial_no_program,
+        DialTrouble::CommandFailed => t.dial_command_failed,
+        DialTrouble::SoftphoneAway => t.dial_softphone_away,
+        DialTrouble::HandlerFailed => t.dial_handler_failed,
+    };
+    let mut close = false;
+    dialog(t.dial_title).show(ctx, |ui| {
+        ui.set_max_width(340.0);
+        let label = ui.add(egui::Label::new(words).wrap());
+        if !detail.is_empty() {
+            label.on_hover_text(detail.as_str());
+        }
+        ui.add(egui::Label::new(egui::RichText::new(number.as_str()).heading()).selectable(true));
+        ui.horizontal(|ui| {
+            if ui.button(t.copy).clicked() {
+                ui.ctx().copy_text(number.as_str().to_owned());
+            }
+            if ui.button(t.close).clicked() {
+                close = true;
+            }
+        });
+        ui.add(egui::Label::new(egui::RichText::new(t.dial_setup_hint).weak()).wrap());
+    });
+    if close {
+        state.dial_by_hand = None;
+    }
 }
 
 /// The settings, with Save and Cancel in a bar that stays in view.

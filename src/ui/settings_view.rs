@@ -231,9 +231,10 @@ fn hook_ui(
         origin("calls.register_missed"),
         origin("calls.open_on"),
     );
-    let (baresip_origin, folder_origin) = (
+    let (baresip_origin, folder_origin, dial_origin) = (
         origin("sources.baresip"),
         origin("sources.recordings_dir"),
+        origin("sources.dial_command"),
     );
     ui.label(egui::RichText::new(t.register_on).strong());
     let calls = &mut form.draft.calls;
@@ -282,6 +283,15 @@ fn hook_ui(
         sources.recordings_dir = Some(folder)
             .filter(|f| !f.trim().is_empty())
             .map(std::path::PathBuf::from);
+        let mut dial = sources.dial_command.clone().unwrap_or_default();
+        marked_field(
+            ui,
+            (t.dial_command, dial_origin, Some(t)),
+            &mut dial,
+            t.dial_command_hint,
+            false,
+        );
+        sources.dial_command = Some(dial).filter(|d| !d.trim().is_empty());
     });
     if let Some(ProblemKind::BaresipAddress(addr)) = problem_of(&form.draft, "sources.baresip") {
         ui.colored_label(theme::ERROR, t.advice(Some("bad_baresip"), &addr));

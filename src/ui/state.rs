@@ -5,10 +5,10 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use crate::bus::{Event, KeyPlace, Refusal, Status};
+use crate::bus::{DialTrouble, Event, KeyPlace, Refusal, Status};
 use crate::domain::{
-    CallRecord, CallRowId, FormFieldInfo, JobBrief, JobId, JobState, Registration, RingingCall,
-    SourcesReport,
+    CallRecord, CallRowId, FormFieldInfo, JobBrief, JobId, JobState, PhoneNumber, Registration,
+    RingingCall, SourcesReport,
 };
 use crate::settings::Settings;
 
@@ -121,6 +121,9 @@ pub struct UiState {
     pub typed: Option<call_form::CallForm>,
     /// Ringing bars the agent closed (by number and start).
     pub dismissed: HashSet<(String, i64)>,
+    /// Call back dialled nothing: the number for the agent to dial, why, and the system's
+    /// words.
+    pub dial_by_hand: Option<(PhoneNumber, DialTrouble, String)>,
 }
 
 /// The halves of the calls view; a narrow window shows one at a time, as tabs.
@@ -236,6 +239,12 @@ impl UiState {
             Event::Sources(report) => self.sources = Some(*report),
             Event::Ringing(calls) => self.ringing_changed(calls),
             Event::Raise => self.raise = true,
+            Event::LinkNumber(number) => self.link_number(&number),
+            Event::DialByHand {
+                number,
+                why,
+                detail,
+            } => self.dial_by_hand = Some((number, why, detail)),
             Event::ConnectionTested(result) => {
                 self.settings_form.testing = false;
                 self.settings_form.test_result = Some(result);
@@ -376,6 +385,17 @@ impl UiState {
         self.form.correct(call.register.id, &call.request);
         self.outcome = Outcome::stopped(&call.register);
         self.show_pane(Pane::Form);
+    }
+
+    /// A `tel:` link's number goes into an empty form as an outgoing call; the agent decides
+    /// whether to register it.
+    fn link_number(&mut self, number: &PhoneNumber) {
+        self.form.clear();
+        self.form.outgoing = true;
+        self.form.to = number.as_str().to_owned();
+        self.let_outcome_go();
+        self.show_pane(Pane::Form);
+        self.say(self.texts().link_in_form);
     }
 
     /// Shows the calls view, with `pane` in front in a narrow window.

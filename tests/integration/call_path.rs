@@ -70,20 +70,12 @@ async fn a_call_lands_in_the_same_task_whichever_way_its_numbers_arrive() {
     assert_eq!(json["task_id"], task.id);
     assert_eq!(json["is_new_task"], false);
 
-    // An outgoing call from MicroSIP and a tel: link to the same number: one task, the
-    // agent's line calling the customer, in E.164 both times.
+    // An outgoing call from MicroSIP: the agent's line calling the customer, in E.164.
     env.run(&["event", "outgoing", "--call-id", "o-1", "8 916 111-22-00"])
         .await
         .ok();
     env.wait_for_tasks(2, "the outgoing call to be registered", 15)
         .await;
-    env.run(&["tel:8(916)1112200"]).await.ok();
-    wait_until(
-        "the link's call to be registered",
-        Duration::from_secs(15),
-        || env.count(Route::Call) == 4,
-    )
-    .await;
     let tasks = env.sandbox.tasks();
     assert_eq!(tasks.len(), 2, "{tasks:?}");
     assert_eq!(numbers(&env, 1), pair("+74953009080", "+79161112200"));

@@ -207,7 +207,8 @@ async fn a_broken_administrators_file_warns_and_the_call_goes_with_the_users_set
     env.extra = vec![("XDG_CONFIG_DIRS".into(), admin.path().display().to_string())];
     let out = env.call_from("+79161112233", &[]).await.ok();
     assert!(
-        out.stderr.contains("administrator's settings file cannot be used")
+        out.stderr
+            .contains("administrator's settings file cannot be used")
             && out.stderr.contains("line 3")
             && out.stderr.contains(&file.display().to_string()),
         "{out:?}"

@@ -29,5 +29,6 @@ mod sandbox_api;
 mod softphone;
 mod window;
 mod window_desk;
+mod window_dial;
 mod window_settings;
 mod window_sources;

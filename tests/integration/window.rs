@@ -18,7 +18,7 @@ use pyrus_phone::cli::Context;
 use pyrus_phone::domain::{CallEvent, JobId, JobState, Secret};
 use pyrus_phone::instance::{Instance, Options, Running};
 use pyrus_phone::outbox::Outbox;
-use pyrus_phone::platform::browser::{Browser, RecordingBrowser};
+use pyrus_phone::platform::browser::{Browser, RecordingBrowser, TelAnswer};
 use pyrus_phone::platform::paths::Paths;
 use pyrus_phone::sandbox::{FaultKind, Route, Sandbox, SandboxConfig};
 use pyrus_phone::settings::credentials::{HOOK_TOKEN_ENTRY, MemoryStore, SecretStore};
@@ -69,6 +69,8 @@ pub struct RigOptions {
     /// What the desktop probe answers (is there a system file dialog?); `None`: this desk's
     /// own answer.
     pub file_dialog: Option<bool>,
+    /// Who handles `tel:` links on this desk (`None`: another program, which takes them).
+    pub tel: Option<TelAnswer>,
 }
 
 impl Default for RigOptions {
@@ -81,6 +83,7 @@ impl Default for RigOptions {
             accessibility_check: true,
             admin_settings: None,
             file_dialog: None,
+            tel: None,
             state: UiState {
                 demo: true,
                 ..UiState::default()
@@ -113,7 +116,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
             .ok();
     });
     let dir = tempfile::tempdir().unwrap();
-    let browser = Arc::new(RecordingBrowser::default());
+    let browser = Arc::new(RecordingBrowser::answering_tel(options.tel));
     let mut paths = Paths::under(dir.path());
     paths.admin_settings_file = options
         .admin_settings

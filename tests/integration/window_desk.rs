@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use pyrus_phone::app::chooser::Chooser;
 use pyrus_phone::domain::{JobState, Secret};
-use pyrus_phone::settings::{RegisterOn, Settings};
 use pyrus_phone::settings::credentials::{SecretError, SecretStore};
+use pyrus_phone::settings::{RegisterOn, Settings};
 
 use crate::support::{wait_until_blocking, write_wav};
 use crate::window::{
@@ -650,10 +650,15 @@ fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
         "Save writes no default: {text}"
     );
     // The administrator sets a value after the agent's Save: it is in force at the next start.
-    let admin = r.dir.path().join("admin").join("pyrus-phone").join("settings.toml");
+    let admin = r
+        .dir
+        .path()
+        .join("admin")
+        .join("pyrus-phone")
+        .join("settings.toml");
     let mut more = std::fs::read_to_string(&admin).unwrap();
     more.push_str("\n[calls]\nregister_on = \"answer\"\n");
-    std::fs::write(&admin, more).unwrap();
+    crate::support::write_file(&admin, &more);
     let next = Settings::load_with_admin(&user, Some(&admin)).unwrap();
     assert_eq!(next.calls.register_on, RegisterOn::Answer);
     assert_eq!(next.pyrus.account_id, "fleet-account-mine");
@@ -678,11 +683,10 @@ fn every_administrators_value_is_marked_and_a_locked_one_cannot_be_changed() {
             && h.query_all_by_label("locked by your administrator").count() == 1
     });
     // "only by hand": when to register (locked), then when to open (the agent's).
-    let by_hand: Vec<bool> = r
-        .h
-        .query_all_by_label("only by hand")
-        .map(|n| n.accesskit_node().is_disabled())
-        .collect();
+    let by_hand: Vec<bool> =
+        r.h.query_all_by_label("only by hand")
+            .map(|n| n.accesskit_node().is_disabled())
+            .collect();
     assert_eq!(by_hand, vec![true, false], "only the locked radios");
     assert!(
         !r.h.get_by_label("Keep the window above others")
@@ -702,12 +706,15 @@ fn a_broken_administrators_file_starts_the_window_and_says_which_file_and_where(
         ..RigOptions::default()
     });
     step_until(&mut r.h, "the notice in the status bar", |h| {
-        h.query_by_label("Administrator's settings not used").is_some()
+        h.query_by_label("Administrator's settings not used")
+            .is_some()
     });
-    r.h.get_by_label("Administrator's settings not used").click();
+    r.h.get_by_label("Administrator's settings not used")
+        .click();
     r.h.run();
     step_until(&mut r.h, "which file and where", |h| {
-        h.query_by_label_contains("cannot be used (line 4").is_some()
+        h.query_by_label_contains("cannot be used (line 4")
+            .is_some()
     });
     r.h.get_by_label_contains("pyrus-phone/settings.toml");
     r.shutdown();

@@ -594,6 +594,24 @@ pub struct Texts {
     pub admin_mark: &'static str,
     /// Its hover text.
     pub admin_hover: &'static str,
+    /// The settings: the dial command's label.
+    pub dial_command: &'static str,
+    /// Its hint.
+    pub dial_command_hint: &'static str,
+    /// The dial-by-hand dialog's title.
+    pub dial_title: &'static str,
+    /// Why: nothing here dials (no command, no baresip, no `tel:` handler but us).
+    pub dial_no_program: &'static str,
+    /// Why: the dial command failed.
+    pub dial_command_failed: &'static str,
+    /// Why: baresip is not connected.
+    pub dial_softphone_away: &'static str,
+    /// Why: the `tel:` handler started and failed.
+    pub dial_handler_failed: &'static str,
+    /// How to make Call back dial next time.
+    pub dial_setup_hint: &'static str,
+    /// A `tel:` link's number is in the form.
+    pub link_in_form: &'static str,
     /// Beside a value the administrator locked.
     pub admin_locked: &'static str,
     /// Its hover text.

@@ -1,0 +1,201 @@
+//! Hand-offs to other programs and what comes of them: a task link to the browser (a
+//! handler that fails is said in the window), Call back to whatever dials here — the dial
+//! command, baresip, the desktop's `tel:` handler when it is not pyrus-phone — else "dial it
+//! by hand"; and a `tel:` link that reaches pyrus-phone, which fills the form and registers
+//! nothing by itself.
+
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::Engine;
+use super::shared::Shared;
+use crate::bus::{DialTrouble, Event, Notice, NoticeKind};
+use crate::domain::PhoneNumber;
+use crate::platform::browser::{LinkError, Opened};
+use crate::platform::dial;
+use crate::sources::baresip::BaresipCommand;
+
+/// How long a handler may take to say it could not open a link.
+const HANDLER_VERDICT: Duration = Duration::from_secs(10);
+
+/// A `tel:` link for a number handed to the desktop's handler this soon after is that
+/// handler coming back to us.
+const LINK_LOOP: Duration = Duration::from_secs(15);
+
+/// Where Call back sends a number.
+enum Route {
+    /// The dial command from the settings (or MicroSIP's program).
+    Command(String),
+    /// baresip, over its control connection.
+    Baresip,
+    /// The desktop's `tel:` handler.
+    Handler,
+}
+
+impl Shared {
+    /// Opens a link off the async workers (starting a process can block); a handler that
+    /// fails later (no browser for it) is said in the window too.
+    pub(super) async fn open_link(&self, engine: &Arc<Engine>, url: String) {
+        let engine = Arc::clone(engine);
+        let opened = tokio::task::spawn_blocking(move || engine.browser().open(&url))
+            .await
+            .unwrap_or_else(|e| Err(LinkError::NoBrowser(e.to_string())));
+        match opened {
+            Ok(opened) => self.watch_handler(opened, |e| {
+                Event::Notice(Notice::new(NoticeKind::LinkNotOpened, e))
+            }),
+            Err(e) => {
+                self.notice(Notice::new(NoticeKind::LinkNotOpened, e)).await;
+            }
+        }
+    }
+
+    /// Waits, aside, for a started handler to say it failed; then tells the window.
+    fn watch_handler(
+        &self,
+        opened: Opened,
+        event: impl FnOnce(LinkError) -> Event + Send + 'static,
+    ) {
+        let ui = self.ui.clone();
+        self.spawn(async move {
+            let failure = tokio::task::spawn_blocking(move || opened.failure(HANDLER_VERDICT))
+                .await
+                .ok()
+                .flatten();
+            if let Some(e) = failure {
+                tracing::warn!(error = %e, "a link handler failed");
+                ui.send(event(e)).await;
+            }
+        });
+    }
+
+    /// Calls `number` back through the first way there is to dial it; else asks the agent
+    /// to dial it by hand, with the number ready to copy.
+    pub(super) async fn dial(&self, engine: &Arc<Engine>, number: PhoneNumber) {
+        let result = match self.route(engine) {
+            Route::Command(command) => {
+                let digits = number.as_str().to_owned();
+                tokio::task::spawn_blocking(move || dial::run_command(&command, &digits))
+                    .await
+                    .unwrap_or_else(|e| Err(dial::DialError::BadCommand(e.to_string())))
+                    .map_err(|e| (DialTrouble::CommandFailed, e.to_string()))
+            }
+            // A baresip that is away: another program may still dial; if none does, it is
+            // baresip's absence the agent needs to hear of.
+            Route::Baresip => match self.dial_baresip(&number) {
+                Ok(()) => Ok(()),
+                Err(away) => self
+                    .dial_handler(engine, &number)
+                    .await
+                    .map_err(|(why, detail)| match why {
+                        DialTrouble::NoProgram => away,
+                        _ => (why, detail),
+                    }),
+            },
+            Route::Handler => self.dial_handler(engine, &number).await,
+        };
+        match result {
+            Ok(()) => tracing::info!(%number, "number handed on to be dialled"),
+            Err((why, detail)) => {
+                tracing::warn!(%number, ?why, %detail, "the number could not be dialled");
+                self.ui
+                    .send(Event::DialByHand {
+                        number,
+                        why,
+                        detail,
+                    })
+                    .await;
+            }
+        }
+    }
+
+    /// The first way to dial there is: the dial command, baresip, MicroSIP's program, the
+    /// desktop's handler.
+    fn route(&self, engine: &Engine) -> Route {
+        match engine.settings().sources.dial_command.as_deref() {
+            Some(command) if !command.trim().is_empty() => Route::Command(command.to_owned()),
+            _ if self.sources.as_ref().is_some_and(|s| s.baresip.is_some()) => Route::Baresip,
+            _ => dial::microsip()
+                .map(|program| Route::Command(format!("\"{}\"", program.display())))
+                .unwrap_or(Route::Handler),
+        }
+    }
+
+    /// Asks baresip to dial (it must be connected: a command for an absent baresip is lost).
+    fn dial_baresip(&self, number: &PhoneNumber) -> Result<(), (DialTrouble, String)> {
+        let away = |why: &str| (DialTrouble::SoftphoneAway, why.to_owned());
+        let sources = self
+            .sources
+            .as_ref()
+            .ok_or_else(|| away("no call sources"))?;
+        let commands = sources.baresip.as_ref().ok_or_else(|| away("no baresip"))?;
+        let baresip = sources.monitor.snapshot().baresip;
+        if !baresip.as_ref().is_some_and(|b| b.connected) {
+            let why = baresip
+                .and_then(|b| b.problem)
+                .unwrap_or_else(|| "not connected".to_owned());
+            return Err(away(&why));
+        }
+        commands
+            .try_send(BaresipCommand::Dial(number.as_str().to_owned()))
+            .map_err(|e| away(&e.to_string()))
+    }
+
+    /// Hands a `tel:` link to the desktop's handler, unless that is pyrus-phone.
+    async fn dial_handler(
+        &self,
+        engine: &Arc<Engine>,
+        number: &PhoneNumber,
+    ) -> Result<(), (DialTrouble, String)> {
+        let engine = Arc::clone(engine);
+        let uri = format!("tel:{}", number.as_str());
+        let handed = tokio::task::spawn_blocking(move || engine.browser().dial(&uri))
+            .await
+            .unwrap_or_else(|e| Err(LinkError::NoDialler(e.to_string())));
+        match handed {
+            Ok(opened) => {
+                *self
+                    .handed_tel
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) =
+                    Some((number.as_str().to_owned(), Instant::now()));
+                let number = number.clone();
+                self.watch_handler(opened, move |e| Event::DialByHand {
+                    number,
+                    why: DialTrouble::HandlerFailed,
+                    detail: e.to_string(),
+                });
+                Ok(())
+            }
+            Err(e @ (LinkError::TelIsUs | LinkError::NoTelHandler)) => {
+                Err((DialTrouble::NoProgram, e.to_string()))
+            }
+            Err(e) => Err((DialTrouble::HandlerFailed, e.to_string())),
+        }
+    }
+
+    /// A `tel:` link reached this instance: the form takes its number (nothing is
+    /// registered by itself). When it is the number Call back just handed to the desktop,
+    /// the desktop's handler is pyrus-phone, and the agent is asked to dial by hand.
+    pub(super) async fn link_heard(&self, number: PhoneNumber) {
+        let ours = self
+            .handed_tel
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take_if(|(handed, at)| *handed == number.as_str() && at.elapsed() < LINK_LOOP)
+            .is_some();
+        let event = if ours {
+            tracing::warn!(%number, "Call back's tel: link came back: pyrus-phone is the desktop's tel: handler");
+            Event::DialByHand {
+                number,
+                why: DialTrouble::NoProgram,
+                detail: LinkError::TelIsUs.to_string(),
+            }
+        } else {
+            tracing::info!(%number, "a tel: link: its number is in the form");
+            Event::LinkNumber(number)
+        };
+        self.ui.send(event).await;
+        self.ui.send(Event::Raise).await;
+    }
+}
