@@ -14,7 +14,8 @@ use crate::domain::{
     AttachTarget, CallRequest, Country, Direction, ExternalId, JobId, JobState, JobView, Mapping,
     PhoneNumber, Secret,
 };
-use crate::outbox::{Lane, Outbox, now_ms};
+use crate::outbox::store::RATE_BUDGET;
+use crate::outbox::{Claimed, Lane, Outbox, now_ms};
 use crate::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient};
 use crate::service::{Engine, JobEvent, Listener, PumpError, check_recording};
 use crate::settings::Settings;
@@ -82,8 +83,19 @@ async fn drive(
     wait: Duration,
     listener: &Listener,
 ) -> Result<JobView, Failure> {
+    drive_first(engine, (job, None), wait, listener).await
+}
+
+/// As [`drive`], with the job already claimed when it was stored (it goes ahead of kept
+/// work and of the rate budget's hold, as a call heard or typed in the window does).
+async fn drive_first(
+    engine: &Arc<Engine>,
+    (job, claimed): (JobId, Option<Claimed>),
+    wait: Duration,
+    listener: &Listener,
+) -> Result<JobView, Failure> {
     let deadline = Instant::now() + wait;
-    let outcome = tokio::time::timeout(wait, drive_own(engine, job, listener)).await;
+    let outcome = tokio::time::timeout(wait, drive_own(engine, job, claimed, listener)).await;
     let view = match outcome {
         Ok(Ok(view)) => view,
         Ok(Err(failure)) => return Err(failure),
@@ -127,6 +139,7 @@ async fn drive(
 async fn drive_own(
     engine: &Arc<Engine>,
     job: JobId,
+    mut claimed: Option<Claimed>,
     listener: &Listener,
 ) -> Result<JobView, Failure> {
     // The job is stored by now: a failure from here on leaves it kept (exit 75), so a script
@@ -143,7 +156,11 @@ async fn drive_own(
             .await
             .map_err(|e| internal(&e))?
             .unwrap_or(job);
-        match engine.run_job(next, listener).await {
+        let attempt = match claimed.take() {
+            Some(claimed) => engine.run_claimed(claimed, listener).await.map(Some),
+            None => engine.run_job(next, listener).await,
+        };
+        match attempt {
             Ok(_) => {}
             Err(PumpError::Credentials(e)) => {
                 engine
@@ -245,14 +262,15 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
         None => Direction::Unknown,
     };
     let engine = open_engine(ctx, settings).await?;
-    let (job, external_id) = engine
+    // Stored already claimed: this run's own call goes first.
+    let (external_id, claimed) = engine
         .outbox()
-        .add_call(request)
+        .add_call_claimed(request)
         .await
         .map_err(|e| Failure::internal(e.to_string()))?;
-    drive(
+    drive_first(
         &engine,
-        job,
+        (claimed.job, Some(claimed)),
         Duration::from_secs(args.wait),
         &quiet_listener(),
     )
@@ -370,10 +388,15 @@ pub(super) async fn queue(args: QueueArgs, ctx: &Context) -> Result<(), Failure>
         None => {
             let outbox = Outbox::open(&ctx.paths.database_file()).map_err(|e| internal(&e))?;
             let jobs = outbox.open_jobs().await.map_err(|e| internal(&e))?;
+            let answered = outbox.requests_counted().await.map_err(|e| internal(&e))?;
             if args.json {
-                println!("{}", json!({ "jobs": jobs }));
+                let budget = json!({ "answered": answered, "budget": RATE_BUDGET });
+                println!("{}", json!({ "jobs": jobs, "rate": budget }));
             } else {
                 output::print_jobs(&jobs);
+                println!(
+                    "Requests Pyrus answered in these ten minutes: {answered} of this computer's {RATE_BUDGET}."
+                );
             }
             Ok(())
         }

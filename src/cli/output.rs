@@ -43,7 +43,12 @@ pub(super) fn print_jobs(jobs: &[JobView]) {
         }
         if let Some(next) = job.next_attempt_ms {
             let secs = (next - now).max(0) / 1000;
-            if job.attempts > 0 {
+            if job.error_code.as_deref() == Some("rate_budget") {
+                println!(
+                    "      held by the rate budget: goes at {} (in {secs} s)",
+                    local_clock(next)
+                );
+            } else if job.attempts > 0 {
                 println!("      next try in {secs} s");
             }
         }
@@ -51,6 +56,15 @@ pub(super) fn print_jobs(jobs: &[JobView]) {
             println!("      reason: {reason}");
         }
     }
+}
+
+/// A moment as this computer's clock shows it (`14:30:00`).
+fn local_clock(ms: i64) -> String {
+    use chrono::TimeZone as _;
+    chrono::Local
+        .timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(|| format!("{ms} ms"), |t| t.format("%H:%M:%S").to_string())
 }
 
 /// One self-rewriting progress line on stderr.

@@ -38,6 +38,7 @@ pub const ALL: &[&str] = &[
     "attachment_too_big",
     "too_large_request_length",
     "too_many_requests",
+    "rate_budget",
     "server_error",
     "unexpected_response",
     "network",

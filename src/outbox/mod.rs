@@ -418,6 +418,19 @@ impl Outbox {
         self.db(move |s| s.release(job, token, now_ms())).await
     }
 
+    /// The requests Pyrus answered in the rate limit's current ten minutes.
+    pub async fn requests_counted(&self) -> Result<i64, StoreError> {
+        self.db(|s| s.requests_counted(now_ms())).await
+    }
+
+    /// Counts requests Pyrus answered against the rate budget every process shares.
+    pub async fn count_requests(&self, answered: u64) -> Result<(), StoreError> {
+        if answered == 0 {
+            return Ok(());
+        }
+        self.db(move |s| s.count_requests(answered, now_ms())).await
+    }
+
     /// Renews the lease of a job this process is working on; false when its claim was
     /// taken over (stop working on it).
     pub async fn renew(&self, job: JobId, token: i64) -> Result<bool, StoreError> {

@@ -120,6 +120,8 @@ pub struct PyrusClient {
     credentials: Credentials,
     session: Mutex<Option<Arc<Session>>>,
     logins: AtomicU64,
+    /// Requests Pyrus answered (any status) since last taken: what the rate limit counts.
+    answered: AtomicU64,
 }
 
 impl std::fmt::Debug for PyrusClient {
@@ -158,12 +160,19 @@ impl PyrusClient {
             credentials,
             session: Mutex::new(None),
             logins: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
         })
     }
 
     /// How many times this client has called `/auth`.
     pub fn login_count(&self) -> u64 {
         self.logins.load(Ordering::Relaxed)
+    }
+
+    /// The requests Pyrus answered since this was last asked (logins and form loads
+    /// included; a request that never reached it is not one).
+    pub fn take_answered(&self) -> u64 {
+        self.answered.swap(0, Ordering::Relaxed)
     }
 
     /// Logs in now (replacing any token) and returns the hosts Pyrus handed out.
@@ -257,6 +266,7 @@ impl PyrusClient {
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Reply, PyrusError> {
         let response = request.send().await.map_err(|e| net_error(&e))?;
+        self.answered.fetch_add(1, Ordering::Relaxed);
         let status = response.status().as_u16();
         if response.status().is_redirection() {
             let to = response

@@ -199,7 +199,8 @@ async fn send_form(shared: Arc<Shared>, engine: Arc<Engine>) {
 }
 
 async fn test(shared: Arc<Shared>, settings: Box<Settings>, key: Option<Secret>) {
-    let result = test_connection(&shared.setup, &settings, key).await;
+    let engine = shared.current.get();
+    let result = test_connection(&shared.setup, engine.outbox(), &settings, key).await;
     shared.ui.send(Event::ConnectionTested(result)).await;
 }
 

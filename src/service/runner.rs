@@ -202,10 +202,24 @@ impl Runner<'_> {
             token: claimed.token,
             armed: true,
         };
-        let report = self.run(claimed).await?;
+        let report = self.run(claimed).await;
+        self.count_answered().await;
+        let report = report?;
         guard.armed = false;
         (self.listener)(JobEvent::Finished(report.clone()));
         Ok(report)
+    }
+
+    /// Counts what Pyrus answered during the attempt (and whatever else this client sent
+    /// meanwhile) against the shared rate budget.
+    async fn count_answered(&self) {
+        if let Err(e) = self
+            .outbox
+            .count_requests(self.client.take_answered())
+            .await
+        {
+            tracing::warn!(error = %e, "the requests Pyrus answered could not be counted");
+        }
     }
 
     async fn run(&self, claimed: Claimed) -> Result<JobReport, StoreError> {

@@ -124,10 +124,11 @@ pub(super) async fn load_form(
         .client_async()
         .await
         .map_err(|e| Refusal::new("credentials_missing", e.to_string()))?;
-    let fields = client
-        .form_fields(form_id)
-        .await
-        .map_err(|e| Refusal::new(e.code(), e.to_string()))?;
+    let fields = client.form_fields(form_id).await;
+    if let Err(e) = engine.outbox().count_requests(client.take_answered()).await {
+        tracing::warn!(error = %e, "the requests Pyrus answered could not be counted");
+    }
+    let fields = fields.map_err(|e| Refusal::new(e.code(), e.to_string()))?;
     Ok(fields
         .iter()
         .filter_map(crate::pyrus::FormField::to_info)
@@ -180,8 +181,11 @@ pub(super) fn check_fields(settings: &Settings) -> Result<(), Refusal> {
     }
 }
 
+/// Logs in with the settings as typed: the API address Pyrus hands out, or what to fix. The
+/// login counts against the rate budget of `outbox`.
 pub(super) async fn test_connection(
     setup: &Setup,
+    outbox: &crate::outbox::Outbox,
     settings: &Settings,
     key: Option<Secret>,
 ) -> Result<String, Refusal> {
@@ -197,8 +201,11 @@ pub(super) async fn test_connection(
         },
     )
     .map_err(refusal)?;
-    let endpoints = client.login().await.map_err(refusal)?;
-    Ok(endpoints.api_url)
+    let endpoints = client.login().await;
+    if let Err(e) = outbox.count_requests(client.take_answered()).await {
+        tracing::warn!(error = %e, "the requests Pyrus answered could not be counted");
+    }
+    Ok(endpoints.map_err(refusal)?.api_url)
 }
 
 /// Saves the settings file, and a typed key in the keyring. Where the keyring cannot keep

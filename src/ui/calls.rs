@@ -214,6 +214,11 @@ fn stage_chip(call: &CallRecord, now: i64, t: &Texts) -> Option<(String, egui::C
 fn job_chip(job: &JobBrief, now: i64, working: &str, t: &Texts) -> (String, egui::Color32) {
     let reason = t.job_advice(job);
     match job.state {
+        JobState::Pending if job.error_code.as_deref() == Some("rate_budget") => {
+            let at = job.next_attempt_ms.unwrap_or(now);
+            let chip = fill(t.chip_budget, &[&local_time(at, "%H:%M")]);
+            (chip, theme::WARN)
+        }
         JobState::Pending if job.attempts == 0 => (working.to_owned(), theme::PENDING),
         JobState::Pending => {
             let secs = job

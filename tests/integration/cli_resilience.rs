@@ -181,6 +181,8 @@ async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
 
     // Its next attempt has a time set by its backoff, for every process alike.
     assert!(queue[0]["next_attempt_ms"].is_i64(), "{}", queue[0]);
+    // Attempts that reached nobody cost nothing of the rate budget.
+    assert_eq!(env.requests_answered().await, 0);
     // Pyrus is back: the next run sends its own call, then the kept one at once — Pyrus
     // answering again ends the backoff of what was kept for want of it — with the same
     // external id.
@@ -204,6 +206,10 @@ async fn unreachable_pyrus_exits_75_and_the_next_run_sends_the_kept_call() {
         "then kept work"
     );
     env.assert_outbox_empty().await;
+    // What Pyrus answered is counted, the login included.
+    let served = env.sandbox.requests().len();
+    assert_eq!(served, 3, "a login and two registrations");
+    assert_eq!(env.requests_answered().await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

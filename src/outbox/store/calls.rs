@@ -4,7 +4,6 @@
 
 use rusqlite::{OptionalExtension as _, params};
 
-use super::budget::{requests_of, spend};
 use super::error::{corrupt, db_err};
 use super::{CallRow, Claimed, Store, StoreError, Work, call_row, load_call, new_token};
 use crate::domain::{
@@ -109,10 +108,8 @@ impl Store {
         )
         .map_err(|e| db_err(&e))?;
         let job = JobId(tx.last_insert_rowid());
-        // A call sent at once is counted (never held back: it is one call, now).
-        if claim.is_some() {
-            spend(&tx, requests_of(JobKind::Register), now_ms, true)?;
-        }
+        // A call sent at once is never held back by the budget (it is one call, now); what
+        // Pyrus answers is counted by the runner.
         let row = load_call(&tx, call_id)?;
         tx.commit().map_err(|e| db_err(&e))?;
         Ok((call_id, job, row))

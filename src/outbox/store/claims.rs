@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension as _, Transaction, params};
 
-use super::budget::{RATE_WINDOW_MS, requests_of, spend};
+use super::budget::{RATE_BUDGET_CODE, next_window_ms, requests_of, within};
 use super::cascade::fail_waiting;
 use super::error::{corrupt, db_err};
 use super::{
@@ -113,13 +113,19 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
-        // Over this window's budget: the job waits for the next window.
-        if !spend(&tx, requests_of(kind), now_ms, false)? {
-            let next_window = (now_ms / RATE_WINDOW_MS + 1) * RATE_WINDOW_MS;
+        // Over this window's budget: the job waits for the next window, and says so.
+        if !within(&tx, requests_of(kind), now_ms)? {
+            let next_window = next_window_ms(now_ms);
             tracing::warn!(%job, "the rate limit's budget is spent; waiting for the next window");
             tx.execute(
-                "UPDATE jobs SET state = 'pending', next_ms = ?2, lease_ms = NULL WHERE id = ?1",
-                params![id, next_window],
+                "UPDATE jobs SET state = 'pending', next_ms = ?2, lease_ms = NULL,
+                        error_code = ?3, error_message = ?4 WHERE id = ?1",
+                params![
+                    id,
+                    next_window,
+                    RATE_BUDGET_CODE,
+                    "this computer has used its share of Pyrus's requests for these ten minutes; it goes when the next ten minutes begin"
+                ],
             )
             .map_err(|e| db_err(&e))?;
             tx.commit().map_err(|e| db_err(&e))?;

@@ -92,6 +92,8 @@ pub struct Texts {
     pub chip_finding_recording: &'static str,
     /// Chip (`{}` = seconds, reason).
     pub chip_retrying: &'static str,
+    /// A job held back by the rate budget: when it goes (local time).
+    pub chip_budget: &'static str,
     /// Chip (`{}` = reason).
     pub chip_credentials: &'static str,
     /// Chip (`{}` = reason).

@@ -48,6 +48,7 @@ pub static EN: Texts = Texts {
     chip_attaching: "Attaching recording…",
     chip_finding_recording: "Finding the recording…",
     chip_retrying: "Retrying in {} s: {}",
+    chip_budget: "Waits for Pyrus's rate limit: goes at {}",
     chip_credentials: "Waiting for credentials: {}",
     chip_failed: "Failed: {}",
     chip_held_line: "Kept: waits for this line's number",
@@ -449,6 +450,10 @@ pub static EN: Texts = Texts {
         (
             "too_many_requests",
             "too many requests: sent when Pyrus allows",
+        ),
+        (
+            "rate_budget",
+            "this computer has used its share of Pyrus's requests for these ten minutes: it goes when the next ten minutes begin",
         ),
         ("server_error", "Pyrus had an internal error: retried later"),
         (

@@ -52,6 +52,7 @@ pub static RU: Texts = Texts {
     chip_attaching: "Прикрепляем запись…",
     chip_finding_recording: "Ищем запись разговора…",
     chip_retrying: "Повтор через {} с: {}",
+    chip_budget: "Ждёт лимита запросов Pyrus: уйдёт в {}",
     chip_credentials: "Ждём учётные данные: {}",
     chip_failed: "Ошибка: {}",
     chip_held_line: "Сохранён: ждёт номер этой линии",
@@ -450,6 +451,10 @@ pub static RU: Texts = Texts {
         (
             "too_many_requests",
             "слишком много запросов: отправим, когда Pyrus разрешит",
+        ),
+        (
+            "rate_budget",
+            "этот компьютер израсходовал свою долю запросов к Pyrus на эти десять минут: отправим, когда начнутся следующие десять минут",
         ),
         ("server_error", "внутренняя ошибка Pyrus: повторим позже"),
         (

@@ -127,6 +127,13 @@ impl Env {
     }
 
     /// The open jobs in the outbox, as `queue --json` lists them.
+    /// The requests Pyrus answered in these ten minutes, as `queue` counts them.
+    pub async fn requests_answered(&self) -> u64 {
+        let out = self.run(&["queue", "--json"]).await;
+        assert_eq!(out.code, 0, "{out:?}");
+        out.json()["rate"]["answered"].as_u64().unwrap()
+    }
+
     pub async fn jobs(&self) -> Vec<serde_json::Value> {
         let out = self.run(&["queue", "--json"]).await;
         assert_eq!(out.code, 0, "{out:?}");
