@@ -42,6 +42,9 @@ pub enum Command {
     },
     /// Find kept calls (any day) for the list's search and filters.
     FindCalls(CallQuery),
+    /// Use this security key for the login in force ("Enter the key" on work waiting for
+    /// it): kept in the keyring where there is one, else for this session.
+    UseKey(Secret),
     /// Call a number back: through the dial command, baresip, or the desktop's `tel:`
     /// handler when that is not pyrus-phone.
     CallBack(PhoneNumber),

@@ -423,6 +423,18 @@ impl Outbox {
         self.db(|s| s.requests_counted(now_ms())).await
     }
 
+    /// The due jobs of `lane` wait for credentials, saying why (see
+    /// [`store::Store::park_due_for_credentials`]).
+    pub async fn park_due_for_credentials(
+        &self,
+        lane: Lane,
+        code: &'static str,
+        message: String,
+    ) -> Result<usize, StoreError> {
+        self.db(move |s| s.park_due_for_credentials(lane.kind(), (code, &message), now_ms()))
+            .await
+    }
+
     /// Counts requests Pyrus answered against the rate budget every process shares.
     pub async fn count_requests(&self, answered: u64) -> Result<(), StoreError> {
         if answered == 0 {

@@ -83,6 +83,11 @@ async fn dispatch(shared: &Arc<Shared>, command: Command) -> Outcome {
             shared.spawn(find_calls(Arc::clone(shared), engine, query));
             Ok(())
         }
+        Command::UseKey(key) => {
+            let task = Arc::clone(shared);
+            shared.spawn(async move { task.use_key(key).await });
+            Ok(())
+        }
         Command::CallBack(number) => {
             shared.spawn(call_back(Arc::clone(shared), engine, number));
             Ok(())

@@ -171,6 +171,14 @@ impl Shared {
             Ok(None) => Turn::Idle,
             Err(PumpError::Credentials(e)) => {
                 self.set_connection(Connection::NeedsCredentials);
+                // Each waiting row says why, and offers what fixes it (Enter the key).
+                let parked = engine
+                    .outbox()
+                    .park_due_for_credentials(lane, e.code(), e.to_string())
+                    .await;
+                if let Err(store) = parked {
+                    tracing::warn!(error = %store, "work waiting for credentials could not be marked");
+                }
                 self.notice(Notice::new(NoticeKind::Credentials, &e).with_code(e.code()))
                     .await;
                 self.publish().await;

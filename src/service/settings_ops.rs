@@ -50,6 +50,30 @@ impl Shared {
 }
 
 impl Shared {
+    /// "Enter the key": the engine in use is made again with the typed key, and the work
+    /// waiting for credentials goes.
+    pub(super) async fn use_key(&self, key: Secret) {
+        let _one = self.saving.lock().await;
+        let settings = self.current.get().settings().clone();
+        match engine_with_key(&self.setup, &settings, key).await {
+            Ok((engine, place)) => {
+                self.ui.send(Event::KeyPlace(place)).await;
+                self.forget_handled().await;
+                self.current.set(engine);
+                self.set_connection(Connection::Unknown);
+                let engine = self.current.get();
+                if let Err(e) = self.take_up(&engine, true).await {
+                    self.notice(Notice::new(NoticeKind::OutboxFailed, e)).await;
+                }
+            }
+            Err(refusal) => {
+                let notice = Notice::new(NoticeKind::Credentials, &refusal.message);
+                self.notice(notice.with_code(refusal.code)).await;
+            }
+        }
+        self.publish().await;
+    }
+
     /// Tells the window what the engine in use makes calls with, and its form's fields.
     pub(super) async fn announce_engine(&self) {
         let engine = self.current.get();
@@ -208,6 +232,55 @@ pub(super) async fn test_connection(
     Ok(endpoints.map_err(refusal)?.api_url)
 }
 
+/// Keeps a typed key for `login`: in the keyring, or — where the keyring cannot keep it —
+/// for this session.
+async fn keep_key(setup: &Setup, login: &str, key: Secret) -> Result<(), Refusal> {
+    let secrets = Arc::clone(&setup.secrets);
+    let (l, k) = (login.to_owned(), key.clone());
+    let stored = tokio::task::spawn_blocking(move || secrets.set(&l, &k))
+        .await
+        .map_err(|e| Refusal::new("internal", e.to_string()))?;
+    let mut kept = setup
+        .session_key
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *kept = match stored {
+        Ok(()) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "the keyring did not take the key; it is kept for this session");
+            Some((
+                login.to_owned(),
+                key,
+                Refusal::new("keyring_unavailable", e.to_string()),
+            ))
+        }
+    };
+    Ok(())
+}
+
+/// A key typed for work that waits for it ("Enter the key"): kept as Save keeps one, then
+/// the engine in use is made again with it and the waiting work goes.
+pub(super) async fn engine_with_key(
+    setup: &Setup,
+    settings: &Settings,
+    key: Secret,
+) -> Result<(Engine, KeyPlace), Refusal> {
+    let internal = |e: &dyn std::fmt::Display| Refusal::new("internal", e.to_string());
+    let login = settings.pyrus.login.trim().to_owned();
+    if login.is_empty() {
+        return Err(Refusal::new(
+            "login_missing",
+            "Type the Pyrus login in Settings first.",
+        ));
+    }
+    keep_key(setup, &login, key).await?;
+    let engine =
+        tokio::task::block_in_place(|| (setup.open_engine)(settings)).map_err(|e| internal(&e))?;
+    let place = key_place(setup, &login).await;
+    let session = session_key_for(setup, &login).map(|(key, _)| key);
+    Ok((engine.with_session_key(session), place))
+}
+
 /// Saves the settings file, and a typed key in the keyring. Where the keyring cannot keep
 /// the key, everything else is still saved and the key is used for this session only;
 /// the answer says where the key lives.
@@ -220,26 +293,7 @@ pub(super) async fn save_settings(
     let internal = |e: &dyn std::fmt::Display| Refusal::new("internal", e.to_string());
     let login = settings.pyrus.login.trim().to_owned();
     if let Some(key) = key.filter(|k| !k.is_blank() && !setup.key_from_env) {
-        let secrets = Arc::clone(&setup.secrets);
-        let (l, k) = (login.clone(), key.clone());
-        let stored = tokio::task::spawn_blocking(move || secrets.set(&l, &k))
-            .await
-            .map_err(|e| internal(&e))?;
-        let mut kept = setup
-            .session_key
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *kept = match stored {
-            Ok(()) => None,
-            Err(e) => {
-                tracing::warn!(error = %e, "the keyring did not take the key; it is kept for this session");
-                Some((
-                    login.clone(),
-                    key,
-                    Refusal::new("keyring_unavailable", e.to_string()),
-                ))
-            }
-        };
+        keep_key(setup, &login, key).await?;
     }
     let path = setup.settings_path.clone();
     let admin = setup.admin_settings.clone();

@@ -134,6 +134,8 @@ pub struct CallList {
     pub pick_for: Option<CallRowId>,
     /// A held call's row asked for the settings (its fix is there).
     pub open_settings: bool,
+    /// A row waiting for the security key asked for it.
+    pub enter_key: bool,
     /// A failed call's row asked to be corrected in the form.
     pub correct: Option<CallRowId>,
     /// Discards that can still be undone.
@@ -424,6 +426,7 @@ struct Row<'a> {
 struct RowActions {
     pick: bool,
     open_settings: bool,
+    enter_key: bool,
     correct: bool,
     discard: Option<JobId>,
 }
@@ -435,6 +438,9 @@ impl RowActions {
         }
         if self.open_settings {
             list.open_settings = true;
+        }
+        if self.enter_key {
+            list.enter_key = true;
         }
         if self.correct {
             list.correct = Some(call.row);
@@ -598,6 +604,14 @@ fn row_buttons_ui(
         }
         return;
     }
+    // The key is what is missing: ask for it here, once for this session.
+    let wants_key = [&call.register]
+        .into_iter()
+        .chain(call.recordings.iter().map(|r| &r.job))
+        .any(|j| j.state == JobState::NeedsCredentials && wants_key(j.error_code.as_deref()));
+    if wants_key && ui.button(t.enter_key).clicked() {
+        actions.enter_key = true;
+    }
     if call.register.state != JobState::Discarded && ui.button(t.attach_recording).clicked() {
         actions.pick = true;
     }
@@ -615,10 +629,8 @@ fn row_buttons_ui(
         .into_iter()
         .chain(call.recordings.iter().map(|r| &r.job))
         .find(|j| {
-            matches!(
-                j.state,
-                JobState::Failed | JobState::NeedsCredentials | JobState::Pending
-            ) && j.attempts > 0
+            j.state == JobState::NeedsCredentials
+                || matches!(j.state, JobState::Failed | JobState::Pending) && j.attempts > 0
         });
     if let Some(job) = stuck {
         if ui.button(t.retry).clicked() {
@@ -628,6 +640,15 @@ fn row_buttons_ui(
             actions.discard = Some(job.id);
         }
     }
+}
+
+/// True when a job waits for credentials because no key can be had (none stored, no
+/// keyring to give it).
+pub fn wants_key(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("key_missing" | "keyring" | "keyring_unavailable")
+    )
 }
 
 /// Names a call for the agent: "the call from +7… at 14:02".

@@ -113,6 +113,9 @@ fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comma
     if std::mem::take(&mut state.list.open_settings) {
         state.view = View::Settings;
     }
+    if std::mem::take(&mut state.list.enter_key) {
+        state.key_prompt = Some(String::new());
+    }
     if let Some(row) = state.list.correct.take() {
         state.correct_call(row);
     }

@@ -1,7 +1,7 @@
 //! The window's frame: the top bar (views, help, the demo banner), the status bar, the
 //! close confirmation, and between them the view the agent chose.
 
-use crate::bus::{Command, Connection, DialTrouble};
+use crate::bus::{Command, Connection, DialTrouble, KeyPlace};
 
 use super::i18n::{Language, Texts, fill};
 use super::state::{NARROW_BELOW, UiState, View};
@@ -16,6 +16,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
     shortcuts::help_ui(ui.ctx(), state);
     close_dialog_ui(ui.ctx(), state);
     dial_dialog_ui(ui.ctx(), state);
+    key_dialog_ui(ui.ctx(), state, commands);
     status_bar_ui(ui, state);
     match state.view {
         View::Settings => settings_page_ui(ui, state, commands),
@@ -187,6 +188,62 @@ fn dial_dialog_ui(ctx: &egui::Context, state: &mut UiState) {
     });
     if close {
         state.dial_by_hand = None;
+    }
+}
+
+/// "Enter the key": the security key for the login in force, for work waiting on it.
+fn key_dialog_ui(ctx: &egui::Context, state: &mut UiState, commands: &mut Vec<Command>) {
+    let t = state.texts();
+    let login = state
+        .in_force
+        .as_ref()
+        .map(|s| s.pyrus.login.trim().to_owned())
+        .unwrap_or_default();
+    let no_keyring = matches!(
+        state.key_place,
+        Some(KeyPlace::NoKeyring(_) | KeyPlace::ThisSession(_))
+    );
+    let Some(typed) = &mut state.key_prompt else {
+        return;
+    };
+    let (mut done, mut sent) = (false, None);
+    dialog(t.enter_key).show(ctx, |ui| {
+        ui.set_max_width(340.0);
+        ui.add(egui::Label::new(fill(t.enter_key_for, &[&login])).wrap());
+        let field = ui.add(
+            egui::TextEdit::singleline(typed)
+                .password(true)
+                .hint_text(t.security_key),
+        );
+        super::widgets::name_widget(&field, egui::Role::PasswordInput, t.security_key);
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let where_kept = if no_keyring {
+            t.enter_key_session
+        } else {
+            t.enter_key_keyring
+        };
+        ui.add(egui::Label::new(egui::RichText::new(where_kept).weak()).wrap());
+        ui.horizontal(|ui| {
+            let ready = !typed.trim().is_empty();
+            if (ui
+                .add_enabled(ready, egui::Button::new(t.use_key))
+                .clicked()
+                || enter)
+                && ready
+            {
+                sent = Some(crate::domain::Secret::new(typed.trim()));
+                done = true;
+            }
+            if ui.button(t.cancel).clicked() {
+                done = true;
+            }
+        });
+    });
+    if let Some(key) = sent {
+        commands.push(Command::UseKey(key));
+    }
+    if done {
+        state.key_prompt = None;
     }
 }
 

@@ -124,6 +124,8 @@ pub struct UiState {
     /// Call back dialled nothing: the number for the agent to dial, why, and the system's
     /// words.
     pub dial_by_hand: Option<(PhoneNumber, DialTrouble, String)>,
+    /// "Enter the key" is open, with the key as typed (never shown back).
+    pub key_prompt: Option<String>,
 }
 
 /// The halves of the calls view; a narrow window shows one at a time, as tabs.

@@ -453,6 +453,55 @@ fn without_a_keyring_everything_but_the_key_is_saved_and_the_window_says_so() {
     r.shutdown();
 }
 
+/// No keyring, and the key not typed at Save (a restart forgets a key kept for the
+/// session): a typed call waits for it on its row, which asks for it; once entered the
+/// call goes, and the hint never speaks of a keyring that is not there.
+#[test]
+fn without_a_keyring_a_call_waiting_for_the_key_asks_for_it_and_then_goes() {
+    let mut r = rig_with(RigOptions {
+        secrets: Arc::new(NoSecretService),
+        ..RigOptions::default()
+    });
+    let mut editable = Settings::default();
+    editable.pyrus.auth_url = r.sandbox.auth_url();
+    r.h.state_mut().state.settings_form =
+        pyrus_phone::ui::settings_view::SettingsForm::new(&editable);
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    r.h.run();
+    type_into(&mut r.h, "Login", pyrus_phone::sandbox::DEMO_LOGIN);
+    type_into(&mut r.h, "Account id", "demo-account");
+    click_until(&mut r.h, "Save", "the save's answer", |h| {
+        !h.state().state.settings_form.saving && h.state().state.settings_form.saved
+    });
+    r.h.get_by_label("Calls").click();
+    r.h.run();
+    type_call(&mut r.h, "+7 977 422-13-38");
+    click_until(&mut r.h, "Register", "the row asking for the key", |h| {
+        h.query_all_by_label("Enter the key").count() > 0
+    });
+    assert!(r.h.query_all_by_label_contains("none on this desk").count() > 0);
+    assert!(
+        r.h.query_all_by_label_contains("unlock").next().is_none(),
+        "no keyring to unlock"
+    );
+    r.h.query_all_by_label("Enter the key")
+        .next()
+        .unwrap()
+        .click();
+    r.h.run();
+    type_into(
+        &mut r.h,
+        "Security key",
+        pyrus_phone::sandbox::DEMO_SECURITY_KEY,
+    );
+    r.h.get_by_label_contains("no keyring: the key is used until pyrus-phone closes");
+    click_until(&mut r.h, "Use this key", "the call registered", |h| {
+        h.query_by_label("Task 1").is_some()
+    });
+    assert_eq!(r.sandbox.tasks().len(), 1);
+    r.shutdown();
+}
+
 #[ignore = "system tier (tests/run.sh): needs a notification service (dunst) in a private D-Bus session"]
 #[test]
 fn a_call_ringing_while_the_window_is_away_is_announced_and_the_click_brings_it_up() {

@@ -237,6 +237,26 @@ impl Store {
         Ok(n)
     }
 
+    /// The due jobs of `kind` wait for credentials (no client can be made: no key, no
+    /// keyring), each saying why with `error`; they fall due again when credentials change.
+    /// Returns how many.
+    pub fn park_due_for_credentials(
+        &mut self,
+        kind: JobKind,
+        (code, message): (&str, &str),
+        now_ms: i64,
+    ) -> Result<usize, StoreError> {
+        self.writable()?;
+        self.conn
+            .execute(
+                "UPDATE jobs SET state = 'needs_credentials', error_code = ?3, error_message = ?4,
+                        updated_ms = ?2, lease_ms = NULL
+                 WHERE kind = ?1 AND state = 'pending' AND next_ms <= ?2",
+                params![kind, now_ms, code, message],
+            )
+            .map_err(|e| self.sql(e))
+    }
+
     /// Jobs held back only because Pyrus could not be reached (no connection, no answer in
     /// time) fall due now: it has just answered. A server that answered with an error or
     /// asked to wait keeps its time. Returns how many.

@@ -596,6 +596,16 @@ pub struct Texts {
     pub admin_mark: &'static str,
     /// Its hover text.
     pub admin_hover: &'static str,
+    /// "Enter the key": the row's button and the dialog's title.
+    pub enter_key: &'static str,
+    /// The dialog's text ({login}).
+    pub enter_key_for: &'static str,
+    /// Where the key goes: the keyring.
+    pub enter_key_keyring: &'static str,
+    /// Where the key goes: this session (no keyring here).
+    pub enter_key_session: &'static str,
+    /// The dialog's button.
+    pub use_key: &'static str,
     /// The settings: the dial command's label.
     pub dial_command: &'static str,
     /// Its hint.

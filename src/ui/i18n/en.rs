@@ -300,6 +300,11 @@ pub static EN: Texts = Texts {
     start_at_login: "Start when I log in (minimised)",
     admin_mark: "from your administrator",
     admin_hover: "Set for every user of this computer by the administrator; a value you save here is yours instead.",
+    enter_key: "Enter the key",
+    enter_key_for: "The Pyrus security key for {}: the calls waiting for it go as soon as it is entered.",
+    enter_key_keyring: "Kept in the system keyring.",
+    enter_key_session: "This desk has no keyring: the key is used until pyrus-phone closes, and asked for again after.",
+    use_key: "Use this key",
     dial_command: "Dial command",
     dial_command_hint: "microsip.exe or twinkle --call %s (%s: the number); empty: baresip, else the tel: handler",
     dial_title: "Dial it by hand",
@@ -527,7 +532,7 @@ pub static EN: Texts = Texts {
         ),
         (
             "keyring",
-            "the system keyring refused: unlock it, or set PYRUS_SECURITY_KEY",
+            "the system keyring could not give the key (locked, or none on this desk): Enter the key to use it until the app closes, or set PYRUS_SECURITY_KEY",
         ),
         (
             "keyring_unavailable",
@@ -541,7 +546,7 @@ pub static EN: Texts = Texts {
         ("account_missing", "type the account id"),
         (
             "key_missing",
-            "type the security key: none is stored for this login yet",
+            "no security key is stored for this login: Enter the key",
         ),
         (
             "no_such_file",
