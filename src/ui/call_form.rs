@@ -468,6 +468,10 @@ const COUNTER_WIDTH: f32 = 64.0;
 
 /// One mapping: its code (with the form's fields to pick from) over its value (with the
 /// field's options), each as wide as the form. True when Enter was pressed in either.
+///
+/// Tab goes from the code to its value, then to the next mapping's code: the field picker
+/// and × beside the code take their place first and are made after the value, so they
+/// come after it in the focus order (reachable, never next after the code).
 fn mapping_row_ui(
     ui: &mut egui::Ui,
     i: usize,
@@ -478,38 +482,33 @@ fn mapping_row_ui(
 ) -> bool {
     let n = i + 1;
     let spacing = ui.spacing().item_spacing.x;
+    let height = ui.spacing().interact_size.y;
     let mut enter = false;
-    ui.horizontal(|ui| {
-        let mut room = ui.available_width() - REMOVE_WIDTH - spacing;
-        if !fields.is_empty() {
-            room -= COMBO_WIDTH + spacing;
-        }
-        let code = ui
-            .add(
-                egui::TextEdit::singleline(&mut row.code)
-                    .hint_text(t.field_code)
-                    .desired_width(room.max(60.0)),
-            )
-            .on_hover_text(t.field_code_hover);
-        name_widget(&code, egui::Role::TextInput, &fill(t.mapping_code_n, &[&n]));
-        enter |= entered(ui, &code);
-        if !fields.is_empty() {
-            let combo = egui::ComboBox::from_id_salt(("field", i))
-                .width(COMBO_WIDTH - 8.0)
-                .selected_text("")
-                .show_ui(ui, |ui| {
-                    for field in fields {
-                        let label = format!("{} ({})", field.name, field.code);
-                        ui.selectable_value(&mut row.code, field.code.clone(), label);
-                    }
-                });
-            let name = fill(t.field_options_n, &[&n]);
-            name_widget(&combo.response, egui::Role::ComboBox, &name);
-        }
-        if icon_button(ui, "×", t.remove, &fill(t.remove_n, &[&n])).clicked() {
-            *remove = Some(i);
-        }
-    });
+    let (picker, cross) = ui
+        .horizontal(|ui| {
+            let mut room = ui.available_width() - REMOVE_WIDTH - spacing;
+            if !fields.is_empty() {
+                room -= COMBO_WIDTH + spacing;
+            }
+            let code = ui
+                .add(
+                    egui::TextEdit::singleline(&mut row.code)
+                        .hint_text(t.field_code)
+                        .desired_width(room.max(60.0)),
+                )
+                .on_hover_text(t.field_code_hover);
+            name_widget(&code, egui::Role::TextInput, &fill(t.mapping_code_n, &[&n]));
+            enter |= entered(ui, &code);
+            let picker = (!fields.is_empty()).then(|| {
+                ui.allocate_exact_size(egui::vec2(COMBO_WIDTH, height), egui::Sense::hover())
+                    .0
+            });
+            let cross = ui
+                .allocate_exact_size(egui::vec2(REMOVE_WIDTH, height), egui::Sense::hover())
+                .0;
+            (picker, cross)
+        })
+        .inner;
     ui.horizontal(|ui| {
         let options = fields
             .iter()
@@ -550,6 +549,32 @@ fn mapping_row_ui(
         } else {
             counter.weak()
         });
+    });
+    if let Some(rect) = picker {
+        let builder = egui::UiBuilder::new()
+            .max_rect(rect)
+            .layout(egui::Layout::left_to_right(egui::Align::Center));
+        ui.scope_builder(builder, |ui| {
+            let combo = egui::ComboBox::from_id_salt(("field", i))
+                .width(COMBO_WIDTH - 8.0)
+                .selected_text("")
+                .show_ui(ui, |ui| {
+                    for field in fields {
+                        let label = format!("{} ({})", field.name, field.code);
+                        ui.selectable_value(&mut row.code, field.code.clone(), label);
+                    }
+                });
+            let name = fill(t.field_options_n, &[&n]);
+            name_widget(&combo.response, egui::Role::ComboBox, &name);
+        });
+    }
+    let builder = egui::UiBuilder::new()
+        .max_rect(cross)
+        .layout(egui::Layout::left_to_right(egui::Align::Center));
+    ui.scope_builder(builder, |ui| {
+        if icon_button(ui, "×", t.remove, &fill(t.remove_n, &[&n])).clicked() {
+            *remove = Some(i);
+        }
     });
     ui.add_space(4.0);
     enter
@@ -712,6 +737,35 @@ mod tests {
             h.run();
             assert!(h.get_by_label(next).is_focused(), "Tab should reach {next}");
         }
+    }
+
+    #[test]
+    fn tab_goes_from_a_mappings_code_to_its_value_and_on_to_the_next_code() {
+        let mut h = harness();
+        h.state_mut().form.mappings = vec![MappingRow::default(), MappingRow::default()];
+        h.run();
+        h.get_by_label("Mapping 1 code").focus();
+        h.run();
+        // Code, value, then × (reachable), then the next mapping's code.
+        for next in [
+            "Mapping 1 value",
+            "Remove mapping 1",
+            "Mapping 2 code",
+            "Mapping 2 value",
+        ] {
+            h.key_press(egui::Key::Tab);
+            h.run();
+            assert!(h.get_by_label(next).is_focused(), "Tab should reach {next}");
+        }
+        // From a code, the very next Tab is its value, and Enter there deletes nothing.
+        h.get_by_label("Mapping 2 code").focus();
+        h.run();
+        h.key_press(egui::Key::Tab);
+        h.run();
+        assert!(h.get_by_label("Mapping 2 value").is_focused());
+        h.key_press(egui::Key::Enter);
+        h.run();
+        assert_eq!(h.state().form.mappings.len(), 2, "Enter removed no mapping");
     }
 
     #[test]

@@ -108,9 +108,22 @@ fn field(ui: &mut egui::Ui, label: &str, text: &mut String, hint: &str, password
     marked_field(ui, (label, Origin::Own, None), text, hint, password);
 }
 
-/// Labels beside their fields, in two columns.
-fn fields_grid(id: &str) -> egui::Grid {
-    egui::Grid::new(id).num_columns(2).spacing([12.0, 6.0])
+/// Below this width a label goes above its field instead of beside it.
+const STACK_BELOW: f32 = 520.0;
+
+/// The widest a text field grows.
+const FIELD_MAX: f32 = 520.0;
+
+/// Labels beside their fields, in two columns — or above them in a narrow window.
+fn fields_ui(ui: &mut egui::Ui, id: &str, add: impl FnOnce(&mut egui::Ui)) {
+    if ui.available_width() < STACK_BELOW {
+        ui.vertical(add);
+    } else {
+        egui::Grid::new(id)
+            .num_columns(2)
+            .spacing([12.0, 6.0])
+            .show(ui, add);
+    }
 }
 
 /// Where a value in the view comes from.
@@ -151,17 +164,41 @@ fn marked_field(
     password: bool,
 ) {
     let label = ui.label(label);
-    ui.horizontal(|ui| {
-        ui.add_enabled(
-            origin.editable(),
-            egui::TextEdit::singleline(text)
-                .hint_text(hint)
+    let spacing = ui.spacing().item_spacing.x;
+    let body = egui::TextStyle::Body.resolve(ui.style());
+    let width_of = |ui: &egui::Ui, text: &str| {
+        ui.painter()
+            .layout_no_wrap(text.to_owned(), body.clone(), egui::Color32::PLACEHOLDER)
+            .size()
+            .x
+    };
+    // The mark takes its room beside the field; the field the rest, up to a point.
+    let mark_room = match (origin, t) {
+        (Origin::Admin, Some(t)) => width_of(ui, t.admin_mark) * 0.8 + spacing,
+        (Origin::Locked, Some(t)) => width_of(ui, t.admin_locked) * 0.8 + spacing,
+        _ => 0.0,
+    };
+    let field = (ui.available_width() - mark_room).clamp(120.0, FIELD_MAX);
+    // A hint longer than the field would be cut: it goes under the field instead.
+    let hint_fits = width_of(ui, hint) + 24.0 <= field;
+    ui.vertical(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            let edit = egui::TextEdit::singleline(text)
                 .password(password)
-                .desired_width(ui.available_width().clamp(120.0, 340.0)),
-        )
-        .labelled_by(label.id);
-        if let Some(t) = t {
-            admin_mark(ui, origin, t);
+                .desired_width(field);
+            let edit = if hint_fits {
+                edit.hint_text(hint)
+            } else {
+                edit
+            };
+            ui.add_enabled(origin.editable(), edit)
+                .labelled_by(label.id);
+            if let Some(t) = t {
+                admin_mark(ui, origin, t);
+            }
+        });
+        if !hint_fits && !hint.is_empty() {
+            ui.add(egui::Label::new(egui::RichText::new(hint).small().weak()).wrap());
         }
     });
     ui.end_row();
@@ -257,7 +294,7 @@ fn hook_ui(
         ui.radio_value(open_on, OpenOn::Manual, t.open_on_manual);
     });
     ui.add_space(8.0);
-    fields_grid("softphone").show(ui, |ui| {
+    fields_ui(ui, "softphone", |ui| {
         let sources = &mut form.draft.sources;
         let mut baresip = sources.baresip.clone().unwrap_or_default();
         marked_field(
@@ -364,7 +401,7 @@ fn account_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.label(egui::RichText::new(t.account).strong());
-    fields_grid("account").show(ui, |ui| {
+    fields_ui(ui, "account", |ui| {
         let admin = |key: &str| Origin::of(&form.admin, key);
         let p = &mut form.draft.pyrus;
         marked_field(
@@ -446,7 +483,7 @@ fn account_ui(
 
 /// Numbers: default country, this line's number, the agent's internal number.
 fn numbers_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
-    fields_grid("numbers").show(ui, |ui| {
+    fields_ui(ui, "numbers", |ui| {
         let admin = |key: &str| Origin::of(&form.admin, key);
         let mut country = form.draft.defaults.country.clone().unwrap_or_default();
         marked_field(

@@ -165,22 +165,28 @@ fn port_taken_ui(
     });
 }
 
-/// Lines the agent copies: selectable monospace text, and a Copy button for all of them.
+/// Lines the agent copies: a Copy button for all of them, then the lines as selectable
+/// monospace text, each wrapped to the width there is (a path breaks where it must).
 fn copy_block(ui: &mut egui::Ui, lines: &[String], t: &Texts) {
-    ui.horizontal(|ui| {
-        if ui.button(t.copy).clicked() {
-            ui.ctx().copy_text(lines.join("\n"));
-        }
-        ui.vertical(|ui| {
-            for line in lines {
-                ui.add(
-                    egui::Label::new(egui::RichText::new(line).monospace())
-                        .selectable(true)
-                        .wrap(),
-                );
-            }
-        });
-    });
+    if ui.button(t.copy).clicked() {
+        ui.ctx().copy_text(lines.join("\n"));
+    }
+    let width = ui.available_width();
+    for line in lines {
+        let mut job = egui::text::LayoutJob::single_section(
+            line.clone(),
+            egui::TextFormat::simple(
+                egui::TextStyle::Monospace.resolve(ui.style()),
+                ui.visuals().text_color(),
+            ),
+        );
+        job.wrap = egui::text::TextWrapping {
+            max_width: width,
+            break_anywhere: true,
+            ..egui::text::TextWrapping::default()
+        };
+        ui.add(egui::Label::new(job).selectable(true));
+    }
 }
 
 /// The token with Show/Hide, Copy and New token. Shared with the settings view.
@@ -281,10 +287,13 @@ pub fn sources_ui(
     } else {
         t.simulate_real
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label(t.simulate_number);
-        ui.add(egui::TextEdit::singleline(&mut form.number).desired_width(180.0))
-            .labelled_by(label.id);
+        ui.add(
+            egui::TextEdit::singleline(&mut form.number)
+                .desired_width(ui.available_width().clamp(120.0, 180.0)),
+        )
+        .labelled_by(label.id);
         if ui.button(t.simulate_button).clicked() {
             form.simulated = None;
             commands.push(Command::SimulateCall(form.number.trim().to_owned()));

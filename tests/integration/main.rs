@@ -30,5 +30,6 @@ mod softphone;
 mod window;
 mod window_desk;
 mod window_dial;
+mod window_fit;
 mod window_settings;
 mod window_sources;
