@@ -144,6 +144,9 @@ pub enum Event {
         /// When it will be retried (Unix ms).
         retry_at_ms: Option<i64>,
     },
+    /// One call changed (a job of it ran, or something was heard of it): its row as the
+    /// list shows it.
+    CallChanged(Box<CallRecord>),
     /// Upload progress.
     Progress {
         /// The job.

@@ -281,7 +281,7 @@ pub(super) async fn call(args: CallArgs, ctx: &Context) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::internal(e.to_string()))?
         .ok_or_else(|| Failure::internal("the call is registered but its task is not recorded"))?;
-    let task_url = engine.task_url(registration.task_id).await;
+    let task_url = engine.task_url(registration.task_id);
     if args.json {
         let out = json!({
             "task_id": registration.task_id,

@@ -92,6 +92,17 @@ impl ExternalId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An id of its own for a call whose source reused this id (heard at `heard_at_ms`):
+    /// the same for the same event, different from the old call's, never too long.
+    #[must_use]
+    pub fn reused_at(&self, heard_at_ms: i64) -> Self {
+        let suffix = format!("@{heard_at_ms}");
+        let keep = MAX_VALUE_CHARS.saturating_sub(suffix.chars().count());
+        let mut id: String = self.0.chars().take(keep).collect();
+        id.push_str(&suffix);
+        Self(id)
+    }
 }
 
 impl fmt::Display for ExternalId {

@@ -171,6 +171,45 @@ impl Outbox {
         Ok((external, claimed))
     }
 
+    /// Stores a call heard at `heard_at_ms` — held (`hold`: why) or claimed to be sent at once
+    /// — or finds the one stored under its call id in the last `live_ms` (an event handled
+    /// again after a crash); a call id stored longer ago than that (a source that reuses its
+    /// ids) gives the call an id of its own. One trip to the database. Returns the
+    /// registration job, the id it is stored under, and the claim when it was stored to go.
+    pub async fn store_heard(
+        &self,
+        mut call: CallRequest,
+        hold: Option<String>,
+        (heard_at_ms, live_ms): (i64, i64),
+    ) -> Result<(JobId, ExternalId, Option<Claimed>), StoreError> {
+        let mut external = call
+            .external_id
+            .get_or_insert_with(generate_external_id)
+            .clone();
+        self.db(move |s| {
+            let since = heard_at_ms - live_ms;
+            let mut live = s.live_registration(&external, since)?;
+            if live == store::Live::Stale {
+                external = external.reused_at(heard_at_ms);
+                call.external_id = Some(external.clone());
+                live = s.live_registration(&external, since)?;
+            }
+            if let store::Live::Registration(job) = live {
+                return Ok((job, external, None));
+            }
+            if let Some(why) = hold {
+                let (_, job) = s.insert_call(&call, Some((LINE_NUMBER_MISSING, &why)), now_ms())?;
+                tracing::info!(%job, external_id = %external, "call stored; held for this line's number");
+                return Ok((job, external, None));
+            }
+            let now = now_ms();
+            let claimed = s.relaxed(|s| s.insert_call_claimed(&call, now, now + millis(LEASE)))?;
+            tracing::debug!(job = %claimed.job, external_id = %external, "call stored");
+            Ok((claimed.job, external, Some(claimed)))
+        })
+        .await
+    }
+
     /// Stores heard events in the journal (one transaction) and forgets the `handled` ones;
     /// only then may their sources be told they were accepted.
     pub async fn journal(
@@ -233,33 +272,6 @@ impl Outbox {
                 .await?;
         }
         Ok(out)
-    }
-
-    /// The live registration job of a heard call already stored under `external_id`.
-    pub async fn live_registration(
-        &self,
-        external_id: &ExternalId,
-    ) -> Result<Option<JobId>, StoreError> {
-        let id = external_id.clone();
-        self.db(move |s| s.live_registration(&id)).await
-    }
-
-    /// Stores a heard call that cannot be sent until this line's number is set: the
-    /// unknown side holds the far party's number until [`Outbox::fill_line`] replaces it.
-    pub async fn add_held_call(
-        &self,
-        mut call: CallRequest,
-        message: String,
-    ) -> Result<(JobId, ExternalId), StoreError> {
-        let external = call
-            .external_id
-            .get_or_insert_with(generate_external_id)
-            .clone();
-        let (_, job) = self
-            .db(move |s| s.insert_call(&call, Some((LINE_NUMBER_MISSING, &message)), now_ms()))
-            .await?;
-        tracing::info!(%job, external_id = %external, "call stored; held for this line's number");
-        Ok((job, external))
     }
 
     /// Completes calls held for this line's number and makes them due.
@@ -463,7 +475,9 @@ impl Outbox {
     /// Notes what a softphone said of a stored call (rang, answered, ended).
     pub async fn note_life(&self, external_id: &str, life: CallLife) -> Result<bool, StoreError> {
         let id = external_id.to_owned();
-        self.db(move |s| s.note_life(&id, life)).await
+        // Noted from heard events, which the journal keeps until they are handled.
+        self.db(move |s| s.relaxed(|s| s.note_life(&id, life)))
+            .await
     }
 
     /// One job as it stands.
@@ -474,6 +488,25 @@ impl Outbox {
     /// Jobs not yet done or discarded.
     pub async fn open_jobs(&self) -> Result<Vec<JobView>, StoreError> {
         self.db(|s| s.open_jobs()).await
+    }
+
+    /// How many jobs are still to be done.
+    pub async fn open_job_count(&self) -> Result<usize, StoreError> {
+        self.db(|s| s.open_job_count()).await
+    }
+
+    /// The call stored under `external_id`, as the list shows it.
+    pub async fn call_record_by_external_id(
+        &self,
+        external_id: String,
+    ) -> Result<Option<CallRecord>, StoreError> {
+        self.db(move |s| s.call_record_by_external_id(&external_id))
+            .await
+    }
+
+    /// The call `job` belongs to, as the list shows it.
+    pub async fn call_record_of(&self, job: JobId) -> Result<Option<CallRecord>, StoreError> {
+        self.db(move |s| s.call_record_of(job)).await
     }
 
     /// The registration of the call a register job carries, once done.

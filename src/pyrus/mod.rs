@@ -122,6 +122,10 @@ pub struct PyrusClient {
     logins: AtomicU64,
     /// Requests Pyrus answered (any status) since last taken: what the rate limit counts.
     answered: AtomicU64,
+    /// The web address task links go to: the setting, else derived from the `api_url` of
+    /// the last login. Read without waiting (never held across I/O), so building a link
+    /// never waits on a login in progress.
+    web: std::sync::RwLock<String>,
 }
 
 impl std::fmt::Debug for PyrusClient {
@@ -144,6 +148,10 @@ impl PyrusClient {
         rustls::crypto::ring::default_provider()
             .install_default()
             .ok();
+        let web = config.web_base.as_deref().map_or_else(
+            || derive_web_base(FALLBACK_API_URL),
+            |w| w.trim_end_matches('/').to_owned(),
+        );
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("pyrus-phone/", env!("CARGO_PKG_VERSION")))
@@ -161,6 +169,7 @@ impl PyrusClient {
             session: Mutex::new(None),
             logins: AtomicU64::new(0),
             answered: AtomicU64::new(0),
+            web: std::sync::RwLock::new(web),
         })
     }
 
@@ -204,6 +213,12 @@ impl PyrusClient {
             check_named_url("the files_url Pyrus handed out", files)?;
         }
         tracing::info!(login_count = self.login_count(), "logged in to Pyrus");
+        if self.config.web_base.is_none() {
+            *self
+                .web
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = derive_web_base(&api_url);
+        }
         Ok(Arc::new(Session {
             token: Secret::new(reply.access_token),
             endpoints: Endpoints { api_url, files_url },
@@ -433,18 +448,12 @@ impl PyrusClient {
         Ok(dto.fields)
     }
 
-    /// The browser link of a task: `{web}/t#id{task_id}`.
-    pub async fn task_url(&self, task_id: u64) -> String {
-        let web = match &self.config.web_base {
-            Some(web) => web.trim_end_matches('/').to_owned(),
-            None => {
-                let guard = self.session.lock().await;
-                let api = guard
-                    .as_ref()
-                    .map_or(FALLBACK_API_URL, |s| s.endpoints.api_url.as_str());
-                derive_web_base(api)
-            }
-        };
+    /// The browser link of a task: `{web}/t#id{task_id}` (never waits).
+    pub fn task_url(&self, task_id: u64) -> String {
+        let web = self
+            .web
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         format!("{web}/t#id{task_id}")
     }
 }

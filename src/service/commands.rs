@@ -74,7 +74,7 @@ async fn dispatch(shared: &Arc<Shared>, command: Command) -> Outcome {
         Command::CancelUpload(job) => cancel_upload(&engine, job),
         Command::OpenUrl(url) => {
             let task = Arc::clone(shared);
-            shared.spawn(async move { task.open_link(&engine, url).await });
+            task.open_link(&engine, url);
             Ok(())
         }
         Command::Retry(job) => retry(shared, &engine, job).await,
@@ -181,7 +181,7 @@ async fn find_calls(shared: Arc<Shared>, engine: Arc<Engine>, query: CallQuery) 
         Ok(mut calls) => {
             for call in &mut calls {
                 if let Some(reg) = &call.registration {
-                    call.task_url = Some(engine.task_url(reg.task_id).await);
+                    call.task_url = Some(engine.task_url(reg.task_id));
                 }
             }
             shared.ui.send(Event::FoundCalls { query, calls }).await;

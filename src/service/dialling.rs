@@ -32,22 +32,39 @@ enum Route {
     Handler,
 }
 
+/// What a started handler answers within [`HANDLER_VERDICT`]: its failure, if it failed.
+async fn handler_failure(opened: Opened) -> Option<LinkError> {
+    let failure = tokio::task::spawn_blocking(move || opened.failure(HANDLER_VERDICT))
+        .await
+        .ok()
+        .flatten();
+    if let Some(e) = &failure {
+        tracing::warn!(error = %e, "a link handler failed");
+    }
+    failure
+}
+
 impl Shared {
-    /// Opens a link off the async workers (starting a process can block); a handler that
-    /// fails later (no browser for it) is said in the window too.
-    pub(super) async fn open_link(&self, engine: &Arc<Engine>, url: String) {
+    /// Opens a link at once, off the async workers (starting a process can block), and
+    /// without waiting: whether it could not start, or its handler failed later (no
+    /// browser for it), is said in the window.
+    pub(super) fn open_link(&self, engine: &Arc<Engine>, url: String) {
         let engine = Arc::clone(engine);
-        let opened = tokio::task::spawn_blocking(move || engine.browser().open(&url))
-            .await
-            .unwrap_or_else(|e| Err(LinkError::NoBrowser(e.to_string())));
-        match opened {
-            Ok(opened) => self.watch_handler(opened, |e| {
-                Event::Notice(Notice::new(NoticeKind::LinkNotOpened, e))
-            }),
-            Err(e) => {
-                self.notice(Notice::new(NoticeKind::LinkNotOpened, e)).await;
+        let opening = tokio::task::spawn_blocking(move || engine.browser().open(&url));
+        let ui = self.ui.clone();
+        self.spawn(async move {
+            let opened = opening
+                .await
+                .unwrap_or_else(|e| Err(LinkError::NoBrowser(e.to_string())));
+            let failure = match opened {
+                Ok(opened) => handler_failure(opened).await,
+                Err(e) => Some(e),
+            };
+            if let Some(e) = failure {
+                ui.send(Event::Notice(Notice::new(NoticeKind::LinkNotOpened, e)))
+                    .await;
             }
-        }
+        });
     }
 
     /// Waits, aside, for a started handler to say it failed; then tells the window.
@@ -58,12 +75,7 @@ impl Shared {
     ) {
         let ui = self.ui.clone();
         self.spawn(async move {
-            let failure = tokio::task::spawn_blocking(move || opened.failure(HANDLER_VERDICT))
-                .await
-                .ok()
-                .flatten();
-            if let Some(e) = failure {
-                tracing::warn!(error = %e, "a link handler failed");
+            if let Some(e) = handler_failure(opened).await {
                 ui.send(event(e)).await;
             }
         });

@@ -262,11 +262,11 @@ impl Engine {
     }
 
     /// The browser link of a task.
-    pub async fn task_url(&self, task_id: u64) -> String {
+    pub fn task_url(&self, task_id: u64) -> String {
         // Never builds a client here (that may wait on the keyring): a task was registered,
         // so there is one, unless the engine was replaced meanwhile.
         match self.cached_client() {
-            Some(client) => client.task_url(task_id).await,
+            Some(client) => client.task_url(task_id),
             None => {
                 let web = self.settings.pyrus.web_base.clone().unwrap_or_else(|| {
                     crate::pyrus::derive_web_base(crate::pyrus::FALLBACK_API_URL)

@@ -29,6 +29,10 @@ pub(super) async fn sources_loop(shared: Arc<Shared>) {
     }
 }
 
+/// How long a call id finds the call stored under it: events of one call come within
+/// hours; a source that reuses its call ids later makes a new call.
+const LIVE_FOR_MS: i64 = 12 * 60 * 60 * 1000;
+
 /// How many heard events go into the journal in one transaction at most.
 const JOURNAL_BATCH: usize = 256;
 
@@ -265,7 +269,10 @@ impl Shared {
         let ended = self.follow_the_call(stitcher, &event).await;
         let mut effect_stored = true;
         let mut changed = false;
-        match self.store_decision(&engine, decision, stable_id).await {
+        match self
+            .store_decision(&engine, decision, (stable_id, heard_at))
+            .await
+        {
             None => {}
             Some(Ok(stored)) => {
                 self.note_stored(&engine, stitcher, stored, &event, ended);
@@ -277,8 +284,12 @@ impl Shared {
             }
         }
         changed |= self.note_life(&engine, stitcher).await;
-        if changed {
-            self.publish().await;
+        // The touched call's row, not the day's list: the work of one call.
+        let touched = stitcher.touched().and_then(|c| c.external_id.clone());
+        match touched {
+            Some(id) if changed => self.publish_call(&id).await,
+            None if changed => self.publish().await,
+            _ => {}
         }
         // Simulated calls have no recording.
         if let (Some(dir), Some(call)) =
@@ -323,29 +334,18 @@ impl Shared {
         &self,
         engine: &Engine,
         decision: Decision,
-        stable_id: ExternalId,
+        (stable_id, heard_at): (ExternalId, i64),
     ) -> Option<Result<Stored, StoreError>> {
         let (mut call, held) = match decision {
             Decision::Wait => return None,
             Decision::Register(call) => (call, None),
             Decision::Hold(call, why) => (call, Some(why)),
         };
-        let external_id = call.external_id.get_or_insert(stable_id).clone();
-        let outbox = engine.outbox();
-        let stored = match outbox.live_registration(&external_id).await {
-            Ok(Some(job)) => Ok((job, external_id, None)),
-            Ok(None) => match &held {
-                Some(why) => outbox
-                    .add_held_call(call, why.clone())
-                    .await
-                    .map(|(job, id)| (job, id, None)),
-                None => outbox
-                    .add_call_claimed(call)
-                    .await
-                    .map(|(id, claim)| (claim.job, id, Some(claim))),
-            },
-            Err(e) => Err(e),
-        };
+        call.external_id.get_or_insert(stable_id);
+        let stored = engine
+            .outbox()
+            .store_heard(call, held.clone(), (heard_at, LIVE_FOR_MS))
+            .await;
         Some(stored.map(|(job, external_id, claimed)| Stored {
             job,
             external_id,

@@ -48,7 +48,7 @@ impl Shared {
             Ok(Some(job)) => {
                 tracing::info!(%job, "recording pickup stored");
                 self.kick_of(Lane::Pickup).notify_one();
-                self.publish().await;
+                self.publish_job(job).await;
                 true
             }
             Ok(None) => {

@@ -248,7 +248,7 @@ impl Runner<'_> {
 
     async fn register(&self, at: Attempt, call: CallRow) -> Result<JobReport, StoreError> {
         let job = at.job;
-        tracing::info!(%job, from = %call.request.from, to = %call.request.to, "registering call");
+        tracing::debug!(%job, from = %call.request.from, to = %call.request.to, "registering call");
         match self
             .client
             .register_call(self.account_id, &call.request)

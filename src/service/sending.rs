@@ -47,12 +47,10 @@ impl Shared {
                 JobEvent::Progress { job, sent, total } => {
                     shared.ui.offer(Event::Progress { job, sent, total });
                 }
+                // Pyrus's answer opens the task from here, before anything is written.
                 JobEvent::Registered { job, registration } => {
-                    let task = Arc::clone(&shared);
-                    shared.spawn(async move {
-                        let engine = task.current.get();
-                        task.on_registered(&engine, job, registration.task_id).await;
-                    });
+                    let engine = shared.current.get();
+                    shared.on_registered(&engine, job, registration.task_id);
                 }
                 JobEvent::Finished(_) => {}
             }
@@ -113,8 +111,9 @@ impl Shared {
                     // Whatever came of it, the register lane looks again: a retryable failure
                     // is due at its backoff, and the lane must not sleep past it.
                     let retry = report.state == JobState::Pending;
+                    let job = report.job;
                     shared.report(&engine, report).await;
-                    shared.publish().await;
+                    shared.publish_job(job).await;
                     if retry {
                         shared.kick_of(Lane::Register).notify_one();
                     }
@@ -130,17 +129,12 @@ impl Shared {
 
     /// Opens a just-registered call's task when it is still worth opening (see
     /// [`super::pops::Pops::registered`]). Runs once per call however often it is told.
-    pub(super) async fn on_registered(
-        &self,
-        engine: &Arc<Engine>,
-        job: JobId,
-        task_id: u64,
-    ) -> String {
-        let task_url = engine.task_url(task_id).await;
+    pub(super) fn on_registered(&self, engine: &Arc<Engine>, job: JobId, task_id: u64) -> String {
+        let task_url = engine.task_url(task_id);
         let policy = self.policy();
         let open = self.pops().registered(job, &task_url, now_ms(), policy);
         if let Some(url) = open {
-            self.open_link(engine, url).await;
+            self.open_link(engine, url);
         }
         task_url
     }
@@ -164,8 +158,9 @@ impl Shared {
     async fn send_turn(&self, engine: &Arc<Engine>, lane: Lane, listener: &Listener) -> Turn {
         match engine.pump_one(lane, listener).await {
             Ok(Some(report)) => {
+                let job = report.job;
                 self.report(engine, report).await;
-                self.publish().await;
+                self.publish_job(job).await;
                 Turn::Ran
             }
             Ok(None) => Turn::Idle,
@@ -207,9 +202,7 @@ impl Shared {
         }
         let event = match (report.state, report.kind, report.registration) {
             (JobState::Done, JobKind::Register, Some(registration)) => {
-                let task_url = self
-                    .on_registered(engine, report.job, registration.task_id)
-                    .await;
+                let task_url = self.on_registered(engine, report.job, registration.task_id);
                 Event::Registered {
                     job: report.job,
                     task_url,

@@ -196,7 +196,7 @@ impl Shared {
             Ok(mut calls) => {
                 for call in &mut calls {
                     if let Some(reg) = &call.registration {
-                        call.task_url = Some(engine.task_url(reg.task_id).await);
+                        call.task_url = Some(engine.task_url(reg.task_id));
                     }
                 }
                 self.ui.send(Event::Calls(calls)).await;
@@ -206,11 +206,52 @@ impl Shared {
                     .await;
             }
         }
-        let open_jobs = engine
+        self.publish_status(&engine).await;
+    }
+
+    /// Tells the window of the one call `job` belongs to, and the status bar's figures:
+    /// the work of one call, however many the day holds.
+    pub(super) async fn publish_job(&self, job: JobId) {
+        let engine = self.current.get();
+        let call = engine.outbox().call_record_of(job).await;
+        self.publish_one(&engine, call).await;
+    }
+
+    /// As [`Shared::publish_job`], for the call stored under `external_id`.
+    pub(super) async fn publish_call(&self, external_id: &str) {
+        let engine = self.current.get();
+        let call = engine
             .outbox()
-            .open_jobs()
-            .await
-            .map_or(0, |jobs| jobs.len());
+            .call_record_by_external_id(external_id.to_owned())
+            .await;
+        self.publish_one(&engine, call).await;
+    }
+
+    async fn publish_one(
+        &self,
+        engine: &Engine,
+        call: Result<Option<crate::domain::CallRecord>, StoreError>,
+    ) {
+        match call {
+            Ok(Some(mut call)) => {
+                if let Some(reg) = &call.registration {
+                    call.task_url = Some(engine.task_url(reg.task_id));
+                }
+                self.ui.send(Event::CallChanged(Box::new(call))).await;
+            }
+            // Its call is gone from the list (discarded): the whole list, as it is now.
+            Ok(None) => return self.publish().await,
+            Err(e) => {
+                self.notice(Notice::new(NoticeKind::ListUnreadable, e))
+                    .await;
+            }
+        }
+        self.publish_status(engine).await;
+    }
+
+    /// The status bar's figures: the connection, and how many jobs are still to be done.
+    async fn publish_status(&self, engine: &Engine) {
+        let open_jobs = engine.outbox().open_job_count().await.unwrap_or(0);
         let connection = self.connection();
         self.ui
             .send(Event::Status(Status {
@@ -259,7 +300,7 @@ impl Shared {
         let policy = self.policy();
         let url = self.pops().heard_news(job, registered, answered, policy);
         if let Some(url) = url {
-            self.open_link(&self.current.get(), url).await;
+            self.open_link(&self.current.get(), url);
         }
     }
 }

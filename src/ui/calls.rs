@@ -146,6 +146,9 @@ pub struct CallList {
     pub drop_target: Option<CallRowId>,
     /// The pointer was seen moving over the window during the current drag.
     pub drag_seen: bool,
+    /// Each row's height when last drawn, and at what width: rows out of sight are not
+    /// drawn, only their room is kept (a day's 1,200 calls cost what a screenful does).
+    pub heights: HashMap<CallRowId, (f32, f32)>,
 }
 
 impl CallList {
@@ -323,10 +326,16 @@ pub fn call_list_ui(
     // Rows are drawn from the list as it is; what the agent asked of them is applied after.
     let mut asked: Vec<(CallRowId, RowActions)> = Vec::new();
     let drawn: &CallList = list;
+    let mut measured: Vec<(CallRowId, f32, f32)> = Vec::new();
     egui::ScrollArea::vertical()
         .id_salt("call_list")
         .auto_shrink([false, false])
-        .show(ui, |ui| {
+        .show_viewport(ui, |ui, viewport| {
+            let width = ui.available_width();
+            let gap = ui.spacing().item_spacing.y;
+            // Where the next row starts, in the list's own coordinates, and the room of
+            // the rows out of sight not yet given.
+            let (mut y, mut unseen) = (0.0_f32, 0.0_f32);
             for call in drawn.shown() {
                 // A call just discarded stays out of sight until the list catches up.
                 if drawn
@@ -336,6 +345,21 @@ pub fn call_list_ui(
                 {
                     continue;
                 }
+                let height = drawn
+                    .heights
+                    .get(&call.row)
+                    .filter(|(w, _)| (w - width).abs() < 0.5)
+                    .map_or(ROW_ESTIMATE, |(_, h)| *h);
+                if y + height < viewport.min.y - OFFSCREEN || y > viewport.max.y + OFFSCREEN {
+                    unseen += height + gap;
+                    y += height + gap;
+                    continue;
+                }
+                if unseen > 0.0 {
+                    ui.add_space(unseen);
+                    unseen = 0.0;
+                }
+                let top = ui.cursor().top();
                 let mut prepared = egui::Frame::group(ui.style()).begin(ui);
                 let width = prepared.content_ui.available_width();
                 prepared.content_ui.set_width(width);
@@ -359,6 +383,9 @@ pub fn call_list_ui(
                     prepared.frame.fill = ui.visuals().selection.bg_fill.gamma_multiply(0.3);
                 }
                 prepared.end(ui);
+                let height = ui.cursor().top() - top - gap;
+                measured.push((call.row, width, height));
+                y += height + gap;
                 if target {
                     hovered = Some(call.row);
                 }
@@ -366,7 +393,13 @@ pub fn call_list_ui(
                     asked.push((call.row, actions));
                 }
             }
+            if unseen > 0.0 {
+                ui.add_space(unseen);
+            }
         });
+    for (row, width, height) in measured {
+        list.heights.insert(row, (width, height));
+    }
     for (row, actions) in asked {
         if let Some(call) = list.call(row).cloned() {
             actions.apply(&call, list, commands);
@@ -374,6 +407,12 @@ pub fn call_list_ui(
     }
     hovered
 }
+
+/// A row's height before it was first drawn (most rows are about this tall).
+const ROW_ESTIMATE: f32 = 96.0;
+
+/// How far beyond the visible part of the list rows are still drawn.
+const OFFSCREEN: f32 = 200.0;
 
 /// Discards that can still be taken back, above the list.
 pub fn discarding_ui(

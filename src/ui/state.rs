@@ -209,6 +209,7 @@ impl UiState {
                 self.notice_detail = Some(notice.detail).filter(|d| !d.is_empty());
             }
             Event::Calls(calls) => self.calls_changed(calls),
+            Event::CallChanged(call) => self.call_changed(*call),
             Event::FoundCalls { query, calls } => {
                 // An answer to a query the agent has typed past is dropped.
                 if self.list.query_sent.as_ref() == Some(&query) {
@@ -285,9 +286,47 @@ impl UiState {
                 })
             })
         });
+        // Heights of rows no longer listed are forgotten.
+        let rows: HashSet<CallRowId> = calls.iter().map(|c| c.row).collect();
+        self.list.heights.retain(|row, _| rows.contains(row));
         // A search shows kept calls: ask again when they changed, so it follows.
         self.list.refresh |= calls != self.list.calls;
         self.list.calls = calls;
+        self.follow_list();
+    }
+
+    /// One call changed: its row is replaced (or added, newest first) — the rest of the list
+    /// stays as it is.
+    fn call_changed(&mut self, call: CallRecord) {
+        let calls = &mut self.list.calls;
+        match calls.iter().position(|c| c.row == call.row) {
+            Some(i) if calls[i] == call => return,
+            Some(i) => {
+                let ended: Vec<JobId> = calls[i]
+                    .recordings
+                    .iter()
+                    .map(|r| r.job.id)
+                    .filter(|job| {
+                        !call.recordings.iter().any(|r| {
+                            r.job.id == *job
+                                && matches!(r.job.state, JobState::Pending | JobState::Running)
+                        })
+                    })
+                    .collect();
+                for job in ended {
+                    self.list.progress.remove(&job);
+                }
+                calls[i] = call;
+            }
+            None => {
+                let at = calls
+                    .iter()
+                    .position(|c| (c.created_ms, c.row) < (call.created_ms, call.row))
+                    .unwrap_or(calls.len());
+                calls.insert(at, call);
+            }
+        }
+        self.list.refresh = true;
         self.follow_list();
     }
 

@@ -202,7 +202,7 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
     );
     assert_eq!(client.login_count(), 1, "one token is reused");
     assert_eq!(
-        client.task_url(77).await,
+        client.task_url(77),
         format!(
             "http://localhost:{}/deep/t#id77",
             api.rsplit(':').next().unwrap()

@@ -10,6 +10,18 @@ use crate::domain::{
     CallLife, CallRequest, Direction, ExternalId, JobId, JobKind, LINE_NUMBER_MISSING, PhoneNumber,
 };
 
+/// What a call id finds among the stored calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Live {
+    /// Nothing stored under it.
+    None,
+    /// A call stored under it lately: its registration job.
+    Registration(JobId),
+    /// A call stored under it long ago: a source that reuses call ids; the new call needs an
+    /// id of its own.
+    Stale,
+}
+
 impl Store {
     /// Stores a call and its registration job in one transaction. The call must carry
     /// its external id.
@@ -47,18 +59,29 @@ impl Store {
 
     /// The live registration job of the call stored under `external_id` (not discarded),
     /// if there is one: a heard call handled again after a crash finds its first one.
-    pub fn live_registration(&self, external_id: &ExternalId) -> Result<Option<JobId>, StoreError> {
-        self.conn
+    pub fn live_registration(
+        &self,
+        external_id: &ExternalId,
+        since_ms: i64,
+    ) -> Result<Live, StoreError> {
+        let found: Option<(i64, i64)> = self
+            .conn
             .query_row(
-                "SELECT j.id FROM jobs j JOIN calls c ON c.id = j.call_id
-                 WHERE c.external_id = ?1 AND j.kind = ?2 AND j.state != 'discarded'
+                "SELECT j.id, c.created_ms FROM calls c
+                 LEFT JOIN jobs j ON j.call_id = c.id AND j.kind = ?2 AND j.state != 'discarded'
+                 WHERE c.external_id = ?1
                  ORDER BY j.id DESC LIMIT 1",
                 params![external_id.as_str(), JobKind::Register],
-                |r| r.get(0),
+                |r| Ok((r.get::<_, Option<i64>>(0)?.unwrap_or(0), r.get(1)?)),
             )
             .optional()
-            .map(|id| id.map(JobId))
-            .map_err(|e| self.sql(e))
+            .map_err(|e| self.sql(e))?;
+        Ok(match found {
+            None => Live::None,
+            Some((_, created)) if created < since_ms => Live::Stale,
+            Some((0, _)) => Live::None,
+            Some((job, _)) => Live::Registration(JobId(job)),
+        })
     }
 
     fn insert_call_as(
@@ -191,7 +214,10 @@ impl Store {
                 "UPDATE calls SET started_ms = COALESCE(started_ms, ?2),
                                   answered_ms = COALESCE(answered_ms, ?3),
                                   ended_ms = COALESCE(ended_ms, ?4)
-                 WHERE external_id = ?1",
+                 WHERE external_id = ?1
+                   AND ((started_ms IS NULL AND ?2 IS NOT NULL)
+                        OR (answered_ms IS NULL AND ?3 IS NOT NULL)
+                        OR (ended_ms IS NULL AND ?4 IS NOT NULL))",
                 params![
                     external_id,
                     life.started_ms,
@@ -209,6 +235,31 @@ mod tests {
     use super::super::testing::{call, store};
     use super::super::{Lane, Work};
     use crate::domain::{JobState, PhoneNumber};
+
+    #[test]
+    fn a_call_id_finds_its_call_only_for_a_while_and_life_is_noted_once() {
+        use super::Live;
+        let (_dir, mut s) = store();
+        let old = call("1-22309@127.0.0.1");
+        let id = old.external_id.clone().unwrap();
+        let (_, job) = s.insert_call(&old, None, 1_000).unwrap();
+        assert_eq!(
+            s.live_registration(&id, 0).unwrap(),
+            Live::Registration(job)
+        );
+        assert_eq!(s.live_registration(&id, 5_000).unwrap(), Live::Stale);
+        let fresh = id.reused_at(90_000);
+        assert_ne!(fresh, id);
+        assert_eq!(s.live_registration(&fresh, 5_000).unwrap(), Live::None);
+        // What was heard of a call is written when it says something new, only.
+        let life = crate::domain::CallLife {
+            started_ms: Some(1_000),
+            answered_ms: None,
+            ended_ms: None,
+        };
+        assert!(s.note_life(id.as_str(), life).unwrap());
+        assert!(!s.note_life(id.as_str(), life).unwrap(), "nothing new");
+    }
 
     #[test]
     fn a_held_call_is_sent_once_this_lines_number_is_known() {

@@ -34,6 +34,7 @@ use crate::domain::{AttachTarget, CallRequest, JobId, JobKind, JobState, Mapping
 use schema::migrate;
 
 pub use budget::{RATE_BUDGET, RATE_WINDOW_MS};
+pub use calls::Live;
 pub use cascade::UNDO_MS;
 pub use claims::Lane;
 pub use error::StoreError;
@@ -286,6 +287,25 @@ impl Store {
             return Err(StoreError::Gone(self.path.clone()));
         }
         Ok(())
+    }
+
+    /// Runs `write` with commits that do not wait for the disk: they survive the process
+    /// being killed, not a power cut. Only for writes whose cause is on disk already (a
+    /// heard event, kept in the journal until what it asked for is stored): the next
+    /// ordinary commit — the one that forgets the event — syncs them first.
+    pub fn relaxed<T>(
+        &mut self,
+        write: impl FnOnce(&mut Self) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.sql(e))?;
+        let out = write(self);
+        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
+        match (out, restored) {
+            (out, Ok(())) => out,
+            (_, Err(e)) => Err(self.sql(e)),
+        }
     }
 
     fn tx(&mut self) -> Result<Transaction<'_>, StoreError> {

@@ -41,6 +41,33 @@ impl Store {
         self.views("WHERE j.state NOT IN ('done', 'discarded')", params![])
     }
 
+    /// How many jobs are still to be done (the status bar's figure).
+    pub fn open_job_count(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM jobs WHERE state NOT IN ('done', 'discarded')",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| usize::try_from(n).unwrap_or(0))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The call a job belongs to, as the list shows it (`None`: a job of no call, or a call
+    /// whose registration was discarded).
+    pub fn call_record_of(&self, job: JobId) -> Result<Option<CallRecord>, StoreError> {
+        const WANTED: &str = "c.id = (SELECT call_id FROM jobs WHERE id = ?1)";
+        Ok(self.records(WANTED, &[&job.0])?.pop())
+    }
+
+    /// The call stored under `external_id`, as the list shows it.
+    pub fn call_record_by_external_id(
+        &self,
+        external_id: &str,
+    ) -> Result<Option<CallRecord>, StoreError> {
+        Ok(self.records("c.external_id = ?1", &[&external_id])?.pop())
+    }
+
     /// Calls stored since `since_ms`, and older ones with work still open, newest first,
     /// each with the state of its jobs. Calls whose registration was discarded are left out.
     pub fn call_records(&self, since_ms: i64) -> Result<Vec<CallRecord>, StoreError> {

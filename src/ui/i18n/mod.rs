@@ -194,6 +194,6 @@ mod tests {
         }
         let why = crate::bus::Notice::new(crate::bus::NoticeKind::Credentials, "x")
             .with_code("key_missing");
-        assert!(RU.notice(&why).contains("введите ключ безопасности"));
+        assert!(RU.notice(&why).contains("«Ввести ключ»"));
     }
 }
