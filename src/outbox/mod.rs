@@ -217,6 +217,19 @@ impl Outbox {
         events: Vec<CallEvent>,
         handled: Vec<i64>,
     ) -> Result<Vec<Journaled>, StoreError> {
+        let journaled = self.journal_unsynced(events, handled).await?;
+        self.sync_to_disk().await?;
+        Ok(journaled)
+    }
+
+    /// As [`Outbox::journal`], committed without waiting for the disk: the events can be
+    /// handled at once (a process killed now loses nothing), while [`Outbox::sync_to_disk`]
+    /// makes them durable — their sources are told they were accepted only after it.
+    pub async fn journal_unsynced(
+        &self,
+        events: Vec<CallEvent>,
+        handled: Vec<i64>,
+    ) -> Result<Vec<Journaled>, StoreError> {
         let rows: Vec<(String, String)> = events
             .iter()
             .map(|e| {
@@ -228,7 +241,7 @@ impl Outbox {
         let received_ms = now_ms();
         let ids = {
             let rows = rows.clone();
-            self.db(move |s| s.journal(&rows, &handled, received_ms))
+            self.db(move |s| s.relaxed(|s| s.journal(&rows, &handled, received_ms)))
                 .await?
         };
         Ok(ids
@@ -244,6 +257,24 @@ impl Outbox {
                 })
             })
             .collect())
+    }
+
+    /// Waits until everything committed so far is on the disk: the write-ahead log is synced
+    /// through a handle of its own, so the database stays free meanwhile (calls are stored
+    /// and sent while the disk catches up).
+    pub async fn sync_to_disk(&self) -> Result<(), StoreError> {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
+        tokio::task::spawn_blocking(move || std::fs::File::open(&wal).and_then(|f| f.sync_data()))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("database task failed: {e}")))?
+            .map_err(|e| {
+                StoreError::Write(format!(
+                    "could not make sure what it stored is on the disk ({e}) — {}",
+                    self.path.display()
+                ))
+            })
     }
 
     /// Heard events kept from before (not handled when the last run stopped), oldest first.

@@ -153,8 +153,9 @@ impl Shared {
         true
     }
 
-    /// Stores a burst of heard events in one transaction, tells their sources, and hands
-    /// them on; false when the event loop is gone.
+    /// Stores a burst of heard events in one transaction and hands them on at once; once
+    /// the disk has them, tells their sources they were accepted. False when the event
+    /// loop is gone.
     async fn journal_batch(
         &self,
         batch: Vec<Heard>,
@@ -165,26 +166,33 @@ impl Shared {
         let engine = self.current.get();
         let stored = engine
             .outbox()
-            .journal(
+            .journal_unsynced(
                 batch.iter().map(|h| h.event.clone()).collect(),
                 handled.clone(),
             )
             .await;
         match stored {
             Ok(journaled) => {
-                if let Some(sources) = &self.sources {
-                    sources.monitor.set_outbox_problem(None);
-                }
-                // Every event of the batch is stored: say so at once, then hand them on.
-                for heard in batch {
-                    if let Some(ack) = heard.stored {
-                        ack.send(Ok(())).ok();
-                    }
-                }
+                // Stored (a process killed now loses none of them): their calls go while the
+                // disk catches up, and the sources hear "accepted" only once it has.
                 for journaled in journaled {
                     handed.insert(journaled.id);
                     if events.send(journaled).await.is_err() {
                         return false;
+                    }
+                }
+                let durable = engine.outbox().sync_to_disk().await;
+                if let Some(sources) = &self.sources {
+                    let problem = durable.as_ref().err().map(ToString::to_string);
+                    sources.monitor.set_outbox_problem(problem);
+                }
+                for heard in batch {
+                    if let Some(ack) = heard.stored {
+                        let answer = durable
+                            .as_ref()
+                            .copied()
+                            .map_err(|e| NotStored(e.to_string()));
+                        ack.send(answer).ok();
                     }
                 }
                 true
@@ -263,9 +271,6 @@ impl Shared {
         // Stitched at the time it was heard (an event kept from a stopped run is handled
         // later, and must not join calls by the time it is handled).
         let decision = stitcher.on_event(&event, heard_at, settings.calls, &settings.defaults);
-        self.ui
-            .send(Event::Ringing(stitcher.ringing(now_ms())))
-            .await;
         let ended = self.follow_the_call(stitcher, &event).await;
         let mut effect_stored = true;
         let mut changed = false;
@@ -283,6 +288,10 @@ impl Shared {
                 self.notice(Notice::new(NoticeKind::CallNotStored, e)).await;
             }
         }
+        // The ringing bars follow once the call is on its way.
+        self.ui
+            .send(Event::Ringing(stitcher.ringing(now_ms())))
+            .await;
         changed |= self.note_life(&engine, stitcher).await;
         // The touched call's row, not the day's list: the work of one call.
         let touched = stitcher.touched().and_then(|c| c.external_id.clone());
