@@ -24,6 +24,9 @@ use pyrus_phone::sources::{forward, runtime_file};
 use pyrus_phone::ui::i18n::Language;
 use pyrus_phone::ui::{UiState, View};
 
+/// How long the window may wait to draw what the service said (a burst becomes one frame).
+const UI_COALESCE: std::time::Duration = std::time::Duration::from_millis(40);
+
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let errors_seen = pyrus_phone::platform::console::attach_to_parent();
@@ -323,8 +326,12 @@ fn run_window(
                     .and_then(Language::from_code)
                     .unwrap_or(system_lang);
                 let egui_ctx = cc.egui_ctx.clone();
-                let (ui_tx, ui_rx) =
-                    bus::event_channel(256, Arc::new(move || egui_ctx.request_repaint()));
+                // What the service says within 40 ms is drawn in one frame: a burst of
+                // events (a call's ring, its row, the status) costs one repaint, not three.
+                let (ui_tx, ui_rx) = bus::event_channel(
+                    256,
+                    Arc::new(move || egui_ctx.request_repaint_after(UI_COALESCE)),
+                );
                 let running = instance.serve(runtime.handle(), ui_tx);
                 pyrus_phone::platform::desktop::probe_in_background();
                 let handle = running.service.clone();

@@ -35,6 +35,9 @@ pub enum LinkError {
     },
 }
 
+/// What to do when a watched handler fails: told its failure, once.
+pub type OnFailure = Box<dyn FnOnce(LinkError) + Send>;
+
 /// A link handed to a program that may still fail; dropping it lets the program run on.
 #[derive(Debug, Default)]
 pub struct Opened {
@@ -47,34 +50,18 @@ impl Opened {
         Self::default()
     }
 
-    fn watch(program: &str, child: Child) -> Self {
+    fn watch_child(program: &str, child: Child) -> Self {
         Self {
             child: Some((program.to_owned(), child)),
         }
     }
 
-    /// Waits up to `within` for the handler to say it failed (blocking): its failure, or
-    /// `None` when it succeeded or is still running (then it runs on, reaped later).
-    pub fn failure(mut self, within: Duration) -> Option<LinkError> {
-        let (program, mut child) = self.child.take()?;
-        let deadline = Instant::now() + within;
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) if status.success() => return None,
-                Ok(Some(status)) => {
-                    return Some(LinkError::HandlerFailed {
-                        program,
-                        status: status.to_string(),
-                    });
-                }
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(25));
-                }
-                Ok(None) | Err(_) => {
-                    let_run(child);
-                    return None;
-                }
-            }
+    /// Lets the handler run on, and calls `on_failure` if it ends in failure within
+    /// `within` (xdg-open exits 3 when no program takes the link). Never blocks: one
+    /// thread watches every handler started.
+    pub fn watch(mut self, within: Duration, on_failure: OnFailure) {
+        if let Some((program, child)) = self.child.take() {
+            let_run(child, Some((program, Instant::now() + within, on_failure)));
         }
     }
 }
@@ -82,21 +69,36 @@ impl Opened {
 impl Drop for Opened {
     fn drop(&mut self) {
         if let Some((_, child)) = self.child.take() {
-            let_run(child);
+            let_run(child, None);
         }
     }
 }
 
-/// Lets a handler run on; it is waited for, so it leaves no zombie.
-fn let_run(child: Child) {
+/// A handler's failure, told to whoever watches it until its deadline.
+type Watch = (String, Instant, OnFailure);
+
+/// Lets a handler run on; it is waited for, so it leaves no zombie, and a failure before
+/// the watch's deadline is told.
+fn let_run(child: Child, watch: Option<Watch>) {
     #[cfg(all(unix, not(target_os = "macos")))]
-    reaper::adopt(child);
+    reaper::adopt(child, watch);
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     {
         let mut child = child;
         let waiter = std::thread::Builder::new()
             .name("link".into())
-            .spawn(move || child.wait());
+            .spawn(move || {
+                let status = child.wait();
+                if let (Ok(status), Some((program, deadline, on_failure))) = (status, watch)
+                    && !status.success()
+                    && Instant::now() < deadline
+                {
+                    on_failure(LinkError::HandlerFailed {
+                        program,
+                        status: status.to_string(),
+                    });
+                }
+            });
         if let Err(e) = waiter {
             tracing::warn!(error = %e, "cannot wait for a link handler");
         }
@@ -132,7 +134,7 @@ impl Browser for SystemBrowser {
                 .stdin(std::process::Stdio::null())
                 .spawn()
             {
-                Ok(child) => return Ok(Opened::watch(program, child)),
+                Ok(child) => return Ok(Opened::watch_child(program, child)),
                 Err(e) => last = format!("{program}: {e}"),
             }
         }
@@ -152,7 +154,7 @@ impl Browser for SystemBrowser {
             .stdin(std::process::Stdio::null())
             .spawn()
         {
-            Ok(child) => Ok(Opened::watch("xdg-open", child)),
+            Ok(child) => Ok(Opened::watch_child("xdg-open", child)),
             Err(e) => Err(LinkError::NoDialler(format!("xdg-open: {e}"))),
         }
     }
@@ -177,7 +179,7 @@ impl Browser for SystemBrowser {
         match command.arg(uri).stdin(std::process::Stdio::null()).spawn() {
             // Not watched: explorer.exe's exit status says nothing of the link.
             Ok(child) => {
-                let_run(child);
+                let_run(child, None);
                 Ok(Opened::done())
             }
             Err(e) => Err(LinkError::NoDialler(e.to_string())),
@@ -212,18 +214,23 @@ fn browser_commands(browser: Option<&str>, url: &str) -> Vec<Vec<String>> {
     out
 }
 
-/// Waits for the link handlers we started, so none is left a zombie.
+/// Waits for the link handlers we started, so none is left a zombie, and tells a watched
+/// one's failure.
 #[cfg(all(unix, not(target_os = "macos")))]
 mod reaper {
     use std::process::Child;
     use std::sync::OnceLock;
     use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
-    static REAPER: OnceLock<Option<SyncSender<Child>>> = OnceLock::new();
+    use super::{LinkError, Watch};
+
+    type Adopted = (Child, Option<Watch>);
+
+    static REAPER: OnceLock<Option<SyncSender<Adopted>>> = OnceLock::new();
 
     /// Hands `child` to the reaper thread (started on first use).
-    pub(super) fn adopt(child: Child) {
+    pub(super) fn adopt(child: Child, watch: Option<Watch>) {
         let sender = REAPER.get_or_init(|| {
             let (tx, rx) = sync_channel(64);
             std::thread::Builder::new()
@@ -236,24 +243,47 @@ mod reaper {
         if let Some(tx) = sender {
             // A full queue means 64 handlers started within a moment: keep the rest unreaped
             // rather than block the caller; the OS reaps them when we exit.
-            tx.try_send(child).ok();
+            tx.try_send((child, watch)).ok();
         }
     }
 
-    fn run(rx: &Receiver<Child>) {
-        let mut children: Vec<Child> = Vec::new();
+    fn run(rx: &Receiver<Adopted>) {
+        let mut children: Vec<Adopted> = Vec::new();
         loop {
             let wait = if children.is_empty() {
                 Duration::from_secs(3600)
             } else {
-                Duration::from_millis(200)
+                Duration::from_millis(25)
             };
             match rx.recv_timeout(wait) {
-                Ok(child) => children.push(child),
+                Ok(adopted) => children.push(adopted),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            children.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
+            let now = Instant::now();
+            children.retain_mut(|(child, watch)| {
+                if watch
+                    .as_ref()
+                    .is_some_and(|(_, deadline, _)| now >= *deadline)
+                {
+                    *watch = None;
+                }
+                match child.try_wait() {
+                    Ok(None) => true,
+                    Ok(Some(status)) => {
+                        if let Some((program, _, on_failure)) = watch.take()
+                            && !status.success()
+                        {
+                            on_failure(LinkError::HandlerFailed {
+                                program,
+                                status: status.to_string(),
+                            });
+                        }
+                        false
+                    }
+                    Err(_) => false,
+                }
+            });
         }
     }
 }
@@ -314,6 +344,31 @@ impl Browser for RecordingBrowser {
 #[cfg(test)]
 mod tests {
     use super::browser_commands;
+
+    /// A handler that starts, then says it could not (as xdg-open with nothing for the
+    /// link), is told to whoever watches it; one that succeeds is not.
+    #[cfg(all(unix, not(target_os = "macos")))]
+    #[test]
+    fn a_handler_that_fails_after_it_started_is_told() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        for (name, code) in [("fine", 0), ("xdg-open", 3)] {
+            let child = std::process::Command::new("sh")
+                .args(["-c", &format!("exit {code}")])
+                .spawn()
+                .unwrap();
+            let tx = tx.clone();
+            super::Opened::watch_child(name, child).watch(
+                std::time::Duration::from_secs(30),
+                Box::new(move |e| tx.send(e.to_string()).unwrap()),
+            );
+        }
+        let told = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        assert!(
+            told.starts_with("xdg-open could not open the link"),
+            "{told}"
+        );
+        assert!(told.contains('3'), "{told}");
+    }
 
     #[test]
     fn browser_entries_take_the_link_where_they_say() {

@@ -32,16 +32,23 @@ enum Route {
     Handler,
 }
 
-/// What a started handler answers within [`HANDLER_VERDICT`]: its failure, if it failed.
-async fn handler_failure(opened: Opened) -> Option<LinkError> {
-    let failure = tokio::task::spawn_blocking(move || opened.failure(HANDLER_VERDICT))
-        .await
-        .ok()
-        .flatten();
-    if let Some(e) = &failure {
-        tracing::warn!(error = %e, "a link handler failed");
-    }
-    failure
+/// Lets a started handler run on; if it ends in failure within [`HANDLER_VERDICT`], the
+/// window hears of it (told from the runtime, so nothing waits meanwhile).
+fn watch(
+    opened: Opened,
+    ui: crate::bus::UiSender,
+    event: impl FnOnce(LinkError) -> Event + Send + 'static,
+) {
+    let runtime = tokio::runtime::Handle::current();
+    opened.watch(
+        HANDLER_VERDICT,
+        Box::new(move |e| {
+            tracing::warn!(error = %e, "a link handler failed");
+            runtime.spawn(async move {
+                ui.send(event(e)).await;
+            });
+        }),
+    );
 }
 
 impl Shared {
@@ -56,29 +63,25 @@ impl Shared {
             let opened = opening
                 .await
                 .unwrap_or_else(|e| Err(LinkError::NoBrowser(e.to_string())));
-            let failure = match opened {
-                Ok(opened) => handler_failure(opened).await,
-                Err(e) => Some(e),
-            };
-            if let Some(e) = failure {
-                ui.send(Event::Notice(Notice::new(NoticeKind::LinkNotOpened, e)))
-                    .await;
+            match opened {
+                Ok(opened) => watch(opened, ui, |e| {
+                    Event::Notice(Notice::new(NoticeKind::LinkNotOpened, e))
+                }),
+                Err(e) => {
+                    ui.send(Event::Notice(Notice::new(NoticeKind::LinkNotOpened, e)))
+                        .await;
+                }
             }
         });
     }
 
-    /// Waits, aside, for a started handler to say it failed; then tells the window.
+    /// Watches a started handler: if it says it failed, the window is told.
     fn watch_handler(
         &self,
         opened: Opened,
         event: impl FnOnce(LinkError) -> Event + Send + 'static,
     ) {
-        let ui = self.ui.clone();
-        self.spawn(async move {
-            if let Some(e) = handler_failure(opened).await {
-                ui.send(event(e)).await;
-            }
-        });
+        watch(opened, self.ui.clone(), event);
     }
 
     /// Calls `number` back through the first way there is to dial it; else asks the agent

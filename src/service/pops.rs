@@ -41,6 +41,8 @@ struct Pop {
 #[derive(Debug, Default)]
 pub(super) struct Pops {
     heard: HashMap<JobId, Pop>,
+    /// The heard calls' jobs by external id.
+    by_external_id: HashMap<String, JobId>,
     /// Calls typed in the window, with when Register was pressed.
     typed: HashMap<JobId, i64>,
 }
@@ -55,8 +57,19 @@ impl Pops {
         answered: bool,
         ended: bool,
     ) {
-        self.heard
-            .retain(|_, p| now_ms - p.heard_ms < POP_MEMORY_MS);
+        let by_id = &mut self.by_external_id;
+        self.heard.retain(|_, p| {
+            let keep = now_ms - p.heard_ms < POP_MEMORY_MS;
+            if !keep {
+                by_id.remove(&p.external_id);
+            }
+            keep
+        });
+        // An ended call's task no longer opens by itself: nothing to remember.
+        if ended {
+            return;
+        }
+        self.by_external_id.insert(external_id.to_owned(), job);
         self.heard.insert(
             job,
             Pop {
@@ -76,20 +89,13 @@ impl Pops {
 
     /// The registration job of the heard call with this external id.
     pub(super) fn job_of(&self, external_id: &str) -> Option<JobId> {
-        self.heard
-            .iter()
-            .find(|(_, p)| p.external_id == external_id)
-            .map(|(job, _)| *job)
+        self.by_external_id.get(external_id).copied()
     }
 
-    /// Notes that a heard call ended: its task is not popped any more.
+    /// Notes that a heard call ended: its task is not popped any more, so it is forgotten.
     pub(super) fn ended(&mut self, external_id: &str) {
-        if let Some(pop) = self
-            .heard
-            .values_mut()
-            .find(|p| p.external_id == external_id)
-        {
-            pop.ended = true;
+        if let Some(job) = self.by_external_id.remove(external_id) {
+            self.heard.remove(&job);
         }
     }
 

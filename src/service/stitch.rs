@@ -13,6 +13,9 @@ const RING_WINDOW_MS: i64 = 5 * 60 * 1000;
 const TALK_WINDOW_MS: i64 = 4 * 60 * 60 * 1000;
 /// A repeated "end" this soon after the end belongs to the ended call.
 const ECHO_MS: i64 = 5 * 1000;
+/// How long an ended call is kept: for a repeated end ([`ECHO_MS`]) and late news of it,
+/// with room to spare; a busy day's ended calls are not carried for hours.
+const ENDED_KEEP_MS: i64 = 2 * 60 * 1000;
 /// Calls are forgotten this long after their last event.
 const FORGET_MS: i64 = 12 * 60 * 60 * 1000;
 
@@ -78,7 +81,10 @@ impl Stitcher {
         policy: CallPolicy,
         defaults: &CallDefaults,
     ) -> Decision {
-        self.calls.retain(|c| now_ms - c.last_ms < FORGET_MS);
+        self.calls.retain(|c| match c.ended_ms {
+            Some(ended) => now_ms - ended < ENDED_KEEP_MS,
+            None => now_ms - c.last_ms < FORGET_MS,
+        });
         let found = self
             .calls
             .iter()

@@ -236,6 +236,10 @@ impl Store {
             .map_err(err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
+        // 512 KiB of pages (SQLite's default is 2 MiB): the outbox is small, its queries go
+        // by index and the OS caches the file anyway; a long day should not grow the
+        // process for it.
+        conn.pragma_update(None, "cache_size", -512).map_err(err)?;
         let mut conn = conn;
         migrate(&mut conn, path)?;
         let owners = Owners::of(path);
