@@ -90,9 +90,16 @@ pub(super) async fn intake_loop(
 pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<Journaled>) {
     let mut stitcher = Stitcher::default();
     loop {
-        // While a call rings, wake when it would stop counting as ringing.
+        // While a call rings, wake when it would stop counting as ringing; while ended calls
+        // are kept, when they may be forgotten.
+        let forgetting = stitcher
+            .holds_ended()
+            .then_some(super::stitch::ENDED_KEEP_MS);
         let wait = stitcher
             .ringing_expires_in(now_ms())
+            .into_iter()
+            .chain(forgetting)
+            .min()
             .map_or(Duration::from_secs(3600), |ms| {
                 Duration::from_millis(u64::try_from(ms).unwrap_or(0) + 10)
             });
@@ -100,6 +107,7 @@ pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<J
             Ok(Some(journaled)) => shared.handle_event(&mut stitcher, journaled).await,
             Ok(None) => return,
             Err(_) => {
+                stitcher.forget(now_ms());
                 shared
                     .ui
                     .send(Event::Ringing(stitcher.ringing(now_ms())))

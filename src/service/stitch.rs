@@ -14,8 +14,9 @@ const TALK_WINDOW_MS: i64 = 4 * 60 * 60 * 1000;
 /// A repeated "end" this soon after the end belongs to the ended call.
 const ECHO_MS: i64 = 5 * 1000;
 /// How long an ended call is kept: for a repeated end ([`ECHO_MS`]) and late news of it,
-/// with room to spare; a busy day's ended calls are not carried for hours.
-const ENDED_KEEP_MS: i64 = 2 * 60 * 1000;
+/// with room to spare; a busy day's ended calls are not carried for hours (the outbox
+/// still finds a call by its id for 12 hours).
+pub const ENDED_KEEP_MS: i64 = 30 * 1000;
 /// Calls are forgotten this long after their last event.
 const FORGET_MS: i64 = 12 * 60 * 60 * 1000;
 
@@ -81,10 +82,7 @@ impl Stitcher {
         policy: CallPolicy,
         defaults: &CallDefaults,
     ) -> Decision {
-        self.calls.retain(|c| match c.ended_ms {
-            Some(ended) => now_ms - ended < ENDED_KEEP_MS,
-            None => now_ms - c.last_ms < FORGET_MS,
-        });
+        self.forget(now_ms);
         let found = self
             .calls
             .iter()
@@ -192,6 +190,24 @@ impl Stitcher {
                 since_ms: c.first_ms,
             })
             .collect()
+    }
+
+    /// Forgets calls that ended a while ago, and others silent for long (the last event's
+    /// call with them: positions move).
+    pub fn forget(&mut self, now_ms: i64) {
+        let before = self.calls.len();
+        self.calls.retain(|c| match c.ended_ms {
+            Some(ended) => now_ms - ended < ENDED_KEEP_MS,
+            None => now_ms - c.last_ms < FORGET_MS,
+        });
+        if self.calls.len() != before {
+            self.last = None;
+        }
+    }
+
+    /// True when some ended call is still kept (to be forgotten soon).
+    pub fn holds_ended(&self) -> bool {
+        self.calls.iter().any(|c| c.ended_ms.is_some())
     }
 
     /// How long until the oldest ringing call stops counting as ringing.

@@ -323,6 +323,10 @@ impl UiState {
                     .iter()
                     .position(|c| (c.created_ms, c.row) < (call.created_ms, call.row))
                     .unwrap_or(calls.len());
+                // A long day's list grows by a few rows at a time, not by doubling.
+                if calls.len() == calls.capacity() {
+                    calls.reserve_exact(64);
+                }
                 calls.insert(at, call);
             }
         }
