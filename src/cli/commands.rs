@@ -351,17 +351,26 @@ pub(super) async fn attach(args: AttachArgs, ctx: &Context) -> Result<(), Failur
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let listener: Listener = if std::io::stderr().is_terminal() && !args.json {
-        let line = Arc::new(ProgressLine::new(name.clone(), job));
-        Arc::new(move |event| line.update(&event))
-    } else {
-        quiet_listener()
-    };
+    // The size that went up is the upload's own: the file may have grown since the check
+    // (a recording still being written is sent again once it is stable).
+    let uploaded = Arc::new(std::sync::atomic::AtomicU64::new(size));
+    let seen = Arc::clone(&uploaded);
+    let line = (std::io::stderr().is_terminal() && !args.json)
+        .then(|| Arc::new(ProgressLine::new(name.clone(), job)));
+    let listener: Listener = Arc::new(move |event| {
+        if let JobEvent::Progress { total, .. } = &event {
+            seen.store(*total, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(line) = &line {
+            line.update(&event);
+        }
+    });
     let result = drive(&engine, job, Duration::from_secs(args.wait), &listener).await;
     if std::io::stderr().is_terminal() && !args.json {
         eprintln!();
     }
     let view = result?;
+    let size = uploaded.load(std::sync::atomic::Ordering::Relaxed);
     if args.json {
         let out = json!({
             "job_id": view.id,

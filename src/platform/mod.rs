@@ -9,6 +9,7 @@ pub mod desktop;
 pub mod dial;
 pub mod gl_warmup;
 pub mod instance_lock;
+pub mod memory;
 pub mod notify;
 pub mod paths;
 pub mod privacy;

@@ -215,3 +215,47 @@ async fn a_broken_administrators_file_warns_and_the_call_goes_with_the_users_set
     );
     assert_eq!(env.sandbox.tasks().len(), 1);
 }
+
+/// A recording that grows once its attach is under way is sent as it is when stable, and
+/// `--json` reports the size that went up, not the size it had when it was checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_reports_the_size_that_went_up() {
+    use pyrus_phone::sandbox::{FaultKind, Route};
+    let env = Env::start().await;
+    env.call(&["--external-id", "grow-1"]).await.ok();
+    let wav = env.recording("grow.wav", 8_000);
+    env.sandbox.inject(crate::support::fault(
+        Route::Upload,
+        FaultKind::Slow { delay_ms: 1_500 },
+        1,
+    ));
+    let attach = env.attach(&wav, &["--external-id", "grow-1", "--json", "--wait", "30"]);
+    let grow = async {
+        // Once the attach is running, the recording grows (as one still being written).
+        for _ in 0..200 {
+            let jobs = env.jobs().await;
+            if jobs
+                .iter()
+                .any(|j| j["kind"] == "attach" && j["state"] == "running")
+            {
+                let mut file = std::fs::OpenOptions::new().append(true).open(&wav).unwrap();
+                std::io::Write::write_all(&mut file, &[0_u8; 4_000]).unwrap();
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the attach never ran");
+    };
+    let (out, ()) = tokio::join!(attach, grow);
+    let out = out.ok();
+    let size = out.json()["size_bytes"].as_u64().unwrap();
+    assert_eq!(size, std::fs::metadata(&wav).unwrap().len(), "{out:?}");
+    let (guid, _) = recordings(&env.sandbox.tasks()[0]).pop().unwrap();
+    let stored = reqwest::get(format!("{}/sandbox/files/{guid}", env.sandbox.base_url()))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(stored.len() as u64, size, "what went up");
+}

@@ -83,8 +83,12 @@ const ONLY_IN: &[(&[&str], &str, &[&str])] = &[
     ),
     (
         &["unsafe ", "unsafe{", "libloading"],
-        "unsafe code and dynamic loading only in platform/gl_warmup.rs and platform/console.rs",
-        &["platform/gl_warmup.rs", "platform/console.rs"],
+        "unsafe code and dynamic loading only in platform/gl_warmup.rs, platform/console.rs and platform/memory.rs",
+        &[
+            "platform/gl_warmup.rs",
+            "platform/console.rs",
+            "platform/memory.rs",
+        ],
     ),
     (
         &["tokio::spawn", "runtime.spawn", "task::spawn"],

@@ -126,7 +126,6 @@ impl Env {
         self.run(&[&attach[..], extra].concat()).await
     }
 
-    /// The open jobs in the outbox, as `queue --json` lists them.
     /// The requests Pyrus answered in these ten minutes, as `queue` counts them.
     pub async fn requests_answered(&self) -> u64 {
         let out = self.run(&["queue", "--json"]).await;
@@ -134,6 +133,7 @@ impl Env {
         out.json()["rate"]["answered"].as_u64().unwrap()
     }
 
+    /// The open jobs in the outbox, as `queue --json` lists them.
     pub async fn jobs(&self) -> Vec<serde_json::Value> {
         let out = self.run(&["queue", "--json"]).await;
         assert_eq!(out.code, 0, "{out:?}");
