@@ -24,7 +24,8 @@ use pyrus_phone::sources::{forward, runtime_file};
 use pyrus_phone::ui::i18n::Language;
 use pyrus_phone::ui::{UiState, View};
 
-/// How long the window may wait to draw what the service said (a burst becomes one frame).
+/// How long the window may wait to draw what the service said: a burst of news (a call's
+/// ring, its row, the status) is drawn in one frame, not three.
 const UI_COALESCE: std::time::Duration = std::time::Duration::from_millis(40);
 
 fn main() -> ExitCode {
@@ -328,8 +329,6 @@ fn run_window(
                     .and_then(Language::from_code)
                     .unwrap_or(system_lang);
                 let egui_ctx = cc.egui_ctx.clone();
-                // What the service says within 40 ms is drawn in one frame: a burst of
-                // events (a call's ring, its row, the status) costs one repaint, not three.
                 let (ui_tx, ui_rx) = bus::event_channel(
                     256,
                     Arc::new(move || egui_ctx.request_repaint_after(UI_COALESCE)),

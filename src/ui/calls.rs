@@ -360,9 +360,6 @@ pub fn call_list_ui(
                     unseen = 0.0;
                 }
                 let top = ui.cursor().top();
-                let mut prepared = egui::Frame::group(ui.style()).begin(ui);
-                let width = prepared.content_ui.available_width();
-                prepared.content_ui.set_width(width);
                 let row = Row {
                     call,
                     now,
@@ -370,19 +367,7 @@ pub fn call_list_ui(
                     searching,
                     t,
                 };
-                let actions = row_ui(&mut prepared.content_ui, &row, commands);
-                let rect = prepared.content_ui.min_rect().expand(6.0);
-                let target = ui
-                    .ctx()
-                    .pointer_hover_pos()
-                    .is_some_and(|p| rect.contains(p))
-                    && ui.clip_rect().intersects(rect);
-                if dragging && target {
-                    // Where a dragged recording would go.
-                    prepared.frame.stroke = egui::Stroke::new(2.0, theme::OK);
-                    prepared.frame.fill = ui.visuals().selection.bg_fill.gamma_multiply(0.3);
-                }
-                prepared.end(ui);
+                let (actions, target) = framed_row_ui(ui, &row, dragging, commands);
                 let height = ui.cursor().top() - top - gap;
                 measured.push((call.row, width, height));
                 y += height + gap;
@@ -406,6 +391,33 @@ pub fn call_list_ui(
         }
     }
     hovered
+}
+
+/// One row in its frame, lit up when a dragged recording would go to it; what the agent
+/// asked of it, and whether the pointer is over it.
+fn framed_row_ui(
+    ui: &mut egui::Ui,
+    row: &Row<'_>,
+    dragging: bool,
+    commands: &mut Vec<Command>,
+) -> (RowActions, bool) {
+    let mut prepared = egui::Frame::group(ui.style()).begin(ui);
+    let width = prepared.content_ui.available_width();
+    prepared.content_ui.set_width(width);
+    let actions = row_ui(&mut prepared.content_ui, row, commands);
+    let rect = prepared.content_ui.min_rect().expand(6.0);
+    let target = ui
+        .ctx()
+        .pointer_hover_pos()
+        .is_some_and(|p| rect.contains(p))
+        && ui.clip_rect().intersects(rect);
+    if dragging && target {
+        // Where a dragged recording would go.
+        prepared.frame.stroke = egui::Stroke::new(2.0, theme::OK);
+        prepared.frame.fill = ui.visuals().selection.bg_fill.gamma_multiply(0.3);
+    }
+    prepared.end(ui);
+    (actions, target)
 }
 
 /// A row's height before it was first drawn (most rows are about this tall).

@@ -8,6 +8,7 @@ mod calls_view;
 mod drops;
 pub mod glyphs;
 pub mod i18n;
+mod mapping_row;
 mod ringing;
 mod root;
 pub mod settings_view;

@@ -253,25 +253,13 @@ pub struct SettingsContext<'a> {
     pub sources: Option<&'a SourcesReport>,
 }
 
-/// When softphone calls are opened, and the event hook: token, network, allow-list.
-fn hook_ui(
-    ui: &mut egui::Ui,
-    form: &mut SettingsForm,
-    doctor: &mut DoctorForm,
-    sources: Option<&SourcesReport>,
-    t: &Texts,
-    commands: &mut Vec<Command>,
-) {
+/// When softphone calls are registered and opened.
+fn calls_policy_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
     let origin = |key: &str| Origin::of(&form.admin, key);
     let (register_on, missed, open_on_origin) = (
         origin("calls.register_on"),
         origin("calls.register_missed"),
         origin("calls.open_on"),
-    );
-    let (baresip_origin, folder_origin, dial_origin) = (
-        origin("sources.baresip"),
-        origin("sources.recordings_dir"),
-        origin("sources.dial_command"),
     );
     ui.label(egui::RichText::new(t.register_on).strong());
     let calls = &mut form.draft.calls;
@@ -293,7 +281,17 @@ fn hook_ui(
         ui.radio_value(open_on, OpenOn::Answer, t.open_on_answer);
         ui.radio_value(open_on, OpenOn::Manual, t.open_on_manual);
     });
-    ui.add_space(8.0);
+}
+
+/// The softphone pyrus-phone talks to: baresip's address, the recording folder, the dial
+/// command.
+fn softphone_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
+    let origin = |key: &str| Origin::of(&form.admin, key);
+    let (baresip_origin, folder_origin, dial_origin) = (
+        origin("sources.baresip"),
+        origin("sources.recordings_dir"),
+        origin("sources.dial_command"),
+    );
     fields_ui(ui, "softphone", |ui| {
         let sources = &mut form.draft.sources;
         let mut baresip = sources.baresip.clone().unwrap_or_default();
@@ -333,6 +331,20 @@ fn hook_ui(
     if let Some(ProblemKind::BaresipAddress(addr)) = problem_of(&form.draft, "sources.baresip") {
         ui.colored_label(theme::ERROR, t.advice(Some("bad_baresip"), &addr));
     }
+}
+
+/// When softphone calls are opened, and the event hook: token, network, allow-list.
+fn hook_ui(
+    ui: &mut egui::Ui,
+    form: &mut SettingsForm,
+    doctor: &mut DoctorForm,
+    sources: Option<&SourcesReport>,
+    t: &Texts,
+    commands: &mut Vec<Command>,
+) {
+    calls_policy_ui(ui, form, t);
+    ui.add_space(8.0);
+    softphone_ui(ui, form, t);
     ui.add_space(8.0);
     ui.label(egui::RichText::new(t.hook_section).strong());
     token_ui(ui, doctor, sources, t, commands);
