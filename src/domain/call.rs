@@ -43,6 +43,14 @@ pub enum InputError {
     /// An empty external id.
     #[error("the external id is empty: give the call's id from the softphone, or leave it out")]
     EmptyExternalId,
+    /// A control character, or one that reorders or hides text (U+202E and its kind).
+    #[error("{what} holds a hidden character (U+{code:04X}): type it again without it")]
+    HiddenCharacter {
+        /// Where it is.
+        what: LongField,
+        /// The character's code point.
+        code: u32,
+    },
     /// A recording whose extension Pyrus will not attach.
     #[error("'{name}' is not an audio file Pyrus attaches: use one of ac3, mp3, ogg, wav, wma")]
     UnsupportedAudio {
@@ -122,7 +130,24 @@ fn check_len(what: LongField, value: &str) -> Result<(), InputError> {
     if len > MAX_VALUE_CHARS {
         return Err(InputError::TooLong { what, len });
     }
+    // A line break or a tab may be part of a value; nothing else that hides or reorders.
+    let multiline = matches!(what, LongField::MappingValue(_));
+    if let Some(c) = value
+        .chars()
+        .find(|c| hidden(*c) && !(multiline && matches!(c, '\n' | '\t')))
+    {
+        return Err(InputError::HiddenCharacter {
+            what,
+            code: u32::from(c),
+        });
+    }
     Ok(())
+}
+
+/// A control character, or a format character that reorders or hides text.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// One mapping: a Pyrus form field code and the value to put in it.

@@ -57,6 +57,7 @@ pub const ALL: &[&str] = &[
     "pickup_taken_over",
     "bad_baresip",
     "bad_number",
+    "bad_mapping",
     "hook_allow",
     "keyring",
     "keyring_unavailable",

@@ -341,13 +341,14 @@ impl Settings {
     /// it and `path`; the others are logged with the file and the key, and wait where they
     /// matter (a call with no usable line number is held, a bad address is refused when
     /// used) — and the settings view, Save and Test connection show them.
-    fn checked<'a>(self, file_of: impl Fn(&str) -> &'a Path) -> Result<Self, SettingsError> {
+    fn checked<'a>(mut self, file_of: impl Fn(&str) -> &'a Path) -> Result<Self, SettingsError> {
         let (blocking, other): (Vec<Problem>, Vec<Problem>) =
             self.validate().into_iter().partition(Problem::blocks_start);
         for problem in &other {
             let file = file_of(problem.key);
             tracing::warn!(file = %file.display(), %problem, "a setting cannot be used");
         }
+        self.drop_unusable_mappings();
         let Some(first) = blocking.first() else {
             return Ok(self);
         };
@@ -527,6 +528,44 @@ mod tests {
     fn write(path: &std::path::Path, text: &str) {
         std::io::Write::write_all(&mut std::fs::File::create(path).unwrap(), text.as_bytes())
             .unwrap();
+    }
+
+    #[test]
+    fn default_mappings_no_call_could_carry_are_named_and_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        let long = "x".repeat(301);
+        write(
+            &path,
+            &format!(
+                "[defaults]\nmappings = [{{ code = \"Note\", value = \"{long}\" }}, {{ code = \"Line\", value = \"two\\nlines\" }}]\n\n[[defaults.presets]]\nname = \"Sales\"\nmappings = [{{ code = \"Subject\", value = \"Sale\\u202E\" }}, {{ code = \"Kind\", value = \"sale\" }}]\n"
+            ),
+        );
+        let raw: Settings = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let problems: Vec<String> = raw.validate().iter().map(ToString::to_string).collect();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("defaults.mappings:") && p.contains("301 characters")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("defaults.presets:")
+                    && p.contains("hidden character (U+202E)")),
+            "{problems:?}"
+        );
+        let loaded = Settings::load(&path).unwrap();
+        let codes =
+            |m: &[crate::domain::Mapping]| m.iter().map(|m| m.code.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            codes(&loaded.defaults.mappings),
+            ["Line"],
+            "a line break is a value's own"
+        );
+        assert_eq!(codes(&loaded.defaults.presets[0].mappings), ["Kind"]);
+        assert!(loaded.validate().is_empty());
     }
 
     #[test]

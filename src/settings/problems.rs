@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::Settings;
 use crate::domain::sources::AllowListError;
-use crate::domain::{Country, PhoneError, PhoneNumber};
+use crate::domain::{Country, InputError, Mapping, PhoneError, PhoneNumber};
 
 /// One value the settings cannot use, by its key in the file (`hook.allow`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,9 @@ pub enum ProblemKind {
     Country(PhoneError),
     /// An address Pyrus cannot be reached at safely (why, in words).
     Url(String),
+    /// A default mapping or a preset's that no call could carry (too long, a hidden
+    /// character, no code); it is left out of every call.
+    Mapping(InputError),
 }
 
 impl Problem {
@@ -48,6 +51,7 @@ impl Problem {
             ProblemKind::BaresipAddress(_) => "bad_baresip",
             ProblemKind::Number(_) | ProblemKind::Country(_) => "bad_number",
             ProblemKind::Url(_) => "bad_url",
+            ProblemKind::Mapping(_) => "bad_mapping",
         }
     }
 }
@@ -63,11 +67,37 @@ impl fmt::Display for Problem {
                 "{key}: '{addr}' is not baresip's control address: write host:port, e.g. 127.0.0.1:4444"
             ),
             ProblemKind::Number(e) | ProblemKind::Country(e) => write!(f, "{key}: {e}"),
+            ProblemKind::Mapping(e) => write!(f, "{key}: {e}; it is left out of every call"),
         }
     }
 }
 
 impl Settings {
+    /// Every default mapping with its key: the defaults', then each preset's.
+    fn default_mappings(&self) -> impl Iterator<Item = (&'static str, &Mapping)> {
+        let defaults = self
+            .defaults
+            .mappings
+            .iter()
+            .map(|m| ("defaults.mappings", m));
+        let presets = self
+            .defaults
+            .presets
+            .iter()
+            .flat_map(|p| p.mappings.iter().map(|m| ("defaults.presets", m)));
+        defaults.chain(presets)
+    }
+
+    /// Leaves out the default mappings no call could carry (each already named by
+    /// [`Settings::validate`]), so they never make a call fail at Pyrus.
+    pub(super) fn drop_unusable_mappings(&mut self) {
+        let usable = |m: &Mapping| Mapping::new(&m.code, &m.value).is_ok();
+        self.defaults.mappings.retain(usable);
+        for preset in &mut self.defaults.presets {
+            preset.mappings.retain(usable);
+        }
+    }
+
     /// Every value types alone cannot check, checked; empty when all can be used.
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
@@ -104,6 +134,11 @@ impl Settings {
             && let Err(e) = Country::parse(code)
         {
             problem("defaults.country", ProblemKind::Country(e));
+        }
+        for (key, mapping) in self.default_mappings() {
+            if let Err(e) = Mapping::new(&mapping.code, &mapping.value) {
+                problem(key, ProblemKind::Mapping(e));
+            }
         }
         let url = |what, url: &str| {
             crate::pyrus::check_named_url(what, url.trim())

@@ -212,6 +212,8 @@ pub struct Texts {
     pub long_mapping_value: &'static str,
     /// Input error.
     pub external_id_empty: &'static str,
+    /// Input error (`{}` = what, the code point in hex).
+    pub hidden_character: &'static str,
     /// Input error (`{}` = file name).
     pub unsupported_audio: &'static str,
     /// Input error (`{}` = code).

@@ -108,6 +108,7 @@ pub static EN: Texts = Texts {
     long_mapping_code: "a mapping code",
     long_mapping_value: "the value of mapping {}",
     external_id_empty: "the external id is empty: give the call's id from the softphone, or leave it out",
+    hidden_character: "{} holds a hidden character (U+{}): type it again without it",
     unsupported_audio: "'{}' is not an audio file Pyrus attaches: use one of ac3, mp3, ogg, wav, wma",
     unknown_country: "'{}' is not a country code: use two letters such as RU, KZ or DE",
     sent_as: "Sent as {}",
@@ -525,6 +526,10 @@ pub static EN: Texts = Texts {
         (
             "bad_number",
             "a number in the settings is not a phone number: fix it",
+        ),
+        (
+            "bad_mapping",
+            "a default mapping in the settings cannot be sent (too long, or a hidden character): it is left out of every call — fix it in the settings file",
         ),
         (
             "hook_allow",

@@ -108,6 +108,14 @@ impl Texts {
                 fill(self.too_long, &[&what, len])
             }
             InputError::EmptyExternalId => self.external_id_empty.to_owned(),
+            InputError::HiddenCharacter { what, code } => {
+                let what = match what {
+                    LongField::ExternalId => self.long_external_id.to_owned(),
+                    LongField::MappingCode => self.long_mapping_code.to_owned(),
+                    LongField::MappingValue(code) => fill(self.long_mapping_value, &[code]),
+                };
+                fill(self.hidden_character, &[&what, &format!("{code:04X}")])
+            }
             InputError::UnsupportedAudio { name } => fill(self.unsupported_audio, &[name]),
         }
     }
