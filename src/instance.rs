@@ -264,6 +264,7 @@ impl Instance {
             sources: Some(sources),
             raise,
             key_from_env: ctx.key_override.is_some(),
+            env: ctx.env.clone(),
             autostart: ctx.paths.autostart_dir.clone().and_then(|dir| {
                 std::env::current_exe()
                     .ok()

@@ -30,6 +30,12 @@ impl Shared {
                             .await;
                     }
                 }
+                let Some(new_engine) = new_engine else {
+                    // No account typed: the file is saved, the engine in use stays.
+                    self.ui.send(Event::Settings(settings)).await;
+                    self.publish().await;
+                    return;
+                };
                 // Handled events are forgotten in the outbox they were kept in.
                 self.forget_handled().await;
                 self.current.set(new_engine);
@@ -283,13 +289,23 @@ pub(super) async fn engine_with_key(
 
 /// Saves the settings file, and a typed key in the keyring. Where the keyring cannot keep
 /// the key, everything else is still saved and the key is used for this session only;
-/// the answer says where the key lives.
+/// the answer says where the key lives, and the engine the saved account makes — none when
+/// no account is typed (the language or a dial command saved in the demo: the engine in use
+/// stays).
 pub(super) async fn save_settings(
     setup: &Setup,
     settings: &Settings,
     key: Option<Secret>,
-) -> Result<(Engine, KeyPlace), Refusal> {
-    check_fields(settings)?;
+) -> Result<(Option<Engine>, KeyPlace), Refusal> {
+    let no_account =
+        settings.pyrus.login.trim().is_empty() && settings.pyrus.account_id.trim().is_empty();
+    if no_account {
+        if let Some(problem) = settings.validate().into_iter().next() {
+            return Err(Refusal::new(problem.code(), problem.to_string()));
+        }
+    } else {
+        check_fields(settings)?;
+    }
     let internal = |e: &dyn std::fmt::Display| Refusal::new("internal", e.to_string());
     let login = settings.pyrus.login.trim().to_owned();
     if let Some(key) = key.filter(|k| !k.is_blank() && !setup.key_from_env) {
@@ -297,16 +313,25 @@ pub(super) async fn save_settings(
     }
     let path = setup.settings_path.clone();
     let admin = setup.admin_settings.clone();
-    let to_save = settings.clone();
-    tokio::task::spawn_blocking(move || to_save.save_over_admin(&path, admin.as_deref()))
-        .await
-        .map_err(|e| internal(&e))?
-        .map_err(|e| internal(&e))?;
+    let (to_save, env) = (settings.clone(), setup.env.clone());
+    tokio::task::spawn_blocking(move || {
+        // What the environment set for this run stays out of the file.
+        let on_disk = Settings::load_with_admin(&path, admin.as_deref()).unwrap_or_default();
+        to_save
+            .without_env(&env, &on_disk)
+            .save_over_admin(&path, admin.as_deref())
+    })
+    .await
+    .map_err(|e| internal(&e))?
+    .map_err(|e| internal(&e))?;
+    let place = key_place(setup, &login).await;
+    if no_account {
+        return Ok((None, place));
+    }
     // Opening the outbox (and migrating it) is blocking work: let this worker's other
     // tasks move on meanwhile.
     let engine =
         tokio::task::block_in_place(|| (setup.open_engine)(settings)).map_err(|e| internal(&e))?;
-    let place = key_place(setup, &login).await;
     let session = session_key_for(setup, &login).map(|(key, _)| key);
-    Ok((engine.with_session_key(session), place))
+    Ok((Some(engine.with_session_key(session)), place))
 }

@@ -39,6 +39,8 @@ pub struct Setup {
     pub raise: Option<mpsc::Receiver<()>>,
     /// The key comes from the environment (`PYRUS_SECURITY_KEY`): the keyring is not used.
     pub key_from_env: bool,
+    /// Values the environment sets for this run only (never saved as the user's).
+    pub env: crate::settings::EnvOverrides,
     /// Where "Start when I log in" writes its entry (none: the setting does nothing here).
     pub autostart: Option<crate::platform::autostart::Autostart>,
     /// A key the keyring could not keep, by login: used until the app quits.

@@ -182,9 +182,22 @@ impl Settings {
             Ok(settings) => settings,
             Err(e) => {
                 let e: toml::de::Error = e;
-                // Whose value does not fit: the administrator's, when theirs alone fails.
-                if let Err(theirs) = Self::from_table(layer.values.clone()) {
-                    return Self::without_admin(user, broken_at(admin, &theirs));
+                // Whose value does not fit: the administrator's, when theirs alone fails —
+                // said with the line it is on.
+                if Self::from_table(layer.values.clone()).is_err() {
+                    let reason = std::fs::read_to_string(admin)
+                        .ok()
+                        .and_then(|text| {
+                            toml::from_str::<Self>(&text)
+                                .err()
+                                .map(|e| located(&text, &e))
+                        })
+                        .unwrap_or_else(|| e.message().trim().to_owned());
+                    let broken = AdminBroken {
+                        path: admin.to_path_buf(),
+                        reason,
+                    };
+                    return Self::without_admin(user, broken);
                 }
                 return Err(SettingsError::Invalid {
                     reason: e.message().to_owned(),
@@ -279,14 +292,6 @@ impl Settings {
         file.extend(mine);
         let text = toml::to_string_pretty(&file).map_err(|e| io(std::io::Error::other(e)))?;
         write_file(path, &text)
-    }
-}
-
-/// A value of the administrator's that does not fit its setting.
-fn broken_at(path: &Path, e: &toml::de::Error) -> AdminBroken {
-    AdminBroken {
-        path: path.to_path_buf(),
-        reason: e.message().trim().to_owned(),
     }
 }
 

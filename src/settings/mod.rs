@@ -399,6 +399,24 @@ impl Settings {
         }
     }
 
+    /// These settings with what the environment set for this run put back as `file` has
+    /// it — unless the user changed it since: a value meant for one run is never saved.
+    #[must_use]
+    pub fn without_env(&self, env: &EnvOverrides, file: &Self) -> Self {
+        let mut out = self.clone();
+        let (mine, theirs) = (&mut out.pyrus, &file.pyrus);
+        for (value, from_env, on_disk) in [
+            (&mut mine.login, &env.login, &theirs.login),
+            (&mut mine.account_id, &env.account_id, &theirs.account_id),
+            (&mut mine.auth_url, &env.auth_url, &theirs.auth_url),
+        ] {
+            if from_env.as_deref() == Some(value.as_str()) {
+                value.clone_from(on_disk);
+            }
+        }
+        out
+    }
+
     /// True when a login and an account id are configured.
     pub fn has_account(&self) -> bool {
         !self.pyrus.login.trim().is_empty() && !self.pyrus.account_id.trim().is_empty()
@@ -471,12 +489,19 @@ mod tests {
         s.save(&path).unwrap();
         let mut back = Settings::load(&path).unwrap();
         assert_eq!(back, s);
-        back.apply(&EnvOverrides {
+        let env = EnvOverrides {
             login: Some("env@x".into()),
             ..EnvOverrides::default()
-        });
+        };
+        back.apply(&env);
         assert_eq!(back.pyrus.login, "env@x");
         assert_eq!(back.pyrus.account_id, "acc");
+        // What the environment set for one run is not saved as the user's; a login the
+        // user typed over it is.
+        let file = Settings::load(&path).unwrap();
+        assert_eq!(back.without_env(&env, &file).pyrus.login, "");
+        back.pyrus.login = "typed@x".into();
+        assert_eq!(back.without_env(&env, &file).pyrus.login, "typed@x");
     }
 
     #[test]
@@ -578,7 +603,7 @@ mod tests {
                 "[pyrus]\naccount_id = \"fleet\"\n\n[calls\nregister_on = \"answer\"\n",
                 "line 4",
             ),
-            ("[hook]\nport = \"high\"\n", "invalid type"),
+            ("[hook]\nport = \"high\"\n", "line 2: invalid type"),
             ("locked = \"hook\"\n", "`locked` is a list of keys"),
         ] {
             write(&admin, text);

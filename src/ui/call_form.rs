@@ -626,6 +626,12 @@ mod tests {
         h.run();
         h.get_by_label("Mapping 1 code").focus();
         h.run();
+        // Nothing is drawn over a row: Add mapping comes below the last value.
+        let add = h.get_by_label("Add mapping").rect();
+        assert!(
+            add.top() >= h.get_by_label("Mapping 2 value").rect().bottom(),
+            "{add:?}"
+        );
         // Code, value, then × (reachable), then the next mapping's code.
         for next in [
             "Mapping 1 value",

@@ -115,9 +115,12 @@ fn row_tools_ui(
     let n = i + 1;
     if let Some(rect) = picker {
         let builder = egui::UiBuilder::new()
+            .id_salt(("mapping picker", i))
             .max_rect(rect)
             .layout(egui::Layout::left_to_right(egui::Align::Center));
-        ui.scope_builder(builder, |ui| {
+        // A child of its own: the parent's cursor stays below the value row.
+        let ui = &mut ui.new_child(builder);
+        {
             let combo = egui::ComboBox::from_id_salt(("field", i))
                 .width(COMBO_WIDTH - 8.0)
                 .selected_text("")
@@ -129,14 +132,14 @@ fn row_tools_ui(
                 });
             let name = fill(t.field_options_n, &[&n]);
             name_widget(&combo.response, egui::Role::ComboBox, &name);
-        });
+        }
     }
     let builder = egui::UiBuilder::new()
+        .id_salt(("mapping remove", i))
         .max_rect(cross)
         .layout(egui::Layout::left_to_right(egui::Align::Center));
-    ui.scope_builder(builder, |ui| {
-        if icon_button(ui, "×", t.remove, &fill(t.remove_n, &[&n])).clicked() {
-            *remove = Some(i);
-        }
-    });
+    let ui = &mut ui.new_child(builder);
+    if icon_button(ui, "×", t.remove, &fill(t.remove_n, &[&n])).clicked() {
+        *remove = Some(i);
+    }
 }

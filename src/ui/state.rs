@@ -358,8 +358,9 @@ impl UiState {
             form.key.clear();
             form.original = (*settings).clone();
             form.draft = (*settings).clone();
-            self.demo = false;
-            self.first_run = false;
+            // A save with an account switches to it; one without keeps the demo.
+            self.demo &= !settings.has_account();
+            self.first_run &= !settings.has_account();
         } else if !form.dirty() {
             form.restart(&settings);
         }

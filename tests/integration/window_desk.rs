@@ -768,3 +768,30 @@ fn a_broken_administrators_file_starts_the_window_and_says_which_file_and_where(
     r.h.get_by_label_contains("pyrus-phone/settings.toml");
     r.shutdown();
 }
+
+/// In the demo, a setting of the window's own (the language) saves without an account, and
+/// the demo stays in force.
+#[test]
+fn in_the_demo_the_language_saves_without_an_account_and_the_demo_stays() {
+    let mut r = rig();
+    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    r.h.run();
+    r.h.get_by_label("Language").click();
+    r.h.run();
+    r.h.get_by_label("Русский").click();
+    r.h.run();
+    click_until(&mut r.h, "Сохранить", "the save's answer", |h| {
+        let form = &h.state().state.settings_form;
+        !form.saving && (form.saved || form.save_error.is_some())
+    });
+    assert!(
+        r.h.state().state.settings_form.save_error.is_none(),
+        "{:?}",
+        r.h.state().state.settings_form.save_error
+    );
+    let text = std::fs::read_to_string(r.dir.path().join("config").join("settings.toml")).unwrap();
+    assert!(text.contains("language = \"ru\""), "{text}");
+    assert!(!text.contains("login"), "{text}");
+    assert!(r.h.state().state.demo, "still the demo");
+    r.shutdown();
+}
