@@ -102,9 +102,10 @@ fn the_language_switch_changes_the_labels_and_cyrillic_renders() {
     r.h.get_by_label("Звонки");
     r.h.get_by_label("Проверить подключение");
     r.h.get_by_label("Кто открывает задачу");
-    // Saving without a login is refused, in Russian.
+    // A login without its account id is refused, in Russian.
+    type_into(&mut r.h, "Логин", "bot@example.com");
     click_until(&mut r.h, "Сохранить", "the refusal", |h| {
-        h.query_by_label("Введите логин бота (или пользователя) Pyrus.")
+        h.query_by_label("Введите ID аккаунта из расширения «API телефонии» в Pyrus.")
             .is_some()
     });
     r.h.get_by_label("Звонки").click();
