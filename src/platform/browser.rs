@@ -250,10 +250,14 @@ mod reaper {
     fn run(rx: &Receiver<Adopted>) {
         let mut children: Vec<Adopted> = Vec::new();
         loop {
-            let wait = if children.is_empty() {
+            // Quickly while a handler's verdict is awaited; then only to reap (a browser
+            // that stays open is not polled 40 times a second).
+            let wait = if children.iter().any(|(_, watch)| watch.is_some()) {
+                Duration::from_millis(25)
+            } else if children.is_empty() {
                 Duration::from_secs(3600)
             } else {
-                Duration::from_millis(25)
+                Duration::from_millis(500)
             };
             match rx.recv_timeout(wait) {
                 Ok(adopted) => children.push(adopted),

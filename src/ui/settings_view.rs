@@ -204,6 +204,18 @@ fn marked_field(
     ui.end_row();
 }
 
+/// A [`marked_field`] for a setting that may be unset: empty text is `None`.
+fn optional_field(
+    ui: &mut egui::Ui,
+    label: (&str, Origin, Option<&Texts>),
+    value: &mut Option<String>,
+    hint: &str,
+) {
+    let mut text = value.clone().unwrap_or_default();
+    marked_field(ui, label, &mut text, hint, false);
+    *value = Some(text).filter(|v| !v.trim().is_empty());
+}
+
 /// Draws `add` (a checkbox, a row of radios) locked or not, with its mark after it.
 fn marked<R>(
     ui: &mut egui::Ui,
@@ -294,39 +306,17 @@ fn softphone_ui(ui: &mut egui::Ui, form: &mut SettingsForm, t: &Texts) {
     );
     fields_ui(ui, "softphone", |ui| {
         let sources = &mut form.draft.sources;
-        let mut baresip = sources.baresip.clone().unwrap_or_default();
-        marked_field(
-            ui,
-            (t.baresip_addr, baresip_origin, Some(t)),
-            &mut baresip,
-            t.baresip_hint,
-            false,
-        );
-        sources.baresip = Some(baresip).filter(|b| !b.trim().is_empty());
+        let baresip = (t.baresip_addr, baresip_origin, Some(t));
+        optional_field(ui, baresip, &mut sources.baresip, t.baresip_hint);
         let mut folder = sources
             .recordings_dir
             .as_ref()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default();
-        marked_field(
-            ui,
-            (t.recordings_dir, folder_origin, Some(t)),
-            &mut folder,
-            t.recordings_hint,
-            false,
-        );
-        sources.recordings_dir = Some(folder)
-            .filter(|f| !f.trim().is_empty())
-            .map(std::path::PathBuf::from);
-        let mut dial = sources.dial_command.clone().unwrap_or_default();
-        marked_field(
-            ui,
-            (t.dial_command, dial_origin, Some(t)),
-            &mut dial,
-            t.dial_command_hint,
-            false,
-        );
-        sources.dial_command = Some(dial).filter(|d| !d.trim().is_empty());
+            .map(|d| d.display().to_string());
+        let folder_label = (t.recordings_dir, folder_origin, Some(t));
+        optional_field(ui, folder_label, &mut folder, t.recordings_hint);
+        sources.recordings_dir = folder.map(std::path::PathBuf::from);
+        let dial = (t.dial_command, dial_origin, Some(t));
+        optional_field(ui, dial, &mut sources.dial_command, t.dial_command_hint);
     });
     if let Some(ProblemKind::BaresipAddress(addr)) = problem_of(&form.draft, "sources.baresip") {
         ui.colored_label(theme::ERROR, t.advice(Some("bad_baresip"), &addr));
@@ -446,15 +436,8 @@ fn account_ui(
             crate::settings::DEFAULT_AUTH_URL,
             false,
         );
-        let mut web = p.web_base.clone().unwrap_or_default();
-        marked_field(
-            ui,
-            (t.web_address, admin("pyrus.web_base"), Some(t)),
-            &mut web,
-            t.web_hint,
-            false,
-        );
-        p.web_base = Some(web).filter(|w| !w.trim().is_empty());
+        let web = (t.web_address, admin("pyrus.web_base"), Some(t));
+        optional_field(ui, web, &mut p.web_base, t.web_hint);
         let mut form_id = p.form_id.map(|id| id.to_string()).unwrap_or_default();
         marked_field(
             ui,

@@ -660,17 +660,22 @@ fn start_when_i_log_in_writes_and_removes_the_autostart_entry() {
     r.shutdown();
 }
 
-#[test]
-fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
+/// The window under an administrator's file holding `text`, showing its settings.
+fn settings_under_admin(text: &str) -> Rig {
     let mut r = rig_with(RigOptions {
-        admin_settings: Some(
-            "[pyrus]\naccount_id = \"fleet-account\"\n\n[[defaults.presets]]\nname = \"Fleet preset\"\nmappings = [{ code = \"Subject\", value = \"Sale\" }]\n"
-                .to_owned(),
-        ),
+        admin_settings: Some(text.to_owned()),
         ..RigOptions::default()
     });
     r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
     r.h.run();
+    r
+}
+
+#[test]
+fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
+    let mut r = settings_under_admin(
+        "[pyrus]\naccount_id = \"fleet-account\"\n\n[[defaults.presets]]\nname = \"Fleet preset\"\nmappings = [{ code = \"Subject\", value = \"Sale\" }]\n",
+    );
     step_until(&mut r.h, "the administrator's marks", |h| {
         h.query_all_by_label("from your administrator").count() == 2
     });
@@ -717,15 +722,9 @@ fn the_window_marks_what_the_administrator_set_until_the_agent_sets_it() {
 /// Radios and checkboxes are marked too, and a locked value is shown but cannot be changed.
 #[test]
 fn every_administrators_value_is_marked_and_a_locked_one_cannot_be_changed() {
-    let mut r = rig_with(RigOptions {
-        admin_settings: Some(
-            "locked = [\"calls.register_on\"]\n\n[calls]\nregister_on = \"answer\"\n\n[window]\nalways_on_top = true\nopen_task = \"nobody\"\n"
-                .to_owned(),
-        ),
-        ..RigOptions::default()
-    });
-    r.h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
-    r.h.run();
+    let mut r = settings_under_admin(
+        "locked = [\"calls.register_on\"]\n\n[calls]\nregister_on = \"answer\"\n\n[window]\nalways_on_top = true\nopen_task = \"nobody\"\n",
+    );
     // Always on top and who opens the task.
     step_until(&mut r.h, "the administrator's marks", |h| {
         h.query_all_by_label("from your administrator").count() == 2
