@@ -46,6 +46,9 @@ pub fn record_panics_in(dir: &Path) {
 /// Keeps the background log writer alive; drop it last.
 pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
 
+/// Log lines the background writer holds before new ones are dropped (32 bytes each).
+const QUEUED_LINES: usize = 8192;
+
 /// Starts logging to `dir/pyrus-phone.log.YYYY-MM-DD`. The level comes from
 /// `PYRUS_PHONE_LOG` (e.g. `debug`), default info for pyrus-phone and warn for libraries.
 pub fn init(dir: &Path) -> Result<LogGuard, String> {
@@ -57,7 +60,11 @@ pub fn init(dir: &Path) -> Result<LogGuard, String> {
         .max_log_files(14)
         .build(dir)
         .map_err(|e| format!("cannot open a log file in {}: {e}", dir.display()))?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The writer's queue is allocated whole at start: its default of 128,000 lines would
+    // take 4 MiB of the window's memory to hold what a burst never reaches.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(QUEUED_LINES)
+        .finish(appender);
     // `debug`, or per target: `pyrus_phone=debug,reqwest=info,warn`.
     let default = || "pyrus_phone=info,warn".parse::<Targets>();
     let filter = std::env::var("PYRUS_PHONE_LOG")

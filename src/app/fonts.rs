@@ -1,6 +1,6 @@
 //! The window's fonts: egui's own (Ubuntu Light for text — Latin, Cyrillic, Greek — Hack for
 //! monospace, egui's icons), carried deflated in the binary (`src/build.rs`) and inflated once
-//! when the window is made.
+//! when the window is made, each straight into a buffer of its own size.
 
 use std::sync::Arc;
 
@@ -14,12 +14,33 @@ pub fn install(ctx: &egui::Context) {
     ctx.set_fonts(definitions());
 }
 
+/// Unpacks a font as `src/build.rs` packed it: its length (4 bytes, little-endian), then
+/// its deflated bytes. The buffer is allocated once at the font's size, never grown.
+fn inflate(packed: &[u8]) -> Result<Vec<u8>, String> {
+    let (length, deflated) = packed
+        .split_first_chunk::<4>()
+        .ok_or("the packed font has no length")?;
+    let length = usize::try_from(u32::from_le_bytes(*length)).map_err(|e| e.to_string())?;
+    let mut font = vec![0_u8; length];
+    let got = miniz_oxide::inflate::decompress_slice_iter_to_slice(
+        &mut font,
+        std::iter::once(deflated),
+        false,
+        true,
+    )
+    .map_err(|status| format!("{status:?}"))?;
+    if got != length {
+        return Err(format!("unpacked {got} bytes of {length}"));
+    }
+    Ok(font)
+}
+
 /// The fonts, as egui's defaults lay them out: text in Ubuntu Light, monospace in Hack
 /// (Ubuntu Light filling in), egui's icons last in both.
 pub fn definitions() -> FontDefinitions {
     let mut defs = FontDefinitions::empty();
     for (name, packed) in [("Ubuntu-Light", UBUNTU_LIGHT), ("Hack", HACK)] {
-        match miniz_oxide::inflate::decompress_to_vec(packed) {
+        match inflate(packed) {
             Ok(font) => {
                 defs.font_data
                     .insert(name.to_owned(), Arc::new(FontData::from_owned(font)));
