@@ -339,12 +339,13 @@ pub(super) async fn attach(args: AttachArgs, ctx: &Context) -> Result<(), Failur
             ));
         }
     };
-    let (path, size) = check_recording(&args.file).map_err(|e| Failure::usage(e.to_string()))?;
+    let checked = check_recording(&args.file).map_err(|e| Failure::usage(e.to_string()))?;
+    let (path, size) = (checked.path, checked.size);
     let settings = load_settings(ctx)?;
     let engine = open_engine(ctx, settings).await?;
     let job = engine
         .outbox()
-        .add_attachment(path.clone(), target.clone(), mappings)
+        .add_attachment(path.clone(), checked.identity, target.clone(), mappings)
         .await
         .map_err(|e| Failure::internal(e.to_string()))?;
     let name = path

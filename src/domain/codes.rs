@@ -67,6 +67,9 @@ pub const ALL: &[&str] = &[
     "key_missing",
     "no_such_file",
     "is_directory",
+    "not_a_file",
+    "file_replaced",
+    "file_not_ready",
     "not_audio",
     "path_not_text",
 ];

@@ -15,6 +15,7 @@ use crate::domain::{
     AttachTarget, CallEvent, CallEventWire, CallLife, CallQuery, CallRecord, CallRequest,
     CallRowId, ExternalId, JobId, JobState, JobView, Mapping, Registration,
 };
+use crate::platform::files::FileIdentity;
 use store::Store;
 pub use store::{
     AttachPayload, CallRow, Claimed, Lane, PickupPayload, StoreError, StoredTarget, Work,
@@ -315,6 +316,7 @@ impl Outbox {
     pub async fn add_attachment(
         &self,
         path: PathBuf,
+        checked: Option<FileIdentity>,
         target: AttachTarget,
         mappings: Vec<Mapping>,
     ) -> Result<JobId, StoreError> {
@@ -331,6 +333,7 @@ impl Outbox {
                 target,
                 mappings,
                 file_guid: None,
+                checked,
             };
             s.insert_attach(&payload, now_ms())
         })
@@ -343,6 +346,7 @@ impl Outbox {
         &self,
         row: CallRowId,
         path: PathBuf,
+        checked: Option<FileIdentity>,
         mappings: Vec<Mapping>,
     ) -> Result<JobId, StoreError> {
         self.db(move |s| {
@@ -352,6 +356,7 @@ impl Outbox {
                 target: StoredTarget::Call(row.0),
                 mappings,
                 file_guid: None,
+                checked,
             };
             s.insert_attach(&payload, now_ms())
         })
@@ -416,12 +421,14 @@ impl Outbox {
         token: i64,
         payload: &PickupPayload,
         found: PathBuf,
+        checked: Option<FileIdentity>,
     ) -> Result<JobId, StoreError> {
         let attach = AttachPayload {
             path: found,
             target: payload.target.clone(),
             mappings: Vec::new(),
             file_guid: None,
+            checked,
         };
         self.db(move |s| s.complete_pickup(job, token, Some(&attach), now_ms()))
             .await?

@@ -6,7 +6,7 @@
 //! process that got a dead owner's pid for the owner.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -49,11 +49,7 @@ impl Owners {
         // A check by another process may hold a dead namesake's file for a moment.
         let mut tries = 0;
         let file = loop {
-            let file = OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)?;
+            let file = crate::platform::files::open_lock_file(&path, true)?;
             match file.try_lock() {
                 Ok(()) => break file,
                 Err(TryLockError::WouldBlock) if tries < 50 => {
@@ -81,7 +77,9 @@ impl Owners {
             return true;
         }
         let path = self.file(pid);
-        let Ok(file) = OpenOptions::new().write(true).open(&path) else {
+        // A pipe or link in its place is refused at once (never waited on) and tells
+        // nothing: the claims are left to their lease.
+        let Ok(file) = crate::platform::files::open_lock_file(&path, false) else {
             return true;
         };
         match file.try_lock() {
@@ -159,5 +157,19 @@ mod tests {
         assert!(owners.alive(u32::MAX - 3));
         drop(holder);
         assert!(!owners.alive(u32::MAX - 3), "the lock went with its holder");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_in_a_lock_file_s_place_is_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let owners = Owners::of(&dir.path().join("outbox.sqlite3"));
+        owners.register().unwrap();
+        let fifo = owners.file(99_999);
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::RWXU).unwrap();
+        // Opening it to write would wait for a reader for ever; it is refused and tells
+        // nothing, so its claims are left to their lease.
+        assert!(owners.alive(99_999));
+        assert!(owners.dead().is_empty());
     }
 }

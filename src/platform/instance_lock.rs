@@ -3,7 +3,7 @@
 //! (`flock` on Linux and macOS, `LockFileEx` on Windows); the OS lets go of it when the
 //! process ends, a crash included, so there is no stale pid file to clean up.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::Path;
 
 /// The held lock; dropping it (or the process ending) releases it.
@@ -16,11 +16,7 @@ impl InstanceLock {
     /// Takes the lock in `dir`; `Ok(None)` when another process holds it.
     pub fn acquire(dir: &Path) -> std::io::Result<Option<Self>> {
         std::fs::create_dir_all(dir)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("instance.lock"))?;
+        let file = super::files::open_lock_file(&dir.join("instance.lock"), true)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(Self { _file: file })),
             Err(TryLockError::WouldBlock) => Ok(None),

@@ -77,6 +77,17 @@ pub enum PyrusError {
         /// Which file (last, as sensitive data goes last).
         path: String,
     },
+    /// The recording on disk cannot be sent as it is now (checked again at send time):
+    /// `code` says why (`file_replaced`, `not_a_file`, `file_not_ready`, …).
+    #[error("{message}")]
+    Recording {
+        /// The stable code.
+        code: &'static str,
+        /// What is wrong and what to do, the path last.
+        message: String,
+        /// Whether it may come right by itself (a folder that does not answer yet).
+        retryable: bool,
+    },
     /// The server answered with a redirect: never followed, so credentials and recordings go
     /// only where the settings say.
     #[error(
@@ -131,6 +142,13 @@ impl PyrusError {
             | Self::Timeout
             | Self::FileChanged
             | Self::ApiRedirected { .. } => ErrorClass::Retryable,
+            Self::Recording { retryable, .. } => {
+                if *retryable {
+                    ErrorClass::Retryable
+                } else {
+                    ErrorClass::Permanent
+                }
+            }
             Self::Cancelled | Self::File { .. } | Self::Unreadable { .. } => ErrorClass::Permanent,
             Self::BadUrl { .. } | Self::Redirected { .. } => ErrorClass::NeedsCredentials,
         }
@@ -146,6 +164,7 @@ impl PyrusError {
             Self::Cancelled => "cancelled",
             Self::FileChanged => "file_changed",
             Self::File { .. } => "file_unreadable",
+            Self::Recording { code, .. } => code,
             Self::BadUrl { .. } => "bad_url",
             Self::Redirected { .. } => "redirect_refused",
             Self::ApiRedirected { .. } => "server_error",

@@ -8,7 +8,6 @@ mod error;
 mod model;
 
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -352,15 +351,17 @@ impl PyrusClient {
         })
     }
 
-    /// `POST …files/upload`: streams the file from disk in one multipart part named `file`.
+    /// `POST …files/upload`: streams an opened recording in one multipart part named `file`
+    /// (read by position, so a request made again after a new login sends it from its
+    /// start). The caller opens and checks the file, off the async workers.
     pub async fn upload_file(
         &self,
-        path: &Path,
+        source: &UploadSource,
         progress: Progress,
         cancel: &CancellationToken,
     ) -> Result<UploadedFile, PyrusError> {
         let upload = self.send_authed(|s| {
-            let part = file_part(path, Arc::clone(&progress), cancel.clone())?;
+            let part = file_part(source, Arc::clone(&progress), cancel.clone())?;
             Ok(self
                 .http
                 .post(s.endpoints.upload_url())
@@ -592,31 +593,68 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 const READ_CHUNK: usize = 512 * 1024;
 const READ_AHEAD: usize = 2;
 
-/// Reads `total` bytes of `file` on a thread of its own, a chunk ahead of the socket (no
-/// disk read on the async workers). A file that ends early is an error; one that grew
-/// meanwhile is sent as it was when the upload began (the declared length).
+/// A recording to upload: the opened file, its size when checked and the name it goes by.
+#[derive(Debug, Clone)]
+pub struct UploadSource {
+    /// The file, opened and checked by the caller.
+    pub file: Arc<std::fs::File>,
+    /// How many bytes are sent (a file that grows meanwhile is sent as it was).
+    pub size: u64,
+    /// Its path, for the name it is sent under and for messages.
+    pub path: std::path::PathBuf,
+}
+
+impl UploadSource {
+    /// Opens `path` as it is (blocking, unchecked): for a caller that checked it already or
+    /// has nothing to check it against.
+    pub fn open(path: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        Ok(Self {
+            file: Arc::new(file),
+            size,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// Reads `len` bytes of `file` at `offset` (the file's own position is not used, so the
+/// same file may be read again from its start).
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+    }
+}
+
+/// Reads the first `total` bytes of `file` on a thread of its own, a chunk ahead of the
+/// socket (no disk read on the async workers). A file that ends early is an error; one that
+/// grew meanwhile is sent as it was when the upload began (the declared length).
 fn read_ahead(
-    file: std::fs::File,
+    file: Arc<std::fs::File>,
     total: u64,
 ) -> std::io::Result<tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>> {
-    use std::io::Read as _;
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     std::thread::Builder::new()
         .name("upload-reader".into())
         .spawn(move || {
-            let mut file = file.take(total);
-            let mut left = total;
-            while left > 0 {
+            let mut offset = 0_u64;
+            while offset < total {
+                let left = total - offset;
                 let size = usize::try_from(left).map_or(READ_CHUNK, |l| l.min(READ_CHUNK));
                 let mut buf = vec![0_u8; size];
-                let item = match file.read(&mut buf) {
+                let item = match read_at(&file, &mut buf, offset) {
                     Ok(0) => Err(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
                         "the file got shorter while it was being sent",
                     )),
                     Ok(n) => {
                         buf.truncate(n);
-                        left -= n as u64;
+                        offset += n as u64;
                         Ok(buf)
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -654,22 +692,22 @@ pub fn safe_file_name(name: &str) -> String {
 }
 
 fn file_part(
-    path: &Path,
+    source: &UploadSource,
     progress: Progress,
     cancel: CancellationToken,
 ) -> Result<reqwest::multipart::Part, PyrusError> {
+    let path = &source.path;
     let file_error = |e: &std::io::Error| PyrusError::File {
         reason: e.to_string(),
         path: path.display().to_string(),
     };
-    let file = std::fs::File::open(path).map_err(|e| file_error(&e))?;
-    let total = file.metadata().map_err(|e| file_error(&e))?.len();
+    let total = source.size;
     let name = path
         .file_name()
         .map(|n| safe_file_name(&n.to_string_lossy()))
         .unwrap_or_else(|| "recording".to_owned());
     let sent = Arc::new(AtomicU64::new(0));
-    let chunks = read_ahead(file, total).map_err(|e| file_error(&e))?;
+    let chunks = read_ahead(Arc::clone(&source.file), total).map_err(|e| file_error(&e))?;
     let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
         chunks.recv().await.map(|chunk| (chunk, chunks))
     })

@@ -306,10 +306,10 @@ pub(super) async fn attach_recording(
 ) {
     let checked = tokio::task::spawn_blocking(move || check_recording(&path)).await;
     let outcome = match checked {
-        Ok(Ok((path, _size))) => {
+        Ok(Ok(checked)) => {
             match engine
                 .outbox()
-                .add_attachment_to_call(row, path, Vec::new())
+                .add_attachment_to_call(row, checked.path, checked.identity, Vec::new())
                 .await
             {
                 Ok(_) => {

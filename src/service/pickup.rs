@@ -135,13 +135,20 @@ pub enum PickupError {
     Rates(u32, u32),
 }
 
+/// The most one side of a call may hold: the two sides merged must fit Pyrus's 2 GiB.
+const MAX_SIDE_BYTES: u64 = crate::domain::MAX_UPLOAD_BYTES / 2;
+
 /// 16-bit PCM samples and their rate, from a mono WAV. A header whose data size was never
-/// filled in (the writer still had it open) counts the rest of the file.
+/// filled in (the writer still had it open) counts the rest of the file. Only an ordinary
+/// file of at most [`MAX_SIDE_BYTES`] is read: a pipe or device in its place is refused at
+/// once, never waited on.
 pub fn read_mono_pcm16(path: &Path) -> Result<(u32, Vec<i16>), PickupError> {
-    let bytes = std::fs::read(path).map_err(|source| PickupError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
+    let bytes = crate::platform::files::read_bounded(path, MAX_SIDE_BYTES).map_err(|source| {
+        PickupError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     let bad = |why| PickupError::NotPcm {
         path: path.to_path_buf(),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::lanes::{AFTER_FAILURE, Turn, lane_loop};
+use super::recording::CheckedRecording;
 use super::shared::Shared;
 use super::stitch::Touched;
 use super::{Engine, check_recording, pickup};
@@ -114,7 +115,10 @@ pub(super) async fn run_pickup(
         found = prepare_recording(&shared, job, token, &payload, &engine) => found,
     };
     match found {
-        Ok(path) => match outbox.finish_pickup(job, token, &payload, path).await {
+        Ok(found) => match outbox
+            .finish_pickup(job, token, &payload, found.path, found.identity)
+            .await
+        {
             Ok(attach) => {
                 tracing::info!(%job, %attach, "recording picked up");
                 shared.kick_of(Lane::Upload).notify_one();
@@ -147,7 +151,7 @@ pub(super) async fn prepare_recording(
     token: i64,
     payload: &PickupPayload,
     engine: &Engine,
-) -> Result<PathBuf, (&'static str, String)> {
+) -> Result<CheckedRecording, (&'static str, String)> {
     let mut files = Vec::new();
     // An unanswered call's recording, if the softphone made one at all, is there at once:
     // one look, so missed calls never hold up the pickups of answered ones.
@@ -200,13 +204,11 @@ pub(super) async fn prepare_recording(
         let path = pickup::one_file(&files, &out, &name)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "the recording disappeared".to_owned())?;
-        check_recording(&path)
-            .map(|(path, _)| path)
-            .map_err(|e| e.to_string())
+        check_recording(&path).map_err(|e| e.to_string())
     })
     .await;
     match merged {
-        Ok(Ok(path)) => Ok(path),
+        Ok(Ok(found)) => Ok(found),
         Ok(Err(e)) => Err(("recording_unusable", e)),
         Err(e) => Err(("recording_unusable", e.to_string())),
     }

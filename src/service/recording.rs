@@ -1,10 +1,15 @@
-//! Checks a recording on disk before anything is stored or sent: it exists, is a file, has an
-//! extension Pyrus attaches and the content that goes with it, is not empty, fits the upload limit and can be read.
+//! Checks a recording on disk before anything is stored, and again when it is sent: it
+//! exists, is an ordinary file (a pipe or device is refused without waiting on it), has an
+//! extension Pyrus attaches and the content that goes with it, is not empty, fits the upload
+//! limit and can be read — and, when sent, is still the very file that was checked (the
+//! same device and inode), so a file swapped in under its name is never uploaded.
 
-use std::io::Read as _;
+use std::fs::File;
+use std::io::{Read as _, Seek as _};
 use std::path::{Path, PathBuf};
 
 use crate::domain::{InputError, MAX_UPLOAD_BYTES, audio_content_matches, check_recording_name};
+use crate::platform::files::{FileIdentity, identity, open_regular};
 
 /// Why a file cannot be attached. Each message says what is wrong; the path comes last.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +20,19 @@ pub enum RecordingError {
     /// A directory was given.
     #[error("this is a directory: give the recording file itself — {0}")]
     Directory(String),
+    /// A pipe, device or socket: nothing is read from it.
+    #[error("this is not an ordinary file ({what}): give the recording file itself — {path}")]
+    NotRegular {
+        /// What it is.
+        what: String,
+        /// The file.
+        path: String,
+    },
+    /// Another file now goes by the checked recording's name.
+    #[error(
+        "the recording was replaced after it was checked (another file now has its name); nothing was sent: attach the recording again — {0}"
+    )]
+    Replaced(String),
     /// Wrong extension.
     #[error(transparent)]
     Format(#[from] InputError),
@@ -60,6 +78,8 @@ impl RecordingError {
         match self {
             Self::Missing(_) => "no_such_file",
             Self::Directory(_) => "is_directory",
+            Self::NotRegular { .. } => "not_a_file",
+            Self::Replaced(_) => "file_replaced",
             Self::Format(_) => "unsupported_record_file_format",
             Self::NotAudio { .. } => "not_audio",
             Self::Empty(_) => "empty_file",
@@ -70,27 +90,85 @@ impl RecordingError {
     }
 }
 
-/// Checks `path`; returns its absolute form and size.
-pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
+/// A recording that passed [`check_recording`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedRecording {
+    /// Its absolute path.
+    pub path: PathBuf,
+    /// Its size when checked.
+    pub size: u64,
+    /// Which file it was (`None` where the OS does not say).
+    pub identity: Option<FileIdentity>,
+}
+
+/// Checks `path` (see the module doc); returns its absolute form, size and identity.
+pub fn check_recording(path: &Path) -> Result<CheckedRecording, RecordingError> {
+    let (_, size, identity) = open_and_check(path, None)?;
+    let shown = path.display().to_string();
+    let absolute = std::path::absolute(path).map_err(|e| RecordingError::Unreadable {
+        reason: e.to_string(),
+        path: shown.clone(),
+    })?;
+    if absolute.to_str().is_none() {
+        return Err(RecordingError::NotText(shown));
+    }
+    Ok(CheckedRecording {
+        path: absolute,
+        size,
+        identity,
+    })
+}
+
+/// Opens a recording kept for sending, checked again: still an ordinary file with the right
+/// content and, when its identity was kept, the same file as when it was checked. Returns
+/// the file, at its start, and its size.
+pub fn open_checked(
+    path: &Path,
+    checked: Option<FileIdentity>,
+) -> Result<(File, u64), RecordingError> {
+    let (mut file, size, _) = open_and_check(path, checked)?;
+    file.rewind().map_err(|e| RecordingError::Unreadable {
+        reason: e.to_string(),
+        path: path.display().to_string(),
+    })?;
+    Ok((file, size))
+}
+
+/// Opens `path` without waiting on a pipe and runs every check on the opened file itself.
+fn open_and_check(
+    path: &Path,
+    checked: Option<FileIdentity>,
+) -> Result<(File, u64, Option<FileIdentity>), RecordingError> {
     let shown = path.display().to_string();
     let unreadable = |e: &std::io::Error| RecordingError::Unreadable {
         reason: e.to_string(),
         path: shown.clone(),
     };
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(RecordingError::Missing(shown));
-        }
-        Err(e) => return Err(unreadable(&e)),
-    };
-    if meta.is_dir() {
-        return Err(RecordingError::Directory(shown));
-    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let (mut file, meta) = match open_regular(path) {
+        Ok(opened) => opened,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(RecordingError::Missing(shown));
+        }
+        Err(e) => {
+            // What the path is, when it is there but cannot be used as a file.
+            return Err(match std::fs::metadata(path) {
+                Ok(meta) if meta.is_dir() => RecordingError::Directory(shown),
+                Ok(meta) if !meta.is_file() => RecordingError::NotRegular {
+                    what: e.to_string(),
+                    path: shown,
+                },
+                _ => unreadable(&e),
+            });
+        }
+    };
+    let found = identity(&meta);
+    if checked.is_some() && found != checked {
+        return Err(RecordingError::Replaced(shown));
+    }
     let ext = check_recording_name(&name)?;
     if meta.len() == 0 {
         return Err(RecordingError::Empty(shown));
@@ -101,7 +179,6 @@ pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
             path: shown,
         });
     }
-    let mut file = std::fs::File::open(path).map_err(|e| unreadable(&e))?;
     let mut head = [0_u8; 16];
     let mut got = 0;
     while got < head.len() {
@@ -115,11 +192,7 @@ pub fn check_recording(path: &Path) -> Result<(PathBuf, u64), RecordingError> {
     if !audio_content_matches(ext, &head[..got]) {
         return Err(RecordingError::NotAudio { ext, path: shown });
     }
-    let absolute = std::path::absolute(path).map_err(|e| unreadable(&e))?;
-    if absolute.to_str().is_none() {
-        return Err(RecordingError::NotText(shown));
-    }
-    Ok((absolute, meta.len()))
+    Ok((file, meta.len(), found))
 }
 
 #[cfg(test)]
@@ -151,8 +224,35 @@ mod tests {
         ));
         std::io::Write::write_all(&mut std::fs::File::create(p("ok.mp3")).unwrap(), b"ID3")
             .unwrap();
-        let (abs, size) = check_recording(&p("ok.mp3")).unwrap();
-        assert!(abs.is_absolute());
-        assert_eq!(size, 3);
+        let checked = check_recording(&p("ok.mp3")).unwrap();
+        assert!(checked.path.is_absolute());
+        assert_eq!(checked.size, 3);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_is_refused_and_a_file_swapped_in_is_not_the_checked_one() {
+        use super::open_checked;
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        let fifo = p("pipe.wav");
+        rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::RWXU).unwrap();
+        let err = check_recording(&fifo).unwrap_err();
+        assert!(matches!(err, RecordingError::NotRegular { .. }), "{err}");
+        assert_eq!(err.code(), "not_a_file");
+        assert!(err.to_string().contains("pipe"), "{err}");
+        let write = |n: &str, bytes: &[u8]| {
+            std::io::Write::write_all(&mut std::fs::File::create(p(n)).unwrap(), bytes).unwrap()
+        };
+        write("rec.mp3", b"ID3 one");
+        write("other.mp3", b"ID3 two");
+        let checked = check_recording(&p("rec.mp3")).unwrap();
+        let (_, size) = open_checked(&checked.path, checked.identity).unwrap();
+        assert_eq!(size, 7);
+        std::fs::remove_file(p("rec.mp3")).unwrap();
+        std::os::unix::fs::symlink(p("other.mp3"), p("rec.mp3")).unwrap();
+        let err = open_checked(&checked.path, checked.identity).unwrap_err();
+        assert!(matches!(err, RecordingError::Replaced(_)), "{err}");
+        assert_eq!(err.code(), "file_replaced");
     }
 }

@@ -4,17 +4,19 @@
 //! the only one that talks to Pyrus for a job.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio_util::sync::CancellationToken;
 
+use super::recording::open_checked;
 use crate::domain::{AttachTarget, JobId, JobKind, JobState, Registration};
 use crate::outbox::{
     AttachPayload, CallRow, Claimed, LEASE, Lane, Outbox, StoreError, Work, backoff, now_ms,
 };
-use crate::pyrus::{ErrorClass, PyrusClient, PyrusError};
+use crate::platform::files::FileIdentity;
+use crate::pyrus::{ErrorClass, PyrusClient, PyrusError, UploadSource};
 
 /// What the outbox reports while it works.
 #[derive(Debug, Clone)]
@@ -279,7 +281,10 @@ impl Runner<'_> {
         let (job, token) = (at.job, at.token);
         let guid = match payload.file_guid.clone() {
             Some(guid) => guid,
-            None => match self.upload(job, token, &payload.path).await {
+            None => match self
+                .upload(job, token, &payload.path, payload.checked)
+                .await
+            {
                 Ok(guid) => {
                     payload.file_guid = Some(guid.clone());
                     self.outbox
@@ -314,24 +319,59 @@ impl Runner<'_> {
         }
     }
 
-    async fn upload(&self, job: JobId, token: i64, path: &Path) -> Result<String, PyrusError> {
-        let cancel = self.uploads.start(job);
-        let progress = self.progress(job, token, cancel.clone());
+    async fn upload(
+        &self,
+        job: JobId,
+        token: i64,
+        path: &Path,
+        checked: Option<FileIdentity>,
+    ) -> Result<String, PyrusError> {
+        // Opened and checked again on a thread of its own: a pipe, a device or a folder that
+        // does not answer holds no async worker and no other job.
+        let owned = path.to_path_buf();
+        let opened = off_the_workers(OPEN_WITHIN, move || open_checked(&owned, checked)).await;
+        let (file, size) = match opened {
+            Some(Ok(opened)) => opened,
+            Some(Err(e)) => {
+                tracing::warn!(%job, code = e.code(), "the kept recording cannot be sent");
+                return Err(PyrusError::Recording {
+                    code: e.code(),
+                    message: e.to_string(),
+                    retryable: false,
+                });
+            }
+            None => {
+                return Err(PyrusError::Recording {
+                    code: "file_not_ready",
+                    message: format!(
+                        "the recording did not open within {} s (a network folder that does not answer?); it is tried again later — {}",
+                        OPEN_WITHIN.as_secs(),
+                        path.display()
+                    ),
+                    retryable: true,
+                });
+            }
+        };
+        let file = Arc::new(file);
         // A recording still being written is not sent as a prefix: its size and time must
-        // be the same after the upload as before it.
-        let stat = |path: PathBuf| async move {
-            tokio::task::spawn_blocking(move || {
-                std::fs::metadata(&path)
-                    .ok()
-                    .map(|m| (m.len(), m.modified().ok()))
+        // be the same after the upload as before it (asked of the open file).
+        let stat = |file: Arc<std::fs::File>| async move {
+            off_the_workers(OPEN_WITHIN, move || {
+                file.metadata().ok().map(|m| (m.len(), m.modified().ok()))
             })
             .await
-            .ok()
             .flatten()
         };
-        let before = stat(path.to_path_buf()).await;
-        let result = match self.client.upload_file(path, progress, &cancel).await {
-            Ok(_) if stat(path.to_path_buf()).await != before => {
+        let before = stat(Arc::clone(&file)).await;
+        let source = UploadSource {
+            file: Arc::clone(&file),
+            size,
+            path: path.to_path_buf(),
+        };
+        let cancel = self.uploads.start(job);
+        let progress = self.progress(job, token, cancel.clone());
+        let result = match self.client.upload_file(&source, progress, &cancel).await {
+            Ok(_) if stat(file).await != before => {
                 tracing::warn!(%job, "the recording changed while it was sent; trying again later");
                 Err(PyrusError::FileChanged)
             }
@@ -471,4 +511,25 @@ impl JobReport {
             retry_at_ms: None,
         }
     }
+}
+/// How long opening a kept recording may take before the attempt is given up (and tried
+/// again later): a local file opens at once; a network folder may not answer at all.
+const OPEN_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `work` on a thread of its own and waits at most `within` for it. `None` when it
+/// did not finish in time: the thread is left to finish (or hang) by itself, holding
+/// neither an async worker nor a thread of the shared blocking pool.
+async fn off_the_workers<T: Send + 'static>(
+    within: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("file-open".into())
+        .spawn(move || drop(tx.send(work())));
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start a thread to open a file");
+        return None;
+    }
+    tokio::time::timeout(within, rx).await.ok()?.ok()
 }

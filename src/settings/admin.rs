@@ -185,7 +185,7 @@ impl Settings {
                 // Whose value does not fit: the administrator's, when theirs alone fails —
                 // said with the line it is on.
                 if Self::from_table(layer.values.clone()).is_err() {
-                    let reason = std::fs::read_to_string(admin)
+                    let reason = super::read_settings_text(admin)
                         .ok()
                         .and_then(|text| {
                             toml::from_str::<Self>(&text)
@@ -297,7 +297,7 @@ impl Settings {
 
 /// A settings file as a table; `None` when there is no file. A syntax error says the line.
 pub(super) fn read_table(path: &Path) -> Result<Option<toml::Table>, SettingsError> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match super::read_settings_text(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {

@@ -315,10 +315,20 @@ impl EnvOverrides {
     }
 }
 
+/// The most a settings file may hold: far more than any real one, far less than a file
+/// someone points at a disk image.
+pub const MAX_SETTINGS_BYTES: u64 = 1024 * 1024;
+
+/// Reads a settings file: a regular file of text, at most [`MAX_SETTINGS_BYTES`]; a pipe, a
+/// device or a link to one is refused at once (`platform::files`), never waited on.
+pub(crate) fn read_settings_text(path: &Path) -> std::io::Result<String> {
+    crate::platform::files::read_text_bounded(path, MAX_SETTINGS_BYTES)
+}
+
 impl Settings {
     /// Loads the file; a missing file gives the defaults.
     pub fn load(path: &Path) -> Result<Self, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_settings_text(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => {

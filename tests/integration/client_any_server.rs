@@ -9,7 +9,9 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use pyrus_phone::domain::{AttachTarget, CallRequest, Mapping, Secret};
-use pyrus_phone::pyrus::{ClientConfig, Credentials, ErrorClass, PyrusClient, PyrusError};
+use pyrus_phone::pyrus::{
+    ClientConfig, Credentials, ErrorClass, PyrusClient, PyrusError, UploadSource,
+};
 use pyrus_phone::sandbox::{DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY, FaultKind, Route};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -171,7 +173,11 @@ async fn uses_the_api_and_files_hosts_from_the_auth_reply() {
     let wav = dir.path().join("call.wav");
     write_wav(&wav, 100);
     let file = client
-        .upload_file(&wav, progress(), &CancellationToken::new())
+        .upload_file(
+            &UploadSource::open(&wav).unwrap(),
+            progress(),
+            &CancellationToken::new(),
+        )
         .await
         .unwrap();
     assert_eq!(file.guid, "g-1");
@@ -241,7 +247,11 @@ async fn without_files_url_uploads_go_to_the_api_host() {
     let wav = dir.path().join("a.mp3");
     write_wav(&wav, 10);
     let file = client
-        .upload_file(&wav, progress(), &CancellationToken::new())
+        .upload_file(
+            &UploadSource::open(&wav).unwrap(),
+            progress(),
+            &CancellationToken::new(),
+        )
         .await
         .unwrap();
     assert_eq!(file.guid, "g-2");
@@ -298,14 +308,22 @@ async fn server_side_checks_reach_the_caller_as_typed_errors() {
     let empty = dir.path().join("empty.wav");
     std::fs::File::create(&empty).unwrap();
     let err = client
-        .upload_file(&empty, progress(), &CancellationToken::new())
+        .upload_file(
+            &UploadSource::open(&empty).unwrap(),
+            progress(),
+            &CancellationToken::new(),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "empty_file");
     let text = dir.path().join("notes.txt");
     write_wav(&text, 10);
     let guid = client
-        .upload_file(&text, progress(), &CancellationToken::new())
+        .upload_file(
+            &UploadSource::open(&text).unwrap(),
+            progress(),
+            &CancellationToken::new(),
+        )
         .await
         .unwrap()
         .guid;
@@ -355,7 +373,7 @@ async fn an_upload_can_be_cancelled_and_reports_progress() {
         }
     });
     let err = client
-        .upload_file(&wav, sent_all, &cancel)
+        .upload_file(&UploadSource::open(&wav).unwrap(), sent_all, &cancel)
         .await
         .unwrap_err();
     assert!(matches!(err, PyrusError::Cancelled), "{err:?}");
@@ -364,7 +382,7 @@ async fn an_upload_can_be_cancelled_and_reports_progress() {
     let s = Arc::clone(&seen);
     let file = client
         .upload_file(
-            &wav,
+            &UploadSource::open(&wav).unwrap(),
             Arc::new(move |sent, total| s.lock().unwrap().push((sent, total))),
             &CancellationToken::new(),
         )

@@ -13,9 +13,9 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("domain", &[]),
     ("pyrus", &["domain"]),
     ("sandbox", &["domain"]),
-    ("outbox", &["domain"]),
+    ("outbox", &["domain", "platform"]),
     ("sources", &["domain"]),
-    ("settings", &["domain", "pyrus"]),
+    ("settings", &["domain", "pyrus", "platform"]),
     ("platform", &["domain"]),
     ("bus", &["domain", "settings"]),
     (

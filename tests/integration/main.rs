@@ -23,6 +23,7 @@ mod cli_flows;
 mod cli_resilience;
 mod client_any_server;
 mod hook;
+mod hostile_files;
 mod keyring;
 mod layers;
 mod sandbox_api;

@@ -29,6 +29,8 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRe
 use rusqlite::{Connection, ToSql, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
+use crate::platform::files::FileIdentity;
+
 use super::owners::Owners;
 use crate::domain::{AttachTarget, CallRequest, JobId, JobKind, JobState, Mapping, Registration};
 use schema::migrate;
@@ -72,6 +74,10 @@ pub struct AttachPayload {
     pub mappings: Vec<Mapping>,
     /// The uploaded file's guid, once uploaded.
     pub file_guid: Option<String>,
+    /// Which file was checked when the job was stored: only that file is sent (a job kept
+    /// by an older version has none, and is checked by its content alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<FileIdentity>,
 }
 
 /// What a pickup job carries: where and what to look for once a heard call has ended.

@@ -22,6 +22,7 @@ pub(super) fn attach_to(call_id: i64) -> AttachPayload {
         target: StoredTarget::Call(call_id),
         mappings: Vec::new(),
         file_guid: None,
+        checked: None,
     }
 }
 

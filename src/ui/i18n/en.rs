@@ -562,6 +562,18 @@ pub static EN: Texts = Texts {
             "this is a folder: pick the recording file itself",
         ),
         (
+            "not_a_file",
+            "this is not an ordinary file (a pipe or a device): pick the recording file itself",
+        ),
+        (
+            "file_replaced",
+            "the recording was replaced after it was checked; nothing was sent: attach the recording again",
+        ),
+        (
+            "file_not_ready",
+            "the recording's folder did not answer in time: it is tried again later",
+        ),
+        (
             "not_audio",
             "the file's content is not the audio its name says: pick the recording itself",
         ),

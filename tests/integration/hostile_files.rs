@@ -1,0 +1,140 @@
+//! Files that are not what they seem, through the real binary: a kept recording replaced by
+//! a pipe or swapped for a link to another file after its check, a settings file that is a
+//! pipe, a lock file that is a pipe. Nothing may block, and nothing but the checked file may
+//! be uploaded.
+
+#![cfg(unix)]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pyrus_phone::sandbox::Route;
+
+use crate::support::Env;
+
+/// An address where nothing listens: Pyrus is unreachable.
+fn nowhere() -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    format!("http://127.0.0.1:{port}/accounts/api/v4/auth")
+}
+
+fn mkfifo(path: &Path) {
+    rustix::fs::mkfifoat(rustix::fs::CWD, path, rustix::fs::Mode::RWXU).unwrap();
+}
+
+/// Registers the call `external`, then keeps an attach of `wav` to it while Pyrus is
+/// unreachable; returns the kept job's id.
+async fn keep_an_attach(env: &mut Env, external: &str, wav: &Path) -> String {
+    env.call(&["--external-id", external]).await.ok();
+    let real = std::mem::replace(&mut env.auth_url, nowhere());
+    env.attach(wav, &["--external-id", external, "--wait", "1"])
+        .await
+        .exited(75);
+    env.auth_url = real;
+    let jobs = env.jobs().await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0]["kind"], "attach");
+    jobs[0]["id"].as_i64().unwrap().to_string()
+}
+
+/// The state and error code of the job `id`.
+async fn job_outcome(env: &Env, id: &str) -> (String, String) {
+    let jobs = env.jobs().await;
+    let job = jobs
+        .iter()
+        .find(|j| j["id"].as_i64().unwrap().to_string() == id)
+        .unwrap_or_else(|| panic!("job {id} is not open: {jobs:?}"));
+    (
+        job["state"].as_str().unwrap_or_default().to_owned(),
+        job["error_code"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_swapped_for_a_link_after_its_check_is_never_uploaded() {
+    let mut env = Env::start().await;
+    let wav = env.recording("rec.wav", 8_000);
+    let elsewhere = env.recording("someone-elses.wav", 4_000);
+    let id = keep_an_attach(&mut env, "swap-1", &wav).await;
+    // Another file goes by the recording's name now.
+    std::fs::remove_file(&wav).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &wav).unwrap();
+    env.run(&["queue", "retry", &id, "--wait", "10"])
+        .await
+        .exited(3)
+        .stderr_says("replaced after it was checked");
+    assert_eq!(env.count(Route::Upload), 0, "nothing was uploaded");
+    assert_eq!(
+        job_outcome(&env, &id).await,
+        ("failed".to_owned(), "file_replaced".to_owned())
+    );
+    assert!(crate::support::recordings(&env.sandbox.tasks()[0]).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipe_in_a_kept_recording_s_place_holds_up_nothing() {
+    let mut env = Env::start().await;
+    let wav = env.recording("rec.wav", 8_000);
+    let id = keep_an_attach(&mut env, "fifo-1", &wav).await;
+    std::fs::remove_file(&wav).unwrap();
+    mkfifo(&wav);
+    // Nobody writes into the pipe: an open that waited for a writer would never return.
+    let started = Instant::now();
+    env.run(&["queue", "retry", &id, "--wait", "10"])
+        .await
+        .exited(3)
+        .stderr_says("not an ordinary file");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the wait holds"
+    );
+    assert_eq!(
+        job_outcome(&env, &id).await,
+        ("failed".to_owned(), "not_a_file".to_owned())
+    );
+    // Calls go on being registered meanwhile.
+    env.call_from(
+        "+79990000001",
+        &["--external-id", "after-fifo", "--wait", "10"],
+    )
+    .await
+    .ok();
+    assert_eq!(env.sandbox.tasks().len(), 2);
+    assert_eq!(env.count(Route::Upload), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settings_file_that_is_a_pipe_is_a_clear_error_at_once() {
+    let env = Env::start().await;
+    let settings = env.home().join("config").join("settings.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    if settings.exists() {
+        std::fs::remove_file(&settings).unwrap();
+    }
+    mkfifo(&settings);
+    let started = Instant::now();
+    let out = env.call(&["--wait", "3"]).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "answered in {:?}: {out:?}",
+        started.elapsed()
+    );
+    assert_ne!(out.code, 0, "{out:?}");
+    out.stderr_says("a pipe (FIFO), not an ordinary file");
+    out.stderr_says("settings.toml");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipe_named_as_a_process_s_lock_file_holds_up_no_open() {
+    let env = Env::start().await;
+    env.call(&["--external-id", "before"]).await.ok();
+    let owners = env.home().join("data").join("outbox.sqlite3.owners");
+    std::fs::create_dir_all(&owners).unwrap();
+    mkfifo(&owners.join("99999.lock"));
+    env.call_from("+79990000001", &["--external-id", "after", "--wait", "10"])
+        .await
+        .ok();
+    assert_eq!(env.sandbox.tasks().len(), 2);
+}
