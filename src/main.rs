@@ -31,6 +31,7 @@ const UI_COALESCE: std::time::Duration = std::time::Duration::from_millis(40);
 fn main() -> ExitCode {
     // Before any thread starts: every thread after this shares two allocator arenas.
     pyrus_phone::platform::memory::limit_arenas();
+    pyrus_phone::platform::files::allow_more_open_files();
     let started = std::time::Instant::now();
     let errors_seen = pyrus_phone::platform::console::attach_to_parent();
     // Customers' numbers, logs and settings are this user's alone.

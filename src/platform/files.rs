@@ -153,6 +153,28 @@ pub fn read_text_bounded(path: &Path, limit: u64) -> std::io::Result<String> {
     })
 }
 
+/// Raises this process's soft limit on open files towards its hard limit (to at most
+/// 8,192): the event hook serves as many connections as files allow, so a flood of idle
+/// ones does not keep a softphone waiting. Best effort: the limit stays as it was when the
+/// OS refuses.
+pub fn allow_more_open_files() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let wanted = limit.maximum.map_or(8192, |max| max.min(8192));
+        if limit.current.is_some_and(|current| current < wanted) {
+            let raised = Rlimit {
+                current: Some(wanted),
+                maximum: limit.maximum,
+            };
+            if let Err(e) = setrlimit(Resource::Nofile, raised) {
+                tracing::debug!(error = %e, "the open-file limit stays as it was");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

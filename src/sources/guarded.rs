@@ -1,9 +1,14 @@
-//! The hook's listener under hostile local load: at most [`MAX_CONNECTIONS`] connections at
-//! once (well under a 1024-file limit, so accepting never fails for want of files); a
-//! connection that has sent nothing [`FIRST_BYTE`] after it opened is closed, and so is one
-//! that stays silent for [`IDLE`] (stalled in a request, or idle between keep-alive ones).
-//! Further connections wait in the kernel's queue; a flood of idle connections churns
-//! through in seconds, so valid events keep being served.
+//! The hook's listener under hostile local load. Connections are accepted while file
+//! descriptors last ([`connection_cap`]: the open-file limit less a reserve for the rest of
+//! the app, at most 4,096 — so a few hundred idle or trickling connections never keep a
+//! softphone waiting in the kernel's queue). Each connection is held to deadlines, whatever
+//! it sends:
+//! - its first byte within [`FIRST_BYTE`];
+//! - each request whole — head and body — within [`REQUEST_WITHIN`] of its first byte, so a
+//!   client sending one byte every few seconds is closed, not kept;
+//! - between requests on a kept-alive connection, at most [`IDLE`] of silence;
+//! - once a request is whole, its connection is not cut while the answer is prepared (a
+//!   slow store never cuts a valid request); the answer itself must move within [`IDLE`].
 
 use std::future::Future;
 use std::io;
@@ -18,15 +23,43 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
-/// Connections served at once.
-pub const MAX_CONNECTIONS: usize = 512;
+/// The most connections served at once, whatever the file limit.
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// Files kept for the rest of the app (the outbox, logs, the browser, baresip…).
+const FILES_RESERVED: usize = 256;
 
 /// How long a new connection may take to send its first byte.
-pub const FIRST_BYTE: Duration = Duration::from_secs(3);
+pub const FIRST_BYTE: Duration = Duration::from_secs(2);
 
-/// How long a connection may stay silent (longer than a request waits for its event to
-/// be stored, so a slow store never cuts a valid request).
+/// How long a request may take to arrive whole (head and body) from its first byte: a
+/// softphone's or the forwarder's arrives in one go.
+pub const REQUEST_WITHIN: Duration = Duration::from_secs(3);
+
+/// How long a connection may stay silent between requests, or while its answer is written.
 pub const IDLE: Duration = Duration::from_secs(15);
+
+/// How long a whole request may wait for its answer before the connection is given up.
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+
+/// Connections served at once: the open-file limit less [`FILES_RESERVED`], between 64 and
+/// [`MAX_CONNECTIONS`].
+pub fn connection_cap() -> usize {
+    #[cfg(unix)]
+    {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+        let files = limit.map_or(MAX_CONNECTIONS, |n| {
+            usize::try_from(n).unwrap_or(MAX_CONNECTIONS)
+        });
+        files
+            .saturating_sub(FILES_RESERVED)
+            .clamp(64, MAX_CONNECTIONS)
+    }
+    #[cfg(not(unix))]
+    {
+        MAX_CONNECTIONS
+    }
+}
 
 /// A listener that hands out connections within the limits.
 #[derive(Debug)]
@@ -40,7 +73,7 @@ impl GuardedListener {
     pub fn new(inner: TcpListener) -> Self {
         Self {
             inner,
-            slots: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            slots: Arc::new(Semaphore::new(connection_cap())),
         }
     }
 }
@@ -60,6 +93,7 @@ impl axum::serve::Listener for GuardedListener {
                         Guarded {
                             io,
                             idle: Box::pin(tokio::time::sleep(FIRST_BYTE)),
+                            request: Request::Waiting,
                             _slot: slot,
                         },
                         addr,
@@ -91,17 +125,145 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Guar
     }
 }
 
-/// A connection that ends when it stays silent for [`IDLE`], and frees its slot when done.
+/// Where a connection is in its current request, as far as its deadlines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Request {
+    /// No byte of a request yet.
+    Waiting,
+    /// The head is arriving: `line` is the header line so far (its first 64 bytes,
+    /// lowercase) and `line_len` its length, `length` and `chunked` what the head said of
+    /// the body.
+    Head {
+        line: Vec<u8>,
+        line_len: usize,
+        length: u64,
+        chunked: bool,
+    },
+    /// The body is arriving: `left` bytes of it, or chunked (ends with `0\r\n\r\n`).
+    Body { left: u64 },
+    /// A chunked body: the last bytes seen, to spot its end.
+    Chunked { tail: u32 },
+    /// Whole: the answer is being prepared.
+    Whole,
+}
+
+impl Request {
+    /// Follows `bytes` read from the client; true when they complete a request.
+    fn read(&mut self, bytes: &[u8]) -> bool {
+        let mut whole = false;
+        for &b in bytes {
+            if self.step(b) {
+                whole = true;
+            }
+        }
+        whole
+    }
+
+    fn step(&mut self, b: u8) -> bool {
+        match self {
+            Self::Waiting | Self::Whole => {
+                *self = Self::Head {
+                    line: Vec::new(),
+                    line_len: 0,
+                    length: 0,
+                    chunked: false,
+                };
+                self.step(b)
+            }
+            Self::Head {
+                line,
+                line_len,
+                length,
+                chunked,
+            } => {
+                if b != b'\n' {
+                    if b != b'\r' {
+                        *line_len += 1;
+                        if line.len() < 64 {
+                            line.push(b.to_ascii_lowercase());
+                        }
+                    }
+                    return false;
+                }
+                if *line_len > 0 {
+                    if let Some(value) = line.strip_prefix(b"content-length:") {
+                        *length = std::str::from_utf8(value)
+                            .ok()
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                    } else if line.starts_with(b"transfer-encoding:") && line.ends_with(b"chunked")
+                    {
+                        *chunked = true;
+                    }
+                    line.clear();
+                    *line_len = 0;
+                    return false;
+                }
+                // The empty line: the head is whole.
+                *self = if *chunked {
+                    Self::Chunked { tail: 0 }
+                } else if *length > 0 {
+                    Self::Body { left: *length }
+                } else {
+                    Self::Whole
+                };
+                *self == Self::Whole
+            }
+            Self::Body { left } => {
+                *left -= 1;
+                if *left == 0 {
+                    *self = Self::Whole;
+                    return true;
+                }
+                false
+            }
+            Self::Chunked { tail } => {
+                *tail = (*tail << 8) | u32::from(b);
+                // "0\r\n\r\n" ends the body ("\r\n0\r\n\r\n", its last four bytes
+                // after a zero: close enough, as the answer comes only after the body).
+                if *tail == u32::from_be_bytes(*b"\r\n\r\n") {
+                    *self = Self::Whole;
+                    return true;
+                }
+                false
+            }
+        }
+    }
+}
+
+/// A connection held to the deadlines in the module doc; frees its slot when done.
 #[derive(Debug)]
 pub struct Guarded {
     io: TcpStream,
     idle: Pin<Box<Sleep>>,
+    request: Request,
     _slot: Option<OwnedSemaphorePermit>,
 }
 
 impl Guarded {
-    fn active(&mut self) {
-        self.idle.as_mut().reset(Instant::now() + IDLE);
+    /// Bytes came in: a request's first byte starts its deadline, its last byte lifts it.
+    fn received(&mut self, bytes: &[u8]) {
+        let starting = matches!(self.request, Request::Waiting | Request::Whole);
+        if bytes.is_empty() {
+            return;
+        }
+        if self.request.read(bytes) {
+            self.deadline(ANSWER_WITHIN);
+        } else if starting {
+            self.deadline(REQUEST_WITHIN);
+        }
+    }
+
+    /// The answer moved: the connection may wait [`IDLE`] for the next request.
+    fn answered(&mut self) {
+        if self.request == Request::Whole {
+            self.request = Request::Waiting;
+        }
+        self.deadline(IDLE);
+    }
+
+    fn deadline(&mut self, after: Duration) {
+        self.idle.as_mut().reset(Instant::now() + after);
     }
 
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
@@ -112,7 +274,7 @@ impl Guarded {
 fn silent() -> io::Error {
     io::Error::new(
         io::ErrorKind::TimedOut,
-        "the connection stayed silent too long",
+        "the connection did not keep to its deadlines",
     )
 }
 
@@ -123,11 +285,13 @@ impl AsyncRead for Guarded {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let before = buf.filled().len();
         match Pin::new(&mut this.io).poll_read(cx, buf) {
-            Poll::Ready(done) => {
-                this.active();
-                Poll::Ready(done)
+            Poll::Ready(Ok(())) => {
+                this.received(&buf.filled()[before..]);
+                Poll::Ready(Ok(()))
             }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending if this.timed_out(cx) => Poll::Ready(Err(silent())),
             Poll::Pending => Poll::Pending,
         }
@@ -143,7 +307,7 @@ impl AsyncWrite for Guarded {
         let this = self.get_mut();
         match Pin::new(&mut this.io).poll_write(cx, buf) {
             Poll::Ready(done) => {
-                this.active();
+                this.answered();
                 Poll::Ready(done)
             }
             Poll::Pending if this.timed_out(cx) => Poll::Ready(Err(silent())),
@@ -157,5 +321,48 @@ impl AsyncWrite for Guarded {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Request;
+
+    fn feed(request: &mut Request, text: &[u8]) -> Vec<bool> {
+        text.iter().map(|b| request.read(&[*b])).collect()
+    }
+
+    #[test]
+    fn a_request_is_whole_at_the_end_of_its_head_or_its_body() {
+        let mut r = Request::Waiting;
+        let done = feed(&mut r, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(done.iter().filter(|d| **d).count(), 1);
+        assert_eq!(done.last(), Some(&true));
+        assert_eq!(r, Request::Whole);
+
+        let mut r = Request::Waiting;
+        let head = b"POST /events HTTP/1.1\r\nContent-Length: 5\r\n\r\n";
+        assert!(
+            !feed(&mut r, head).contains(&true),
+            "the body is still to come"
+        );
+        assert_eq!(r, Request::Body { left: 5 });
+        assert!(!r.read(b"{\"a\""));
+        assert!(r.read(b"}\n"), "the last byte of the body");
+
+        let mut r = Request::Waiting;
+        let head = b"POST /events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(!r.read(head));
+        assert!(!r.read(b"2\r\n{}\r\n"));
+        assert!(r.read(b"0\r\n\r\n"));
+        // A kept-alive connection's next request starts over.
+        assert!(r.read(b"GET / HTTP/1.1\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_trickle_never_makes_a_request_whole() {
+        let mut r = Request::Waiting;
+        assert!(!feed(&mut r, b"POST /events HTTP/1.1\r\nX-Slow: ").contains(&true));
+        assert!(matches!(r, Request::Head { .. }));
     }
 }

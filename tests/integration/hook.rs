@@ -583,3 +583,125 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
     env.wait_for_tasks(1, "the call to be registered", 20).await;
     drop(idle);
 }
+
+/// Opens a connection to the hook (no delay on small writes), or `None` when it is not
+/// taking connections.
+fn trickler(port: u16) -> Option<TcpStream> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_nodelay(true).ok()?;
+    Some(stream)
+}
+
+// The file limits are Unix's; the instance opens the call's task through `$BROWSER`,
+// honoured on Linux and the BSDs only.
+#[cfg(all(unix, not(target_os = "macos")))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use crate::support::headless::Headless;
+    use crate::support::hook::{HookClient, event};
+    use crate::support::{Env, LINE_SETTINGS};
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    // This test holds 600 connections itself: it needs the files for them.
+    let limit = getrlimit(Resource::Nofile);
+    let wanted = limit.maximum.map_or(4096, |max| max.min(4096));
+    assert!(wanted >= 1300, "the file limit ({limit:?}) is too low");
+    setrlimit(
+        Resource::Nofile,
+        rustix::process::Rlimit {
+            current: Some(wanted),
+            maximum: limit.maximum,
+        },
+    )
+    .unwrap();
+    let env = Env::start().await;
+    env.write_settings(LINE_SETTINGS);
+    let instance = Headless::start(&env, &["--hook-port", "0"]).await;
+    let port = instance.hook.port;
+    // One event before the flood: what a first event loads once (the numbering plan) is
+    // not the flood's doing.
+    let first = instance.hook.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        first.post(&event("ring", "+79161113299", "before-flood"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 202);
+
+    // Any local process, no token: 300 connections trickling a head one byte a second and
+    // 300 trickling a declared body, each opened again as soon as the hook closes it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let flood = {
+        let stop = Arc::clone(&stop);
+        std::thread::Builder::new().name("flood".into()).spawn(move || {
+            let head = format!("POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Slow: ");
+            let body = format!(
+                "POST /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 1000\r\n\r\n"
+            );
+            let opening = |i: usize| {
+                if i.is_multiple_of(2) {
+                    head.as_bytes()
+                } else {
+                    body.as_bytes()
+                }
+            };
+            let mut held: Vec<Option<TcpStream>> = (0..600).map(|_| None).collect();
+            let mut reopened = 0_usize;
+            while !stop.load(Ordering::Relaxed) {
+                for (i, slot) in held.iter_mut().enumerate() {
+                    let alive = match slot {
+                        Some(stream) => stream.write_all(b"x").is_ok(),
+                        None => false,
+                    };
+                    if !alive {
+                        *slot = trickler(port).and_then(|mut s| {
+                            s.write_all(opening(i)).ok()?;
+                            Some(s)
+                        });
+                        reopened += 1;
+                    }
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            reopened
+        })
+    };
+    // Valid events, one every two seconds while the flood goes on: each is served at once.
+    let hook = HookClient {
+        timeout: Duration::from_secs(30),
+        ..instance.hook.clone()
+    };
+    let mut slowest = Duration::ZERO;
+    for i in 0..5 {
+        let hook = hook.clone();
+        let (status, took) = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let status = hook.post(&event(
+                "ring",
+                &format!("+7916111330{i}"),
+                &format!("flood-{i}"),
+            ));
+            (status, started.elapsed())
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 202, "event {i} was not served");
+        slowest = slowest.max(took);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let reopened = tokio::task::spawn_blocking(move || flood.unwrap().join().unwrap())
+        .await
+        .unwrap();
+    eprintln!(
+        "slowest valid event under the flood: {slowest:?}; flood connections opened: {reopened}"
+    );
+    // The flood was real: the hook cut its connections and they came back.
+    assert!(reopened > 600, "the trickling connections were never cut");
+    assert!(slowest < Duration::from_secs(1), "slowest: {slowest:?}");
+    env.wait_for_tasks(6, "the events to be registered", 20)
+        .await;
+}
