@@ -614,11 +614,17 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
             }
             Err(ForwardError::NotRunning(_)) => Ok(None),
             Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(e.to_string())),
-            // The instance took it but could not store it (its outbox is broken, it is
-            // stopping): not delivered, try again later.
-            Err(e @ ForwardError::Refused { status: 503, .. }) => {
-                Err(Failure::unreachable(e.to_string()))
-            }
+            // The instance took it but could not store it (its outbox cannot be opened, it
+            // is stopping): not delivered, so it is kept in the journal here, where the
+            // instance finds it once its outbox opens (or the next start does).
+            Err(e @ ForwardError::Refused { status: 503, .. }) => Err(Failure::unreachable(
+                match keep_for_next_start(event, ctx) {
+                    Ok(()) => format!(
+                        "{e}. The event is kept and handled as soon as pyrus-phone can store it."
+                    ),
+                    Err(kept) => format!("{e}. {}", kept.message),
+                },
+            )),
             Err(e) => Err(Failure::usage(e.to_string())),
         },
         None => Ok(None),

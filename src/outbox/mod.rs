@@ -88,6 +88,31 @@ pub fn generate_external_id() -> ExternalId {
 
 type SharedStore = Arc<Mutex<Store>>;
 
+/// Puts the real outbox in a stand-in's place once it opens (tried at most every
+/// [`HEAL_EVERY_MS`]); true when it just did.
+fn heal_in_place(store: &mut Store, path: &Path, last: &std::sync::atomic::AtomicI64) -> bool {
+    use std::sync::atomic::Ordering;
+    if !store.is_stand_in() {
+        return false;
+    }
+    let now = now_ms();
+    if now - last.load(Ordering::Relaxed) < HEAL_EVERY_MS {
+        return false;
+    }
+    last.store(now, Ordering::Relaxed);
+    match Store::open_waiting(path, Duration::from_millis(200)) {
+        Ok(opened) => {
+            *store = opened;
+            tracing::info!("the outbox opens again; calls are stored from now on");
+            true
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "the outbox still cannot be opened");
+            false
+        }
+    }
+}
+
 fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -97,7 +122,13 @@ fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
 pub struct Outbox {
     store: SharedStore,
     path: PathBuf,
+    /// When a stand-in last tried to open the real file (Unix ms; shared by clones).
+    last_heal_ms: Arc<std::sync::atomic::AtomicI64>,
 }
+
+/// How often a stand-in tries to open the real outbox again, at most: on each use (an
+/// event refused, a periodic look at the journal) once this has passed.
+const HEAL_EVERY_MS: i64 = 1_000;
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -117,6 +148,7 @@ impl Outbox {
         Ok(Self {
             store: Arc::new(Mutex::new(Store::unusable(path, why)?)),
             path: path.to_path_buf(),
+            last_heal_ms: Arc::new(std::sync::atomic::AtomicI64::new(now_ms())),
         })
     }
 
@@ -125,7 +157,29 @@ impl Outbox {
         Ok(Self {
             store: Arc::new(Mutex::new(Store::open(path)?)),
             path: path.to_path_buf(),
+            last_heal_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         })
+    }
+
+    /// Whether this is a stand-in for an outbox that could not be opened.
+    pub async fn is_stand_in(&self) -> bool {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || lock(&store).is_stand_in())
+            .await
+            .unwrap_or(false)
+    }
+
+    /// A stand-in tries to open the real outbox again (at most every second); true when
+    /// it just did, and from now on every clone of this outbox uses the real file.
+    pub async fn heal(&self) -> bool {
+        let (store, path, last) = (
+            Arc::clone(&self.store),
+            self.path.clone(),
+            Arc::clone(&self.last_heal_ms),
+        );
+        tokio::task::spawn_blocking(move || heal_in_place(&mut lock(&store), &path, &last))
+            .await
+            .unwrap_or(false)
     }
 
     async fn db<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -133,10 +187,18 @@ impl Outbox {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || f(&mut lock(&store)))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("database task failed: {e}")))?
+        let (store, path, last) = (
+            Arc::clone(&self.store),
+            self.path.clone(),
+            Arc::clone(&self.last_heal_ms),
+        );
+        tokio::task::spawn_blocking(move || {
+            let mut store = lock(&store);
+            heal_in_place(&mut store, &path, &last);
+            f(&mut store)
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("database task failed: {e}")))?
     }
 
     /// Stores a call and its registration job; generates the external id when missing.

@@ -60,6 +60,7 @@ pub(super) async fn intake_loop(
         let first = tokio::select! {
             () = shared.stop.cancelled() => return,
             () = tokio::time::sleep(FORGET_EVERY) => {
+                shared.heal_outbox().await;
                 shared.forget_handled().await;
                 if !shared.hand_over_kept(&events, &mut handed).await {
                     return;
@@ -127,6 +128,16 @@ struct Stored {
 }
 
 impl Shared {
+    /// An outbox that could not be opened is tried again; once it opens, the window and
+    /// the hook doctor stop saying calls cannot be stored.
+    async fn heal_outbox(&self) {
+        if self.current.get().outbox().heal().await
+            && let Some(sources) = &self.sources
+        {
+            sources.monitor.set_outbox_problem(None);
+        }
+    }
+
     /// Hands the event loop what the journal holds that this run has not handed on yet —
     /// kept by a run that stopped before handling it, or by another process meanwhile;
     /// false when the event loop is gone.

@@ -138,3 +138,52 @@ async fn a_pipe_named_as_a_process_s_lock_file_holds_up_no_open() {
         .ok();
     assert_eq!(env.sandbox.tasks().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_locked_at_start_heals_and_the_refused_event_is_kept() {
+    use crate::support::headless::Headless;
+    use crate::support::hook::event;
+    let env = Env::start().await;
+    env.write_settings(crate::support::LINE_SETTINGS);
+    // The outbox exists; another program holds it locked for longer than a write waits.
+    env.run(&["queue"]).await.ok();
+    let db = env.home().join("data").join("outbox.sqlite3");
+    let locker = rusqlite::Connection::open(&db).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let instance = Headless::start(&env, &[]).await;
+    // While it is held, an event is refused, and `event` keeps it for later.
+    assert_eq!(
+        instance.post(&event("ring", "+79161114400", "while-locked")),
+        503
+    );
+    // Released: the instance opens its outbox by itself, and events are stored again.
+    locker.execute_batch("COMMIT").unwrap();
+    drop(locker);
+    env.run(&[
+        "event",
+        "ring",
+        "+79161114401",
+        "--call-id",
+        "kept-by-event",
+    ])
+    .await;
+    crate::support::wait_until("the outbox to open again", Duration::from_secs(10), || {
+        instance.post(&event("ring", "+79161114402", "after-lock")) == 202
+    })
+    .await;
+    crate::support::wait_until(
+        "both events to be registered",
+        Duration::from_secs(20),
+        || {
+            let ids: Vec<String> = env
+                .sandbox
+                .tasks()
+                .iter()
+                .flat_map(|t| t.external_ids.clone())
+                .collect();
+            ids.contains(&"after-lock".to_owned()) && ids.contains(&"kept-by-event".to_owned())
+        },
+    )
+    .await;
+    instance.stop();
+}

@@ -201,10 +201,19 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// How long a write waits for another program's lock on the database.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_writable(path).map_err(|e| {
+        Self::open_waiting(path, BUSY_WAIT)
+    }
+
+    /// Opens the database at `path`, waiting at most `busy` for another program's lock on
+    /// it (a stand-in trying again waits a moment, not the usual [`BUSY_WAIT`]).
+    pub fn open_waiting(path: &Path, busy: std::time::Duration) -> Result<Self, StoreError> {
+        Self::open_writable(path, busy).map_err(|e| {
             // SQLite says "cannot open" when the folder cannot be written to: say which.
             let unwritable = path.parent().is_some_and(|dir| {
                 dir.exists()
@@ -224,7 +233,7 @@ impl Store {
         })
     }
 
-    fn open_writable(path: &Path) -> Result<Self, StoreError> {
+    fn open_writable(path: &Path, busy: std::time::Duration) -> Result<Self, StoreError> {
         let err = |source| StoreError::Sqlite {
             source,
             path: path.to_path_buf(),
@@ -234,8 +243,7 @@ impl Store {
                 .map_err(|e| err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         }
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(err)?;
+        conn.busy_timeout(busy).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -248,6 +256,7 @@ impl Store {
         conn.pragma_update(None, "cache_size", -512).map_err(err)?;
         let mut conn = conn;
         migrate(&mut conn, path)?;
+        conn.busy_timeout(BUSY_WAIT).map_err(err)?;
         let owners = Owners::of(path);
         if let Err(e) = owners.register() {
             tracing::warn!(error = %e, "other processes cannot tell this one is alive; its claims wait out their lease");
@@ -279,6 +288,11 @@ impl Store {
             unusable: Some(why),
             owners: Owners::of(path),
         })
+    }
+
+    /// Whether this is a stand-in ([`Store::unusable`]).
+    pub fn is_stand_in(&self) -> bool {
+        self.unusable.is_some()
     }
 
     fn sql(&self, source: rusqlite::Error) -> StoreError {
