@@ -368,6 +368,18 @@ impl Outbox {
         Ok(out)
     }
 
+    /// Keeps the open calls' state (the stitcher's JSON): a commit that survives the
+    /// process being killed; the next ordinary commit puts it on disk.
+    pub async fn save_open_calls(&self, state: String) -> Result<(), StoreError> {
+        self.db(move |s| s.relaxed(|s| s.save_open_calls(&state)))
+            .await
+    }
+
+    /// The open calls' state as last kept.
+    pub async fn open_calls(&self) -> Result<Option<String>, StoreError> {
+        self.db(|s| s.open_calls()).await
+    }
+
     /// Completes calls held for this line's number and makes them due.
     pub async fn fill_line(&self, line: crate::domain::PhoneNumber) -> Result<usize, StoreError> {
         self.db(move |s| s.fill_line(&line, now_ms())).await

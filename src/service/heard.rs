@@ -89,7 +89,15 @@ pub(super) async fn intake_loop(
 /// Each event is noted as handled once it has been; one handled again after a crash finds
 /// the call it stored the first time (its external id is kept with the event).
 pub(super) async fn event_loop(shared: Arc<Shared>, mut events: mpsc::Receiver<Journaled>) {
-    let mut stitcher = Stitcher::default();
+    // The calls still open when the last run stopped: their next events join them.
+    let mut stitcher = match shared.current.get().outbox().open_calls().await {
+        Ok(Some(saved)) => Stitcher::restored(&saved, now_ms()),
+        Ok(None) => Stitcher::default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the open calls kept at the last stop cannot be read");
+            Stitcher::default()
+        }
+    };
     loop {
         // While a call rings, wake when it would stop counting as ringing; while ended calls
         // are kept, when they may be forgotten.
@@ -330,6 +338,14 @@ impl Shared {
             effect_stored &= self
                 .store_pickup(&engine, dir, call, answered, heard_at)
                 .await;
+        }
+        // The open calls are kept before the event counts as handled: a restart either
+        // finds them with it, or handles the event again.
+        if let Some(state) = stitcher.changes()
+            && let Err(e) = engine.outbox().save_open_calls(state).await
+        {
+            tracing::warn!(error = %e, "the open calls cannot be kept; the event is handled again after a restart");
+            effect_stored = false;
         }
         if effect_stored {
             self.note_handled(journal_id);

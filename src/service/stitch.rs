@@ -1,6 +1,8 @@
 //! Stitches the events of one call into one record: by the source's call id when it has
 //! one, otherwise by number and time (MicroSIP reports only the number), and decides when
-//! the call is registered. The same call is registered — and so opened — once.
+//! the call is registered. The same call is registered — and so opened — once. Its open
+//! calls are kept in the outbox after each event (`saved`, `restored`), so an answer or end
+//! heard after a restart joins its call instead of making a second one.
 
 use crate::domain::{
     CallEvent, CallRequest, Direction, EventKind, EventSource, ExternalId, PhoneNumber, RingingCall,
@@ -20,7 +22,7 @@ pub const ENDED_KEEP_MS: i64 = 30 * 1000;
 /// Calls are forgotten this long after their last event.
 const FORGET_MS: i64 = 12 * 60 * 60 * 1000;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct LiveCall {
     call_id: Option<String>,
     number: PhoneNumber,
@@ -71,6 +73,8 @@ pub enum Decision {
 pub struct Stitcher {
     calls: Vec<LiveCall>,
     last: Option<usize>,
+    /// The open calls as last kept ([`Stitcher::changes`]).
+    kept: String,
 }
 
 impl Stitcher {
@@ -160,6 +164,36 @@ impl Stitcher {
 }
 
 impl Stitcher {
+    /// The open calls, to keep across a restart (JSON).
+    pub fn saved(&self) -> String {
+        serde_json::to_string(&self.calls).unwrap_or_default()
+    }
+
+    /// The open calls to keep, when they changed since this was last asked.
+    pub fn changes(&mut self) -> Option<String> {
+        let now = self.saved();
+        (now != self.kept).then(|| {
+            self.kept.clone_from(&now);
+            now
+        })
+    }
+
+    /// The open calls as [`Stitcher::saved`] kept them, less those to forget by `now_ms`;
+    /// state that cannot be read gives none (and says so in the log).
+    pub fn restored(saved: &str, now_ms: i64) -> Self {
+        let calls = serde_json::from_str::<Vec<LiveCall>>(saved).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the open calls kept at the last stop cannot be read");
+            Vec::new()
+        });
+        let mut stitcher = Self {
+            calls,
+            last: None,
+            kept: saved.to_owned(),
+        };
+        stitcher.forget(now_ms);
+        stitcher
+    }
+
     /// The call the last event belonged to.
     pub fn touched(&self) -> Option<Touched> {
         let call = self.calls.get(self.last?)?;
@@ -321,6 +355,49 @@ mod tests {
             s.on_event(&ev("end", "89774221338", None), 30 * MIN + 1_000, p, &d),
             Decision::Wait
         );
+    }
+
+    #[test]
+    fn an_end_after_a_restart_joins_the_call_it_ends() {
+        let mut before = Stitcher::default();
+        let p = CallPolicy {
+            register_on: RegisterOn::Answer,
+            register_missed: true,
+            ..CallPolicy::default()
+        };
+        let d = defaults();
+        assert_eq!(
+            before.on_event(&ev("ring", "89774221338", None), 0, p, &d),
+            Decision::Wait
+        );
+        assert!(registers(&before.on_event(
+            &ev("answer", "89774221338", None),
+            5_000,
+            p,
+            &d
+        )));
+        before.remember_external_id("pp-kept");
+        let saved = before.saved();
+        // A new run, from what was kept: the end is the same call's, not a missed one.
+        let mut after = Stitcher::restored(&saved, 6_000);
+        assert_eq!(
+            after.on_event(&ev("end", "89774221338", None), 7 * MIN, p, &d),
+            Decision::Wait
+        );
+        let touched = after.touched().unwrap();
+        assert_eq!(touched.external_id.as_deref(), Some("pp-kept"));
+        assert_eq!(touched.started_ms, 0);
+        assert!(touched.ended);
+        // Without what was kept, the same end would have been a missed call of its own.
+        let mut fresh = Stitcher::default();
+        assert!(registers(&fresh.on_event(
+            &ev("end", "89774221338", None),
+            7 * MIN,
+            p,
+            &d
+        )));
+        // Unreadable state is no state.
+        assert!(Stitcher::restored("{not json", 0).touched().is_none());
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Files that are not what they seem, through the real binary: a kept recording replaced by
-//! a pipe or swapped for a link to another file after its check, a settings file that is a
-//! pipe, a lock file that is a pipe. Nothing may block, and nothing but the checked file may
-//! be uploaded.
+//! Hostile and broken surroundings, through the real binary: a kept recording replaced by a
+//! pipe or swapped for a link to another file after its check, a settings file that is a
+//! pipe, a lock file that is a pipe, an outbox locked at start, a restart in the middle of a
+//! call. Nothing may block, nothing but the checked file may be uploaded, and a call is
+//! registered once.
 
 #![cfg(unix)]
 
@@ -185,5 +186,50 @@ async fn an_outbox_locked_at_start_heals_and_the_refused_event_is_kept() {
         },
     )
     .await;
+    instance.stop();
+}
+
+/// The outbox's calls: (external id, ended) for each.
+fn stored_calls(env: &Env) -> Vec<(String, bool)> {
+    let db = env.home().join("data").join("outbox.sqlite3");
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT external_id, ended_ms IS NOT NULL FROM calls ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_rung_and_answered_before_a_restart_and_ended_after_it_is_one_call() {
+    use crate::support::headless::Headless;
+    let env = Env::start().await;
+    env.write_settings(crate::support::LINE_SETTINGS);
+    // MicroSIP's way: the number only, no call id.
+    let number = "89161115500";
+    let instance = Headless::start(&env, &[]).await;
+    env.run(&["event", "ring", number]).await.ok();
+    env.run(&["event", "answer", number]).await.ok();
+    env.wait_for_tasks(1, "the call to be registered", 20).await;
+    instance.stop();
+    let instance = Headless::start(&env, &[]).await;
+    env.run(&["event", "end", number]).await.ok();
+    crate::support::wait_until("the end to be noted", Duration::from_secs(20), || {
+        stored_calls(&env).iter().any(|(_, ended)| *ended)
+    })
+    .await;
+    let calls = stored_calls(&env);
+    assert_eq!(
+        calls.len(),
+        1,
+        "one call, not a second one for the end: {calls:?}"
+    );
+    assert_eq!(env.sandbox.tasks().len(), 1);
+    assert_eq!(
+        env.sandbox.tasks()[0].external_ids,
+        vec![calls[0].0.clone()]
+    );
     instance.stop();
 }

@@ -1,4 +1,6 @@
-//! The journal: heard events stored before they are acknowledged, until they are handled.
+//! The journal: heard events stored before they are acknowledged, until they are handled;
+//! and the calls still open when they were (the stitcher's state), so an event heard after
+//! a restart joins the call it belongs to.
 
 use rusqlite::params;
 
@@ -42,5 +44,28 @@ impl Store {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(|e| self.sql(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
+    }
+
+    /// Keeps the open calls' state (JSON), replacing what was kept.
+    pub fn save_open_calls(&mut self, state: &str) -> Result<(), StoreError> {
+        let tx = self.tx()?;
+        tx.execute(
+            "INSERT INTO open_calls (id, state) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+            [state],
+        )
+        .map_err(|e| db_err(&e))?;
+        tx.commit().map_err(|e| db_err(&e))
+    }
+
+    /// The open calls' state as last kept, if any.
+    pub fn open_calls(&self) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension as _;
+        self.conn
+            .query_row("SELECT state FROM open_calls WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sql(e))
     }
 }

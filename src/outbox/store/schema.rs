@@ -62,6 +62,12 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
      CREATE INDEX IF NOT EXISTS calls_created ON calls (created_ms);",
     // A discard can be taken back for a little while: the state it had before.
     "ALTER TABLE jobs ADD COLUMN undo_state TEXT;",
+    // The calls still open (rung, answered, not yet ended and forgotten), as the stitcher
+    // holds them: one row, replaced after each event.
+    "CREATE TABLE IF NOT EXISTS open_calls (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        state  TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
