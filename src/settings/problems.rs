@@ -199,4 +199,20 @@ mod tests {
             .collect();
         assert_eq!(blocking, ["hook.allow"]);
     }
+
+    #[test]
+    fn a_line_number_that_hides_or_floods_is_named_at_load() {
+        for line in [
+            "+7495\u{202E}3009080".to_owned(),
+            "7".repeat(1024 * 1024),
+            "+7495\u{200B}3009080".to_owned(),
+        ] {
+            let mut settings = Settings::default();
+            settings.defaults.line_number = line;
+            let problems = settings.validate();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].key, "defaults.line_number");
+            assert!(matches!(problems[0].kind, ProblemKind::Number(_)));
+        }
+    }
 }
