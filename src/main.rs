@@ -203,7 +203,7 @@ fn already_running(ctx: &Context, args: &Cli) -> Result<(), String> {
     let who = format!("process {}", instance.pid);
     if let Some(json) = &args.initial_event {
         let event = initial_event(json)?;
-        forward::send(&instance, &event).map_err(|e| e.to_string())?;
+        forward::send(&instance, &event, &forward::new_delivery_id()).map_err(|e| e.to_string())?;
     } else if !args.headless && !args.minimized {
         match forward::show(&instance) {
             Ok(true) => {

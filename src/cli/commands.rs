@@ -601,8 +601,10 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     use crate::platform::instance_lock::InstanceLock;
     use crate::sources::forward::{self, ForwardError};
     use crate::sources::runtime_file::{self, HAND_OVER_WAIT, Instance};
+    // One id for this event, however it goes: sent, or kept here after no answer.
+    let delivery = forward::new_delivery_id();
     let try_send = |published: Option<Instance>| match published {
-        Some(instance) => match forward::send(&instance, event) {
+        Some(instance) => match forward::send(&instance, event, &delivery) {
             Ok(()) => {
                 // A link the agent clicked: show the window with its call.
                 if event.source == crate::domain::EventSource::Uri
@@ -613,12 +615,21 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
                 Ok(Some(()))
             }
             Err(ForwardError::NotRunning(_)) => Ok(None),
-            Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(e.to_string())),
+            // It may or may not have stored it: kept here under the same delivery id, it is
+            // stored once either way.
+            Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(
+                match keep_for_next_start(event, ctx, &delivery) {
+                    Ok(()) => format!(
+                        "{e}. The event is kept and handled as soon as pyrus-phone can take it (once, if it took it already)."
+                    ),
+                    Err(kept) => format!("{e}. {}", kept.message),
+                },
+            )),
             // The instance took it but could not store it (its outbox cannot be opened, it
             // is stopping): not delivered, so it is kept in the journal here, where the
             // instance finds it once its outbox opens (or the next start does).
             Err(e @ ForwardError::Refused { status: 503, .. }) => Err(Failure::unreachable(
-                match keep_for_next_start(event, ctx) {
+                match keep_for_next_start(event, ctx, &delivery) {
                     Ok(()) => format!(
                         "{e}. The event is kept and handled as soon as pyrus-phone can store it."
                     ),
@@ -639,7 +650,7 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
         if runtime_file::wait_for(dir, HAND_OVER_WAIT, try_send)?.is_some() {
             return Ok(());
         }
-        keep_for_next_start(event, ctx)?;
+        keep_for_next_start(event, ctx, &delivery)?;
         return Err(Failure::unreachable(format!(
             "a pyrus-phone is running here but did not take the event within {} s (is its event hook off?); see its log in {}. The event is kept and handled when pyrus-phone next starts.",
             HAND_OVER_WAIT.as_secs(),
@@ -685,7 +696,7 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
             START_WAIT.as_secs()
         ),
     };
-    keep_for_next_start(event, ctx)?;
+    keep_for_next_start(event, ctx, &delivery)?;
     Err(Failure::unreachable(format!(
         "{why}; see its log in {}. The event is kept and handled when pyrus-phone next starts.",
         ctx.paths.log_dir.display()
@@ -697,7 +708,11 @@ const START_WAIT: Duration = Duration::from_secs(15);
 
 /// Keeps an event no instance could take in the outbox's journal (the next start handles
 /// it first).
-fn keep_for_next_start(event: &crate::domain::CallEvent, ctx: &Context) -> Result<(), Failure> {
+fn keep_for_next_start(
+    event: &crate::domain::CallEvent,
+    ctx: &Context,
+    delivery: &str,
+) -> Result<(), Failure> {
     let cannot = |e: &dyn std::fmt::Display| {
         Failure::internal(format!(
             "the event could not be delivered, nor kept for later ({e}); check {}",
@@ -710,7 +725,11 @@ fn keep_for_next_start(event: &crate::domain::CallEvent, ctx: &Context) -> Resul
         .map_err(|e| cannot(&e))?;
     let external_id = crate::outbox::generate_external_id().as_str().to_owned();
     store
-        .journal(&[(json, external_id)], &[], now_ms())
+        .journal(
+            &[(json, external_id, Some(delivery.to_owned()))],
+            &[],
+            now_ms(),
+        )
         .map_err(|e| cannot(&e))?;
     tracing::info!("an event no instance took is kept for the next start");
     Ok(())

@@ -277,7 +277,7 @@ impl Outbox {
     /// only then may their sources be told they were accepted.
     pub async fn journal(
         &self,
-        events: Vec<CallEvent>,
+        events: Vec<(CallEvent, Option<String>)>,
         handled: Vec<i64>,
     ) -> Result<Vec<Journaled>, StoreError> {
         let journaled = self.journal_unsynced(events, handled).await?;
@@ -290,14 +290,17 @@ impl Outbox {
     /// makes them durable — their sources are told they were accepted only after it.
     pub async fn journal_unsynced(
         &self,
-        events: Vec<CallEvent>,
+        events: Vec<(CallEvent, Option<String>)>,
         handled: Vec<i64>,
     ) -> Result<Vec<Journaled>, StoreError> {
-        let rows: Vec<(String, String)> = events
+        let rows: Vec<(String, String, Option<String>)> = events
             .iter()
-            .map(|e| {
+            .map(|(e, delivery)| {
                 serde_json::to_string(&CallEventWire::kept(e))
-                    .map(|json| (json, generate_external_id().as_str().to_owned()))
+                    .map(|json| {
+                        let external = generate_external_id().as_str().to_owned();
+                        (json, external, delivery.clone())
+                    })
                     .map_err(|e| StoreError::Corrupt(e.to_string()))
             })
             .collect::<Result<_, _>>()?;
@@ -307,13 +310,15 @@ impl Outbox {
             self.db(move |s| s.relaxed(|s| s.journal(&rows, &handled, received_ms)))
                 .await?
         };
+        // An event delivered before (kept again by its sender) is stored already: it is
+        // acknowledged, and not handed on twice.
         Ok(ids
             .into_iter()
             .zip(rows)
             .zip(events)
-            .filter_map(|((id, (_, external)), event)| {
+            .filter_map(|((id, (_, external, _)), (event, _))| {
                 Some(Journaled {
-                    id,
+                    id: id?,
                     external_id: ExternalId::parse(&external).ok()?,
                     received_ms,
                     event,
@@ -362,7 +367,7 @@ impl Outbox {
             }
         }
         if !unreadable.is_empty() {
-            self.db(move |s| s.journal(&[], &unreadable, now_ms()))
+            self.db(move |s| s.journal(&[], &unreadable, now_ms()).map(|_| ()))
                 .await?;
         }
         Ok(out)

@@ -194,7 +194,10 @@ impl Shared {
         let stored = engine
             .outbox()
             .journal_unsynced(
-                batch.iter().map(|h| h.event.clone()).collect(),
+                batch
+                    .iter()
+                    .map(|h| (h.event.clone(), h.delivery.clone()))
+                    .collect(),
                 handled.clone(),
             )
             .await;

@@ -30,8 +30,17 @@ pub enum ForwardError {
     },
 }
 
-/// Sends `event` to the running `instance` with a plain HTTP/1.1 request on loopback.
-pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> {
+/// A new delivery id: the same event sent, then kept by its sender when the instance did
+/// not answer, is stored once.
+pub fn new_delivery_id() -> String {
+    use rand::Rng as _;
+    let bits: u128 = rand::rng().random();
+    format!("d-{bits:032x}")
+}
+
+/// Sends `event` to the running `instance` with a plain HTTP/1.1 request on loopback,
+/// under the delivery id `delivery` ([`new_delivery_id`]).
+pub fn send(instance: &Instance, event: &CallEvent, delivery: &str) -> Result<(), ForwardError> {
     // Strings and options only: it always serializes.
     let wire = serde_json::to_string(&CallEventWire::from(event)).unwrap_or_default();
     // A link the agent clicked says so: the window puts its number in the form.
@@ -40,7 +49,7 @@ pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> 
     } else {
         "command"
     };
-    let (status, body) = post(instance, "/events", &wire, from)?;
+    let (status, body) = post(instance, "/events", &wire, from, Some(delivery))?;
     if status == 202 {
         return Ok(());
     }
@@ -50,19 +59,21 @@ pub fn send(instance: &Instance, event: &CallEvent) -> Result<(), ForwardError> 
 /// Asks the running `instance` to bring its window to the front. `Ok(false)`: it runs
 /// without a window.
 pub fn show(instance: &Instance) -> Result<bool, ForwardError> {
-    match post(instance, "/show", "", "command")? {
+    match post(instance, "/show", "", "command", None)? {
         (200, _) => Ok(true),
         (409, _) => Ok(false),
         (status, body) => Err(ForwardError::Refused { status, body }),
     }
 }
 
-/// One `POST` to the hook; returns the status and the body.
+/// One `POST` to the hook, from `from` (`command` or `uri`) with its delivery id when it
+/// carries an event; returns the status and the body.
 fn post(
     instance: &Instance,
     path: &str,
     body: &str,
     from: &str,
+    delivery: Option<&str>,
 ) -> Result<(u16, String), ForwardError> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, instance.port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
@@ -72,11 +83,14 @@ fn post(
     stream.set_read_timeout(Some(Duration::from_secs(15))).ok();
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\
-         X-Pyrus-Phone-Source: {from}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\
-         Connection: close\r\n\r\n{body}",
+         X-Pyrus-Phone-Source: {from}\r\n{delivery}Content-Type: application/json\r\n\
+         Content-Length: {len}\r\nConnection: close\r\n\r\n{body}",
         port = instance.port,
         token = instance.token,
         len = body.len(),
+        delivery = delivery.map_or(String::new(), |id| format!(
+            "X-Pyrus-Phone-Delivery: {id}\r\n"
+        )),
     );
     stream
         .write_all(request.as_bytes())

@@ -361,6 +361,19 @@ fn number_in(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
+/// The sender's delivery id (`X-Pyrus-Phone-Delivery`: the command hook's, 1 to 64 letters,
+/// digits and dashes), with which an event it keeps itself after no answer is stored once.
+fn delivery_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-pyrus-phone-delivery")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            (1..=64).contains(&id.len())
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map(str::to_owned)
+}
+
 /// How long a request waits for its event to be stored before it is told to send it again.
 const STORE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -371,6 +384,7 @@ async fn accept(
     body: &CallEventWire,
     source: SourceId,
     link: bool,
+    delivery: Option<String>,
 ) -> Result<Response, (StatusCode, String)> {
     // What a phone sends may be a SIP URI or `user@host`; the source is how it came, never
     // what the body says.
@@ -389,7 +403,7 @@ async fn accept(
     })
     .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
     tracing::info!(kind = %event.kind, number = %event.number, source = source.as_str(), "call event");
-    let (heard, stored) = Heard::acknowledged(event);
+    let (heard, stored) = Heard::acknowledged(event, delivery);
     hook.events.try_send(heard).map_err(|_| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -452,7 +466,7 @@ async fn event_from_query(
         })
     });
     let reply = match checked {
-        Ok(body) => accept(&hook, &body, SourceId::Http, false).await,
+        Ok(body) => accept(&hook, &body, SourceId::Http, false, None).await,
         Err(refused) => Err(refused),
     };
     answer(&hook, SourceId::Http, &text, reply)
@@ -490,7 +504,10 @@ async fn event_from_json(
         })
     });
     let reply = match checked {
-        Ok(body) => accept(&hook, &body, source, link).await,
+        Ok(body) => {
+            let delivery = delivery_id(&headers);
+            accept(&hook, &body, source, link, delivery).await
+        }
         Err(refused) => Err(refused),
     };
     answer(&hook, source, &text, reply)

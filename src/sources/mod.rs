@@ -29,6 +29,9 @@ pub struct Heard {
     pub event: CallEvent,
     /// Told `Ok` once the event is stored, or why it could not be.
     pub stored: Option<oneshot::Sender<Result<(), NotStored>>>,
+    /// The sender's own id for this delivery (the command hook's), when it has one: an
+    /// event it keeps again after no answer is stored once.
+    pub delivery: Option<String>,
 }
 
 impl Heard {
@@ -37,16 +40,21 @@ impl Heard {
         Self {
             event,
             stored: None,
+            delivery: None,
         }
     }
 
     /// An event whose source waits until it is stored; the receiver says how that went.
-    pub fn acknowledged(event: CallEvent) -> (Self, oneshot::Receiver<Result<(), NotStored>>) {
+    pub fn acknowledged(
+        event: CallEvent,
+        delivery: Option<String>,
+    ) -> (Self, oneshot::Receiver<Result<(), NotStored>>) {
         let (tx, rx) = oneshot::channel();
         (
             Self {
                 event,
                 stored: Some(tx),
+                delivery,
             },
             rx,
         )

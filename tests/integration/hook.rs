@@ -496,10 +496,12 @@ async fn a_taken_port_falls_back_to_a_free_one_and_check_again_moves_back() {
     assert_eq!(health.listening, Some(back.to_string()));
     let instance = runtime_file::read(dir.path()).unwrap();
     let event = CallEvent::parse("ring", "+79161112200", None, None, None, "command").unwrap();
-    tokio::task::spawn_blocking(move || forward::send(&instance, &event))
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        forward::send(&instance, &event, &forward::new_delivery_id())
+    })
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(
         rx.recv().await.unwrap().kind,
         EventKind::Ring,

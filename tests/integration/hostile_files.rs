@@ -233,3 +233,26 @@ async fn a_call_rung_and_answered_before_a_restart_and_ended_after_it_is_one_cal
     );
     instance.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_hook_s_delivery_id_reaches_the_outbox() {
+    // The store keeps an event sent again under one delivery id once (its unit test); here
+    // the id goes from `event` through the hook into the outbox, as it must for that.
+    use crate::support::headless::Headless;
+    let env = Env::start().await;
+    env.write_settings(crate::support::LINE_SETTINGS);
+    let instance = Headless::start(&env, &[]).await;
+    env.run(&["event", "ring", "+79161116600"]).await.ok();
+    let db = env.home().join("data").join("outbox.sqlite3");
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let ids: Vec<String> = conn
+        .prepare("SELECT id FROM deliveries")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(ids[0].starts_with("d-") && ids[0].len() == 34, "{ids:?}");
+    instance.stop();
+}

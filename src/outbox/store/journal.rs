@@ -7,28 +7,52 @@ use rusqlite::params;
 use super::error::db_err;
 use super::{Store, StoreError};
 
+/// How long a delivery id is remembered: far longer than any sender keeps trying.
+const DELIVERIES_KEPT_MS: i64 = 24 * 60 * 60 * 1000;
+
 impl Store {
-    /// Stores heard events (JSON) in one transaction, before anyone is told they were
-    /// accepted, and forgets the ones handled since; returns the new events' ids in order.
+    /// Stores heard events (JSON, external id, delivery id) in one transaction, before
+    /// anyone is told they were accepted, and forgets the ones handled since; returns each
+    /// event's journal id in order — `None` for one whose delivery id was seen already in
+    /// the last day (its sender kept it again: it is stored once).
     pub fn journal(
         &mut self,
-        events: &[(String, String)],
+        events: &[(String, String, Option<String>)],
         handled: &[i64],
         now_ms: i64,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<Option<i64>>, StoreError> {
         let tx = self.tx()?;
         for id in handled {
             tx.execute("DELETE FROM journal WHERE id = ?1", [id])
                 .map_err(|e| db_err(&e))?;
         }
+        if events.iter().any(|(_, _, delivery)| delivery.is_some()) {
+            tx.execute(
+                "DELETE FROM deliveries WHERE at_ms < ?1",
+                [now_ms - DELIVERIES_KEPT_MS],
+            )
+            .map_err(|e| db_err(&e))?;
+        }
         let mut ids = Vec::with_capacity(events.len());
-        for (event, external_id) in events {
+        for (event, external_id, delivery) in events {
+            if let Some(delivery) = delivery {
+                let new = tx
+                    .execute(
+                        "INSERT OR IGNORE INTO deliveries (id, at_ms) VALUES (?1, ?2)",
+                        params![delivery, now_ms],
+                    )
+                    .map_err(|e| db_err(&e))?;
+                if new == 0 {
+                    ids.push(None);
+                    continue;
+                }
+            }
             tx.execute(
                 "INSERT INTO journal (event, external_id, received_ms) VALUES (?1, ?2, ?3)",
                 params![event, external_id, now_ms],
             )
             .map_err(|e| db_err(&e))?;
-            ids.push(tx.last_insert_rowid());
+            ids.push(Some(tx.last_insert_rowid()));
         }
         tx.commit().map_err(|e| db_err(&e))?;
         Ok(ids)
@@ -67,5 +91,38 @@ impl Store {
             })
             .optional()
             .map_err(|e| self.sql(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::store;
+
+    #[test]
+    fn an_event_kept_again_by_its_sender_is_stored_once() {
+        let (_dir, mut s) = store();
+        let row = |delivery: Option<&str>| {
+            (
+                r#"{"event":"ring"}"#.to_owned(),
+                "pp-1".to_owned(),
+                delivery.map(str::to_owned),
+            )
+        };
+        let first = s
+            .journal(&[row(Some("d-1")), row(None)], &[], 1_000)
+            .unwrap();
+        assert!(first.iter().all(Option::is_some), "{first:?}");
+        // The sender heard no answer and kept it itself: the same delivery is not stored
+        // again, even once the first was handled and forgotten; one without an id is.
+        let handled = first[0].unwrap();
+        let again = s
+            .journal(&[row(Some("d-1")), row(None)], &[handled], 2_000)
+            .unwrap();
+        assert_eq!(again[0], None);
+        assert!(again[1].is_some());
+        assert_eq!(s.journal_open().unwrap().len(), 2);
+        // A day later the id is forgotten.
+        let later = 2_000 + super::DELIVERIES_KEPT_MS + 1;
+        assert!(s.journal(&[row(Some("d-1"))], &[], later).unwrap()[0].is_some());
     }
 }

@@ -68,6 +68,12 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
         id     INTEGER PRIMARY KEY CHECK (id = 1),
         state  TEXT NOT NULL
      );",
+    // Events handed over with a delivery id (the command hook's), for a day: the same
+    // event kept again by its sender is recognised, never handled twice.
+    "CREATE TABLE IF NOT EXISTS deliveries (
+        id     TEXT PRIMARY KEY,
+        at_ms  INTEGER NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
