@@ -615,27 +615,12 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
                 Ok(Some(()))
             }
             Err(ForwardError::NotRunning(_)) => Ok(None),
-            // It may or may not have stored it: kept here under the same delivery id, it is
-            // stored once either way.
-            Err(e @ ForwardError::NoAnswer(_)) => Err(Failure::unreachable(
-                match keep_for_next_start(event, ctx, &delivery) {
-                    Ok(()) => format!(
-                        "{e}. The event is kept and handled as soon as pyrus-phone can take it (once, if it took it already)."
-                    ),
-                    Err(kept) => format!("{e}. {}", kept.message),
-                },
-            )),
-            // The instance took it but could not store it (its outbox cannot be opened, it
-            // is stopping): not delivered, so it is kept in the journal here, where the
-            // instance finds it once its outbox opens (or the next start does).
-            Err(e @ ForwardError::Refused { status: 503, .. }) => Err(Failure::unreachable(
-                match keep_for_next_start(event, ctx, &delivery) {
-                    Ok(()) => format!(
-                        "{e}. The event is kept and handled as soon as pyrus-phone can store it."
-                    ),
-                    Err(kept) => format!("{e}. {}", kept.message),
-                },
-            )),
+            // It may or may not have stored it (no answer), or it could not (503: its
+            // outbox cannot be opened, it is stopping): kept here under the same delivery
+            // id, where the instance finds it once it can — stored once either way.
+            Err(e @ (ForwardError::NoAnswer(_) | ForwardError::Refused { status: 503, .. })) => {
+                Err(kept_after(&e, event, ctx, &delivery))
+            }
             Err(e) => Err(Failure::usage(e.to_string())),
         },
         None => Ok(None),
@@ -701,6 +686,22 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
         "{why}; see its log in {}. The event is kept and handled when pyrus-phone next starts.",
         ctx.paths.log_dir.display()
     )))
+}
+
+/// An event the running instance did not confirm (`e`), kept in the journal here: the
+/// failure says so, or why it could not be kept either.
+fn kept_after(
+    e: &crate::sources::forward::ForwardError,
+    event: &crate::domain::CallEvent,
+    ctx: &Context,
+    delivery: &str,
+) -> Failure {
+    Failure::unreachable(match keep_for_next_start(event, ctx, delivery) {
+        Ok(()) => {
+            format!("{e}. The event is kept and handled once as soon as pyrus-phone can take it.")
+        }
+        Err(kept) => format!("{e}. {}", kept.message),
+    })
 }
 
 /// How long a command hook waits for the pyrus-phone it started to listen.

@@ -16,6 +16,9 @@ use crate::domain::{
     CallRowId, ExternalId, JobId, JobState, JobView, Mapping, Registration,
 };
 use crate::platform::files::FileIdentity;
+mod heal;
+
+use heal::heal_in_place;
 use store::Store;
 pub use store::{
     AttachPayload, CallRow, Claimed, Lane, PickupPayload, StoreError, StoredTarget, Work,
@@ -88,31 +91,6 @@ pub fn generate_external_id() -> ExternalId {
 
 type SharedStore = Arc<Mutex<Store>>;
 
-/// Puts the real outbox in a stand-in's place once it opens (tried at most every
-/// [`HEAL_EVERY_MS`]); true when it just did.
-fn heal_in_place(store: &mut Store, path: &Path, last: &std::sync::atomic::AtomicI64) -> bool {
-    use std::sync::atomic::Ordering;
-    if !store.is_stand_in() {
-        return false;
-    }
-    let now = now_ms();
-    if now - last.load(Ordering::Relaxed) < HEAL_EVERY_MS {
-        return false;
-    }
-    last.store(now, Ordering::Relaxed);
-    match Store::open_waiting(path, Duration::from_millis(200)) {
-        Ok(opened) => {
-            *store = opened;
-            tracing::info!("the outbox opens again; calls are stored from now on");
-            true
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, "the outbox still cannot be opened");
-            false
-        }
-    }
-}
-
 fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -125,10 +103,6 @@ pub struct Outbox {
     /// When a stand-in last tried to open the real file (Unix ms; shared by clones).
     last_heal_ms: Arc<std::sync::atomic::AtomicI64>,
 }
-
-/// How often a stand-in tries to open the real outbox again, at most: on each use (an
-/// event refused, a periodic look at the journal) once this has passed.
-const HEAL_EVERY_MS: i64 = 1_000;
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -159,27 +133,6 @@ impl Outbox {
             path: path.to_path_buf(),
             last_heal_ms: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         })
-    }
-
-    /// Whether this is a stand-in for an outbox that could not be opened.
-    pub async fn is_stand_in(&self) -> bool {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || lock(&store).is_stand_in())
-            .await
-            .unwrap_or(false)
-    }
-
-    /// A stand-in tries to open the real outbox again (at most every second); true when
-    /// it just did, and from now on every clone of this outbox uses the real file.
-    pub async fn heal(&self) -> bool {
-        let (store, path, last) = (
-            Arc::clone(&self.store),
-            self.path.clone(),
-            Arc::clone(&self.last_heal_ms),
-        );
-        tokio::task::spawn_blocking(move || heal_in_place(&mut lock(&store), &path, &last))
-            .await
-            .unwrap_or(false)
     }
 
     async fn db<T, F>(&self, f: F) -> Result<T, StoreError>
