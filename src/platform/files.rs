@@ -46,8 +46,9 @@ pub fn identity(meta: &std::fs::Metadata) -> Option<FileIdentity> {
     }
 }
 
-/// What kind of thing a path turned out to be, when it is not a regular file.
-fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+/// What kind of thing a path turned out to be, when it is not a regular file ("a pipe
+/// (FIFO)", "a device", "a folder", …).
+pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     let kind = meta.file_type();
     if kind.is_dir() {
         return "a folder";

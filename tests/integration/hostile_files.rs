@@ -256,3 +256,16 @@ async fn the_command_hook_s_delivery_id_reaches_the_outbox() {
     assert!(ids[0].starts_with("d-") && ids[0].len() == 34, "{ids:?}");
     instance.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipe_where_the_outbox_goes_is_named_not_opened() {
+    let env = Env::start().await;
+    let data = env.home().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    mkfifo(&data.join("outbox.sqlite3-wal"));
+    let out = env.call(&["--wait", "3"]).await;
+    assert_ne!(out.code, 0, "{out:?}");
+    out.stderr_says("a pipe (FIFO), not an ordinary file: move it away");
+    out.stderr_says("outbox.sqlite3-wal");
+    assert!(env.sandbox.requests().is_empty());
+}

@@ -24,6 +24,16 @@ pub enum StoreError {
         "the outbox is on a read-only disk or in a folder that may not be written to: make it writable, or point PYRUS_PHONE_HOME at a writable folder — {0}"
     )]
     ReadOnly(PathBuf),
+    /// Something other than a file (a pipe, a device, a folder) is where the outbox goes.
+    #[error(
+        "where the outbox goes there is {what}, not an ordinary file: move it away (pyrus-phone starts a new outbox) — {path}"
+    )]
+    NotAFile {
+        /// What is there.
+        what: String,
+        /// The database file.
+        path: PathBuf,
+    },
     /// The file was removed or replaced while it was open.
     #[error(
         "the outbox file was removed or replaced while pyrus-phone ran; nothing more is written to it: restart pyrus-phone — {0}"

@@ -201,6 +201,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// `path` with `suffix` added to its name (SQLite's `-wal` and `-shm` files).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// How long a write waits for another program's lock on the database.
 const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -213,6 +220,21 @@ impl Store {
     /// Opens the database at `path`, waiting at most `busy` for another program's lock on
     /// it (a stand-in trying again waits a moment, not the usual [`BUSY_WAIT`]).
     pub fn open_waiting(path: &Path, busy: std::time::Duration) -> Result<Self, StoreError> {
+        // A pipe or device where the database or its log goes is named, never opened.
+        for file in [
+            path.to_path_buf(),
+            sidecar(path, "-wal"),
+            sidecar(path, "-shm"),
+        ] {
+            if let Ok(meta) = std::fs::metadata(&file)
+                && !meta.is_file()
+            {
+                return Err(StoreError::NotAFile {
+                    what: crate::platform::files::kind_of(&meta).to_owned(),
+                    path: file,
+                });
+            }
+        }
         Self::open_writable(path, busy).map_err(|e| {
             // SQLite says "cannot open" when the folder cannot be written to: say which.
             let unwritable = path.parent().is_some_and(|dir| {
