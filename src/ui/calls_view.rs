@@ -53,6 +53,9 @@ fn form_pane_ui(
     let t = state.texts();
     let first = commands.len();
     filling_scroll("form_scroll").show(ui, |ui| {
+        if state.set_aside.is_some() && ui.button(t.put_back_typed).clicked() {
+            state.put_back_set_aside();
+        }
         let in_force = state.in_force.as_ref();
         let presets = in_force
             .map(|s| s.defaults.presets.as_slice())

@@ -119,6 +119,10 @@ pub struct UiState {
     pub key_place: Option<KeyPlace>,
     /// The form as it was when its call was registered.
     pub typed: Option<call_form::CallForm>,
+    /// A call the agent was typing when a `tel:` link filled the form: kept to put back.
+    pub set_aside: Option<call_form::CallForm>,
+    /// The form as the last `tel:` link filled it (not the agent's typing).
+    pub link_fill: Option<call_form::CallForm>,
     /// Ringing bars the agent closed (by number and start).
     pub dismissed: HashSet<(String, i64)>,
     /// Call back dialled nothing: the number for the agent to dial, why, and the system's
@@ -436,12 +440,35 @@ impl UiState {
     /// A `tel:` link's number goes into an empty form as an outgoing call; the agent decides
     /// whether to register it.
     fn link_number(&mut self, number: &PhoneNumber) {
+        // What the agent was typing (and has not registered) is set aside, never lost.
+        let blank = call_form::CallForm::default();
+        let unchanged = |kept: &Option<call_form::CallForm>| {
+            kept.as_ref().is_some_and(|k| k.same_call(&self.form))
+        };
+        let typing =
+            !self.form.same_call(&blank) && !unchanged(&self.typed) && !unchanged(&self.link_fill);
+        if typing {
+            self.set_aside = Some(self.form.clone());
+        }
         self.form.clear();
         self.form.outgoing = true;
         self.form.to = number.as_str().to_owned();
+        self.link_fill = Some(self.form.clone());
         self.let_outcome_go();
         self.show_pane(Pane::Form);
-        self.say(self.texts().link_in_form);
+        self.say(if typing {
+            self.texts().link_in_form_set_aside
+        } else {
+            self.texts().link_in_form
+        });
+    }
+
+    /// Puts back the call set aside when a link filled the form (the link's number goes).
+    pub fn put_back_set_aside(&mut self) {
+        if let Some(form) = self.set_aside.take() {
+            self.form = form;
+            self.let_outcome_go();
+        }
     }
 
     /// Shows the calls view, with `pane` in front in a narrow window.
@@ -469,5 +496,39 @@ impl UiState {
 
     fn tracks(&self, job: JobId) -> bool {
         self.outcome_job() == Some(job)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UiState;
+    use crate::bus::Event;
+    use crate::domain::PhoneNumber;
+
+    #[test]
+    fn a_link_sets_aside_the_call_being_typed_and_it_can_be_put_back() {
+        let mut state = UiState::default();
+        let link = |n: &str| Event::LinkNumber(PhoneNumber::parse(n).unwrap());
+        // An empty form: nothing to set aside.
+        state.apply(link("+79161112200"));
+        assert_eq!(state.form.to, "+79161112200");
+        assert!(state.set_aside.is_none());
+        // A second link over the first link's number: nothing of the agent's is lost.
+        state.apply(link("+79161112201"));
+        assert!(state.set_aside.is_none());
+        // The agent types a call; a link comes in the middle of it.
+        state.form.clear();
+        state.form.from = "+74951234567".to_owned();
+        state.form.external_id = "half-typed".to_owned();
+        state.apply(link("+79161112202"));
+        assert_eq!(state.form.to, "+79161112202");
+        assert!(state.form.outgoing);
+        let kept = state.set_aside.as_ref().unwrap();
+        assert_eq!(kept.external_id, "half-typed");
+        assert!(state.notice.as_deref().unwrap().contains("set aside"));
+        state.put_back_set_aside();
+        assert_eq!(state.form.from, "+74951234567");
+        assert_eq!(state.form.external_id, "half-typed");
+        assert!(state.set_aside.is_none());
     }
 }

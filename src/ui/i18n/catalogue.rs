@@ -626,6 +626,10 @@ pub struct Texts {
     pub dial_setup_hint: &'static str,
     /// A `tel:` link's number is in the form.
     pub link_in_form: &'static str,
+    /// …and the call being typed was set aside.
+    pub link_in_form_set_aside: &'static str,
+    /// The button that puts the set-aside call back in the form.
+    pub put_back_typed: &'static str,
     /// Beside a value the administrator locked.
     pub admin_locked: &'static str,
     /// Its hover text.

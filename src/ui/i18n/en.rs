@@ -315,6 +315,8 @@ pub static EN: Texts = Texts {
     dial_handler_failed: "The program for tel: links could not dial (point here for why). Dial this number in your softphone:",
     dial_setup_hint: "To dial from pyrus-phone, set your softphone's dial command, or baresip's address, in Settings.",
     link_in_form: "The link's number is in the form as an outgoing call: press Register to register it.",
+    link_in_form_set_aside: "The link's number is in the form as an outgoing call; the call you were typing is set aside: Put back the call I was typing brings it back.",
+    put_back_typed: "Put back the call I was typing",
     admin_locked: "locked by your administrator",
     admin_locked_hover: "Set for every user of this computer by the administrator, who keeps it as it is; ask them to change it.",
     admin_broken_status: "Administrator's settings not used",
