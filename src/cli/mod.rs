@@ -278,8 +278,45 @@ fn finish(result: Result<(), Failure>) -> ExitCode {
     }
 }
 
+/// How long past its `--wait` a run may take to finish (a write waiting out another
+/// program's lock on the outbox, the runtime's shutdown) before it is ended anyway.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Ends the process with exit 75 once `wait` and [`CLOSE_GRACE`] have passed: the network
+/// part of a run is cut at `--wait` already; this bounds whatever else blocks (a settings
+/// file or an outbox on a share that does not answer, a lock held for long).
+fn watch_the_wait(wait: u64) {
+    let limit = std::time::Duration::from_secs(wait) + CLOSE_GRACE;
+    let spawned = std::thread::Builder::new()
+        .name("wait-watch".into())
+        .spawn(move || {
+            std::thread::sleep(limit);
+            tracing::error!(wait, "the run did not finish within its wait; ended");
+            eprintln!(
+                "error: pyrus-phone did not finish within --wait {wait} s (and {} s to close): something it needs did not answer — the outbox held by another program, or a folder on a share that does not answer. What was stored is kept and sent by the next run; see the log.",
+                CLOSE_GRACE.as_secs()
+            );
+            std::process::exit(75);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "the run's wait is not watched");
+    }
+}
+
 /// Runs a command and turns its outcome into the exit code, printing the reason.
 pub async fn run(command: Command, ctx: Context) -> ExitCode {
+    let wait = match &command {
+        Command::Call(args) => Some(args.wait),
+        Command::Attach(args) => Some(args.wait),
+        Command::Queue(QueueArgs {
+            action: Some(QueueAction::Retry { wait, .. }),
+            ..
+        }) => Some(*wait),
+        _ => None,
+    };
+    if let Some(wait) = wait {
+        watch_the_wait(wait);
+    }
     let result = match command {
         Command::Login(args) => commands::login(args, &ctx).await,
         Command::Call(args) => commands::call(args, &ctx).await,

@@ -269,3 +269,20 @@ async fn a_pipe_where_the_outbox_goes_is_named_not_opened() {
     out.stderr_says("outbox.sqlite3-wal");
     assert!(env.sandbox.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_bounds_the_whole_run_whatever_blocks() {
+    let env = Env::start().await;
+    env.run(&["queue"]).await.ok();
+    // Another program holds the outbox for longer than a write waits for it (10 s).
+    let db = env.home().join("data").join("outbox.sqlite3");
+    let locker = rusqlite::Connection::open(&db).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let started = Instant::now();
+    let out = env.call(&["--wait", "1"]).await.exited(75);
+    let took = started.elapsed();
+    out.stderr_says("did not finish within --wait 1 s");
+    // The wait, and the few seconds a run has to close: not the outbox's 10 s lock wait.
+    assert!(took < Duration::from_secs(9), "the run took {took:?}");
+    locker.execute_batch("COMMIT").unwrap();
+}
