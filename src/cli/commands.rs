@@ -729,6 +729,7 @@ fn keep_for_next_start(
         .journal(
             &[(json, external_id, Some(delivery.to_owned()))],
             &[],
+            None,
             now_ms(),
         )
         .map_err(|e| cannot(&e))?;

@@ -95,6 +95,24 @@ fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Heard events handled since the journal last forgot some, and the open calls as they
+/// stand after them: forgotten and kept in one transaction, so a restart finds either both
+/// or neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Handled {
+    /// The journal rows to forget.
+    pub ids: Vec<i64>,
+    /// The stitcher's open calls after them (JSON), when they changed.
+    pub open_calls: Option<String>,
+}
+
+impl Handled {
+    /// True when there is nothing to forget or keep.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty() && self.open_calls.is_none()
+    }
+}
+
 /// The outbox over its database.
 #[derive(Clone)]
 pub struct Outbox {
@@ -231,7 +249,7 @@ impl Outbox {
     pub async fn journal(
         &self,
         events: Vec<(CallEvent, Option<String>)>,
-        handled: Vec<i64>,
+        handled: Handled,
     ) -> Result<Vec<Journaled>, StoreError> {
         let journaled = self.journal_unsynced(events, handled).await?;
         self.sync_to_disk().await?;
@@ -244,7 +262,7 @@ impl Outbox {
     pub async fn journal_unsynced(
         &self,
         events: Vec<(CallEvent, Option<String>)>,
-        handled: Vec<i64>,
+        handled: Handled,
     ) -> Result<Vec<Journaled>, StoreError> {
         let rows: Vec<(String, String, Option<String>)> = events
             .iter()
@@ -260,8 +278,13 @@ impl Outbox {
         let received_ms = now_ms();
         let ids = {
             let rows = rows.clone();
-            self.db(move |s| s.relaxed(|s| s.journal(&rows, &handled, received_ms)))
-                .await?
+            self.db(move |s| {
+                s.relaxed(|s| {
+                    let open_calls = handled.open_calls.as_deref();
+                    s.journal(&rows, &handled.ids, open_calls, received_ms)
+                })
+            })
+            .await?
         };
         // An event delivered before (kept again by its sender) is stored already: it is
         // acknowledged, and not handed on twice.
@@ -320,17 +343,10 @@ impl Outbox {
             }
         }
         if !unreadable.is_empty() {
-            self.db(move |s| s.journal(&[], &unreadable, now_ms()).map(|_| ()))
+            self.db(move |s| s.journal(&[], &unreadable, None, now_ms()).map(|_| ()))
                 .await?;
         }
         Ok(out)
-    }
-
-    /// Keeps the open calls' state (the stitcher's JSON): a commit that survives the
-    /// process being killed; the next ordinary commit puts it on disk.
-    pub async fn save_open_calls(&self, state: String) -> Result<(), StoreError> {
-        self.db(move |s| s.relaxed(|s| s.save_open_calls(&state)))
-            .await
     }
 
     /// The open calls' state as last kept.

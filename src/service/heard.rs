@@ -295,7 +295,7 @@ impl Shared {
         // A link fills the form; the agent decides whether it is a call to register.
         if event.source == EventSource::Uri {
             self.link_heard(event.number).await;
-            self.note_handled(journal_id);
+            self.note_handled(journal_id, None);
             return;
         }
         // Stitched at the time it was heard (an event kept from a stopped run is handled
@@ -342,16 +342,10 @@ impl Shared {
                 .store_pickup(&engine, dir, call, answered, heard_at)
                 .await;
         }
-        // The open calls are kept before the event counts as handled: a restart either
-        // finds them with it, or handles the event again.
-        if let Some(state) = stitcher.changes()
-            && let Err(e) = engine.outbox().save_open_calls(state).await
-        {
-            tracing::warn!(error = %e, "the open calls cannot be kept; the event is handled again after a restart");
-            effect_stored = false;
-        }
+        // The open calls are kept in the transaction that forgets the event: a restart
+        // finds both, or neither (and handles the event again).
         if effect_stored {
-            self.note_handled(journal_id);
+            self.note_handled(journal_id, stitcher.changes());
         }
     }
 

@@ -16,7 +16,7 @@ use super::pops::{Policy, Pops};
 use super::setup::Setup;
 use crate::bus::{Connection, Event, Notice, NoticeKind, Status, UiSender};
 use crate::domain::JobId;
-use crate::outbox::{Lane, StoreError};
+use crate::outbox::{Handled, Lane, StoreError};
 
 /// The engine in use; replaced when settings are saved.
 pub(super) struct Current(pub(super) RwLock<Arc<Engine>>);
@@ -44,8 +44,9 @@ pub(super) struct Shared {
     pops: Mutex<Pops>,
     /// One settings save at a time.
     pub(super) saving: tokio::sync::Mutex<()>,
-    /// Heard events handled since the journal last forgot some.
-    handled: Mutex<Vec<i64>>,
+    /// Heard events handled since the journal last forgot some, and the open calls after
+    /// them (forgotten and kept in one transaction).
+    handled: Mutex<Handled>,
     /// Turns for sending calls straight from being stored.
     pub(super) registering: tokio::sync::Semaphore,
     /// Turns for recording pickups (each may read two whole WAVs).
@@ -78,7 +79,7 @@ impl Shared {
             sources,
             pops: Mutex::new(Pops::default()),
             saving: tokio::sync::Mutex::new(()),
-            handled: Mutex::new(Vec::new()),
+            handled: Mutex::new(Handled::default()),
             registering: tokio::sync::Semaphore::new(turns.0),
             picking: tokio::sync::Semaphore::new(turns.1),
             tasks: TaskTracker::new(),
@@ -98,27 +99,31 @@ pub(super) fn start_of_day_ms() -> i64 {
 }
 
 impl Shared {
-    /// Notes that a heard event has been handled (0: one never stored).
-    pub(super) fn note_handled(&self, journal_id: i64) {
+    /// Notes a heard event as handled (0: one never stored), with the open calls as they stand after it when
+    /// they changed: the journal forgets it, and keeps them, with its next write.
+    pub(super) fn note_handled(&self, journal_id: i64, open_calls: Option<String>) {
+        let mut handled = self.handled.lock().unwrap_or_else(PoisonError::into_inner);
         if journal_id != 0 {
-            self.handled
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(journal_id);
+            handled.ids.push(journal_id);
+        }
+        if open_calls.is_some() {
+            handled.open_calls = open_calls;
         }
     }
 
-    /// The handled events not yet forgotten (the journal forgets them with its next write).
-    pub(super) fn take_handled(&self) -> Vec<i64> {
+    /// The handled events not yet forgotten, and the open calls to keep with them.
+    pub(super) fn take_handled(&self) -> Handled {
         std::mem::take(&mut *self.handled.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Puts handled events back when the journal could not forget them.
-    pub(super) fn return_handled(&self, ids: Vec<i64>) {
-        self.handled
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(ids);
+    /// Puts handled events back when the journal could not forget them (open calls noted
+    /// since stay: they are newer).
+    pub(super) fn return_handled(&self, returned: Handled) {
+        let mut handled = self.handled.lock().unwrap_or_else(PoisonError::into_inner);
+        handled.ids.extend(returned.ids);
+        if handled.open_calls.is_none() {
+            handled.open_calls = returned.open_calls;
+        }
     }
 
     /// Has the journal forget the handled events now (quiet times, and shutdown).

@@ -837,7 +837,7 @@ async fn an_event_kept_by_another_process_while_the_instance_runs_is_handled_wit
     let database = env.home().join("data").join("outbox.sqlite3");
     let mut store = pyrus_phone::outbox::store::Store::open(&database).unwrap();
     store
-        .journal(&[(json, "pp-kept-1".to_owned(), None)], &[], 0)
+        .journal(&[(json, "pp-kept-1".to_owned(), None)], &[], None, 0)
         .unwrap();
     drop(store);
     // The running instance finds it: no restart, no other event.

@@ -14,14 +14,25 @@ impl Store {
     /// Stores heard events (JSON, external id, delivery id) in one transaction, before
     /// anyone is told they were accepted, and forgets the ones handled since; returns each
     /// event's journal id in order — `None` for one whose delivery id was seen already in
-    /// the last day (its sender kept it again: it is stored once).
+    /// the last day (its sender kept it again: it is stored once). `open_calls`, when
+    /// given, replaces the open calls kept, in the same transaction that forgets the events
+    /// that made them what they are.
     pub fn journal(
         &mut self,
         events: &[(String, String, Option<String>)],
         handled: &[i64],
+        open_calls: Option<&str>,
         now_ms: i64,
     ) -> Result<Vec<Option<i64>>, StoreError> {
         let tx = self.tx()?;
+        if let Some(state) = open_calls {
+            tx.execute(
+                "INSERT INTO open_calls (id, state) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET state = excluded.state",
+                [state],
+            )
+            .map_err(|e| db_err(&e))?;
+        }
         for id in handled {
             tx.execute("DELETE FROM journal WHERE id = ?1", [id])
                 .map_err(|e| db_err(&e))?;
@@ -70,18 +81,6 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.sql(e))
     }
 
-    /// Keeps the open calls' state (JSON), replacing what was kept.
-    pub fn save_open_calls(&mut self, state: &str) -> Result<(), StoreError> {
-        let tx = self.tx()?;
-        tx.execute(
-            "INSERT INTO open_calls (id, state) VALUES (1, ?1)
-             ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-            [state],
-        )
-        .map_err(|e| db_err(&e))?;
-        tx.commit().map_err(|e| db_err(&e))
-    }
-
     /// The open calls' state as last kept, if any.
     pub fn open_calls(&self) -> Result<Option<String>, StoreError> {
         use rusqlite::OptionalExtension as _;
@@ -109,20 +108,20 @@ mod tests {
             )
         };
         let first = s
-            .journal(&[row(Some("d-1")), row(None)], &[], 1_000)
+            .journal(&[row(Some("d-1")), row(None)], &[], None, 1_000)
             .unwrap();
         assert!(first.iter().all(Option::is_some), "{first:?}");
         // The sender heard no answer and kept it itself: the same delivery is not stored
         // again, even once the first was handled and forgotten; one without an id is.
         let handled = first[0].unwrap();
         let again = s
-            .journal(&[row(Some("d-1")), row(None)], &[handled], 2_000)
+            .journal(&[row(Some("d-1")), row(None)], &[handled], None, 2_000)
             .unwrap();
         assert_eq!(again[0], None);
         assert!(again[1].is_some());
         assert_eq!(s.journal_open().unwrap().len(), 2);
         // A day later the id is forgotten.
         let later = 2_000 + super::DELIVERIES_KEPT_MS + 1;
-        assert!(s.journal(&[row(Some("d-1"))], &[], later).unwrap()[0].is_some());
+        assert!(s.journal(&[row(Some("d-1"))], &[], None, later).unwrap()[0].is_some());
     }
 }
