@@ -151,13 +151,17 @@ async fn an_outbox_locked_at_start_heals_and_the_refused_event_is_kept() {
     let db = env.home().join("data").join("outbox.sqlite3");
     let locker = rusqlite::Connection::open(&db).unwrap();
     locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let locked_at = Instant::now();
     let instance = Headless::start(&env, &[]).await;
-    // While it is held, an event is refused, and `event` keeps it for later.
+    // While it is held, an event is refused.
     assert_eq!(
         instance.post(&event("ring", "+79161114400", "while-locked")),
         503
     );
-    // Released: the instance opens its outbox by itself, and events are stored again.
+    // Held for 15 s in all, then released: the instance opens its outbox by itself, and
+    // events are stored again.
+    let held = Duration::from_secs(15);
+    tokio::time::sleep(held.saturating_sub(locked_at.elapsed())).await;
     locker.execute_batch("COMMIT").unwrap();
     drop(locker);
     env.run(&[
