@@ -9,6 +9,10 @@
 //! - between requests on a kept-alive connection, at most [`IDLE`] of silence;
 //! - once a request is whole, its connection is not cut while the answer is prepared (a
 //!   slow store never cuts a valid request); the answer itself must move within [`IDLE`].
+//!
+//! A peer on the network (a desk phone, when the hook listens beyond this computer) holds at
+//! most [`PER_PEER`] connections: one device cannot take every slot. Local processes all
+//! come from the loopback address, so they share the whole cap and the deadlines above.
 
 use std::future::Future;
 use std::io;
@@ -39,6 +43,59 @@ pub const REQUEST_WITHIN: Duration = Duration::from_secs(3);
 /// How long a connection may stay silent between requests, or while its answer is written.
 pub const IDLE: Duration = Duration::from_secs(15);
 
+/// Connections one address on the network may hold at once.
+pub const PER_PEER: usize = 32;
+
+/// How many connections each network address holds (loopback is not counted).
+#[derive(Debug, Default)]
+struct PeerSlots(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+/// One connection counted against its address; given back when dropped.
+#[derive(Debug)]
+struct PeerSlot {
+    peers: Arc<PeerSlots>,
+    ip: std::net::IpAddr,
+}
+
+impl PeerSlots {
+    /// A slot for a connection from `ip`: always for loopback, else while it holds fewer
+    /// than [`PER_PEER`].
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<Option<PeerSlot>> {
+        if ip.is_loopback() || ip.to_canonical().is_loopback() {
+            return Some(None);
+        }
+        let mut held = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = held.entry(ip).or_insert(0);
+        if *count >= PER_PEER {
+            return None;
+        }
+        *count += 1;
+        Some(Some(PeerSlot {
+            peers: Arc::clone(self),
+            ip,
+        }))
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut held = self
+            .peers
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// How long a whole request may wait for its answer before the connection is given up.
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
 
@@ -66,6 +123,7 @@ pub fn connection_cap() -> usize {
 pub struct GuardedListener {
     inner: TcpListener,
     slots: Arc<Semaphore>,
+    peers: Arc<PeerSlots>,
 }
 
 impl GuardedListener {
@@ -74,6 +132,7 @@ impl GuardedListener {
         Self {
             inner,
             slots: Arc::new(Semaphore::new(connection_cap())),
+            peers: Arc::default(),
         }
     }
 }
@@ -89,12 +148,18 @@ impl axum::serve::Listener for GuardedListener {
             let slot = Arc::clone(&self.slots).acquire_owned().await.ok();
             match self.inner.accept().await {
                 Ok((io, addr)) => {
+                    // One device over its share is closed at once (its slot freed).
+                    let Some(peer) = self.peers.take(addr.ip()) else {
+                        tracing::debug!("a network peer holds its share of connections; closed");
+                        continue;
+                    };
                     return (
                         Guarded {
                             io,
                             idle: Box::pin(tokio::time::sleep(FIRST_BYTE)),
                             request: Request::Waiting,
                             _slot: slot,
+                            _peer: peer,
                         },
                         addr,
                     );
@@ -238,6 +303,7 @@ pub struct Guarded {
     idle: Pin<Box<Sleep>>,
     request: Request,
     _slot: Option<OwnedSemaphorePermit>,
+    _peer: Option<PeerSlot>,
 }
 
 impl Guarded {
@@ -357,6 +423,32 @@ mod tests {
         assert!(r.read(b"0\r\n\r\n"));
         // A kept-alive connection's next request starts over.
         assert!(r.read(b"GET / HTTP/1.1\r\n\r\n"));
+    }
+
+    #[test]
+    fn a_network_peer_holds_its_share_and_loopback_is_not_counted() {
+        use super::{PER_PEER, PeerSlots};
+        use std::net::IpAddr;
+        let peers = std::sync::Arc::new(PeerSlots::default());
+        let phone: IpAddr = "192.168.1.50".parse().unwrap();
+        let other: IpAddr = "192.168.1.51".parse().unwrap();
+        let held: Vec<_> = (0..PER_PEER)
+            .map(|_| peers.take(phone).unwrap().unwrap())
+            .collect();
+        assert!(peers.take(phone).is_none(), "over its share");
+        assert!(
+            peers.take(other).unwrap().is_some(),
+            "another device is served"
+        );
+        for local in ["127.0.0.1", "::1", "::ffff:127.0.0.1"] {
+            let ip: IpAddr = local.parse().unwrap();
+            assert!(
+                matches!(peers.take(ip), Some(None)),
+                "{local} is not counted"
+            );
+        }
+        drop(held);
+        assert!(peers.take(phone).unwrap().is_some(), "its slots came back");
     }
 
     #[test]
