@@ -517,23 +517,9 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
     use crate::support::headless::Headless;
     use crate::support::hook::{HookClient, event};
     use crate::support::{Env, LINE_SETTINGS};
-    use rustix::process::{Resource, getrlimit, setrlimit};
     use std::time::Duration;
     // This test holds 1100 connections itself: it needs the files for them.
-    let limit = getrlimit(Resource::Nofile);
-    let wanted = limit.maximum.map_or(4096, |max| max.min(4096));
-    assert!(
-        wanted >= 1300,
-        "the file limit ({limit:?}) leaves no room for 1100 connections"
-    );
-    setrlimit(
-        Resource::Nofile,
-        rustix::process::Rlimit {
-            current: Some(wanted),
-            maximum: limit.maximum,
-        },
-    )
-    .unwrap();
+    files_for_connections(1100);
 
     let env = Env::start().await;
     env.write_settings(LINE_SETTINGS);
@@ -586,6 +572,24 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
     drop(idle);
 }
 
+/// Raises this test process's open-file limit (to 4,096 at most) so that it can hold
+/// `connections` of its own beside the other tests' files.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn files_for_connections(connections: u64) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let wanted = limit.maximum.map_or(4096, |max| max.min(4096));
+    assert!(
+        wanted >= 1300.max(connections + 200),
+        "the file limit ({limit:?}) leaves no room for {connections} connections"
+    );
+    let raised = Rlimit {
+        current: Some(wanted),
+        maximum: limit.maximum,
+    };
+    setrlimit(Resource::Nofile, raised).unwrap();
+}
+
 /// Opens a connection to the hook (no delay on small writes), or `None` when it is not
 /// taking connections.
 fn trickler(port: u16) -> Option<TcpStream> {
@@ -606,19 +610,8 @@ async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
     use crate::support::headless::Headless;
     use crate::support::hook::{HookClient, event};
     use crate::support::{Env, LINE_SETTINGS};
-    use rustix::process::{Resource, getrlimit, setrlimit};
     // This test holds 600 connections itself: it needs the files for them.
-    let limit = getrlimit(Resource::Nofile);
-    let wanted = limit.maximum.map_or(4096, |max| max.min(4096));
-    assert!(wanted >= 1300, "the file limit ({limit:?}) is too low");
-    setrlimit(
-        Resource::Nofile,
-        rustix::process::Rlimit {
-            current: Some(wanted),
-            maximum: limit.maximum,
-        },
-    )
-    .unwrap();
+    files_for_connections(600);
     let env = Env::start().await;
     env.write_settings(LINE_SETTINGS);
     let instance = Headless::start(&env, &["--hook-port", "0"]).await;
