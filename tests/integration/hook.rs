@@ -592,6 +592,7 @@ fn files_for_connections(connections: u64) {
 
 /// Opens a connection to the hook (no delay on small writes), or `None` when it is not
 /// taking connections.
+#[cfg(all(unix, not(target_os = "macos")))]
 fn trickler(port: u16) -> Option<TcpStream> {
     let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_nodelay(true).ok()?;
