@@ -13,19 +13,28 @@
 //! A peer on the network (a desk phone, when the hook listens beyond this computer) holds at
 //! most [`PER_PEER`] connections: one device cannot take every slot. Local processes all
 //! come from the loopback address, so they share the whole cap and the deadlines above.
+//!
+//! Connections that have shown the hook's token (`Authorization: Bearer` or `?token=` in
+//! their head) go ahead of the rest: when every slot is held and another connection comes,
+//! the oldest connection that has not shown it — and is not being answered — is closed to
+//! make room. A flood without the token can fill the slots but never keep a softphone out.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
+
+use super::http_hook::TokenCell;
 
 /// The most connections served at once, whatever the file limit.
 pub const MAX_CONNECTIONS: usize = 4096;
@@ -48,7 +57,7 @@ pub const PER_PEER: usize = 32;
 
 /// How many connections each network address holds (loopback is not counted).
 #[derive(Debug, Default)]
-struct PeerSlots(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+struct PeerSlots(Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
 
 /// One connection counted against its address; given back when dropped.
 #[derive(Debug)]
@@ -64,10 +73,7 @@ impl PeerSlots {
         if ip.is_loopback() || ip.to_canonical().is_loopback() {
             return Some(None);
         }
-        let mut held = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let count = held.entry(ip).or_insert(0);
         if *count >= PER_PEER {
             return None;
@@ -82,16 +88,89 @@ impl PeerSlots {
 
 impl Drop for PeerSlot {
     fn drop(&mut self) {
-        let mut held = self
-            .peers
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut held = self.peers.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(count) = held.get_mut(&self.ip) {
             *count -= 1;
             if *count == 0 {
                 held.remove(&self.ip);
             }
+        }
+    }
+}
+
+/// How a held connection stands when room must be made.
+#[derive(Debug, Default)]
+struct Standing {
+    /// It showed the hook's token: never closed to make room.
+    proven: AtomicBool,
+    /// A whole request of its is being answered: not closed either.
+    answering: AtomicBool,
+    /// Closed to make room: its next poll ends it.
+    put_out: AtomicBool,
+    /// What to wake when it is put out.
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Standing {
+    fn put_out(&self) {
+        self.put_out.store(true, Ordering::SeqCst);
+        let waker = self
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn is_put_out(&self) -> bool {
+        self.put_out.load(Ordering::SeqCst)
+    }
+
+    /// Remembers who to wake (a connection waiting to read or write).
+    fn watch(&self, cx: &Context<'_>) {
+        let mut waker = self.waker.lock().unwrap_or_else(PoisonError::into_inner);
+        if !waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *waker = Some(cx.waker().clone());
+        }
+    }
+}
+
+/// The connections held, oldest first.
+#[derive(Debug, Default)]
+struct Roster(Mutex<VecDeque<Weak<Standing>>>);
+
+impl Roster {
+    /// A new connection's standing, counted as the newest.
+    fn join(&self, cap: usize) -> Arc<Standing> {
+        let standing = Arc::new(Standing::default());
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.len() >= cap.saturating_mul(2) {
+            held.retain(|w| w.strong_count() > 0);
+        }
+        held.push_back(Arc::downgrade(&standing));
+        standing
+    }
+
+    /// Puts out the oldest connection that has not shown the token and is not being
+    /// answered; false when there is none.
+    fn make_room(&self) -> bool {
+        let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        while held.front().is_some_and(|w| w.strong_count() == 0) {
+            held.pop_front();
+        }
+        let stranger = held.iter().filter_map(Weak::upgrade).find(|s| {
+            !s.proven.load(Ordering::SeqCst)
+                && !s.answering.load(Ordering::SeqCst)
+                && !s.is_put_out()
+        });
+        match stranger {
+            Some(standing) => {
+                standing.put_out();
+                true
+            }
+            None => false,
         }
     }
 }
@@ -122,18 +201,38 @@ pub fn connection_cap() -> usize {
 #[derive(Debug)]
 pub struct GuardedListener {
     inner: TcpListener,
+    cap: usize,
     slots: Arc<Semaphore>,
     peers: Arc<PeerSlots>,
+    roster: Roster,
+    token: TokenCell,
 }
 
 impl GuardedListener {
-    /// Guards `inner`.
-    pub fn new(inner: TcpListener) -> Self {
+    /// Guards `inner`; connections showing `token` go ahead of the rest.
+    pub fn new(inner: TcpListener, token: TokenCell) -> Self {
+        let cap = connection_cap();
         Self {
             inner,
-            slots: Arc::new(Semaphore::new(connection_cap())),
+            cap,
+            slots: Arc::new(Semaphore::new(cap)),
             peers: Arc::default(),
+            roster: Roster::default(),
+            token,
         }
+    }
+
+    /// A slot for a connection just accepted: a free one, else the one a stranger is put
+    /// out of (or, when every connection has shown the token, the next one freed).
+    async fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
+            return Some(slot);
+        }
+        if self.roster.make_room() {
+            tracing::debug!("every hook connection is held: the oldest without the token closed");
+        }
+        // (The semaphore is never closed.)
+        Arc::clone(&self.slots).acquire_owned().await.ok()
     }
 }
 
@@ -143,21 +242,23 @@ impl axum::serve::Listener for GuardedListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            // A free slot first: over the limit, connections wait in the kernel's queue.
-            // (The semaphore is never closed.)
-            let slot = Arc::clone(&self.slots).acquire_owned().await.ok();
             match self.inner.accept().await {
                 Ok((io, addr)) => {
-                    // One device over its share is closed at once (its slot freed).
+                    // One device over its share is closed at once.
                     let Some(peer) = self.peers.take(addr.ip()) else {
                         tracing::debug!("a network peer holds its share of connections; closed");
                         continue;
                     };
+                    // Over the limit, this one waits for a slot (and the rest in the
+                    // kernel's queue).
+                    let slot = self.slot().await;
                     return (
                         Guarded {
                             io,
                             idle: Box::pin(tokio::time::sleep(FIRST_BYTE)),
                             request: Request::Waiting,
+                            standing: self.roster.join(self.cap),
+                            token: self.token.clone(),
                             _slot: slot,
                             _peer: peer,
                         },
@@ -190,17 +291,22 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Guar
     }
 }
 
+/// How much of a head line is kept to read a header (the request line, with its query,
+/// is the longest wanted).
+const LINE_KEPT: usize = 512;
+
 /// Where a connection is in its current request, as far as its deadlines go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Request {
     /// No byte of a request yet.
     Waiting,
-    /// The head is arriving: `line` is the header line so far (its first 64 bytes,
-    /// lowercase) and `line_len` its length, `length` and `chunked` what the head said of
-    /// the body.
+    /// The head is arriving: `line` is the line so far (its first [`LINE_KEPT`] bytes) and
+    /// `line_len` its length, `first` whether it is the request line, `length` and
+    /// `chunked` what the head said of the body.
     Head {
         line: Vec<u8>,
         line_len: usize,
+        first: bool,
         length: u64,
         chunked: bool,
     },
@@ -212,56 +318,90 @@ enum Request {
     Whole,
 }
 
+/// True when `line` starts with `name` in any case.
+fn names(line: &[u8], name: &[u8]) -> bool {
+    line.get(..name.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(name))
+}
+
+/// The token a head line shows: `?token=` in the request line, or an `Authorization:
+/// Bearer` header.
+fn token_in(line: &[u8], first: bool) -> Option<&[u8]> {
+    if first {
+        let target = line.split(|b| *b == b' ').nth(1)?;
+        let query = target.splitn(2, |b| *b == b'?').nth(1)?;
+        return query
+            .split(|b| *b == b'&')
+            .find_map(|pair| pair.strip_prefix(b"token="));
+    }
+    if !names(line, b"authorization:") {
+        return None;
+    }
+    let value = line["authorization:".len()..].trim_ascii();
+    names(value, b"bearer ").then(|| value["bearer ".len()..].trim_ascii())
+}
+
 impl Request {
-    /// Follows `bytes` read from the client; true when they complete a request.
-    fn read(&mut self, bytes: &[u8]) -> bool {
+    /// Follows `bytes` read from the client; true when they complete a request. A token
+    /// the head shows is put in `shown`.
+    fn read(&mut self, bytes: &[u8], shown: &mut Option<Vec<u8>>) -> bool {
         let mut whole = false;
         for &b in bytes {
-            if self.step(b) {
+            if self.step(b, shown) {
                 whole = true;
             }
         }
         whole
     }
 
-    fn step(&mut self, b: u8) -> bool {
+    fn step(&mut self, b: u8, shown: &mut Option<Vec<u8>>) -> bool {
         match self {
             Self::Waiting | Self::Whole => {
                 *self = Self::Head {
                     line: Vec::new(),
                     line_len: 0,
+                    first: true,
                     length: 0,
                     chunked: false,
                 };
-                self.step(b)
+                self.step(b, shown)
             }
             Self::Head {
                 line,
                 line_len,
+                first,
                 length,
                 chunked,
             } => {
                 if b != b'\n' {
                     if b != b'\r' {
                         *line_len += 1;
-                        if line.len() < 64 {
-                            line.push(b.to_ascii_lowercase());
+                        if line.len() < LINE_KEPT {
+                            line.push(b);
                         }
                     }
                     return false;
                 }
                 if *line_len > 0 {
-                    if let Some(value) = line.strip_prefix(b"content-length:") {
-                        *length = std::str::from_utf8(value)
+                    if let Some(token) = token_in(line, *first) {
+                        *shown = Some(token.to_vec());
+                    }
+                    if names(line, b"content-length:") {
+                        *length = std::str::from_utf8(&line["content-length:".len()..])
                             .ok()
                             .and_then(|v| v.trim().parse().ok())
                             .unwrap_or(0);
-                    } else if line.starts_with(b"transfer-encoding:") && line.ends_with(b"chunked")
+                    } else if names(line, b"transfer-encoding:")
+                        && line
+                            .trim_ascii_end()
+                            .to_ascii_lowercase()
+                            .ends_with(b"chunked")
                     {
                         *chunked = true;
                     }
                     line.clear();
                     *line_len = 0;
+                    *first = false;
                     return false;
                 }
                 // The empty line: the head is whole.
@@ -302,6 +442,8 @@ pub struct Guarded {
     io: TcpStream,
     idle: Pin<Box<Sleep>>,
     request: Request,
+    standing: Arc<Standing>,
+    token: TokenCell,
     _slot: Option<OwnedSemaphorePermit>,
     _peer: Option<PeerSlot>,
 }
@@ -313,7 +455,13 @@ impl Guarded {
         if bytes.is_empty() {
             return;
         }
-        if self.request.read(bytes) {
+        let mut shown = None;
+        let whole = self.request.read(bytes, &mut shown);
+        if shown.is_some_and(|token| self.token.matches(&token)) {
+            self.standing.proven.store(true, Ordering::SeqCst);
+        }
+        if whole {
+            self.standing.answering.store(true, Ordering::SeqCst);
             self.deadline(ANSWER_WITHIN);
         } else if starting {
             self.deadline(REQUEST_WITHIN);
@@ -324,6 +472,7 @@ impl Guarded {
     fn answered(&mut self) {
         if self.request == Request::Whole {
             self.request = Request::Waiting;
+            self.standing.answering.store(false, Ordering::SeqCst);
         }
         self.deadline(IDLE);
     }
@@ -335,6 +484,13 @@ impl Guarded {
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
         self.idle.as_mut().poll(cx).is_ready()
     }
+}
+
+fn put_out() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "closed to make room for a connection with the hook's token",
+    )
 }
 
 fn silent() -> io::Error {
@@ -351,6 +507,9 @@ impl AsyncRead for Guarded {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.standing.is_put_out() {
+            return Poll::Ready(Err(put_out()));
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.io).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
@@ -359,7 +518,10 @@ impl AsyncRead for Guarded {
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending if this.timed_out(cx) => Poll::Ready(Err(silent())),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                this.standing.watch(cx);
+                Poll::Pending
+            }
         }
     }
 }
@@ -371,13 +533,19 @@ impl AsyncWrite for Guarded {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if this.standing.is_put_out() {
+            return Poll::Ready(Err(put_out()));
+        }
         match Pin::new(&mut this.io).poll_write(cx, buf) {
             Poll::Ready(done) => {
                 this.answered();
                 Poll::Ready(done)
             }
             Poll::Pending if this.timed_out(cx) => Poll::Ready(Err(silent())),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                this.standing.watch(cx);
+                Poll::Pending
+            }
         }
     }
 
@@ -395,7 +563,13 @@ mod tests {
     use super::Request;
 
     fn feed(request: &mut Request, text: &[u8]) -> Vec<bool> {
-        text.iter().map(|b| request.read(&[*b])).collect()
+        text.iter()
+            .map(|b| request.read(&[*b], &mut None))
+            .collect()
+    }
+
+    fn read(request: &mut Request, text: &[u8]) -> bool {
+        request.read(text, &mut None)
     }
 
     #[test]
@@ -413,16 +587,16 @@ mod tests {
             "the body is still to come"
         );
         assert_eq!(r, Request::Body { left: 5 });
-        assert!(!r.read(b"{\"a\""));
-        assert!(r.read(b"}\n"), "the last byte of the body");
+        assert!(!read(&mut r, b"{\"a\""));
+        assert!(read(&mut r, b"}\n"), "the last byte of the body");
 
         let mut r = Request::Waiting;
         let head = b"POST /events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
-        assert!(!r.read(head));
-        assert!(!r.read(b"2\r\n{}\r\n"));
-        assert!(r.read(b"0\r\n\r\n"));
+        assert!(!read(&mut r, head));
+        assert!(!read(&mut r, b"2\r\n{}\r\n"));
+        assert!(read(&mut r, b"0\r\n\r\n"));
         // A kept-alive connection's next request starts over.
-        assert!(r.read(b"GET / HTTP/1.1\r\n\r\n"));
+        assert!(read(&mut r, b"GET / HTTP/1.1\r\n\r\n"));
     }
 
     #[test]
@@ -456,5 +630,56 @@ mod tests {
         let mut r = Request::Waiting;
         assert!(!feed(&mut r, b"POST /events HTTP/1.1\r\nX-Slow: ").contains(&true));
         assert!(matches!(r, Request::Head { .. }));
+    }
+
+    #[test]
+    fn a_head_shows_its_token_in_a_bearer_header_or_the_query() {
+        let shown = |text: &[u8]| {
+            let mut r = Request::Waiting;
+            let mut shown = None;
+            r.read(text, &mut shown);
+            shown
+        };
+        assert_eq!(
+            shown(b"POST /events HTTP/1.1\r\nauthorization:  BEARER ab12 \r\n\r\n"),
+            Some(b"ab12".to_vec())
+        );
+        assert_eq!(
+            shown(b"GET /events?event=ring&token=cd34&number=1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Some(b"cd34".to_vec())
+        );
+        assert_eq!(
+            shown(b"GET /events?event=ring HTTP/1.1\r\nX-Token: token=ef\r\n\r\n"),
+            None,
+            "only the request line's query and Authorization count"
+        );
+        assert_eq!(
+            shown(b"GET /x HTTP/1.1\r\nAuthorization: Basic Zm9v\r\n\r\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn room_is_made_by_the_oldest_connection_without_the_token() {
+        use super::Roster;
+        use std::sync::atomic::Ordering;
+        let roster = Roster::default();
+        let proven = roster.join(8);
+        proven.proven.store(true, Ordering::SeqCst);
+        let answering = roster.join(8);
+        answering.answering.store(true, Ordering::SeqCst);
+        let gone = roster.join(8);
+        drop(gone);
+        let stranger = roster.join(8);
+        let newer = roster.join(8);
+        assert!(roster.make_room());
+        assert!(stranger.is_put_out(), "the oldest stranger");
+        assert!(!proven.is_put_out() && !answering.is_put_out() && !newer.is_put_out());
+        assert!(roster.make_room());
+        assert!(newer.is_put_out());
+        assert!(
+            !roster.make_room(),
+            "only proven and answering connections are left"
+        );
     }
 }

@@ -46,6 +46,12 @@ impl TokenCell {
             .clone()
     }
 
+    /// True when `shown` is the token now (compared in constant time).
+    pub fn matches(&self, shown: &[u8]) -> bool {
+        let token = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        same_bytes(shown, token.expose().as_bytes())
+    }
+
     /// Replaces the token; requests with the old one are refused from now on.
     pub fn set(&self, token: Secret) {
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = token;
@@ -124,7 +130,7 @@ pub async fn start(
     let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, options.port))).await?;
     let addr = listener.local_addr()?;
     let hook = Hook {
-        token,
+        token: token.clone(),
         port: addr.port(),
         network: options.network,
         allow: options.allow.into(),
@@ -145,7 +151,7 @@ pub async fn start(
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_big_bodies))
         .with_state(hook);
-    let listener = GuardedListener::new(listener);
+    let listener = GuardedListener::new(listener, token);
     let task = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<Peer>();
         if let Err(e) = axum::serve(listener, service).await {
@@ -188,11 +194,11 @@ fn refuse(status: StatusCode, why: &str) -> Response {
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0_u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// True for a `Host` that names this computer: a loopback name, or — when the hook listens

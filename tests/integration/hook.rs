@@ -524,23 +524,7 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
     let env = Env::start().await;
     env.write_settings(LINE_SETTINGS);
     // The instance runs under a 1024-file limit.
-    let plain = env.command(&["--headless", "--hook-port", "0"]);
-    let mut limited = std::process::Command::new("sh");
-    limited
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .arg("-c")
-        .arg("ulimit -n 1024 && exec \"$0\" \"$@\"")
-        .arg(plain.get_program())
-        .args(plain.get_args());
-    for (key, value) in plain.get_envs() {
-        match value {
-            Some(value) => limited.env(key, value),
-            None => limited.env_remove(key),
-        };
-    }
-    let instance = Headless::spawn(&env, limited).await;
+    let instance = Headless::spawn(&env, with_files(&env, 1024)).await;
     let port = instance.hook.port;
 
     // Any local process, no token: 1100 connections that never send a byte.
@@ -570,6 +554,28 @@ async fn valid_events_are_served_while_1100_idle_connections_are_held_open() {
     assert_eq!(big.await.unwrap(), 413, "a 10 MB body declared up front");
     env.wait_for_tasks(1, "the call to be registered", 20).await;
     drop(idle);
+}
+
+/// A headless start of `env`'s instance under an open-file limit of `files` (soft and hard).
+#[cfg(all(unix, not(target_os = "macos")))]
+fn with_files(env: &crate::support::Env, files: u32) -> std::process::Command {
+    let plain = env.command(&["--headless", "--hook-port", "0"]);
+    let mut limited = std::process::Command::new("sh");
+    limited
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .arg("-c")
+        .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+        .arg(plain.get_program())
+        .args(plain.get_args());
+    for (key, value) in plain.get_envs() {
+        match value {
+            Some(value) => limited.env(key, value),
+            None => limited.env_remove(key),
+        };
+    }
+    limited
 }
 
 /// Raises this test process's open-file limit (to 4,096 at most) so that it can hold
@@ -604,19 +610,16 @@ fn trickler(port: u16) -> Option<TcpStream> {
 #[cfg(all(unix, not(target_os = "macos")))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
-    use std::io::Write as _;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use crate::support::headless::Headless;
-    use crate::support::hook::{HookClient, event};
+    use crate::support::hook::event;
     use crate::support::{Env, LINE_SETTINGS};
     // This test holds 600 connections itself: it needs the files for them.
     files_for_connections(600);
     let env = Env::start().await;
     env.write_settings(LINE_SETTINGS);
     let instance = Headless::start(&env, &["--hook-port", "0"]).await;
-    let port = instance.hook.port;
     // One event before the flood: what a first event loads once (the numbering plan) is
     // not the flood's doing.
     let first = instance.hook.clone();
@@ -627,8 +630,29 @@ async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
     .unwrap();
     assert_eq!(status, 202);
 
-    // Any local process, no token: 300 connections trickling a head one byte a second and
-    // 300 trickling a declared body, each opened again as soon as the hook closes it.
+    let (slowest, reopened) = send_through_a_flood(&instance.hook, 600).await;
+    // The flood was real: the hook cut its connections and they came back.
+    assert!(reopened > 600, "the trickling connections were never cut");
+    assert!(slowest < Duration::from_secs(1), "slowest: {slowest:?}");
+    env.wait_for_tasks(6, "the events to be registered", 20)
+        .await;
+}
+
+/// Sends five valid events through the hook, one every two seconds, while `connections`
+/// local connections without the token trickle — half a head, half a declared body, one
+/// byte a second each, each opened again as soon as the hook closes it. Gives the slowest
+/// event's time and how many flood connections were opened.
+#[cfg(all(unix, not(target_os = "macos")))]
+async fn send_through_a_flood(
+    hook: &crate::support::hook::HookClient,
+    connections: usize,
+) -> (std::time::Duration, usize) {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use crate::support::hook::{HookClient, event};
+    let port = hook.port;
     let stop = Arc::new(AtomicBool::new(false));
     let flood = {
         let stop = Arc::clone(&stop);
@@ -644,7 +668,7 @@ async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
                     body.as_bytes()
                 }
             };
-            let mut held: Vec<Option<TcpStream>> = (0..600).map(|_| None).collect();
+            let mut held: Vec<Option<TcpStream>> = (0..connections).map(|_| None).collect();
             let mut reopened = 0_usize;
             while !stop.load(Ordering::Relaxed) {
                 for (i, slot) in held.iter_mut().enumerate() {
@@ -665,10 +689,11 @@ async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
             reopened
         })
     };
-    // Valid events, one every two seconds while the flood goes on: each is served at once.
+    // Let the flood take hold before the first event.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let hook = HookClient {
         timeout: Duration::from_secs(30),
-        ..instance.hook.clone()
+        ..hook.clone()
     };
     let mut slowest = Duration::ZERO;
     for i in 0..5 {
@@ -677,8 +702,8 @@ async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
             let started = Instant::now();
             let status = hook.post(&event(
                 "ring",
-                &format!("+7916111330{i}"),
-                &format!("flood-{i}"),
+                &format!("+7916111{connections:03}{i}"),
+                &format!("flood-{connections}-{i}"),
             ));
             (status, started.elapsed())
         })
@@ -693,10 +718,35 @@ async fn valid_events_are_served_within_a_second_through_a_trickling_flood() {
         .await
         .unwrap();
     eprintln!(
-        "slowest valid event under the flood: {slowest:?}; flood connections opened: {reopened}"
+        "slowest valid event under a flood of {connections}: {slowest:?}; flood connections opened: {reopened}"
     );
-    // The flood was real: the hook cut its connections and they came back.
-    assert!(reopened > 600, "the trickling connections were never cut");
+    (slowest, reopened)
+}
+
+// The file limits are Unix's; the instance opens the call's task through `$BROWSER`,
+// honoured on Linux and the BSDs only.
+#[cfg(all(unix, not(target_os = "macos")))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokened_events_go_ahead_of_a_flood_that_holds_every_slot() {
+    use crate::support::headless::Headless;
+    use crate::support::hook::event;
+    use crate::support::{Env, LINE_SETTINGS};
+    use std::time::Duration;
+    files_for_connections(300);
+    let env = Env::start().await;
+    env.write_settings(LINE_SETTINGS);
+    // 320 files: the hook serves at most 64 connections at once (its floor).
+    let instance = Headless::spawn(&env, with_files(&env, 320)).await;
+    let first = instance.hook.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        first.post(&event("ring", "+79161113399", "before-the-flood"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 202);
+    // 300 connections without the token: far more than every slot.
+    let (slowest, reopened) = send_through_a_flood(&instance.hook, 300).await;
+    assert!(reopened > 300 * 2, "the flood's connections were never cut");
     assert!(slowest < Duration::from_secs(1), "slowest: {slowest:?}");
     env.wait_for_tasks(6, "the events to be registered", 20)
         .await;
