@@ -306,11 +306,13 @@ pub enum NoticeKind {
     TokenNotRenewed,
     /// "Start when I log in" could not be written or removed.
     AutostartFailed,
+    /// The outbox that could not be opened opens again: calls are stored from now on.
+    OutboxOpened,
 }
 
 impl NoticeKind {
     /// Every kind (the catalogue test reads it).
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::CallNotStored,
         Self::HeardNotStored,
         Self::JournalUnreadable,
@@ -330,6 +332,7 @@ impl NoticeKind {
         Self::AnswerFailed,
         Self::TokenNotRenewed,
         Self::AutostartFailed,
+        Self::OutboxOpened,
     ];
 }
 

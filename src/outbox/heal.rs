@@ -16,16 +16,21 @@ const HEAL_EVERY_MS: i64 = 1_000;
 
 impl Outbox {
     /// A stand-in tries to open the real outbox again (at most every second); true when
-    /// it just did, and from now on every clone of this outbox uses the real file.
+    /// the real file is in use — opened now, by an earlier use, or from the start — and
+    /// every clone of this outbox uses it.
     pub async fn heal(&self) -> bool {
         let (store, path, last) = (
             Arc::clone(&self.store),
             self.path.clone(),
             Arc::clone(&self.last_heal_ms),
         );
-        tokio::task::spawn_blocking(move || heal_in_place(&mut lock(&store), &path, &last))
-            .await
-            .unwrap_or(false)
+        tokio::task::spawn_blocking(move || {
+            let mut store = lock(&store);
+            heal_in_place(&mut store, &path, &last);
+            !store.is_stand_in()
+        })
+        .await
+        .unwrap_or(false)
     }
 }
 

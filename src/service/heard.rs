@@ -137,12 +137,24 @@ struct Stored {
 
 impl Shared {
     /// An outbox that could not be opened is tried again; once it opens, the window and
-    /// the hook doctor stop saying calls cannot be stored.
+    /// the hook doctor stop saying calls cannot be stored, the window says it opened, and
+    /// the call list is read from it.
     async fn heal_outbox(&self) {
-        if self.current.get().outbox().heal().await
-            && let Some(sources) = &self.sources
-        {
-            sources.monitor.set_outbox_problem(None);
+        if self.current.get().outbox().heal().await {
+            self.note_outbox_problem(None).await;
+        }
+    }
+
+    /// Notes whether heard events can be stored (`None`: they can); when a problem goes,
+    /// the window says the outbox opened and reads the call list from it.
+    async fn note_outbox_problem(&self, problem: Option<String>) {
+        let Some(sources) = &self.sources else {
+            return;
+        };
+        let healed = problem.is_none();
+        if sources.monitor.set_outbox_problem(problem) && healed {
+            self.notice(Notice::new(NoticeKind::OutboxOpened, "")).await;
+            self.publish().await;
         }
     }
 
@@ -212,10 +224,8 @@ impl Shared {
                     }
                 }
                 let durable = engine.outbox().sync_to_disk().await;
-                if let Some(sources) = &self.sources {
-                    let problem = durable.as_ref().err().map(ToString::to_string);
-                    sources.monitor.set_outbox_problem(problem);
-                }
+                self.note_outbox_problem(durable.as_ref().err().map(ToString::to_string))
+                    .await;
                 for heard in batch {
                     if let Some(ack) = heard.stored {
                         let answer = durable
@@ -252,9 +262,7 @@ impl Shared {
             format!("{e} — {file}")
         };
         tracing::error!(error = %why, "heard events cannot be stored");
-        if let Some(sources) = &self.sources {
-            sources.monitor.set_outbox_problem(Some(why.clone()));
-        }
+        self.note_outbox_problem(Some(why.clone())).await;
         for heard in batch {
             match heard.stored {
                 Some(ack) => {

@@ -86,8 +86,8 @@ impl Monitor {
     }
 
     /// Notes whether heard events can be stored (`None`: they can), telling the doctor
-    /// only when that changes.
-    pub fn set_outbox_problem(&self, problem: Option<String>) {
+    /// only when that changes; true when it did.
+    pub fn set_outbox_problem(&self, problem: Option<String>) -> bool {
         let changed = {
             let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
             let changed = inner.outbox_problem != problem;
@@ -97,6 +97,7 @@ impl Monitor {
         if changed {
             self.changed.notify_one();
         }
+        changed
     }
 
     /// Sets baresip's health.

@@ -48,6 +48,8 @@ pub struct Rig {
     pub events: tokio::sync::mpsc::Sender<Heard>,
     /// Holds the hook's configured port, when the rig was asked to start with it taken.
     pub blocker: Option<std::net::TcpListener>,
+    /// Holds the outbox locked, when the rig was asked to start with it so.
+    pub outbox_locker: Option<rusqlite::Connection>,
     running: Running,
 }
 
@@ -71,6 +73,11 @@ pub struct RigOptions {
     pub file_dialog: Option<bool>,
     /// Who handles `tel:` links on this desk (`None`: another program, which takes them).
     pub tel: Option<TelAnswer>,
+    /// Another program holds the outbox locked (the rig's `outbox_locker`) as it starts.
+    pub outbox_locked: bool,
+    /// Runs with an account (the sandbox's, its key in `secrets`, a line number) and the
+    /// profile's own outbox, as a signed-in desk does, instead of the demo.
+    pub account: bool,
 }
 
 impl Default for RigOptions {
@@ -84,6 +91,8 @@ impl Default for RigOptions {
             admin_settings: None,
             file_dialog: None,
             tel: None,
+            outbox_locked: false,
+            account: false,
             state: UiState {
                 demo: true,
                 ..UiState::default()
@@ -123,10 +132,33 @@ pub fn rig_with(options: RigOptions) -> Rig {
         .as_ref()
         .map(|text| admin_file(dir.path(), text));
     // As a start reads them: the user's file over the administrator's.
-    let in_force = match &paths.admin_settings_file {
+    let mut in_force = match &paths.admin_settings_file {
         Some(admin) => Settings::load_with_admin(&paths.settings_file(), Some(admin)).unwrap(),
         None => options.in_force,
     };
+    let sandbox = options
+        .sandbox
+        .unwrap_or_else(|| SandboxConfig::demo(dir.path().join("files")));
+    // With an account, the sandbox is Pyrus: started here, as the account's server.
+    let account = options.account.then(|| {
+        let loopback = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+        let server = runtime
+            .block_on(Sandbox::start(sandbox.clone(), loopback))
+            .unwrap();
+        in_force.pyrus.auth_url = server.auth_url();
+        in_force.pyrus.login = pyrus_phone::sandbox::DEMO_LOGIN.to_owned();
+        in_force.pyrus.account_id = pyrus_phone::sandbox::DEMO_ACCOUNT_ID.to_owned();
+        in_force.pyrus.form_id = Some(pyrus_phone::sandbox::DEMO_FORM_ID);
+        in_force.defaults.line_number = "+74950000000".to_owned();
+        options
+            .secrets
+            .set(
+                pyrus_phone::sandbox::DEMO_LOGIN,
+                &Secret::new(pyrus_phone::sandbox::DEMO_SECURITY_KEY),
+            )
+            .unwrap();
+        server
+    });
     let ctx = Context {
         paths,
         env: EnvOverrides::default(),
@@ -145,15 +177,19 @@ pub fn rig_with(options: RigOptions) -> Rig {
     let hook_port = blocker
         .as_ref()
         .map_or(0, |b| b.local_addr().unwrap().port());
-    let sandbox = options
-        .sandbox
-        .unwrap_or_else(|| SandboxConfig::demo(dir.path().join("files")));
+    let outbox_locker = options.outbox_locked.then(|| {
+        let file = ctx.paths.database_file();
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let locker = rusqlite::Connection::open(file).unwrap();
+        locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        locker
+    });
     let mut instance = Instance::build(
         &runtime,
         &ctx,
         options.secrets,
         &Options {
-            demo: true,
+            demo: account.is_none(),
             hook_port: Some(hook_port),
             window: true,
             sandbox: Some(sandbox),
@@ -166,7 +202,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
     instance.set_baresip_commands(baresip_tx);
     let monitor = Arc::clone(instance.monitor());
     let events = instance.events().unwrap();
-    let sandbox = instance.take_sandbox().unwrap();
+    let sandbox = account.unwrap_or_else(|| instance.take_sandbox().unwrap());
     let (tx, rx) = bus::event_channel(64, Arc::new(|| {}));
     let running = instance.serve(runtime.handle(), tx);
     let picked: Rc<RefCell<Option<Chooser>>> = Rc::default();
@@ -204,6 +240,7 @@ pub fn rig_with(options: RigOptions) -> Rig {
         baresip,
         events,
         blocker,
+        outbox_locker,
         running,
     }
 }

@@ -409,3 +409,32 @@ fn an_outbox_that_cannot_store_calls_is_shown_with_why() {
     });
     r.shutdown();
 }
+
+#[test]
+fn an_outbox_locked_at_start_opens_by_itself_and_the_window_says_so() {
+    // Another program holds the outbox locked for longer than a start waits for it.
+    let mut r = rig_with(RigOptions {
+        outbox_locked: true,
+        account: true,
+        ..RigOptions::default()
+    });
+    r.h.run();
+    let warning = "Calls cannot be stored: see Call sources (F2)";
+    step_until(&mut r.h, "the status bar's outbox line", |h| {
+        h.query_by_label(warning).is_some()
+    });
+    // It lets go: within a few seconds the instance opens the outbox by itself, the warning
+    // goes and the window says calls are stored again.
+    let locker = r.outbox_locker.take().unwrap();
+    locker.execute_batch("COMMIT").unwrap();
+    drop(locker);
+    step_until(&mut r.h, "the notice that the outbox opened", |h| {
+        h.query_by_label_contains("The outbox opens again")
+            .is_some()
+            && h.query_by_label(warning).is_none()
+    });
+    // And a heard call is stored and registered.
+    hear(&r, "ring", "79774221390", "after-the-lock", "baresip");
+    wait_registered(&mut r, 1);
+    r.shutdown();
+}

@@ -592,6 +592,8 @@ pub struct Texts {
     pub simulate_sent: &'static str,
     /// Notice: the autostart entry could not be written.
     pub n_autostart_failed: &'static str,
+    /// Notice: the outbox that could not be opened opens again.
+    pub n_outbox_opened: &'static str,
     /// The autostart setting.
     pub start_at_login: &'static str,
     /// Beside a value from the administrator's file.

@@ -298,6 +298,7 @@ pub static EN: Texts = Texts {
     conn_troubled: "Pyrus answers with errors, retrying",
     simulate_sent: "ringing through the pipeline…",
     n_autostart_failed: "Saved, but \"Start when I log in\" could not be set up on this desk (point here for why); add pyrus-phone to your session's startup programs by hand.",
+    n_outbox_opened: "The outbox opens again: calls are stored and sent from now on.",
     start_at_login: "Start when I log in (minimised)",
     admin_mark: "from your administrator",
     admin_hover: "Set for every user of this computer by the administrator; a value you save here is yours instead.",

@@ -67,6 +67,7 @@ impl Texts {
             NoticeKind::AnswerFailed => self.n_answer_failed,
             NoticeKind::TokenNotRenewed => self.n_token_not_renewed,
             NoticeKind::AutostartFailed => self.n_autostart_failed,
+            NoticeKind::OutboxOpened => self.n_outbox_opened,
         };
         match &notice.code {
             Some(code) => format!("{what}: {}", self.advice(Some(code), &notice.detail)),
