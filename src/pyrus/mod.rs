@@ -1,4 +1,4 @@
-//! The Pyrus v4 API client: login, register a call, upload a file, attach a recording.
+//! The Pyrus v4 API client: login, calls, uploads, recordings, forms and their register.
 //!
 //! The only module that speaks HTTP to Pyrus. Credentials and configuration come in as
 //! values; it reads no settings and no keyring. After login it uses the `api_url` and
@@ -6,6 +6,7 @@
 
 mod error;
 mod model;
+mod register;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::{ErrorClass, PyrusError, advice};
 pub use model::{ChoiceOption, FieldInfo, FormField};
+pub use register::{FormTemplate, RegisterPage, RegisterTask};
 
 use crate::domain::{AttachTarget, CallRequest, Mapping, Registration, Secret};
 use model::{

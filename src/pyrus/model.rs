@@ -115,6 +115,9 @@ pub struct FieldInfo {
     /// Choice options of a `multiple_choice` field.
     #[serde(default)]
     pub options: Vec<ChoiceOption>,
+    /// The fields inside a section (`title`).
+    #[serde(default)]
+    pub fields: Vec<FormField>,
 }
 
 /// One choice option.

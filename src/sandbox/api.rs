@@ -26,6 +26,11 @@ pub(super) fn router(shared: Shared) -> Router {
         .route("/api/v4/integrations/call", post(register_call))
         .route("/api/v4/integrations/attachcallrecord", post(attach))
         .route("/api/v4/forms/{id}", get(form))
+        .route(
+            "/api/v4/forms/{id}/register",
+            get(super::register::register).post(super::register::register),
+        )
+        .route("/api/v4/tasks/{id}", get(super::register::task))
         .route("/api/v4/files/upload", post(upload))
         .route("/files/v4/files/upload", post(upload))
         .layer(DefaultBodyLimit::disable())
@@ -43,21 +48,21 @@ pub(super) fn router(shared: Shared) -> Router {
 }
 
 /// A Pyrus error reply.
-struct ApiError {
+pub(super) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
             message: message.into(),
         }
     }
-    fn bad(code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn bad(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 }
@@ -78,6 +83,10 @@ fn route_of(path: &str) -> Option<Route> {
         Some(Route::Attach)
     } else if path.ends_with("/files/upload") {
         Some(Route::Upload)
+    } else if path.ends_with("/register") {
+        Some(Route::Register)
+    } else if path.contains("/tasks/") {
+        Some(Route::Tasks)
     } else if path.contains("/forms/") {
         Some(Route::Forms)
     } else {
@@ -201,7 +210,7 @@ fn authorized_json(
     parse_json(body)
 }
 
-fn parse_json(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
+pub(super) fn parse_json(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad("empty_body", "Request body is empty."));
     }
@@ -303,7 +312,7 @@ fn mappings(
     Ok(out)
 }
 
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -388,6 +397,7 @@ async fn register_call(
             external_ids: Vec::new(),
             responsible: None,
             comments: Vec::new(),
+            modified_ms: 0,
         });
         state.tasks.len() - 1
     });
@@ -418,6 +428,7 @@ async fn register_call(
         mappings: mapped,
         recording: None,
     });
+    task.modified_ms = super::state::now_ms();
     let mut reply = json!({ "task_id": task.id, "is_new_task": is_new });
     if let Some(user) = task
         .responsible
@@ -507,6 +518,7 @@ async fn attach(
         mappings: mapped,
         recording: Some((record, name)),
     });
+    state.tasks[index].modified_ms = super::state::now_ms();
     Ok(axum::Json(json!({})))
 }
 
@@ -598,13 +610,7 @@ async fn form(
     Path(id): Path<u64>,
 ) -> Result<axum::Json<Value>, ApiError> {
     authorize(&shared, &headers)?;
-    if id != super::DEMO_FORM_ID {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "access_denied_form",
-            "Form is not found or access is denied.",
-        ));
-    }
+    super::register::readable_form(id)?;
     let state = lock(&shared);
     let fields: Vec<Value> = state
         .config
@@ -625,8 +631,15 @@ async fn form(
             field
         })
         .collect();
+    let steps: serde_json::Map<String, Value> = state
+        .config
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ((i + 1).to_string(), json!(name)))
+        .collect();
     Ok(axum::Json(
-        json!({ "id": id, "name": "Calls", "fields": fields }),
+        json!({ "id": id, "name": "Calls", "steps": steps, "fields": fields }),
     ))
 }
 

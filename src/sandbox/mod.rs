@@ -1,13 +1,15 @@
 //! The built-in Pyrus: a local server that follows the documented v4 API strictly.
 //!
 //! It serves `/auth`, `integrations/call`, `files/upload`, `integrations/attachcallrecord`,
-//! `forms/{id}` and the task page a browser opens, on non-default paths so that a client
+//! `forms/{id}`, the form's register (its customers' tasks, phones stored as typed),
+//! `tasks/{id}` and the task page a browser opens, on non-default paths so that a client
 //! which ignores `api_url`/`files_url` fails against it. Faults (500, 429, dropped
 //! connections, slow replies, token expiry) can be injected for tests. It is an independent
 //! reading of the API: it shares no code with `crate::pyrus`.
 
 mod api;
 mod page;
+mod register;
 mod state;
 
 use std::net::SocketAddr;
@@ -18,7 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-pub use state::{CommentSnapshot, RequestRecord, TaskSnapshot};
+pub use state::{CommentSnapshot, CustomerTask, RequestRecord, TaskSnapshot};
 
 /// Demo login of the built-in sandbox.
 pub const DEMO_LOGIN: &str = "demo@sandbox.pyrus-phone";
@@ -57,6 +59,45 @@ pub struct SandboxField {
     pub options: Vec<String>,
 }
 
+/// A customer's task the sandbox starts with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SandboxCustomer {
+    /// Its title.
+    pub subject: String,
+    /// The customer's phone, as typed (`+7 916 123-45-67`, `8 (916) 765-43-21`…).
+    pub phone: String,
+    /// The step it is on (1-based, see [`SandboxConfig::steps`]).
+    pub step: u32,
+    /// Closed (archived).
+    pub closed: bool,
+    /// Responsible user id.
+    pub responsible: Option<String>,
+    /// How long ago it last changed, in minutes.
+    pub age_minutes: u32,
+}
+
+impl SandboxCustomer {
+    /// An open task on step 1, changed `age_minutes` ago.
+    pub fn open(subject: &str, phone: &str, age_minutes: u32) -> Self {
+        Self {
+            subject: subject.to_owned(),
+            phone: phone.to_owned(),
+            step: 1,
+            closed: false,
+            responsible: None,
+            age_minutes,
+        }
+    }
+
+    /// The same task, closed on the last step.
+    #[must_use]
+    pub fn closed(mut self) -> Self {
+        self.closed = true;
+        self.step = 3;
+        self
+    }
+}
+
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -82,6 +123,10 @@ pub struct SandboxConfig {
     pub rate_window: Duration,
     /// Largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// The form's steps, by name (step 1 first).
+    pub steps: Vec<String>,
+    /// The customers' tasks it starts with.
+    pub customers: Vec<SandboxCustomer>,
 }
 
 impl SandboxConfig {
@@ -129,8 +174,43 @@ impl SandboxConfig {
             rate_limit: 5000,
             rate_window: Duration::from_secs(600),
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            steps: ["New", "In progress", "Done"].map(str::to_owned).to_vec(),
+            customers: demo_customers(),
         }
     }
+
+    /// This configuration with no customers' tasks but `customers`.
+    #[must_use]
+    pub fn with_customers(mut self, customers: Vec<SandboxCustomer>) -> Self {
+        self.customers = customers;
+        self
+    }
+}
+
+/// The demo's customers, their phones typed as people type them.
+fn demo_customers() -> Vec<SandboxCustomer> {
+    let with_person = |c: SandboxCustomer, id: &str| SandboxCustomer {
+        responsible: Some(id.to_owned()),
+        ..c
+    };
+    vec![
+        with_person(
+            SandboxCustomer::open("Order 123 not delivered", "+7 916 123-45-67", 95),
+            "34231",
+        ),
+        with_person(
+            SandboxCustomer::open("Refund for order 98", "+7 916 123-45-67", 60 * 24 * 20).closed(),
+            "34232",
+        ),
+        with_person(
+            SandboxCustomer {
+                step: 2,
+                ..SandboxCustomer::open("Router keeps rebooting", "8 (916) 765-43-21", 30)
+            },
+            "34232",
+        ),
+        SandboxCustomer::open("Invoice for March", "+79161112233", 60 * 5),
+    ]
 }
 
 /// Which endpoint a fault applies to.
@@ -147,6 +227,10 @@ pub enum Route {
     Attach,
     /// `forms/{id}`.
     Forms,
+    /// `forms/{id}/register`.
+    Register,
+    /// `tasks/{id}` (and its comments).
+    Tasks,
     /// Any API endpoint.
     Any,
 }
@@ -284,6 +368,42 @@ impl Sandbox {
     /// The tasks, oldest first.
     pub fn tasks(&self) -> Vec<TaskSnapshot> {
         lock(&self.shared).snapshot()
+    }
+
+    /// The customers' tasks, by id.
+    pub fn customers(&self) -> Vec<CustomerTask> {
+        lock(&self.shared).customers.clone()
+    }
+
+    /// Adds a customer's task now; its id.
+    pub fn add_customer(&self, customer: &SandboxCustomer) -> u64 {
+        let mut state = lock(&self.shared);
+        let id = state::FIRST_CUSTOMER_ID + state.customers.len() as u64;
+        let now = state::now_ms();
+        state.customers.push(CustomerTask {
+            id,
+            subject: customer.subject.clone(),
+            phone: customer.phone.clone(),
+            step: customer.step,
+            closed: customer.closed,
+            responsible: customer.responsible.clone(),
+            created_ms: now,
+            modified_ms: now,
+            comments: Vec::new(),
+        });
+        id
+    }
+
+    /// Changes a customer's task as a person would (its modified date moves); false when
+    /// there is no such task.
+    pub fn change_customer(&self, id: u64, change: impl FnOnce(&mut CustomerTask)) -> bool {
+        let mut state = lock(&self.shared);
+        let Some(task) = state.customers.iter_mut().find(|t| t.id == id) else {
+            return false;
+        };
+        change(task);
+        task.modified_ms = state::now_ms();
+        true
     }
 
     /// Every access token issued so far (to prove none was written anywhere).

@@ -112,6 +112,7 @@ mod tests {
             to_number: "+7495".into(),
             external_ids: vec!["c1".into()],
             responsible: None,
+            modified_ms: 0,
             comments: vec![CommentSnapshot {
                 text: "Call".into(),
                 mappings: vec![("Subject".into(), "A&B".into())],

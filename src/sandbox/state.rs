@@ -48,6 +48,31 @@ pub struct TaskSnapshot {
     pub responsible: Option<String>,
     /// Comments, oldest first.
     pub comments: Vec<CommentSnapshot>,
+    /// When it last changed (Unix milliseconds).
+    pub modified_ms: i64,
+}
+
+/// A customer's task in the sandbox's form: one it started with, or one a test added.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CustomerTask {
+    /// Task id.
+    pub id: u64,
+    /// Its title.
+    pub subject: String,
+    /// The customer's phone, as the person who typed it wrote it.
+    pub phone: String,
+    /// The step it is on (1-based).
+    pub step: u32,
+    /// Closed (archived).
+    pub closed: bool,
+    /// Responsible user id.
+    pub responsible: Option<String>,
+    /// When it was created (Unix milliseconds).
+    pub created_ms: i64,
+    /// When it last changed (Unix milliseconds).
+    pub modified_ms: i64,
+    /// Comments, oldest first.
+    pub comments: Vec<CommentSnapshot>,
 }
 
 /// One request the sandbox received.
@@ -69,6 +94,7 @@ pub(super) struct State {
     pub tokens: BTreeMap<String, Token>,
     pub token_order: Vec<String>,
     pub tasks: Vec<TaskSnapshot>,
+    pub customers: Vec<CustomerTask>,
     pub files: HashMap<String, StoredFile>,
     pub faults: Vec<Fault>,
     pub requests: Vec<RequestRecord>,
@@ -86,12 +112,33 @@ pub(super) enum TokenCheck {
 
 impl State {
     pub fn new(config: SandboxConfig, base: String) -> Self {
+        let now = now_ms();
+        let customers = config
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let age = i64::from(c.age_minutes) * 60_000;
+                CustomerTask {
+                    id: FIRST_CUSTOMER_ID + i as u64,
+                    subject: c.subject.clone(),
+                    phone: c.phone.clone(),
+                    step: c.step,
+                    closed: c.closed,
+                    responsible: c.responsible.clone(),
+                    created_ms: now - age - 60_000,
+                    modified_ms: now - age,
+                    comments: Vec::new(),
+                }
+            })
+            .collect();
         Self {
             config,
             base,
             tokens: BTreeMap::new(),
             token_order: Vec::new(),
             tasks: Vec::new(),
+            customers,
             files: HashMap::new(),
             faults: Vec::new(),
             requests: Vec::new(),
@@ -205,6 +252,14 @@ impl State {
     pub fn snapshot(&self) -> Vec<TaskSnapshot> {
         self.tasks.clone()
     }
+}
+
+/// The first customer task's id (call tasks count from 1).
+pub(super) const FIRST_CUSTOMER_ID: u64 = 20_000_001;
+
+/// Now, in Unix milliseconds.
+pub(super) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Random lower-case hex of `bytes` bytes.
