@@ -22,7 +22,7 @@ use crate::settings::Settings;
 use crate::settings::credentials::{KeyringStore, SecretStore};
 
 /// The settings in force; a broken administrator's file is said on stderr and left out.
-fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
+pub(super) fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
     let (mut settings, admin) = Settings::load_layered(
         &ctx.paths.settings_file(),
         ctx.paths.admin_settings_file.as_deref(),
@@ -39,7 +39,7 @@ fn load_settings(ctx: &Context) -> Result<Settings, Failure> {
 
 /// Opens the engine and takes up what a dead process had claimed (pending jobs keep their
 /// time).
-async fn open_engine(ctx: &Context, settings: Settings) -> Result<Arc<Engine>, Failure> {
+pub(super) async fn open_engine(ctx: &Context, settings: Settings) -> Result<Arc<Engine>, Failure> {
     let outbox =
         Outbox::open(&ctx.paths.database_file()).map_err(|e| Failure::internal(e.to_string()))?;
     outbox

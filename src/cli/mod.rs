@@ -7,6 +7,7 @@
 mod commands;
 mod output;
 pub mod sandbox;
+mod who;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,21 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Hand a call event to the running pyrus-phone (for softphone command hooks) and exit.
     Event(EventArgs),
+    /// Show who is calling: the caller's Pyrus tasks, from the local index of customers.
+    Who(WhoArgs),
+}
+
+/// `who` arguments.
+#[derive(Debug, Args)]
+pub struct WhoArgs {
+    /// The caller's number.
+    pub number: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to spend reading the forms when the index was never filled.
+    #[arg(long, default_value_t = 60, value_parser = wait_seconds)]
+    pub wait: u64,
 }
 
 /// `event` arguments: the number last, as MicroSIP appends it.
@@ -308,6 +324,7 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
     let wait = match &command {
         Command::Call(args) => Some(args.wait),
         Command::Attach(args) => Some(args.wait),
+        Command::Who(args) => Some(args.wait),
         Command::Queue(QueueArgs {
             action: Some(QueueAction::Retry { wait, .. }),
             ..
@@ -324,6 +341,7 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Queue(args) => commands::queue(args, &ctx).await,
         Command::Sandbox(args) => sandbox::serve(args, &ctx).await,
         Command::Event(args) => commands::event(&args, &ctx),
+        Command::Who(args) => who::who(args, &ctx).await,
     };
     finish(result)
 }

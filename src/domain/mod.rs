@@ -4,6 +4,7 @@
 //! network, the disk or the window: no I/O, no async.
 
 pub mod call;
+pub mod caller;
 pub mod codes;
 pub mod event;
 pub mod job;
@@ -18,6 +19,7 @@ pub use call::{
     LongField, MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration,
     audio_content_matches, audio_mime, check_recording_name,
 };
+pub use caller::{CallerCard, CallerTask, FormIndex, index_key};
 pub use event::{CallEvent, CallEventWire, EventError, EventKind, EventSource};
 pub use job::{
     CallLife, CallNumbers, CallQuery, CallRecord, CallRowId, JobBrief, JobId, JobKind, JobState,

@@ -148,6 +148,21 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// The number grouped for reading (`+7 916 123-45-67`) when it is a valid E.164
+    /// number, else as it is.
+    pub fn grouped(&self) -> String {
+        if !self.is_e164() {
+            return self.0.clone();
+        }
+        match phonenumber::parse(None, &self.0) {
+            Ok(parsed) if phonenumber::is_valid(&parsed) => parsed
+                .format()
+                .mode(phonenumber::Mode::International)
+                .to_string(),
+            _ => self.0.clone(),
+        }
+    }
+
     /// The masked form used by `Display`: all but the last four digits replaced by `*`.
     pub fn masked(&self) -> String {
         let keep = 4;

@@ -16,12 +16,14 @@ use crate::domain::{
     CallRowId, ExternalId, JobId, JobState, JobView, Mapping, Registration,
 };
 use crate::platform::files::FileIdentity;
+mod callers;
 mod heal;
 
 use heal::heal_in_place;
 use store::Store;
 pub use store::{
-    AttachPayload, CallRow, Claimed, Lane, PickupPayload, StoreError, StoredTarget, Work,
+    AttachPayload, CallRow, Claimed, IndexedTask, Lane, PickupPayload, Reading, StoreError,
+    StoredTarget, Work,
 };
 
 /// How long a claimed job stays leased to one process without news.

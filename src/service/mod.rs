@@ -2,6 +2,7 @@
 //! Pyrus client and the browser. The CLI drives an [`Engine`] directly; the window talks to
 //! a [`Service`] running on tokio through the `bus`.
 
+pub mod caller_index;
 mod commands;
 mod dialling;
 mod doctor;

@@ -40,6 +40,47 @@ pub struct Settings {
     pub hook: HookSettings,
     /// Softphones heard directly, and where they keep recordings.
     pub sources: SourceSettings,
+    /// Who is calling: the forms whose customers' numbers are indexed.
+    pub caller: CallerSettings,
+}
+
+/// Who is calling: the index of customers' numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallerSettings {
+    /// Look callers up (keep the index) at all.
+    pub enabled: bool,
+    /// Forms indexed besides `pyrus.form_id`.
+    pub forms: Vec<u64>,
+    /// Codes of the fields holding customers' phones; empty: every field of type `phone`.
+    pub phone_fields: Vec<String>,
+}
+
+impl Default for CallerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            forms: Vec::new(),
+            phone_fields: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// The forms whose customers are indexed: the settings' form, then the extra ones
+    /// (none when looking callers up is off).
+    pub fn caller_forms(&self) -> Vec<u64> {
+        if !self.caller.enabled {
+            return Vec::new();
+        }
+        let mut forms: Vec<u64> = self.pyrus.form_id.into_iter().collect();
+        for form in &self.caller.forms {
+            if !forms.contains(form) {
+                forms.push(*form);
+            }
+        }
+        forms
+    }
 }
 
 /// Softphones heard directly.
@@ -156,6 +197,7 @@ impl Default for Settings {
             calls: CallPolicy::default(),
             hook: HookSettings::default(),
             sources: SourceSettings::default(),
+            caller: CallerSettings::default(),
         }
     }
 }

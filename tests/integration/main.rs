@@ -18,6 +18,7 @@ mod support;
 // honours on Linux and the BSDs only: elsewhere they would open the real browser.
 #[cfg(all(unix, not(target_os = "macos")))]
 mod call_path;
+mod caller;
 mod cli_bad_input;
 mod cli_flows;
 mod cli_resilience;

@@ -6,11 +6,13 @@
 //! (versions and migrations), `calls` (stored calls and what was heard of them), `journal`
 //! (heard events until handled), `jobs` (claims, leases and outcomes), `cascade` (what a
 //! registration's fate does to the recordings waiting on it: retry, resend, discard),
-//! `budget` (the shared rate budget), `pickups` (recordings looked for on this computer) and
+//! `budget` (the shared rate budget), `callers` (the index of customers' numbers: their
+//! forms' tasks, read page by page), `pickups` (recordings looked for on this computer) and
 //! `queries` (what the window and `queue` list). Nothing here words anything for people: rows
 //! carry codes and typed data.
 
 mod budget;
+mod callers;
 mod calls;
 mod cascade;
 mod claims;
@@ -36,6 +38,7 @@ use crate::domain::{AttachTarget, CallRequest, JobId, JobKind, JobState, Mapping
 use schema::migrate;
 
 pub use budget::{RATE_BUDGET, RATE_WINDOW_MS};
+pub use callers::{CARD_LIMIT, IndexedTask, Reading};
 pub use calls::Live;
 pub use cascade::UNDO_MS;
 pub use claims::Lane;

@@ -74,6 +74,34 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
         id     TEXT PRIMARY KEY,
         at_ms  INTEGER NOT NULL
      );",
+    // The index of customers' numbers: the forms' tasks, their phone fields' numbers
+    // (normalised), and how far each form's reading is.
+    "CREATE TABLE IF NOT EXISTS caller_tasks (
+        task_id     INTEGER PRIMARY KEY,
+        form_id     INTEGER NOT NULL,
+        subject     TEXT NOT NULL,
+        step        TEXT,
+        closed      INTEGER NOT NULL,
+        responsible TEXT,
+        modified    TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS caller_numbers (
+        number   TEXT NOT NULL,
+        task_id  INTEGER NOT NULL,
+        PRIMARY KEY (number, task_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX IF NOT EXISTS caller_numbers_by_task ON caller_numbers (task_id);
+     CREATE TABLE IF NOT EXISTS caller_forms (
+        form_id        INTEGER PRIMARY KEY,
+        walked         INTEGER NOT NULL DEFAULT 0,
+        in_progress    INTEGER NOT NULL DEFAULT 0,
+        after_id       INTEGER NOT NULL DEFAULT 0,
+        modified_after TEXT,
+        high_water     TEXT,
+        as_of_ms       INTEGER,
+        problem        TEXT,
+        denied         INTEGER NOT NULL DEFAULT 0
+     );",
 ];
 
 /// The schema version this build writes.

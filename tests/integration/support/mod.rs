@@ -53,6 +53,16 @@ impl Out {
         self
     }
 
+    /// Checks that the run's stdout says `text`.
+    #[track_caller]
+    pub fn stdout_says(&self, text: &str) -> &Self {
+        assert!(
+            self.stdout.contains(text),
+            "stdout should say {text:?}: {self:?}"
+        );
+        self
+    }
+
     /// Checks that the run's stderr says `text`.
     #[track_caller]
     pub fn stderr_says(&self, text: &str) -> &Self {
@@ -87,8 +97,16 @@ pub struct Env {
 
 impl Env {
     pub async fn start() -> Self {
+        Self::start_with(|config| config).await
+    }
+
+    /// As [`Env::start`], the sandbox configured by `config` from the demo's.
+    pub async fn start_with(config: impl FnOnce(SandboxConfig) -> SandboxConfig) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let sandbox = start_sandbox(home.path().join("sandbox-files")).await;
+        let sandbox = sandbox_with(config(SandboxConfig::demo(
+            home.path().join("sandbox-files"),
+        )))
+        .await;
         let auth_url = sandbox.auth_url();
         Self {
             home,
@@ -249,16 +267,17 @@ impl Env {
 }
 
 pub async fn start_sandbox(files: PathBuf) -> Sandbox {
+    sandbox_with(SandboxConfig::demo(files)).await
+}
+
+async fn sandbox_with(config: SandboxConfig) -> Sandbox {
     // Tests talk raw HTTP with reqwest too; it needs the process's TLS provider.
     rustls::crypto::ring::default_provider()
         .install_default()
         .ok();
-    Sandbox::start(
-        SandboxConfig::demo(files),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    )
-    .await
-    .unwrap()
+    Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap()
 }
 
 /// A fault the sandbox plays `times` times on `route`.
