@@ -14,7 +14,8 @@ use md5::Digest as _;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 
-use super::state::{CommentSnapshot, RequestRecord, TaskSnapshot, TokenCheck, random_guid};
+use super::reply::{ApiError, authorize, parse_json};
+use super::state::{CommentSnapshot, RequestRecord, TaskSnapshot, random_guid};
 use super::{Fault, FaultKind, Route, Shared, lock, page};
 
 const MAX_VALUE_CHARS: usize = 300;
@@ -45,33 +46,6 @@ pub(super) fn router(shared: Shared) -> Router {
         .route("/sandbox/tasks", get(tasks_json))
         .fallback(not_found)
         .with_state(shared)
-}
-
-/// A Pyrus error reply.
-pub(super) struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-    pub(super) fn bad(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({ "error_code": self.code, "error": self.message });
-        (self.status, axum::Json(body)).into_response()
-    }
 }
 
 fn route_of(path: &str) -> Option<Route> {
@@ -210,23 +184,6 @@ fn authorized_json(
     parse_json(body)
 }
 
-pub(super) fn parse_json(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad("empty_body", "Request body is empty."));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad(
-            "invalid_json",
-            "Request body must be a JSON object.",
-        )),
-        Err(_) => Err(ApiError::bad(
-            "invalid_json",
-            "Request body is not valid JSON.",
-        )),
-    }
-}
-
 /// A string field: absent/null → None; a non-string → validation_error; too long → limit.
 fn opt_str(map: &serde_json::Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
     match map.get(key) {
@@ -310,29 +267,6 @@ fn mappings(
         out.push((code, value));
     }
     Ok(out)
-}
-
-pub(super) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let unauthorized = |code, msg: &str| ApiError::new(StatusCode::UNAUTHORIZED, code, msg);
-    match lock(shared).check_token(token) {
-        TokenCheck::Ok => Ok(()),
-        TokenCheck::Missing => Err(unauthorized(
-            "token_not_specified",
-            "Access token is not specified.",
-        )),
-        TokenCheck::Invalid => Err(unauthorized("invalid_token", "Access token is invalid.")),
-        TokenCheck::Expired => Err(unauthorized("expired_token", "Access token has expired.")),
-        TokenCheck::Revoked => Err(unauthorized(
-            "revoked_token",
-            "Authorization token has been revoked.",
-        )),
-    }
 }
 
 async fn auth(State(shared): State<Shared>, body: Bytes) -> Result<axum::Json<Value>, ApiError> {

@@ -10,6 +10,7 @@
 mod api;
 mod page;
 mod register;
+mod reply;
 mod state;
 
 use std::net::SocketAddr;

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::api::{ApiError, authorize, parse_json};
+use super::reply::{ApiError, authorize, parse_json};
 use super::state::{CommentSnapshot, State as SandboxState};
 use super::{DEMO_FORM_ID, SandboxField, Shared, lock};
 

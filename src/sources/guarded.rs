@@ -34,7 +34,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
-use super::http_hook::TokenCell;
+use super::token::TokenCell;
 
 /// The most connections served at once, whatever the file limit.
 pub const MAX_CONNECTIONS: usize = 4096;

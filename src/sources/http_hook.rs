@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -22,52 +22,13 @@ use tokio::sync::mpsc;
 use super::Heard;
 use super::guarded::{GuardedListener, Peer};
 use super::monitor::Monitor;
+use super::token::same_bytes;
+pub use super::token::{TokenCell, new_token};
 use crate::domain::sources::AllowRule;
-use crate::domain::{CallEventWire, EventSource, Secret, SourceId, Verdict, number_from_uri};
+use crate::domain::{CallEventWire, EventSource, SourceId, Verdict, number_from_uri};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// The hook's token, replaceable while it runs ("New token" in the settings).
-#[derive(Debug, Clone)]
-pub struct TokenCell(Arc<RwLock<Secret>>);
-
-impl TokenCell {
-    /// A cell holding `token`.
-    pub fn new(token: Secret) -> Self {
-        Self(Arc::new(RwLock::new(token)))
-    }
-
-    /// The token now.
-    pub fn get(&self) -> Secret {
-        self.0
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// True when `shown` is the token now (compared in constant time).
-    pub fn matches(&self, shown: &[u8]) -> bool {
-        let token = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        same_bytes(shown, token.expose().as_bytes())
-    }
-
-    /// Replaces the token; requests with the old one are refused from now on.
-    pub fn set(&self, token: Secret) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = token;
-    }
-}
-
-/// A fresh random token: 32 hex digits.
-pub fn new_token() -> Secret {
-    use rand::Rng as _;
-    let mut rng = rand::rng();
-    Secret::new(
-        (0..32)
-            .map(|_| format!("{:x}", rng.random_range(0..16_u8)))
-            .collect::<String>(),
-    )
-}
 
 /// How the hook listens.
 #[derive(Debug, Clone)]
@@ -195,10 +156,6 @@ fn refuse(status: StatusCode, why: &str) -> Response {
 /// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
 fn same(a: &str, b: &str) -> bool {
     same_bytes(a.as_bytes(), b.as_bytes())
-}
-
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// True for a `Host` that names this computer: a loopback name, or — when the hook listens

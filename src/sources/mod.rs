@@ -9,6 +9,7 @@ pub mod hook_port;
 pub mod http_hook;
 pub mod monitor;
 pub mod runtime_file;
+mod token;
 
 use tokio::sync::oneshot;
 

@@ -374,7 +374,7 @@ pub fn retype(h: &mut Harness<'_, PhoneApp>, label: &str, n: usize, text: &str) 
 /// opened.
 pub fn opened_at_least(browser: &RecordingBrowser, n: usize) -> Vec<String> {
     let what = format!("the browser to open {n} link(s)");
-    wait_until_blocking(&what, Duration::from_secs(5), || {
+    wait_until_blocking(&what, Duration::from_secs(20), || {
         let opened = browser.opened();
         (opened.len() >= n).then_some(opened)
     })

@@ -572,7 +572,7 @@ fn missed_calls_are_found_and_called_back() {
     r.h.run();
     wait_until_blocking(
         "the number to be handed to the softphone",
-        Duration::from_secs(5),
+        Duration::from_secs(20),
         || r.browser.opened().contains(&"tel:+79167770011".to_owned()),
     );
     // The filter shows missed calls only; a search finds the call by its number.

@@ -44,7 +44,7 @@ fn call_back_dials_through_the_softphone_never_through_pyrus_phone() {
     missed_call(&mut r);
     r.h.get_by_label("Call back").click();
     r.h.run();
-    let command = wait_until_blocking("the dial to reach baresip", Duration::from_secs(5), || {
+    let command = wait_until_blocking("the dial to reach baresip", Duration::from_secs(20), || {
         r.baresip.try_recv().ok()
     });
     assert_eq!(command, BaresipCommand::Dial(MISSED.to_owned()));
@@ -73,7 +73,7 @@ fn a_call_back_link_that_comes_back_asks_to_dial_by_hand() {
     r.h.run();
     wait_until_blocking(
         "the link handed to the desktop",
-        Duration::from_secs(5),
+        Duration::from_secs(20),
         || r.browser.opened().contains(&format!("tel:{MISSED}")),
     );
     r.hear("outgoing", MISSED, "link-1", "uri");
@@ -100,7 +100,7 @@ fn a_tel_link_fills_the_form_and_registers_nothing_by_itself() {
     // An ordinary call heard after it is registered: the link was handled before it, and
     // made no task of its own.
     r.hear("ring", "79160000001", "h-1", "http");
-    wait_until_blocking("the heard call registered", Duration::from_secs(5), || {
+    wait_until_blocking("the heard call registered", Duration::from_secs(20), || {
         (!r.sandbox.tasks().is_empty()).then_some(())
     });
     let tasks = r.sandbox.tasks();

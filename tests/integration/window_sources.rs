@@ -125,7 +125,7 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
     });
     r.h.get_by_label("Answer").click();
     r.h.run();
-    let command = wait_until_blocking("Answer to reach baresip", Duration::from_secs(5), || {
+    let command = wait_until_blocking("Answer to reach baresip", Duration::from_secs(20), || {
         r.baresip.try_recv().ok()
     });
     assert_eq!(command, BaresipCommand::Accept);
