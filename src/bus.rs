@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::domain::{
-    CallQuery, CallRecord, CallRequest, CallRowId, ExternalId, FormFieldInfo, JobId, JobState,
-    PhoneNumber, Registration, RingingCall, Secret, SourcesReport,
+    CallQuery, CallRecord, CallRequest, CallRowId, CallerCard, ExternalId, FormFieldInfo, JobId,
+    JobState, PhoneNumber, Registration, RingingCall, Secret, SourcesReport,
 };
 use crate::settings::{AdminView, Settings};
 
@@ -31,6 +31,11 @@ pub enum Command {
     CancelUpload(JobId),
     /// Open a link with the system browser.
     OpenUrl(String),
+    /// Open a task (by id) in the system browser, its link made by the engine in use.
+    OpenTask(u64),
+    /// Who is calling from this number (as shown or typed): the service answers with
+    /// `Event::CallerCard` from the local index.
+    LookUpCaller(String),
     /// Try a job again now.
     Retry(JobId),
     /// Send a failed call again with what the window shows now (the call keeps its id).
@@ -201,6 +206,15 @@ pub enum Event {
     Sources(Box<SourcesReport>),
     /// The incoming calls ringing now (after every call event).
     Ringing(Vec<RingingCall>),
+    /// Who is calling from a number the window asked about.
+    CallerCard {
+        /// The number as the window asked (shown or typed).
+        asked: String,
+        /// What the index knows.
+        card: Box<CallerCard>,
+    },
+    /// The index of customers' numbers was read again: cards shown may have changed.
+    CallersRead,
     /// The answer to `TestConnection`: the API address Pyrus handed out, or what to fix.
     ConnectionTested(Result<String, Refusal>),
     /// Another start of the app asked for this window: bring it to the front.

@@ -6,7 +6,8 @@
 # interface. The first number is pasted from the X clipboard, and the registered call must
 # carry it. The file dialog is answered by a stand-in `zenity`. Then the agent's desk, in
 # English and Russian, at 360×640, 600×800 and 1280×800, with calls in every state heard
-# through the command hook: ringing, talking, ended, missed, failed, and an upload.
+# through the command hook: ringing (a demo customer, with their caller card), talking, ended,
+# missed, failed, and an upload.
 set -euo pipefail
 bin=$(realpath "$1")
 out=$(realpath -m "${2:-target/screenshots}")
@@ -123,7 +124,7 @@ desk() { # LANGUAGE [ENV...] — calls in every state, shot at three sizes
   sandbox_post /sandbox/faults '{"route":"upload","kind":"slow","delay_ms":30000,"times":1}'
   xdotool windowfocus --sync "$wid"
   xdotool key --clearmodifiers ctrl+r   # the newest call's recording: the upload waits
-  hook ring 79160000005 ringing
+  hook ring 79161234567 ringing   # a demo customer: the ringing bar shows their tasks
   sleep 2
   local size w h
   for size in 360x640 600x800 1280x800; do

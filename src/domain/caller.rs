@@ -96,6 +96,17 @@ pub struct CallerCard {
 }
 
 impl CallerCard {
+    /// The same card without the task `task_id` (a call's own task, shown beside it
+    /// already).
+    #[must_use]
+    pub fn without(mut self, task_id: Option<u64>) -> Self {
+        if let Some(id) = task_id {
+            self.open.retain(|t| t.task_id != id);
+            self.closed.retain(|t| t.task_id != id);
+        }
+        self
+    }
+
     /// The oldest "fresh as of" among the forms read (what the card may claim).
     pub fn as_of_ms(&self) -> Option<i64> {
         self.forms.iter().filter_map(FormIndex::as_of_ms).min()

@@ -24,7 +24,7 @@ pub const SYNC_BUDGET: i64 = RATE_BUDGET - 500;
 const OVERLAP_SECS: i64 = 60;
 
 /// Why a reading stopped before the end.
-const RATE_BUDGET_CODE: &str = "rate_budget";
+pub(super) const RATE_BUDGET_CODE: &str = "rate_budget";
 
 /// Reads every indexed form's changes (the whole form the first time); what each form's
 /// index is now.

@@ -77,6 +77,15 @@ async fn dispatch(shared: &Arc<Shared>, command: Command) -> Outcome {
             task.open_link(&engine, url);
             Ok(())
         }
+        Command::OpenTask(task_id) => {
+            let url = engine.task_url(task_id);
+            Arc::clone(shared).open_link(&engine, url);
+            Ok(())
+        }
+        Command::LookUpCaller(asked) => {
+            shared.spawn(look_up_caller(Arc::clone(shared), engine, asked));
+            Ok(())
+        }
         Command::Retry(job) => retry(shared, &engine, job).await,
         Command::Resend { job, call } => resend(shared, &engine, job, call).await,
         Command::FindCalls(query) => {
@@ -336,4 +345,20 @@ pub(super) async fn attach_recording(
         shared.notice(notice).await;
     }
     shared.publish().await;
+}
+
+/// Who is calling from `asked`: a local query, answered to the window.
+async fn look_up_caller(shared: Arc<Shared>, engine: Arc<Engine>, asked: String) {
+    match super::caller_index::card(&engine, &asked).await {
+        Ok(card) => {
+            shared
+                .ui
+                .send(Event::CallerCard {
+                    asked,
+                    card: Box::new(card),
+                })
+                .await;
+        }
+        Err(e) => tracing::warn!(error = %e, "the caller could not be looked up"),
+    }
 }

@@ -8,6 +8,7 @@ mod dialling;
 mod doctor;
 mod engine;
 mod heard;
+mod index_lane;
 mod lanes;
 pub mod pickup;
 mod pickup_lane;

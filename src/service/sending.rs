@@ -51,6 +51,8 @@ impl Shared {
                 JobEvent::Registered { job, registration } => {
                     let engine = shared.current.get();
                     shared.on_registered(&engine, job, registration.task_id);
+                    // Our own registration changed a task: the index reads it soon.
+                    shared.index_kick.notify_one();
                 }
                 JobEvent::Finished(_) => {}
             }

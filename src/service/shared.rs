@@ -37,6 +37,8 @@ pub(super) struct Shared {
     /// Wakes the lanes (one `Notify` each, so none steals another's wake-up): register,
     /// upload, pickup.
     kicks: [Notify; 3],
+    /// Wakes the index of customers' numbers (a registration, a new engine).
+    pub(super) index_kick: Notify,
     pub(super) setup: Setup,
     connection: RwLock<Connection>,
     pub(super) sources: Option<Arc<Sources>>,
@@ -74,6 +76,7 @@ impl Shared {
             current: Current(RwLock::new(engine)),
             ui,
             kicks: [Notify::new(), Notify::new(), Notify::new()],
+            index_kick: Notify::new(),
             setup,
             connection: RwLock::new(Connection::Unknown),
             sources,
@@ -175,6 +178,7 @@ impl Shared {
             }
         }
         self.kick();
+        self.index_kick.notify_one();
         Ok(())
     }
 

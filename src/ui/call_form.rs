@@ -218,6 +218,8 @@ pub struct FormContext<'a> {
     pub internal_number: &'a str,
     /// Show the form's heading (a narrow window's tab names it instead).
     pub heading: bool,
+    /// Who the far party is, when the index has answered for the number typed.
+    pub caller: Option<&'a crate::domain::CallerCard>,
 }
 
 /// Fills the rows of a preset: a row with the same code gets the preset's value, others
@@ -277,6 +279,11 @@ pub fn call_form_ui(
         ui.selectable_value(&mut form.outgoing, false, t.incoming);
         ui.selectable_value(&mut form.outgoing, true, t.outgoing);
     });
+    if let Some(card) = cx.caller {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            super::caller_card::card_ui(ui, card, "form", t, commands);
+        });
+    }
     ui.add_space(8.0);
     let mut submit = numbers.entered | mappings_ui(ui, form, &cx, t);
     ui.add_space(8.0);

@@ -10,10 +10,11 @@ use chrono::{Datelike as _, Local, TimeZone as _};
 
 use crate::bus::Command;
 use crate::domain::{
-    CallQuery, CallRecord, CallRowId, Direction, JobBrief, JobId, JobKind, JobState, Stage,
-    format_bytes,
+    CallQuery, CallRecord, CallRowId, CallerCard, Direction, JobBrief, JobId, JobKind, JobState,
+    Stage, format_bytes,
 };
 
+use super::caller_card::{Cards, row_card_ui};
 use super::i18n::{Texts, fill};
 use super::theme;
 use super::widgets::{local_time, name_widget, open_task_button};
@@ -297,6 +298,7 @@ fn filter_ui(ui: &mut egui::Ui, list: &mut CallList, t: &Texts, commands: &mut V
 pub fn call_list_ui(
     ui: &mut egui::Ui,
     list: &mut CallList,
+    cards: &mut Cards,
     t: &Texts,
     commands: &mut Vec<Command>,
 ) -> Option<CallRowId> {
@@ -360,12 +362,19 @@ pub fn call_list_ui(
                     unseen = 0.0;
                 }
                 let top = ui.cursor().top();
+                // The call's own task has its button on the row already.
+                let own = call.registration.as_ref().map(|r| r.task_id);
+                let card = cards
+                    .get_or_ask(far_number(call).as_str(), commands)
+                    .cloned()
+                    .map(|c| c.without(own));
                 let row = Row {
                     call,
                     now,
                     list: drawn,
                     searching,
                     t,
+                    card: card.as_ref(),
                 };
                 let (actions, target) = framed_row_ui(ui, &row, dragging, commands);
                 let height = ui.cursor().top() - top - gap;
@@ -470,6 +479,8 @@ struct Row<'a> {
     /// Rows of other days show their date.
     searching: bool,
     t: &'a Texts,
+    /// Who the far party is, when the index has answered.
+    card: Option<&'a CallerCard>,
 }
 
 /// What the agent asked of a row, applied once the row is drawn.
@@ -517,6 +528,7 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
         list,
         searching,
         t,
+        card,
     } = *row;
     // Rows of other days show their date.
     let format = if searching {
@@ -525,6 +537,9 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
         "%H:%M:%S"
     };
     numbers_line_ui(ui, call, &local_time(call.created_ms, format), t);
+    if let Some(card) = card {
+        row_card_ui(ui, card, t, commands);
+    }
     let (chip, colour) = status(call, now, t);
     ui.horizontal_wrapped(|ui| {
         if let Some((stage, colour)) = stage_chip(call, now, t) {

@@ -60,13 +60,36 @@ fn form_pane_ui(
         let presets = in_force
             .map(|s| s.defaults.presets.as_slice())
             .unwrap_or_default();
+        // The far party: who calls in, or whom the agent calls; asked about once it reads
+        // as a whole number.
+        let far = if state.form.outgoing {
+            state.form.to.trim()
+        } else {
+            state.form.from.trim()
+        };
+        let country = default_country(state);
+        // The task of the call just registered from the form is shown below it already.
+        let own = match &state.outcome {
+            Outcome::Registered { registration, .. } => Some(registration.task_id),
+            _ => None,
+        };
+        let caller = if whole_number(far) {
+            state
+                .cards
+                .get_or_ask(far, commands)
+                .cloned()
+                .map(|c| c.without(own))
+        } else {
+            None
+        };
         let cx = call_form::FormContext {
-            country: default_country(state),
+            country,
             presets,
             fields: &state.fields,
             line_number: in_force.map_or("", |s| s.defaults.line_number.as_str()),
             internal_number: in_force.map_or("", |s| s.defaults.internal_number.as_str()),
             heading,
+            caller: caller.as_ref(),
         };
         call_form::call_form_ui(ui, &mut state.form, cx, t, commands);
         if let Some(refusal) = &state.fields_error {
@@ -105,7 +128,8 @@ fn follow_form_commands(state: &mut UiState, pushed: &[Command]) {
 fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     let t = state.texts();
     calls::discarding_ui(ui, &mut state.list, t, commands);
-    state.list.drop_target = calls::call_list_ui(ui, &mut state.list, t, commands);
+    state.list.drop_target =
+        calls::call_list_ui(ui, &mut state.list, &mut state.cards, t, commands);
     // A call discarded here leaves the form and the outcome panel too.
     for d in &state.list.discarding {
         if state.outcome_job() == Some(d.job) {
@@ -122,4 +146,11 @@ fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comma
     if let Some(row) = state.list.correct.take() {
         state.correct_call(row);
     }
+}
+
+/// True when `text` reads as a whole phone number (seven digits or more): worth asking who
+/// it is.
+fn whole_number(text: &str) -> bool {
+    crate::domain::PhoneNumber::parse(text)
+        .is_ok_and(|n| n.as_str().trim_start_matches('+').len() >= 7)
 }

@@ -3,6 +3,7 @@
 //! part to its view.
 
 pub mod call_form;
+pub mod caller_card;
 pub mod calls;
 mod calls_view;
 mod drops;

@@ -1,5 +1,6 @@
 //! The ringing bars above the calls: one per incoming call ringing now, with Answer for
-//! baresip's, its task once registered, To form when calls are registered by hand, and ×.
+//! baresip's, its task once registered, To form when calls are registered by hand, ×, and
+//! under it who is calling (the caller's card).
 
 use crate::bus::Command;
 use crate::domain::{CallRecord, EventSource, RingingCall};
@@ -48,7 +49,22 @@ pub fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Com
                 .call_id
                 .as_deref()
                 .and_then(|id| state.list.by_external_id(id));
+            // Its own task is shown on the bar already.
+            let own = task
+                .and_then(|r| r.registration.as_ref())
+                .map(|r| r.task_id);
+            let card = state
+                .cards
+                .get_or_ask(call.number.as_str(), commands)
+                .cloned()
+                .map(|c| c.without(own));
             let asks = bar_ui(ui, call, task, by_hand, t, commands);
+            if let Some(card) = &card {
+                let salt = format!("ring-{}-{}", call.number.as_str(), call.since_ms);
+                ui.indent(salt.as_str(), |ui| {
+                    super::caller_card::card_ui(ui, card, &salt, t, commands);
+                });
+            }
             if asks.to_form {
                 to_form = Some(call.clone());
             }

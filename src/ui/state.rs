@@ -113,6 +113,8 @@ pub struct UiState {
     pub doctor: sources_view::DoctorForm,
     /// Incoming calls ringing now.
     pub ringing: Vec<RingingCall>,
+    /// Who is calling: the caller cards asked for and answered.
+    pub cards: super::caller_card::Cards,
     /// In a narrow window, which half of the calls view is shown.
     pub pane: Pane,
     /// Where the security key lives, once the service has said.
@@ -245,6 +247,8 @@ impl UiState {
             Event::FormFields(Err(refusal)) => self.fields_error = Some(refusal),
             Event::Sources(report) => self.sources = Some(*report),
             Event::Ringing(calls) => self.ringing_changed(calls),
+            Event::CallerCard { asked, card } => self.cards.arrived(asked, *card),
+            Event::CallersRead => self.cards.read_again(),
             Event::Raise => self.raise = true,
             Event::LinkNumber(number) => self.link_number(&number),
             Event::DialByHand {

@@ -30,6 +30,7 @@ mod layers;
 mod sandbox_api;
 mod softphone;
 mod window;
+mod window_caller;
 mod window_desk;
 mod window_dial;
 mod window_fit;

@@ -594,6 +594,26 @@ pub struct Texts {
     pub n_autostart_failed: &'static str,
     /// Notice: the outbox that could not be opened opens again.
     pub n_outbox_opened: &'static str,
+    /// Caller card: no form is set.
+    pub card_no_form: &'static str,
+    /// Caller card: the bot may not read the form {} (twice).
+    pub card_denied: &'static str,
+    /// Caller card: a form could not be read just now (form, code).
+    pub card_failed: &'static str,
+    /// Caller card: the index is still being read.
+    pub card_syncing: &'static str,
+    /// Caller card: no task has this number.
+    pub card_nobody: &'static str,
+    /// Caller card: the button opening task {}.
+    pub card_open: &'static str,
+    /// Caller card: how many more open tasks.
+    pub card_more: &'static str,
+    /// Caller card: the closed tasks, {} of them.
+    pub card_history: &'static str,
+    /// Caller card: when the index was last read, {} a local time.
+    pub card_as_of: &'static str,
+    /// Caller card: a task's last change, {} a local time.
+    pub card_changed: &'static str,
     /// The autostart setting.
     pub start_at_login: &'static str,
     /// Beside a value from the administrator's file.
