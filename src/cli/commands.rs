@@ -55,7 +55,7 @@ pub(super) async fn open_engine(ctx: &Context, settings: Settings) -> Result<Arc
     )))
 }
 
-fn parse_mappings(raw: &[String]) -> Result<Vec<Mapping>, Failure> {
+pub(super) fn parse_mappings(raw: &[String]) -> Result<Vec<Mapping>, Failure> {
     raw.iter()
         .map(|m| Mapping::parse_assignment(m).map_err(|e| Failure::usage(e.to_string())))
         .collect()
@@ -77,7 +77,7 @@ fn kept_note(view: &JobView) -> String {
 /// runs out — whatever the network does: the whole run is cut at `wait`, an attempt still
 /// in flight then is abandoned and its job handed back for the next run. Kept jobs of
 /// other runs are sent after this one succeeds, at their own time, in what is left of `wait`.
-async fn drive(
+pub(super) async fn drive(
     engine: &Arc<Engine>,
     job: JobId,
     wait: Duration,
@@ -231,7 +231,7 @@ async fn drive_own(
     }
 }
 
-fn quiet_listener() -> Listener {
+pub(super) fn quiet_listener() -> Listener {
     Arc::new(|_event: JobEvent| {})
 }
 

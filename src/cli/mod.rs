@@ -8,6 +8,7 @@ mod commands;
 mod output;
 pub mod sandbox;
 mod who;
+mod wrapup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +66,28 @@ pub enum Command {
     Event(EventArgs),
     /// Show who is calling: the caller's Pyrus tasks, from the local index of customers.
     Who(WhoArgs),
+    /// Save a call's wrap-up to its task: notes and outcome fields, as one comment.
+    Wrapup(WrapupArgs),
+}
+
+/// `wrapup` arguments.
+#[derive(Debug, Args)]
+pub struct WrapupArgs {
+    /// The task.
+    #[arg(long, value_name = "N")]
+    pub task: u64,
+    /// The notes.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+    /// A field of the form to set, as CODE=VALUE (a choice by its name; repeatable).
+    #[arg(long = "set", value_name = "CODE=VALUE")]
+    pub set: Vec<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds to keep trying (at most a day); the wrap-up is kept and sent later after that.
+    #[arg(long, default_value_t = 30, value_parser = wait_seconds)]
+    pub wait: u64,
 }
 
 /// `who` arguments.
@@ -325,6 +348,7 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Call(args) => Some(args.wait),
         Command::Attach(args) => Some(args.wait),
         Command::Who(args) => Some(args.wait),
+        Command::Wrapup(args) => Some(args.wait),
         Command::Queue(QueueArgs {
             action: Some(QueueAction::Retry { wait, .. }),
             ..
@@ -342,6 +366,7 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Sandbox(args) => sandbox::serve(args, &ctx).await,
         Command::Event(args) => commands::event(&args, &ctx),
         Command::Who(args) => who::who(args, &ctx).await,
+        Command::Wrapup(args) => wrapup::wrapup(args, &ctx).await,
     };
     finish(result)
 }

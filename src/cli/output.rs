@@ -120,6 +120,7 @@ pub(super) fn describe(job: &JobView) -> String {
     let call = |n: &CallNumbers| format!("call {} → {}", n.from, n.to);
     match &job.subject {
         JobSubject::Call(numbers) => call(numbers),
+        JobSubject::Comment { task_id } => format!("comment → task {task_id}"),
         JobSubject::Recording { file_name, to } => {
             let target = match to {
                 RecordingTo::Call(Some(numbers)) => call(numbers),

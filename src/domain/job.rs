@@ -29,6 +29,9 @@ pub enum JobKind {
     /// Find an ended call's recording in the softphone's folder, wait until it is complete,
     /// and queue it as an `Attach`.
     Pickup,
+    /// `tasks/{id}/comments`: a wrap-up (notes and outcome fields) or a call's outcome,
+    /// posted once.
+    Comment,
 }
 
 impl JobKind {
@@ -38,12 +41,13 @@ impl JobKind {
             Self::Register => "register",
             Self::Attach => "attach",
             Self::Pickup => "pickup",
+            Self::Comment => "comment",
         }
     }
 
     /// Parses a stored name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Register, Self::Attach, Self::Pickup]
+        [Self::Register, Self::Attach, Self::Pickup, Self::Comment]
             .into_iter()
             .find(|k| k.as_str() == name)
     }
@@ -195,6 +199,11 @@ pub enum JobSubject {
         /// The call, when its row can be read.
         call: Option<CallNumbers>,
     },
+    /// A comment for a task: a wrap-up or a call's outcome.
+    Comment {
+        /// The task.
+        task_id: u64,
+    },
     /// The job's row cannot be read.
     Unreadable,
 }
@@ -256,6 +265,8 @@ pub struct CallRecord {
     pub task_url: Option<String>,
     /// Recordings queued for it, oldest first.
     pub recordings: Vec<RecordingBrief>,
+    /// Its latest wrap-up, once one was saved.
+    pub wrapup: Option<JobBrief>,
     /// What was heard of the call itself (nothing for a call typed in).
     pub life: CallLife,
 }

@@ -17,13 +17,15 @@ use crate::domain::{
 };
 use crate::platform::files::FileIdentity;
 mod callers;
+mod comments;
 mod heal;
 
+pub use comments::comment_marker;
 use heal::heal_in_place;
 use store::Store;
 pub use store::{
-    AttachPayload, CallRow, Claimed, IndexedTask, Lane, PickupPayload, Reading, StoreError,
-    StoredTarget, Work,
+    AttachPayload, CallRow, Claimed, CommentPayload, IndexedTask, Lane, PickupPayload, Reading,
+    StoreError, StoredTarget, Work,
 };
 
 /// How long a claimed job stays leased to one process without news.

@@ -112,6 +112,15 @@ pub enum PyrusError {
         /// Where it pointed: scheme, host and port only.
         to: String,
     },
+    /// A comment's field update names no field of the form, or a choice the field does not
+    /// have (`code`): corrected by the agent, never sent as it is.
+    #[error("{message}")]
+    Fields {
+        /// The stable code (`unknown_field`, `unknown_choice`).
+        code: &'static str,
+        /// Which field and value, and what the form has instead.
+        message: String,
+    },
     /// A URL that would send credentials in clear text, or that does not parse.
     #[error("refusing to use {what} {url}: {reason}")]
     BadUrl {
@@ -149,7 +158,9 @@ impl PyrusError {
                     ErrorClass::Permanent
                 }
             }
-            Self::Cancelled | Self::File { .. } | Self::Unreadable { .. } => ErrorClass::Permanent,
+            Self::Cancelled | Self::File { .. } | Self::Unreadable { .. } | Self::Fields { .. } => {
+                ErrorClass::Permanent
+            }
             Self::BadUrl { .. } | Self::Redirected { .. } => ErrorClass::NeedsCredentials,
         }
     }
@@ -164,7 +175,7 @@ impl PyrusError {
             Self::Cancelled => "cancelled",
             Self::FileChanged => "file_changed",
             Self::File { .. } => "file_unreadable",
-            Self::Recording { code, .. } => code,
+            Self::Recording { code, .. } | Self::Fields { code, .. } => code,
             Self::BadUrl { .. } => "bad_url",
             Self::Redirected { .. } => "redirect_refused",
             Self::ApiRedirected { .. } => "server_error",

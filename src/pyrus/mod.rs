@@ -1,4 +1,4 @@
-//! The Pyrus v4 API client: login, calls, uploads, recordings, forms and their register.
+//! The Pyrus v4 API client: login, calls, uploads, recordings, forms, registers, comments.
 //!
 //! The only module that speaks HTTP to Pyrus. Credentials and configuration come in as
 //! values; it reads no settings and no keyring. After login it uses the `api_url` and
@@ -7,6 +7,7 @@
 mod error;
 mod model;
 mod register;
+mod tasks;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::{ErrorClass, PyrusError, advice};
 pub use model::{ChoiceOption, FieldInfo, FormField};
 pub use register::{FormTemplate, RegisterPage, RegisterTask};
+pub use tasks::FieldUpdate;
 
 use crate::domain::{AttachTarget, CallRequest, Mapping, Registration, Secret};
 use model::{
@@ -430,25 +432,6 @@ impl PyrusClient {
         })
         .await?;
         Ok(())
-    }
-
-    /// `GET forms/{id}`: the form's fields, for the mapping editor.
-    pub async fn form_fields(&self, form_id: u64) -> Result<Vec<FormField>, PyrusError> {
-        #[derive(serde::Deserialize)]
-        struct FormDto {
-            #[serde(default)]
-            fields: Vec<FormField>,
-        }
-        let reply = self
-            .send_authed(|s| {
-                Ok(self
-                    .http
-                    .get(format!("{}forms/{form_id}", s.endpoints.api_url))
-                    .timeout(self.config.request_timeout))
-            })
-            .await?;
-        let dto: FormDto = read_json(&reply)?;
-        Ok(dto.fields)
     }
 
     /// The browser link of a task: `{web}/t#id{task_id}` (never waits).

@@ -123,6 +123,9 @@ pub struct FieldInfo {
 /// One choice option.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct ChoiceOption {
+    /// Its id: what a comment sets the field to.
+    #[serde(default)]
+    pub choice_id: u64,
     /// The text the agent sees.
     #[serde(default)]
     pub choice_value: String,

@@ -32,6 +32,10 @@ pub(super) fn router(shared: Shared) -> Router {
             get(super::register::register).post(super::register::register),
         )
         .route("/api/v4/tasks/{id}", get(super::register::task))
+        .route(
+            "/api/v4/tasks/{id}/comments",
+            post(super::register::comment),
+        )
         .route("/api/v4/files/upload", post(upload))
         .route("/files/v4/files/upload", post(upload))
         .layer(DefaultBodyLimit::disable())
@@ -59,6 +63,8 @@ fn route_of(path: &str) -> Option<Route> {
         Some(Route::Upload)
     } else if path.ends_with("/register") {
         Some(Route::Register)
+    } else if path.ends_with("/comments") {
+        Some(Route::Comments)
     } else if path.contains("/tasks/") {
         Some(Route::Tasks)
     } else if path.contains("/forms/") {
@@ -121,6 +127,13 @@ async fn gate(State(shared): State<Shared>, request: Request, next: Next) -> Res
                 Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped"))
             });
             Response::new(Body::from_stream(broken))
+        }
+        Some(FaultKind::LateReply { delay_ms }) => {
+            // Carried out at once; the answer comes late (a client gone by then never
+            // hears it).
+            let response = next.run(request).await;
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            response
         }
         other => {
             if let Some(FaultKind::Slow { delay_ms }) = other {

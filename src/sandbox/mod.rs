@@ -168,6 +168,13 @@ impl SandboxConfig {
                 field(5, "Order number", "number", "OrderNumber", &[]),
                 field(6, "Rating", "number", "Rating", &[]),
                 field(7, "Note", "text", "Note", &[]),
+                field(
+                    8,
+                    "Result",
+                    "multiple_choice",
+                    "Result",
+                    &["Resolved", "Call back", "Escalated"],
+                ),
             ],
             files_dir,
             token_ttl: None,
@@ -230,8 +237,10 @@ pub enum Route {
     Forms,
     /// `forms/{id}/register`.
     Register,
-    /// `tasks/{id}` (and its comments).
+    /// `tasks/{id}`.
     Tasks,
+    /// `tasks/{id}/comments`.
+    Comments,
     /// Any API endpoint.
     Any,
 }
@@ -253,6 +262,11 @@ pub enum FaultKind {
     DropConnection,
     /// The reply comes late.
     Slow {
+        /// Delay in milliseconds.
+        delay_ms: u64,
+    },
+    /// The request is carried out at once; its reply comes this late.
+    LateReply {
         /// Delay in milliseconds.
         delay_ms: u64,
     },

@@ -1,5 +1,7 @@
-//! The sandbox's form register (`GET|POST forms/{id}/register`) and one task
-//! (`GET tasks/{id}`), as the v4 API documents them: phone values are returned as they were
+//! The sandbox's form register (`GET|POST forms/{id}/register`), one task (`GET
+//! tasks/{id}`) and a comment on it (`POST tasks/{id}/comments`: `text` and `field_updates`
+//! by `id` or `code`, a choice by `choice_id` — an unknown field or choice is refused), as the
+//! v4 API documents them: phone values are returned as they were
 //! typed and filtered by prefix of that text; `item_count`, `field_ids`,
 //! `include_archived`, `modified_after`/`modified_before`, `steps`, an `id` filter and
 //! `sort=id`. Empty fields are never returned.
@@ -373,4 +375,118 @@ pub(super) async fn task(
         .collect();
     reply["comments"] = json!(comments);
     Ok(axum::Json(json!({ "task": reply })))
+}
+
+/// A field update's value as the task keeps it: a choice by its name, else the text.
+fn update_value(field: &SandboxField, value: &Value) -> Result<String, ApiError> {
+    if field.field_type == "multiple_choice" {
+        let id = value
+            .get("choice_id")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{}: a choice is set as {{\"choice_id\": N}}.",
+                    field.code
+                ))
+            })?;
+        return usize::try_from(id)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| field.options.get(i))
+            .cloned()
+            .ok_or_else(|| invalid(format!("{}: there is no choice {id}.", field.code)));
+    }
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        _ => Err(invalid(format!(
+            "{}: the value must be text or a number.",
+            field.code
+        ))),
+    }
+}
+
+/// The updates of a comment, checked against the form: (code, value) each.
+fn field_updates(
+    body: &serde_json::Map<String, Value>,
+    fields: &[SandboxField],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let Some(items) = body.get("field_updates").filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let items = items
+        .as_array()
+        .ok_or_else(|| invalid("field_updates must be an array."))?;
+    items
+        .iter()
+        .map(|item| {
+            let field = match (item.get("id").and_then(Value::as_u64), item.get("code")) {
+                (Some(id), _) => fields.iter().find(|f| f.id == id),
+                (None, Some(Value::String(code))) => fields.iter().find(|f| &f.code == code),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "invalid_field_id",
+                    format!("A field update names no field of the form: {item}."),
+                )
+            })?;
+            let value = item.get("value").unwrap_or(&Value::Null);
+            Ok((field.code.clone(), update_value(field, value)?))
+        })
+        .collect()
+}
+
+pub(super) async fn comment(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    authorize(&shared, &headers)?;
+    let body = parse_json(&body)?;
+    let text = match body.get("text") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(invalid("text must be a string.")),
+    };
+    add_comment(&shared, id, text, &body)?;
+    task(State(shared), headers, Path(id)).await
+}
+
+/// Adds the comment to task `id`, its updates checked against the form.
+fn add_comment(
+    shared: &Shared,
+    id: u64,
+    text: String,
+    body: &serde_json::Map<String, Value>,
+) -> Result<(), ApiError> {
+    let mut state = lock(shared);
+    let updates = field_updates(body, &state.config.fields)?;
+    if text.trim().is_empty() && updates.is_empty() {
+        return Err(ApiError::bad(
+            "empty_comment",
+            "A comment needs a text or a field update.",
+        ));
+    }
+    let comment = CommentSnapshot {
+        text,
+        mappings: updates,
+        recording: None,
+    };
+    let now = super::state::now_ms();
+    if let Some(task) = state.customers.iter_mut().find(|t| t.id == id) {
+        task.comments.push(comment);
+        task.modified_ms = now;
+    } else if let Some(task) = state.tasks.iter_mut().find(|t| t.id == id) {
+        task.comments.push(comment);
+        task.modified_ms = now;
+    } else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied_task",
+            "Task is not found or access is denied.",
+        ));
+    }
+    Ok(())
 }

@@ -244,6 +244,7 @@ impl Engine {
             outbox: &self.outbox,
             client,
             account_id: self.settings.pyrus.account_id.trim(),
+            form_id: self.settings.pyrus.form_id,
             listener,
             uploads: &self.uploads,
             reach: &self.reach,

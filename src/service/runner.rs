@@ -11,12 +11,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio_util::sync::CancellationToken;
 
 use super::recording::open_checked;
-use crate::domain::{AttachTarget, JobId, JobKind, JobState, Registration};
+use crate::domain::{AttachTarget, JobId, JobKind, JobState, Mapping, Registration};
 use crate::outbox::{
-    AttachPayload, CallRow, Claimed, LEASE, Lane, Outbox, StoreError, Work, backoff, now_ms,
+    AttachPayload, CallRow, Claimed, CommentPayload, LEASE, Lane, Outbox, StoreError, Work,
+    backoff, now_ms,
 };
 use crate::platform::files::FileIdentity;
-use crate::pyrus::{ErrorClass, PyrusClient, PyrusError, UploadSource};
+use crate::pyrus::{ErrorClass, FieldUpdate, FormTemplate, PyrusClient, PyrusError, UploadSource};
 
 /// What the outbox reports while it works.
 #[derive(Debug, Clone)]
@@ -153,6 +154,8 @@ pub struct Runner<'a> {
     pub client: &'a PyrusClient,
     /// The account the calls are registered under.
     pub account_id: &'a str,
+    /// The form whose fields comments set.
+    pub form_id: Option<u64>,
     /// Who hears of progress and outcomes.
     pub listener: &'a Listener,
     /// The uploads running, to cancel.
@@ -245,7 +248,50 @@ impl Runner<'_> {
                 )))
             }
             Work::Attach { payload, resolved } => self.attach(attempt, payload, resolved).await,
+            Work::Comment(payload) => self.comment(attempt, payload).await,
         }
+    }
+
+    /// Posts a comment once: its fields made ids (choices by name) from the form, then —
+    /// unless an attempt whose answer was lost posted it already (its marker is among the
+    /// task's comments) — the comment itself.
+    async fn comment(&self, at: Attempt, payload: CommentPayload) -> Result<JobReport, StoreError> {
+        let kind = JobKind::Comment;
+        let updates = match self.field_updates(&payload.updates).await {
+            Ok(updates) => updates,
+            Err(e) => return self.record_failure(at, kind, &e).await,
+        };
+        let posted = match self.client.task_comments(payload.task_id).await {
+            Ok(texts) => texts.iter().any(|t| t.contains(&payload.marker)),
+            Err(e) => return self.record_failure(at, kind, &e).await,
+        };
+        if !posted
+            && let Err(e) = self
+                .client
+                .add_comment(payload.task_id, &payload.posted_text(), &updates)
+                .await
+        {
+            return self.record_failure(at, kind, &e).await;
+        }
+        self.outbox.complete(at.job, at.token).await?;
+        self.answered().await;
+        tracing::info!(job = %at.job, task_id = payload.task_id, posted_before = posted, "comment posted");
+        Ok(JobReport::done(at.job, kind, None))
+    }
+
+    /// A comment's updates as the API takes them: each field by id, a choice by its id.
+    async fn field_updates(&self, updates: &[Mapping]) -> Result<Vec<FieldUpdate>, PyrusError> {
+        if updates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(form_id) = self.form_id else {
+            return Err(PyrusError::Fields {
+                code: "form_missing",
+                message: "fields can be set only on the form in the settings: choose it in Settings (pyrus.form_id)".to_owned(),
+            });
+        };
+        let template = self.client.form_template(form_id).await?;
+        updates.iter().map(|u| field_update(&template, u)).collect()
     }
 
     async fn register(&self, at: Attempt, call: CallRow) -> Result<JobReport, StoreError> {
@@ -532,4 +578,69 @@ async fn off_the_workers<T: Send + 'static>(
         return None;
     }
     tokio::time::timeout(within, rx).await.ok()?.ok()
+}
+
+/// One update as the API takes it: the field of the form whose code it names; a choice
+/// field's value by the id of the option with that name (in any case).
+fn field_update(template: &FormTemplate, update: &Mapping) -> Result<FieldUpdate, PyrusError> {
+    let field = template
+        .fields
+        .iter()
+        .find(|f| {
+            f.code
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&update.code))
+        })
+        .ok_or_else(|| {
+            let codes: Vec<&str> = template
+                .fields
+                .iter()
+                .filter_map(|f| f.code.as_deref())
+                .collect();
+            PyrusError::Fields {
+                code: "unknown_field",
+                message: format!(
+                    "the form has no field {}; its fields are {}",
+                    update.code,
+                    codes.join(", ")
+                ),
+            }
+        })?;
+    if field.field_type != "multiple_choice" {
+        return Ok(FieldUpdate {
+            id: field.id,
+            value: serde_json::Value::String(update.value.clone()),
+        });
+    }
+    let options = field
+        .info
+        .as_ref()
+        .map(|i| i.options.as_slice())
+        .unwrap_or_default();
+    options
+        .iter()
+        .find(|o| {
+            !o.deleted
+                && o.choice_value
+                    .trim()
+                    .eq_ignore_ascii_case(update.value.trim())
+        })
+        .map(|o| FieldUpdate {
+            id: field.id,
+            value: serde_json::json!({ "choice_id": o.choice_id }),
+        })
+        .ok_or_else(|| PyrusError::Fields {
+            code: "unknown_choice",
+            message: format!(
+                "{} has no choice \"{}\"; its choices are {}",
+                update.code,
+                update.value,
+                options
+                    .iter()
+                    .filter(|o| !o.deleted)
+                    .map(|o| o.choice_value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
 }

@@ -35,8 +35,8 @@ pub(super) struct Shared {
     pub(super) current: Current,
     pub(super) ui: UiSender,
     /// Wakes the lanes (one `Notify` each, so none steals another's wake-up): register,
-    /// upload, pickup.
-    kicks: [Notify; 3],
+    /// upload, pickup, comment.
+    kicks: [Notify; 4],
     /// Wakes the index of customers' numbers (a registration, a new engine).
     pub(super) index_kick: Notify,
     pub(super) setup: Setup,
@@ -75,7 +75,7 @@ impl Shared {
         Self {
             current: Current(RwLock::new(engine)),
             ui,
-            kicks: [Notify::new(), Notify::new(), Notify::new()],
+            kicks: [Notify::new(), Notify::new(), Notify::new(), Notify::new()],
             index_kick: Notify::new(),
             setup,
             connection: RwLock::new(Connection::Unknown),
@@ -160,6 +160,7 @@ impl Shared {
             Lane::Register => &self.kicks[0],
             Lane::Upload => &self.kicks[1],
             Lane::Pickup => &self.kicks[2],
+            Lane::Comment => &self.kicks[3],
         }
     }
 

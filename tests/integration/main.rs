@@ -36,3 +36,4 @@ mod window_dial;
 mod window_fit;
 mod window_settings;
 mod window_sources;
+mod wrapup;

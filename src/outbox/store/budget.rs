@@ -22,6 +22,8 @@ pub(super) fn requests_of(kind: JobKind) -> i64 {
         JobKind::Register => 1,
         JobKind::Attach => 2,
         JobKind::Pickup => 0,
+        // The form (choices by name), the task's comments (was it posted?), the comment.
+        JobKind::Comment => 3,
     }
 }
 

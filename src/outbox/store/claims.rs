@@ -25,11 +25,13 @@ pub enum Lane {
     /// Find ended calls' recordings on this computer (no network; the instance that heard
     /// the call runs them).
     Pickup,
+    /// Comments on tasks: wrap-ups and calls' outcomes.
+    Comment,
 }
 
 impl Lane {
     /// The lanes that talk to Pyrus (what the CLI sends).
-    pub const NETWORK: [Self; 2] = [Self::Register, Self::Upload];
+    pub const NETWORK: [Self; 3] = [Self::Register, Self::Upload, Self::Comment];
 
     /// The kind of job it claims.
     pub fn kind(self) -> JobKind {
@@ -37,6 +39,7 @@ impl Lane {
             Self::Register => JobKind::Register,
             Self::Upload => JobKind::Attach,
             Self::Pickup => JobKind::Pickup,
+            Self::Comment => JobKind::Comment,
         }
     }
 }
@@ -154,9 +157,14 @@ impl Store {
                 "SELECT MIN(CASE WHEN j.state = 'running' THEN j.lease_ms ELSE j.next_ms END) FROM jobs j
                  LEFT JOIN calls c ON c.id = j.call_id
                  WHERE j.state IN ('pending', 'running')
-                   AND ((?1 IS NULL AND j.kind IN (?2, ?3)) OR j.kind = ?1)
+                   AND ((?1 IS NULL AND j.kind IN (?2, ?3, ?4)) OR j.kind = ?1)
                    AND (j.kind != ?3 OR j.call_id IS NULL OR c.task_id IS NOT NULL)",
-                params![lane.map(Lane::kind), JobKind::Register, JobKind::Attach],
+                params![
+                    lane.map(Lane::kind),
+                    JobKind::Register,
+                    JobKind::Attach,
+                    JobKind::Comment
+                ],
                 |r| r.get(0),
             )
             .map_err(|e| self.sql(e))
@@ -242,6 +250,9 @@ fn read_work(
             Ok(Work::Attach { payload, resolved })
         }
         JobKind::Pickup => Ok(Work::Pickup(
+            serde_json::from_str(payload.unwrap_or_default()).map_err(corrupt)?,
+        )),
+        JobKind::Comment => Ok(Work::Comment(
             serde_json::from_str(payload.unwrap_or_default()).map_err(corrupt)?,
         )),
     }

@@ -16,6 +16,7 @@ mod callers;
 mod calls;
 mod cascade;
 mod claims;
+mod comments;
 mod error;
 mod jobs;
 mod journal;
@@ -109,6 +110,32 @@ fn answered_by_default() -> bool {
     true
 }
 
+/// A comment for a task, as its job keeps it: posted once — its marker, at the end of the
+/// text, tells whether an attempt whose answer was lost posted it already.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentPayload {
+    /// The task.
+    pub task_id: u64,
+    /// The notes.
+    pub text: String,
+    /// Fields to set, by code; a choice by its name (made an id when sent).
+    #[serde(default)]
+    pub updates: Vec<Mapping>,
+    /// Unique to this comment; the last line of what is posted.
+    pub marker: String,
+}
+
+impl CommentPayload {
+    /// The text as posted: the notes, then the marker on a line of its own.
+    pub fn posted_text(&self) -> String {
+        if self.text.trim().is_empty() {
+            self.marker.clone()
+        } else {
+            format!("{}\n\n{}", self.text.trim_end(), self.marker)
+        }
+    }
+}
+
 /// A stored call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRow {
@@ -147,6 +174,8 @@ pub enum Work {
     },
     /// Find a recording and queue it.
     Pickup(PickupPayload),
+    /// Post a comment (unless an earlier attempt did).
+    Comment(CommentPayload),
 }
 
 /// A job's kind is bound as a parameter, never spelled in SQL.

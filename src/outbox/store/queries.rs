@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use rusqlite::params;
 
 use super::error::corrupt;
-use super::{AttachPayload, CallRow, PickupPayload, Store, StoreError, StoredTarget, call_row};
+use super::{
+    AttachPayload, CallRow, CommentPayload, PickupPayload, Store, StoreError, StoredTarget,
+    call_row,
+};
 use crate::domain::{
     CallLife, CallNumbers, CallQuery, CallRecord, CallRequest, CallRowId, JobBrief, JobId, JobKind,
     JobState, JobSubject, JobView, QUERY_LIMIT, RecordingBrief, RecordingTo,
@@ -26,6 +29,7 @@ struct Calls {
 struct CallJobs {
     registers: HashMap<i64, JobBrief>,
     recordings: HashMap<i64, Vec<RecordingBrief>>,
+    wrapups: HashMap<i64, JobBrief>,
 }
 
 impl Store {
@@ -119,6 +123,7 @@ impl Store {
         let CallJobs {
             mut registers,
             mut recordings,
+            mut wrapups,
         } = self.read_call_jobs(wanted, args)?;
         let mut out = Vec::with_capacity(order.len());
         for id in order {
@@ -138,6 +143,7 @@ impl Store {
                 registration: call.registration,
                 task_url: None,
                 recordings: recordings.remove(&id).unwrap_or_default(),
+                wrapup: wrapups.remove(&id),
                 life,
             });
         }
@@ -312,7 +318,7 @@ impl JobRow {
                 &serde_json::from_str::<AttachPayload>(self.payload.as_deref().unwrap_or_default())
                     .map_err(corrupt)?,
             ),
-            JobKind::Register | JobKind::Pickup => String::new(),
+            JobKind::Register | JobKind::Pickup | JobKind::Comment => String::new(),
         };
         Ok(ReadJob {
             kind,
@@ -332,6 +338,13 @@ impl CallJobs {
         let shown = match kind {
             JobKind::Register => {
                 self.registers.insert(call_id, brief);
+                return;
+            }
+            // The latest wrap-up stands for the call (jobs are read oldest first).
+            JobKind::Comment => {
+                if brief.state != JobState::Discarded {
+                    self.wrapups.insert(call_id, brief);
+                }
                 return;
             }
             // A pickup shows while it looks, or when it found nothing; once it found the
@@ -401,6 +414,16 @@ impl RawView {
         let mut file = None;
         let subject = match kind {
             JobKind::Register => numbers.map_or(JobSubject::Unreadable, JobSubject::Call),
+            JobKind::Comment => {
+                let payload: Option<CommentPayload> = decode(self.job.payload.as_deref())?;
+                let Some(payload) = payload else {
+                    return Err(corrupt("a comment job without its payload"));
+                };
+                task_id = Some(payload.task_id);
+                JobSubject::Comment {
+                    task_id: payload.task_id,
+                }
+            }
             JobKind::Pickup => {
                 let pickup: Option<PickupPayload> = decode(self.job.payload.as_deref())?;
                 JobSubject::FindRecording {

@@ -1,0 +1,131 @@
+//! The wrap-up: notes and outcome fields saved to the task as one comment — a choice by its
+//! name, a wrong one refused with the field named — and at most one comment however the run
+//! ends.
+
+use std::time::Duration;
+
+use pyrus_phone::sandbox::{CommentSnapshot, FaultKind, Route};
+
+use crate::support::{Env, fault, wait_until};
+
+/// The demo's customer with an open task.
+const TASK: u64 = 20_000_001;
+
+fn comments(env: &Env) -> Vec<CommentSnapshot> {
+    env.sandbox
+        .customers()
+        .into_iter()
+        .find(|t| t.id == TASK)
+        .unwrap()
+        .comments
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrap_up_sets_the_outcome_by_its_name_and_a_wrong_one_is_refused_with_the_field() {
+    let env = Env::start().await;
+    env.write_settings("[pyrus]\nform_id = 1\n");
+    let task = TASK.to_string();
+    // A choice the field does not have: refused before anything is posted, the field and
+    // its choices named.
+    let out = env
+        .run(&[
+            "wrapup",
+            "--task",
+            &task,
+            "--text",
+            "Promised a refund",
+            "--set",
+            "Result=Solved",
+        ])
+        .await
+        .exited(3);
+    out.stderr_says(
+        "Result has no choice \"Solved\"; its choices are Resolved, Call back, Escalated",
+    );
+    assert!(comments(&env).is_empty());
+    // Corrected: one comment, the notes and the choice.
+    let out = env
+        .run(&[
+            "wrapup",
+            "--task",
+            &task,
+            "--text",
+            "Promised a refund",
+            "--set",
+            "result=resolved",
+            "--json",
+        ])
+        .await
+        .exited(0);
+    let reply: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(reply["task_id"], TASK);
+    let posted = comments(&env);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert!(
+        posted[0].text.starts_with("Promised a refund"),
+        "{posted:?}"
+    );
+    assert_eq!(
+        posted[0].mappings,
+        [("Result".to_owned(), "Resolved".to_owned())]
+    );
+    // Nothing to save, or notes with a control character: refused, nothing stored.
+    env.run(&["wrapup", "--task", &task]).await.exited(2);
+    env.run(&["wrapup", "--task", &task, "--text", "bell\u{7}"])
+        .await
+        .exited(2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrap_up_whose_run_is_killed_before_the_answer_is_posted_once() {
+    let env = Env::start().await;
+    env.write_settings("[pyrus]\nform_id = 1\n");
+    // Pyrus takes the comment at once and answers 20 s later.
+    env.sandbox.inject(fault(
+        Route::Comments,
+        FaultKind::LateReply { delay_ms: 20_000 },
+        1,
+    ));
+    let task = TASK.to_string();
+    let mut run = env
+        .command(&[
+            "wrapup",
+            "--task",
+            &task,
+            "--text",
+            "Call back on Monday",
+            "--wait",
+            "60",
+        ])
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the comment to reach Pyrus",
+        Duration::from_secs(20),
+        || !comments(&env).is_empty(),
+    )
+    .await;
+    // Killed before the answer: the run never hears it was posted.
+    run.kill().unwrap();
+    run.wait().unwrap();
+    // The next run sends the kept wrap-up: it finds its comment on the task, posts nothing.
+    let listed = env.run(&["queue", "--json"]).await.exited(0);
+    let jobs: serde_json::Value = serde_json::from_str(&listed.stdout).unwrap();
+    let job = jobs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["kind"] == "comment")
+        .unwrap_or_else(|| panic!("the wrap-up is kept: {jobs}"));
+    let id = job["id"].to_string();
+    env.run(&["queue", "retry", &id, "--wait", "20"])
+        .await
+        .exited(0);
+    assert_eq!(comments(&env).len(), 1, "{:?}", comments(&env));
+    let listed = env.run(&["queue", "--json"]).await.exited(0);
+    assert!(
+        !listed.stdout.contains("\"kind\":\"comment\""),
+        "the wrap-up is no longer kept: {}",
+        listed.stdout
+    );
+}
