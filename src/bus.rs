@@ -36,6 +36,8 @@ pub enum Command {
     /// Who is calling from this number (as shown or typed): the service answers with
     /// `Event::CallerCard` from the local index.
     LookUpCaller(String),
+    /// Save a wrap-up to a task (or correct one Pyrus refused).
+    WrapUp(WrapUp),
     /// Try a job again now.
     Retry(JobId),
     /// Send a failed call again with what the window shows now (the call keeps its id).
@@ -87,6 +89,21 @@ pub enum Command {
         /// A newly typed security key.
         key: Option<Secret>,
     },
+}
+
+/// A wrap-up as the agent saved it: the notes and the outcome fields, for a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrapUp {
+    /// The call it is about, when it is one of the list's.
+    pub row: Option<CallRowId>,
+    /// The call's task.
+    pub task_id: u64,
+    /// The notes.
+    pub text: String,
+    /// Fields of the form, by code; a choice by its name.
+    pub updates: Vec<crate::domain::Mapping>,
+    /// The refused wrap-up this corrects.
+    pub correcting: Option<JobId>,
 }
 
 /// How the service stands with Pyrus, for the status bar.

@@ -7,7 +7,7 @@
 # carry it. The file dialog is answered by a stand-in `zenity`. Then the agent's desk, in
 # English and Russian, at 360×640, 600×800 and 1280×800, with calls in every state heard
 # through the command hook: ringing (a demo customer, with their caller card), talking, ended,
-# missed, failed, and an upload.
+# missed, failed, and an upload; and the newest call's wrap-up (Ctrl+E), wide and narrow.
 set -euo pipefail
 bin=$(realpath "$1")
 out=$(realpath -m "${2:-target/screenshots}")
@@ -139,8 +139,14 @@ desk() { # LANGUAGE [ENV...] — calls in every state, shot at three sizes
       shot "desk-$lang-$size" 1.5
     fi
   done
+  # The wrap-up of the newest registered call (the ringing customer's), wide and narrow.
+  xdotool windowfocus --sync "$wid"; xdotool key --clearmodifiers ctrl+e; sleep 1.5
+  xdotool type --delay 30 "Promised a refund by Friday"
+  shot "desk-$lang-1280x800-wrapup" 1.5
+  xdotool windowsize --sync "$wid" 360 640 2>/dev/null || xdotool windowsize "$wid" 360 640
+  shot "desk-$lang-360x640-wrapup" 1.5
   stop
 }
 desk en
 desk ru LANG=ru_RU.UTF-8 LC_ALL=ru_RU.UTF-8
-echo "screenshots: 18 passed, 0 failed"
+echo "screenshots: 22 passed, 0 failed"

@@ -53,6 +53,9 @@ pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
             ),
         ];
     }
+    if settings.wrapup.fields.is_empty() {
+        settings.wrapup.fields = vec!["Result".to_owned()];
+    }
     if settings.defaults.country.is_none() {
         settings.defaults.country = Some("RU".to_owned());
     }

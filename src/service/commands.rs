@@ -11,9 +11,9 @@ use super::doctor::{self, Sources};
 use super::settings_ops::{load_form, test_connection};
 use super::shared::Shared;
 use super::{Engine, check_recording};
-use crate::bus::{Command, Event, Notice, NoticeKind};
+use crate::bus::{Command, Event, Notice, NoticeKind, WrapUp};
 use crate::domain::{CallQuery, CallRequest, CallRowId, JobId, PhoneNumber, Secret};
-use crate::outbox::{StoreError, now_ms};
+use crate::outbox::{Lane, StoreError, now_ms};
 use crate::settings::Settings;
 
 /// What a command came to: nothing to say, or a notice for the window.
@@ -82,6 +82,7 @@ async fn dispatch(shared: &Arc<Shared>, command: Command) -> Outcome {
             Arc::clone(shared).open_link(&engine, url);
             Ok(())
         }
+        Command::WrapUp(wrap_up) => save_wrap_up(shared, &engine, wrap_up).await,
         Command::LookUpCaller(asked) => {
             shared.spawn(look_up_caller(Arc::clone(shared), engine, asked));
             Ok(())
@@ -361,4 +362,24 @@ async fn look_up_caller(shared: Arc<Shared>, engine: Arc<Engine>, asked: String)
         }
         Err(e) => tracing::warn!(error = %e, "the caller could not be looked up"),
     }
+}
+
+/// Stores a wrap-up (or its correction) and wakes the comment lane; the call's row follows.
+async fn save_wrap_up(shared: &Arc<Shared>, engine: &Arc<Engine>, w: WrapUp) -> Outcome {
+    let outbox = engine.outbox();
+    let stored = match w.correcting {
+        Some(job) => outbox
+            .correct_comment(job, w.task_id, w.text, w.updates)
+            .await
+            .map(|()| job),
+        None => {
+            outbox
+                .add_comment(w.task_id, w.text, w.updates, w.row)
+                .await
+        }
+    };
+    let job = stored.map_err(|e| refused(&e))?;
+    shared.kick_of(Lane::Comment).notify_one();
+    shared.publish_job(job).await;
+    Ok(())
 }

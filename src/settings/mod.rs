@@ -42,6 +42,16 @@ pub struct Settings {
     pub sources: SourceSettings,
     /// Who is calling: the forms whose customers' numbers are indexed.
     pub caller: CallerSettings,
+    /// What a wrap-up offers besides the notes.
+    pub wrapup: WrapupSettings,
+}
+
+/// The wrap-up after a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct WrapupSettings {
+    /// Codes of the form's fields a wrap-up sets (a choice such as `Result`, text fields).
+    pub fields: Vec<String>,
 }
 
 /// Who is calling: the index of customers' numbers.
@@ -198,6 +208,7 @@ impl Default for Settings {
             hook: HookSettings::default(),
             sources: SourceSettings::default(),
             caller: CallerSettings::default(),
+            wrapup: WrapupSettings::default(),
         }
     }
 }

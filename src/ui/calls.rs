@@ -18,6 +18,7 @@ use super::caller_card::{Cards, row_card_ui};
 use super::i18n::{Texts, fill};
 use super::theme;
 use super::widgets::{local_time, name_widget, open_task_button};
+use super::wrapup::wrapup_status_ui;
 
 /// Upload progress as the window follows it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,6 +140,8 @@ pub struct CallList {
     pub enter_key: bool,
     /// A failed call's row asked to be corrected in the form.
     pub correct: Option<CallRowId>,
+    /// A row asked for its call's wrap-up.
+    pub wrap_up: Option<CallRowId>,
     /// Discards that can still be undone.
     pub discarding: Vec<Discarding>,
     /// Files dropped where no row was: the agent is asked which call they are for.
@@ -490,6 +493,7 @@ struct RowActions {
     open_settings: bool,
     enter_key: bool,
     correct: bool,
+    wrap_up: bool,
     discard: Option<JobId>,
 }
 
@@ -506,6 +510,9 @@ impl RowActions {
         }
         if self.correct {
             list.correct = Some(call.row);
+        }
+        if self.wrap_up {
+            list.wrap_up = Some(call.row);
         }
         if let Some(job) = self.discard {
             // Discarded at once (no retry may slip through meanwhile); Undo takes it back.
@@ -550,10 +557,13 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
     });
     recordings_ui(ui, call, list, t);
     upload_ui(ui, call, list, t, commands);
+    let mut actions = RowActions::default();
+    if let (Some(wrapup), Some(reg)) = (&call.wrapup, &call.registration) {
+        actions.wrap_up = wrapup_status_ui(ui, wrapup, reg.task_id, t);
+    }
     if let Some(error) = list.attach_errors.get(&call.row) {
         ui.add(egui::Label::new(egui::RichText::new(error).color(theme::ERROR)).wrap());
     }
-    let mut actions = RowActions::default();
     ui.horizontal_wrapped(|ui| row_buttons_ui(ui, row, &mut actions, commands));
     actions
 }
@@ -652,6 +662,14 @@ fn row_buttons_ui(
     if let Some(url) = &call.task_url {
         let task = call.registration.as_ref().map_or(0, |r| r.task_id);
         open_task_button(ui, task, url, t, commands);
+        // A wrap-up any time once registered; one on its way is not started twice.
+        let sending = call
+            .wrapup
+            .as_ref()
+            .is_some_and(|w| matches!(w.state, JobState::Pending | JobState::Running));
+        if !sending && ui.button(t.wrap_up).clicked() {
+            actions.wrap_up = true;
+        }
     }
     if matches!(call.stage(now), Stage::Missed(_))
         && ui

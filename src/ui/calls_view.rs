@@ -52,6 +52,7 @@ fn form_pane_ui(
 ) {
     let t = state.texts();
     let first = commands.len();
+    let mut wrap_up = None;
     filling_scroll("form_scroll").show(ui, |ui| {
         if state.set_aside.is_some() && ui.button(t.put_back_typed).clicked() {
             state.put_back_set_aside();
@@ -100,7 +101,16 @@ fn form_pane_ui(
         }
         ui.add_space(12.0);
         call_form::outcome_ui(ui, &state.outcome, &state.form, t, commands);
+        // The call just registered: its wrap-up, from here too.
+        if let Outcome::Registered { job, .. } = &state.outcome
+            && ui.button(t.wrap_up).clicked()
+        {
+            wrap_up = Some(*job);
+        }
     });
+    if let Some(job) = wrap_up {
+        state.wrapup_registered(job);
+    }
     if std::mem::take(&mut state.form.cleared) {
         state.let_outcome_go();
     }
@@ -145,6 +155,9 @@ fn list_pane_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comma
     }
     if let Some(row) = state.list.correct.take() {
         state.correct_call(row);
+    }
+    if let Some(row) = state.list.wrap_up.take() {
+        state.open_wrapup(row);
     }
 }
 

@@ -18,6 +18,7 @@ pub mod sources_view;
 mod state;
 pub mod theme;
 mod widgets;
+pub mod wrapup;
 
 pub use drops::attach_to;
 pub use root::root_ui;

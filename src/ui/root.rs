@@ -17,6 +17,13 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
     close_dialog_ui(ui.ctx(), state);
     dial_dialog_ui(ui.ctx(), state);
     key_dialog_ui(ui.ctx(), state, commands);
+    super::wrapup::wrapup_dialog_ui(
+        ui.ctx(),
+        &mut state.wrapups,
+        &state.fields,
+        state.lang.texts(),
+        commands,
+    );
     status_bar_ui(ui, state);
     match state.view {
         View::Settings => settings_page_ui(ui, state, commands),

@@ -58,6 +58,16 @@ pub fn shortcuts(ui: &egui::Ui, state: &mut UiState, commands: &mut Vec<Command>
     if pressed(Modifiers::COMMAND, Key::R) {
         state.list.pick_for = state.list.calls.first().map(|c| c.row);
     }
+    if pressed(Modifiers::COMMAND, Key::E)
+        && let Some(row) = state
+            .list
+            .calls
+            .iter()
+            .find(|c| c.registration.is_some())
+            .map(|c| c.row)
+    {
+        state.open_wrapup(row);
+    }
 }
 
 /// The shortcuts, one per line (F1, the ? button; Esc closes it).
@@ -72,6 +82,7 @@ pub fn help_ui(ctx: &egui::Context, state: &mut UiState) {
             t.help_panes,
             t.help_open,
             t.help_attach,
+            t.help_wrapup,
             t.help_settings,
             t.help_sources,
             t.help_help,

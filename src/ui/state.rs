@@ -115,6 +115,8 @@ pub struct UiState {
     pub ringing: Vec<RingingCall>,
     /// Who is calling: the caller cards asked for and answered.
     pub cards: super::caller_card::Cards,
+    /// The wrap-up being written, and the drafts of those saved.
+    pub wrapups: super::wrapup::WrapUps,
     /// In a narrow window, which half of the calls view is shown.
     pub pane: Pane,
     /// Where the security key lives, once the service has said.
@@ -428,6 +430,33 @@ impl UiState {
                 }
             }
             JobState::Pending | JobState::Running | JobState::Held => {}
+        }
+    }
+
+    /// Opens the wrap-up of a registered call of the list (a refused one as it was saved).
+    pub fn open_wrapup(&mut self, row: CallRowId) {
+        let Some(call) = self.list.call(row).cloned() else {
+            return;
+        };
+        let codes = self
+            .in_force
+            .as_ref()
+            .map(|s| s.wrapup.fields.clone())
+            .unwrap_or_default();
+        let about = calls::describe(&call, self.texts());
+        self.wrapups.open(&call, about, &codes);
+    }
+
+    /// The form's Wrap up for the call it registered last.
+    pub fn wrapup_registered(&mut self, job: JobId) {
+        let row = self
+            .list
+            .calls
+            .iter()
+            .find(|c| c.register.id == job)
+            .map(|c| c.row);
+        if let Some(row) = row {
+            self.open_wrapup(row);
         }
     }
 

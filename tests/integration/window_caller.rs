@@ -98,3 +98,62 @@ fn a_form_the_bot_may_not_read_says_whom_to_ask() {
     });
     r.shutdown();
 }
+
+/// The wrap-up from a call's row: notes and the Result choice saved to the task as one
+/// comment; one Pyrus refused is corrected from the row and posted once.
+#[test]
+fn a_wrap_up_is_saved_to_the_task_and_a_refused_one_corrected() {
+    use pyrus_phone::sandbox::{FaultKind, Route};
+    let mut r = rig();
+    r.h.run();
+    r.hear("ring", "79161119900", "wrap-1", "baresip");
+    r.hear("answer", "79161119900", "wrap-1", "baresip");
+    r.hear("end", "79161119900", "wrap-1", "baresip");
+    step_until(&mut r.h, "the registered row's Wrap up", |h| {
+        h.query_by_label("Wrap up").is_some()
+    });
+    // Pyrus refuses the first try.
+    r.sandbox.inject(crate::support::fault(
+        Route::Comments,
+        FaultKind::InvalidValue,
+        1,
+    ));
+    r.h.get_by_label("Wrap up").click();
+    r.h.run();
+    type_into(&mut r.h, "Notes", "Promised a refund by Friday");
+    r.h.get_by_label("Result").click();
+    r.h.run();
+    r.h.get_by_label("Resolved").click();
+    r.h.run();
+    click_until(&mut r.h, "Save to task", "the refusal on the row", |h| {
+        h.query_by_label_contains("Wrap-up refused").is_some()
+    });
+    // Corrected from the row: the draft comes back as it was saved.
+    r.h.get_by_label("Correct the wrap-up").click();
+    r.h.run();
+    let notes = r.h.get_by_label("Notes");
+    assert_eq!(
+        notes.value().as_deref(),
+        Some("Promised a refund by Friday")
+    );
+    click_until(&mut r.h, "Save to task", "the wrap-up saved", |h| {
+        h.query_by_label_contains("Wrap-up saved to task").is_some()
+    });
+    let task = r
+        .sandbox
+        .tasks()
+        .into_iter()
+        .find(|t| t.external_ids.contains(&"wrap-1".to_owned()))
+        .unwrap();
+    let wrapups: Vec<_> = task
+        .comments
+        .iter()
+        .filter(|c| c.text.starts_with("Promised a refund by Friday"))
+        .collect();
+    assert_eq!(wrapups.len(), 1, "{:?}", task.comments);
+    assert_eq!(
+        wrapups[0].mappings,
+        [("Result".to_owned(), "Resolved".to_owned())]
+    );
+    r.shutdown();
+}

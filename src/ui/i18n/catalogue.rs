@@ -244,6 +244,8 @@ pub struct Texts {
     pub help_open: &'static str,
     /// Help line.
     pub help_attach: &'static str,
+    /// Help: the wrap-up shortcut.
+    pub help_wrapup: &'static str,
     /// Help line.
     pub help_settings: &'static str,
     /// Help line.
@@ -614,6 +616,32 @@ pub struct Texts {
     pub card_as_of: &'static str,
     /// Caller card: a task's last change, {} a local time.
     pub card_changed: &'static str,
+    /// The button opening a call's wrap-up.
+    pub wrap_up: &'static str,
+    /// The wrap-up dialog's title.
+    pub wrapup_title: &'static str,
+    /// The wrap-up's notes field.
+    pub wrapup_notes: &'static str,
+    /// The wrap-up's save button.
+    pub save_to_task: &'static str,
+    /// No choice made in a wrap-up field.
+    pub wrapup_none: &'static str,
+    /// A wrap-up with nothing in it.
+    pub wrapup_nothing: &'static str,
+    /// A wrap-up's notes are too long ({} the limit).
+    pub wrapup_too_long: &'static str,
+    /// A wrap-up's notes hold a control character.
+    pub wrapup_control: &'static str,
+    /// A row: the wrap-up was posted to task {}.
+    pub wrapup_saved: &'static str,
+    /// A row: the wrap-up is being sent.
+    pub wrapup_saving: &'static str,
+    /// A row: the wrap-up waits to be sent again ({} why).
+    pub wrapup_retrying: &'static str,
+    /// A row: Pyrus refused the wrap-up ({} why).
+    pub wrapup_refused: &'static str,
+    /// A row: the button reopening a refused wrap-up.
+    pub wrapup_correct: &'static str,
     /// The autostart setting.
     pub start_at_login: &'static str,
     /// Beside a value from the administrator's file.
