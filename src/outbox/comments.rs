@@ -26,6 +26,7 @@ impl Outbox {
             text,
             updates,
             marker: comment_marker(),
+            outcome: None,
         };
         self.db(move |s| s.insert_comment(&payload, row.map(|r| r.0), now_ms()))
             .await
@@ -44,6 +45,7 @@ impl Outbox {
             text,
             updates,
             marker: String::new(),
+            outcome: None,
         };
         self.db(move |s| s.correct_comment(job, &payload, now_ms()))
             .await

@@ -24,8 +24,8 @@ pub use comments::comment_marker;
 use heal::heal_in_place;
 use store::Store;
 pub use store::{
-    AttachPayload, CallRow, Claimed, CommentPayload, IndexedTask, Lane, PickupPayload, Reading,
-    StoreError, StoredTarget, Work,
+    AttachPayload, CallOutcome, CallRow, Claimed, CommentPayload, IndexedTask, Lane, PickupPayload,
+    Reading, StoreError, StoredTarget, Work,
 };
 
 /// How long a claimed job stays leased to one process without news.
@@ -562,11 +562,17 @@ impl Outbox {
         self.db(move |s| s.find_calls(&query)).await
     }
 
-    /// Notes what a softphone said of a stored call (rang, answered, ended).
-    pub async fn note_life(&self, external_id: &str, life: CallLife) -> Result<bool, StoreError> {
+    /// Notes what a softphone said of a stored call (rang, answered, ended); when it ended
+    /// just now and `outcome` is on, its outcome is queued for its task, once.
+    pub async fn note_life(
+        &self,
+        external_id: &str,
+        life: CallLife,
+        outcome: bool,
+    ) -> Result<bool, StoreError> {
         let id = external_id.to_owned();
         // Noted from heard events, which the journal keeps until they are handled.
-        self.db(move |s| s.relaxed(|s| s.note_life(&id, life)))
+        self.db(move |s| s.relaxed(|s| s.note_life(&id, life, outcome)))
             .await
     }
 

@@ -245,6 +245,7 @@ impl Engine {
             client,
             account_id: self.settings.pyrus.account_id.trim(),
             form_id: self.settings.pyrus.form_id,
+            russian: self.settings.window.language.as_deref() == Some("ru"),
             listener,
             uploads: &self.uploads,
             reach: &self.reach,

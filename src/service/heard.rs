@@ -454,8 +454,15 @@ impl Shared {
             answered_ms: call.answered_ms,
             ended_ms: call.ended_ms,
         };
-        match engine.outbox().note_life(id, life).await {
-            Ok(noted) => noted,
+        let outcome = engine.settings().calls.send_outcome;
+        match engine.outbox().note_life(id, life, outcome).await {
+            Ok(noted) => {
+                if noted && life.ended_ms.is_some() {
+                    // An outcome may be queued: the comment lane looks.
+                    self.kick_of(crate::outbox::Lane::Comment).notify_one();
+                }
+                noted
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "what was heard of a call could not be noted");
                 false

@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use super::recording::open_checked;
 use crate::domain::{AttachTarget, JobId, JobKind, JobState, Mapping, Registration};
 use crate::outbox::{
-    AttachPayload, CallRow, Claimed, CommentPayload, LEASE, Lane, Outbox, StoreError, Work,
-    backoff, now_ms,
+    AttachPayload, CallOutcome, CallRow, Claimed, CommentPayload, LEASE, Lane, Outbox, StoreError,
+    Work, backoff, now_ms,
 };
 use crate::platform::files::FileIdentity;
 use crate::pyrus::{ErrorClass, FieldUpdate, FormTemplate, PyrusClient, PyrusError, UploadSource};
@@ -156,6 +156,8 @@ pub struct Runner<'a> {
     pub account_id: &'a str,
     /// The form whose fields comments set.
     pub form_id: Option<u64>,
+    /// Word calls' outcomes in Russian (the interface's language), else English.
+    pub russian: bool,
     /// Who hears of progress and outcomes.
     pub listener: &'a Listener,
     /// The uploads running, to cancel.
@@ -232,12 +234,14 @@ impl Runner<'_> {
             job,
             token,
             attempts,
+            claimed_before,
             work,
         } = claimed;
         let attempt = Attempt {
             job,
             token,
             attempts,
+            claimed_before,
         };
         match work {
             Work::Register(call) => self.register(attempt, call).await,
@@ -261,14 +265,27 @@ impl Runner<'_> {
             Ok(updates) => updates,
             Err(e) => return self.record_failure(at, kind, &e).await,
         };
-        let posted = match self.client.task_comments(payload.task_id).await {
-            Ok(texts) => texts.iter().any(|t| t.contains(&payload.marker)),
-            Err(e) => return self.record_failure(at, kind, &e).await,
+        // An attempt before this one may have posted it and not heard the answer: look.
+        let posted = if at.claimed_before || at.attempts > 0 {
+            match self.client.task_comments(payload.task_id).await {
+                Ok(texts) => texts.iter().any(|t| t.contains(&payload.marker)),
+                Err(e) => return self.record_failure(at, kind, &e).await,
+            }
+        } else {
+            false
+        };
+        let text = match payload.outcome {
+            Some(outcome) => CommentPayload {
+                text: outcome_words(&outcome, self.russian),
+                ..payload.clone()
+            }
+            .posted_text(),
+            None => payload.posted_text(),
         };
         if !posted
             && let Err(e) = self
                 .client
-                .add_comment(payload.task_id, &payload.posted_text(), &updates)
+                .add_comment(payload.task_id, &text, &updates)
                 .await
         {
             return self.record_failure(at, kind, &e).await;
@@ -544,6 +561,8 @@ struct Attempt {
     job: JobId,
     token: i64,
     attempts: u32,
+    /// An earlier claim may have carried it out.
+    claimed_before: bool,
 }
 
 impl JobReport {
@@ -643,4 +662,96 @@ fn field_update(template: &FormTemplate, update: &Mapping) -> Result<FieldUpdate
                     .join(", ")
             ),
         })
+}
+
+/// A call's outcome in words, times in this computer's local time: answered (when, how long
+/// the talk was) or missed / not answered (how long it rang).
+pub fn outcome_words(outcome: &CallOutcome, russian: bool) -> String {
+    use crate::domain::Direction;
+    let clock = |ms: i64| {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let span = |from: i64, to: i64| {
+        let secs = (to - from).max(0) / 1000;
+        format!("{}:{:02}", secs / 60, secs % 60)
+    };
+    let outgoing = outcome.direction == Direction::Outgoing;
+    let start = clock(outcome.started_ms);
+    let end = clock(outcome.ended_ms);
+    match (outcome.answered_ms, russian) {
+        (Some(answered), false) => format!(
+            "{} call answered at {}, ended at {}; talk {}.",
+            if outgoing { "Outgoing" } else { "Incoming" },
+            clock(answered),
+            end,
+            span(answered, outcome.ended_ms)
+        ),
+        (Some(answered), true) => format!(
+            "{} звонок: ответ в {}, завершён в {}; разговор {}.",
+            if outgoing {
+                "Исходящий"
+            } else {
+                "Входящий"
+            },
+            clock(answered),
+            end,
+            span(answered, outcome.ended_ms)
+        ),
+        (None, false) if outgoing => format!(
+            "Outgoing call not answered: dialled at {start}, {} until it ended.",
+            span(outcome.started_ms, outcome.ended_ms)
+        ),
+        (None, false) => format!(
+            "Missed call: rang at {start} for {}, not answered.",
+            span(outcome.started_ms, outcome.ended_ms)
+        ),
+        (None, true) if outgoing => format!(
+            "Исходящий звонок без ответа: набран в {start}, {} до завершения.",
+            span(outcome.started_ms, outcome.ended_ms)
+        ),
+        (None, true) => format!(
+            "Пропущенный звонок: звонил в {start}, {}, без ответа.",
+            span(outcome.started_ms, outcome.ended_ms)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outcome_words;
+    use crate::domain::Direction;
+    use crate::outbox::CallOutcome;
+
+    #[test]
+    fn an_answered_call_says_how_long_the_talk_was_and_a_missed_one_how_long_it_rang() {
+        let answered = CallOutcome {
+            direction: Direction::Incoming,
+            started_ms: 0,
+            answered_ms: Some(12_000),
+            ended_ms: 192_000,
+        };
+        let words = outcome_words(&answered, false);
+        assert!(words.starts_with("Incoming call answered at "), "{words}");
+        assert!(words.ends_with("; talk 3:00."), "{words}");
+        assert!(outcome_words(&answered, true).ends_with("; разговор 3:00."));
+        let missed = CallOutcome {
+            answered_ms: None,
+            ended_ms: 12_000,
+            ..answered
+        };
+        let words = outcome_words(&missed, false);
+        assert!(words.starts_with("Missed call: rang at "), "{words}");
+        assert!(words.ends_with(" for 0:12, not answered."), "{words}");
+        let unanswered = CallOutcome {
+            direction: Direction::Outgoing,
+            ..missed
+        };
+        assert!(outcome_words(&unanswered, false).starts_with("Outgoing call not answered"));
+    }
 }

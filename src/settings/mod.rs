@@ -144,6 +144,9 @@ pub struct CallPolicy {
     pub register_missed: bool,
     /// When to open the task.
     pub open_on: OpenOn,
+    /// When a heard call ends, say on its task what became of it (answered or missed, the
+    /// times, how long the talk was).
+    pub send_outcome: bool,
 }
 
 impl Default for CallPolicy {
@@ -152,6 +155,7 @@ impl Default for CallPolicy {
             register_on: RegisterOn::Ring,
             register_missed: true,
             open_on: OpenOn::Ring,
+            send_outcome: true,
         }
     }
 }

@@ -129,3 +129,71 @@ async fn a_wrap_up_whose_run_is_killed_before_the_answer_is_posted_once() {
         listed.stdout
     );
 }
+
+/// The text of the comments on the task of the call heard as `call_id`.
+fn call_comments(env: &Env, call_id: &str) -> Vec<String> {
+    env.sandbox
+        .tasks()
+        .into_iter()
+        .find(|t| t.external_ids.contains(&call_id.to_owned()))
+        .map(|t| t.comments.into_iter().map(|c| c.text).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answered_call_and_a_missed_one_end_up_different_on_their_tasks() {
+    use crate::support::headless::Headless;
+    use crate::support::hook::event;
+    let env = Env::start().await;
+    env.write_settings(crate::support::LINE_SETTINGS);
+    let instance = Headless::start(&env, &[]).await;
+    // Answered, three seconds of talk, then hung up; another rings out unanswered.
+    for (kind, number, id) in [
+        ("ring", "+79161117701", "talked"),
+        ("answer", "+79161117701", "talked"),
+        ("ring", "+79161117702", "missed"),
+        ("end", "+79161117702", "missed"),
+    ] {
+        assert_eq!(instance.post(&event(kind, number, id)), 202);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(instance.post(&event("end", "+79161117701", "talked")), 202);
+    let said = |id: &'static str, what: &'static str| {
+        let env = &env;
+        move || call_comments(env, id).iter().any(|c| c.contains(what))
+    };
+    wait_until(
+        "the answered call's outcome",
+        Duration::from_secs(20),
+        said("talked", "call answered at"),
+    )
+    .await;
+    wait_until(
+        "the missed call's outcome",
+        Duration::from_secs(20),
+        said("missed", "Missed call: rang at"),
+    )
+    .await;
+    let talked = call_comments(&env, "talked");
+    let outcome = talked.iter().find(|c| c.contains("answered")).unwrap();
+    assert!(
+        ["talk 0:03.", "talk 0:04."]
+            .iter()
+            .any(|d| outcome.contains(d)),
+        "the talk's length: {outcome}"
+    );
+    assert!(
+        call_comments(&env, "missed")
+            .iter()
+            .all(|c| !c.contains("talk"))
+    );
+    // Once each.
+    instance.stop();
+    let outcomes = |id| {
+        call_comments(&env, id)
+            .iter()
+            .filter(|c| c.contains("[pyrus-phone outcome"))
+            .count()
+    };
+    assert_eq!((outcomes("talked"), outcomes("missed")), (1, 1));
+}

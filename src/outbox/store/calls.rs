@@ -5,7 +5,11 @@
 use rusqlite::{OptionalExtension as _, params};
 
 use super::error::{corrupt, db_err};
-use super::{CallRow, Claimed, Store, StoreError, Work, call_row, load_call, new_token};
+use super::jobs::insert_job;
+use super::{
+    CallOutcome, CallRow, Claimed, CommentPayload, Store, StoreError, Work, call_row, load_call,
+    new_token,
+};
 use crate::domain::{
     CallLife, CallRequest, Direction, ExternalId, JobId, JobKind, LINE_NUMBER_MISSING, PhoneNumber,
 };
@@ -53,6 +57,7 @@ impl Store {
             job,
             token,
             attempts: 0,
+            claimed_before: false,
             work: Work::Register(row),
         })
     }
@@ -206,10 +211,27 @@ impl Store {
 
     /// Notes what was heard of the call stored under `external_id` (a time already noted
     /// is kept). False when no call is stored under it.
-    pub fn note_life(&mut self, external_id: &str, life: CallLife) -> Result<bool, StoreError> {
-        self.writable()?;
-        let n = self
-            .conn
+    pub fn note_life(
+        &mut self,
+        external_id: &str,
+        life: CallLife,
+        outcome: bool,
+    ) -> Result<bool, StoreError> {
+        let tx = self.tx()?;
+        // Ended just now (not before): its outcome is queued in the same transaction, once.
+        let ending: Option<(i64, i64)> = match life.ended_ms {
+            Some(_) if outcome => tx
+                .query_row(
+                    "SELECT id, COALESCE(started_ms, created_ms) FROM calls
+                     WHERE external_id = ?1 AND ended_ms IS NULL",
+                    [external_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(|e| db_err(&e))?,
+            _ => None,
+        };
+        let n = tx
             .execute(
                 "UPDATE calls SET started_ms = COALESCE(started_ms, ?2),
                                   answered_ms = COALESCE(answered_ms, ?3),
@@ -225,7 +247,25 @@ impl Store {
                     life.ended_ms
                 ],
             )
-            .map_err(|e| self.sql(e))?;
+            .map_err(|e| db_err(&e))?;
+        if let (Some((call_id, stored_start)), Some(ended_ms)) = (ending, life.ended_ms) {
+            let call = load_call(&tx, call_id)?;
+            let payload = CommentPayload {
+                task_id: 0,
+                text: String::new(),
+                updates: Vec::new(),
+                marker: format!("[pyrus-phone outcome {external_id}]"),
+                outcome: Some(CallOutcome {
+                    direction: call.request.direction,
+                    started_ms: life.started_ms.unwrap_or(stored_start),
+                    answered_ms: life.answered_ms,
+                    ended_ms,
+                }),
+            };
+            let json = serde_json::to_string(&payload).map_err(corrupt)?;
+            insert_job(&tx, JobKind::Comment, Some(call_id), &json, ended_ms)?;
+        }
+        tx.commit().map_err(|e| db_err(&e))?;
         Ok(n > 0)
     }
 }
@@ -257,8 +297,11 @@ mod tests {
             answered_ms: None,
             ended_ms: None,
         };
-        assert!(s.note_life(id.as_str(), life).unwrap());
-        assert!(!s.note_life(id.as_str(), life).unwrap(), "nothing new");
+        assert!(s.note_life(id.as_str(), life, false).unwrap());
+        assert!(
+            !s.note_life(id.as_str(), life, false).unwrap(),
+            "nothing new"
+        );
     }
 
     #[test]
@@ -287,5 +330,61 @@ mod tests {
             (row.request.from.as_str(), row.request.to.as_str()),
             ("+79161112200", "+74953009080")
         );
+    }
+
+    #[test]
+    fn an_ended_calls_outcome_is_queued_once_and_waits_for_its_task() {
+        use super::super::testing::registration;
+        use crate::domain::CallLife;
+        let (_dir, mut s) = store();
+        let c = call("outcome-1");
+        let id = c.external_id.clone().unwrap();
+        let (call_id, job) = s.insert_call(&c, None, 1_000).unwrap();
+        let life = |ended| CallLife {
+            started_ms: Some(1_000),
+            answered_ms: Some(2_000),
+            ended_ms: ended,
+        };
+        s.note_life(id.as_str(), life(None), true).unwrap();
+        s.note_life(id.as_str(), life(Some(182_000)), true).unwrap();
+        // The end heard again (an echo, a restart): still one outcome.
+        s.note_life(id.as_str(), life(Some(183_000)), true).unwrap();
+        assert!(
+            s.claim_due(Lane::Comment, 200_000, 300_000)
+                .unwrap()
+                .is_none(),
+            "the call has no task yet"
+        );
+        assert_eq!(s.next_due_ms(Some(Lane::Comment)).unwrap(), None);
+        let claimed = s
+            .claim_due(Lane::Register, 200_000, 300_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(claimed.job, job);
+        s.complete_register(job, claimed.token, call_id, &registration(77), 200_000)
+            .unwrap();
+        let outcome = s
+            .claim_due(Lane::Comment, 200_000, 300_000)
+            .unwrap()
+            .unwrap();
+        let Work::Comment(payload) = outcome.work else {
+            panic!("not a comment");
+        };
+        assert_eq!(payload.task_id, 77);
+        let said = payload.outcome.unwrap();
+        assert_eq!((said.answered_ms, said.ended_ms), (Some(2_000), 182_000));
+        assert!(
+            s.claim_due(Lane::Comment, 200_000, 300_000)
+                .unwrap()
+                .is_none()
+        );
+        s.complete(outcome.job, outcome.token, 210_000).unwrap();
+        // Switched off: nothing queued.
+        let quiet = call("outcome-2");
+        let quiet_id = quiet.external_id.clone().unwrap();
+        s.insert_call(&quiet, None, 1_000).unwrap();
+        s.note_life(quiet_id.as_str(), life(Some(5_000)), false)
+            .unwrap();
+        assert_eq!(s.next_due_ms(Some(Lane::Comment)).unwrap(), None);
     }
 }

@@ -8,12 +8,13 @@ use super::budget::{RATE_BUDGET_CODE, next_window_ms, requests_of, within};
 use super::cascade::fail_waiting;
 use super::error::{corrupt, db_err};
 use super::{
-    AttachPayload, CallRow, Claimed, Store, StoreError, StoredTarget, Work, load_call, new_token,
+    AttachPayload, CallRow, Claimed, CommentPayload, Store, StoreError, StoredTarget, Work,
+    load_call, new_token,
 };
 use crate::domain::{AttachTarget, JobId, JobKind};
 
-/// A due job as read for claiming: id, kind, call id, payload, attempts.
-type DueRow = (i64, String, Option<i64>, Option<String>, u32);
+/// A due job as read for claiming: id, kind, call id, payload, attempts, claimed before.
+type DueRow = (i64, String, Option<i64>, Option<String>, u32, bool);
 
 /// Which jobs a send loop claims: registrations never wait behind an upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +93,8 @@ impl Store {
         lease_ms: i64,
     ) -> Result<Option<Claimed>, StoreError> {
         let tx = self.tx()?;
-        let Some((id, kind, call_id, payload, attempts)) = due_row(&tx, filter, &value, now_ms)?
+        let Some((id, kind, call_id, payload, attempts, claimed_before)) =
+            due_row(&tx, filter, &value, now_ms)?
         else {
             return Ok(None);
         };
@@ -145,6 +147,7 @@ impl Store {
             job,
             token,
             attempts,
+            claimed_before,
             work,
         }))
     }
@@ -158,7 +161,7 @@ impl Store {
                  LEFT JOIN calls c ON c.id = j.call_id
                  WHERE j.state IN ('pending', 'running')
                    AND ((?1 IS NULL AND j.kind IN (?2, ?3, ?4)) OR j.kind = ?1)
-                   AND (j.kind != ?3 OR j.call_id IS NULL OR c.task_id IS NOT NULL)",
+                   AND (j.kind NOT IN (?3, ?4) OR j.call_id IS NULL OR c.task_id IS NOT NULL)",
                 params![
                     lane.map(Lane::kind),
                     JobKind::Register,
@@ -181,16 +184,25 @@ fn due_row(
 ) -> Result<Option<DueRow>, StoreError> {
     tx.query_row(
         &format!(
-            "SELECT j.id, j.kind, j.call_id, j.payload, j.attempts FROM jobs j
+            "SELECT j.id, j.kind, j.call_id, j.payload, j.attempts, j.claim IS NOT NULL FROM jobs j
              LEFT JOIN calls c ON c.id = j.call_id
              WHERE {filter}
                AND ((j.state = 'pending' AND j.next_ms <= ?1)
                     OR (j.state = 'running' AND j.lease_ms < ?1))
-               AND (j.kind != ?3 OR j.call_id IS NULL OR c.task_id IS NOT NULL)
+               AND (j.kind NOT IN (?3, ?4) OR j.call_id IS NULL OR c.task_id IS NOT NULL)
              ORDER BY j.next_ms, j.id LIMIT 1"
         ),
-        params![now_ms, value, JobKind::Attach],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        params![now_ms, value, JobKind::Attach, JobKind::Comment],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
     )
     .optional()
     .map_err(|e| db_err(&e))
@@ -252,8 +264,16 @@ fn read_work(
         JobKind::Pickup => Ok(Work::Pickup(
             serde_json::from_str(payload.unwrap_or_default()).map_err(corrupt)?,
         )),
-        JobKind::Comment => Ok(Work::Comment(
-            serde_json::from_str(payload.unwrap_or_default()).map_err(corrupt)?,
-        )),
+        JobKind::Comment => {
+            let mut payload: CommentPayload =
+                serde_json::from_str(payload.unwrap_or_default()).map_err(corrupt)?;
+            // A call's outcome goes to the call's task, known once it is registered.
+            if payload.task_id == 0 {
+                payload.task_id = call
+                    .and_then(|c| c.registration.map(|r| r.task_id))
+                    .ok_or_else(|| corrupt("a call's outcome claimed before its registration"))?;
+            }
+            Ok(Work::Comment(payload))
+        }
     }
 }

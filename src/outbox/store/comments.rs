@@ -82,6 +82,7 @@ mod tests {
             text: "Promised a refund".to_owned(),
             updates: vec![Mapping::new("Result", "Solved").unwrap()],
             marker: "pyrus-phone wrap-up w-1".to_owned(),
+            outcome: None,
         };
         let job = s.insert_comment(&payload, None, 1_000).unwrap();
         let claimed = s.claim_due(Lane::Comment, 1_000, 60_000).unwrap().unwrap();

@@ -123,6 +123,23 @@ pub struct CommentPayload {
     pub updates: Vec<Mapping>,
     /// Unique to this comment; the last line of what is posted.
     pub marker: String,
+    /// A call's outcome, worded when it is sent (then `text` is empty and `task_id` 0 until
+    /// the call's task is known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<CallOutcome>,
+}
+
+/// What became of a call, as its outcome comment says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallOutcome {
+    /// Which way it went.
+    pub direction: crate::domain::Direction,
+    /// When it started ringing or was dialled (Unix ms).
+    pub started_ms: i64,
+    /// When it was answered.
+    pub answered_ms: Option<i64>,
+    /// When it ended.
+    pub ended_ms: i64,
 }
 
 impl CommentPayload {
@@ -156,6 +173,9 @@ pub struct Claimed {
     pub token: i64,
     /// Attempts already made.
     pub attempts: u32,
+    /// An earlier claim may have sent it (one that ended without a word: a crash, a lost
+    /// answer): what it asked for may be done already.
+    pub claimed_before: bool,
     /// What to do.
     pub work: Work,
 }

@@ -274,6 +274,8 @@ struct ReadJob {
     kind: JobKind,
     brief: JobBrief,
     file_name: String,
+    /// A call's outcome (a comment the agent did not write).
+    outcome: bool,
 }
 
 impl JobRow {
@@ -320,10 +322,14 @@ impl JobRow {
             ),
             JobKind::Register | JobKind::Pickup | JobKind::Comment => String::new(),
         };
+        let outcome = kind == JobKind::Comment
+            && decode::<CommentPayload>(self.payload.as_deref())?
+                .is_some_and(|p| p.outcome.is_some());
         Ok(ReadJob {
             kind,
             brief,
             file_name,
+            outcome,
         })
     }
 }
@@ -334,6 +340,7 @@ impl CallJobs {
             kind,
             brief,
             file_name,
+            outcome,
         } = job;
         let shown = match kind {
             JobKind::Register => {
@@ -342,7 +349,7 @@ impl CallJobs {
             }
             // The latest wrap-up stands for the call (jobs are read oldest first).
             JobKind::Comment => {
-                if brief.state != JobState::Discarded {
+                if brief.state != JobState::Discarded && !outcome {
                     self.wrapups.insert(call_id, brief);
                 }
                 return;
@@ -495,17 +502,20 @@ mod tests {
         let mut missed = call("m");
         missed.internal = Some(PhoneNumber::parse_extension("2001").unwrap());
         s.insert_call(&missed, None, 1_000).unwrap();
-        s.note_life("m", life(None)).unwrap();
+        s.note_life("m", life(None), false).unwrap();
         let mut out = call("o");
         out.direction = Direction::Outgoing;
         out.from = PhoneNumber::parse("+79990000000").unwrap();
         s.insert_call(&out, None, 2_000).unwrap();
-        s.note_life("o", life(None)).unwrap();
+        s.note_life("o", life(None), false).unwrap();
         let mut talked = call("t");
         talked.from = PhoneNumber::parse("+79998887766").unwrap();
         s.insert_call(&talked, None, 3_000).unwrap();
-        assert!(s.note_life("t", life(Some(2_000))).unwrap());
-        assert!(!s.note_life("nobody", life(None)).unwrap(), "no such call");
+        assert!(s.note_life("t", life(Some(2_000)), false).unwrap());
+        assert!(
+            !s.note_life("nobody", life(None), false).unwrap(),
+            "no such call"
+        );
 
         let ids = |q: CallQuery, s: &Store| -> Vec<String> {
             s.find_calls(&q)
@@ -538,7 +548,7 @@ mod tests {
         };
         assert_eq!(ids(day, &s), vec!["o"]);
         // A call noted again keeps its first times.
-        s.note_life("t", life(Some(9_999))).unwrap();
+        s.note_life("t", life(Some(9_999)), false).unwrap();
         let t = s.find_calls(&by("8887766")).unwrap().remove(0);
         assert_eq!(t.life.answered_ms, Some(2_000));
     }
