@@ -243,6 +243,9 @@ pub struct SandboxArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Customers' tasks to add to the form, for load (phones +7 900 000-00-00 on).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub customers: u32,
 }
 
 /// How a command ended badly.

@@ -1,18 +1,20 @@
 //! `pyrus-phone sandbox`, and the in-process sandbox behind `--demo`.
 
 use super::{Context, Failure, SandboxArgs};
-use crate::profile::demo::start_demo;
+use crate::profile::demo::start_demo_with;
 use crate::sandbox::{DEMO_ACCOUNT_ID, DEMO_LOGIN, DEMO_SECURITY_KEY};
 
 /// Runs the sandbox until Ctrl-C.
 pub(super) async fn serve(args: SandboxArgs, ctx: &Context) -> Result<(), Failure> {
     let paths = ctx.paths.demo();
-    let sandbox = start_demo(&paths, args.port).await.map_err(|e| {
-        Failure::usage(format!(
-            "cannot start the sandbox on port {} ({e}): pick another --port",
-            args.port
-        ))
-    })?;
+    let sandbox = start_demo_with(&paths, args.port, args.customers)
+        .await
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot start the sandbox on port {} ({e}): pick another --port",
+                args.port
+            ))
+        })?;
     println!("Pyrus sandbox running at {}", sandbox.base_url());
     println!("  auth URL:     {}", sandbox.auth_url());
     println!("  api_url:      {}", sandbox.api_url());

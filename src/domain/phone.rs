@@ -148,18 +148,16 @@ impl PhoneNumber {
         &self.0
     }
 
-    /// The number grouped for reading (`+7 916 123-45-67`) when it is a valid E.164
-    /// number, else as it is.
+    /// The number grouped for reading: `+7 916 123-45-67` for a number of the +7 plan (Russia,
+    /// Kazakhstan); any other as it is. Made by rule, without the numbering tables (they
+    /// cost a few MiB, and the list shows numbers from its first frame).
     pub fn grouped(&self) -> String {
-        if !self.is_e164() {
-            return self.0.clone();
-        }
-        match phonenumber::parse(None, &self.0) {
-            Ok(parsed) if phonenumber::is_valid(&parsed) => parsed
-                .format()
-                .mode(phonenumber::Mode::International)
-                .to_string(),
-            _ => self.0.clone(),
+        let digits = &self.0;
+        match digits.strip_prefix("+7") {
+            Some(n) if n.len() == 10 => {
+                format!("+7 {} {}-{}-{}", &n[..3], &n[3..6], &n[6..8], &n[8..])
+            }
+            _ => digits.clone(),
         }
     }
 
@@ -281,5 +279,19 @@ mod tests {
             PhoneNumber::parse_extension("200").unwrap().to_string(),
             "*00"
         );
+    }
+
+    #[test]
+    fn numbers_are_grouped_for_reading() {
+        let grouped = |n: &str| PhoneNumber::parse(n).unwrap().grouped();
+        assert_eq!(grouped("+79161234567"), "+7 916 123-45-67");
+        assert_eq!(grouped("+74953009080"), "+7 495 300-90-80");
+        assert_eq!(
+            grouped("+4930123456"),
+            "+4930123456",
+            "other plans as they are"
+        );
+        assert_eq!(grouped("200"), "200");
+        assert_eq!(grouped("89161234567"), "89161234567", "not E.164: as it is");
     }
 }

@@ -10,15 +10,20 @@ use crate::settings::{Preset, Settings};
 
 /// Starts a demo sandbox on a free loopback port, with its files under the demo data dir.
 pub async fn start_demo(paths: &Paths, port: u16) -> std::io::Result<Sandbox> {
+    start_demo_with(paths, port, 0).await
+}
+
+/// As [`start_demo`], with `customers` more customers' tasks (for load).
+pub async fn start_demo_with(paths: &Paths, port: u16, customers: u32) -> std::io::Result<Sandbox> {
     let dir = paths.sandbox_files_dir();
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
-    Sandbox::start(
-        SandboxConfig::demo(dir),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-    )
-    .await
+    let mut config = SandboxConfig::demo(dir);
+    config
+        .customers
+        .extend(crate::sandbox::SandboxCustomer::generated(customers));
+    Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
 }
 
 /// The demo's line: the `to` number of calls heard from softphones in the demo.

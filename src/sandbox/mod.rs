@@ -90,6 +90,27 @@ impl SandboxCustomer {
         }
     }
 
+    /// `count` customers' tasks for load: phones `+7 900 000-00-00` on, typed three ways in
+    /// turn (grouped, national with brackets, bare E.164), one in five closed.
+    pub fn generated(count: u32) -> Vec<Self> {
+        (0..count)
+            .map(|i| {
+                let n = format!("{i:07}");
+                let phone = match i % 3 {
+                    0 => format!("+7 900 {}-{}-{}", &n[..3], &n[3..5], &n[5..]),
+                    1 => format!("8 (900) {}-{}-{}", &n[..3], &n[3..5], &n[5..]),
+                    _ => format!("+7900{n}"),
+                };
+                let task = Self::open(
+                    &format!("Customer {i}: order {}", i * 7 % 1000),
+                    &phone,
+                    i % 5000,
+                );
+                if i % 5 == 4 { task.closed() } else { task }
+            })
+            .collect()
+    }
+
     /// The same task, closed on the last step.
     #[must_use]
     pub fn closed(mut self) -> Self {

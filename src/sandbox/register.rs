@@ -6,6 +6,7 @@
 //! `include_archived`, `modified_after`/`modified_before`, `steps`, an `id` filter and
 //! `sort=id`. Empty fields are never returned.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
@@ -23,7 +24,7 @@ const MAX_ITEMS: u64 = 20_000;
 /// A task of the form, whichever way it came (a customer's, or a call's).
 struct FormTask<'a> {
     id: u64,
-    subject: String,
+    subject: Cow<'a, str>,
     phone: &'a str,
     step: u32,
     closed: bool,
@@ -33,22 +34,29 @@ struct FormTask<'a> {
     comments: &'a [CommentSnapshot],
 }
 
-/// Every task of the form, by id.
-fn form_tasks(state: &SandboxState) -> Vec<FormTask<'_>> {
-    let calls = state.tasks.iter().map(|t| FormTask {
-        id: t.id,
-        subject: format!("Call from {}", t.from_number),
-        phone: &t.from_number,
-        step: 1,
-        closed: false,
-        responsible: t.responsible.as_deref(),
-        created_ms: t.modified_ms,
-        modified_ms: t.modified_ms,
-        comments: &t.comments,
-    });
-    let customers = state.customers.iter().map(|c| FormTask {
+/// The tasks of the form with an id above `above`, by id: the calls' (ids from 1), then the
+/// customers' (ids from 20,000,001, kept in order, so a page starts where it should without
+/// looking at the tasks before it).
+fn form_tasks(state: &SandboxState, above: u64) -> impl Iterator<Item = FormTask<'_>> {
+    let calls = state
+        .tasks
+        .iter()
+        .filter(move |t| t.id > above)
+        .map(|t| FormTask {
+            id: t.id,
+            subject: Cow::Owned(format!("Call from {}", t.from_number)),
+            phone: &t.from_number,
+            step: 1,
+            closed: false,
+            responsible: t.responsible.as_deref(),
+            created_ms: t.modified_ms,
+            modified_ms: t.modified_ms,
+            comments: &t.comments,
+        });
+    let first = state.customers.partition_point(|c| c.id <= above);
+    let customers = state.customers[first..].iter().map(|c| FormTask {
         id: c.id,
-        subject: c.subject.clone(),
+        subject: Cow::Borrowed(&c.subject),
         phone: &c.phone,
         step: c.step,
         closed: c.closed,
@@ -57,9 +65,7 @@ fn form_tasks(state: &SandboxState) -> Vec<FormTask<'_>> {
         modified_ms: c.modified_ms,
         comments: &c.comments,
     });
-    let mut all: Vec<FormTask<'_>> = calls.chain(customers).collect();
-    all.sort_by_key(|t| t.id);
-    all
+    calls.chain(customers)
 }
 
 /// A number filter: `gtA`, `ltB`, both (`gtA,ltB`), a list (`1,2`) or one value.
@@ -342,11 +348,15 @@ pub(super) async fn register(
     let state = lock(&shared);
     let fields = &state.config.fields;
     let query = Asked::read(&params, fields)?;
-    let tasks: Vec<Value> = form_tasks(&state)
-        .iter()
+    // A page by id (`id=gt…`) starts at its place.
+    let above = match &query.ids {
+        Some(Numbers::Range(Some(above), _)) => *above,
+        _ => 0,
+    };
+    let tasks: Vec<Value> = form_tasks(&state, above)
         .filter(|t| query.admits(t, fields))
         .take(query.item_count)
-        .map(|t| task_json(t, &state, query.field_ids.as_deref()))
+        .map(|t| task_json(&t, &state, query.field_ids.as_deref()))
         .collect();
     Ok(axum::Json(json!({ "tasks": tasks })))
 }
@@ -358,15 +368,14 @@ pub(super) async fn task(
 ) -> Result<axum::Json<Value>, ApiError> {
     authorize(&shared, &headers)?;
     let state = lock(&shared);
-    let tasks = form_tasks(&state);
-    let Some(task) = tasks.iter().find(|t| t.id == id) else {
+    let Some(task) = form_tasks(&state, id.saturating_sub(1)).find(|t| t.id == id) else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "access_denied_task",
             "Task is not found or access is denied.",
         ));
     };
-    let mut reply = task_json(task, &state, None);
+    let mut reply = task_json(&task, &state, None);
     let comments: Vec<Value> = task
         .comments
         .iter()

@@ -521,7 +521,7 @@ impl RowActions {
                 job,
                 row: call.row,
                 whole_call: job == call.register.id,
-                number: far_number(call).as_str().to_owned(),
+                number: far_number(call).grouped(),
                 until: Instant::now() + UNDO_FOR,
             });
         }
@@ -583,11 +583,11 @@ fn numbers_line_ui(ui: &mut egui::Ui, call: &CallRecord, time: &str, t: &Texts) 
         }
         if call.register.state == JobState::Held {
             // Our side is not known yet: only the far party's number is real.
-            ui.label(far_number(call).as_str());
+            ui.label(far_number(call).grouped());
         } else {
             ui.label(fill(
                 t.number_pair,
-                &[&call.request.from.as_str(), &call.request.to.as_str()],
+                &[&call.request.from.grouped(), &call.request.to.grouped()],
             ));
         }
     });
@@ -674,7 +674,7 @@ fn row_buttons_ui(
     if matches!(call.stage(now), Stage::Missed(_))
         && ui
             .button(t.call_back)
-            .on_hover_text(fill(t.call_back_hover, &[&far_number(call).as_str()]))
+            .on_hover_text(fill(t.call_back_hover, &[&far_number(call).grouped()]))
             .clicked()
     {
         commands.push(Command::CallBack(far_number(call).clone()));
@@ -738,7 +738,7 @@ pub fn wants_key(code: Option<&str>) -> bool {
 /// Names a call for the agent: "the call from +7… at 14:02".
 pub fn describe(call: &CallRecord, t: &Texts) -> String {
     let time = local_time(call.created_ms, "%H:%M");
-    fill(t.call_from_at, &[&far_number(call).as_str(), &time])
+    fill(t.call_from_at, &[&far_number(call).grouped(), &time])
 }
 
 /// The far party's number: who called us, or whom we called.

@@ -94,7 +94,7 @@ fn bar_ui(
     ui.horizontal_wrapped(|ui| {
         ui.colored_label(
             theme::WARN,
-            egui::RichText::new(fill(t.ringing, &[&call.number.as_str()])).strong(),
+            egui::RichText::new(fill(t.ringing, &[&call.number.grouped()])).strong(),
         );
         if call.source == EventSource::Baresip
             && ui.button(t.answer).on_hover_text(t.answer_hover).clicked()

@@ -182,7 +182,7 @@ fn dial_dialog_ui(ctx: &egui::Context, state: &mut UiState) {
         if !detail.is_empty() {
             label.on_hover_text(detail.as_str());
         }
-        ui.add(egui::Label::new(egui::RichText::new(number.as_str()).heading()).selectable(true));
+        ui.add(egui::Label::new(egui::RichText::new(number.grouped()).heading()).selectable(true));
         ui.horizontal(|ui| {
             if ui.button(t.copy).clicked() {
                 ui.ctx().copy_text(number.as_str().to_owned());

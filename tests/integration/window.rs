@@ -405,7 +405,7 @@ fn the_window_registers_a_call_and_opens_its_task() {
     step_until(&mut r.h, "the row", |h| {
         h.query_by_label("Registered").is_some()
     });
-    r.h.get_by_label("+79774221338 to +74953009080");
+    r.h.get_by_label("+7 977 422-13-38 to +7 495 300-90-80");
     assert_eq!(
         r.h.query_all_by_label("Incoming").count(),
         2,

@@ -99,7 +99,7 @@ fn every_key_control_fits_at_360_600_and_1280_px() {
                 inside(&r, label, width, height);
             }
             // The number pair wraps rather than running off the row.
-            inside(&r, "+79774221338 to +74953009080", width, height);
+            inside(&r, "+7 977 422-13-38 to +7 495 300-90-80", width, height);
         } else {
             for label in form.iter().chain(&list) {
                 inside(&r, label, width, height);
@@ -171,7 +171,7 @@ fn a_discard_can_be_undone_then_is_final() {
     });
     let job = r.h.state().state.list.calls[0].register.id;
     click_until(&mut r.h, "Discard", "the Undo strip", |h| {
-        h.query_by_label_contains("Discarded: the call with +79774221338")
+        h.query_by_label_contains("Discarded: the call with +7 977 422-13-38")
             .is_some()
     });
     // Discarded at once in the outbox, so no retry slips through meanwhile.
@@ -236,7 +236,7 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
     });
     r.h.run();
     // Newest first: the third row is the first call.
-    let third = r.h.get_by_label("+79160000001 to +74953009080").rect();
+    let third = r.h.get_by_label("+7 916 000-00-01 to +7 495 300-90-80").rect();
     let wav = r.dir.path().join("first.wav");
     write_wav(&wav, 8_000);
     // The file is dragged in from a file manager, across the list, onto the third row.
@@ -252,7 +252,7 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
     r.h.input_mut().dropped_files.push(Arc::new(Dropped(wav)));
     r.h.step();
     r.h.step();
-    r.h.get_by_label_contains("Attaching first.wav to the call from +79160000001");
+    r.h.get_by_label_contains("Attaching first.wav to the call from +7 916 000-00-01");
     step_until(&mut r.h, "the recording on the first call's task", |_| {
         r.sandbox
             .tasks()
@@ -275,7 +275,7 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
     r.h.run();
     r.h.get_by_label("Which call is this recording for?");
     r.h.get_by_label_contains("Dropped: other.wav");
-    r.h.get_by_label_contains("the call from +79160000002")
+    r.h.get_by_label_contains("the call from +7 916 000-00-02")
         .click();
     r.h.step();
     step_until(&mut r.h, "the second call's recording", |_| {
@@ -378,7 +378,7 @@ fn the_window_keeps_drawing_while_the_system_dialog_is_open() {
     // A call rings while the agent is still in the dialog: it shows at once.
     r.hear("ring", "79161234567", "ring-1", "http");
     step_until(&mut r.h, "the ringing bar", |h| {
-        h.query_by_label("Incoming call: +79161234567").is_some()
+        h.query_by_label("Incoming call: +7 916 123-45-67").is_some()
     });
     assert!(r.h.state().choosing(), "the dialog is still open");
     let wav = r.dir.path().join("late.wav");

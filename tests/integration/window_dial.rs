@@ -57,7 +57,7 @@ fn call_back_dials_through_the_softphone_never_through_pyrus_phone() {
         h.query_by_label_contains("baresip is not connected")
             .is_some()
     });
-    r.h.get_by_label(MISSED);
+    r.h.get_by_label("+7 916 777-00-11");
     r.h.get_by_label("Copy");
     assert_eq!(r.sandbox.tasks().len(), 1, "the missed call only");
     r.shutdown();
