@@ -584,9 +584,12 @@ async fn send_kept_work(ctx: &Context, settings: Settings) -> Result<(), Failure
 
 /// `pyrus-phone event`: hands the event to the running instance, or starts one with it.
 pub(super) fn event(args: &super::EventArgs, ctx: &Context) -> Result<(), Failure> {
+    if args.twinkle {
+        return super::twinkle::event(ctx);
+    }
     let event = crate::domain::CallEvent::parse(
-        &args.kind,
-        &args.number,
+        args.kind.as_deref().unwrap_or_default(),
+        args.number.as_deref().unwrap_or_default(),
         args.call_id.as_deref(),
         args.internal.as_deref(),
         args.line.as_deref(),
@@ -646,21 +649,7 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     // over like any other — acknowledged once stored. If it does not come up, the event is
     // kept in the outbox's journal, where the next start finds it, and the softphone is
     // told it was not delivered.
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::internal(format!("cannot find pyrus-phone itself: {e}")))?;
-    let mut command = std::process::Command::new(exe);
-    if !crate::platform::desktop::has_graphical_session() {
-        command.arg("--headless");
-    }
-    // Not a child of the softphone's hook: it keeps running after the hook's process ends.
-    crate::platform::desktop::detach(&mut command);
-    command
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = command
-        .spawn()
-        .map_err(|e| Failure::internal(format!("cannot start pyrus-phone: {e}")))?;
+    let mut child = start_detached()?;
     // Handed over once it listens; or why not, when it stopped as it started.
     let outcome = runtime_file::wait_for(dir, START_WAIT, |published| {
         if try_send(published)?.is_some() {
@@ -688,6 +677,25 @@ pub(super) fn hand_over(event: &crate::domain::CallEvent, ctx: &Context) -> Resu
     )))
 }
 
+/// Starts pyrus-phone (the window, or headless without a desktop), not as a child of the
+/// softphone's hook: it keeps running after the hook's process ends.
+pub(super) fn start_detached() -> Result<std::process::Child, Failure> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::internal(format!("cannot find pyrus-phone itself: {e}")))?;
+    let mut command = std::process::Command::new(exe);
+    if !crate::platform::desktop::has_graphical_session() {
+        command.arg("--headless");
+    }
+    crate::platform::desktop::detach(&mut command);
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+        .spawn()
+        .map_err(|e| Failure::internal(format!("cannot start pyrus-phone: {e}")))
+}
+
 /// An event the running instance did not confirm (`e`), kept in the journal here: the
 /// failure says so, or why it could not be kept either.
 fn kept_after(
@@ -709,7 +717,7 @@ const START_WAIT: Duration = Duration::from_secs(15);
 
 /// Keeps an event no instance could take in the outbox's journal (the next start handles
 /// it first).
-fn keep_for_next_start(
+pub(super) fn keep_for_next_start(
     event: &crate::domain::CallEvent,
     ctx: &Context,
     delivery: &str,

@@ -7,6 +7,7 @@
 mod commands;
 mod output;
 pub mod sandbox;
+mod twinkle;
 mod who;
 mod wrapup;
 
@@ -106,8 +107,13 @@ pub struct WhoArgs {
 /// `event` arguments: the number last, as MicroSIP appends it.
 #[derive(Debug, Args)]
 pub struct EventArgs {
+    /// The event from Twinkle's call script environment (what `script_*` runs); nothing
+    /// else is given then.
+    #[arg(long, conflicts_with_all = ["kind", "number", "call_id", "internal", "line"])]
+    pub twinkle: bool,
     /// ring, answer, end or outgoing.
-    pub kind: String,
+    #[arg(required_unless_present = "twinkle")]
+    pub kind: Option<String>,
     /// The call's id in the softphone.
     #[arg(long, value_name = "ID")]
     pub call_id: Option<String>,
@@ -118,7 +124,8 @@ pub struct EventArgs {
     #[arg(long, value_name = "N")]
     pub line: Option<String>,
     /// The far party's number.
-    pub number: String,
+    #[arg(required_unless_present = "twinkle")]
+    pub number: Option<String>,
 }
 
 /// `login` arguments.

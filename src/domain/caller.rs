@@ -134,9 +134,50 @@ pub fn index_key(stored: &str, country: Option<Country>) -> Option<String> {
         .map(|n| n.as_str().to_owned())
 }
 
+/// The forms the index may keep `number` in, made by rule — without the numbering tables,
+/// which take longer to load than a ringing call may wait: with a `+` before its digits, as
+/// it is, and for the +7 plan (`country` RU or KZ) a national `8…`, `7…` or ten-digit number
+/// in E.164.
+pub fn quick_keys(number: &str, country: Option<&str>) -> Vec<String> {
+    let plus = number.trim_start().starts_with('+');
+    let digits: String = number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(16)
+        .collect();
+    if digits.is_empty() {
+        return Vec::new();
+    }
+    let mut keys = vec![format!("+{digits}")];
+    if !plus {
+        keys.push(digits.clone());
+        if matches!(country, Some("RU" | "KZ")) {
+            match digits.len() {
+                11 if digits.starts_with('8') || digits.starts_with('7') => {
+                    keys.push(format!("+7{}", &digits[1..]));
+                }
+                10 => keys.push(format!("+7{digits}")),
+                _ => {}
+            }
+        }
+    }
+    keys.dedup();
+    keys
+}
+
 #[cfg(test)]
 mod tests {
-    use super::index_key;
+    use super::{index_key, quick_keys};
+
+    #[test]
+    fn quick_keys_meet_the_index_without_the_tables() {
+        assert_eq!(quick_keys("+79161234567", Some("RU")), ["+79161234567"]);
+        assert!(quick_keys("89161234567", Some("RU")).contains(&"+79161234567".to_owned()));
+        assert!(quick_keys("9161234567", Some("RU")).contains(&"+79161234567".to_owned()));
+        assert!(quick_keys("79161234567", None).contains(&"+79161234567".to_owned()));
+        assert_eq!(quick_keys("200", None), ["+200", "200"]);
+        assert!(quick_keys("anonymous", None).is_empty());
+    }
     use crate::domain::Country;
 
     #[test]

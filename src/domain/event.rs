@@ -103,6 +103,8 @@ pub enum EventSource {
     Baresip,
     /// "Simulate a call" in the hook doctor.
     Simulated,
+    /// Twinkle's call scripts (`pyrus-phone event --twinkle`).
+    Twinkle,
     /// A name this build does not know (kept as it was).
     Unknown(String),
 }
@@ -116,6 +118,7 @@ impl EventSource {
             Self::Uri => "uri",
             Self::Baresip => "baresip",
             Self::Simulated => "simulated",
+            Self::Twinkle => "twinkle",
             Self::Unknown(name) => name,
         }
     }
@@ -126,7 +129,7 @@ impl EventSource {
         use super::SourceId;
         match self {
             Self::Http => Some(SourceId::Http),
-            Self::Command | Self::Uri => Some(SourceId::Command),
+            Self::Command | Self::Uri | Self::Twinkle => Some(SourceId::Command),
             Self::Baresip => Some(SourceId::Baresip),
             Self::Simulated => Some(SourceId::Simulated),
             Self::Unknown(_) => None,
@@ -154,6 +157,7 @@ impl From<&str> for EventSource {
             "uri" => Self::Uri,
             "baresip" => Self::Baresip,
             "simulated" => Self::Simulated,
+            "twinkle" => Self::Twinkle,
             other => Self::Unknown(other.to_owned()),
         }
     }

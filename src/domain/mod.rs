@@ -11,6 +11,7 @@ pub mod job;
 pub mod phone;
 pub mod secret;
 pub mod sources;
+pub mod twinkle;
 pub mod units;
 pub mod uri;
 
@@ -19,7 +20,7 @@ pub use call::{
     LongField, MAX_UPLOAD_BYTES, MAX_VALUE_CHARS, Mapping, Person, Registration,
     audio_content_matches, audio_mime, check_recording_name,
 };
-pub use caller::{CallerCard, CallerTask, FormIndex, index_key};
+pub use caller::{CallerCard, CallerTask, FormIndex, index_key, quick_keys};
 pub use event::{CallEvent, CallEventWire, EventError, EventKind, EventSource};
 pub use job::{
     CallLife, CallNumbers, CallQuery, CallRecord, CallRowId, JobBrief, JobId, JobKind, JobState,

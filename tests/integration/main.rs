@@ -29,6 +29,7 @@ mod keyring;
 mod layers;
 mod sandbox_api;
 mod softphone;
+mod twinkle;
 mod window;
 mod window_caller;
 mod window_desk;

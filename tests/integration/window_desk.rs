@@ -236,7 +236,9 @@ fn a_file_dropped_on_the_third_row_goes_to_the_third_call() {
     });
     r.h.run();
     // Newest first: the third row is the first call.
-    let third = r.h.get_by_label("+7 916 000-00-01 to +7 495 300-90-80").rect();
+    let third =
+        r.h.get_by_label("+7 916 000-00-01 to +7 495 300-90-80")
+            .rect();
     let wav = r.dir.path().join("first.wav");
     write_wav(&wav, 8_000);
     // The file is dragged in from a file manager, across the list, onto the third row.
@@ -378,7 +380,8 @@ fn the_window_keeps_drawing_while_the_system_dialog_is_open() {
     // A call rings while the agent is still in the dialog: it shows at once.
     r.hear("ring", "79161234567", "ring-1", "http");
     step_until(&mut r.h, "the ringing bar", |h| {
-        h.query_by_label("Incoming call: +7 916 123-45-67").is_some()
+        h.query_by_label("Incoming call: +7 916 123-45-67")
+            .is_some()
     });
     assert!(r.h.state().choosing(), "the dialog is still open");
     let wav = r.dir.path().join("late.wav");

@@ -110,7 +110,8 @@ fn the_doctor_simulates_a_call_through_the_real_pipeline_and_shows_what_it_heard
         "{opened:?}"
     );
     step_until(&mut r.h, "the row", |h| {
-        h.query_by_label("+7 999 000-00-00 to +7 495 000-00-00").is_some()
+        h.query_by_label("+7 999 000-00-00 to +7 495 000-00-00")
+            .is_some()
     });
     r.shutdown();
 }
@@ -126,7 +127,8 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
     r.h.run();
     hear(&r, "ring", "79774221338", "1-9@127.0.0.1", "baresip");
     step_until(&mut r.h, "the ringing bar", |h| {
-        h.query_by_label("Incoming call: +7 977 422-13-38").is_some()
+        h.query_by_label("Incoming call: +7 977 422-13-38")
+            .is_some()
     });
     r.h.get_by_label("Answer").click();
     r.h.run();
@@ -136,13 +138,15 @@ fn a_ringing_baresip_call_shows_a_bar_and_answer_reaches_baresip() {
     assert_eq!(command, BaresipCommand::Accept);
     hear(&r, "answer", "79774221338", "1-9@127.0.0.1", "baresip");
     step_until(&mut r.h, "the bar to go", |h| {
-        h.query_by_label("Incoming call: +7 977 422-13-38").is_none()
+        h.query_by_label("Incoming call: +7 977 422-13-38")
+            .is_none()
     });
 
     // A call from a source that cannot answer shows the bar without the button.
     hear(&r, "ring", "79160000001", "h-1", "http");
     step_until(&mut r.h, "the second bar", |h| {
-        h.query_by_label("Incoming call: +7 916 000-00-01").is_some()
+        h.query_by_label("Incoming call: +7 916 000-00-01")
+            .is_some()
     });
     assert!(r.h.query_by_label("Answer").is_none());
     r.shutdown();
@@ -257,7 +261,8 @@ fn registering_by_hand_puts_the_ringing_call_into_the_form() {
     r.h.run();
     hear(&r, "ring", "79774221338", "sip-call-7", "http");
     step_until(&mut r.h, "the ringing bar", |h| {
-        h.query_by_label("Incoming call: +7 977 422-13-38").is_some()
+        h.query_by_label("Incoming call: +7 977 422-13-38")
+            .is_some()
     });
     after_a_later_event(&mut r, "79990000009");
     assert!(

@@ -11,6 +11,56 @@ use crate::domain::CallerTask;
 /// The most tasks a card lists.
 pub const CARD_LIMIT: i64 = 50;
 
+/// The subject of the newest open task of `forms` whose phones hold one of `numbers` (the
+/// forms the index may keep the number in, tried in turn),
+/// read from the outbox at `path` through a connection of its own that only reads — no
+/// migration, no lock waited for (a call script waiting on this holds a ringing call). `None` when there is
+/// no outbox, no index, or no such task.
+pub fn peek_caller_subject(
+    path: &std::path::Path,
+    numbers: &[String],
+    forms: &[u64],
+) -> Result<Option<String>, StoreError> {
+    use rusqlite::OpenFlags;
+    let err = |source| StoreError::Sqlite {
+        source,
+        path: path.to_path_buf(),
+    };
+    if !path.is_file() {
+        return Ok(None);
+    }
+    // Read and write, never create: a reader of a WAL database needs its shared memory
+    // (nothing is written here, and no lock is waited for).
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(err)?;
+    // An outbox from before the index: nobody is known.
+    let Ok(mut stmt) = conn.prepare(
+        "SELECT t.subject, t.form_id FROM caller_numbers n
+         JOIN caller_tasks t ON t.task_id = n.task_id
+         WHERE n.number = ?1 AND t.closed = 0
+         ORDER BY t.modified DESC, t.task_id DESC",
+    ) else {
+        return Ok(None);
+    };
+    for number in numbers {
+        let rows = stmt
+            .query_map([number], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (subject, form) = row.map_err(err)?;
+            if forms.contains(&(form as u64)) {
+                return Ok(Some(subject));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// A task read from the register, with its numbers' keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexedTask {

@@ -39,7 +39,7 @@ use crate::domain::{AttachTarget, CallRequest, JobId, JobKind, JobState, Mapping
 use schema::migrate;
 
 pub use budget::{RATE_BUDGET, RATE_WINDOW_MS};
-pub use callers::{CARD_LIMIT, IndexedTask, Reading};
+pub use callers::{CARD_LIMIT, IndexedTask, Reading, peek_caller_subject};
 pub use calls::Live;
 pub use cascade::UNDO_MS;
 pub use claims::Lane;
