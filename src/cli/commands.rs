@@ -584,9 +584,6 @@ async fn send_kept_work(ctx: &Context, settings: Settings) -> Result<(), Failure
 
 /// `pyrus-phone event`: hands the event to the running instance, or starts one with it.
 pub(super) fn event(args: &super::EventArgs, ctx: &Context) -> Result<(), Failure> {
-    if args.twinkle {
-        return super::twinkle::event(ctx);
-    }
     let event = crate::domain::CallEvent::parse(
         args.kind.as_deref().unwrap_or_default(),
         args.number.as_deref().unwrap_or_default(),

@@ -374,6 +374,7 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Attach(args) => commands::attach(args, &ctx).await,
         Command::Queue(args) => commands::queue(args, &ctx).await,
         Command::Sandbox(args) => sandbox::serve(args, &ctx).await,
+        Command::Event(args) if args.twinkle => twinkle::event(&ctx),
         Command::Event(args) => commands::event(&args, &ctx),
         Command::Who(args) => who::who(args, &ctx).await,
         Command::Wrapup(args) => wrapup::wrapup(args, &ctx).await,

@@ -307,19 +307,7 @@ pub fn call_list_ui(
 ) -> Option<CallRowId> {
     filter_ui(ui, list, t, commands);
     let searching = list.filter.query().is_some();
-    let shown = list.shown().len();
-    ui.heading(if searching {
-        fill(t.calls_found, &[&shown])
-    } else {
-        fill(t.calls_today, &[&shown])
-    });
-    if shown == 0 {
-        let words = match (searching, &list.found) {
-            (true, None) => t.searching,
-            (true, Some(_)) => t.nothing_found,
-            (false, _) => t.no_calls,
-        };
-        ui.label(egui::RichText::new(words).weak());
+    if !heading_ui(ui, list, searching, t) {
         return None;
     }
     let now = now_ms();
@@ -365,12 +353,7 @@ pub fn call_list_ui(
                     unseen = 0.0;
                 }
                 let top = ui.cursor().top();
-                // The call's own task has its button on the row already.
-                let own = call.registration.as_ref().map(|r| r.task_id);
-                let card = cards
-                    .get_or_ask(far_number(call).as_str(), commands)
-                    .cloned()
-                    .map(|c| c.without(own));
+                let card = row_card(cards, call, commands);
                 let row = Row {
                     call,
                     now,
@@ -403,6 +386,39 @@ pub fn call_list_ui(
         }
     }
     hovered
+}
+
+/// How many calls the list shows (and, when none, why); false when it shows none.
+fn heading_ui(ui: &mut egui::Ui, list: &CallList, searching: bool, t: &Texts) -> bool {
+    let shown = list.shown().len();
+    ui.heading(if searching {
+        fill(t.calls_found, &[&shown])
+    } else {
+        fill(t.calls_today, &[&shown])
+    });
+    if shown == 0 {
+        let words = match (searching, &list.found) {
+            (true, None) => t.searching,
+            (true, Some(_)) => t.nothing_found,
+            (false, _) => t.no_calls,
+        };
+        ui.label(egui::RichText::new(words).weak());
+    }
+    shown > 0
+}
+
+/// Who the far party of `call` is, without the call's own task (its button is on the row
+/// already); asked for when not known yet.
+fn row_card(
+    cards: &mut Cards,
+    call: &CallRecord,
+    commands: &mut Vec<Command>,
+) -> Option<CallerCard> {
+    let own = call.registration.as_ref().map(|r| r.task_id);
+    cards
+        .get_or_ask(far_number(call).as_str(), commands)
+        .cloned()
+        .map(|c| c.without(own))
 }
 
 /// One row in its frame, lit up when a dragged recording would go to it; what the agent
