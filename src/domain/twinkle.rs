@@ -63,10 +63,14 @@ pub enum TwinkleError {
     )]
     NotTwinkle,
     /// A trigger this build does not know.
-    #[error("Twinkle trigger '{0}' is not one of the eight call scripts")]
+    #[error(
+        "Twinkle trigger '{0}' is not one of the eight call scripts; point only the profile's script_* keys at `pyrus-phone event --twinkle`"
+    )]
     UnknownTrigger(String),
     /// A variable the trigger needs is empty.
-    #[error("Twinkle gave no {0} for this call")]
+    #[error(
+        "Twinkle gave no {0} for this call, so it cannot be told apart from others; the event is left out — check Twinkle's SIP settings"
+    )]
     Missing(&'static str),
 }
 

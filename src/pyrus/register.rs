@@ -173,23 +173,9 @@ impl TaskDto {
 }
 
 impl PyrusClient {
-    /// `GET forms/{id}`: the form's fields, for the mapping editor.
+    /// `GET forms/{id}`: the form's fields (sections' too), for the mapping editor.
     pub async fn form_fields(&self, form_id: u64) -> Result<Vec<FormField>, PyrusError> {
-        #[derive(serde::Deserialize)]
-        struct FormDto {
-            #[serde(default)]
-            fields: Vec<FormField>,
-        }
-        let reply = self
-            .send_authed(|s| {
-                Ok(self
-                    .http
-                    .get(format!("{}forms/{form_id}", s.endpoints.api_url))
-                    .timeout(self.config.request_timeout))
-            })
-            .await?;
-        let dto: FormDto = read_json(&reply)?;
-        Ok(dto.fields)
+        Ok(self.form_template(form_id).await?.fields)
     }
 
     /// `GET forms/{id}`: the fields (sections flattened) and the steps' names.

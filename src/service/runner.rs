@@ -619,7 +619,7 @@ fn field_update(template: &FormTemplate, update: &Mapping) -> Result<FieldUpdate
             PyrusError::Fields {
                 code: "unknown_field",
                 message: format!(
-                    "the form has no field {}; its fields are {}",
+                    "the form has no field {}; its fields are {} — correct the code (in the wrap-up, --set, or wrapup.fields in the settings)",
                     update.code,
                     codes.join(", ")
                 ),
