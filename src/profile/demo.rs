@@ -61,6 +61,14 @@ pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
     if settings.wrapup.fields.is_empty() {
         settings.wrapup.fields = vec!["Result".to_owned()];
     }
+    // A call's outcome fills the demo form's fields for it (not a comment).
+    if !settings.outcome.as_fields() {
+        let code = |c: &str| Some(c.to_owned());
+        settings.outcome.result = code("CallResult");
+        settings.outcome.started = code("CallStartTime");
+        settings.outcome.ended = code("CallEndTime");
+        settings.outcome.talk_seconds = code("TalkSeconds");
+    }
     if settings.defaults.country.is_none() {
         settings.defaults.country = Some("RU".to_owned());
     }

@@ -246,6 +246,7 @@ impl Engine {
             account_id: self.settings.pyrus.account_id.trim(),
             form_id: self.settings.pyrus.form_id,
             russian: self.settings.window.language.as_deref() == Some("ru"),
+            outcome: &self.settings.outcome,
             listener,
             uploads: &self.uploads,
             reach: &self.reach,

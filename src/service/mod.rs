@@ -10,6 +10,7 @@ mod engine;
 mod heard;
 mod index_lane;
 mod lanes;
+mod outcome;
 pub mod pickup;
 mod pickup_lane;
 mod pops;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio_util::sync::CancellationToken;
 
+use super::outcome::{outcome_mappings, outcome_words};
 use super::recording::open_checked;
 use crate::domain::{AttachTarget, JobId, JobKind, JobState, Mapping, Registration};
 use crate::outbox::{
@@ -18,6 +19,7 @@ use crate::outbox::{
 };
 use crate::platform::files::FileIdentity;
 use crate::pyrus::{ErrorClass, FieldUpdate, FormTemplate, PyrusClient, PyrusError, UploadSource};
+use crate::settings::OutcomeSettings;
 
 /// What the outbox reports while it works.
 #[derive(Debug, Clone)]
@@ -158,6 +160,8 @@ pub struct Runner<'a> {
     pub form_id: Option<u64>,
     /// Word calls' outcomes in Russian (the interface's language), else English.
     pub russian: bool,
+    /// The form fields calls' outcomes fill, if any.
+    pub outcome: &'a OutcomeSettings,
     /// Who hears of progress and outcomes.
     pub listener: &'a Listener,
     /// The uploads running, to cancel.
@@ -252,7 +256,12 @@ impl Runner<'_> {
                 )))
             }
             Work::Attach { payload, resolved } => self.attach(attempt, payload, resolved).await,
-            Work::Comment(payload) => self.comment(attempt, payload).await,
+            Work::Comment { payload, call } => match (payload.outcome, call) {
+                (Some(outcome), Some(call)) if self.outcome.as_fields() => {
+                    self.outcome_fields(attempt, &outcome, *call).await
+                }
+                _ => self.comment(attempt, payload).await,
+            },
         }
     }
 
@@ -294,6 +303,25 @@ impl Runner<'_> {
         self.answered().await;
         tracing::info!(job = %at.job, task_id = payload.task_id, posted_before = posted, "comment posted");
         Ok(JobReport::done(at.job, kind, None))
+    }
+
+    /// Sends a call's outcome as the values of the fields `[outcome]` names: the call
+    /// registered again under its own id, which Pyrus takes as the same call (so a repeat
+    /// after a lost answer sets the same values again, and nothing more).
+    async fn outcome_fields(
+        &self,
+        at: Attempt,
+        outcome: &CallOutcome,
+        mut call: crate::domain::CallRequest,
+    ) -> Result<JobReport, StoreError> {
+        call.mappings = outcome_mappings(outcome, self.outcome);
+        if let Err(e) = self.client.register_call(self.account_id, &call).await {
+            return self.record_failure(at, JobKind::Comment, &e).await;
+        }
+        self.outbox.complete(at.job, at.token).await?;
+        self.answered().await;
+        tracing::info!(job = %at.job, fields = call.mappings.len(), "call's outcome set on its task");
+        Ok(JobReport::done(at.job, JobKind::Comment, None))
     }
 
     /// A comment's updates as the API takes them: each field by id, a choice by its id.
@@ -662,96 +690,4 @@ fn field_update(template: &FormTemplate, update: &Mapping) -> Result<FieldUpdate
                     .join(", ")
             ),
         })
-}
-
-/// A call's outcome in words, times in this computer's local time: answered (when, how long
-/// the talk was) or missed / not answered (how long it rang).
-pub fn outcome_words(outcome: &CallOutcome, russian: bool) -> String {
-    use crate::domain::Direction;
-    let clock = |ms: i64| {
-        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-            .map(|t| {
-                t.with_timezone(&chrono::Local)
-                    .format("%H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
-    let span = |from: i64, to: i64| {
-        let secs = (to - from).max(0) / 1000;
-        format!("{}:{:02}", secs / 60, secs % 60)
-    };
-    let outgoing = outcome.direction == Direction::Outgoing;
-    let start = clock(outcome.started_ms);
-    let end = clock(outcome.ended_ms);
-    match (outcome.answered_ms, russian) {
-        (Some(answered), false) => format!(
-            "{} call answered at {}, ended at {}; talk {}.",
-            if outgoing { "Outgoing" } else { "Incoming" },
-            clock(answered),
-            end,
-            span(answered, outcome.ended_ms)
-        ),
-        (Some(answered), true) => format!(
-            "{} звонок: ответ в {}, завершён в {}; разговор {}.",
-            if outgoing {
-                "Исходящий"
-            } else {
-                "Входящий"
-            },
-            clock(answered),
-            end,
-            span(answered, outcome.ended_ms)
-        ),
-        (None, false) if outgoing => format!(
-            "Outgoing call not answered: dialled at {start}, {} until it ended.",
-            span(outcome.started_ms, outcome.ended_ms)
-        ),
-        (None, false) => format!(
-            "Missed call: rang at {start} for {}, not answered.",
-            span(outcome.started_ms, outcome.ended_ms)
-        ),
-        (None, true) if outgoing => format!(
-            "Исходящий звонок без ответа: набран в {start}, {} до завершения.",
-            span(outcome.started_ms, outcome.ended_ms)
-        ),
-        (None, true) => format!(
-            "Пропущенный звонок: звонил в {start}, {}, без ответа.",
-            span(outcome.started_ms, outcome.ended_ms)
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::outcome_words;
-    use crate::domain::Direction;
-    use crate::outbox::CallOutcome;
-
-    #[test]
-    fn an_answered_call_says_how_long_the_talk_was_and_a_missed_one_how_long_it_rang() {
-        let answered = CallOutcome {
-            direction: Direction::Incoming,
-            started_ms: 0,
-            answered_ms: Some(12_000),
-            ended_ms: 192_000,
-        };
-        let words = outcome_words(&answered, false);
-        assert!(words.starts_with("Incoming call answered at "), "{words}");
-        assert!(words.ends_with("; talk 3:00."), "{words}");
-        assert!(outcome_words(&answered, true).ends_with("; разговор 3:00."));
-        let missed = CallOutcome {
-            answered_ms: None,
-            ended_ms: 12_000,
-            ..answered
-        };
-        let words = outcome_words(&missed, false);
-        assert!(words.starts_with("Missed call: rang at "), "{words}");
-        assert!(words.ends_with(" for 0:12, not answered."), "{words}");
-        let unanswered = CallOutcome {
-            direction: Direction::Outgoing,
-            ..missed
-        };
-        assert!(outcome_words(&unanswered, false).starts_with("Outgoing call not answered"));
-    }
 }

@@ -6,9 +6,11 @@
 
 mod admin;
 pub mod credentials;
+mod outcome;
 mod problems;
 
 pub use admin::{AdminBroken, AdminView};
+pub use outcome::{OutcomeSettings, OutcomeWords};
 pub use problems::{Problem, ProblemKind};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -44,6 +46,8 @@ pub struct Settings {
     pub caller: CallerSettings,
     /// What a wrap-up offers besides the notes.
     pub wrapup: WrapupSettings,
+    /// The form fields a call's outcome fills by itself.
+    pub outcome: OutcomeSettings,
 }
 
 /// The wrap-up after a call.
@@ -144,8 +148,8 @@ pub struct CallPolicy {
     pub register_missed: bool,
     /// When to open the task.
     pub open_on: OpenOn,
-    /// When a heard call ends, say on its task what became of it (answered or missed, the
-    /// times, how long the talk was).
+    /// When a call ends, say on its task what became of it (answered or missed, the times,
+    /// how long the talk was): as the fields `[outcome]` names, else as a comment.
     pub send_outcome: bool,
 }
 
@@ -213,6 +217,7 @@ impl Default for Settings {
             sources: SourceSettings::default(),
             caller: CallerSettings::default(),
             wrapup: WrapupSettings::default(),
+            outcome: OutcomeSettings::default(),
         }
     }
 }

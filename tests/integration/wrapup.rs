@@ -197,3 +197,90 @@ async fn an_answered_call_and_a_missed_one_end_up_different_on_their_tasks() {
     };
     assert_eq!((outcomes("talked"), outcomes("missed")), (1, 1));
 }
+
+/// The mappings each call's registrations carried, by the call heard as `call_id`.
+fn call_mappings(env: &Env, call_id: &str) -> Vec<(String, String)> {
+    env.sandbox
+        .tasks()
+        .into_iter()
+        .find(|t| t.external_ids.contains(&call_id.to_owned()))
+        .map(|t| t.comments.into_iter().flat_map(|c| c.mappings).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_outcome_fields_set_the_outcome_fills_them_instead_of_a_comment() {
+    use crate::support::headless::Headless;
+    use crate::support::hook::event;
+    let env = Env::start().await;
+    env.write_settings(&format!(
+        "{}[outcome]\nresult = \"CallResult\"\nended = \"CallEndTime\"\ntalk_seconds = \"TalkSeconds\"\n",
+        crate::support::LINE_SETTINGS
+    ));
+    let instance = Headless::start(&env, &[]).await;
+    for (kind, number, id) in [
+        ("ring", "+79161117711", "talked"),
+        ("answer", "+79161117711", "talked"),
+        ("ring", "+79161117712", "missed"),
+        ("end", "+79161117712", "missed"),
+    ] {
+        assert_eq!(instance.post(&event(kind, number, id)), 202);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(instance.post(&event("end", "+79161117711", "talked")), 202);
+    let valued = |id: &'static str, code: &'static str| {
+        let env = &env;
+        move || call_mappings(env, id).iter().any(|(c, _)| c == code)
+    };
+    wait_until(
+        "the answered call's result",
+        Duration::from_secs(20),
+        valued("talked", "CallResult"),
+    )
+    .await;
+    wait_until(
+        "the missed call's result",
+        Duration::from_secs(20),
+        valued("missed", "CallResult"),
+    )
+    .await;
+    instance.stop();
+    let value = |id: &str, code: &str| {
+        call_mappings(&env, id)
+            .into_iter()
+            .filter(|(c, _)| c == code)
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(value("talked", "CallResult"), ["Answered"]);
+    assert_eq!(value("missed", "CallResult"), ["Missed"]);
+    assert_eq!(value("missed", "TalkSeconds"), ["0"]);
+    let talk = value("talked", "TalkSeconds");
+    assert!(
+        talk == ["2"] || talk == ["3"],
+        "the talk's length: {talk:?}"
+    );
+    let ended = value("talked", "CallEndTime");
+    assert!(
+        ended.len() == 1 && ended[0].ends_with('Z') && ended[0].contains('T'),
+        "the end as ISO 8601 UTC: {ended:?}"
+    );
+    // The same call, not a new task; and no comment besides.
+    assert_eq!(
+        env.sandbox
+            .tasks()
+            .iter()
+            .filter(|t| t.external_ids.contains(&"talked".to_owned()))
+            .count(),
+        1
+    );
+    for id in ["talked", "missed"] {
+        assert!(
+            call_comments(&env, id)
+                .iter()
+                .all(|c| !c.contains("[pyrus-phone outcome")),
+            "{:?}",
+            call_comments(&env, id)
+        );
+    }
+}

@@ -367,7 +367,7 @@ mod tests {
             .claim_due(Lane::Comment, 200_000, 300_000)
             .unwrap()
             .unwrap();
-        let Work::Comment(payload) = outcome.work else {
+        let Work::Comment { payload, .. } = outcome.work else {
             panic!("not a comment");
         };
         assert_eq!(payload.task_id, 77);

@@ -270,10 +270,14 @@ fn read_work(
             // A call's outcome goes to the call's task, known once it is registered.
             if payload.task_id == 0 {
                 payload.task_id = call
-                    .and_then(|c| c.registration.map(|r| r.task_id))
+                    .as_ref()
+                    .and_then(|c| c.registration.as_ref().map(|r| r.task_id))
                     .ok_or_else(|| corrupt("a call's outcome claimed before its registration"))?;
             }
-            Ok(Work::Comment(payload))
+            let call = call
+                .filter(|_| payload.outcome.is_some())
+                .map(|c| Box::new(c.request));
+            Ok(Work::Comment { payload, call })
         }
     }
 }

@@ -102,7 +102,7 @@ mod tests {
         };
         s.correct_comment(job, &corrected, 2_000).unwrap();
         let again = s.claim_due(Lane::Comment, 2_000, 60_000).unwrap().unwrap();
-        let Work::Comment(sent) = again.work else {
+        let Work::Comment { payload: sent, .. } = again.work else {
             panic!("not a comment: {:?}", again.work);
         };
         assert_eq!(sent.updates[0].value, "Resolved");

@@ -195,7 +195,12 @@ pub enum Work {
     /// Find a recording and queue it.
     Pickup(PickupPayload),
     /// Post a comment (unless an earlier attempt did).
-    Comment(CommentPayload),
+    Comment {
+        /// What to post where.
+        payload: CommentPayload,
+        /// The call, for a call's outcome (which may go as its fields instead).
+        call: Option<Box<CallRequest>>,
+    },
 }
 
 /// A job's kind is bound as a parameter, never spelled in SQL.
