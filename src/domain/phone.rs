@@ -148,19 +148,38 @@ impl PhoneNumber {
         &self.0
     }
 
-    /// The number grouped for reading: `+7 916 123-45-67` for a number of the +7 plan (Russia,
-    /// Kazakhstan); any other as it is. Made by rule, without the numbering tables (they
-    /// cost a few MiB, and the list shows numbers from its first frame).
+    /// The number grouped for reading, by rule (the numbering tables cost a few MiB, and the
+    /// list shows numbers from its first frame): the country code apart, then the national
+    /// number as its plan writes it where the rule is plain — `+7 916 123-45-67`,
+    /// `+1 415-555-0132`, `+33 1 23 45 67 89`, `+375 29 123-45-67` — and in threes elsewhere
+    /// (`+49 301 234 567`). An extension, or anything not E.164, as it is.
     pub fn grouped(&self) -> String {
-        let digits = &self.0;
-        match digits.strip_prefix("+7") {
-            Some(n) if n.len() == 10 => {
-                format!("+7 {} {}-{}-{}", &n[..3], &n[3..6], &n[6..8], &n[8..])
-            }
-            _ => digits.clone(),
+        let Some(digits) = self.0.strip_prefix('+') else {
+            return self.0.clone();
+        };
+        let cc = country_code_len(digits);
+        let (code, n) = digits.split_at(cc.min(digits.len()));
+        if n.len() < 5 {
+            return self.0.clone();
         }
+        let national = match (code, n.len()) {
+            ("7", 10) => format!("{} {}-{}-{}", &n[..3], &n[3..6], &n[6..8], &n[8..]),
+            ("1", 10) => format!("{}-{}-{}", &n[..3], &n[3..6], &n[6..]),
+            ("33", 9) => format!(
+                "{} {} {} {} {}",
+                &n[..1],
+                &n[1..3],
+                &n[3..5],
+                &n[5..7],
+                &n[7..]
+            ),
+            ("375" | "380" | "998" | "992" | "996", 9) => {
+                format!("{} {}-{}-{}", &n[..2], &n[2..5], &n[5..7], &n[7..])
+            }
+            _ => in_threes(n),
+        };
+        format!("+{code} {national}")
     }
-
     /// The masked form used by `Display`: all but the last four digits replaced by `*`.
     pub fn masked(&self) -> String {
         let keep = 4;
@@ -179,6 +198,39 @@ impl PhoneNumber {
             })
             .collect()
     }
+}
+
+/// How many leading digits of an E.164 number (without `+`) are its country code, by the ITU
+/// plan's shape: 1 and 7 alone; the two-digit codes of zones 2–9 listed; three digits else.
+fn country_code_len(digits: &str) -> usize {
+    const TWO: [&str; 44] = [
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+    ];
+    match digits.as_bytes().first() {
+        Some(b'1' | b'7') => 1,
+        _ if digits.get(..2).is_some_and(|two| TWO.contains(&two)) => 2,
+        _ => 3,
+    }
+}
+
+/// Digits in groups of three: a first group of two rather than a last of two, a last group of
+/// four rather than one of one (`30 123 456`, `123 456 7890`).
+fn in_threes(n: &str) -> String {
+    let first = match n.len() % 3 {
+        2 => 2,
+        _ => 3,
+    };
+    let mut groups = vec![&n[..first]];
+    let mut rest = &n[first..];
+    while rest.len() > 4 {
+        let (head, tail) = rest.split_at(3);
+        groups.push(head);
+        rest = tail;
+    }
+    groups.push(rest);
+    groups.join(" ")
 }
 
 impl TryFrom<String> for PhoneNumber {
@@ -286,11 +338,18 @@ mod tests {
         let grouped = |n: &str| PhoneNumber::parse(n).unwrap().grouped();
         assert_eq!(grouped("+79161234567"), "+7 916 123-45-67");
         assert_eq!(grouped("+74953009080"), "+7 495 300-90-80");
+        assert_eq!(grouped("+14155550132"), "+1 415-555-0132");
+        assert_eq!(grouped("+33123456789"), "+33 1 23 45 67 89");
+        assert_eq!(grouped("+375291234567"), "+375 29 123-45-67");
         assert_eq!(
             grouped("+4930123456"),
-            "+4930123456",
-            "other plans as they are"
+            "+49 30 123 456",
+            "other plans in threes"
         );
+        assert_eq!(grouped("+442079460958"), "+44 207 946 0958");
+        assert_eq!(grouped("+35312345678"), "+353 12 345 678");
+        assert_eq!(grouped("+380441234567"), "+380 44 123-45-67");
+        assert_eq!(grouped("+3531234"), "+3531234", "too short to group");
         assert_eq!(grouped("200"), "200");
         assert_eq!(grouped("89161234567"), "89161234567", "not E.164: as it is");
     }
