@@ -7,6 +7,7 @@
 mod commands;
 mod output;
 pub mod sandbox;
+mod setup;
 mod twinkle;
 mod who;
 mod wrapup;
@@ -69,6 +70,35 @@ pub enum Command {
     Who(WhoArgs),
     /// Save a call's wrap-up to its task: notes and outcome fields, as one comment.
     Wrapup(WrapupArgs),
+    /// Set a softphone up to tell pyrus-phone of its calls.
+    #[command(subcommand)]
+    Setup(SetupCommand),
+}
+
+/// What `setup` sets up.
+#[derive(Debug, Subcommand)]
+pub enum SetupCommand {
+    /// Point Twinkle's eight call scripts at `pyrus-phone event --twinkle` (each profile kept
+    /// in a backup beside it first); restart Twinkle afterwards.
+    Twinkle(SetupTwinkleArgs),
+}
+
+/// `setup twinkle` arguments.
+#[derive(Debug, Args)]
+pub struct SetupTwinkleArgs {
+    /// Only this profile (the file name in ~/.twinkle without `.cfg`); every profile when
+    /// left out.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Give the scripts back what they ran before.
+    #[arg(long)]
+    pub undo: bool,
+    /// Replace scripts that run another program too (they are kept and listed otherwise).
+    #[arg(long, conflicts_with = "undo")]
+    pub force: bool,
+    /// Twinkle's folder, when it is not ~/.twinkle.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `wrapup` arguments.
@@ -378,6 +408,7 @@ pub async fn run(command: Command, ctx: Context) -> ExitCode {
         Command::Event(args) => commands::event(&args, &ctx),
         Command::Who(args) => who::who(args, &ctx).await,
         Command::Wrapup(args) => wrapup::wrapup(args, &ctx).await,
+        Command::Setup(SetupCommand::Twinkle(args)) => setup::twinkle(&args, &ctx),
     };
     finish(result)
 }

@@ -12,6 +12,8 @@ pub mod phone;
 pub mod secret;
 pub mod sources;
 pub mod twinkle;
+pub mod twinkle_history;
+pub mod twinkle_profile;
 pub mod units;
 pub mod uri;
 

@@ -22,6 +22,7 @@ mod settings_ops;
 mod setup;
 mod shared;
 pub mod stitch;
+pub mod twinkle;
 
 pub use doctor::Sources;
 pub use engine::{CredentialsError, Engine, PumpError};

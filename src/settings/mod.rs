@@ -98,17 +98,34 @@ impl Settings {
 }
 
 /// Softphones heard directly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SourceSettings {
     /// baresip's `ctrl_tcp` address (`127.0.0.1:4444`), when baresip is the softphone.
     pub baresip: Option<String>,
     /// The softphone's recording folder; recordings found there are attached by themselves.
     pub recordings_dir: Option<PathBuf>,
+    /// Twinkle's folder (its profiles and call history), when it is not `~/.twinkle`.
+    pub twinkle_dir: Option<PathBuf>,
+    /// Read Twinkle's call history and register the calls no call script reported (calls
+    /// taken while pyrus-phone was not running, or before it was set up).
+    pub twinkle_history: bool,
     /// The command that dials a number for Call back (`%s` is the number, else it goes
     /// last): `microsip.exe`, `twinkle --call %s`. Empty: baresip when it is the softphone,
     /// else the desktop's `tel:` handler (never pyrus-phone itself).
     pub dial_command: Option<String>,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        Self {
+            baresip: None,
+            recordings_dir: None,
+            twinkle_dir: None,
+            twinkle_history: true,
+            dial_command: None,
+        }
+    }
 }
 
 /// When a call heard from a softphone is registered.
