@@ -30,7 +30,7 @@ pub(super) fn event(ctx: &Context) -> Result<(), Failure> {
         seen.kind,
         &seen.number,
         Some(&seen.call_id),
-        None,
+        seen.internal.as_deref(),
         seen.line.as_deref(),
         EventSource::Twinkle,
     )

@@ -309,6 +309,14 @@ pub const RINGING_AT_MOST_MS: i64 = 5 * 60 * 1000;
 pub const TALKING_AT_MOST_MS: i64 = 4 * 60 * 60 * 1000;
 
 impl CallRecord {
+    /// True for a call registered from a softphone's own call history, not heard live.
+    pub fn from_history(&self) -> bool {
+        self.request.external_id.as_ref().is_some_and(|id| {
+            id.as_str()
+                .starts_with(super::twinkle_history::HISTORY_ID_PREFIX)
+        })
+    }
+
     /// The call's stage at `now_ms` from what was heard of it.
     pub fn stage(&self, now_ms: i64) -> Stage {
         let outgoing = self.request.direction == super::Direction::Outgoing;

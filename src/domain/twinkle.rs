@@ -46,8 +46,10 @@ pub struct TwinkleEvent {
     pub number: String,
     /// The SIP Call-ID.
     pub call_id: String,
-    /// Our side's number, when the message names it.
+    /// Our side's number, when the message names a full number (see [`near_side`]).
     pub line: Option<String>,
+    /// The agent's extension, when our side is a short SIP user (`2000`).
+    pub internal: Option<String>,
     /// The far end's display name, from `SIP_FROM` of an incoming call.
     pub display: Option<String>,
     /// Why it failed, for `in_call_failed` and `out_call_failed`.
@@ -72,6 +74,22 @@ pub enum TwinkleError {
         "Twinkle gave no {0} for this call, so it cannot be told apart from others; the event is left out — check Twinkle's SIP settings"
     )]
     Missing(&'static str),
+}
+
+/// Our side of a call as Twinkle names it (the profile's SIP user): a full number
+/// (`+74953009080`, or ten digits and more) is this line's number; a short user (`2000`) is
+/// the agent's extension, which Pyrus matches against users' Work phone. Returns (line,
+/// internal).
+pub fn near_side(user: Option<String>) -> (Option<String>, Option<String>) {
+    let Some(user) = user.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) else {
+        return (None, None);
+    };
+    let digits = user.chars().filter(char::is_ascii_digit).count();
+    if user.starts_with('+') || digits >= 10 {
+        (Some(user), None)
+    } else {
+        (None, Some(user))
+    }
 }
 
 /// The display name in a SIP address (`"Alice" <sip:…>` or `Alice <sip:…>`), if any.
@@ -118,11 +136,13 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<TwinkleEvent, Tw
         .starts_with("in_")
         .then(|| var("SIP_FROM").as_deref().and_then(display_name))
         .flatten();
+    let (line, internal) = near_side(var(near));
     Ok(TwinkleEvent {
         kind,
         number,
         call_id,
-        line: var(near),
+        line,
+        internal,
         display,
         failure,
     })
@@ -162,7 +182,15 @@ mod tests {
         };
         let ring = with("in_call", &[]);
         assert_eq!((ring.kind, ring.number.as_str()), ("ring", "+15551234567"));
-        assert_eq!(ring.line.as_deref(), Some("2000"));
+        assert_eq!(
+            (ring.line.as_deref(), ring.internal.as_deref()),
+            (None, Some("2000")),
+            "a short SIP user is the agent's extension"
+        );
+        assert_eq!(
+            super::near_side(Some("+74953009080".into())),
+            (Some("+74953009080".into()), None)
+        );
         assert_eq!(ring.display.as_deref(), Some("Alice"));
         assert_eq!(ring.call_id, "1-29713@127.0.0.1");
         assert_eq!(with("in_call_answered", &[]).kind, "answer");

@@ -19,6 +19,7 @@ use crate::platform::files::FileIdentity;
 mod callers;
 mod comments;
 mod heal;
+mod history;
 
 pub use comments::comment_marker;
 use heal::heal_in_place;

@@ -8,6 +8,7 @@ mod dialling;
 mod doctor;
 mod engine;
 mod heard;
+mod history_lane;
 mod index_lane;
 mod lanes;
 mod outcome;

@@ -130,6 +130,7 @@ impl Service {
         }
         shared.spawn(pickup_loop(Arc::clone(&shared)));
         shared.spawn(super::index_lane::index_loop(Arc::clone(&shared)));
+        shared.spawn(super::history_lane::history_loop(Arc::clone(&shared)));
         let start = Arc::clone(&shared);
         shared.spawn(async move {
             let engine = start.current.get();

@@ -269,6 +269,34 @@ impl Stitcher {
     }
 }
 
+/// The request for a finished call no source heard live (a softphone's history): the same
+/// sides, internal number and mappings as a heard call's, held the same way without this
+/// line's number.
+pub fn past_request(
+    number: PhoneNumber,
+    direction: Direction,
+    line: Option<PhoneNumber>,
+    internal: Option<PhoneNumber>,
+    defaults: &CallDefaults,
+) -> Decision {
+    let call = LiveCall {
+        call_id: None,
+        number,
+        direction,
+        internal,
+        line,
+        last_ms: 0,
+        answered: false,
+        answered_ms: None,
+        ended_ms: None,
+        registered: false,
+        first_ms: 0,
+        external_id: None,
+        source: EventSource::Twinkle,
+    };
+    request_for(&call, defaults)
+}
+
 fn request_for(call: &LiveCall, defaults: &CallDefaults) -> Decision {
     let default_internal = PhoneNumber::parse_extension(&defaults.internal_number).ok();
     let internal = call.internal.clone().or(default_internal);

@@ -597,6 +597,9 @@ fn numbers_line_ui(ui: &mut egui::Ui, call: &CallRecord, time: &str, t: &Texts) 
             }
             Direction::Unknown => {}
         }
+        if call.from_history() {
+            ui.label(egui::RichText::new(t.from_history).weak().italics());
+        }
         if call.register.state == JobState::Held {
             // Our side is not known yet: only the far party's number is real.
             ui.label(far_number(call).grouped());

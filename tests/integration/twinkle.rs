@@ -129,3 +129,148 @@ async fn twinkles_triggers_make_one_call_and_a_known_caller_is_named_for_twinkle
     out.stderr_says("TWINKLE_TRIGGER is not set");
     instance.stop();
 }
+
+/// One line of Twinkle's call history (its format, from the field report): `start`,
+/// `answer` (0: unanswered) and `end` in epoch seconds.
+fn history_line(start: i64, answer: i64, end: i64, dir: &str, far: &str) -> String {
+    let (from, to) = if dir == "in" {
+        (far, "2000")
+    } else {
+        ("2000", far)
+    };
+    let cause = if answer > 0 { "remote user" } else { "failure" };
+    format!(
+        "{start}|{answer}|{end}|{dir}|Alice|sip:{from}@127.0.0.1:27602|||sip:{to}@127.0.0.1:20128||||||subject|{cause}|200|OK||tw\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_in_twinkles_history_that_no_script_reported_are_registered_once_without_a_tab() {
+    use std::io::Write as _;
+    let env = Env::start().await;
+    let dir = env.home().join(".twinkle");
+    std::fs::create_dir_all(&dir).unwrap();
+    env.write_settings(crate::support::LINE_SETTINGS);
+    let now = unix_now();
+    let history = dir.join("twinkle.ch");
+    let mut lines = String::new();
+    // Two days ago: older than a first reading goes back.
+    lines += &history_line(now - 172_800, 0, now - 172_790, "in", "+79160000001");
+    // While the app was closed: answered, then missed, then one the agent made.
+    lines += &history_line(now - 600, now - 590, now - 410, "in", "+79160000002");
+    lines += &history_line(now - 300, 0, now - 288, "in", "+79160000003");
+    lines += &history_line(now - 200, now - 195, now - 100, "out", "+79160000004");
+    crate::support::write_file(&history, &lines);
+
+    let instance = Headless::start(&env, &[]).await;
+    let numbers = |env: &Env| {
+        let mut n: Vec<String> = env
+            .sandbox
+            .tasks()
+            .iter()
+            .map(|t| format!("{}>{}", t.from_number, t.to_number))
+            .collect();
+        n.sort();
+        n
+    };
+    wait_until(
+        "the three calls registered",
+        Duration::from_secs(30),
+        || numbers(&env).len() == 3,
+    )
+    .await;
+    assert_eq!(
+        numbers(&env),
+        [
+            "+74953009080>+79160000004",
+            "+79160000002>+74953009080",
+            "+79160000003>+74953009080"
+        ]
+    );
+    // What became of each reaches its task: the missed one as missed.
+    wait_until("the outcomes", Duration::from_secs(30), || {
+        env.sandbox
+            .tasks()
+            .iter()
+            .filter(|t| {
+                t.comments
+                    .iter()
+                    .any(|c| c.text.contains("[pyrus-phone outcome"))
+            })
+            .count()
+            == 3
+    })
+    .await;
+    let missed = env
+        .sandbox
+        .tasks()
+        .into_iter()
+        .find(|t| t.from_number == "+79160000003")
+        .unwrap();
+    assert!(
+        missed
+            .comments
+            .iter()
+            .any(|c| c.text.contains("Missed call")),
+        "{:?}",
+        missed.comments
+    );
+    // A call a script reported (rang, the caller gave up) is not registered again from
+    // the history; a call after it that no script reported is.
+    let rang = unix_now();
+    let ring = script(&env, "in_call", "1-300@127.0.0.1", "+79160000005", &[]).await;
+    assert!(ring.status.success(), "{ring:?}");
+    let failed = [("SIPSTATUS_CODE", "487")];
+    script(
+        &env,
+        "in_call_failed",
+        "1-300@127.0.0.1",
+        "+79160000005",
+        &failed,
+    )
+    .await;
+    wait_until("the scripted call", Duration::from_secs(20), || {
+        numbers(&env).len() == 4
+    })
+    .await;
+    let mut appended = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&history)
+        .unwrap();
+    appended
+        .write_all(history_line(rang, 0, rang + 1, "in", "+79160000005").as_bytes())
+        .unwrap();
+    appended
+        .write_all(history_line(rang, 0, rang + 2, "in", "+79160000006").as_bytes())
+        .unwrap();
+    drop(appended);
+    wait_until(
+        "the call no script reported",
+        Duration::from_secs(40),
+        || numbers(&env).iter().any(|n| n.starts_with("+79160000006")),
+    )
+    .await;
+    instance.stop();
+    assert_eq!(numbers(&env).len(), 5, "{:?}", numbers(&env));
+
+    // A restart, the history rewritten from the start with one call more: that call only.
+    let later = unix_now() - 12;
+    lines += &history_line(later, 0, later + 2, "in", "+79160000007");
+    crate::support::write_file(&history, &lines);
+    let instance = Headless::start(&env, &[]).await;
+    wait_until("the newest call", Duration::from_secs(30), || {
+        numbers(&env).iter().any(|n| n.starts_with("+79160000007"))
+    })
+    .await;
+    instance.stop();
+    assert_eq!(numbers(&env).len(), 6, "{:?}", numbers(&env));
+    // One tab: the scripted call's, rung live; none for the calls from the history.
+    assert_eq!(env.opened().len(), 1, "{:?}", env.opened());
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}

@@ -18,6 +18,7 @@ mod cascade;
 mod claims;
 mod comments;
 mod error;
+mod history;
 mod jobs;
 mod journal;
 mod pickups;

@@ -102,6 +102,12 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
         problem        TEXT,
         denied         INTEGER NOT NULL DEFAULT 0
      );",
+    // How far a softphone's call history has been read: the end (epoch seconds) of the
+    // newest call settled, by history file.
+    "CREATE TABLE IF NOT EXISTS history_marks (
+        source TEXT PRIMARY KEY,
+        mark   INTEGER NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.

@@ -274,6 +274,8 @@ pub struct Texts {
     pub incoming: &'static str,
     /// Form and row.
     pub outgoing: &'static str,
+    /// Row: a call registered from the softphone's own call history (not heard live).
+    pub from_history: &'static str,
     /// Tab: the hook doctor.
     pub tab_sources: &'static str,
     /// Source names.

@@ -139,6 +139,7 @@ pub static EN: Texts = Texts {
     direction: "Direction",
     incoming: "Incoming",
     outgoing: "Outgoing",
+    from_history: "from the softphone's history",
     tab_sources: "Call sources",
     src_command: "Command hook (MicroSIP and others)",
     src_http: "HTTP hook and desk phones",

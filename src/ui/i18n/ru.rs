@@ -143,6 +143,7 @@ pub static RU: Texts = Texts {
     direction: "Направление",
     incoming: "Входящий",
     outgoing: "Исходящий",
+    from_history: "из журнала софтфона",
     tab_sources: "Источники звонков",
     src_command: "Командный хук (MicroSIP и другие)",
     src_http: "HTTP-хук и настольные телефоны",

@@ -203,6 +203,8 @@ impl Env {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pyrus-phone"));
         cmd.args(args)
             .env("PYRUS_PHONE_HOME", self.home())
+            // A softphone's files (Twinkle's ~/.twinkle) are this test's, never the user's.
+            .env("HOME", self.home())
             .env("PYRUS_AUTH_URL", &self.auth_url)
             .env("PYRUS_LOGIN", DEMO_LOGIN)
             .env("PYRUS_SECURITY_KEY", &self.key)
