@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     // Before any thread starts: every thread after this shares two allocator arenas.
     pyrus_phone::platform::memory::limit_arenas();
     pyrus_phone::platform::files::allow_more_open_files();
+    // Before any thread starts too: threads take the signal mask of the one starting them.
+    pyrus_phone::platform::console::hear_stop_signals();
     let started = std::time::Instant::now();
     let errors_seen = pyrus_phone::platform::console::attach_to_parent();
     // Customers' numbers, logs and settings are this user's alone.

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 # What the tests run: a Secret Service in a private D-Bus session, an X server, a tool to
 # find and shoot windows, and the libraries the window loads at run time (X11, xkbcommon,
 # Mesa's software GL).
-packages=(dbus dbus-bin dbus-user-session gnome-keyring dunst xvfb xauth xdotool xclip imagemagick desktop-file-utils baresip-core sip-tester
+packages=(dbus dbus-bin dbus-user-session gnome-keyring dunst xvfb xauth xdotool xclip imagemagick desktop-file-utils baresip-core sip-tester twinkle-console
           mmdebstrap rpm librsvg2-bin appstream man-db
           libgl1 libegl1 libgl1-mesa-dri libx11-6 libx11-xcb1 libxcursor1 libxi6 libxrandr2
           libxkbcommon0 libxkbcommon-x11-0)
@@ -29,7 +29,7 @@ if ((${#need[@]})); then
   # No recommends: dbus-x11 would autolaunch stray session buses.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-for tool in dbus-run-session dbus-send gnome-keyring-daemon dunst dunstctl Xvfb xdotool xclip import convert desktop-file-validate baresip sipp \
+for tool in dbus-run-session dbus-send gnome-keyring-daemon dunst dunstctl Xvfb xdotool xclip import convert desktop-file-validate baresip sipp twinkle-console \
             mmdebstrap rpm rsvg-convert appstreamcli man; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing after installing packages" >&2; exit 1; }
 done
@@ -45,7 +45,7 @@ appstreamcli validate --no-net packaging/linux/com.pyrus.pyrus-phone.metainfo.xm
 echo "== clippy";   cargo clippy --locked --all-targets -- -D warnings
 echo "== tests (private D-Bus session, real Secret Service)"
 # Both tiers: the portable one (what `cargo test` alone runs) and the system one
-# (`#[ignore]`d there: gnome-keyring, dunst, baresip, sipp, tmpfs, a network address).
+# (`#[ignore]`d there: gnome-keyring, dunst, baresip, Twinkle, sipp, tmpfs, a network address).
 dbus-run-session -- bash tests/with_keyring.sh cargo test --locked --all-targets -- --include-ignored
 echo "== a real window under Xvfb"
 bash tests/window_smoke.sh target/debug/pyrus-phone

@@ -684,6 +684,9 @@ pub(super) fn start_detached() -> Result<std::process::Child, Failure> {
         command.arg("--headless");
     }
     crate::platform::desktop::detach(&mut command);
+    // It outlives this run: whatever this run was handed (a softphone's pipe, sockets, lock
+    // file) must not stay open in it.
+    crate::platform::console::keep_inherited_descriptors_from_children();
     command
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -26,7 +26,7 @@ const NAME_CHARS: usize = 50;
 pub(super) fn event(ctx: &Context) -> Result<(), Failure> {
     let seen = twinkle::from_env(|name| std::env::var(name).ok())
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let event = CallEvent::parse(
+    let mut event = CallEvent::parse(
         seen.kind,
         &seen.number,
         Some(&seen.call_id),
@@ -35,6 +35,8 @@ pub(super) fn event(ctx: &Context) -> Result<(), Failure> {
         EventSource::Twinkle,
     )
     .map_err(|e| Failure::usage(e.to_string()))?;
+    // Hooks overlap: an end may be handled before the start of its call.
+    event.direction = seen.direction;
     if let Some(failure) = seen.failure {
         tracing::info!(call_id = %seen.call_id, why = %failure.words(), "Twinkle: the call did not connect");
     }

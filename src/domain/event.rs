@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::Direction;
 use super::phone::{Country, PhoneError, PhoneNumber};
 
 /// What happened to a call.
@@ -69,6 +70,9 @@ pub enum EventError {
     /// A call id over 300 characters or empty.
     #[error("call_id must be 1 to 300 characters")]
     CallId,
+    /// A direction that is neither incoming nor outgoing.
+    #[error("direction '{0}' is neither incoming nor outgoing")]
+    Direction(String),
 }
 
 /// One event from a source, checked (it travels as a [`CallEventWire`]).
@@ -86,6 +90,9 @@ pub struct CallEvent {
     pub line: Option<PhoneNumber>,
     /// Which source said it.
     pub source: EventSource,
+    /// Which way the call goes, when the source says so with every event (Twinkle's
+    /// triggers do): an end heard before its call's start still makes the right call.
+    pub direction: Direction,
 }
 
 /// Where an event came from. Kept as its name (`http`, `command`, …) in the journal; a
@@ -210,20 +217,36 @@ pub struct CallEventWire {
     /// The hook's token, when a phone cannot send a header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Which way the call goes (`incoming` or `outgoing`), when the source knows it with
+    /// every event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
 }
 
 impl CallEventWire {
     /// Checks the fields into an event from `source` (numbers as sent: a SIP URI's user
     /// part is the caller of `number_in`'s choosing).
     pub fn into_event(self, source: EventSource) -> Result<CallEvent, EventError> {
-        CallEvent::parse(
+        let direction = match self.direction.as_deref().map(str::trim) {
+            None | Some("") => Direction::Unknown,
+            Some(d) if d.eq_ignore_ascii_case("incoming") || d.eq_ignore_ascii_case("in") => {
+                Direction::Incoming
+            }
+            Some(d) if d.eq_ignore_ascii_case("outgoing") || d.eq_ignore_ascii_case("out") => {
+                Direction::Outgoing
+            }
+            Some(other) => return Err(EventError::Direction(other.to_owned())),
+        };
+        let mut event = CallEvent::parse(
             &self.event,
             &self.number,
             self.call_id.as_deref(),
             self.internal.as_deref(),
             self.line.as_deref(),
             source,
-        )
+        )?;
+        event.direction = direction;
+        Ok(event)
     }
 
     /// The event as it is kept in the journal (with its source).
@@ -249,6 +272,11 @@ impl From<&CallEvent> for CallEventWire {
             call_id: event.call_id.clone(),
             internal: event.internal.as_ref().map(|n| n.as_str().to_owned()),
             line: event.line.as_ref().map(|n| n.as_str().to_owned()),
+            direction: match event.direction {
+                Direction::Incoming => Some("incoming".to_owned()),
+                Direction::Outgoing => Some("outgoing".to_owned()),
+                Direction::Unknown => None,
+            },
             ..Self::default()
         }
     }
@@ -295,6 +323,7 @@ impl CallEvent {
             internal,
             line,
             source: source.into(),
+            direction: Direction::Unknown,
         })
     }
 

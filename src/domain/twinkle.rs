@@ -54,6 +54,8 @@ pub struct TwinkleEvent {
     pub display: Option<String>,
     /// Why it failed, for `in_call_failed` and `out_call_failed`.
     pub failure: Option<TwinkleFailure>,
+    /// Which way the call goes: known from every trigger but the two releases.
+    pub direction: super::Direction,
 }
 
 /// Why the environment is not a Twinkle trigger pyrus-phone can use.
@@ -137,6 +139,13 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<TwinkleEvent, Tw
         .then(|| var("SIP_FROM").as_deref().and_then(display_name))
         .flatten();
     let (line, internal) = near_side(var(near));
+    let direction = if trigger.starts_with("in_") {
+        super::Direction::Incoming
+    } else if trigger.starts_with("out_") {
+        super::Direction::Outgoing
+    } else {
+        super::Direction::Unknown
+    };
     Ok(TwinkleEvent {
         kind,
         number,
@@ -145,6 +154,7 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<TwinkleEvent, Tw
         internal,
         display,
         failure,
+        direction,
     })
 }
 

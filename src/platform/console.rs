@@ -1,4 +1,5 @@
-//! The terminal a command was typed in. On Windows the binary is a GUI-subsystem program, so
+//! The terminal a command was typed in, and the descriptors a run hands on to what it
+//! starts. On Windows the binary is a GUI-subsystem program, so
 //! a softphone's hook (`pyrus-phone event ring N`) or a `tel:` link flashes no console
 //! window; a command typed in a console attaches to that console here, so its output and
 //! errors still reach it. Elsewhere a process simply inherits its terminal.
@@ -7,6 +8,10 @@
 //! script names the same program, and an installer registers one path. The cost, on
 //! Windows: `cmd.exe` does not wait for a GUI-subsystem program, so a script that needs the
 //! exit code runs it with `start /wait`.
+//!
+//! A program started and left running (the instance a softphone's hook starts) must not keep
+//! what the softphone leaked into the hook: see
+//! [`keep_inherited_descriptors_from_children`].
 
 /// Connects standard output and error to the console of the process that started this one,
 /// where they are not connected already (Windows). Returns whether anyone sees what this
@@ -23,6 +28,67 @@ pub fn attach_to_parent() -> bool {
         // Started by the desktop, standard error goes to a log nobody reads (or nowhere):
         // only a terminal is sure to be seen.
         std::io::stderr().is_terminal()
+    }
+}
+
+/// Marks every descriptor this process inherited above standard error close-on-exec, so a
+/// program it starts and leaves running gets none of them (Linux). A softphone may leak its
+/// own into a call script — Twinkle hands a script its SIP sockets, its lock file and extra
+/// copies of the pipe it reads the script's output from — and waits for that output to end:
+/// an instance started from the script holding a copy would keep the call waiting for as
+/// long as it runs. Returns how many were marked.
+pub fn keep_inherited_descriptors_from_children() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::BorrowedFd;
+        let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+            return 0;
+        };
+        let raw: Vec<i32> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .filter(|fd| *fd > 2)
+            .collect();
+        raw.into_iter()
+            .filter(|&fd| {
+                // The listing's own descriptor is gone by now: the call fails for it, and for
+                // any closed since, harmlessly.
+                #[expect(unsafe_code, reason = "a descriptor of this process, by number")]
+                let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+                rustix::io::fcntl_getfd(fd)
+                    .and_then(|flags| {
+                        rustix::io::fcntl_setfd(fd, flags | rustix::io::FdFlags::CLOEXEC)
+                    })
+                    .is_ok()
+            })
+            .count()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
+}
+
+/// Lets this process hear the signals a session stops it with — SIGTERM, SIGINT, SIGHUP
+/// (Unix). A process starts with the signals its starter blocked still blocked, and a
+/// softphone may block them: Twinkle runs its call scripts with SIGTERM and SIGINT blocked,
+/// so an instance started from one would not stop at logout. Call it before any thread
+/// starts (each takes the mask of the thread that starts it).
+pub fn hear_stop_signals() {
+    #[cfg(unix)]
+    {
+        #[expect(unsafe_code, reason = "the signal mask, through the C library")]
+        let unblocked = unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+                libc::sigaddset(&raw mut set, signal);
+            }
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut())
+        };
+        if unblocked != 0 {
+            tracing::warn!(code = unblocked, "the stop signals could not be unblocked");
+        }
     }
 }
 

@@ -114,7 +114,9 @@ impl Stitcher {
             self.calls.push(LiveCall {
                 call_id: event.call_id.clone(),
                 number: event.number.clone(),
-                direction: if event.kind == EventKind::Outgoing {
+                direction: if event.kind == EventKind::Outgoing
+                    || event.direction == Direction::Outgoing
+                {
                     Direction::Outgoing
                 } else {
                     Direction::Incoming
@@ -582,6 +584,23 @@ mod tests {
         };
         assert_eq!(call.from.as_str(), "+74953009080");
         assert_eq!(call.to.as_str(), "+79774221338");
+        // An end that overtook its call's start (two hooks a millisecond apart) still makes
+        // an outgoing call when the source says so.
+        let mut s = Stitcher::default();
+        let mut end = ev("end", "+79774221338", Some("x@vm"));
+        end.direction = crate::domain::Direction::Outgoing;
+        let Decision::Register(call) = s.on_event(&end, 0, CallPolicy::default(), &defaults())
+        else {
+            panic!()
+        };
+        assert_eq!(call.from.as_str(), "+74953009080");
+        assert_eq!(call.to.as_str(), "+79774221338");
+        let late = ev("outgoing", "+79774221338", Some("x@vm"));
+        assert_eq!(
+            s.on_event(&late, 1, CallPolicy::default(), &defaults()),
+            Decision::Wait,
+            "the late start joins its call"
+        );
         let mut s = Stitcher::default();
         let held = s.on_event(
             &ev("ring", "123456", None),

@@ -30,6 +30,7 @@ mod layers;
 mod sandbox_api;
 mod softphone;
 mod twinkle;
+mod twinkle_live;
 mod window;
 mod window_caller;
 mod window_desk;

@@ -27,7 +27,8 @@ pub const CALL: [&str; 5] = ["call", "--from", "+79774221338", "--to", "+7495300
 pub const LINE_SETTINGS: &str = "[defaults]\nline_number = \"+74953009080\"\n";
 
 /// A test of the system tier: it needs what `tests/run.sh` provides (a private D-Bus
-/// session with gnome-keyring and dunst, baresip, sipp, root for tmpfs, a network address).
+/// session with gnome-keyring and dunst, baresip, twinkle-console, sipp, root for tmpfs, a
+/// network address).
 /// Such tests are `#[ignore]`d, so plain `cargo test` runs the portable tier only; run
 /// outside `tests/run.sh` they stop here, before touching the developer's own session.
 pub fn system_tier(needs: &str) {
@@ -200,7 +201,13 @@ impl Env {
     /// The binary with the environment pointing at the sandbox, and links it opens going
     /// to the browser stand-in.
     pub fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pyrus-phone"));
+        self.command_for(env!("CARGO_BIN_EXE_pyrus-phone"), args)
+    }
+
+    /// `program` with the environment [`Env::command`] gives the binary: a softphone whose
+    /// call scripts run the binary hand it this test's home, sandbox and browser.
+    pub fn command_for(&self, program: &str, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         cmd.args(args)
             .env("PYRUS_PHONE_HOME", self.home())
             // A softphone's files (Twinkle's ~/.twinkle) are this test's, never the user's.
