@@ -74,6 +74,9 @@ pub enum Command {
     PrepareNumbers,
     /// Feed ring, answer and end for this number through the call pipeline (hook doctor).
     SimulateCall(String),
+    /// Point Twinkle's call scripts at pyrus-phone (every profile; another program's
+    /// scripts kept).
+    SetUpTwinkle,
     /// Answer the ringing call in the softphone (baresip).
     AnswerCall,
     /// Replace the event hook's token (the old one stops working).
@@ -339,11 +342,15 @@ pub enum NoticeKind {
     AutostartFailed,
     /// The outbox that could not be opened opens again: calls are stored from now on.
     OutboxOpened,
+    /// Twinkle's call scripts run pyrus-phone now (it must be restarted to read them).
+    TwinkleSetUp,
+    /// Twinkle could not be set up.
+    TwinkleNotSetUp,
 }
 
 impl NoticeKind {
     /// Every kind (the catalogue test reads it).
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 22] = [
         Self::CallNotStored,
         Self::HeardNotStored,
         Self::JournalUnreadable,
@@ -364,6 +371,8 @@ impl NoticeKind {
         Self::TokenNotRenewed,
         Self::AutostartFailed,
         Self::OutboxOpened,
+        Self::TwinkleSetUp,
+        Self::TwinkleNotSetUp,
     ];
 }
 

@@ -136,7 +136,8 @@ impl EventSource {
         use super::SourceId;
         match self {
             Self::Http => Some(SourceId::Http),
-            Self::Command | Self::Uri | Self::Twinkle => Some(SourceId::Command),
+            Self::Command | Self::Uri => Some(SourceId::Command),
+            Self::Twinkle => Some(SourceId::Twinkle),
             Self::Baresip => Some(SourceId::Baresip),
             Self::Simulated => Some(SourceId::Simulated),
             Self::Unknown(_) => None,
@@ -152,6 +153,7 @@ impl From<super::SourceId> for EventSource {
             SourceId::Command => Self::Command,
             SourceId::Baresip => Self::Baresip,
             SourceId::Simulated => Self::Simulated,
+            SourceId::Twinkle => Self::Twinkle,
         }
     }
 }

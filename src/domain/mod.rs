@@ -32,7 +32,7 @@ pub use phone::{Country, PhoneError, PhoneNumber};
 pub use secret::Secret;
 pub use sources::{
     BaresipHealth, FolderHealth, HookHealth, RawMessage, RingingCall, SourceId, SourcesReport,
-    TokenOrigin, Verdict,
+    TokenOrigin, TwinkleHealth, Verdict,
 };
 pub use units::format_bytes;
 

@@ -25,11 +25,19 @@ pub enum SourceId {
     Baresip,
     /// "Simulate a call" in the hook doctor.
     Simulated,
+    /// Twinkle's call scripts (`pyrus-phone event --twinkle`, forwarded over the HTTP hook).
+    Twinkle,
 }
 
 impl SourceId {
     /// Every source, in the order the doctor lists them.
-    pub const ALL: [Self; 4] = [Self::Command, Self::Http, Self::Baresip, Self::Simulated];
+    pub const ALL: [Self; 5] = [
+        Self::Command,
+        Self::Http,
+        Self::Baresip,
+        Self::Twinkle,
+        Self::Simulated,
+    ];
 
     /// The name events carry in `CallEvent::source`.
     pub fn as_str(self) -> &'static str {
@@ -38,6 +46,7 @@ impl SourceId {
             Self::Command => "command",
             Self::Baresip => "baresip",
             Self::Simulated => "simulated",
+            Self::Twinkle => "twinkle",
         }
     }
 }
@@ -122,6 +131,24 @@ pub struct BaresipHealth {
     pub problem: Option<String>,
 }
 
+/// Twinkle on this computer, as the doctor shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwinkleHealth {
+    /// Its folder (`~/.twinkle`).
+    pub dir: PathBuf,
+    /// Each profile, and how many of its eight call scripts run pyrus-phone.
+    pub profiles: Vec<(String, usize)>,
+    /// Its call history is there to read.
+    pub history: bool,
+}
+
+impl TwinkleHealth {
+    /// True when every profile runs pyrus-phone from all eight scripts.
+    pub fn set_up(&self) -> bool {
+        !self.profiles.is_empty() && self.profiles.iter().all(|(_, ours)| *ours == 8)
+    }
+}
+
 /// The recording folder's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderHealth {
@@ -142,6 +169,8 @@ pub struct SourcesReport {
     pub baresip: Option<BaresipHealth>,
     /// The recording folder (`None`: not configured).
     pub recordings: Option<FolderHealth>,
+    /// Twinkle (`None`: no `~/.twinkle` here).
+    pub twinkle: Option<TwinkleHealth>,
     /// Why heard calls cannot be stored in the outbox now (they are refused until fixed).
     pub outbox_problem: Option<String>,
     /// The last raw messages of each source, newest first.

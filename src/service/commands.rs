@@ -117,6 +117,12 @@ async fn dispatch(shared: &Arc<Shared>, command: Command) -> Outcome {
             Ok(())
         }
         Command::SimulateCall(number) => simulate(shared, number),
+        Command::SetUpTwinkle => {
+            let task = Arc::clone(shared);
+            let settings = engine.settings().clone();
+            shared.spawn(async move { set_up_twinkle(&task, settings).await });
+            Ok(())
+        }
         Command::AnswerCall => answer(shared),
         Command::NewHookToken => new_hook_token(shared),
         Command::CheckSources => {
@@ -243,6 +249,29 @@ fn simulate(shared: &Arc<Shared>, number: String) -> Outcome {
         }
     });
     Ok(())
+}
+
+/// Sets Twinkle up (its files, on a blocking thread) and says so; the doctor is read again.
+async fn set_up_twinkle(shared: &Arc<Shared>, settings: Settings) {
+    let done = tokio::task::spawn_blocking(move || {
+        let program = std::env::current_exe().map_err(|e| e.to_string())?;
+        doctor::set_up_twinkle(&settings, &program)
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|done| done);
+    let notice = match done {
+        Ok(profiles) => {
+            tracing::info!(%profiles, "Twinkle set up");
+            Notice::new(NoticeKind::TwinkleSetUp, profiles)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Twinkle could not be set up");
+            Notice::new(NoticeKind::TwinkleNotSetUp, e)
+        }
+    };
+    shared.notice(notice).await;
+    shared.report_sources().await;
 }
 
 fn answer(shared: &Shared) -> Outcome {

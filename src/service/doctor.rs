@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::domain::{CallEvent, FolderHealth, SourceId, SourcesReport, TokenOrigin, Verdict};
+use crate::domain::{
+    CallEvent, FolderHealth, SourceId, SourcesReport, TokenOrigin, TwinkleHealth, Verdict,
+};
 use crate::settings::Settings;
 use crate::settings::credentials::{HOOK_TOKEN_ENTRY, SecretStore};
 use crate::sources::Heard;
@@ -74,12 +76,23 @@ pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
             problem: folder_problem(path),
         });
     let network = snapshot.hook.as_ref().is_some_and(|h| !h.allow.is_empty());
+    let twinkle = twinkle_dir(settings)
+        .filter(|dir| dir.is_dir())
+        .map(|dir| TwinkleHealth {
+            profiles: super::twinkle::profiles(&dir)
+                .into_iter()
+                .map(|p| (p.name, p.ours))
+                .collect(),
+            history: dir.join("twinkle.ch").is_file(),
+            dir,
+        });
     SourcesReport {
         hook: snapshot.hook,
         token: sources.token.as_ref().map(TokenCell::get),
         baresip: snapshot.baresip,
         outbox_problem: snapshot.outbox_problem,
         recordings,
+        twinkle,
         raw: snapshot.raw,
         program: sources.program.clone(),
         host: network
@@ -87,6 +100,24 @@ pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
             .flatten()
             .unwrap_or_else(|| "127.0.0.1".to_owned()),
     }
+}
+
+/// Twinkle's folder: the settings' one, else `~/.twinkle`.
+pub fn twinkle_dir(settings: &Settings) -> Option<PathBuf> {
+    settings
+        .sources
+        .twinkle_dir
+        .clone()
+        .or_else(super::twinkle::user_twinkle_dir)
+}
+
+/// Points every Twinkle profile's call scripts at `program` (blocking), keeping another
+/// program's scripts; says what was done, or why not.
+pub fn set_up_twinkle(settings: &Settings, program: &Path) -> Result<String, String> {
+    let dir = twinkle_dir(settings).ok_or("cannot find the home folder")?;
+    let reports = super::twinkle::set_up(&dir, None, program, false).map_err(|e| e.to_string())?;
+    let names: Vec<String> = reports.iter().map(|r| r.name.clone()).collect();
+    Ok(names.join(", "))
 }
 
 /// What the hook doctor could not do.

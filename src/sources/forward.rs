@@ -44,10 +44,10 @@ pub fn send(instance: &Instance, event: &CallEvent, delivery: &str) -> Result<()
     // Strings and options only: it always serializes.
     let wire = serde_json::to_string(&CallEventWire::from(event)).unwrap_or_default();
     // A link the agent clicked says so: the window puts its number in the form.
-    let from = if event.source == crate::domain::EventSource::Uri {
-        "uri"
-    } else {
-        "command"
+    let from = match event.source {
+        crate::domain::EventSource::Uri => "uri",
+        crate::domain::EventSource::Twinkle => "twinkle",
+        _ => "command",
     };
     let (status, body) = post(instance, "/events", &wire, from, Some(delivery))?;
     if status == 202 {

@@ -449,6 +449,7 @@ async fn event_from_json(
     let from = headers.get("x-pyrus-phone-source");
     let (source, link) = match from.and_then(|v| v.to_str().ok()) {
         Some("command") => (SourceId::Command, false),
+        Some("twinkle") => (SourceId::Twinkle, false),
         Some("uri") => (SourceId::Command, true),
         _ => (SourceId::Http, false),
     };

@@ -42,6 +42,7 @@ fn source_name(t: &Texts, source: SourceId) -> &'static str {
         SourceId::Command => t.src_command,
         SourceId::Baresip => t.src_baresip,
         SourceId::Simulated => t.src_simulated,
+        SourceId::Twinkle => t.src_twinkle,
     }
 }
 
@@ -66,7 +67,7 @@ fn health_row(ui: &mut egui::Ui, name: &str, ok: Option<bool>, line: &str) {
 }
 
 /// The health lines, one per source.
-fn health_ui(ui: &mut egui::Ui, report: &SourcesReport, t: &Texts) {
+fn health_ui(ui: &mut egui::Ui, report: &SourcesReport, t: &Texts, commands: &mut Vec<Command>) {
     let (hook_ok, hook_line) = match &report.hook {
         None => (None, t.health_hook_off.to_owned()),
         Some(hook) => {
@@ -117,6 +118,7 @@ fn health_ui(ui: &mut egui::Ui, report: &SourcesReport, t: &Texts) {
             ),
         ),
     }
+    twinkle_ui(ui, report, t, commands);
     match &report.recordings {
         None => health_row(ui, t.src_recordings, None, t.folder_none),
         Some(f) => {
@@ -136,6 +138,62 @@ fn health_ui(ui: &mut egui::Ui, report: &SourcesReport, t: &Texts) {
                 ),
             }
         }
+    }
+}
+
+/// Twinkle's line: found or not, set up or not (with the button that sets it up), when its
+/// last event came, and whether its call history is read.
+fn twinkle_ui(ui: &mut egui::Ui, report: &SourcesReport, t: &Texts, commands: &mut Vec<Command>) {
+    let Some(twinkle) = &report.twinkle else {
+        health_row(ui, t.src_twinkle, None, t.twinkle_none);
+        return;
+    };
+    let names = |all: bool| {
+        twinkle
+            .profiles
+            .iter()
+            .map(|(name, ours)| {
+                if all {
+                    name.clone()
+                } else {
+                    format!("{name} {ours}/8")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = vec![if twinkle.set_up() {
+        fill(t.twinkle_ready, &[&names(true)])
+    } else {
+        fill(t.twinkle_not_set_up, &[&names(false)])
+    }];
+    let heard = report
+        .raw
+        .iter()
+        .find(|(s, _)| *s == SourceId::Twinkle)
+        .and_then(|(_, m)| m.first());
+    if let Some(last) = heard {
+        parts.push(fill(
+            t.twinkle_heard,
+            &[&local_time(last.at_ms, "%H:%M:%S")],
+        ));
+    }
+    if twinkle.history {
+        parts.push(t.twinkle_history.to_owned());
+    }
+    health_row(
+        ui,
+        t.src_twinkle,
+        Some(twinkle.set_up()),
+        &parts.join(" · "),
+    );
+    if !twinkle.set_up()
+        && ui
+            .button(t.twinkle_set_up_button)
+            .on_hover_text(t.twinkle_set_up_hover)
+            .clicked()
+    {
+        commands.push(Command::SetUpTwinkle);
     }
 }
 
@@ -274,7 +332,7 @@ pub fn sources_ui(
         ui.weak(t.raw_none);
         return;
     };
-    health_ui(ui, report, t);
+    health_ui(ui, report, t, commands);
     if ui.button(t.check_again).clicked() {
         commands.push(Command::CheckSources);
     }

@@ -284,6 +284,22 @@ pub struct Texts {
     pub src_http: &'static str,
     /// Source names.
     pub src_baresip: &'static str,
+    /// Source name: Twinkle.
+    pub src_twinkle: &'static str,
+    /// Health: no Twinkle folder.
+    pub twinkle_none: &'static str,
+    /// Health: Twinkle found, not every script runs pyrus-phone ({profiles and counts}).
+    pub twinkle_not_set_up: &'static str,
+    /// Health: every profile set up ({profiles}).
+    pub twinkle_ready: &'static str,
+    /// Health: when its last event came ({time}).
+    pub twinkle_heard: &'static str,
+    /// Health: its call history is read.
+    pub twinkle_history: &'static str,
+    /// Button: set Twinkle up.
+    pub twinkle_set_up_button: &'static str,
+    /// Hover of the button.
+    pub twinkle_set_up_hover: &'static str,
     /// Source names.
     pub src_simulated: &'static str,
     /// Source names.
@@ -598,6 +614,10 @@ pub struct Texts {
     pub n_autostart_failed: &'static str,
     /// Notice: the outbox that could not be opened opens again.
     pub n_outbox_opened: &'static str,
+    /// Notice: Twinkle's scripts set up.
+    pub n_twinkle_set_up: &'static str,
+    /// Notice: Twinkle could not be set up.
+    pub n_twinkle_not_set_up: &'static str,
     /// Caller card: no form is set.
     pub card_no_form: &'static str,
     /// Caller card: the bot may not read the form {} (twice).

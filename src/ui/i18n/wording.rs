@@ -68,6 +68,8 @@ impl Texts {
             NoticeKind::TokenNotRenewed => self.n_token_not_renewed,
             NoticeKind::AutostartFailed => self.n_autostart_failed,
             NoticeKind::OutboxOpened => self.n_outbox_opened,
+            NoticeKind::TwinkleSetUp => self.n_twinkle_set_up,
+            NoticeKind::TwinkleNotSetUp => self.n_twinkle_not_set_up,
         };
         match &notice.code {
             Some(code) => format!("{what}: {}", self.advice(Some(code), &notice.detail)),
