@@ -37,6 +37,8 @@ pub(super) fn event(ctx: &Context) -> Result<(), Failure> {
     .map_err(|e| Failure::usage(e.to_string()))?;
     // Hooks overlap: an end may be handled before the start of its call.
     event.direction = seen.direction;
+    event.display.clone_from(&seen.display);
+    event.reason = seen.failure.map(|f| f.reason());
     if let Some(failure) = seen.failure {
         tracing::info!(call_id = %seen.call_id, why = %failure.words(), "Twinkle: the call did not connect");
     }

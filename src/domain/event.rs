@@ -93,6 +93,11 @@ pub struct CallEvent {
     /// Which way the call goes, when the source says so with every event (Twinkle's
     /// triggers do): an end heard before its call's start still makes the right call.
     pub direction: Direction,
+    /// The far end's name, when the source has one (a SIP display name).
+    pub display: Option<String>,
+    /// Why an unanswered call ended, when the source says (`cancelled`, `rejected`, `dnd`,
+    /// or its own words).
+    pub reason: Option<String>,
 }
 
 /// Where an event came from. Kept as its name (`http`, `command`, …) in the journal; a
@@ -223,6 +228,27 @@ pub struct CallEventWire {
     /// every event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
+    /// The far end's name (a SIP display name), shown beside the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    /// Why an unanswered call ended: `cancelled` (the caller gave up), `rejected`, `dnd`, or
+    /// the source's own words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The most characters kept of a name or a reason an event carries.
+pub const EVENT_WORDS_CHARS: usize = 100;
+
+/// Text an event carries for people: one line, trimmed, at most [`EVENT_WORDS_CHARS`].
+fn words(text: Option<&str>) -> Option<String> {
+    let line: String = text?
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(EVENT_WORDS_CHARS)
+        .collect();
+    let line = line.trim();
+    (!line.is_empty()).then(|| line.to_owned())
 }
 
 impl CallEventWire {
@@ -248,6 +274,8 @@ impl CallEventWire {
             source,
         )?;
         event.direction = direction;
+        event.display = words(self.display.as_deref());
+        event.reason = words(self.reason.as_deref());
         Ok(event)
     }
 
@@ -279,6 +307,8 @@ impl From<&CallEvent> for CallEventWire {
                 Direction::Outgoing => Some("outgoing".to_owned()),
                 Direction::Unknown => None,
             },
+            display: event.display.clone(),
+            reason: event.reason.clone(),
             ..Self::default()
         }
     }
@@ -326,6 +356,8 @@ impl CallEvent {
             line,
             source: source.into(),
             direction: Direction::Unknown,
+            display: None,
+            reason: None,
         })
     }
 

@@ -269,6 +269,11 @@ pub struct CallRecord {
     pub wrapup: Option<JobBrief>,
     /// What was heard of the call itself (nothing for a call typed in).
     pub life: CallLife,
+    /// The far end's name, as the softphone gave it.
+    pub display: Option<String>,
+    /// Why an unanswered call ended, as the softphone said (`cancelled`, `rejected`, `dnd`,
+    /// or its own words).
+    pub end_reason: Option<String>,
 }
 
 /// What a softphone said of a call: when it started, was answered and ended (Unix ms).

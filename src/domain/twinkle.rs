@@ -17,12 +17,23 @@ pub enum TwinkleFailure {
 }
 
 impl TwinkleFailure {
-    fn from_status(code: u16) -> Self {
+    /// The failure a final SIP status means.
+    pub fn from_status(code: u16) -> Self {
         match code {
             487 => Self::Cancelled,
             486 | 603 => Self::Rejected,
             480 => Self::DoNotDisturb,
             other => Self::Status(other),
+        }
+    }
+
+    /// The reason an event carries: `cancelled`, `rejected`, `dnd`, or `SIP status N`.
+    pub fn reason(self) -> String {
+        match self {
+            Self::Cancelled => "cancelled".to_owned(),
+            Self::Rejected => "rejected".to_owned(),
+            Self::DoNotDisturb => "dnd".to_owned(),
+            Self::Status(code) => format!("SIP status {code}"),
         }
     }
 

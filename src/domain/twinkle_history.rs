@@ -29,6 +29,9 @@ pub struct HistoryCall {
     pub display: Option<String>,
     /// `remote user`, `local user` or `failure`.
     pub cause: String,
+    /// Why it went unanswered, from the INVITE's final status (`cancelled`, `rejected`,
+    /// `dnd`…), for a call nobody answered.
+    pub reason: Option<String>,
     /// The call's id: made from the whole line, the same each time it is read.
     pub external_id: String,
 }
@@ -98,6 +101,11 @@ pub fn parse_line(line: &str) -> Option<HistoryCall> {
         near,
         display,
         cause: f[15].trim().to_owned(),
+        reason: (answer == 0)
+            .then(|| f.get(16)?.trim().parse::<u16>().ok())
+            .flatten()
+            .filter(|code| *code >= 300)
+            .map(|code| super::twinkle::TwinkleFailure::from_status(code).reason()),
         external_id: format!("{HISTORY_ID_PREFIX}{start_s}-{:016x}", digest(line)),
     })
 }
@@ -132,6 +140,15 @@ mod tests {
         assert_eq!((call.far.as_str(), call.answer_s), ("3000", None));
         assert_eq!(call.cause, "failure");
         assert_eq!(call.display, None);
+        assert_eq!(call.reason.as_deref(), Some("SIP status 503"));
+        let cancelled = ANSWERED
+            .replace("|1796219930|1796219931|", "|0|1796219931|")
+            .replace("|200|OK|", "|487|Request Terminated|");
+        assert_eq!(
+            parse_line(&cancelled).unwrap().reason.as_deref(),
+            Some("cancelled")
+        );
+        assert_eq!(parse_line(ANSWERED).unwrap().reason, None);
 
         for broken in [
             "",

@@ -49,11 +49,12 @@ pub fn value_of<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
-/// How many of the eight keys run pyrus-phone.
-pub fn ours_count(text: &str) -> usize {
+/// How many of the eight keys run pyrus-phone (or `command`, this very program's script
+/// line, whatever its file is called).
+pub fn ours_count(text: &str, command: Option<&str>) -> usize {
     SCRIPT_KEYS
         .iter()
-        .filter(|k| value_of(text, k).is_some_and(is_ours))
+        .filter(|k| value_of(text, k).is_some_and(|v| is_ours(v) || Some(v) == command))
         .count()
 }
 
@@ -142,7 +143,7 @@ mod tests {
             value_of(&text, "script_incoming_call"),
             Some("/usr/local/bin/notify-crm")
         );
-        assert_eq!(ours_count(&text), 7);
+        assert_eq!(ours_count(&text, None), 7);
         assert_eq!(changes.len(), 8);
         assert_eq!(
             changes[0],
@@ -159,12 +160,12 @@ mod tests {
         assert_eq!(again, text);
         assert!(changes[1..].iter().all(|(_, c)| *c == KeyChange::Unchanged));
         let (forced, changes) = set_up(&text, US, true);
-        assert_eq!(ours_count(&forced), 8);
+        assert_eq!(ours_count(&forced, None), 8);
         assert!(matches!(changes[0].1, KeyChange::Replaced(_)));
         // Undone: each key as it was before, the rest as it is now.
         let (undone, n) = undo(&forced.replace("2000", "2001"), Some(PROFILE));
         assert_eq!(n, 8);
-        assert_eq!(ours_count(&undone), 0);
+        assert_eq!(ours_count(&undone, None), 0);
         assert_eq!(
             value_of(&undone, "script_incoming_call"),
             Some("/usr/local/bin/notify-crm")

@@ -1,5 +1,6 @@
-//! A softphone's own call history, through the outbox's blocking threads: a past call stored
-//! unless a call script reported it, and how far each history file has been read.
+//! What a softphone says of calls besides events, through the outbox's blocking threads: its
+//! own call history (a past call stored unless a call script reported it, how far each
+//! history file has been read), and a call's far-end name and why it ended.
 
 use super::{Outbox, StoreError, now_ms};
 use crate::domain::{CallLife, CallRequest, LINE_NUMBER_MISSING};
@@ -20,6 +21,18 @@ impl Outbox {
             s.store_past_call(&call, held, life, outcome, now_ms())
         })
         .await
+    }
+
+    /// Notes the far end's name and why the call ended on the call stored under
+    /// `external_id`; true when its row changed.
+    pub async fn note_call_words(
+        &self,
+        external_id: String,
+        display: Option<String>,
+        reason: Option<String>,
+    ) -> Result<bool, StoreError> {
+        self.db(move |s| s.note_call_words(&external_id, display.as_deref(), reason.as_deref()))
+            .await
     }
 
     /// How far the history `source` has been read (epoch seconds), if ever.

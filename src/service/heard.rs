@@ -331,6 +331,7 @@ impl Shared {
             .send(Event::Ringing(stitcher.ringing(now_ms())))
             .await;
         changed |= self.note_life(&engine, stitcher).await;
+        changed |= note_words(&engine, stitcher, &event).await;
         // The touched call's row, not the day's list: the work of one call.
         let touched = stitcher.touched().and_then(|c| c.external_id.clone());
         match touched {
@@ -467,6 +468,28 @@ impl Shared {
                 tracing::warn!(error = %e, "what was heard of a call could not be noted");
                 false
             }
+        }
+    }
+}
+
+/// Notes the far end's name and why the call ended, when the event says them, on the touched
+/// call's row; true when it changed.
+async fn note_words(engine: &Engine, stitcher: &Stitcher, event: &CallEvent) -> bool {
+    if event.display.is_none() && event.reason.is_none() {
+        return false;
+    }
+    let Some(id) = stitcher.touched().and_then(|c| c.external_id) else {
+        return false;
+    };
+    match engine
+        .outbox()
+        .note_call_words(id, event.display.clone(), event.reason.clone())
+        .await
+    {
+        Ok(changed) => changed,
+        Err(e) => {
+            tracing::warn!(error = %e, "the caller's name or why the call ended was not noted");
+            false
         }
     }
 }

@@ -171,9 +171,17 @@ async fn store_call(engine: &Arc<Engine>, call: &HistoryCall) -> Result<bool, St
         answered_ms: call.answer_s.map(|s| s * 1000),
         ended_ms: Some(call.end_s * 1000),
     };
-    engine
-        .outbox()
+    let outbox = engine.outbox();
+    let external_id = call.external_id.clone();
+    let stored = outbox
         .store_past_call(request, held, life, policy.send_outcome)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    if stored && (call.display.is_some() || call.reason.is_some()) {
+        outbox
+            .note_call_words(external_id, call.display.clone(), call.reason.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(stored)
 }

@@ -91,6 +91,10 @@ pub fn profiles(dir: &Path) -> Vec<TwinkleProfile> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
+    // This program's own line counts whatever its file is called.
+    let this = std::env::current_exe()
+        .ok()
+        .and_then(|exe| script_command(&exe).ok());
     let mut found: Vec<TwinkleProfile> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
@@ -99,7 +103,7 @@ pub fn profiles(dir: &Path) -> Vec<TwinkleProfile> {
             let text = read_text_bounded(&path, PROFILE_LIMIT).ok()?;
             Some(TwinkleProfile {
                 name,
-                ours: twinkle_profile::ours_count(&text),
+                ours: twinkle_profile::ours_count(&text, this.as_deref()),
                 path,
             })
         })

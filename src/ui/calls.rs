@@ -215,8 +215,25 @@ fn stage_chip(call: &CallRecord, now: i64, t: &Texts) -> Option<(String, egui::C
         Stage::Ringing(since) => Some((fill(t.stage_ringing, &[&clock(now - since)]), theme::WARN)),
         Stage::Talking(since) => Some((fill(t.stage_talking, &[&clock(now - since)]), theme::OK)),
         Stage::Ended(ms) => Some((fill(t.stage_ended, &[&clock(ms)]), theme::PENDING)),
-        Stage::Missed(ms) => Some((fill(t.stage_missed, &[&clock(ms)]), theme::ERROR)),
+        Stage::Missed(ms) => {
+            let mut words = fill(t.stage_missed, &[&clock(ms)]);
+            if let Some(why) = end_reason_words(call, t) {
+                words = format!("{words} · {why}");
+            }
+            Some((words, theme::ERROR))
+        }
     }
+}
+
+/// Why an unanswered call ended, in words, when its softphone said.
+fn end_reason_words(call: &CallRecord, t: &Texts) -> Option<String> {
+    let reason = call.end_reason.as_deref()?;
+    Some(match reason {
+        "cancelled" => t.reason_cancelled.to_owned(),
+        "rejected" => t.reason_rejected.to_owned(),
+        "dnd" => t.reason_dnd.to_owned(),
+        other => other.to_owned(),
+    })
 }
 
 /// The chip for a job that is not done: text and colour.
@@ -596,6 +613,9 @@ fn numbers_line_ui(ui: &mut egui::Ui, call: &CallRecord, time: &str, t: &Texts) 
                 ui.label(egui::RichText::new(t.outgoing).weak());
             }
             Direction::Unknown => {}
+        }
+        if let Some(name) = &call.display {
+            ui.label(egui::RichText::new(name).strong());
         }
         if call.from_history() {
             ui.label(egui::RichText::new(t.from_history).weak().italics());

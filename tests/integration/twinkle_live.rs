@@ -453,6 +453,34 @@ async fn a_real_twinkle_tells_of_every_outcome_and_of_calls_taken_while_closed()
     for id in ["cancelled", "rejected", "dnd"] {
         said_on_task(&env, &format!("{id}@127.0.0.1"), "Missed call").await;
     }
+    // Each row has the caller's name and why the call went unanswered.
+    let db = home.join("data").join("outbox.sqlite3");
+    let words = |id: &str| {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row(
+                "SELECT display, end_reason FROM calls WHERE external_id = ?1",
+                [format!("{id}@127.0.0.1")],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                    ))
+                },
+            )
+            .unwrap()
+    };
+    for (id, why) in [
+        ("cancelled", "cancelled"),
+        ("rejected", "rejected"),
+        ("dnd", "dnd"),
+    ] {
+        assert_eq!(
+            words(id),
+            (Some("Alice".to_owned()), Some(why.to_owned())),
+            "{id}"
+        );
+    }
 
     // The agent calls out; the callee answers; the agent hangs up.
     let callee = free_udp();
@@ -533,7 +561,6 @@ async fn a_real_twinkle_tells_of_every_outcome_and_of_calls_taken_while_closed()
     registered(&env, "while-closed@127.0.0.1").await;
     let started = crate::support::headless::published(&home).await;
     // Its history line read and settled (the mark past its end) without a second task.
-    let db = home.join("data").join("outbox.sqlite3");
     let ended = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

@@ -136,6 +136,11 @@ pub fn rig_with(options: RigOptions) -> Rig {
         Some(admin) => Settings::load_with_admin(&paths.settings_file(), Some(admin)).unwrap(),
         None => options.in_force,
     };
+    // A softphone's files are the rig's own, never this machine user's.
+    in_force
+        .sources
+        .twinkle_dir
+        .get_or_insert_with(|| dir.path().join(".twinkle"));
     let sandbox = options
         .sandbox
         .unwrap_or_else(|| SandboxConfig::demo(dir.path().join("files")));

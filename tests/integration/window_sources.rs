@@ -448,3 +448,41 @@ fn an_outbox_locked_at_start_opens_by_itself_and_the_window_says_so() {
     wait_registered(&mut r, 1);
     r.shutdown();
 }
+
+#[test]
+fn call_sources_shows_twinkle_and_sets_it_up_with_a_button() {
+    let dir = tempfile::tempdir().unwrap();
+    let twinkle = dir.path().join(".twinkle");
+    crate::support::write_file(
+        &twinkle.join("tw.cfg"),
+        "user_name=2000\nuser_domain=127.0.0.1\n",
+    );
+    let mut in_force = Settings::default();
+    in_force.sources.twinkle_dir = Some(twinkle.clone());
+    let mut r = rig_with(RigOptions {
+        in_force,
+        ..RigOptions::default()
+    });
+    open_sources(&mut r);
+    step_until(&mut r.h, "Twinkle's line", |h| {
+        h.query_by_label_contains("found, not set up: tw 0/8")
+            .is_some()
+    });
+    r.h.get_by_label("Set up Twinkle").click();
+    r.h.run();
+    step_until(&mut r.h, "Twinkle set up", |h| {
+        assert!(
+            h.query_by_label_contains("could not be set up").is_none(),
+            "Twinkle could not be set up"
+        );
+        h.query_by_label("set up: tw").is_some() && h.query_by_label("Set up Twinkle").is_none()
+    });
+    r.h.get_by_label_contains("Twinkle's call scripts now run pyrus-phone");
+    let profile = std::fs::read_to_string(twinkle.join("tw.cfg")).unwrap();
+    let program = std::env::current_exe().unwrap().display().to_string();
+    assert!(
+        profile.contains(&format!("script_incoming_call={program} event --twinkle")),
+        "{profile}"
+    );
+    assert!(profile.starts_with("user_name=2000\nuser_domain=127.0.0.1\n"));
+}

@@ -270,6 +270,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Notes the far end's name and why the call ended, as the softphone said them, on the
+    /// call stored under `external_id` (what was noted first is kept). True when a row
+    /// changed.
+    pub fn note_call_words(
+        &mut self,
+        external_id: &str,
+        display: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let tx = self.tx()?;
+        let n = tx
+            .execute(
+                "UPDATE calls SET display = COALESCE(display, ?2), end_reason = COALESCE(end_reason, ?3)
+                 WHERE external_id = ?1
+                   AND ((display IS NULL AND ?2 IS NOT NULL) OR (end_reason IS NULL AND ?3 IS NOT NULL))",
+                params![external_id, display, reason],
+            )
+            .map_err(|e| db_err(&e))?;
+        tx.commit().map_err(|e| db_err(&e))?;
+        Ok(n > 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{call, store};

@@ -21,7 +21,16 @@ type Args<'a> = [&'a dyn rusqlite::ToSql];
 /// Kept calls by row id, in the order read.
 struct Calls {
     order: Vec<i64>,
-    by_id: HashMap<i64, (CallRow, i64, CallLife)>,
+    by_id: HashMap<i64, ReadCall>,
+}
+
+/// One stored call as the list reads it.
+struct ReadCall {
+    call: CallRow,
+    created_ms: i64,
+    life: CallLife,
+    display: Option<String>,
+    end_reason: Option<String>,
 }
 
 /// The jobs of kept calls: each call's registration and its recordings.
@@ -127,8 +136,16 @@ impl Store {
         } = self.read_call_jobs(wanted, args)?;
         let mut out = Vec::with_capacity(order.len());
         for id in order {
-            let (Some((call, created_ms, life)), Some(register)) =
-                (by_id.remove(&id), registers.remove(&id))
+            let (
+                Some(ReadCall {
+                    call,
+                    created_ms,
+                    life,
+                    display,
+                    end_reason,
+                }),
+                Some(register),
+            ) = (by_id.remove(&id), registers.remove(&id))
             else {
                 continue;
             };
@@ -145,6 +162,8 @@ impl Store {
                 recordings: recordings.remove(&id).unwrap_or_default(),
                 wrapup: wrapups.remove(&id),
                 life,
+                display,
+                end_reason,
             });
         }
         Ok(out)
@@ -156,7 +175,8 @@ impl Store {
             .conn
             .prepare(&format!(
                 "SELECT c.id, c.request, c.registration, c.created_ms,
-                        c.started_ms, c.answered_ms, c.ended_ms FROM calls c
+                        c.started_ms, c.answered_ms, c.ended_ms, c.display, c.end_reason
+                 FROM calls c
                  WHERE {wanted} ORDER BY c.created_ms DESC, c.id DESC"
             ))
             .map_err(|e| self.sql(e))?;
@@ -172,6 +192,10 @@ impl Store {
                         answered_ms: r.get(5)?,
                         ended_ms: r.get(6)?,
                     },
+                    (
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ),
                 ))
             })
             .map_err(|e| self.sql(e))?;
@@ -180,11 +204,21 @@ impl Store {
             by_id: HashMap::new(),
         };
         for row in rows {
-            let (id, request, registration, created, life) = row.map_err(|e| self.sql(e))?;
+            let (id, request, registration, created_ms, life, (display, end_reason)) =
+                row.map_err(|e| self.sql(e))?;
             match call_row((id, request, registration)) {
                 Ok(call) => {
                     out.order.push(id);
-                    out.by_id.insert(id, (call, created, life));
+                    out.by_id.insert(
+                        id,
+                        ReadCall {
+                            call,
+                            created_ms,
+                            life,
+                            display,
+                            end_reason,
+                        },
+                    );
                 }
                 Err(e) => {
                     tracing::error!(call = id, error = %e, "a stored call cannot be read; left out of the list");

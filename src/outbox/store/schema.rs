@@ -108,6 +108,10 @@ CREATE INDEX IF NOT EXISTS jobs_call ON jobs(call_id);
         source TEXT PRIMARY KEY,
         mark   INTEGER NOT NULL
      );",
+    // What the softphone said of a call besides its times: the far end's name, and why an
+    // unanswered call ended.
+    "ALTER TABLE calls ADD COLUMN display TEXT;
+     ALTER TABLE calls ADD COLUMN end_reason TEXT;",
 ];
 
 /// The schema version this build writes.

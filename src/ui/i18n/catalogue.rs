@@ -458,6 +458,12 @@ pub struct Texts {
     pub stage_ended: &'static str,
     /// A row's stage: rang m:ss, not answered.
     pub stage_missed: &'static str,
+    /// Why a missed call ended: the caller gave up.
+    pub reason_cancelled: &'static str,
+    /// Why a missed call ended: rejected here.
+    pub reason_rejected: &'static str,
+    /// Why a missed call ended: Do not disturb was on.
+    pub reason_dnd: &'static str,
     /// The list's search field's placeholder.
     pub search_hint: &'static str,
     /// The list's search field's name.
