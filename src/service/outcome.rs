@@ -8,7 +8,11 @@ use crate::settings::OutcomeSettings;
 
 /// The outcome as values of the fields `fields` names (unset codes are left out; so is the
 /// answer time of a call nobody answered). A value the form cannot take is Pyrus's to refuse.
-pub fn outcome_mappings(outcome: &CallOutcome, fields: &OutcomeSettings) -> Vec<Mapping> {
+pub fn outcome_mappings(
+    outcome: &CallOutcome,
+    internal: Option<&str>,
+    fields: &OutcomeSettings,
+) -> Vec<Mapping> {
     let words = &fields.words;
     let outgoing = outcome.direction == Direction::Outgoing;
     let result = match (outcome.answered_ms, outgoing) {
@@ -31,6 +35,7 @@ pub fn outcome_mappings(outcome: &CallOutcome, fields: &OutcomeSettings) -> Vec<
         (&fields.answered, outcome.answered_ms.and_then(iso)),
         (&fields.ended, iso(outcome.ended_ms)),
         (&fields.talk_seconds, Some(talk.to_string())),
+        (&fields.internal, internal.map(str::to_owned)),
     ];
     values
         .into_iter()
@@ -147,13 +152,14 @@ mod tests {
             result: Some("CallResult".to_owned()),
             answered: Some("CallAnswered".to_owned()),
             talk_seconds: Some("TalkSeconds".to_owned()),
+            internal: Some("Agent".to_owned()),
             direction: Some("  ".to_owned()),
             ..OutcomeSettings::default()
         };
         assert!(fields.as_fields());
         assert!(!OutcomeSettings::default().as_fields());
         let pairs = |outcome: &CallOutcome| {
-            outcome_mappings(outcome, &fields)
+            outcome_mappings(outcome, Some("200"), &fields)
                 .into_iter()
                 .map(|m| format!("{}={}", m.code, m.value))
                 .collect::<Vec<_>>()
@@ -163,14 +169,18 @@ mod tests {
             [
                 "CallResult=Answered",
                 "CallAnswered=2025-12-03T14:00:12Z",
-                "TalkSeconds=180"
+                "TalkSeconds=180",
+                "Agent=200"
             ]
         );
         let missed = CallOutcome {
             answered_ms: None,
             ..answered
         };
-        assert_eq!(pairs(&missed), ["CallResult=Missed", "TalkSeconds=0"]);
+        assert_eq!(
+            pairs(&missed),
+            ["CallResult=Missed", "TalkSeconds=0", "Agent=200"]
+        );
         let unanswered = CallOutcome {
             direction: Direction::Outgoing,
             ..missed

@@ -314,7 +314,8 @@ impl Runner<'_> {
         outcome: &CallOutcome,
         mut call: crate::domain::CallRequest,
     ) -> Result<JobReport, StoreError> {
-        call.mappings = outcome_mappings(outcome, self.outcome);
+        let internal = call.internal.as_ref().map(|n| n.as_str().to_owned());
+        call.mappings = outcome_mappings(outcome, internal.as_deref(), self.outcome);
         if let Err(e) = self.client.register_call(self.account_id, &call).await {
             return self.record_failure(at, JobKind::Comment, &e).await;
         }

@@ -20,6 +20,8 @@ pub struct OutcomeSettings {
     pub ended: Option<String>,
     /// A number field: the talk in whole seconds (0 when not answered).
     pub talk_seconds: Option<String>,
+    /// The agent's internal number (extension) the call was heard on, when known.
+    pub internal: Option<String>,
     /// The words the choice fields take, as the form spells its choices.
     pub words: OutcomeWords,
 }
@@ -34,6 +36,7 @@ impl OutcomeSettings {
             &self.answered,
             &self.ended,
             &self.talk_seconds,
+            &self.internal,
         ]
         .iter()
         .any(|code| code.as_deref().is_some_and(|c| !c.trim().is_empty()))

@@ -340,8 +340,9 @@ async fn said_on_task(env: &Env, call_id: &str, words: &str) {
 async fn a_real_twinkle_tells_of_every_outcome_and_of_calls_taken_while_closed() {
     crate::support::system_tier("twinkle-console and sipp");
     let env = Env::start().await;
+    // The demo form's customers are indexed: Twinkle is told who is calling.
     env.write_settings(&format!(
-        "[defaults]\nline_number = \"{LINE}\"\n\n[calls]\nopen_on = \"answer\"\n"
+        "[pyrus]\nform_id = 1\n\n[defaults]\ncountry = \"RU\"\nline_number = \"{LINE}\"\n\n[calls]\nopen_on = \"answer\"\n"
     ));
     let home = env.home().to_path_buf();
     let dir = home.join(".twinkle");
@@ -391,18 +392,36 @@ async fn a_real_twinkle_tells_of_every_outcome_and_of_calls_taken_while_closed()
 
     // Twinkle with its scripts: every outcome.
     let mut twinkle = Twinkle::start(&env, sip).await;
-    // Answered, the caller hangs up.
+    let db = home.join("data").join("outbox.sqlite3");
+    wait_until("the customers' index", Duration::from_secs(30), || {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| {
+                c.query_row("SELECT walked FROM caller_forms", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+            })
+            .is_ok_and(|walked| walked == 1)
+    })
+    .await;
+    // Answered, the caller (a customer with an open task) hangs up; Twinkle shows who it is.
     finished(
         call_twinkle(
             &home,
             sip,
             Caller::HangsUp(1000),
-            "+79160000201",
+            "+79161234567",
             "answered-they-hang-up",
         ),
         "answered",
     )
     .await;
+    assert!(
+        twinkle
+            .said()
+            .contains("From:\t\tOrder 123 not delivered <sip:+79161234567@"),
+        "Twinkle names the customer: {}",
+        twinkle.said()
+    );
     said_on_task(
         &env,
         "answered-they-hang-up@127.0.0.1",
@@ -454,7 +473,6 @@ async fn a_real_twinkle_tells_of_every_outcome_and_of_calls_taken_while_closed()
         said_on_task(&env, &format!("{id}@127.0.0.1"), "Missed call").await;
     }
     // Each row has the caller's name and why the call went unanswered.
-    let db = home.join("data").join("outbox.sqlite3");
     let words = |id: &str| {
         rusqlite::Connection::open(&db)
             .unwrap()
@@ -530,7 +548,7 @@ async fn a_real_twinkle_tells_of_every_outcome_and_of_calls_taken_while_closed()
     // Each incoming call once, under its Call-ID, from the caller to this line; the task
     // of each answered call opened once, no missed call's.
     for (id, number, answered) in [
-        ("answered-they-hang-up", "+79160000201", true),
+        ("answered-they-hang-up", "+79161234567", true),
         ("answered-we-hang-up", "+79160000202", true),
         ("cancelled", "+79160000203", false),
         ("rejected", "+79160000204", false),
