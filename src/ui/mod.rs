@@ -3,6 +3,7 @@
 //! part to its view.
 
 pub mod call_form;
+pub mod call_stage;
 pub mod caller_card;
 pub mod calls;
 mod calls_view;
