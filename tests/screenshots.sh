@@ -112,14 +112,22 @@ stop
 hook() { # KIND NUMBER CALL_ID — a softphone's command hook, as a separate process
   PYRUS_PHONE_HOME="$home" "$bin" event "$1" "$2" --call-id "$3" >/dev/null
 }
+twinkle() { # TRIGGER NUMBER CALL_ID [SIP_STATUS] — Twinkle's call script, as Twinkle runs it
+  PYRUS_PHONE_HOME="$home" TWINKLE_TRIGGER="$1" SIP_CALL_ID="$3" SIP_FROM_USER="$2" \
+    SIP_TO_USER=2000 SIP_FROM="\"Alice Smith\" <sip:$2@192.0.2.1>" SIPSTATUS_CODE="${4:-}" \
+    "$bin" event --twinkle >/dev/null
+}
 desk() { # LANGUAGE [ENV...] — calls in every state, shot at three sizes
   local lang=$1; shift
   home=$work/desk-$lang
   start "$home" "$@"
-  hook ring 79160000001 ended; hook answer 79160000001 ended; hook end 79160000001 ended
-  hook ring 79160000002 missed; hook end 79160000002 missed
+  # The refused call first: the fault is its registration's (an ended call's outcome is a
+  # registration too, and would take it).
   sandbox_post /sandbox/faults '{"route":"call","kind":"invalid_value","times":1}'
   hook ring 79160000003 failed; hook end 79160000003 failed
+  hook ring 79160000001 ended; hook answer 79160000001 ended; hook end 79160000001 ended
+  # A missed call heard from Twinkle: the caller's name, and why it was missed.
+  twinkle in_call +79160000002 missed; twinkle in_call_failed +79160000002 missed 487
   hook ring 79160000004 talking; hook answer 79160000004 talking
   sandbox_post /sandbox/faults '{"route":"upload","kind":"slow","delay_ms":30000,"times":1}'
   xdotool windowfocus --sync "$wid"
