@@ -130,15 +130,19 @@ async fn read_history(engine: &Arc<Engine>, path: &Path) -> Result<Read, String>
 }
 
 /// Stores one past call as a heard one would be (its sides by the same rules, held without
-/// this line's number), unless the settings register only answered calls and it was not;
-/// true when it was stored.
+/// this line's number), unless the settings would not have registered it by itself (calls
+/// registered by hand, or answered ones only and it was not); true when it was stored.
 async fn store_call(engine: &Arc<Engine>, call: &HistoryCall) -> Result<bool, String> {
     let settings = engine.settings();
     let policy = settings.calls;
-    if call.answer_s.is_none()
-        && policy.register_on == RegisterOn::Answer
-        && !policy.register_missed
-    {
+    // As for a call heard live: registered by hand only means not by itself; missed calls
+    // only when they are wanted.
+    let unwanted = match policy.register_on {
+        RegisterOn::Manual => true,
+        RegisterOn::Answer => call.answer_s.is_none() && !policy.register_missed,
+        RegisterOn::Ring => false,
+    };
+    if unwanted {
         return Ok(false);
     }
     let (line, internal) = near_side(call.near.clone());
