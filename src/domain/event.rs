@@ -241,7 +241,7 @@ pub struct CallEventWire {
 pub const EVENT_WORDS_CHARS: usize = 100;
 
 /// Text an event carries for people: one line, trimmed, at most [`EVENT_WORDS_CHARS`].
-fn words(text: Option<&str>) -> Option<String> {
+pub fn words(text: Option<&str>) -> Option<String> {
     let line: String = text?
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -94,7 +94,12 @@ pub enum TwinkleError {
 /// the agent's extension, which Pyrus matches against users' Work phone. Returns (line,
 /// internal).
 pub fn near_side(user: Option<String>) -> (Option<String>, Option<String>) {
-    let Some(user) = user.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()) else {
+    // A SIP user that is a name (`ivanov`) is neither: left out, never a reason to lose the
+    // event.
+    let Some(user) = user
+        .map(|u| u.trim().to_owned())
+        .filter(|u| super::PhoneNumber::parse_extension(u).is_ok())
+    else {
         return (None, None);
     };
     let digits = user.chars().filter(char::is_ascii_digit).count();
@@ -212,6 +217,7 @@ mod tests {
             super::near_side(Some("+74953009080".into())),
             (Some("+74953009080".into()), None)
         );
+        assert_eq!(super::near_side(Some("ivanov".into())), (None, None));
         assert_eq!(ring.display.as_deref(), Some("Alice"));
         assert_eq!(ring.call_id, "1-29713@127.0.0.1");
         assert_eq!(with("in_call_answered", &[]).kind, "answer");

@@ -34,7 +34,15 @@ pub struct HistoryCall {
     pub reason: Option<String>,
     /// The call's id: made from the whole line, the same each time it is read.
     pub external_id: String,
+    /// The Twinkle profile that took it.
+    pub profile: String,
 }
+
+/// The fields of a line Twinkle 1.10 writes; a line with fewer was cut short.
+const FIELDS: usize = 20;
+
+/// Times outside these bounds (epoch seconds: 2001 to 2100) are not a call's.
+const TIMES: std::ops::RangeInclusive<i64> = 1_000_000_000..=4_102_444_800;
 
 /// The fields of a line, split at each `|` that is not escaped with `\`.
 fn fields(line: &str) -> Vec<String> {
@@ -73,11 +81,17 @@ fn digest(line: &str) -> u64 {
 pub fn parse_line(line: &str) -> Option<HistoryCall> {
     let line = line.trim_end_matches(['\r', '\n']);
     let f = fields(line);
-    if f.len() < 16 {
+    if f.len() < FIELDS {
         return None;
     }
     let time = |i: usize| f[i].trim().parse::<i64>().ok();
     let (start_s, answer, end_s) = (time(0)?, time(1)?, time(2)?);
+    if !TIMES.contains(&start_s)
+        || !TIMES.contains(&end_s)
+        || (answer != 0 && !TIMES.contains(&answer))
+    {
+        return None;
+    }
     let direction = match f[3].trim() {
         "in" => Direction::Incoming,
         "out" => Direction::Outgoing,
@@ -86,11 +100,7 @@ pub fn parse_line(line: &str) -> Option<HistoryCall> {
     let (from, to) = (number_from_uri(&f[5]), number_from_uri(&f[8]));
     let (far, near, display) = match direction {
         Direction::Outgoing => (to?, from, None),
-        _ => (
-            from?,
-            to,
-            Some(f[4].trim().to_owned()).filter(|d| !d.is_empty()),
-        ),
+        _ => (from?, to, super::event::words(Some(&f[4]))),
     };
     Some(HistoryCall {
         start_s,
@@ -107,6 +117,7 @@ pub fn parse_line(line: &str) -> Option<HistoryCall> {
             .filter(|code| *code >= 300)
             .map(|code| super::twinkle::TwinkleFailure::from_status(code).reason()),
         external_id: format!("{HISTORY_ID_PREFIX}{start_s}-{:016x}", digest(line)),
+        profile: f[19].trim().to_owned(),
     })
 }
 
@@ -150,11 +161,15 @@ mod tests {
         );
         assert_eq!(parse_line(ANSWERED).unwrap().reason, None);
 
+        let cut = ANSWERED.rsplit_once('|').unwrap().0;
+        let future = ANSWERED.replace("|1796219931|", "|99999999999|");
         for broken in [
+            cut,
+            &future,
             "",
             "1796219930|0|17962",
             "x|0|1|in|||||||||||remote user|",
-            "1|0|2|sideways|a|sip:1@h|||sip:2@h|||||||failure|",
+            "1796219930|0|1796219931|sideways|a|sip:1@h|||sip:2@h|||||||failure||||tw",
         ] {
             assert_eq!(parse_line(broken), None, "{broken:?}");
         }

@@ -41,9 +41,10 @@ pub fn is_ours(value: &str) -> bool {
     name.starts_with("pyrus-phone") && rest.join(" ") == OUR_ARGS
 }
 
-/// The value of `key` in a profile's text, if the key is there.
+/// The value of `key` in a profile's text, if the key is there: its last line's, the one
+/// Twinkle reads last and keeps.
 pub fn value_of<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.lines().find_map(|line| {
+    text.lines().rev().find_map(|line| {
         let (k, v) = line.split_once('=')?;
         (k.trim() == key).then(|| v.trim())
     })
@@ -59,45 +60,58 @@ pub fn ours_count(text: &str, command: Option<&str>) -> usize {
 }
 
 /// The profile with the eight keys running `command` (`/usr/bin/pyrus-phone event
-/// --twinkle`), and what became of each key. A key another program owns is kept unless
-/// `force`; a missing key is added at the end.
+/// --twinkle`), and what became of each key. A key another program owns (its value in force:
+/// the last of its lines) is kept unless `force`; each key is left on one line, where it
+/// first was; a missing key is added at the end.
 pub fn set_up(text: &str, command: &str, force: bool) -> (String, Vec<(&'static str, KeyChange)>) {
-    let mut changes: Vec<(&'static str, KeyChange)> = Vec::new();
+    let changes: Vec<(&'static str, KeyChange)> = SCRIPT_KEYS
+        .iter()
+        .map(|&key| {
+            let change = match value_of(text, key) {
+                Some(value) if value == command => KeyChange::Unchanged,
+                None | Some("") => KeyChange::Set,
+                Some(value) if is_ours(value) => KeyChange::Set,
+                Some(value) if force => KeyChange::Replaced(value.to_owned()),
+                Some(value) => KeyChange::KeptOther(value.to_owned()),
+            };
+            (key, change)
+        })
+        .collect();
+    let line_for = |key: &str| {
+        let change = changes.iter().find(|(k, _)| *k == key).map(|(_, c)| c);
+        match change {
+            Some(KeyChange::KeptOther(value)) => format!("{key}={value}"),
+            _ => format!("{key}={command}"),
+        }
+    };
+    let mut written: Vec<&str> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     for line in text.lines() {
         let key = line.split_once('=').map(|(k, _)| k.trim());
         match key.and_then(|k| SCRIPT_KEYS.iter().find(|s| **s == k)) {
-            Some(&key) if !changes.iter().any(|(k, _)| *k == key) => {
-                let value = line.split_once('=').map_or("", |(_, v)| v.trim());
-                let change = if value == command {
-                    KeyChange::Unchanged
-                } else if value.is_empty() || is_ours(value) {
-                    KeyChange::Set
-                } else if force {
-                    KeyChange::Replaced(value.to_owned())
-                } else {
-                    KeyChange::KeptOther(value.to_owned())
-                };
-                if matches!(change, KeyChange::KeptOther(_)) {
-                    lines.push(line.to_owned());
-                } else {
-                    lines.push(format!("{key}={command}"));
-                }
-                changes.push((key, change));
+            Some(&key) if written.contains(&key) => {}
+            Some(&key) => {
+                lines.push(line_for(key));
+                written.push(key);
             }
-            _ => lines.push(line.to_owned()),
+            None => lines.push(line.to_owned()),
         }
     }
     for key in SCRIPT_KEYS {
-        if !changes.iter().any(|(k, _)| *k == key) {
-            lines.push(format!("{key}={command}"));
-            changes.push((key, KeyChange::Set));
+        if !written.contains(&key) {
+            lines.push(line_for(key));
         }
     }
-    changes.sort_by_key(|(k, _)| SCRIPT_KEYS.iter().position(|s| s == k));
     let mut out = lines.join("\n");
     out.push('\n');
     (out, changes)
+}
+
+/// True when set-up changes what Twinkle runs (not when every key ran what it will run).
+pub fn changes_anything(changes: &[(&'static str, KeyChange)]) -> bool {
+    changes
+        .iter()
+        .any(|(_, c)| matches!(c, KeyChange::Set | KeyChange::Replaced(_)))
 }
 
 /// The profile with each key that runs pyrus-phone given back what `before` (the profile as
@@ -158,6 +172,7 @@ mod tests {
         // Again: nothing new; forced: the other program's script goes too.
         let (again, changes) = set_up(&text, US, false);
         assert_eq!(again, text);
+        assert!(!super::changes_anything(&changes));
         assert!(changes[1..].iter().all(|(_, c)| *c == KeyChange::Unchanged));
         let (forced, changes) = set_up(&text, US, true);
         assert_eq!(ours_count(&forced, None), 8);
@@ -172,6 +187,20 @@ mod tests {
         );
         assert_eq!(value_of(&undone, "script_local_release"), Some(""));
         assert_eq!(value_of(&undone, "user_name"), Some("2001"));
+    }
+
+    #[test]
+    fn the_line_twinkle_keeps_is_the_last_and_set_up_leaves_one() {
+        let twice =
+            "script_local_release=\r\nuser_name=2000\r\nscript_local_release=/opt/crm/hangup\r\n";
+        assert_eq!(
+            value_of(twice, "script_local_release"),
+            Some("/opt/crm/hangup")
+        );
+        let (text, changes) = set_up(twice, US, false);
+        assert!(matches!(changes[6].1, KeyChange::KeptOther(_)));
+        assert_eq!(text.matches("script_local_release=").count(), 1);
+        assert!(text.starts_with("script_local_release=/opt/crm/hangup\nuser_name=2000\n"));
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub fn report(sources: &Sources, settings: &Settings) -> SourcesReport {
                 .into_iter()
                 .map(|p| (p.name, p.ours))
                 .collect(),
-            history: dir.join("twinkle.ch").is_file(),
+            history: settings.sources.twinkle_history && dir.join("twinkle.ch").is_file(),
             dir,
         });
     SourcesReport {

@@ -1,10 +1,11 @@
 //! Twinkle's call history read while the app runs: soon after start, then whenever the file
-//! changes (looked at every few seconds). Each finished call no call script reported — taken
-//! while pyrus-phone was closed, or before it was set up — is stored as a heard call would
-//! be, with what became of it, and registered; it never opens a tab. A first reading goes
-//! back a day at most; after that, the newest call settled is remembered per file, so a file
-//! rewritten, cut short or replaced is read again without sending anything twice (each line
-//! is a call of its own id).
+//! changes (looked at every few seconds). Each finished call of a profile set up for
+//! pyrus-phone that no call script reported — taken while pyrus-phone was closed, or before
+//! the profile was set up — is stored as a heard call would be, with what became of it, and
+//! registered; it never opens a tab. A reading goes back a day at most; the newest call
+//! settled is remembered per file, so a file rewritten, cut short or replaced is read again
+//! without sending anything twice (each line is a call of its own id). Lines from the
+//! future (a clock set wrong) and a half-written last line wait.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,11 +13,11 @@ use std::time::{Duration, SystemTime};
 
 use super::shared::Shared;
 use super::stitch::{Decision, past_request};
-use super::twinkle::user_twinkle_dir;
+use super::twinkle::{profiles, user_twinkle_dir};
 use crate::domain::twinkle::near_side;
 use crate::domain::twinkle_history::{HistoryCall, parse_line};
 use crate::domain::{CallEvent, CallLife, EventSource, ExternalId};
-use crate::platform::files::read_text_bounded;
+use crate::platform::files::read_bounded;
 use crate::service::engine::Engine;
 use crate::settings::RegisterOn;
 
@@ -72,7 +73,7 @@ pub(super) async fn history_loop(shared: Arc<Shared>) {
         if last.as_ref() == Some(&stamp) && !young {
             continue;
         }
-        match read_history(&engine, &path).await {
+        match read_history(&engine, &dir, &path).await {
             Ok(read) => {
                 last = Some(stamp);
                 young = read.young;
@@ -82,33 +83,46 @@ pub(super) async fn history_loop(shared: Arc<Shared>) {
                     shared.publish().await;
                 }
             }
+            // Read again at the next look (the outbox may be busy for a moment).
             Err(e) => {
                 tracing::warn!(error = %e, path = %path.display(), "Twinkle's history could not be read");
-                last = Some(stamp);
             }
         }
     }
 }
 
-/// Reads the history file once: stores each settled call after the remembered mark.
-async fn read_history(engine: &Arc<Engine>, path: &Path) -> Result<Read, String> {
-    let file = path.to_path_buf();
-    let text = tokio::task::spawn_blocking(move || read_text_bounded(&file, HISTORY_LIMIT))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+/// Reads the history file once: stores each settled call after the remembered mark (and at
+/// most a day back), of the profiles whose call scripts run pyrus-phone — set up, so the
+/// agent asked for it.
+async fn read_history(engine: &Arc<Engine>, dir: &Path, path: &Path) -> Result<Read, String> {
+    let (file, folder) = (path.to_path_buf(), dir.to_path_buf());
+    let (bytes, ours) = tokio::task::spawn_blocking(move || {
+        let ours: Vec<String> = profiles(&folder)
+            .into_iter()
+            .filter(|p| p.ours > 0)
+            .map(|p| p.name)
+            .collect();
+        read_bounded(&file, HISTORY_LIMIT).map(|bytes| (bytes, ours))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    // A name in another encoding spoils its own line's letters, never the file.
+    let text = String::from_utf8_lossy(&bytes);
+    // The last line may be half written: only whole lines.
+    let whole = text.rfind('\n').map_or("", |end| &text[..end]);
     let source = format!("twinkle:{}", path.display());
     let outbox = engine.outbox();
     let now_s = crate::outbox::now_ms() / 1000;
     let floor = match outbox.history_mark(source.clone()).await {
-        Ok(Some(mark)) => mark,
-        Ok(None) => now_s - BACKFILL_S,
+        Ok(mark) => mark.unwrap_or(0).max(now_s - BACKFILL_S),
         Err(e) => return Err(e.to_string()),
     };
     let mut read = Read::default();
     let mut mark = floor;
-    for call in text.lines().filter_map(parse_line) {
-        if call.end_s < floor {
+    for call in whole.lines().filter_map(parse_line) {
+        // Ended before the mark, in the future (a clock set wrong), or another profile's.
+        if call.end_s < floor || call.end_s > now_s + 60 || !ours.contains(&call.profile) {
             continue;
         }
         if now_s - call.end_s < SETTLE_S {
@@ -118,7 +132,7 @@ async fn read_history(engine: &Arc<Engine>, path: &Path) -> Result<Read, String>
         if store_call(engine, &call).await? {
             read.stored += 1;
         }
-        mark = mark.max(call.end_s);
+        mark = mark.max(call.end_s.min(now_s));
     }
     if mark > floor || read.stored > 0 {
         outbox

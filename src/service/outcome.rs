@@ -7,7 +7,8 @@ use crate::outbox::CallOutcome;
 use crate::settings::OutcomeSettings;
 
 /// The outcome as values of the fields `fields` names (unset codes are left out; so is the
-/// answer time of a call nobody answered). A value the form cannot take is Pyrus's to refuse.
+/// answer time of a call nobody answered, and a value too long for a field). A value the
+/// form cannot take is Pyrus's to refuse.
 pub fn outcome_mappings(
     outcome: &CallOutcome,
     internal: Option<&str>,

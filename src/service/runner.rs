@@ -14,8 +14,8 @@ use super::outcome::{outcome_mappings, outcome_words};
 use super::recording::open_checked;
 use crate::domain::{AttachTarget, JobId, JobKind, JobState, Mapping, Registration};
 use crate::outbox::{
-    AttachPayload, CallOutcome, CallRow, Claimed, CommentPayload, LEASE, Lane, Outbox, StoreError,
-    Work, backoff, now_ms,
+    AttachPayload, CallRow, Claimed, CommentPayload, LEASE, Lane, Outbox, StoreError, Work,
+    backoff, now_ms,
 };
 use crate::platform::files::FileIdentity;
 use crate::pyrus::{ErrorClass, FieldUpdate, FormTemplate, PyrusClient, PyrusError, UploadSource};
@@ -258,7 +258,15 @@ impl Runner<'_> {
             Work::Attach { payload, resolved } => self.attach(attempt, payload, resolved).await,
             Work::Comment { payload, call } => match (payload.outcome, call) {
                 (Some(outcome), Some(call)) if self.outcome.as_fields() => {
-                    self.outcome_fields(attempt, &outcome, *call).await
+                    let task_id = payload.task_id;
+                    let internal = call.internal.as_ref().map(|n| n.as_str().to_owned());
+                    let mappings = outcome_mappings(&outcome, internal.as_deref(), self.outcome);
+                    if mappings.is_empty() {
+                        // Nothing the fields can take: said in words instead.
+                        self.comment(attempt, payload).await
+                    } else {
+                        self.outcome_fields(attempt, task_id, *call, mappings).await
+                    }
                 }
                 _ => self.comment(attempt, payload).await,
             },
@@ -305,18 +313,32 @@ impl Runner<'_> {
         Ok(JobReport::done(at.job, kind, None))
     }
 
-    /// Sends a call's outcome as the values of the fields `[outcome]` names: the call
-    /// registered again under its own id, which Pyrus takes as the same call (so a repeat
-    /// after a lost answer sets the same values again, and nothing more).
+    /// Sends a call's outcome as `mappings`: the call registered again under its own
+    /// external id, which Pyrus takes as the same call (a repeat after a lost answer sets the
+    /// same values again). Without the internal number, so the task's responsible person is
+    /// not matched again (a hand-off made during the call stays). When Pyrus answers with
+    /// another task than the call's, that is said and the job fails for good.
     async fn outcome_fields(
         &self,
         at: Attempt,
-        outcome: &CallOutcome,
+        task_id: u64,
         mut call: crate::domain::CallRequest,
+        mappings: Vec<Mapping>,
     ) -> Result<JobReport, StoreError> {
-        let internal = call.internal.as_ref().map(|n| n.as_str().to_owned());
-        call.mappings = outcome_mappings(outcome, internal.as_deref(), self.outcome);
-        if let Err(e) = self.client.register_call(self.account_id, &call).await {
+        call.mappings = mappings;
+        call.internal = None;
+        let registration = match self.client.register_call(self.account_id, &call).await {
+            Ok(registration) => registration,
+            Err(e) => return self.record_failure(at, JobKind::Comment, &e).await,
+        };
+        if registration.task_id != task_id {
+            let e = PyrusError::Fields {
+                code: "outcome_other_task",
+                message: format!(
+                    "Pyrus put the call's outcome on task {} instead of the call's task {task_id} (it did not take the call id as the same call): send outcomes as comments — clear the codes under [outcome]",
+                    registration.task_id
+                ),
+            };
             return self.record_failure(at, JobKind::Comment, &e).await;
         }
         self.outbox.complete(at.job, at.token).await?;

@@ -301,7 +301,13 @@ pub fn past_request(
 
 fn request_for(call: &LiveCall, defaults: &CallDefaults) -> Decision {
     let default_internal = PhoneNumber::parse_extension(&defaults.internal_number).ok();
-    let internal = call.internal.clone().or(default_internal);
+    // A source's own word wins over the settings', but Twinkle's is a guess (the SIP user of
+    // the message): the internal number set in the settings wins over it.
+    let internal = if call.source == EventSource::Twinkle {
+        default_internal.or_else(|| call.internal.clone())
+    } else {
+        call.internal.clone().or(default_internal)
+    };
     // Our side is this line's number, as the source reported it or as the settings give it;
     // never the agent's internal number (an extension is no line): without it, the call waits.
     let ours = call.line.clone().or_else(|| defaults.line());

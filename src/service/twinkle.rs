@@ -143,6 +143,8 @@ fn chosen(dir: &Path, name: Option<&str>) -> Result<Vec<TwinkleProfile>, Twinkle
 /// The script line for this binary: `/usr/bin/pyrus-phone event --twinkle`.
 pub fn script_command(program: &Path) -> Result<String, TwinkleSetupError> {
     let text = program.to_string_lossy();
+    // A binary replaced by an upgrade while it runs: its path is still the one to run.
+    let text = text.strip_suffix(" (deleted)").unwrap_or(&text);
     if text.chars().any(char::is_whitespace) {
         return Err(TwinkleSetupError::SpaceInPath(program.to_path_buf()));
     }
@@ -164,7 +166,7 @@ pub fn set_up(
         let text = read(&p.path)?;
         let (new, changes) = twinkle_profile::set_up(&text, &command, force);
         let backup = backup_path(&p.path);
-        if new != text {
+        if twinkle_profile::changes_anything(&changes) {
             if !backup.exists() {
                 write(&backup, &text)?;
             }
@@ -225,8 +227,11 @@ fn read(path: &Path) -> Result<String, TwinkleSetupError> {
     })
 }
 
-/// Writes a whole file at once (a temporary file renamed over it), keeping its mode.
+/// Writes a whole file at once (a temporary file renamed over it), keeping its mode; a link
+/// (a dotfile manager's) stays a link, its target written.
 fn write(path: &Path, text: &str) -> Result<(), TwinkleSetupError> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = target.as_path();
     let io = |source| TwinkleSetupError::Io {
         action: "write",
         path: path.to_path_buf(),

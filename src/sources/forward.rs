@@ -41,15 +41,29 @@ pub fn new_delivery_id() -> String {
 /// Sends `event` to the running `instance` with a plain HTTP/1.1 request on loopback,
 /// under the delivery id `delivery` ([`new_delivery_id`]).
 pub fn send(instance: &Instance, event: &CallEvent, delivery: &str) -> Result<(), ForwardError> {
+    let full = CallEventWire::from(event);
     // Strings and options only: it always serializes.
-    let wire = serde_json::to_string(&CallEventWire::from(event)).unwrap_or_default();
+    let wire = serde_json::to_string(&full).unwrap_or_default();
     // A link the agent clicked says so: the window puts its number in the form.
     let from = match event.source {
         crate::domain::EventSource::Uri => "uri",
         crate::domain::EventSource::Twinkle => "twinkle",
         _ => "command",
     };
-    let (status, body) = post(instance, "/events", &wire, from, Some(delivery))?;
+    let (mut status, mut body) = post(instance, "/events", &wire, from, Some(delivery))?;
+    // An instance of an older version (running through an upgrade) refuses the fields it
+    // does not know: the event again without them, rather than lost.
+    let extras = full.direction.is_some() || full.display.is_some() || full.reason.is_some();
+    if status == 400 && extras {
+        let bare = CallEventWire {
+            direction: None,
+            display: None,
+            reason: None,
+            ..full
+        };
+        let wire = serde_json::to_string(&bare).unwrap_or_default();
+        (status, body) = post(instance, "/events", &wire, from, Some(delivery))?;
+    }
     if status == 202 {
         return Ok(());
     }

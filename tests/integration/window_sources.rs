@@ -465,7 +465,7 @@ fn call_sources_shows_twinkle_and_sets_it_up_with_a_button() {
     });
     open_sources(&mut r);
     step_until(&mut r.h, "Twinkle's line", |h| {
-        h.query_by_label_contains("found, not set up: tw 0/8")
+        h.query_by_label_contains("found, not set up — call scripts running pyrus-phone: tw 0/8")
             .is_some()
     });
     r.h.get_by_label("Set up Twinkle").click();

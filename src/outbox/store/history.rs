@@ -77,7 +77,8 @@ impl Store {
         tx.execute(
             "INSERT INTO calls (external_id, request, created_ms, started_ms, answered_ms, ended_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![external, request, now_ms, life.started_ms, life.answered_ms, life.ended_ms],
+            // Listed when it happened, not when the history was read.
+            params![external, request, started, life.started_ms, life.answered_ms, life.ended_ms],
         )
         .map_err(|e| db_err(&e))?;
         let call_id = tx.last_insert_rowid();

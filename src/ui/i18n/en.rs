@@ -146,7 +146,7 @@ pub static EN: Texts = Texts {
     src_baresip: "baresip",
     src_twinkle: "Twinkle",
     twinkle_none: "not found (no ~/.twinkle folder)",
-    twinkle_not_set_up: "found, not set up: {} of 8 call scripts run pyrus-phone",
+    twinkle_not_set_up: "found, not set up — call scripts running pyrus-phone: {}",
     twinkle_ready: "set up: {}",
     twinkle_heard: "last event at {}",
     twinkle_history: "its call history is read",

@@ -150,7 +150,7 @@ pub static RU: Texts = Texts {
     src_baresip: "baresip",
     src_twinkle: "Twinkle",
     twinkle_none: "не найден (нет папки ~/.twinkle)",
-    twinkle_not_set_up: "найден, не настроен: pyrus-phone запускают {} из 8 сценариев звонков",
+    twinkle_not_set_up: "найден, не настроен — сценарии звонков с pyrus-phone: {}",
     twinkle_ready: "настроен: {}",
     twinkle_heard: "последнее событие в {}",
     twinkle_history: "журнал звонков читается",
