@@ -267,6 +267,9 @@ pub struct CallRecord {
     pub recordings: Vec<RecordingBrief>,
     /// Its latest wrap-up, once one was saved.
     pub wrapup: Option<JobBrief>,
+    /// Its outcome, when Pyrus refused it (a field code or choice the form lacks…): shown so
+    /// it can be corrected in the settings and sent again.
+    pub outcome_refused: Option<JobBrief>,
     /// What was heard of the call itself (nothing for a call typed in).
     pub life: CallLife,
     /// The far end's name, as the softphone gave it.

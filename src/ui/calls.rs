@@ -557,6 +557,20 @@ fn row_ui(ui: &mut egui::Ui, row: &Row<'_>, commands: &mut Vec<Command>) -> RowA
     if let Some(error) = list.attach_errors.get(&call.row) {
         ui.add(egui::Label::new(egui::RichText::new(error).color(theme::ERROR)).wrap());
     }
+    if let Some(refused) = &call.outcome_refused {
+        ui.horizontal_wrapped(|ui| {
+            let why = refused.error_message.clone().unwrap_or_default();
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(fill(t.outcome_refused, &[&why])).color(theme::ERROR),
+                )
+                .wrap(),
+            );
+            if ui.button(t.outcome_retry).clicked() {
+                commands.push(Command::Retry(refused.id));
+            }
+        });
+    }
     ui.horizontal_wrapped(|ui| row_buttons_ui(ui, row, &mut actions, commands));
     actions
 }

@@ -486,3 +486,42 @@ fn call_sources_shows_twinkle_and_sets_it_up_with_a_button() {
     );
     assert!(profile.starts_with("user_name=2000\nuser_domain=127.0.0.1\n"));
 }
+
+#[test]
+fn an_outcome_the_form_refuses_is_shown_on_its_row_and_can_be_sent_again() {
+    use pyrus_phone::sandbox::Route;
+    let mut in_force = Settings::default();
+    in_force.outcome.result = Some("NoSuchField".to_owned());
+    let mut r = rig_with(RigOptions {
+        in_force,
+        ..RigOptions::default()
+    });
+    r.h.run();
+    hear(&r, "ring", "79774221391", "refused-outcome", "http");
+    hear(&r, "end", "79774221391", "refused-outcome", "http");
+    step_until(&mut r.h, "the refused outcome on the row", |h| {
+        h.query_by_label_contains("The call's outcome was not taken")
+            .is_some_and(|n| {
+                let node = n.accesskit_node();
+                let text = node.label().or(node.value()).unwrap_or_default();
+                assert!(
+                    text.contains("NoSuchField"),
+                    "the field Pyrus refused is named: {text}"
+                );
+                true
+            })
+    });
+    let sandbox = &r.sandbox;
+    let calls = || {
+        sandbox
+            .requests()
+            .iter()
+            .filter(|q| q.route == Some(Route::Call))
+            .count()
+    };
+    let before = calls();
+    r.h.get_by_label("Send the outcome again").click();
+    r.h.run();
+    step_until(&mut r.h, "the outcome sent again", |_| calls() > before);
+    r.shutdown();
+}

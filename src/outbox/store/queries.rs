@@ -39,6 +39,8 @@ struct CallJobs {
     registers: HashMap<i64, JobBrief>,
     recordings: HashMap<i64, Vec<RecordingBrief>>,
     wrapups: HashMap<i64, JobBrief>,
+    /// Outcomes Pyrus refused, by call.
+    refused_outcomes: HashMap<i64, JobBrief>,
 }
 
 impl Store {
@@ -133,6 +135,7 @@ impl Store {
             mut registers,
             mut recordings,
             mut wrapups,
+            mut refused_outcomes,
         } = self.read_call_jobs(wanted, args)?;
         let mut out = Vec::with_capacity(order.len());
         for id in order {
@@ -161,6 +164,7 @@ impl Store {
                 task_url: None,
                 recordings: recordings.remove(&id).unwrap_or_default(),
                 wrapup: wrapups.remove(&id),
+                outcome_refused: refused_outcomes.remove(&id),
                 life,
                 display,
                 end_reason,
@@ -385,6 +389,10 @@ impl CallJobs {
             JobKind::Comment => {
                 if brief.state != JobState::Discarded && !outcome {
                     self.wrapups.insert(call_id, brief);
+                } else if outcome
+                    && matches!(brief.state, JobState::Failed | JobState::NeedsCredentials)
+                {
+                    self.refused_outcomes.insert(call_id, brief);
                 }
                 return;
             }

@@ -668,6 +668,10 @@ pub struct Texts {
     pub wrapup_retrying: &'static str,
     /// A row: Pyrus refused the wrap-up ({} why).
     pub wrapup_refused: &'static str,
+    /// Row: the call's outcome was refused ({why}).
+    pub outcome_refused: &'static str,
+    /// Row: send the refused outcome again.
+    pub outcome_retry: &'static str,
     /// A row: the button reopening a refused wrap-up.
     pub wrapup_correct: &'static str,
     /// The autostart setting.

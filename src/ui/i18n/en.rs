@@ -336,6 +336,8 @@ pub static EN: Texts = Texts {
     wrapup_saving: "Saving the wrap-up…",
     wrapup_retrying: "The wrap-up waits to be sent again: {}",
     wrapup_refused: "Wrap-up refused: {}",
+    outcome_refused: "The call's outcome was not taken: {} — correct [outcome] in the settings, then send it again",
+    outcome_retry: "Send the outcome again",
     wrapup_correct: "Correct the wrap-up",
     start_at_login: "Start when I log in (minimised)",
     admin_mark: "from your administrator",

@@ -340,6 +340,8 @@ pub static RU: Texts = Texts {
     wrapup_saving: "Сохраняю итоги…",
     wrapup_retrying: "Итоги будут отправлены снова: {}",
     wrapup_refused: "Итоги не приняты: {}",
+    outcome_refused: "Исход звонка не принят: {} — исправьте [outcome] в настройках и отправьте снова",
+    outcome_retry: "Отправить исход снова",
     wrapup_correct: "Исправить итоги",
     start_at_login: "Запускать при входе в систему (свёрнутым)",
     admin_mark: "от администратора",
