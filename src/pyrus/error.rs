@@ -283,8 +283,18 @@ pub fn advice(code: &str, message: &str) -> String {
         "server_error" => "Pyrus had an internal error: the work is kept and retried",
         _ => "",
     };
+    // Where Pyrus names the field or value it refused, its own words say which.
+    let names_the_field = matches!(
+        code,
+        "invalid_field_mapping_code"
+            | "invalid_value_format"
+            | "text_field_value_limit_exceeded"
+            | "max_text_length_exceeded"
+    );
     if text.is_empty() {
         format!("{message} (code not known to pyrus-phone)")
+    } else if names_the_field && !message.trim().is_empty() {
+        format!("{text} (Pyrus: {})", message.trim())
     } else {
         text.to_owned()
     }
