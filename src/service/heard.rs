@@ -331,7 +331,7 @@ impl Shared {
             .send(Event::Ringing(stitcher.ringing(now_ms())))
             .await;
         changed |= self.note_life(&engine, stitcher).await;
-        changed |= note_words(&engine, stitcher, &event).await;
+        changed |= note_words(&engine, stitcher).await;
         // The touched call's row, not the day's list: the work of one call.
         let touched = stitcher.touched().and_then(|c| c.external_id.clone());
         match touched {
@@ -472,18 +472,21 @@ impl Shared {
     }
 }
 
-/// Notes the far end's name and why the call ended, when the event says them, on the touched
-/// call's row; true when it changed.
-async fn note_words(engine: &Engine, stitcher: &Stitcher, event: &CallEvent) -> bool {
-    if event.display.is_none() && event.reason.is_none() {
+/// Notes the far end's name and why the call ended, as the touched call's events said them,
+/// on its row (once it is stored); true when it changed.
+async fn note_words(engine: &Engine, stitcher: &Stitcher) -> bool {
+    let Some(call) = stitcher.touched() else {
         return false;
-    }
-    let Some(id) = stitcher.touched().and_then(|c| c.external_id) else {
+    };
+    let (Some(id), true) = (
+        call.external_id,
+        call.display.is_some() || call.reason.is_some(),
+    ) else {
         return false;
     };
     match engine
         .outbox()
-        .note_call_words(id, event.display.clone(), event.reason.clone())
+        .note_call_words(id, call.display, call.reason)
         .await
     {
         Ok(changed) => changed,

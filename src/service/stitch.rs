@@ -37,6 +37,12 @@ struct LiveCall {
     first_ms: i64,
     external_id: Option<String>,
     source: EventSource,
+    /// The far end's name and why it ended, as its events said (kept until the call is
+    /// stored: with registration on answer, the ring's name is still known then).
+    #[serde(default)]
+    display: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// The call the last event belonged to.
@@ -54,6 +60,10 @@ pub struct Touched {
     pub answered_ms: Option<i64>,
     /// When it ended (Unix ms).
     pub ended_ms: Option<i64>,
+    /// The far end's name, as its events said.
+    pub display: Option<String>,
+    /// Why it ended unanswered, as its events said.
+    pub reason: Option<String>,
 }
 
 /// What the service should do about an event.
@@ -131,6 +141,8 @@ impl Stitcher {
                 first_ms: now_ms,
                 external_id: event.call_id.clone(),
                 source: event.source.clone(),
+                display: None,
+                reason: None,
             });
             self.calls.len() - 1
         });
@@ -139,6 +151,8 @@ impl Stitcher {
         call.last_ms = now_ms;
         call.internal = event.internal.clone().or(call.internal.take());
         call.line = event.line.clone().or(call.line.take());
+        call.display = call.display.take().or_else(|| event.display.clone());
+        call.reason = call.reason.take().or_else(|| event.reason.clone());
         match event.kind {
             EventKind::Answer => {
                 call.answered = true;
@@ -206,6 +220,8 @@ impl Stitcher {
             ended: call.ended_ms.is_some(),
             answered_ms: call.answered_ms,
             ended_ms: call.ended_ms,
+            display: call.display.clone(),
+            reason: call.reason.clone(),
         })
     }
 
@@ -295,6 +311,8 @@ pub fn past_request(
         first_ms: 0,
         external_id: None,
         source: EventSource::Twinkle,
+        display: None,
+        reason: None,
     };
     request_for(&call, defaults)
 }
@@ -601,6 +619,26 @@ mod tests {
         };
         assert_eq!(call.from.as_str(), "+74953009080");
         assert_eq!(call.to.as_str(), "+79774221338");
+        // What the source said of the far end stays with the call for its later events.
+        let mut ring = ev("ring", "+79774221339", Some("named@vm"));
+        ring.display = Some("Alice".to_owned());
+        let policy = CallPolicy {
+            register_on: RegisterOn::Answer,
+            ..CallPolicy::default()
+        };
+        let mut named = Stitcher::default();
+        assert_eq!(
+            named.on_event(&ring, 0, policy, &defaults()),
+            Decision::Wait
+        );
+        let mut failed = ev("end", "+79774221339", Some("named@vm"));
+        failed.reason = Some("cancelled".to_owned());
+        assert!(registers(&named.on_event(&failed, 1, policy, &defaults())));
+        let touched = named.touched().unwrap();
+        assert_eq!(
+            (touched.display.as_deref(), touched.reason.as_deref()),
+            (Some("Alice"), Some("cancelled"))
+        );
         let late = ev("outgoing", "+79774221338", Some("x@vm"));
         assert_eq!(
             s.on_event(&late, 1, CallPolicy::default(), &defaults()),
