@@ -26,15 +26,24 @@ const NAME_CHARS: usize = 50;
 pub(super) fn event(ctx: &Context) -> Result<(), Failure> {
     let seen = twinkle::from_env(|name| std::env::var(name).ok())
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let mut event = CallEvent::parse(
+    let parsed = CallEvent::parse(
         seen.kind,
         &seen.number,
         Some(&seen.call_id),
         seen.internal.as_deref(),
         seen.line.as_deref(),
         EventSource::Twinkle,
-    )
-    .map_err(|e| Failure::usage(e.to_string()))?;
+    );
+    let mut event = match parsed {
+        Ok(event) => event,
+        // A hidden caller (`anonymous`) or a name: nothing to register. Said in the log, not
+        // in Twinkle's console (where the agent would see a command's error).
+        Err(crate::domain::EventError::Number(e)) => {
+            tracing::info!(trigger = seen.kind, call_id = %seen.call_id, error = %e, "Twinkle: a call without a number is not registered");
+            return Ok(());
+        }
+        Err(e) => return Err(Failure::usage(e.to_string())),
+    };
     // Hooks overlap: an end may be handled before the start of its call.
     event.direction = seen.direction;
     event.display.clone_from(&seen.display);
@@ -72,18 +81,25 @@ pub(super) fn event(ctx: &Context) -> Result<(), Failure> {
 /// at most 50 characters), when the index answers within [`NAME_WITHIN`].
 fn caller_name(seen: &TwinkleEvent, ctx: &Context) -> Option<String> {
     let number = seen.number.clone();
-    let path = ctx.paths.database_file();
     let settings = load_settings(ctx).ok()?;
+    // With no account the instance runs the demo: its own outbox, its form, Russia's plan
+    // unless the settings name another.
+    let (path, forms) = if settings.has_account() {
+        (ctx.paths.database_file(), settings.caller_forms())
+    } else {
+        let form = vec![crate::sandbox::DEMO_FORM_ID];
+        (ctx.paths.demo().database_file(), form)
+    };
+    let country = settings
+        .defaults
+        .country
+        .clone()
+        .or_else(|| (!settings.has_account()).then(|| "RU".to_owned()));
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("caller-name".into())
         .spawn(move || {
-            let forms = settings.caller_forms();
-            let country = settings
-                .defaults
-                .country
-                .as_deref()
-                .map(str::to_ascii_uppercase);
+            let country = country.as_deref().map(str::to_ascii_uppercase);
             let keys = quick_keys(&number, country.as_deref().map(str::trim));
             let found = peek_caller_subject(&path, &keys, &forms).ok().flatten();
             tx.send(found).ok();

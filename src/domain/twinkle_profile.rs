@@ -114,25 +114,29 @@ pub fn changes_anything(changes: &[(&'static str, KeyChange)]) -> bool {
         .any(|(_, c)| matches!(c, KeyChange::Set | KeyChange::Replaced(_)))
 }
 
-/// The profile with each key that runs pyrus-phone given back what `before` (the profile as
-/// it was before set-up) held — empty when it held nothing. Other lines are kept as they
+/// The profile with each key that runs pyrus-phone (or `command`, this program's own line)
+/// given back what `before` (the profile as it was before set-up) held — a key it did not
+/// have goes; without `before`, each is emptied. Other lines are kept as they
 /// are now. Returns the text and how many keys were given back.
-pub fn undo(text: &str, before: Option<&str>) -> (String, usize) {
+pub fn undo(text: &str, before: Option<&str>, command: Option<&str>) -> (String, usize) {
+    let ours_value = |v: &str| is_ours(v) || Some(v) == command;
     let mut given_back = 0;
     let mut lines: Vec<String> = Vec::new();
     for line in text.lines() {
         let ours = line.split_once('=').and_then(|(k, v)| {
             let key = SCRIPT_KEYS.iter().find(|s| **s == k.trim())?;
-            is_ours(v.trim()).then_some(*key)
+            ours_value(v.trim()).then_some(*key)
         });
         match ours {
             Some(key) => {
-                let old = before
-                    .and_then(|b| value_of(b, key))
-                    .filter(|v| !is_ours(v))
-                    .unwrap_or_default();
-                lines.push(format!("{key}={old}"));
                 given_back += 1;
+                // A key the profile did not have before goes again.
+                match before.and_then(|b| value_of(b, key)) {
+                    Some(old) if !ours_value(old) => lines.push(format!("{key}={old}")),
+                    Some(_) => lines.push(format!("{key}=")),
+                    None if before.is_some() => {}
+                    None => lines.push(format!("{key}=")),
+                }
             }
             None => lines.push(line.to_owned()),
         }
@@ -178,7 +182,7 @@ mod tests {
         assert_eq!(ours_count(&forced, None), 8);
         assert!(matches!(changes[0].1, KeyChange::Replaced(_)));
         // Undone: each key as it was before, the rest as it is now.
-        let (undone, n) = undo(&forced.replace("2000", "2001"), Some(PROFILE));
+        let (undone, n) = undo(&forced.replace("2000", "2001"), Some(PROFILE), None);
         assert_eq!(n, 8);
         assert_eq!(ours_count(&undone, None), 0);
         assert_eq!(
@@ -187,6 +191,22 @@ mod tests {
         );
         assert_eq!(value_of(&undone, "script_local_release"), Some(""));
         assert_eq!(value_of(&undone, "user_name"), Some("2001"));
+        assert_eq!(
+            value_of(&undone, "script_in_call_failed"),
+            None,
+            "not there before"
+        );
+        // Set up by a binary called otherwise: its own line is known as ours.
+        let odd = "/tmp/pp-bin event --twinkle";
+        let (by_odd, _) = set_up(PROFILE, odd, false);
+        assert_eq!(
+            undo(&by_odd, Some(PROFILE), None).1,
+            0,
+            "not known without its line"
+        );
+        let (undone, n) = undo(&by_odd, Some(PROFILE), Some(odd));
+        assert_eq!(n, 7);
+        assert_eq!(ours_count(&undone, Some(odd)), 0);
     }
 
     #[test]

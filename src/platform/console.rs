@@ -69,11 +69,11 @@ pub fn keep_inherited_descriptors_from_children() -> usize {
     }
 }
 
-/// Lets this process hear the signals a session stops it with — SIGTERM, SIGINT, SIGHUP
-/// (Unix). A process starts with the signals its starter blocked still blocked, and a
-/// softphone may block them: Twinkle runs its call scripts with SIGTERM and SIGINT blocked,
-/// so an instance started from one would not stop at logout. Call it before any thread
-/// starts (each takes the mask of the thread that starts it).
+/// Lets this process hear every signal its starter blocked (Unix): a process starts with
+/// the signals its starter blocked still blocked, and a softphone may block them — Twinkle
+/// runs its call scripts with SIGTERM, SIGINT, SIGALRM and SIGCHLD blocked, so an instance
+/// started from one would not stop at logout. Call it before any thread starts (each takes
+/// the mask of the thread that starts it).
 pub fn hear_stop_signals() {
     #[cfg(unix)]
     {
@@ -81,10 +81,7 @@ pub fn hear_stop_signals() {
         let unblocked = unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&raw mut set);
-            for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-                libc::sigaddset(&raw mut set, signal);
-            }
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut())
+            libc::pthread_sigmask(libc::SIG_SETMASK, &raw const set, std::ptr::null_mut())
         };
         if unblocked != 0 {
             tracing::warn!(code = unblocked, "the stop signals could not be unblocked");

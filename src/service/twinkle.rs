@@ -191,11 +191,15 @@ pub fn undo(dir: &Path, profile: Option<&str>) -> Result<Vec<ProfileReport>, Twi
         let text = read(&p.path)?;
         let backup = backup_path(&p.path);
         let before = backup.exists().then(|| read(&backup)).transpose()?;
-        let (new, given_back) = twinkle_profile::undo(&text, before.as_deref());
+        let this = std::env::current_exe()
+            .ok()
+            .and_then(|exe| script_command(&exe).ok());
+        let (new, given_back) = twinkle_profile::undo(&text, before.as_deref(), this.as_deref());
         if new != text {
             write(&p.path, &new)?;
         }
-        if backup.exists() {
+        // The backup goes only once nothing of ours is left to give back from it.
+        if backup.exists() && twinkle_profile::ours_count(&new, this.as_deref()) == 0 {
             std::fs::remove_file(&backup).map_err(|source| TwinkleSetupError::Io {
                 action: "remove",
                 path: backup.clone(),

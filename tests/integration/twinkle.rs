@@ -281,3 +281,46 @@ fn unix_now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_account_the_demos_customer_is_named_for_twinkle() {
+    let mut env = Env::start().await;
+    // No account: the instance runs the demo, with its own outbox and customers.
+    env.removed = [
+        "PYRUS_AUTH_URL",
+        "PYRUS_LOGIN",
+        "PYRUS_SECURITY_KEY",
+        "PYRUS_ACCOUNT_ID",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let instance = Headless::start(&env, &["--demo"]).await;
+    let db = env.home().join("data").join("demo").join("outbox.sqlite3");
+    wait_until(
+        "the demo's customers' index",
+        Duration::from_secs(30),
+        || {
+            rusqlite::Connection::open(&db)
+                .and_then(|c| {
+                    c.query_row("SELECT walked FROM caller_forms", [], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                })
+                .is_ok_and(|w| w == 1)
+        },
+    )
+    .await;
+    let ring = script(&env, "in_call", "1-400@127.0.0.1", "+79161234567", &[]).await;
+    assert!(ring.status.success(), "{ring:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&ring.stdout),
+        "caller_name=Order 123 not delivered\n"
+    );
+    // A hidden caller: nothing to register, and nothing said in Twinkle's console.
+    let hidden = script(&env, "in_call", "1-401@127.0.0.1", "anonymous", &[]).await;
+    assert!(
+        hidden.status.success() && hidden.stdout.is_empty() && hidden.stderr.is_empty(),
+        "{hidden:?}"
+    );
+    instance.stop();
+}

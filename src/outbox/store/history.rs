@@ -11,12 +11,15 @@ use super::{CallOutcome, CommentPayload, Store, StoreError};
 use crate::domain::{CallLife, CallRequest, Direction, JobKind};
 
 /// A call reported by a script matches a history line when it started this close to it
-/// (the history keeps whole seconds; a script hears the ring a little after it starts).
+/// (the history keeps whole seconds; a script hears the ring a little after it starts) — or
+/// later, while the line's call lasted (a call whose ring was not heard starts at the first
+/// event that was).
 const SAME_START_MS: i64 = 2_000;
 
 impl Store {
     /// Stores a finished call from a softphone's history, unless it is stored already (its
-    /// id) or a call script reported it (the same far end, started within 2 s). With `held`,
+    /// id) or a call script reported it (the same far end, started within 2 s of it or while
+    /// it lasted). With `held`,
     /// its registration waits like any heard call's; with `outcome`, what became of it is
     /// queued for its task. True when it was stored.
     pub fn store_past_call(
@@ -51,7 +54,7 @@ impl Store {
             .prepare(
                 "SELECT request FROM calls
                  WHERE created_ms BETWEEN ?1 AND ?2
-                   AND ABS(COALESCE(started_ms, created_ms) - ?3) <= ?4",
+                   AND COALESCE(started_ms, created_ms) BETWEEN ?3 - ?5 AND ?4 + 1999",
             )
             .map_err(|e| db_err(&e))?;
         let window = 10 * 60 * 1000;
@@ -61,6 +64,7 @@ impl Store {
                     started - window,
                     started + window,
                     started,
+                    life.ended_ms.unwrap_or(started).max(started),
                     SAME_START_MS + 999
                 ],
                 |r| r.get::<_, String>(0),
