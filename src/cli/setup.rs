@@ -55,23 +55,7 @@ pub(super) fn twinkle(args: &SetupTwinkleArgs, ctx: &Context) -> Result<(), Fail
     let mut out = std::io::stdout().lock();
     if args.undo {
         let reports = twinkle::undo(&dir, args.profile.as_deref()).map_err(failed)?;
-        for report in &reports {
-            writeln!(
-                out,
-                "Twinkle profile '{}' ({}): {} call script(s) given back what they ran before.",
-                report.name,
-                report.path.display(),
-                report.given_back
-            )
-            .ok();
-        }
-        if reports.iter().any(|r| r.given_back > 0) {
-            writeln!(
-                out,
-                "Restart Twinkle (quit it, then start it) so it reads them."
-            )
-            .ok();
-        }
+        say_undone(&mut out, &reports);
         return Ok(());
     }
     let program = std::env::current_exe()
@@ -134,4 +118,25 @@ pub(super) fn twinkle(args: &SetupTwinkleArgs, ctx: &Context) -> Result<(), Fail
         writeln!(out, "Nothing changed: Twinkle runs these already.").ok();
     }
     Ok(())
+}
+
+/// What `--undo` did, profile by profile.
+fn say_undone(out: &mut impl std::io::Write, reports: &[twinkle::ProfileReport]) {
+    for report in reports {
+        writeln!(
+            out,
+            "Twinkle profile '{}' ({}): {} call script(s) given back what they ran before.",
+            report.name,
+            report.path.display(),
+            report.given_back
+        )
+        .ok();
+    }
+    if reports.iter().any(|r| r.given_back > 0) {
+        writeln!(
+            out,
+            "Restart Twinkle (quit it, then start it) so it reads them."
+        )
+        .ok();
+    }
 }

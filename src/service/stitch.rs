@@ -596,6 +596,29 @@ mod tests {
     }
 
     #[test]
+    fn what_the_source_said_of_the_far_end_stays_with_the_call() {
+        let mut ring = ev("ring", "+79774221339", Some("named@vm"));
+        ring.display = Some("Alice".to_owned());
+        let policy = CallPolicy {
+            register_on: RegisterOn::Answer,
+            ..CallPolicy::default()
+        };
+        let mut named = Stitcher::default();
+        assert_eq!(
+            named.on_event(&ring, 0, policy, &defaults()),
+            Decision::Wait
+        );
+        let mut failed = ev("end", "+79774221339", Some("named@vm"));
+        failed.reason = Some("cancelled".to_owned());
+        assert!(registers(&named.on_event(&failed, 1, policy, &defaults())));
+        let touched = named.touched().unwrap();
+        assert_eq!(
+            (touched.display.as_deref(), touched.reason.as_deref()),
+            (Some("Alice"), Some("cancelled"))
+        );
+    }
+
+    #[test]
     fn outgoing_calls_run_from_the_line() {
         let mut s = Stitcher::default();
         let Decision::Register(call) = s.on_event(
@@ -619,26 +642,6 @@ mod tests {
         };
         assert_eq!(call.from.as_str(), "+74953009080");
         assert_eq!(call.to.as_str(), "+79774221338");
-        // What the source said of the far end stays with the call for its later events.
-        let mut ring = ev("ring", "+79774221339", Some("named@vm"));
-        ring.display = Some("Alice".to_owned());
-        let policy = CallPolicy {
-            register_on: RegisterOn::Answer,
-            ..CallPolicy::default()
-        };
-        let mut named = Stitcher::default();
-        assert_eq!(
-            named.on_event(&ring, 0, policy, &defaults()),
-            Decision::Wait
-        );
-        let mut failed = ev("end", "+79774221339", Some("named@vm"));
-        failed.reason = Some("cancelled".to_owned());
-        assert!(registers(&named.on_event(&failed, 1, policy, &defaults())));
-        let touched = named.touched().unwrap();
-        assert_eq!(
-            (touched.display.as_deref(), touched.reason.as_deref()),
-            (Some("Alice"), Some("cancelled"))
-        );
         let late = ev("outgoing", "+79774221338", Some("x@vm"));
         assert_eq!(
             s.on_event(&late, 1, CallPolicy::default(), &defaults()),
