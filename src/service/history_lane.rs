@@ -66,7 +66,10 @@ pub(super) async fn history_loop(shared: Arc<Shared>) {
             continue;
         };
         let path = dir.join("twinkle.ch");
-        let Ok(meta) = std::fs::metadata(&path) else {
+        // Off the async threads: a home on a share that does not answer holds only this.
+        let file = path.clone();
+        let Ok(Ok(meta)) = tokio::task::spawn_blocking(move || std::fs::metadata(file)).await
+        else {
             continue;
         };
         let stamp = (path.clone(), meta.len(), meta.modified().ok());

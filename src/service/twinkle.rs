@@ -56,7 +56,7 @@ pub struct ProfileReport {
 pub enum TwinkleSetupError {
     /// No `~/.twinkle` or no profile in it.
     #[error(
-        "no Twinkle profile in {0}: start Twinkle once and make a profile (its wizard does), then run this again"
+        "no Twinkle profile in {0}: start Twinkle once and create a profile with its profile wizard, then run this again (or name Twinkle's folder with --dir)"
     )]
     NoProfile(PathBuf),
     /// `--profile` names none of them.

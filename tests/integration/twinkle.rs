@@ -53,16 +53,7 @@ async fn twinkles_triggers_make_one_call_and_a_known_caller_is_named_for_twinkle
     let instance = Headless::start(&env, &[]).await;
     // The index of customers read by the instance.
     let db = env.home().join("data").join("outbox.sqlite3");
-    wait_until("the customers' index", Duration::from_secs(30), || {
-        rusqlite::Connection::open(&db)
-            .and_then(|c| {
-                c.query_row("SELECT walked FROM caller_forms", [], |r| {
-                    r.get::<_, i64>(0)
-                })
-            })
-            .is_ok_and(|w| w == 1)
-    })
-    .await;
+    crate::support::wait_for_caller_index(&db).await;
 
     // A customer rings (the demo's "+7 916 123-45-67"): Twinkle is told who it is.
     let ring = script(&env, "in_call", "1-100@127.0.0.1", "+79161234567", &[]).await;
@@ -296,20 +287,7 @@ async fn with_no_account_the_demos_customer_is_named_for_twinkle() {
     .to_vec();
     let instance = Headless::start(&env, &["--demo"]).await;
     let db = env.home().join("data").join("demo").join("outbox.sqlite3");
-    wait_until(
-        "the demo's customers' index",
-        Duration::from_secs(30),
-        || {
-            rusqlite::Connection::open(&db)
-                .and_then(|c| {
-                    c.query_row("SELECT walked FROM caller_forms", [], |r| {
-                        r.get::<_, i64>(0)
-                    })
-                })
-                .is_ok_and(|w| w == 1)
-        },
-    )
-    .await;
+    crate::support::wait_for_caller_index(&db).await;
     let ring = script(&env, "in_call", "1-400@127.0.0.1", "+79161234567", &[]).await;
     assert!(ring.status.success(), "{ring:?}");
     assert_eq!(

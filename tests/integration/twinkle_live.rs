@@ -393,16 +393,7 @@ async fn a_real_twinkle_tells_of_every_outcome_and_of_calls_taken_while_closed()
     // Twinkle with its scripts: every outcome.
     let mut twinkle = Twinkle::start(&env, sip).await;
     let db = home.join("data").join("outbox.sqlite3");
-    wait_until("the customers' index", Duration::from_secs(30), || {
-        rusqlite::Connection::open(&db)
-            .and_then(|c| {
-                c.query_row("SELECT walked FROM caller_forms", [], |r| {
-                    r.get::<_, i64>(0)
-                })
-            })
-            .is_ok_and(|walked| walked == 1)
-    })
-    .await;
+    crate::support::wait_for_caller_index(&db).await;
     // Answered, the caller (a customer with an open task) hangs up; Twinkle shows who it is.
     finished(
         call_twinkle(

@@ -352,3 +352,22 @@ pub fn write_wav(path: &Path, samples: u32) {
     let mut f = std::fs::File::create(path).unwrap();
     std::io::Write::write_all(&mut f, &bytes).unwrap();
 }
+
+/// Waits until the instance whose outbox is `db` has read its form of customers to the end
+/// (the index Twinkle's caller names and the window's cards come from).
+pub async fn wait_for_caller_index(db: &Path) {
+    wait_until(
+        "the customers' index",
+        std::time::Duration::from_secs(30),
+        || {
+            rusqlite::Connection::open(db)
+                .and_then(|c| {
+                    c.query_row("SELECT walked FROM caller_forms", [], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                })
+                .is_ok_and(|walked| walked == 1)
+        },
+    )
+    .await;
+}
