@@ -318,7 +318,11 @@ impl Shared {
         {
             None => {}
             Some(Ok(stored)) => {
-                self.note_stored(&engine, stitcher, stored, &event, ended);
+                if self.note_stored(&engine, stitcher, stored, &event, ended) {
+                    // The call's registration goes first: it starts on this thread now,
+                    // before what follows here (the ringing bars, the row) takes it.
+                    tokio::task::yield_now().await;
+                }
                 changed = true;
             }
             Some(Err(e)) => {
@@ -404,7 +408,8 @@ impl Shared {
         }))
     }
 
-    /// A heard call is stored: its pop is noted, then it is sent (or said to wait).
+    /// A heard call is stored: its pop is noted, then it is sent (or said to wait); true
+    /// when it is being sent now.
     fn note_stored(
         self: &Arc<Self>,
         engine: &Arc<Engine>,
@@ -412,7 +417,7 @@ impl Shared {
         stored: Stored,
         event: &CallEvent,
         ended: bool,
-    ) {
+    ) -> bool {
         let Stored {
             job,
             external_id,
@@ -435,10 +440,12 @@ impl Shared {
         } else {
             tracing::info!(%job, %external_id, source = %event.source, "call heard; registering");
         }
+        let sending = claimed.is_some();
         if let Some(claim) = claimed {
             self.register_now(engine, claim);
         }
         self.kick();
+        sending
     }
 
     /// Notes on the call's row what was heard of it (ringing, talking, ended or missed);

@@ -17,11 +17,14 @@ runs=${2:-40}
 if [ -n "${CARDS:-}" ]; then bench_sandbox --customers 100000; else bench_sandbox; fi
 login=demo@sandbox.pyrus-phone key=demo-security-key account=demo-account
 
-# The browser command: notes when it started (µs) and what it was asked to open.
+# The browser command: says when it started (µs) and what it was asked to open, on a FIFO the
+# benchmark holds open. Waiting for it is one blocking read on either side: a polling wait
+# would start processes (wc, sleep) while the pop works, and charge them to the pop alone.
+mkfifo "$work/opened"
+exec {opened_fd}<>"$work/opened"
 export OPENED="$work/opened"
-printf '#!/bin/bash\necho "${EPOCHREALTIME/./} $1" >> "$OPENED"\n' >"$work/browser"
+printf '#!/bin/bash\necho "${EPOCHREALTIME/./} $1" >"$OPENED"\n' >"$work/browser"
 chmod +x "$work/browser"
-: >"$OPENED"
 
 mkdir -p "$work/home/config" "$work/recordings"
 printf '[defaults]\nline_number = "+74953009080"\n' >"$work/home/config/settings.toml"
@@ -48,14 +51,13 @@ token=$(grep -o '"access_token":"[^"]*"' <<<"$reply" | cut -d'"' -f4)
 api_url=$(grep -o '"api_url":"[^"]*"' <<<"$reply" | cut -d'"' -f4)
 
 now_us() { echo "${EPOCHREALTIME/./}"; }
-opened() { wc -l <"$OPENED"; }
-# Waits for the browser command's line number $1; prints when it started.
+# Forgets what the browser command said before (a call not measured may open its task too).
+forget_opened() { while read -r -t 0 -u "$opened_fd"; do read -r -u "$opened_fd" _; done; }
+# Waits for the browser command to say it started; prints when.
 started_at() {
-  for _ in $(seq 4000); do
-    [ "$(opened)" -ge "$1" ] && { sed -n "${1}p" "$OPENED" | cut -d' ' -f1; return; }
-    sleep 0.005
-  done
-  echo "the browser command never ran (line $1)" >&2; exit 1
+  local at url
+  read -r -t 20 -u "$opened_fd" at url || { echo "the browser command never ran" >&2; exit 1; }
+  echo "$at"
 }
 hook() { # EVENT NUMBER CALL_ID
   curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/events" \
@@ -63,17 +65,17 @@ hook() { # EVENT NUMBER CALL_ID
     -d "{\"event\":\"$1\",\"number\":\"$2\",\"call_id\":\"$3\"}"
 }
 pop_once() { # NUMBER CALL_ID → µs from the ring to the task opening
-  local line t0 code
-  line=$(( $(opened) + 1 ))
+  local t0 code
+  forget_opened
   t0=$(now_us)
   code=$(hook ring "$1" "$2")
   [ "$code" = 202 ] || { echo "the hook answered $code" >&2; exit 1; }
-  echo $(( $(started_at "$line") - t0 ))
+  echo $(( $(started_at) - t0 ))
   hook end "$1" "$2" >/dev/null
 }
 bare_once() { # NUMBER → µs for one integrations/call round trip plus the browser command
-  local line t0 task
-  line=$(( $(opened) + 1 ))
+  local t0
+  forget_opened
   t0=$(now_us)
   # One curl, as the pop side's request; the task id read by bash itself (no grep, no cut:
   # the bare side starts the same processes as the pop side, no more).
@@ -82,7 +84,7 @@ bare_once() { # NUMBER → µs for one integrations/call round trip plus the bro
     -d "{\"account_id\":\"$account\",\"from_number\":\"$1\",\"to_number\":\"+74953009080\"}")
   [[ $reply =~ \"task_id\":([0-9]+) ]] || { echo "no task_id in $reply" >&2; exit 1; }
   "$work/browser" "$base/t#id${BASH_REMATCH[1]}"
-  echo $(( $(started_at "$line") - t0 ))
+  echo $(( $(started_at) - t0 ))
 }
 p() { # PERCENT FILE → that percentile, in ms
   sort -n "$2" | awk -v q="$1" '{ v[NR] = $1 } END { i = int((NR - 1) * q / 100) + 1; printf "%.2f", v[i] / 1000 }'

@@ -71,14 +71,17 @@ impl Store {
     ) -> Result<Live, StoreError> {
         let found: Option<(i64, i64)> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT j.id, c.created_ms FROM calls c
                  LEFT JOIN jobs j ON j.call_id = c.id AND j.kind = ?2 AND j.state != 'discarded'
                  WHERE c.external_id = ?1
                  ORDER BY j.id DESC LIMIT 1",
-                params![external_id.as_str(), JobKind::Register],
-                |r| Ok((r.get::<_, Option<i64>>(0)?.unwrap_or(0), r.get(1)?)),
             )
+            .and_then(|mut st| {
+                st.query_row(params![external_id.as_str(), JobKind::Register], |r| {
+                    Ok((r.get::<_, Option<i64>>(0)?.unwrap_or(0), r.get(1)?))
+                })
+            })
             .optional()
             .map_err(|e| self.sql(e))?;
         Ok(match found {
@@ -105,20 +108,17 @@ impl Store {
         let request = serde_json::to_string(call).map_err(corrupt)?;
         let tx = self.tx()?;
         let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM calls WHERE external_id = ?1",
-                [&external],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT id FROM calls WHERE external_id = ?1")
+            .and_then(|mut st| st.query_row([&external], |r| r.get(0)))
             .optional()
             .map_err(|e| db_err(&e))?;
         let call_id = if let Some(id) = existing {
             id
         } else {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO calls (external_id, request, created_ms) VALUES (?1, ?2, ?3)",
-                params![external, request, now_ms],
             )
+            .and_then(|mut st| st.execute(params![external, request, now_ms]))
             .map_err(|e| db_err(&e))?;
             tx.last_insert_rowid()
         };
@@ -129,11 +129,13 @@ impl Store {
         };
         let owner = claim.map(|_| std::process::id());
         let (lease_ms, token) = claim.unzip();
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO jobs (kind, call_id, state, next_ms, created_ms, updated_ms, error_code, error_message, lease_ms, owner_pid, claim)
              VALUES (?9, ?1, ?3, ?2, ?2, ?2, ?4, ?5, ?6, ?7, ?8)",
-            params![call_id, now_ms, state, code, message, lease_ms, owner, token, JobKind::Register],
         )
+        .and_then(|mut st| {
+            st.execute(params![call_id, now_ms, state, code, message, lease_ms, owner, token, JobKind::Register])
+        })
         .map_err(|e| db_err(&e))?;
         let job = JobId(tx.last_insert_rowid());
         // A call sent at once is never held back by the budget (it is one call, now); what

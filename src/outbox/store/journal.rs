@@ -26,42 +26,39 @@ impl Store {
     ) -> Result<Vec<Option<i64>>, StoreError> {
         let tx = self.tx()?;
         if let Some(state) = open_calls {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO open_calls (id, state) VALUES (1, ?1)
                  ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-                [state],
             )
+            .and_then(|mut st| st.execute([state]))
             .map_err(|e| db_err(&e))?;
         }
         for id in handled {
-            tx.execute("DELETE FROM journal WHERE id = ?1", [id])
+            tx.prepare_cached("DELETE FROM journal WHERE id = ?1")
+                .and_then(|mut st| st.execute([id]))
                 .map_err(|e| db_err(&e))?;
         }
         if events.iter().any(|(_, _, delivery)| delivery.is_some()) {
-            tx.execute(
-                "DELETE FROM deliveries WHERE at_ms < ?1",
-                [now_ms - DELIVERIES_KEPT_MS],
-            )
-            .map_err(|e| db_err(&e))?;
+            tx.prepare_cached("DELETE FROM deliveries WHERE at_ms < ?1")
+                .and_then(|mut st| st.execute([now_ms - DELIVERIES_KEPT_MS]))
+                .map_err(|e| db_err(&e))?;
         }
         let mut ids = Vec::with_capacity(events.len());
         for (event, external_id, delivery) in events {
             if let Some(delivery) = delivery {
                 let new = tx
-                    .execute(
-                        "INSERT OR IGNORE INTO deliveries (id, at_ms) VALUES (?1, ?2)",
-                        params![delivery, now_ms],
-                    )
+                    .prepare_cached("INSERT OR IGNORE INTO deliveries (id, at_ms) VALUES (?1, ?2)")
+                    .and_then(|mut st| st.execute(params![delivery, now_ms]))
                     .map_err(|e| db_err(&e))?;
                 if new == 0 {
                     ids.push(None);
                     continue;
                 }
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO journal (event, external_id, received_ms) VALUES (?1, ?2, ?3)",
-                params![event, external_id, now_ms],
             )
+            .and_then(|mut st| st.execute(params![event, external_id, now_ms]))
             .map_err(|e| db_err(&e))?;
             ids.push(Some(tx.last_insert_rowid()));
         }

@@ -334,6 +334,8 @@ impl Store {
         // by index and the OS caches the file anyway; a long day should not grow the
         // process for it.
         conn.pragma_update(None, "cache_size", -512).map_err(err)?;
+        // The statements a ringing call and the index use are kept prepared (16 of them).
+        conn.set_prepared_statement_cache_capacity(32);
         let mut conn = conn;
         migrate(&mut conn, path)?;
         conn.busy_timeout(BUSY_WAIT).map_err(err)?;
@@ -402,10 +404,15 @@ impl Store {
         write: impl FnOnce(&mut Self) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.conn
-            .pragma_update(None, "synchronous", "NORMAL")
+            .prepare_cached("PRAGMA synchronous = NORMAL")
+            .and_then(|mut st| st.execute([]))
             .map_err(|e| self.sql(e))?;
         let out = write(self);
-        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
+        let restored = self
+            .conn
+            .prepare_cached("PRAGMA synchronous = FULL")
+            .and_then(|mut st| st.execute([]))
+            .map(drop);
         match (out, restored) {
             (out, Ok(())) => out,
             (_, Err(e)) => Err(self.sql(e)),
@@ -437,17 +444,16 @@ fn call_row(
 
 fn load_call(conn: &Connection, call_id: i64) -> Result<CallRow, StoreError> {
     let row = conn
-        .query_row(
-            "SELECT id, request, registration FROM calls WHERE id = ?1",
-            [call_id],
-            |r| {
+        .prepare_cached("SELECT id, request, registration FROM calls WHERE id = ?1")
+        .and_then(|mut st| {
+            st.query_row([call_id], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
                 ))
-            },
-        )
+            })
+        })
         .map_err(|e| db_err(&e))?;
     call_row(row)
 }
