@@ -421,6 +421,11 @@ impl PhoneApp {
 }
 
 impl eframe::App for PhoneApp {
+    /// The panels' colour: the panels draw no background of their own (`ui::theme`).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.logic_pass(ctx);
     }

@@ -177,29 +177,6 @@ impl Outbox {
         .map_err(|e| StoreError::Corrupt(format!("database task failed: {e}")))?
     }
 
-    /// As [`Outbox::db`], for the few writes on a ringing call's way to Pyrus: run on this
-    /// thread (its other tasks handed to another), not sent to a blocking thread and back —
-    /// two thread wake-ups fewer before the call leaves. A runtime with one thread has no
-    /// other to hand its tasks to, so there it is [`Outbox::db`].
-    async fn db_now<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        use tokio::runtime::{Handle, RuntimeFlavor};
-        if Handle::current().runtime_flavor() != RuntimeFlavor::MultiThread {
-            return self.db(f).await;
-        }
-        let (store, path, last) = (&self.store, &self.path, &self.last_heal_ms);
-        let run = || {
-            let mut store = lock(store);
-            heal_in_place(&mut store, path, last);
-            f(&mut store)
-        };
-        tokio::task::block_in_place(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)))
-            .map_err(|_| StoreError::Corrupt("database task failed: it panicked".to_owned()))?
-    }
-
     /// Stores a call and its registration job; generates the external id when missing.
     pub async fn add_call(&self, mut call: CallRequest) -> Result<(JobId, ExternalId), StoreError> {
         let external = call
@@ -248,7 +225,7 @@ impl Outbox {
             .external_id
             .get_or_insert_with(generate_external_id)
             .clone();
-        self.db_now(move |s| {
+        self.db(move |s| {
             let since = heard_at_ms - live_ms;
             let mut live = s.live_registration(&external, since)?;
             if live == store::Live::Stale {
@@ -306,7 +283,7 @@ impl Outbox {
         let received_ms = now_ms();
         let ids = {
             let rows = rows.clone();
-            self.db_now(move |s| {
+            self.db(move |s| {
                 s.relaxed(|s| {
                     let open_calls = handled.open_calls.as_deref();
                     s.journal(&rows, &handled.ids, open_calls, received_ms)

@@ -16,24 +16,31 @@ pub fn calls_view_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<
     let width = ui.available_width();
     if width < NARROW_BELOW {
         // A strip beside the softphone: the form and the list take turns.
-        egui::Panel::top("calls_tabs").show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.selectable_value(&mut state.pane, Pane::Form, t.new_call);
-                let list = fill(t.calls_tab_n, &[&state.list.calls.len()]);
-                ui.selectable_value(&mut state.pane, Pane::List, list);
+        egui::Panel::top("calls_tabs")
+            .frame(theme::edge_panel(ui.style()))
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.selectable_value(&mut state.pane, Pane::Form, t.new_call);
+                    let list = fill(t.calls_tab_n, &[&state.list.calls.len()]);
+                    ui.selectable_value(&mut state.pane, Pane::List, list);
+                });
             });
-        });
-        egui::CentralPanel::default().show(ui, |ui| match state.pane {
-            Pane::Form => form_pane_ui(ui, state, commands, false),
-            Pane::List => list_pane_ui(ui, state, commands),
-        });
+        egui::CentralPanel::default()
+            .frame(theme::central_panel(ui.style()))
+            .show(ui, |ui| match state.pane {
+                Pane::Form => form_pane_ui(ui, state, commands, false),
+                Pane::List => list_pane_ui(ui, state, commands),
+            });
     } else {
         egui::Panel::left("new_call")
+            .frame(theme::edge_panel(ui.style()))
             .resizable(true)
             .default_size(420.0)
             .size_range(320.0..=(width * 0.55).max(320.0))
             .show(ui, |ui| form_pane_ui(ui, state, commands, true));
-        egui::CentralPanel::default().show(ui, |ui| list_pane_ui(ui, state, commands));
+        egui::CentralPanel::default()
+            .frame(theme::central_panel(ui.style()))
+            .show(ui, |ui| list_pane_ui(ui, state, commands));
     }
 }
 

@@ -42,37 +42,39 @@ pub fn ringing_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Com
         .is_some_and(|s| s.calls.register_on == RegisterOn::Manual);
     let mut to_form = None;
     let mut dismiss = None;
-    egui::Panel::top("ringing").show(ui, |ui| {
-        for call in shown {
-            // Its task, once registered.
-            let task = call
-                .call_id
-                .as_deref()
-                .and_then(|id| state.list.by_external_id(id));
-            // Its own task is shown on the bar already.
-            let own = task
-                .and_then(|r| r.registration.as_ref())
-                .map(|r| r.task_id);
-            let card = state
-                .cards
-                .get_or_ask(call.number.as_str(), commands)
-                .cloned()
-                .map(|c| c.without(own));
-            let asks = bar_ui(ui, call, task, by_hand, t, commands);
-            if let Some(card) = &card {
-                let salt = format!("ring-{}-{}", call.number.as_str(), call.since_ms);
-                ui.indent(salt.as_str(), |ui| {
-                    super::caller_card::card_ui(ui, card, &salt, t, commands);
-                });
+    egui::Panel::top("ringing")
+        .frame(theme::edge_panel(ui.style()))
+        .show(ui, |ui| {
+            for call in shown {
+                // Its task, once registered.
+                let task = call
+                    .call_id
+                    .as_deref()
+                    .and_then(|id| state.list.by_external_id(id));
+                // Its own task is shown on the bar already.
+                let own = task
+                    .and_then(|r| r.registration.as_ref())
+                    .map(|r| r.task_id);
+                let card = state
+                    .cards
+                    .get_or_ask(call.number.as_str(), commands)
+                    .cloned()
+                    .map(|c| c.without(own));
+                let asks = bar_ui(ui, call, task, by_hand, t, commands);
+                if let Some(card) = &card {
+                    let salt = format!("ring-{}-{}", call.number.as_str(), call.since_ms);
+                    ui.indent(salt.as_str(), |ui| {
+                        super::caller_card::card_ui(ui, card, &salt, t, commands);
+                    });
+                }
+                if asks.to_form {
+                    to_form = Some(call.clone());
+                }
+                if asks.dismiss {
+                    dismiss = Some(bar_key(call));
+                }
             }
-            if asks.to_form {
-                to_form = Some(call.clone());
-            }
-            if asks.dismiss {
-                dismiss = Some(bar_key(call));
-            }
-        }
-    });
+        });
     if let Some(key) = dismiss {
         state.dismissed.insert(key);
     }

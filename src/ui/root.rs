@@ -37,23 +37,25 @@ pub fn root_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Comman
 fn top_bar_ui(ui: &mut egui::Ui, state: &mut UiState) {
     let t = state.texts();
     let narrow = ui.available_width() < NARROW_BELOW;
-    egui::Panel::top("top_bar").show(ui, |ui| {
-        ui.horizontal_wrapped(|ui| {
-            if !narrow {
-                ui.heading("pyrus-phone");
-                ui.separator();
-            }
-            ui.selectable_value(&mut state.view, View::Calls, t.tab_calls);
-            ui.selectable_value(&mut state.view, View::Sources, t.tab_sources);
-            ui.selectable_value(&mut state.view, View::Settings, t.tab_settings);
-            if icon_button(ui, "?", t.help_help, t.help).clicked() {
-                state.help_open = !state.help_open;
+    egui::Panel::top("top_bar")
+        .frame(theme::edge_panel(ui.style()))
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                if !narrow {
+                    ui.heading("pyrus-phone");
+                    ui.separator();
+                }
+                ui.selectable_value(&mut state.view, View::Calls, t.tab_calls);
+                ui.selectable_value(&mut state.view, View::Sources, t.tab_sources);
+                ui.selectable_value(&mut state.view, View::Settings, t.tab_settings);
+                if icon_button(ui, "?", t.help_help, t.help).clicked() {
+                    state.help_open = !state.help_open;
+                }
+            });
+            if state.demo {
+                demo_banner_ui(ui, t);
             }
         });
-        if state.demo {
-            demo_banner_ui(ui, t);
-        }
-    });
 }
 
 /// Obvious at a glance: nothing typed here reaches a real Pyrus.
@@ -93,47 +95,49 @@ fn status_text(state: &UiState) -> String {
 /// to the hook doctor; the last notice, with the system's words on hover.
 fn status_bar_ui(ui: &mut egui::Ui, state: &mut UiState) {
     let t = state.texts();
-    egui::Panel::bottom("status_bar").show(ui, |ui| {
-        ui.horizontal_wrapped(|ui| {
-            let colour = match state.status.connection {
-                Connection::SignedIn => theme::OK,
-                Connection::Offline | Connection::Troubled => theme::WARN,
-                Connection::NeedsCredentials => theme::ERROR,
-                Connection::Unknown => theme::PENDING,
-            };
-            ui.colored_label(colour, status_text(state));
-            let sources = state.sources.as_ref();
-            let mut to_doctor = false;
-            if sources.is_some_and(|s| s.outbox_problem.is_some()) {
-                to_doctor |=
-                    status_link(ui, t.status_outbox_broken.to_owned(), theme::ERROR).clicked();
-            }
-            if let Some(port) = sources
-                .and_then(|s| s.hook.as_ref())
-                .and_then(|h| h.taken_port)
-            {
-                to_doctor |=
-                    status_link(ui, fill(t.status_port_taken, &[&port]), theme::WARN).clicked();
-            }
-            if to_doctor {
-                state.view = View::Sources;
-            }
-            if let Some(broken) = &state.settings_form.admin.broken
-                && status_link(ui, t.admin_broken_status.to_owned(), theme::WARN)
-                    .on_hover_text(broken.to_string())
-                    .clicked()
-            {
-                state.view = View::Settings;
-            }
-            if let Some(notice) = &state.notice {
-                ui.separator();
-                let label = ui.add(egui::Label::new(notice.as_str()).wrap());
-                if let Some(detail) = &state.notice_detail {
-                    label.on_hover_text(detail);
+    egui::Panel::bottom("status_bar")
+        .frame(theme::edge_panel(ui.style()))
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let colour = match state.status.connection {
+                    Connection::SignedIn => theme::OK,
+                    Connection::Offline | Connection::Troubled => theme::WARN,
+                    Connection::NeedsCredentials => theme::ERROR,
+                    Connection::Unknown => theme::PENDING,
+                };
+                ui.colored_label(colour, status_text(state));
+                let sources = state.sources.as_ref();
+                let mut to_doctor = false;
+                if sources.is_some_and(|s| s.outbox_problem.is_some()) {
+                    to_doctor |=
+                        status_link(ui, t.status_outbox_broken.to_owned(), theme::ERROR).clicked();
                 }
-            }
+                if let Some(port) = sources
+                    .and_then(|s| s.hook.as_ref())
+                    .and_then(|h| h.taken_port)
+                {
+                    to_doctor |=
+                        status_link(ui, fill(t.status_port_taken, &[&port]), theme::WARN).clicked();
+                }
+                if to_doctor {
+                    state.view = View::Sources;
+                }
+                if let Some(broken) = &state.settings_form.admin.broken
+                    && status_link(ui, t.admin_broken_status.to_owned(), theme::WARN)
+                        .on_hover_text(broken.to_string())
+                        .clicked()
+                {
+                    state.view = View::Settings;
+                }
+                if let Some(notice) = &state.notice {
+                    ui.separator();
+                    let label = ui.add(egui::Label::new(notice.as_str()).wrap());
+                    if let Some(detail) = &state.notice_detail {
+                        label.on_hover_text(detail);
+                    }
+                }
+            });
         });
-    });
 }
 
 /// A problem in the status bar, after a separator, that leads where it can be fixed.
@@ -257,41 +261,45 @@ fn key_dialog_ui(ctx: &egui::Context, state: &mut UiState, commands: &mut Vec<Co
 /// The settings, with Save and Cancel in a bar that stays in view.
 fn settings_page_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     let t = state.texts();
-    egui::Panel::bottom("settings_actions").show(ui, |ui| {
-        ui.add_space(4.0);
-        let action = settings_view::settings_actions_ui(
-            ui,
-            &mut state.settings_form,
-            state.key_place.as_ref(),
-            t,
-            commands,
-        );
-        if action == settings_view::SettingsAction::Close {
-            state.view = View::Calls;
-        }
-        ui.add_space(2.0);
-    });
-    egui::CentralPanel::default().show(ui, |ui| {
-        filling_scroll("settings_scroll").show(ui, |ui| {
-            if state.first_run {
-                welcome_ui(ui, state);
-            }
-            let cx = settings_view::SettingsContext {
-                demo: state.demo,
-                key_place: state.key_place.as_ref(),
-                system: state.system_lang,
-                sources: state.sources.as_ref(),
-            };
-            settings_view::settings_ui(
+    egui::Panel::bottom("settings_actions")
+        .frame(theme::edge_panel(ui.style()))
+        .show(ui, |ui| {
+            ui.add_space(4.0);
+            let action = settings_view::settings_actions_ui(
                 ui,
                 &mut state.settings_form,
-                &mut state.doctor,
-                cx,
+                state.key_place.as_ref(),
                 t,
                 commands,
             );
+            if action == settings_view::SettingsAction::Close {
+                state.view = View::Calls;
+            }
+            ui.add_space(2.0);
         });
-    });
+    egui::CentralPanel::default()
+        .frame(theme::central_panel(ui.style()))
+        .show(ui, |ui| {
+            filling_scroll("settings_scroll").show(ui, |ui| {
+                if state.first_run {
+                    welcome_ui(ui, state);
+                }
+                let cx = settings_view::SettingsContext {
+                    demo: state.demo,
+                    key_place: state.key_place.as_ref(),
+                    system: state.system_lang,
+                    sources: state.sources.as_ref(),
+                };
+                settings_view::settings_ui(
+                    ui,
+                    &mut state.settings_form,
+                    &mut state.doctor,
+                    cx,
+                    t,
+                    commands,
+                );
+            });
+        });
     // The language switch takes effect at once; Cancel puts it back.
     let chosen = state.settings_form.draft.window.language.as_deref();
     state.lang = Language::chosen(chosen, state.system_lang);
@@ -312,21 +320,23 @@ fn welcome_ui(ui: &mut egui::Ui, state: &mut UiState) {
 /// The hook doctor, with the test call it sent, once the list has it.
 fn sources_page_ui(ui: &mut egui::Ui, state: &mut UiState, commands: &mut Vec<Command>) {
     let t = state.texts();
-    egui::CentralPanel::default().show(ui, |ui| {
-        filling_scroll("sources_scroll").show(ui, |ui| {
-            let simulated = state
-                .doctor
-                .simulated
-                .as_deref()
-                .and_then(|id| state.list.by_external_id(id));
-            sources_view::sources_ui(
-                ui,
-                &mut state.doctor,
-                state.sources.as_ref(),
-                (state.demo, simulated),
-                t,
-                commands,
-            );
+    egui::CentralPanel::default()
+        .frame(theme::central_panel(ui.style()))
+        .show(ui, |ui| {
+            filling_scroll("sources_scroll").show(ui, |ui| {
+                let simulated = state
+                    .doctor
+                    .simulated
+                    .as_deref()
+                    .and_then(|id| state.list.by_external_id(id));
+                sources_view::sources_ui(
+                    ui,
+                    &mut state.doctor,
+                    state.sources.as_ref(),
+                    (state.demo, simulated),
+                    t,
+                    commands,
+                );
+            });
         });
-    });
 }

@@ -2,6 +2,23 @@
 
 use egui::Color32;
 
+/// The frame of a panel along an edge, without a fill of its own.
+pub fn edge_panel(style: &egui::Style) -> egui::Frame {
+    unfilled(egui::Frame::side_top_panel(style))
+}
+
+/// The frame of the central panel, without a fill of its own.
+pub fn central_panel(style: &egui::Style) -> egui::Frame {
+    unfilled(egui::Frame::central_panel(style))
+}
+
+/// Panels draw no background: the window is cleared to the panels' colour each frame
+/// (`PhoneApp::clear_color`), so every pixel is shaded once less per frame — most of the
+/// drawing's cost where the desktop renders in software (a virtual or remote desktop, Xvfb).
+fn unfilled(frame: egui::Frame) -> egui::Frame {
+    frame.fill(Color32::TRANSPARENT)
+}
+
 /// Colour of error text.
 pub const ERROR: Color32 = Color32::from_rgb(0xc0, 0x39, 0x2b);
 /// Colour of success text.
