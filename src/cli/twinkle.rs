@@ -82,7 +82,7 @@ pub(super) fn event(ctx: &Context) -> Result<(), Failure> {
 fn caller_name(seen: &TwinkleEvent, ctx: &Context) -> Option<String> {
     let number = seen.number.clone();
     let settings = load_settings(ctx).ok()?;
-    // With no account the instance runs the demo: its own outbox, its form, Russia's plan
+    // With no account the instance runs the demo: its own outbox, its form, its plan
     // unless the settings name another.
     let (path, forms) = if settings.has_account() {
         (ctx.paths.database_file(), settings.caller_forms())
@@ -90,11 +90,9 @@ fn caller_name(seen: &TwinkleEvent, ctx: &Context) -> Option<String> {
         let form = vec![crate::sandbox::DEMO_FORM_ID];
         (ctx.paths.demo().database_file(), form)
     };
-    let country = settings
-        .defaults
-        .country
-        .clone()
-        .or_else(|| (!settings.has_account()).then(|| "RU".to_owned()));
+    let country = settings.defaults.country.clone().or_else(|| {
+        (!settings.has_account()).then(|| crate::profile::demo::DEMO_COUNTRY.to_owned())
+    });
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("caller-name".into())

@@ -26,6 +26,9 @@ pub async fn start_demo_with(paths: &Paths, port: u16, customers: u32) -> std::i
     Sandbox::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
 }
 
+/// The demo's numbering plan, unless the agent's own settings name one.
+pub const DEMO_COUNTRY: &str = "RU";
+
 /// The demo's line: the `to` number of calls heard from softphones in the demo.
 pub const DEMO_LINE_NUMBER: &str = "+74950000000";
 
@@ -70,7 +73,7 @@ pub fn demo_settings(sandbox: &Sandbox, base: &Settings) -> Settings {
         settings.outcome.talk_seconds = code("TalkSeconds");
     }
     if settings.defaults.country.is_none() {
-        settings.defaults.country = Some("RU".to_owned());
+        settings.defaults.country = Some(DEMO_COUNTRY.to_owned());
     }
     // Calls heard from softphones need this line's number; the demo has one of its own.
     if settings.defaults.line_number.trim().is_empty() {

@@ -44,6 +44,17 @@ async fn script(
         .unwrap()
 }
 
+/// The demo's customer ("+7 916 123-45-67") rings through Twinkle's `in_call` script: the
+/// script exits well and tells Twinkle the customer's open task as the caller's name.
+async fn customer_rings_and_is_named(env: &Env, call_id: &str) {
+    let ring = script(env, "in_call", call_id, "+79161234567", &[]).await;
+    assert!(ring.status.success(), "{ring:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&ring.stdout),
+        "caller_name=Order 123 not delivered\n"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twinkles_triggers_make_one_call_and_a_known_caller_is_named_for_twinkle() {
     let env = Env::start().await;
@@ -56,12 +67,7 @@ async fn twinkles_triggers_make_one_call_and_a_known_caller_is_named_for_twinkle
     crate::support::wait_for_caller_index(&db).await;
 
     // A customer rings (the demo's "+7 916 123-45-67"): Twinkle is told who it is.
-    let ring = script(&env, "in_call", "1-100@127.0.0.1", "+79161234567", &[]).await;
-    assert!(ring.status.success(), "{ring:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&ring.stdout),
-        "caller_name=Order 123 not delivered\n"
-    );
+    customer_rings_and_is_named(&env, "1-100@127.0.0.1").await;
     for trigger in ["in_call_answered", "remote_release"] {
         let out = script(&env, trigger, "1-100@127.0.0.1", "+79161234567", &[]).await;
         assert!(
@@ -288,12 +294,7 @@ async fn with_no_account_the_demos_customer_is_named_for_twinkle() {
     let instance = Headless::start(&env, &["--demo"]).await;
     let db = env.home().join("data").join("demo").join("outbox.sqlite3");
     crate::support::wait_for_caller_index(&db).await;
-    let ring = script(&env, "in_call", "1-400@127.0.0.1", "+79161234567", &[]).await;
-    assert!(ring.status.success(), "{ring:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&ring.stdout),
-        "caller_name=Order 123 not delivered\n"
-    );
+    customer_rings_and_is_named(&env, "1-400@127.0.0.1").await;
     // A hidden caller: nothing to register, and nothing said in Twinkle's console.
     let hidden = script(&env, "in_call", "1-401@127.0.0.1", "anonymous", &[]).await;
     assert!(

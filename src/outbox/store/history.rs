@@ -54,7 +54,7 @@ impl Store {
             .prepare(
                 "SELECT request FROM calls
                  WHERE created_ms BETWEEN ?1 AND ?2
-                   AND COALESCE(started_ms, created_ms) BETWEEN ?3 - ?5 AND ?4 + 1999",
+                   AND COALESCE(started_ms, created_ms) BETWEEN ?3 - ?5 AND ?4 + ?5",
             )
             .map_err(|e| db_err(&e))?;
         let window = 10 * 60 * 1000;

@@ -334,7 +334,7 @@ impl Store {
         // by index and the OS caches the file anyway; a long day should not grow the
         // process for it.
         conn.pragma_update(None, "cache_size", -512).map_err(err)?;
-        // The statements a ringing call and the index use are kept prepared (16 of them).
+        // The statements a ringing call and the index use are kept prepared (room to spare).
         conn.set_prepared_statement_cache_capacity(32);
         let mut conn = conn;
         migrate(&mut conn, path)?;
